@@ -1,0 +1,75 @@
+# miniftpd - build, test, run.  `make help` lists the targets.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+SANITIZE ?= 0
+
+PKGS	:= libcap libsystemd libcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt)
+
+WARN	:= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
+HARDEN	:= -fstack-protector-strong -fPIE
+CFLAGS	?= -O2 -g
+ifeq ($(SANITIZE),1)
+BUILD	:= build/san
+CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN	:= -fsanitize=address,undefined
+else
+BUILD	:= build/rel
+HARDEN	+= -D_FORTIFY_SOURCE=2
+LDSAN	:=
+endif
+ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
+
+# Modules shared by both binaries.
+COMMON	:= str buf sysutil log config
+# Only miniftpd.
+FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
+	   privhelper privdrop auth userdb path
+# Only limitd.
+LIMITD	:=
+
+COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
+FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)
+LIMITD_OBJ := $(LIMITD:%=$(BUILD)/%.o)
+BINS	:= $(BUILD)/miniftpd $(if $(LIMITD),$(BUILD)/limitd)
+
+.PHONY: all deps check unit integ run clean help
+
+all: $(BINS)
+	@ln -sf $(BUILD)/miniftpd miniftpd
+	@if [ -n "$(LIMITD)" ]; then ln -sf $(BUILD)/limitd limitd; fi
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	@mkdir -p $(BUILD) $(BUILD)/tests
+
+$(BUILD)/miniftpd: $(FTPD_OBJ) $(COMMON_OBJ)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/limitd: $(LIMITD_OBJ) $(COMMON_OBJ)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# Debian packages for building and testing; installs them when root.
+deps:
+	@sh scripts/deps.sh
+
+include tests/tests.mk
+
+help:
+	@echo "make            build miniftpd and limitd"
+	@echo "make run        start a demo server on 127.0.0.1:2121 (PORT=, HOST=)"
+	@echo "make check      install missing Debian packages (as root), build, run every test"
+	@echo "make check SANITIZE=1   the same under ASan+UBSan"
+	@echo "make clean"
+
+clean:
+	rm -rf build miniftpd limitd
+
+-include $(wildcard $(BUILD)/*.d)

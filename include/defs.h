@@ -1,0 +1,26 @@
+/*
+ * defs.h - compile-time limits and fixed paths, in one place.
+ */
+#ifndef MINIFTPD_DEFS_H
+#define MINIFTPD_DEFS_H
+
+#define MINIFTPD_VERSION	"0.1.0"
+
+/* Longest control line accepted, CRLF included; longer lines get 500. */
+#define MAX_CMD_LINE		4096
+/* Longest FTP path a client may name (after normalisation). */
+#define MAX_FTP_PATH		4096
+/* Longest user name and password accepted at login. */
+#define MAX_USER_NAME		128
+#define MAX_PASSWORD		512
+/* Largest private-protocol message body (a path and a little more). */
+#define PRIV_MAX_MSG		8192
+/* Unknown commands tolerated before login before the session is closed. */
+#define MAX_PRELOGIN_UNKNOWN	10
+/* Longest configuration file line. */
+#define MAX_CONFIG_LINE		4096
+
+#define DEFAULT_CONFIG_FILE	"/etc/miniftpd.conf"
+#define SHELLS_FILE		"/etc/shells"
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * limitclient.h - a session's side of limitd: admission, login, live slot.
+ *
+ * Called only by the session's helper process (the process that lives
+ * for the whole session: root before login, nopriv_user after).  The
+ * connection to limitd is held open for the session's whole life; limitd
+ * frees the slot when it closes, however the session ends.  When limitd
+ * restarts, the connection reports hangup: the helper calls
+ * limit_handle(), which reconnects and re-registers (address and user).
+ */
+#ifndef MINIFTPD_LIMITCLIENT_H
+#define MINIFTPD_LIMITCLIENT_H
+
+#include <sys/socket.h>
+
+#include "config.h"
+
+enum limit_verdict {
+	LIMIT_ADMIT,		/* go on (also: limitd down and limitd_fail=open) */
+	LIMIT_REFUSE_TOTAL,	/* max_clients reached */
+	LIMIT_REFUSE_IP,	/* max_per_ip reached for this address */
+	LIMIT_REFUSE_USER,	/* max_per_user reached for this user */
+	LIMIT_REFUSE_DOWN,	/* limitd unreachable and limitd_fail=closed */
+};
+
+/*
+ * limit_admit - ask limitd to admit a session from PEER, before the banner.
+ * With limitd_enable=NO always LIMIT_ADMIT.  Logs refusals and failures.
+ */
+enum limit_verdict limit_admit(const struct config *cfg,
+			       const struct sockaddr_storage *peer);
+
+/*
+ * limit_login - report the logged-in USER (max_per_user).  RETURNS
+ * LIMIT_ADMIT or LIMIT_REFUSE_USER (the session then answers 530).
+ */
+enum limit_verdict limit_login(const struct config *cfg, const char *user);
+
+/*
+ * limit_fd - descriptor to poll for readability (hangup when limitd
+ * went away), or -1 when none is held.
+ */
+int limit_fd(void);
+
+/*
+ * limit_timeout_ms - how long the caller may sleep before calling
+ * limit_handle() again (a reconnect is pending), or -1 for no deadline.
+ */
+int limit_timeout_ms(void);
+
+/*
+ * limit_handle - call when limit_fd() is readable or limit_timeout_ms()
+ * expired: reads limitd's message or reconnects and re-registers.
+ */
+void limit_handle(const struct config *cfg);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * options.h - the one table that describes every configuration option.
+ *
+ * Each line is one option.  The macros are expanded by config.c to build
+ * struct config, the defaults, the key=value / -oKEY=VALUE parser, the
+ * `miniftpd -T` dump, and by tests/gen-options to check etc/miniftpd.conf
+ * and man/miniftpd.conf.5 against this list.
+ *
+ *   OPT_BOOL(name, default, doc)              YES/NO (also TRUE/FALSE, 1/0)
+ *   OPT_UINT(name, default, min, max, doc)    decimal, range-checked
+ *   OPT_MODE(name, default, doc)              octal permission bits, <= 07777
+ *   OPT_STR (name, default, doc)              free text (may be empty)
+ *
+ * Nothing else belongs in this header.
+ */
+#ifndef MINIFTPD_OPTIONS_H
+#define MINIFTPD_OPTIONS_H
+
+#define OPTIONS(OPT_BOOL, OPT_UINT, OPT_MODE, OPT_STR) \
+	/* launch and network */ \
+	OPT_BOOL(listen, 0, "Run standalone: bind listen_address:listen_port and fork a session per connection. NO means the connection comes from systemd (fd 3) or inetd (fd 0).") \
+	OPT_STR (listen_address, "", "IPv4 address the standalone listener binds (empty: all addresses).") \
+	OPT_UINT(listen_port, 21, 0, 65535, "TCP port of the standalone listener (0: pick a free port and print it).") \
+	OPT_BOOL(listen_ipv6, 0, "Standalone listener on IPv6 (dual-stack, also accepts IPv4) instead of IPv4.") \
+	OPT_STR (listen_address6, "", "IPv6 address the standalone listener binds when listen_ipv6=YES (empty: all).") \
+	/* limits (enforced by limitd) */ \
+	OPT_UINT(max_clients, 2000, 0, 1000000, "Most sessions at once, all addresses together (0: no limit).") \
+	OPT_UINT(max_per_ip, 50, 0, 1000000, "Most sessions at once from one client address (0: no limit).") \
+	OPT_UINT(max_per_user, 0, 0, 1000000, "Most sessions at once logged in as one user name (0: no limit).") \
+	OPT_BOOL(limitd_enable, 1, "Ask limitd for admission of every session.") \
+	OPT_STR (limitd_socket, "/run/miniftpd/limitd.sock", "UNIX socket of limitd.") \
+	OPT_STR (limitd_fail, "open", "When limitd cannot be reached: open (admit, log a warning) or closed (refuse with 421).") \
+	/* timeouts, seconds */ \
+	OPT_UINT(idle_session_timeout, 300, 1, 86400, "Seconds a client may stay silent on the control connection before 421 Timeout.") \
+	OPT_UINT(data_connection_timeout, 300, 1, 86400, "Seconds a data transfer may make no progress before it is dropped with 426.") \
+	OPT_UINT(accept_timeout, 60, 1, 3600, "Seconds to wait for the client to connect to a passive data port.") \
+	OPT_UINT(connect_timeout, 60, 1, 3600, "Seconds to wait for an active-mode data connection to the client.") \
+	/* data connections */ \
+	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
+	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0: any port the kernel picks).") \
+	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: any port the kernel picks).") \
+	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
+	OPT_BOOL(pasv_promiscuous, 0, "Accept passive data connections from any address, not only the control peer.") \
+	OPT_BOOL(port_enable, 1, "Allow active data connections (PORT, EPRT).") \
+	OPT_BOOL(port_promiscuous, 0, "Allow PORT/EPRT to any address and port (disables FTP bounce protection).") \
+	OPT_BOOL(connect_from_port_20, 0, "Active data connections leave from ftp_data_port (the helper binds it).") \
+	OPT_UINT(ftp_data_port, 20, 1, 65535, "Source port of active data connections when connect_from_port_20=YES.") \
+	/* users */ \
+	OPT_BOOL(local_enable, 0, "Let system users (passwd/shadow) log in; needs miniftpd started as root.") \
+	OPT_BOOL(write_enable, 0, "Allow any command that changes the file system.") \
+	OPT_MODE(local_umask, 077, "umask for files and directories that local and virtual users create.") \
+	OPT_MODE(anon_umask, 077, "umask for files and directories that anonymous users create.") \
+	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
+	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
+	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory with chroot().") \
+	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \
+	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
+	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
+	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login.") \
+	OPT_BOOL(userlist_deny, 1, "YES: users in userlist_file are refused; NO: only they may log in.") \
+	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable.") \
+	OPT_STR (user_db_file, "", "Virtual users file, lines name:crypt-hash[:home] (empty: no virtual users).") \
+	OPT_STR (guest_username, "ftp", "System user that virtual users' sessions run as.") \
+	OPT_BOOL(anonymous_enable, 0, "Let USER anonymous / ftp log in with any password.") \
+	OPT_STR (anon_root, "", "Directory anonymous users are chrooted to (empty: ftp_username's home).") \
+	OPT_BOOL(anon_upload_enable, 0, "Let anonymous users upload (needs write_enable).") \
+	OPT_BOOL(anon_mkdir_write_enable, 0, "Let anonymous users create directories (needs write_enable).") \
+	OPT_BOOL(anon_other_write_enable, 0, "Let anonymous users delete and rename (needs write_enable).") \
+	OPT_STR (ftp_username, "ftp", "System user that anonymous sessions run as.") \
+	OPT_STR (nopriv_user, "nobody", "Unprivileged user for the pre-login process and the helper.") \
+	OPT_BOOL(run_as_launching_user, 0, "Never change user or chroot, even as root; only virtual and anonymous users can log in.") \
+	OPT_STR (secure_chroot_dir, "/run/miniftpd/empty", "Empty, root-owned directory the pre-login process is chrooted to (created at start if missing).") \
+	OPT_UINT(max_login_fails, 3, 1, 1000, "Failed logins after which the session is closed.") \
+	OPT_UINT(delay_failed_login, 1, 0, 60, "Seconds to wait before answering a failed login.") \
+	/* transfers */ \
+	OPT_UINT(local_max_rate, 0, 0, 4294967295, "Bytes per second for local and virtual users' transfers (0: unlimited).") \
+	OPT_UINT(anon_max_rate, 0, 0, 4294967295, "Bytes per second for anonymous transfers (0: unlimited).") \
+	OPT_UINT(upload_max_rate, 0, 0, 4294967295, "Bytes per second for uploads; overrides local_max_rate/anon_max_rate (0: unset).") \
+	OPT_UINT(download_max_rate, 0, 0, 4294967295, "Bytes per second for downloads; overrides local_max_rate/anon_max_rate (0: unset).") \
+	OPT_BOOL(ascii_upload_enable, 0, "Convert CRLF to LF on uploads in TYPE A.") \
+	OPT_BOOL(ascii_download_enable, 0, "Convert LF to CRLF on downloads in TYPE A.") \
+	OPT_BOOL(chown_uploads, 0, "Give anonymously uploaded files to chown_username.") \
+	OPT_STR (chown_username, "root", "Owner of anonymous uploads when chown_uploads=YES.") \
+	OPT_BOOL(delete_failed_uploads, 0, "Remove a file whose upload did not complete.") \
+	OPT_BOOL(lock_upload_files, 1, "Hold a write lock on a file while it is uploaded (and a read lock while downloaded).") \
+	OPT_BOOL(hide_ids, 0, "Show owner and group as ftp in listings.") \
+	OPT_BOOL(use_localtime, 0, "Listings and MDTM in local time instead of UTC.") \
+	/* logging */ \
+	OPT_BOOL(xferlog_enable, 0, "Write one wu-ftpd xferlog line per transfer to xferlog_file.") \
+	OPT_STR (xferlog_file, "/var/log/xferlog", "Transfer log file.") \
+	OPT_BOOL(log_ftp_protocol, 0, "Log every command and reply (PASS arguments redacted).") \
+	OPT_BOOL(syslog_enable, 0, "Log to syslog even when stderr could be used.") \
+	OPT_STR (ftpd_banner, "", "Text of the 220 greeting (empty: a default).") \
+	/* confinement */ \
+	OPT_BOOL(seccomp_sandbox, 1, "Confine each process to a system call allowlist.")
+
+#endif

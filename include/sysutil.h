@@ -1,0 +1,81 @@
+/*
+ * sysutil.h - every system call the project makes goes through here.
+ *
+ * Wrappers retry on EINTR, create every descriptor close-on-exec, and
+ * return -errno on failure (0 or a count on success) unless the name
+ * starts with x, which dies instead.  Used by every process of both
+ * binaries.
+ */
+#ifndef MINIFTPD_SYSUTIL_H
+#define MINIFTPD_SYSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Memory: refuse size 0 and overflow, die on exhaustion. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* sys_read_full / sys_write_full - transfer exactly LEN bytes.
+ * RETURNS LEN, or -EPIPE when the peer closed first, or -errno. */
+ssize_t sys_read_full(int fd, void *buf, size_t len);
+ssize_t sys_write_full(int fd, const void *buf, size_t len);
+/* sys_read - one read(), EINTR retried. RETURNS count (0 = EOF) or -errno. */
+ssize_t sys_read(int fd, void *buf, size_t len);
+/* sys_recv - one recv() with FLAGS, EINTR retried. */
+ssize_t sys_recv(int fd, void *buf, size_t len, int flags);
+/* sys_close - close FD if >= 0, keep errno; RETURNS -1 for assignment. */
+int sys_close(int fd);
+
+/* sys_open - open(2) with O_CLOEXEC always added. RETURNS fd or -errno. */
+int sys_open(const char *path, int flags, mode_t mode);
+/* sys_read_file - read a whole (small) file into a NUL-terminated
+ * buffer of at most MAX bytes; *OUT is xmalloc'ed. RETURNS length or -errno
+ * (-EFBIG when larger). */
+ssize_t sys_read_file(const char *path, size_t max, char **out);
+
+/* Sockets, all SOCK_CLOEXEC. RETURN fd or -errno. */
+int sys_socket(int domain, int type, int protocol);
+int sys_socketpair(int type, int sv[2]);
+int sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
+/* sys_is_stream_socket - FD is a SOCK_STREAM socket; CONNECTED: getpeername works. */
+bool sys_is_stream_socket(int fd, bool connected);
+
+/* sys_poll_in - wait until FD is readable or TIMEOUT_MS passes (-1: forever).
+ * RETURNS 1 readable/hangup, 0 timeout, -errno. */
+int sys_poll_in(int fd, int timeout_ms);
+
+/* sys_send_fd / sys_recv_fd - pass one descriptor over a UNIX socket
+ * with one data byte.  sys_recv_fd checks SOL_SOCKET/SCM_RIGHTS, exactly
+ * one fd, no truncation; RETURNS fd or -errno (-EPROTO when malformed). */
+int sys_send_fd(int sock, int fd);
+int sys_recv_fd(int sock);
+
+/* Processes. */
+/* xfork - fork or die. */
+pid_t xfork(void);
+/* sys_wait_child - waitpid(PID) with EINTR retry. RETURNS status or -errno. */
+int sys_wait_child(pid_t pid);
+/* sys_reap_children - reap every exited child without blocking; RETURNS count. */
+int sys_reap_children(void);
+
+/* sys_signal - install HANDLER for SIG with SA_RESTART (SIG_IGN/SIG_DFL ok). */
+void sys_signal(int sig, void (*handler)(int));
+
+/* sys_sleep - sleep SECONDS, resuming after signals. */
+void sys_sleep(unsigned int seconds);
+
+/* sys_now_ms - CLOCK_MONOTONIC in milliseconds. */
+long long sys_now_ms(void);
+
+/* sys_sockaddr_str - "192.0.2.7" / "2001:db8::1" (IPv4-mapped shown as IPv4). */
+void sys_sockaddr_str(const struct sockaddr_storage *sa, char *out, size_t outlen);
+/* sys_sockaddr_port - port in host order, 0 if not INET/INET6. */
+unsigned int sys_sockaddr_port(const struct sockaddr_storage *sa);
+
+#endif

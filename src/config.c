@@ -1,0 +1,334 @@
+/* config.c - the option table turned into a parser; see config.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "defs.h"
+#include "str.h"
+#include "sysutil.h"
+
+enum opt_type { T_BOOL, T_UINT, T_MODE, T_STR };
+
+struct opt_desc {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	unsigned long lo, hi;
+	unsigned long def_num;
+	const char *def_str;
+};
+
+#define OFF(name) offsetof(struct config, name)
+#define DESC_BOOL(name, def, doc)	  { #name, T_BOOL, OFF(name), 0, 1, def, NULL },
+#define DESC_UINT(name, def, lo, hi, doc) { #name, T_UINT, OFF(name), lo, hi, def, NULL },
+#define DESC_MODE(name, def, doc)	  { #name, T_MODE, OFF(name), 0, 07777, def, NULL },
+#define DESC_STR(name, def, doc)	  { #name, T_STR, OFF(name), 0, 0, 0, def },
+
+static const struct opt_desc options[] = {
+	OPTIONS(DESC_BOOL, DESC_UINT, DESC_MODE, DESC_STR)
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void *
+field(struct config *cfg, const struct opt_desc *d)
+{
+	return (char *)cfg + d->offset;
+}
+
+static const void *
+cfield(const struct config *cfg, const struct opt_desc *d)
+{
+	return (const char *)cfg + d->offset;
+}
+
+static const struct opt_desc *
+find_option(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+void
+cfg_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct opt_desc *d = &options[i];
+
+		switch (d->type) {
+		case T_BOOL: *(bool *)field(cfg, d) = d->def_num != 0; break;
+		case T_UINT: *(unsigned long *)field(cfg, d) = d->def_num; break;
+		case T_MODE: *(unsigned int *)field(cfg, d) = (unsigned int)d->def_num; break;
+		case T_STR: *(char **)field(cfg, d) = xstrdup(d->def_str); break;
+		}
+	}
+}
+
+void
+cfg_free(struct config *cfg)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].type == T_STR) {
+			free(*(char **)field(cfg, &options[i]));
+			*(char **)field(cfg, &options[i]) = NULL;
+		}
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "YES", "TRUE", "1" };
+	static const char *const no[] = { "NO", "FALSE", "0" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+/* Digits only (no sign, no spaces): strtoul alone would accept "-1". */
+static int
+parse_ulong(const char *v, int base, unsigned long *out)
+{
+	char *end;
+
+	if (*v == '\0' || strlen(v) > 24)
+		return -EINVAL;
+	for (const char *p = v; *p; p++)
+		if (!isdigit((unsigned char)*p) || (base == 8 && *p > '7'))
+			return -EINVAL;
+	errno = 0;
+	*out = strtoul(v, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	return *end ? -EINVAL : 0;
+}
+
+static int
+set_number(struct config *cfg, const struct opt_desc *d, const char *value,
+	   char *msg, size_t msglen)
+{
+	unsigned long n;
+	int r = parse_ulong(value, d->type == T_MODE ? 8 : 10, &n);
+
+	if (r == 0 && (n < d->lo || n > d->hi))
+		r = -ERANGE;
+	if (r == -EINVAL) {
+		if (msg)
+			snprintf(msg, msglen, "%s: \"%s\" is not %s number", d->name,
+				 value, d->type == T_MODE ? "an octal" : "a");
+		return r;
+	}
+	if (r == -ERANGE) {
+		if (msg)
+			snprintf(msg, msglen, "%s: %s is out of range (%s%lo..%s%lo)",
+				 d->name, value, d->type == T_MODE ? "0" : "",
+				 d->lo, d->type == T_MODE ? "0" : "", d->hi);
+		if (msg && d->type == T_UINT)
+			snprintf(msg, msglen, "%s: %s is out of range (%lu..%lu)",
+				 d->name, value, d->lo, d->hi);
+		return r;
+	}
+	if (d->type == T_MODE)
+		*(unsigned int *)field(cfg, d) = (unsigned int)n;
+	else
+		*(unsigned long *)field(cfg, d) = n;
+	return 0;
+}
+
+int
+cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
+	size_t msglen)
+{
+	const struct opt_desc *d = find_option(key);
+	char **sp;
+
+	if (d == NULL) {
+		if (msg)
+			snprintf(msg, msglen, "unknown option \"%.64s\"", key);
+		return -ENOENT;
+	}
+	switch (d->type) {
+	case T_BOOL:
+		if (parse_bool(value, (bool *)field(cfg, d)) < 0) {
+			if (msg)
+				snprintf(msg, msglen, "%s: \"%.64s\" is not YES or NO",
+					 d->name, value);
+			return -EINVAL;
+		}
+		return 0;
+	case T_UINT:
+	case T_MODE:
+		return set_number(cfg, d, value, msg, msglen);
+	case T_STR:
+		sp = (char **)field(cfg, d);
+		free(*sp);
+		*sp = xstrdup(value);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One "key=value" line; SEEN marks keys already given in this file. */
+static int
+parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
+	   size_t msglen)
+{
+	char *eq, *key, *value;
+	const struct opt_desc *d;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (eq == NULL) {
+		snprintf(msg, msglen, "expected key=value, got \"%.64s\"", line);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	d = find_option(key);
+	if (d && seen[d - options]) {
+		snprintf(msg, msglen, "option %s is set twice", key);
+		return -EEXIST;
+	}
+	if (cfg_set(cfg, key, value, msg, msglen) < 0)
+		return -EINVAL;
+	seen[d - options] = true;
+	return 0;
+}
+
+int
+cfg_parse_text(struct config *cfg, const char *name, const char *text,
+	       size_t len, char err[CFG_ERR_MAX])
+{
+	bool seen[NOPTIONS] = { false };
+	char line[MAX_CONFIG_LINE + 1], msg[256];
+	size_t pos = 0, lineno = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		lineno++;
+		if (n > MAX_CONFIG_LINE || memchr(text + pos, '\0', n)) {
+			snprintf(err, CFG_ERR_MAX, "%s:%zu: %s", name, lineno,
+				 n > MAX_CONFIG_LINE ? "line too long" : "NUL byte in line");
+			return -1;
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		pos += n + 1;
+		if (parse_line(cfg, line, seen, msg, sizeof(msg)) < 0) {
+			snprintf(err, CFG_ERR_MAX, "%s:%zu: %s", name, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_enum(const char *name, const char *v, const char *a, const char *b,
+	   char err[CFG_ERR_MAX])
+{
+	if (strcmp(v, a) == 0 || strcmp(v, b) == 0)
+		return 0;
+	snprintf(err, CFG_ERR_MAX, "%s: \"%.64s\" must be %s or %s", name, v, a, b);
+	return -1;
+}
+
+int
+cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	if (cfg->pasv_min_port > cfg->pasv_max_port) {
+		snprintf(err, CFG_ERR_MAX,
+			 "pasv_min_port (%lu) is above pasv_max_port (%lu)",
+			 cfg->pasv_min_port, cfg->pasv_max_port);
+		return -1;
+	}
+	return check_enum("limitd_fail", cfg->limitd_fail, "open", "closed", err);
+}
+
+int
+cfg_load(struct config *cfg, const char *file, bool named,
+	 char *const *overrides, size_t novr, char err[CFG_ERR_MAX])
+{
+	char *text = NULL, msg[256];
+	ssize_t n;
+
+	cfg_defaults(cfg);
+	n = sys_read_file(file, 1 << 20, &text);
+	if (n < 0 && !(n == -ENOENT && !named)) {
+		snprintf(err, CFG_ERR_MAX, "%s:0: cannot read configuration: %s",
+			 file, strerror((int)-n));
+		return -1;
+	}
+	if (n >= 0) {
+		int r = cfg_parse_text(cfg, file, text, (size_t)n, err);
+
+		free(text);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < novr; i++) {
+		char kv[MAX_CONFIG_LINE + 1], *eq;
+
+		if (str_lcpy(kv, overrides[i], sizeof(kv)) < 0 ||
+		    (eq = strchr(kv, '=')) == NULL) {
+			snprintf(err, CFG_ERR_MAX, "-o%.64s: expected KEY=VALUE", overrides[i]);
+			return -1;
+		}
+		*eq = '\0';
+		if (cfg_set(cfg, kv, eq + 1, msg, sizeof(msg)) < 0) {
+			snprintf(err, CFG_ERR_MAX, "-o%.64s: %s", overrides[i], msg);
+			return -1;
+		}
+	}
+	if (cfg_check(cfg, err) < 0) {
+		char tmp[CFG_ERR_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s: %s", file, err);
+		memcpy(err, tmp, CFG_ERR_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cfg_dump(const struct config *cfg, FILE *out)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct opt_desc *d = &options[i];
+		const void *f = cfield(cfg, d);
+
+		switch (d->type) {
+		case T_BOOL: fprintf(out, "%s=%s\n", d->name, *(const bool *)f ? "YES" : "NO"); break;
+		case T_UINT: fprintf(out, "%s=%lu\n", d->name, *(const unsigned long *)f); break;
+		case T_MODE: fprintf(out, "%s=%03o\n", d->name, *(const unsigned int *)f); break;
+		case T_STR: fprintf(out, "%s=%s\n", d->name, *(char *const *)f); break;
+		}
+	}
+}

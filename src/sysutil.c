@@ -1,0 +1,387 @@
+/* sysutil.c - the one place system calls are made; see sysutil.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysutil.h"
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		bug("xmalloc: zero size");
+	p = malloc(size);
+	if (p == NULL)
+		die("Out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		bug("xcalloc: zero size");
+	p = calloc(n, size);
+	if (p == NULL)
+		die("Out of memory allocating %zu * %zu bytes", n, size);
+	return p;
+}
+
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		bug("xreallocarray: zero size");
+	if (n > SIZE_MAX / size)
+		die("Allocation of %zu * %zu bytes overflows", n, size);
+	p = realloc(old, n * size);
+	if (p == NULL)
+		die("Out of memory allocating %zu * %zu bytes", n, size);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+ssize_t
+sys_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+sys_recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, flags);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+sys_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = sys_read(fd, (char *)buf + done, len - done);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return -EPIPE;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+sys_write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int
+sys_close(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+sys_open(const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	do
+		fd = open(path, flags | O_CLOEXEC, mode);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+ssize_t
+sys_read_file(const char *path, size_t max, char **out)
+{
+	struct stat st;
+	ssize_t n;
+	char *p;
+	int fd = sys_open(path, O_RDONLY, 0);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		n = -errno;
+		sys_close(fd);
+		return n;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		sys_close(fd);
+		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	}
+	p = xmalloc((size_t)st.st_size + 1);
+	n = sys_read_full(fd, p, (size_t)st.st_size);
+	sys_close(fd);
+	if (n == -EPIPE)	/* shrank while we read: take what is there */
+		n = 0;
+	if (n < 0) {
+		free(p);
+		return n;
+	}
+	p[n] = '\0';
+	*out = p;
+	return n;
+}
+
+int
+sys_socket(int domain, int type, int protocol)
+{
+	int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+sys_socketpair(int type, int sv[2])
+{
+	return socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0 ? -errno : 0;
+}
+
+int
+sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len)
+{
+	int c;
+
+	*len = sizeof(*peer);
+	do
+		c = accept4(fd, (struct sockaddr *)peer, len, SOCK_CLOEXEC);
+	while (c < 0 && errno == EINTR);
+	return c < 0 ? -errno : c;
+}
+
+bool
+sys_is_stream_socket(int fd, bool connected)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(int);
+	int type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		return false;
+	len = sizeof(sa);
+	return !connected || getpeername(fd, (struct sockaddr *)&sa, &len) == 0;
+}
+
+int
+sys_poll_in(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+
+	if (r < 0)
+		return -errno;
+	return r > 0 ? 1 : 0;
+}
+
+int
+sys_send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.space, .msg_controllen = sizeof(u.space),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+int
+sys_recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.space, .msg_controllen = sizeof(u.space),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	c = CMSG_FIRSTHDR(&msg);
+	if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || c == NULL ||
+	    c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || CMSG_NXTHDR(&msg, c)) {
+		/* close anything that did arrive before refusing */
+		for (; c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					sys_close(fd);
+				}
+		return -EPROTO;
+	}
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+pid_t
+xfork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die_errno("Failed to fork");
+	return pid;
+}
+
+int
+sys_wait_child(pid_t pid)
+{
+	int status;
+	pid_t r;
+
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : status;
+}
+
+int
+sys_reap_children(void)
+{
+	int n = 0, status;
+
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		n++;
+	return n;
+}
+
+void
+sys_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) < 0)
+		die_errno("Failed to install handler for signal %d", sig);
+}
+
+void
+sys_sleep(unsigned int seconds)
+{
+	struct timespec ts = { .tv_sec = seconds, .tv_nsec = 0 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+long long
+sys_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+sys_sockaddr_str(const struct sockaddr_storage *sa, char *out, size_t outlen)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+	if (sa->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outlen);
+	else if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+	else if (sa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outlen);
+	else
+		snprintf(out, outlen, "unknown");
+}
+
+unsigned int
+sys_sockaddr_port(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}

@@ -1,0 +1,32 @@
+# tests/tests.mk - unit tests (cmocka), fuzz corpus replay, integration tests (pytest-3).
+#
+# Every unit test is tests/unit/test_NAME.c, linked against libminiftpd.a
+# (every module but the two main files) and cmocka.  Every fuzz target is
+# tests/fuzz/fuzz_NAME.c with LLVMFuzzerTestOneInput, replayed over
+# tests/fuzz/corpus/NAME/* by tests/fuzz/fuzz_main.c.
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
+LIB_OBJ   := $(filter-out $(BUILD)/main.o $(BUILD)/limitd.o,$(COMMON_OBJ) $(FTPD_OBJ) $(LIMITD_OBJ))
+TEST_CFLAGS := $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) $(shell pkg-config --cflags cmocka 2>/dev/null)
+
+$(BUILD)/libminiftpd.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libminiftpd.a | $(BUILD)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) -lcmocka $(PKG_LIBS)
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a | $(BUILD)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS)
+
+unit: all $(UNIT_BINS) $(FUZZ_BINS)
+	@sh tests/run-unit.sh $(BUILD) $(UNIT_BINS) -- $(FUZZ_BINS)
+
+integ: all
+	@sh tests/run-integ.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory unit SANITIZE=$(SANITIZE)
+	@$(MAKE) --no-print-directory integ SANITIZE=$(SANITIZE)
