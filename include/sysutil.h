@@ -78,4 +78,61 @@ void sys_sockaddr_str(const struct sockaddr_storage *sa, char *out, size_t outle
 /* sys_sockaddr_port - port in host order, 0 if not INET/INET6. */
 unsigned int sys_sockaddr_port(const struct sockaddr_storage *sa);
 
+/* --- added for limitd and its client (generic wrappers) --- */
+
+/* sys_random - fill BUF with LEN bytes from getrandom(). RETURNS 0 or -errno. */
+int sys_random(void *buf, size_t len);
+
+/* sys_unix_listen - socket(AF_UNIX, TYPE) bound to PATH and listening with
+ * BACKLOG. RETURNS fd or -errno (-ENAMETOOLONG when PATH does not fit). */
+int sys_unix_listen(const char *path, int type, int backlog);
+/* sys_unix_connect - socket(AF_UNIX, TYPE) connected to PATH. RETURNS fd or -errno. */
+int sys_unix_connect(const char *path, int type);
+/* sys_accept_nb - accept4 with SOCK_CLOEXEC|SOCK_NONBLOCK, no address.
+ * RETURNS fd or -errno (-EAGAIN when nothing is pending). */
+int sys_accept_nb(int fd);
+/* sys_peercred - SO_PEERCRED of a connected UNIX socket. RETURNS 0 or -errno. */
+int sys_peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+/* sys_send - one send() with MSG_NOSIGNAL added, EINTR retried.
+ * RETURNS count or -errno. */
+ssize_t sys_send(int fd, const void *buf, size_t len, int flags);
+/* sys_recv_packet - receive one datagram/packet of at most LEN bytes.
+ * RETURNS its length (0: EOF), -EMSGSIZE when it was longer, or -errno. */
+ssize_t sys_recv_packet(int fd, void *buf, size_t len, int flags);
+
+/* sys_epoll_create - an epoll instance. RETURNS fd or -errno. */
+int sys_epoll_create(void);
+/* sys_epoll_ctl - EPOLL_CTL_ADD/MOD/DEL FD with EVENTS and PTR as data. */
+int sys_epoll_ctl(int ep, int op, int fd, unsigned int events, void *ptr);
+/* sys_epoll_wait - wait for up to MAX events with the signal mask MASK
+ * (NULL: unchanged) in force while waiting; EINTR is returned as -EINTR
+ * so that the caller can look at its signal flags. RETURNS count or -errno. */
+struct epoll_event;
+int sys_epoll_wait(int ep, struct epoll_event *ev, int max, int timeout_ms,
+		   const sigset_t *mask);
+/* sys_sigmask - sigprocmask(HOW, SET, OLD); dies on failure (a bad HOW). */
+void sys_sigmask(int how, const sigset_t *set, sigset_t *old);
+/* sys_set_nonblock - set O_NONBLOCK on FD. RETURNS 0 or -errno. */
+int sys_set_nonblock(int fd);
+
+/* sys_raise_nofile - raise the soft RLIMIT_NOFILE to the hard limit.
+ * RETURNS the new soft limit, or -errno. */
+long sys_raise_nofile(void);
+
+/* sys_mkdir - mkdir(2). RETURNS 0 or -errno (-EEXIST included). */
+int sys_mkdir(const char *path, mode_t mode);
+/* sys_unlink - unlink(2). RETURNS 0 or -errno. */
+int sys_unlink(const char *path);
+/* sys_chmod - chmod(2). RETURNS 0 or -errno. */
+int sys_chmod(const char *path, mode_t mode);
+/* sys_lstat_mode - the st_mode of PATH (not following a last symlink)
+ * into *MODE. RETURNS 0 or -errno. */
+int sys_lstat_mode(const char *path, mode_t *mode);
+
+/* sys_user_uid - the uid of user NAME. RETURNS 0, -ENOENT, or -errno. */
+int sys_user_uid(const char *name, uid_t *uid);
+
+/* sys_time - wall-clock seconds since the epoch. */
+long long sys_time(void);
+
 #endif

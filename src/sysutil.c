@@ -2,13 +2,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -384,4 +390,234 @@ sys_sockaddr_port(const struct sockaddr_storage *sa)
 	if (sa->ss_family == AF_INET6)
 		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	return 0;
+}
+
+/* --- added for limitd and its client --- */
+
+int
+sys_random(void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = getrandom((char *)buf + done, len - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+int
+sys_unix_listen(const char *path, int type, int backlog)
+{
+	struct sockaddr_un sun;
+	int fd, r = unix_addr(path, &sun);
+
+	if (r < 0)
+		return r;
+	fd = sys_socket(AF_UNIX, type, 0);
+	if (fd < 0)
+		return fd;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, backlog) < 0) {
+		r = -errno;
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+sys_unix_connect(const char *path, int type)
+{
+	struct sockaddr_un sun;
+	int fd, r = unix_addr(path, &sun);
+
+	if (r < 0)
+		return r;
+	fd = sys_socket(AF_UNIX, type, 0);
+	if (fd < 0)
+		return fd;
+	do
+		r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		r = -errno;
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+sys_accept_nb(int fd)
+{
+	int c;
+
+	do
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (c < 0 && errno == EINTR);
+	return c < 0 ? -errno : c;
+}
+
+int
+sys_peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -errno;
+	if (len != sizeof(uc))
+		return -EPROTO;
+	*pid = uc.pid;
+	*uid = uc.uid;
+	*gid = uc.gid;
+	return 0;
+}
+
+ssize_t
+sys_send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+sys_recv_packet(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (msg.msg_flags & MSG_TRUNC) ? -EMSGSIZE : n;
+}
+
+int
+sys_epoll_create(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	return ep < 0 ? -errno : ep;
+}
+
+int
+sys_epoll_ctl(int ep, int op, int fd, unsigned int events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	return epoll_ctl(ep, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+int
+sys_epoll_wait(int ep, struct epoll_event *ev, int max, int timeout_ms,
+	       const sigset_t *mask)
+{
+	int n = epoll_pwait(ep, ev, max, timeout_ms, mask);
+
+	return n < 0 ? -errno : n;
+}
+
+void
+sys_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (sigprocmask(how, set, old) < 0)
+		die_errno("Failed to change the signal mask");
+}
+
+int
+sys_set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+long
+sys_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return -errno;
+	}
+	return rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
+int
+sys_mkdir(const char *path, mode_t mode)
+{
+	return mkdir(path, mode) < 0 ? -errno : 0;
+}
+
+int
+sys_unlink(const char *path)
+{
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+int
+sys_chmod(const char *path, mode_t mode)
+{
+	return chmod(path, mode) < 0 ? -errno : 0;
+}
+
+int
+sys_lstat_mode(const char *path, mode_t *mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	*mode = st.st_mode;
+	return 0;
+}
+
+int
+sys_user_uid(const char *name, uid_t *uid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL)
+		return errno ? -errno : -ENOENT;
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+long long
+sys_time(void)
+{
+	return (long long)time(NULL);
 }

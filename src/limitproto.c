@@ -1,0 +1,394 @@
+/* limitproto.c - limitd wire format; see limitproto.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "limitproto.h"
+
+struct codec {
+	uint16_t type;
+	int (*enc)(struct buf *b, const struct limit_msg *m);
+	int (*dec)(struct buf *b, struct limit_msg *m);
+};
+
+static size_t
+addr_len(uint8_t family)
+{
+	return family == LIMIT_AF_INET ? 4 : family == LIMIT_AF_INET6 ? 16 : 0;
+}
+
+/* Printable text: no byte below 0x20, no DEL. */
+static bool
+text_clean(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+bool
+limit_user_valid(const char *user)
+{
+	size_t n = strnlen(user, MAX_USER_NAME + 1);
+
+	return n > 0 && n <= MAX_USER_NAME && text_clean(user);
+}
+
+static int
+put_addr(struct buf *b, const struct limit_addr *a)
+{
+	size_t n = addr_len(a->family);
+
+	if (n == 0)
+		return -EINVAL;
+	if (buf_put_u8(b, a->family) < 0 || buf_put_bytes(b, a->bytes, n) < 0)
+		return -E2BIG;
+	return 0;
+}
+
+static int
+get_addr(struct buf *b, struct limit_addr *a)
+{
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (buf_get_u8(b, &a->family) < 0 ||
+	    buf_get_bytes(b, a->bytes, sizeof(a->bytes), &n) < 0 ||
+	    addr_len(a->family) == 0 || n != addr_len(a->family))
+		return -EBADMSG;
+	return 0;
+}
+
+/* A user name that may be empty (status records before login). */
+static int
+get_user(struct buf *b, char *out, bool may_be_empty)
+{
+	if (buf_get_str(b, out, MAX_USER_NAME + 1) < 0)
+		return -EBADMSG;
+	if (may_be_empty && out[0] == '\0')
+		return 0;
+	return limit_user_valid(out) ? 0 : -EBADMSG;
+}
+
+static int
+put_user(struct buf *b, const char *user, bool may_be_empty)
+{
+	if (!(may_be_empty && user[0] == '\0') && !limit_user_valid(user))
+		return -EINVAL;
+	return buf_put_str(b, user);
+}
+
+static int
+enc_none(struct buf *b, const struct limit_msg *m)
+{
+	(void)b;
+	(void)m;
+	return 0;
+}
+
+static int
+dec_none(struct buf *b, struct limit_msg *m)
+{
+	(void)b;
+	(void)m;
+	return 0;
+}
+
+static int
+enc_fail(struct buf *b, const struct limit_msg *m)
+{
+	if (strnlen(m->u.fail.reason, LIMIT_MAX_REASON + 1) > LIMIT_MAX_REASON ||
+	    !text_clean(m->u.fail.reason))
+		return -EINVAL;
+	if (buf_put_u32(b, m->u.fail.code) < 0 ||
+	    buf_put_str(b, m->u.fail.reason) < 0)
+		return -E2BIG;
+	return 0;
+}
+
+static int
+dec_fail(struct buf *b, struct limit_msg *m)
+{
+	if (buf_get_u32(b, &m->u.fail.code) < 0 ||
+	    buf_get_str(b, m->u.fail.reason, sizeof(m->u.fail.reason)) < 0 ||
+	    !text_clean(m->u.fail.reason))
+		return -EBADMSG;
+	return 0;
+}
+
+static int
+enc_admit(struct buf *b, const struct limit_msg *m)
+{
+	if (m->u.admit.flags & ~LIMIT_F_ALL)
+		return -EINVAL;
+	if (buf_put_u8(b, m->u.admit.flags) < 0)
+		return -E2BIG;
+	return put_addr(b, &m->u.admit.addr);
+}
+
+static int
+dec_admit(struct buf *b, struct limit_msg *m)
+{
+	if (buf_get_u8(b, &m->u.admit.flags) < 0 ||
+	    (m->u.admit.flags & ~LIMIT_F_ALL))
+		return -EBADMSG;
+	return get_addr(b, &m->u.admit.addr);
+}
+
+static int
+enc_verdict(struct buf *b, const struct limit_msg *m)
+{
+	if (m->u.verdict >= LIMIT_V_COUNT)
+		return -EINVAL;
+	return buf_put_u32(b, m->u.verdict);
+}
+
+static int
+dec_verdict(struct buf *b, struct limit_msg *m)
+{
+	if (buf_get_u32(b, &m->u.verdict) < 0 || m->u.verdict >= LIMIT_V_COUNT)
+		return -EBADMSG;
+	return 0;
+}
+
+static int
+enc_login(struct buf *b, const struct limit_msg *m)
+{
+	if (m->u.login.flags & ~LIMIT_F_ALL)
+		return -EINVAL;
+	if (buf_put_u8(b, m->u.login.flags) < 0)
+		return -E2BIG;
+	return put_user(b, m->u.login.user, false);
+}
+
+static int
+dec_login(struct buf *b, struct limit_msg *m)
+{
+	if (buf_get_u8(b, &m->u.login.flags) < 0 ||
+	    (m->u.login.flags & ~LIMIT_F_ALL))
+		return -EBADMSG;
+	return get_user(b, m->u.login.user, false);
+}
+
+static int
+enc_head(struct buf *b, const struct limit_msg *m)
+{
+	const struct limit_status_head *h = &m->u.head;
+	const uint32_t v[] = { h->sessions, h->addresses, h->users,
+			       h->max_clients, h->max_per_ip, h->max_per_user, h->pid };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (buf_put_u32(b, v[i]) < 0)
+			return -E2BIG;
+	return buf_put_u64(b, h->started);
+}
+
+static int
+dec_head(struct buf *b, struct limit_msg *m)
+{
+	struct limit_status_head *h = &m->u.head;
+	uint32_t *v[] = { &h->sessions, &h->addresses, &h->users,
+			  &h->max_clients, &h->max_per_ip, &h->max_per_user, &h->pid };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (buf_get_u32(b, v[i]) < 0)
+			return -EBADMSG;
+	return buf_get_u64(b, &h->started);
+}
+
+static int
+enc_addr(struct buf *b, const struct limit_msg *m)
+{
+	int r = put_addr(b, &m->u.addr.addr);
+
+	return r < 0 ? r : buf_put_u32(b, m->u.addr.count);
+}
+
+static int
+dec_addr(struct buf *b, struct limit_msg *m)
+{
+	if (get_addr(b, &m->u.addr.addr) < 0)
+		return -EBADMSG;
+	return buf_get_u32(b, &m->u.addr.count);
+}
+
+static int
+enc_user(struct buf *b, const struct limit_msg *m)
+{
+	int r = put_user(b, m->u.user.user, false);
+
+	return r < 0 ? r : buf_put_u32(b, m->u.user.count);
+}
+
+static int
+dec_user(struct buf *b, struct limit_msg *m)
+{
+	if (get_user(b, m->u.user.user, false) < 0)
+		return -EBADMSG;
+	return buf_get_u32(b, &m->u.user.count);
+}
+
+static int
+enc_session(struct buf *b, const struct limit_msg *m)
+{
+	const struct limit_status_session *s = &m->u.session;
+	int r;
+
+	if (buf_put_u32(b, s->pid) < 0 || buf_put_u32(b, s->uid) < 0)
+		return -E2BIG;
+	r = put_addr(b, &s->addr);
+	if (r < 0)
+		return r;
+	if (buf_put_u64(b, s->since) < 0)
+		return -E2BIG;
+	return put_user(b, s->user, true);
+}
+
+static int
+dec_session(struct buf *b, struct limit_msg *m)
+{
+	struct limit_status_session *s = &m->u.session;
+
+	if (buf_get_u32(b, &s->pid) < 0 || buf_get_u32(b, &s->uid) < 0 ||
+	    get_addr(b, &s->addr) < 0 || buf_get_u64(b, &s->since) < 0)
+		return -EBADMSG;
+	return get_user(b, s->user, true);
+}
+
+static const struct codec codecs[] = {
+	{ LIMIT_ANS_FAIL,	    enc_fail,	 dec_fail },
+	{ LIMIT_REQ_ADMIT,	    enc_admit,	 dec_admit },
+	{ LIMIT_ANS_VERDICT,	    enc_verdict, dec_verdict },
+	{ LIMIT_REQ_LOGIN,	    enc_login,	 dec_login },
+	{ LIMIT_REQ_STATUS,	    enc_none,	 dec_none },
+	{ LIMIT_ANS_STATUS_HEAD,    enc_head,	 dec_head },
+	{ LIMIT_ANS_STATUS_ADDR,    enc_addr,	 dec_addr },
+	{ LIMIT_ANS_STATUS_USER,    enc_user,	 dec_user },
+	{ LIMIT_ANS_STATUS_SESSION, enc_session, dec_session },
+	{ LIMIT_ANS_STATUS_END,	    enc_none,	 dec_none },
+};
+
+static const struct codec *
+find_codec(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (codecs[i].type == type)
+			return &codecs[i];
+	return NULL;
+}
+
+int
+limit_encode(const struct limit_msg *m, struct buf *out)
+{
+	const struct codec *c = find_codec(m->type);
+	int r;
+
+	buf_reset(out);
+	if (c == NULL)
+		return -EINVAL;
+	if (buf_put_u32(out, 0) < 0 || buf_put_u16(out, m->type) < 0 ||
+	    buf_put_u16(out, LIMIT_PROTO_VERSION) < 0)
+		return -E2BIG;
+	r = c->enc(out, m);
+	if (r < 0)
+		return r;
+	if (out->len > LIMIT_MAX_MSG)
+		return -E2BIG;
+	for (int i = 0; i < 4; i++)
+		out->data[i] = (uint8_t)(out->len >> (24 - 8 * i));
+	return 0;
+}
+
+int
+limit_decode(const void *data, size_t len, struct limit_msg *m)
+{
+	const struct codec *c;
+	struct buf b;
+	uint32_t total;
+
+	memset(m, 0, sizeof(*m));
+	if (len < LIMIT_HDR_SIZE || len > LIMIT_MAX_MSG || buf_load(&b, data, len) < 0)
+		return -EBADMSG;
+	if (buf_get_u32(&b, &total) < 0 || buf_get_u16(&b, &m->type) < 0 ||
+	    buf_get_u16(&b, &m->version) < 0 || total != len)
+		return -EBADMSG;
+	if (m->version != LIMIT_PROTO_VERSION && m->type != LIMIT_ANS_FAIL)
+		return -EPROTONOSUPPORT;
+	c = find_codec(m->type);
+	if (c == NULL)
+		return -ENOMSG;
+	if (c->dec(&b, m) < 0 || buf_end(&b) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int
+limit_addr_from_sockaddr(const struct sockaddr_storage *sa, struct limit_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->ss_family == AF_INET) {
+		out->family = LIMIT_AF_INET;
+		memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->ss_family == AF_INET6) {
+		out->family = LIMIT_AF_INET6;
+		memcpy(out->bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else
+		return -EAFNOSUPPORT;
+	limit_addr_normalize(out);
+	return 0;
+}
+
+void
+limit_addr_normalize(struct limit_addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (a->family == LIMIT_AF_INET6 && memcmp(a->bytes, mapped, 12) == 0) {
+		memmove(a->bytes, a->bytes + 12, 4);
+		a->family = LIMIT_AF_INET;
+	}
+	if (a->family == LIMIT_AF_INET)
+		memset(a->bytes + 4, 0, 12);
+}
+
+void
+limit_addr_str(const struct limit_addr *a, char out[LIMIT_ADDR_STR])
+{
+	int af = a->family == LIMIT_AF_INET ? AF_INET : AF_INET6;
+
+	if (addr_len(a->family) == 0 ||
+	    inet_ntop(af, a->bytes, out, LIMIT_ADDR_STR) == NULL)
+		snprintf(out, LIMIT_ADDR_STR, "unknown");
+}
+
+static const char *const verdict_names[LIMIT_V_COUNT] = {
+	[LIMIT_V_ADMIT] = "admitted",
+	[LIMIT_V_TOTAL] = "total limit (max_clients)",
+	[LIMIT_V_IP] = "per-ip limit (max_per_ip)",
+	[LIMIT_V_USER] = "per-user limit (max_per_user)",
+};
+
+const char *
+limit_verdict_name(uint32_t verdict)
+{
+	return verdict < LIMIT_V_COUNT ? verdict_names[verdict] : "unknown verdict";
+}
+
+static const char *const fail_names[] = {
+	[LIMIT_FAIL_VERSION] = "protocol version mismatch",
+	[LIMIT_FAIL_MALFORMED] = "malformed message",
+	[LIMIT_FAIL_PERM] = "permission denied",
+	[LIMIT_FAIL_STATE] = "request out of order",
+	[LIMIT_FAIL_RESOURCE] = "out of resources",
+};
+
+const char *
+limit_fail_name(uint32_t code)
+{
+	if (code < sizeof(fail_names) / sizeof(fail_names[0]) && fail_names[code])
+		return fail_names[code];
+	return "unknown failure";
+}
