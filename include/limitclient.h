@@ -54,4 +54,11 @@ int limit_timeout_ms(void);
  */
 void limit_handle(const struct config *cfg);
 
+/*
+ * limit_forget - close the limitd connection in a freshly forked child
+ * (a service process) without telling limitd: the slot stays with the
+ * helper, and the child can never speak for the session to limitd.
+ */
+void limit_forget(void);
+
 #endif

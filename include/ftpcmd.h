@@ -1,0 +1,51 @@
+/*
+ * ftpcmd.h - the control connection: one bounded line reader, the reply
+ * writers.  Service process only.
+ */
+#ifndef MINIFTPD_FTPCMD_H
+#define MINIFTPD_FTPCMD_H
+
+#include <stddef.h>
+
+#include "log.h"
+#include "session.h"
+
+/*
+ * ftp_read_line - the next command line, CR/LF removed and Telnet
+ * sequences (IAC ...) stripped, into LINE (MAX_CMD_LINE bytes).
+ * Over-long lines are answered "500 Input line too long." and skipped;
+ * lines with NUL bytes "500 NUL byte in command." and skipped.  Does not
+ * return when the client leaves (exit 0), stays silent for
+ * idle_session_timeout (421 Timeout., exit) or the helper dies (421).
+ * RETURNS the line length.
+ */
+size_t ftp_read_line(struct session *s, char *line);
+
+/*
+ * ftp_line_clean - the pure part of ftp_read_line: strip the line end
+ * and Telnet sequences from RAW (LEN bytes, may hold NUL) into OUT
+ * (size >= LEN + 1).  RETURNS the cleaned length, or -EINVAL when a NUL
+ * byte remains.  Fuzzed.
+ */
+int ftp_line_clean(const char *raw, size_t len, char *out);
+
+/* ftp_reply - send "CODE text\r\n". */
+void ftp_reply(struct session *s, int code, const char *fmt, ...) PRINTF(3, 4);
+
+/*
+ * ftp_reply_multi - a multi-line reply: "CODE-first", " middle"...,
+ * "CODE last".  TEXT holds the lines separated by '\n'; the last line
+ * closes the reply.
+ */
+void ftp_reply_multi(struct session *s, int code, const char *text);
+
+/* ftp_write - raw bytes to the client; dies when the connection is gone. */
+void ftp_write(struct session *s, const char *buf, size_t len);
+
+/*
+ * ftp_set_session_for_die - after die(), send "421 Service not available,
+ * closing control connection." to this session's client.
+ */
+void ftp_set_session_for_die(struct session *s);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * limitstat.h - `limitd --status`: ask a running limitd for its tables
+ * and print them for an operator, as text or JSON.
+ *
+ * Runs in the limitd binary, in its own short-lived process (never in the
+ * daemon).  Only root and limitd's own uid may ask (limitd checks
+ * SO_PEERCRED).
+ */
+#ifndef MINIFTPD_LIMITSTAT_H
+#define MINIFTPD_LIMITSTAT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * limit_status_run - connect to limitd at SOCKET_PATH, fetch its status
+ * (waiting at most TIMEOUT_MS for each message) and print it to OUT:
+ * totals against the limits, per-address and per-user counts, and every
+ * session (pid, uid, address, user, since).  JSON: one object on one
+ * line.  Errors go to stderr.
+ * RETURNS the process exit status: 0, or 1 when limitd could not be
+ * asked or answered badly.
+ */
+int limit_status_run(const char *socket_path, bool json, int timeout_ms,
+		     FILE *out);
+
+#endif

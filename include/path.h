@@ -1,0 +1,44 @@
+/*
+ * path.h - from a client's path to a file descriptor, never outside the
+ * client's root.
+ *
+ * Client paths are first normalised (pure, fuzzed): joined to the working
+ * directory, "." and ".." collapsed, "//" squeezed; ".." at "/" stays at
+ * "/".  The result is opened beneath the session's root directory fd with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so symlinks cannot
+ * lead out either, with or without chroot.  Service process only.
+ */
+#ifndef MINIFTPD_PATH_H
+#define MINIFTPD_PATH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * path_normalize - absolute, clean client path for ARG seen from CWD
+ * (itself absolute and clean).  Empty ARG means CWD.
+ * RETURNS 0, or -ENAMETOOLONG when the result does not fit OUTLEN.
+ */
+int path_normalize(const char *cwd, const char *arg, char *out, size_t outlen);
+
+/*
+ * path_split - split a normalised path into its parent and last name
+ * ("/a/b" -> "/a", "b").  RETURNS 0, -EINVAL for "/" (no last name).
+ */
+int path_split(const char *path, char *parent, size_t plen, char *name,
+	       size_t nlen);
+
+/*
+ * path_open - open normalised client PATH beneath ROOT_FD with FLAGS
+ * (O_CLOEXEC added) and MODE.  RETURNS fd or -errno.
+ */
+int path_open(int root_fd, const char *path, int flags, mode_t mode);
+
+/*
+ * path_open_parent - open PATH's parent directory (O_PATH) beneath
+ * ROOT_FD and copy the last name into NAME, for the *at() calls
+ * (mkdirat, unlinkat, renameat...).  RETURNS fd or -errno (-EINVAL for "/").
+ */
+int path_open_parent(int root_fd, const char *path, char *name, size_t nlen);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * privdrop.h - dropping privilege: one audited function, then proof.
+ */
+#ifndef MINIFTPD_PRIVDROP_H
+#define MINIFTPD_PRIVDROP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct drop_spec {
+	bool change_ids;	/* false: keep the launching user (unprivileged mode) */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;	/* supplementary groups (resolved before chroot) */
+	int ngroups;
+	const char *chroot_dir;	/* NULL: no chroot */
+	bool keep_net_bind;	/* keep CAP_NET_BIND_SERVICE only */
+};
+
+/*
+ * drop_to - setgroups, chroot, setresgid, setresuid, capabilities reduced
+ * to exactly { CAP_NET_BIND_SERVICE } or nothing, PR_SET_NO_NEW_PRIVS,
+ * RLIMIT_CORE 0; then verify with getresuid/getresgid/cap_get_proc.
+ * Dies on any failure: a process that cannot drop must not go on.
+ * Called by the service processes and the helper.
+ */
+void drop_to(const struct drop_spec *spec);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * privproto.h - message types of the private protocol between the
+ * service process and the nobody helper.
+ *
+ * Requests are even, answers odd; PRIV_REQ_x is answered by PRIV_ANS_x.
+ * Every message carries PRIV_PROTO_VERSION in its header (privsock.h).
+ * The stub that sends PRIV_REQ_x is priv_x() in privclient.c; the helper's
+ * handler is helper_answer_x() in privhelper.c.
+ */
+#ifndef MINIFTPD_PRIVPROTO_H
+#define MINIFTPD_PRIVPROTO_H
+
+#define PRIV_PROTO_VERSION 1
+
+enum priv_type {
+	/* PREAUTH, once successful: str user, str password.
+	 * Answer: u32 enum priv_login_result. */
+	PRIV_REQ_LOGIN		= 2,
+	PRIV_ANS_LOGIN		= 3,
+	/* POSTAUTH: u32 family (AF_INET/AF_INET6), bytes address (4 or 16),
+	 * u32 port.  Answer: i32 -errno or 0; on 0 one fd follows
+	 * (SCM_RIGHTS): a TCP socket connected from ftp_data_port. */
+	PRIV_REQ_PORT_SOCK	= 4,
+	PRIV_ANS_PORT_SOCK	= 5,
+};
+
+enum priv_login_result {
+	PRIV_LOGIN_OK		= 0,	/* the post-login process takes over */
+	PRIV_LOGIN_FAIL		= 1,	/* 530, try again */
+	PRIV_LOGIN_FAIL_LAST	= 2,	/* 530, then close: max_login_fails */
+};
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * session.h - one control connection's life, and the state its
+ * processes share.
+ *
+ * session_run() is called once per connection by every launcher (listen.c
+ * or main.c).  It asks limitd for admission, forks the pre-login service
+ * process, and becomes the helper; after a successful login the helper
+ * forks the post-login service process (session_start_postlogin) and
+ * drops to nopriv_user.
+ */
+#ifndef MINIFTPD_SESSION_H
+#define MINIFTPD_SESSION_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include "config.h"
+#include "defs.h"
+
+#define MAX_GROUPS 64
+
+/* Facts resolved once at start-up (before any chroot), shared read-only. */
+struct runtime {
+	bool privileged;	/* root and run_as_launching_user=NO */
+	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
+	gid_t nopriv_gid;
+	char dummy_hash[128];	/* crypt hash checked for unknown users */
+};
+
+enum login_kind { LOGIN_LOCAL, LOGIN_VIRTUAL, LOGIN_ANON };
+
+/* Who logged in and where they live; filled by auth_check() in the helper. */
+struct login {
+	char user[MAX_USER_NAME + 1];
+	enum login_kind kind;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[MAX_GROUPS];
+	int ngroups;
+	char root[PATH_MAX];	/* directory that is "/" for the client */
+	char home[MAX_FTP_PATH];/* first working directory, client view */
+	bool chroot;		/* chroot(root) (privileged only) */
+};
+
+/* The service process's state (pre-login and post-login). */
+struct session {
+	const struct config *cfg;
+	const struct runtime *rt;
+	int ctl_fd;
+	int priv_fd;
+	struct sockaddr_storage peer;
+	struct sockaddr_storage local;
+	char peer_str[INET6_ADDRSTRLEN];
+
+	/* control input (ftpcmd.c) */
+	char inbuf[MAX_CMD_LINE];
+	size_t inlen;
+	bool discarding;
+
+	/* login state */
+	bool logged_in;
+	char user[MAX_USER_NAME + 1];
+	bool have_user;
+	unsigned int unknown_cmds;
+	struct login login;
+
+	/* post-login state */
+	int root_fd;			/* O_PATH directory that is "/" */
+	char cwd[MAX_FTP_PATH];		/* client view, always absolute */
+	bool type_ascii;
+	bool utf8;
+	mode_t umask;
+	char rnfr[MAX_FTP_PATH];
+	bool have_rnfr;
+	unsigned long long rest;
+	bool quit;
+};
+
+/*
+ * session_run - serve the client on CTL_FD until it leaves; never returns.
+ * Called by every launcher in a process of its own.
+ */
+void session_run(const struct config *cfg, const struct runtime *rt,
+		 int ctl_fd) __attribute__((noreturn));
+
+/*
+ * session_start_postlogin - in the helper, after a successful login:
+ * fork the post-login service process for LOGIN, hand it the control
+ * connection, close the helper's copy, and drop the helper to
+ * nopriv_user.  RETURNS the new socketpair end the helper serves.
+ */
+int session_start_postlogin(const struct login *login);
+
+/*
+ * runtime_init - resolve users and directories named by CFG, create
+ * secure_chroot_dir if missing.  RETURNS 0 or -1 with ERR set (a
+ * start-up error).  Called once by main before serving.
+ */
+int runtime_init(const struct config *cfg, struct runtime *rt, char *err,
+		 size_t errlen);
+
+#endif

@@ -1,0 +1,207 @@
+/* ftpcmd.c - control channel I/O; see ftpcmd.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "defs.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "sysutil.h"
+
+#define IAC	255
+#define IAC_WILL 251
+#define IAC_DONT 254
+
+static struct session *die_session;
+
+static void
+send_421(void)
+{
+	static const char msg[] = "421 Service not available, closing control connection.\r\n";
+
+	if (die_session)
+		(void)sys_write_full(die_session->ctl_fd, msg, sizeof(msg) - 1);
+}
+
+void
+ftp_set_session_for_die(struct session *s)
+{
+	die_session = s;
+	log_set_die_hook(send_421);
+}
+
+void
+ftp_write(struct session *s, const char *buf, size_t len)
+{
+	if (sys_write_full(s->ctl_fd, buf, len) < 0) {
+		die_session = NULL;
+		die("Client connection lost while replying");
+	}
+}
+
+/* Replies never carry CR or LF from file names into a new line. */
+static void
+log_reply(const struct session *s, const char *line)
+{
+	if (s->cfg->log_ftp_protocol)
+		log_info("FTP response: \"%s\"", line);
+}
+
+void
+ftp_reply(struct session *s, int code, const char *fmt, ...)
+{
+	char text[MAX_CMD_LINE], line[MAX_CMD_LINE + 16];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (char *p = text; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	n = snprintf(line, sizeof(line), "%03d %s", code, text);
+	log_reply(s, line);
+	if (n > (int)sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	memcpy(line + n, "\r\n", 3);
+	ftp_write(s, line, (size_t)n + 2);
+}
+
+void
+ftp_reply_multi(struct session *s, int code, const char *text)
+{
+	char line[MAX_CMD_LINE + 16];
+	const char *p = text;
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		bool last = p[len] == '\0' || p[len + 1] == '\0';
+		bool first = p == text;
+		int n;
+
+		if (first || last)
+			n = snprintf(line, sizeof(line), "%03d%c%.*s", code,
+				     last ? ' ' : '-', (int)len, p);
+		else
+			n = snprintf(line, sizeof(line), " %.*s", (int)len, p);
+		log_reply(s, line);
+		if (n > (int)sizeof(line) - 3)
+			n = (int)sizeof(line) - 3;
+		memcpy(line + n, "\r\n", 3);
+		ftp_write(s, line, (size_t)n + 2);
+		p += len + (p[len] == '\n');
+	}
+}
+
+int
+ftp_line_clean(const char *raw, size_t len, char *out)
+{
+	size_t o = 0;
+
+	while (len && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (c != IAC)
+			out[o++] = (char)c;
+		else if (i + 1 < len && (unsigned char)raw[i + 1] == IAC)
+			out[o++] = (char)IAC, i++;		/* escaped 0xff */
+		else if (i + 1 < len && (unsigned char)raw[i + 1] >= IAC_WILL &&
+			 (unsigned char)raw[i + 1] <= IAC_DONT)
+			i += 2;					/* option negotiation */
+		else
+			i += 1;					/* IP, DM, AO, ... */
+	}
+	out[o] = '\0';
+	return memchr(out, '\0', o) ? -EINVAL : (int)o;
+}
+
+/* Wait for input; deal with the helper's death and the idle timeout. */
+static void
+wait_input(struct session *s, long long deadline)
+{
+	struct pollfd p[2] = {
+		{ .fd = s->ctl_fd, .events = POLLIN },
+		{ .fd = s->priv_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		long long left = deadline - sys_now_ms();
+		int r = poll(p, s->priv_fd >= 0 ? 2 : 1, left > 0 ? (int)left : 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die_errno("Failed to poll the control connection");
+		if (r == 0) {
+			log_set_die_hook(NULL);
+			ftp_reply(s, FTP_TOOMANY, "Timeout.");
+			log_info("Idle session timeout, closing");
+			exit(0);
+		}
+		if (p[1].revents)
+			die("Helper process went away");
+		if (p[0].revents)
+			return;
+	}
+}
+
+/* Pull bytes up to and including the next LF (never beyond it). */
+static bool
+fill_line(struct session *s)
+{
+	char *dst = s->inbuf + (s->discarding ? 0 : s->inlen);
+	size_t room = sizeof(s->inbuf) - (s->discarding ? 0 : s->inlen);
+	ssize_t n = sys_recv(s->ctl_fd, dst, room, MSG_PEEK);
+	char *nl;
+
+	if (n == 0 || n == -ECONNRESET) {
+		log_info("Client closed the connection");
+		exit(0);
+	}
+	if (n < 0)
+		die("Failed to read from the client: %s", strerror((int)-n));
+	nl = memchr(dst, '\n', (size_t)n);
+	if (nl)
+		n = nl - dst + 1;
+	if (sys_recv(s->ctl_fd, dst, (size_t)n, 0) != n)
+		die("Control connection read failed");
+	if (!s->discarding)
+		s->inlen += (size_t)n;
+	if (!nl && s->inlen == sizeof(s->inbuf)) {
+		s->discarding = true;
+		s->inlen = 0;
+	}
+	return nl != NULL;
+}
+
+size_t
+ftp_read_line(struct session *s, char *line)
+{
+	long long deadline = sys_now_ms() + (long long)s->cfg->idle_session_timeout * 1000;
+
+	for (;;) {
+		int n;
+
+		wait_input(s, deadline);
+		if (!fill_line(s))
+			continue;
+		if (s->discarding) {
+			s->discarding = false;
+			ftp_reply(s, FTP_BADCMD, "Input line too long.");
+			continue;
+		}
+		n = ftp_line_clean(s->inbuf, s->inlen, line);
+		s->inlen = 0;
+		if (n < 0) {
+			ftp_reply(s, FTP_BADCMD, "NUL byte in command.");
+			continue;
+		}
+		return (size_t)n;
+	}
+}

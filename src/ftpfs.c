@@ -1,0 +1,404 @@
+/* ftpfs.c - file system verbs; see ftpfs.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "ftpfs.h"
+#include "ftpproto.h"
+#include "log.h"
+#include "path.h"
+#include "str.h"
+#include "sysutil.h"
+
+bool
+ftpfs_resolve(struct session *s, const char *arg, char *out)
+{
+	if (path_normalize(s->cwd, arg, out, MAX_FTP_PATH) < 0) {
+		ftp_reply(s, FTP_BADNAME, "File name too long.");
+		return false;
+	}
+	return true;
+}
+
+bool
+ftpfs_may_write(const struct session *s, unsigned int flags)
+{
+	const struct config *c = s->cfg;
+
+	if (!c->write_enable)
+		return false;
+	if (s->login.kind != LOGIN_ANON)
+		return true;
+	if (flags & CMD_W_UPLOAD)
+		return c->anon_upload_enable;
+	if (flags & CMD_W_MKDIR)
+		return c->anon_mkdir_write_enable;
+	return c->anon_other_write_enable;
+}
+
+void
+ftpfs_enter_root(struct session *s)
+{
+	const char *root = s->login.chroot ? "/" : s->login.root;
+	int fd = sys_open(root, O_PATH | O_DIRECTORY, 0), cfd;
+
+	if (fd < 0)
+		die("Failed to open root directory %s: %s", root, strerror(-fd));
+	s->root_fd = fd;
+	str_lcpy(s->cwd, "/", sizeof(s->cwd));
+	if (path_normalize("/", s->login.home, s->cwd, sizeof(s->cwd)) < 0 ||
+	    (cfd = path_open(fd, s->cwd, O_PATH | O_DIRECTORY, 0)) < 0) {
+		log_warning("Home directory %s unusable, starting in /", s->login.home);
+		str_lcpy(s->cwd, "/", sizeof(s->cwd));
+		return;
+	}
+	sys_close(cfd);
+}
+
+/* "PATH" quoted per RFC 959: embedded quotes doubled. */
+static void
+quote_path(const char *path, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *path && o + 3 < outlen; path++) {
+		if (*path == '"')
+			out[o++] = '"';
+		out[o++] = *path;
+	}
+	out[o] = '\0';
+}
+
+void
+ftp_pwd(struct session *s, const char *arg)
+{
+	char q[2 * MAX_FTP_PATH + 1];
+
+	(void)arg;
+	quote_path(s->cwd, q, sizeof(q));
+	ftp_reply(s, FTP_PWDOK, "\"%s\" is the current directory", q);
+}
+
+static void
+reply_errno(struct session *s, int err, const char *what)
+{
+	log_info("%s failed: %s", what, strerror(err));
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+		ftp_reply(s, FTP_EXCEEDED, "%s failed: no space left.", what);
+		break;
+	case ENAMETOOLONG:
+		ftp_reply(s, FTP_BADNAME, "File name too long.");
+		break;
+	default:
+		ftp_reply(s, FTP_FILEFAIL, "%s failed: %s.", what,
+			  err == ENOENT ? "no such file or directory" :
+			  err == EACCES || err == EPERM || err == EXDEV ? "permission denied" :
+			  err == ENOTEMPTY ? "directory not empty" :
+			  err == EEXIST ? "file exists" :
+			  err == ENOTDIR ? "not a directory" :
+			  err == EISDIR ? "is a directory" : "error");
+	}
+}
+
+static void
+change_dir(struct session *s, const char *arg)
+{
+	char path[MAX_FTP_PATH];
+	int fd;
+
+	if (!ftpfs_resolve(s, arg, path))
+		return;
+	fd = path_open(s->root_fd, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "Failed to change directory.");
+		return;
+	}
+	sys_close(fd);
+	str_lcpy(s->cwd, path, sizeof(s->cwd));
+	ftp_reply(s, FTP_CWDOK, "Directory successfully changed.");
+}
+
+void
+ftp_cwd(struct session *s, const char *arg)
+{
+	change_dir(s, arg);
+}
+
+void
+ftp_cdup(struct session *s, const char *arg)
+{
+	(void)arg;
+	change_dir(s, "..");
+}
+
+void
+ftp_mkd(struct session *s, const char *arg)
+{
+	char path[MAX_FTP_PATH], name[MAX_FTP_PATH], q[2 * MAX_FTP_PATH + 1];
+	int dfd;
+
+	if (!ftpfs_resolve(s, arg, path))
+		return;
+	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
+	if (dfd < 0 || mkdirat(dfd, name, 0777 & ~s->umask) < 0) {
+		reply_errno(s, dfd < 0 ? -dfd : errno, "Create directory");
+		sys_close(dfd);
+		return;
+	}
+	sys_close(dfd);
+	log_info("MKDIR %s", path);
+	quote_path(path, q, sizeof(q));
+	ftp_reply(s, FTP_MKDIROK, "\"%s\" created", q);
+}
+
+/* unlinkat() on ARG's parent with FLAGS (0 or AT_REMOVEDIR). */
+static void
+remove_entry(struct session *s, const char *arg, int flags, const char *what)
+{
+	char path[MAX_FTP_PATH], name[MAX_FTP_PATH];
+	int dfd;
+
+	if (!ftpfs_resolve(s, arg, path))
+		return;
+	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
+	if (dfd < 0 || unlinkat(dfd, name, flags) < 0) {
+		reply_errno(s, dfd < 0 ? -dfd : errno, what);
+		sys_close(dfd);
+		return;
+	}
+	sys_close(dfd);
+	log_info("%s %s", flags ? "RMDIR" : "DELETE", path);
+	ftp_reply(s, flags ? FTP_RMDIROK : FTP_DELEOK, "%s operation successful.",
+		  flags ? "Remove directory" : "Delete");
+}
+
+void
+ftp_rmd(struct session *s, const char *arg)
+{
+	remove_entry(s, arg, AT_REMOVEDIR, "Remove directory");
+}
+
+void
+ftp_dele(struct session *s, const char *arg)
+{
+	struct stat st;
+	char path[MAX_FTP_PATH];
+	int fd;
+
+	/* DELE never removes a directory, even an empty one */
+	if (ftpfs_resolve(s, arg, path) &&
+	    (fd = path_open(s->root_fd, path, O_PATH | O_NOFOLLOW, 0)) >= 0) {
+		bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+
+		sys_close(fd);
+		if (dir) {
+			ftp_reply(s, FTP_FILEFAIL, "Delete operation failed: is a directory.");
+			return;
+		}
+	}
+	remove_entry(s, arg, 0, "Delete");
+}
+
+void
+ftp_rnfr(struct session *s, const char *arg)
+{
+	char path[MAX_FTP_PATH];
+	int fd;
+
+	if (!ftpfs_resolve(s, arg, path))
+		return;
+	fd = path_open(s->root_fd, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0 || strcmp(path, "/") == 0) {
+		sys_close(fd);
+		ftp_reply(s, FTP_FILEFAIL, "RNFR command failed.");
+		return;
+	}
+	sys_close(fd);
+	str_lcpy(s->rnfr, path, sizeof(s->rnfr));
+	s->have_rnfr = true;
+	ftp_reply(s, FTP_RNFROK, "Ready for RNTO.");
+}
+
+void
+ftp_rnto(struct session *s, const char *arg)
+{
+	char to[MAX_FTP_PATH], fname[MAX_FTP_PATH], tname[MAX_FTP_PATH];
+	int ffd = -1, tfd = -1, r = 0;
+
+	if (!s->have_rnfr) {
+		ftp_reply(s, FTP_BADSEQ, "RNFR required first.");
+		return;
+	}
+	s->have_rnfr = false;
+	if (!ftpfs_resolve(s, arg, to))
+		return;
+	ffd = path_open_parent(s->root_fd, s->rnfr, fname, sizeof(fname));
+	tfd = ffd < 0 ? ffd : path_open_parent(s->root_fd, to, tname, sizeof(tname));
+	if (ffd < 0 || tfd < 0)
+		r = ffd < 0 ? -ffd : -tfd;
+	else if (renameat(ffd, fname, tfd, tname) < 0)
+		r = errno;
+	sys_close(ffd);
+	sys_close(tfd);
+	if (r) {
+		reply_errno(s, r, "Rename");
+		return;
+	}
+	log_info("RENAME %s -> %s", s->rnfr, to);
+	ftp_reply(s, FTP_RENAMEOK, "Rename successful.");
+}
+
+/* fstat() the file ARG names, following links beneath the root. */
+static int
+stat_arg(struct session *s, const char *arg, struct stat *st)
+{
+	char path[MAX_FTP_PATH];
+	int fd, r = 0;
+
+	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	fd = path_open(s->root_fd, path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		r = -errno;
+	sys_close(fd);
+	return r;
+}
+
+void
+ftp_size(struct session *s, const char *arg)
+{
+	struct stat st;
+
+	if (stat_arg(s, arg, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not get file size.");
+		return;
+	}
+	ftp_reply(s, FTP_SIZEOK, "%lld", (long long)st.st_size);
+}
+
+void
+ftp_mdtm(struct session *s, const char *arg)
+{
+	struct stat st;
+	struct tm tm;
+	char when[32];
+
+	if (stat_arg(s, arg, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not get file modification time.");
+		return;
+	}
+	if (s->cfg->use_localtime)
+		localtime_r(&st.st_mtime, &tm);
+	else
+		gmtime_r(&st.st_mtime, &tm);
+	strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
+	ftp_reply(s, FTP_MDTMOK, "%s", when);
+}
+
+/* Octal permission bits, at most 07777. RETURNS 0 or -EINVAL. */
+static int
+parse_mode(const char *text, size_t len, mode_t *mode)
+{
+	unsigned int m = 0;
+
+	if (len == 0 || len > 5)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '7')
+			return -EINVAL;
+		m = m * 8 + (unsigned int)(text[i] - '0');
+	}
+	if (m > 07777)
+		return -EINVAL;
+	*mode = (mode_t)m;
+	return 0;
+}
+
+static void
+site_chmod(struct session *s, const char *arg)
+{
+	char path[MAX_FTP_PATH];
+	size_t mlen = strcspn(arg, " ");
+	mode_t mode;
+	int fd;
+
+	if (!ftpfs_may_write(s, CMD_W_OTHER)) {
+		ftp_reply(s, FTP_NOPERM, "Permission denied.");
+		return;
+	}
+	if (parse_mode(arg, mlen, &mode) < 0 || arg[mlen] != ' ' || arg[mlen + 1] == '\0') {
+		ftp_reply(s, FTP_BADARGS, "SITE CHMOD needs a mode and a file name.");
+		return;
+	}
+	if (!ftpfs_resolve(s, arg + mlen + 1, path))
+		return;
+	fd = path_open(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (fd < 0 || fchmod(fd, mode) < 0) {
+		reply_errno(s, fd < 0 ? -fd : errno, "SITE CHMOD");
+		sys_close(fd);
+		return;
+	}
+	sys_close(fd);
+	ftp_reply(s, FTP_SITEOK, "SITE CHMOD command ok.");
+}
+
+static void
+site_umask(struct session *s, const char *arg)
+{
+	mode_t m;
+
+	if (*arg == '\0') {
+		ftp_reply(s, FTP_SITEOK, "Your current UMASK is 0%03o", (unsigned int)s->umask);
+		return;
+	}
+	if (parse_mode(arg, strlen(arg), &m) < 0 || m > 0777) {
+		ftp_reply(s, FTP_BADARGS, "Bad UMASK value.");
+		return;
+	}
+	s->umask = m;
+	ftp_reply(s, FTP_SITEOK, "UMASK set to 0%03o", (unsigned int)m);
+}
+
+static void site_help(struct session *s, const char *arg);
+
+static const struct {
+	const char *name;
+	void (*fn)(struct session *, const char *);
+} site_cmds[] = {
+	{ "CHMOD", site_chmod },
+	{ "UMASK", site_umask },
+	{ "HELP", site_help },
+};
+
+static void
+site_help(struct session *s, const char *arg)
+{
+	(void)arg;
+	ftp_reply(s, FTP_HELP, "CHMOD UMASK HELP");
+}
+
+void
+ftp_site(struct session *s, const char *arg)
+{
+	size_t n = strcspn(arg, " ");
+	const char *rest = arg[n] ? arg + n + 1 : arg + n;
+
+	for (size_t i = 0; i < sizeof(site_cmds) / sizeof(site_cmds[0]); i++)
+		if (strlen(site_cmds[i].name) == n &&
+		    strncasecmp(site_cmds[i].name, arg, n) == 0) {
+			site_cmds[i].fn(s, rest);
+			return;
+		}
+	ftp_reply(s, FTP_BADCMD, "Unknown SITE command.");
+}

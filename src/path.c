@@ -1,0 +1,121 @@
+/* path.c - client path normalisation and confined opening; see path.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "path.h"
+#include "str.h"
+
+/* Drop the last component of OUT (length *LEN), never above "/". */
+static void
+pop_component(char *out, size_t *len)
+{
+	while (*len > 1 && out[*len - 1] != '/')
+		(*len)--;
+	if (*len > 1)
+		(*len)--;
+	out[*len] = '\0';
+}
+
+static int
+push_component(char *out, size_t *len, size_t outlen, const char *c, size_t clen)
+{
+	size_t need = (*len > 1 ? 1 : 0) + clen;
+
+	if (need >= outlen - *len)
+		return -ENAMETOOLONG;
+	if (*len > 1)
+		out[(*len)++] = '/';
+	memcpy(out + *len, c, clen);
+	*len += clen;
+	out[*len] = '\0';
+	return 0;
+}
+
+static int
+apply(char *out, size_t *len, size_t outlen, const char *p)
+{
+	while (*p) {
+		size_t clen = strcspn(p, "/");
+
+		if (clen == 2 && p[0] == '.' && p[1] == '.')
+			pop_component(out, len);
+		else if (clen > 0 && !(clen == 1 && p[0] == '.') &&
+			 push_component(out, len, outlen, p, clen) < 0)
+			return -ENAMETOOLONG;
+		p += clen;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+int
+path_normalize(const char *cwd, const char *arg, char *out, size_t outlen)
+{
+	size_t len = 1;
+
+	if (outlen < 2)
+		return -ENAMETOOLONG;
+	out[0] = '/';
+	out[1] = '\0';
+	if (arg[0] != '/' && apply(out, &len, outlen, cwd) < 0)
+		return -ENAMETOOLONG;
+	return apply(out, &len, outlen, arg);
+}
+
+int
+path_split(const char *path, char *parent, size_t plen, char *name, size_t nlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL || slash[1] == '\0')
+		return -EINVAL;
+	if (str_lcpy(name, slash + 1, nlen) < 0)
+		return -ENAMETOOLONG;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= plen)
+		return -ENAMETOOLONG;
+	memcpy(parent, path, n);
+	parent[n] = '\0';
+	return 0;
+}
+
+int
+path_open(int root_fd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = path;
+	long fd;
+
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		rel = ".";
+	/* EAGAIN: a concurrent rename raced the lookup; retry a few times */
+	for (int tries = 0; tries < 8; tries++) {
+		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+		if (fd >= 0 || (errno != EINTR && errno != EAGAIN))
+			break;
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int
+path_open_parent(int root_fd, const char *path, char *name, size_t nlen)
+{
+	char parent[4096];
+	int r = path_split(path, parent, sizeof(parent), name, nlen);
+
+	if (r < 0)
+		return r;
+	return path_open(root_fd, parent, O_PATH | O_DIRECTORY, 0);
+}

@@ -1,0 +1,101 @@
+/* privdrop.c - the one place privileges are given up; see privdrop.h. */
+#include <errno.h>
+#include <grp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privdrop.h"
+
+static void
+set_ids(const struct drop_spec *d)
+{
+	if (setgroups((size_t)d->ngroups, d->groups) < 0)
+		die_errno("Failed to set supplementary groups");
+	if (d->chroot_dir) {
+		if (chdir(d->chroot_dir) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			die_errno("Failed to chroot to %s", d->chroot_dir);
+	}
+	if (d->keep_net_bind && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die_errno("Failed to keep capabilities");
+	if (setresgid(d->gid, d->gid, d->gid) < 0)
+		die_errno("Failed to set group id %u", (unsigned int)d->gid);
+	if (setresuid(d->uid, d->uid, d->uid) < 0)
+		die_errno("Failed to set user id %u", (unsigned int)d->uid);
+	if (d->keep_net_bind && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		die_errno("Failed to reset keep-capabilities");
+}
+
+/* Exactly CAP_NET_BIND_SERVICE (permitted+effective) or nothing at all. */
+static cap_t
+wanted_caps(bool keep_net_bind)
+{
+	cap_value_t nb = CAP_NET_BIND_SERVICE;
+	cap_t caps = cap_init();
+
+	if (caps == NULL)
+		die_errno("Failed to allocate capability set");
+	if (keep_net_bind &&
+	    (cap_set_flag(caps, CAP_PERMITTED, 1, &nb, CAP_SET) < 0 ||
+	     cap_set_flag(caps, CAP_EFFECTIVE, 1, &nb, CAP_SET) < 0))
+		die_errno("Failed to build capability set");
+	return caps;
+}
+
+static void
+set_caps(bool keep_net_bind)
+{
+	cap_t caps = wanted_caps(keep_net_bind);
+
+	if (cap_set_proc(caps) < 0)
+		die_errno("Failed to set capabilities");
+	cap_free(caps);
+}
+
+static void
+verify_ids(const struct drop_spec *d)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		die_errno("Failed to read back credentials");
+	if (r != d->uid || e != d->uid || s != d->uid ||
+	    rg != d->gid || eg != d->gid || sg != d->gid)
+		bug("credentials not dropped: uid %u/%u/%u gid %u/%u/%u", r, e, s,
+		    rg, eg, sg);
+}
+
+static void
+verify_caps(bool keep_net_bind)
+{
+	cap_t want = wanted_caps(keep_net_bind), have = cap_get_proc();
+
+	if (have == NULL)
+		die_errno("Failed to read back capabilities");
+	if (cap_compare(want, have) != 0)
+		bug("capabilities not dropped as asked");
+	cap_free(want);
+	cap_free(have);
+}
+
+void
+drop_to(const struct drop_spec *d)
+{
+	struct rlimit core = { 0, 0 };
+
+	if (d->change_ids) {
+		set_ids(d);
+		set_caps(d->keep_net_bind);
+		verify_ids(d);
+		verify_caps(d->keep_net_bind);
+	} else if (d->chroot_dir) {
+		bug("drop_to: chroot without changing ids");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno("Failed to set no_new_privs");
+	if (setrlimit(RLIMIT_CORE, &core) < 0)
+		die_errno("Failed to disable core dumps");
+}

@@ -1,0 +1,177 @@
+/* privhelper.c - the helper's request table and handlers; see privhelper.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "limitclient.h"
+#include "log.h"
+#include "privhelper.h"
+#include "privproto.h"
+#include "privsock.h"
+#include "sysutil.h"
+
+enum helper_state { PREAUTH = 1 << 0, POSTAUTH = 1 << 1 };
+
+struct helper {
+	const struct config *cfg;
+	const struct runtime *rt;
+	int fd;
+	enum helper_state state;
+	unsigned int fails;
+	struct sockaddr_storage peer;
+	char peer_str[INET6_ADDRSTRLEN];
+};
+
+struct helper_req {
+	uint16_t type;
+	unsigned int states;	/* states in which the request is permitted */
+	bool once;		/* permitted to succeed once per session */
+	void (*answer)(struct helper *h, struct buf *body);
+};
+
+static void helper_answer_login(struct helper *h, struct buf *body);
+
+static const struct helper_req requests[] = {
+	{ PRIV_REQ_LOGIN, PREAUTH, true, helper_answer_login },
+};
+
+static void
+helper_send(struct helper *h, uint16_t type, const struct buf *body)
+{
+	int r = priv_send(h->fd, type, body);
+
+	if (r < 0)
+		die("Failed to answer the service process: %s", strerror(-r));
+}
+
+static void
+answer_login_result(struct helper *h, enum priv_login_result result)
+{
+	struct buf b;
+
+	buf_reset(&b);
+	buf_put_u32(&b, result);
+	helper_send(h, PRIV_ANS_LOGIN, &b);
+}
+
+static void
+login_failed(struct helper *h, const char *user, const char *reason)
+{
+	log_notice("Login failed for \"%s\": %s", user, reason);
+	h->fails++;
+	sys_sleep((unsigned int)h->cfg->delay_failed_login);
+	answer_login_result(h, h->fails >= h->cfg->max_login_fails ?
+			    PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
+}
+
+static void
+helper_answer_login(struct helper *h, struct buf *body)
+{
+	char user[MAX_USER_NAME + 1], pass[MAX_PASSWORD + 1], reason[128];
+	struct login login;
+
+	if (buf_get_str(body, user, sizeof(user)) < 0 ||
+	    buf_get_str(body, pass, sizeof(pass)) < 0 || buf_end(body) < 0)
+		die("Malformed login request");
+	if (auth_check(h->cfg, h->rt, user, pass, &login, reason, sizeof(reason)) < 0) {
+		explicit_bzero(pass, sizeof(pass));
+		login_failed(h, user, reason);
+		return;
+	}
+	explicit_bzero(pass, sizeof(pass));
+	if (limit_login(h->cfg, login.user) != LIMIT_ADMIT) {
+		login_failed(h, user, "max_per_user reached");
+		return;
+	}
+	log_info("Login successful: \"%s\" as %s", user,
+		 login.kind == LOGIN_ANON ? "anonymous" :
+		 login.kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
+	answer_login_result(h, PRIV_LOGIN_OK);
+	sys_close(h->fd);
+	h->fd = session_start_postlogin(&login);
+	h->state = POSTAUTH;
+	log_set_prefix("helper %s %s", h->peer_str, login.user);
+}
+
+static const struct helper_req *
+find_request(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (requests[i].type == type)
+			return &requests[i];
+	return NULL;
+}
+
+/* One request: unknown, unpermitted or malformed ends the helper. */
+static void
+dispatch(struct helper *h, uint16_t type, struct buf *body)
+{
+	static bool used[sizeof(requests) / sizeof(requests[0])];
+	const struct helper_req *req = find_request(type);
+
+	if (req == NULL)
+		die("Unknown request type %u from the service process", type);
+	if (!(req->states & h->state) || (req->once && used[req - requests]))
+		die("Request type %u not permitted now", type);
+	req->answer(h, body);
+	if (req->once && h->state == POSTAUTH)
+		used[req - requests] = true;
+}
+
+static void NORETURN
+finish(void)
+{
+	int status;
+
+	while (wait(&status) > 0 || errno == EINTR)
+		;
+	log_info("Session ended");
+	exit(0);
+}
+
+/* Wait for the service process or limitd. RETURNS true when a request is ready. */
+static bool
+wait_event(struct helper *h)
+{
+	struct pollfd p[2] = {
+		{ .fd = h->fd, .events = POLLIN },
+		{ .fd = limit_fd(), .events = POLLIN },
+	};
+	int r = poll(p, p[1].fd >= 0 ? 2 : 1, limit_timeout_ms());
+
+	if (r < 0 && errno != EINTR)
+		die_errno("Failed to poll");
+	if (r == 0 || (r > 0 && p[1].fd >= 0 && p[1].revents))
+		limit_handle(h->cfg);
+	return r > 0 && p[0].revents;
+}
+
+void
+helper_run(const struct config *cfg, const struct runtime *rt, int fd,
+	   const struct sockaddr_storage *peer)
+{
+	struct helper h = { .cfg = cfg, .rt = rt, .fd = fd, .state = PREAUTH };
+	struct buf body;
+	uint16_t type;
+
+	h.peer = *peer;
+	sys_sockaddr_str(peer, h.peer_str, sizeof(h.peer_str));
+
+	for (;;) {
+		int r;
+
+		if (!wait_event(&h))
+			continue;
+		r = priv_recv(h.fd, &type, &body);
+		if (r == -EPIPE || r == -ECONNRESET)
+			finish();
+		if (r < 0)
+			die("Bad message from the service process: %s", strerror(-r));
+		dispatch(&h, type, &body);
+	}
+}

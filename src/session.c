@@ -1,0 +1,238 @@
+/* session.c - one connection's life: admission, processes, teardown; see session.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "ftpcmd.h"
+#include "ftpproto.h"
+#include "limitclient.h"
+#include "log.h"
+#include "privdrop.h"
+#include "privhelper.h"
+#include "session.h"
+#include "str.h"
+#include "sysutil.h"
+
+/* What the helper knows of its session, for forking the service processes. */
+static struct {
+	const struct config *cfg;
+	const struct runtime *rt;
+	int ctl_fd;
+	pid_t service;
+	struct sockaddr_storage peer;
+	struct sockaddr_storage local;
+	char peer_str[INET6_ADDRSTRLEN];
+} sess = { .ctl_fd = -1 };
+
+static void
+prelogin_drop(void)
+{
+	const struct runtime *rt = sess.rt;
+	struct drop_spec d = {
+		.change_ids = rt->privileged,
+		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
+		.groups = &rt->nopriv_gid, .ngroups = 1,
+		.chroot_dir = rt->privileged ? sess.cfg->secure_chroot_dir : NULL,
+	};
+
+	drop_to(&d);
+}
+
+static void
+postlogin_drop(const struct login *l)
+{
+	struct drop_spec d = {
+		.change_ids = sess.rt->privileged,
+		.uid = l->uid, .gid = l->gid,
+		.groups = l->groups, .ngroups = l->ngroups,
+		.chroot_dir = l->chroot ? l->root : NULL,
+	};
+
+	drop_to(&d);
+}
+
+/* The child side of a fork: become a service process (pre- or post-login). */
+static void NORETURN
+service_main(int priv_fd, const struct login *login)
+{
+	static struct session s;
+
+	limit_forget();
+	memset(&s, 0, sizeof(s));
+	s.cfg = sess.cfg;
+	s.rt = sess.rt;
+	s.ctl_fd = sess.ctl_fd;
+	s.priv_fd = priv_fd;
+	s.root_fd = -1;
+	s.peer = sess.peer;
+	s.local = sess.local;
+	memcpy(s.peer_str, sess.peer_str, sizeof(s.peer_str));
+	ftp_set_session_for_die(&s);
+	if (login == NULL) {
+		log_set_prefix("session %s", sess.peer_str);
+		prelogin_drop();
+		ftp_prelogin(&s);
+	}
+	s.login = *login;
+	postlogin_drop(login);
+	log_set_prefix("session %s %s", sess.peer_str, login->user);
+	ftp_postlogin(&s);
+}
+
+/* Fork a service process; RETURNS the helper's end of its socketpair. */
+static int
+start_service(const struct login *login)
+{
+	int sv[2], r = sys_socketpair(SOCK_STREAM, sv);
+
+	if (r < 0)
+		die("Failed to create socketpair: %s", strerror(-r));
+	sess.service = xfork();
+	if (sess.service == 0) {
+		sys_close(sv[0]);
+		service_main(sv[1], login);
+	}
+	sys_close(sv[1]);
+	return sv[0];
+}
+
+int
+session_start_postlogin(const struct login *login)
+{
+	const struct runtime *rt = sess.rt;
+	struct drop_spec d = {
+		.change_ids = rt->privileged,
+		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
+		.groups = &rt->nopriv_gid, .ngroups = 1,
+		.keep_net_bind = true,
+	};
+	int fd;
+
+	/* the pre-login process exits on our answer: one reader of the client at a time */
+	if (sys_wait_child(sess.service) < 0)
+		die_errno("Failed to wait for the pre-login process");
+	fd = start_service(login);
+	sys_close(sess.ctl_fd);
+	sess.ctl_fd = -1;
+	drop_to(&d);
+	return fd;
+}
+
+static void NORETURN
+refuse(int ctl_fd, const char *line)
+{
+	(void)sys_write_full(ctl_fd, line, strlen(line));
+	exit(0);
+}
+
+static void
+admit(void)
+{
+	static const char *const replies[] = {
+		[LIMIT_REFUSE_TOTAL] = "421 There are too many connected users, please try later.\r\n",
+		[LIMIT_REFUSE_IP] = "421 There are too many connections from your internet address.\r\n",
+		[LIMIT_REFUSE_USER] = "421 There are too many connected users, please try later.\r\n",
+		[LIMIT_REFUSE_DOWN] = "421 Service not available, please try later.\r\n",
+	};
+	enum limit_verdict v = limit_admit(sess.cfg, &sess.peer);
+
+	if (v != LIMIT_ADMIT)
+		refuse(sess.ctl_fd, replies[v]);
+}
+
+void
+session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
+{
+	socklen_t len = sizeof(sess.peer);
+	int priv_fd;
+
+	sess.cfg = cfg;
+	sess.rt = rt;
+	sess.ctl_fd = ctl_fd;
+	sys_signal(SIGPIPE, SIG_IGN);
+	if (getpeername(ctl_fd, (struct sockaddr *)&sess.peer, &len) < 0)
+		die_errno("Failed to get the client's address");
+	len = sizeof(sess.local);
+	if (getsockname(ctl_fd, (struct sockaddr *)&sess.local, &len) < 0)
+		die_errno("Failed to get the local address");
+	sys_sockaddr_str(&sess.peer, sess.peer_str, sizeof(sess.peer_str));
+	log_set_prefix("helper %s", sess.peer_str);
+	log_info("Connection from %s port %u", sess.peer_str,
+		 sys_sockaddr_port(&sess.peer));
+	admit();
+	priv_fd = start_service(NULL);
+	helper_run(cfg, rt, priv_fd, &sess.peer);
+}
+
+/* Create secure_chroot_dir if missing; refuse one others could write to. */
+static int
+secure_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (dir[0] != '/' || str_lcpy(parent, dir, sizeof(parent)) < 0)
+		return str_fmt(err, errlen, "secure_chroot_dir %s: not an absolute path", dir), -1;
+	if (stat(dir, &st) < 0 && errno == ENOENT) {
+		for (slash = strchr(parent + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+				break;
+			*slash = '/';
+		}
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return str_fmt(err, errlen, "secure_chroot_dir %s: cannot create: %s",
+				       dir, strerror(errno)), -1;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return str_fmt(err, errlen, "secure_chroot_dir %s: not a directory", dir), -1;
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		return str_fmt(err, errlen, "secure_chroot_dir %s: must be owned by root "
+			       "and writable by nobody else", dir), -1;
+	return 0;
+}
+
+static int
+need_user(const char *option, const char *name, char *err, size_t errlen)
+{
+	if (getpwnam(name) != NULL)
+		return 0;
+	str_fmt(err, errlen, "%s: user \"%s\" does not exist on this system", option, name);
+	return -1;
+}
+
+int
+runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	int r;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
+	tzset();	/* time zone loaded before any chroot */
+	r = auth_make_dummy_hash(rt->dummy_hash, sizeof(rt->dummy_hash));
+	if (r < 0)
+		return str_fmt(err, errlen, "cannot make a dummy password hash: %s",
+			       strerror(-r)), -1;
+	if (!rt->privileged)
+		return 0;
+	if (need_user("nopriv_user", cfg->nopriv_user, err, errlen) < 0 ||
+	    (cfg->anonymous_enable &&
+	     need_user("ftp_username", cfg->ftp_username, err, errlen) < 0) ||
+	    (cfg->user_db_file[0] &&
+	     need_user("guest_username", cfg->guest_username, err, errlen) < 0))
+		return -1;
+	pw = getpwnam(cfg->nopriv_user);
+	rt->nopriv_uid = pw->pw_uid;
+	rt->nopriv_gid = pw->pw_gid;
+	return secure_dir(cfg->secure_chroot_dir, err, errlen);
+}
