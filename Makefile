@@ -73,3 +73,8 @@ clean:
 	rm -rf build miniftpd limitd
 
 -include $(wildcard $(BUILD)/*.d)
+
+# The quick-start demo server: 127.0.0.1:2121, user demo / demo.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-demo.sh $(BUILD)
