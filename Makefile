@@ -26,12 +26,12 @@ ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
-COMMON	:= str buf sysutil log config
+COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
-	   privhelper privdrop auth userdb path
+	   privhelper privdrop auth userdb path limitclient
 # Only limitd.
-LIMITD	:=
+LIMITD	:= limitd limitstat limittab hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)
