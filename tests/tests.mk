@@ -12,13 +12,16 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 LIB_OBJ   := $(filter-out $(BUILD)/main.o $(BUILD)/limitd.o,$(COMMON_OBJ) $(FTPD_OBJ) $(LIMITD_OBJ))
 TEST_CFLAGS := $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) $(shell pkg-config --cflags cmocka 2>/dev/null)
 
+$(BUILD)/tests:
+	@mkdir -p $@
+
 $(BUILD)/libminiftpd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libminiftpd.a | $(BUILD)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libminiftpd.a | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) -lcmocka $(PKG_LIBS)
 
-$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a | $(BUILD)
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
