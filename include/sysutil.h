@@ -135,4 +135,52 @@ int sys_user_uid(const char *name, uid_t *uid);
 /* sys_time - wall-clock seconds since the epoch. */
 long long sys_time(void);
 
+/* --- added for data connections and transfers --- */
+
+struct pollfd;
+struct stat;
+
+/* sys_sockaddr_len - the length of SA for bind/connect (by its family). */
+socklen_t sys_sockaddr_len(const struct sockaddr_storage *sa);
+/* sys_setsockopt_int - setsockopt(LEVEL, OPT) with an int VALUE.
+ * RETURNS 0 or -errno. */
+int sys_setsockopt_int(int fd, int level, int opt, int value);
+/* sys_bind - bind FD to SA. RETURNS 0 or -errno. */
+int sys_bind(int fd, const struct sockaddr_storage *sa);
+/* sys_listen - listen(2). RETURNS 0 or -errno. */
+int sys_listen(int fd, int backlog);
+/* sys_local_addr - getsockname(2) into SA. RETURNS 0 or -errno. */
+int sys_local_addr(int fd, struct sockaddr_storage *sa);
+/* sys_connect_timeout - connect FD (made non-blocking, and left so) to SA,
+ * waiting at most TIMEOUT_MS. RETURNS 0, -ETIMEDOUT, or -errno. */
+int sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms);
+/* sys_poll - one poll(2) of N entries. RETURNS the ready count, 0 on
+ * timeout, or -errno (-EINTR too: the caller recomputes its timeout). */
+int sys_poll(struct pollfd *p, unsigned int n, int timeout_ms);
+/* sys_write - one write(2), EINTR retried. RETURNS count or -errno. */
+ssize_t sys_write(int fd, const void *buf, size_t len);
+/* sys_sendfile - one sendfile(2) of at most COUNT bytes of IN from *OFF
+ * (advanced) to OUT. RETURNS count (0: end of file) or -errno. */
+ssize_t sys_sendfile(int out, int in, off_t *off, size_t count);
+/* sys_fstat / sys_fstatat - fstat(2), fstatat(2) with FLAGS. RETURN 0 or -errno. */
+int sys_fstat(int fd, struct stat *st);
+int sys_fstatat(int dfd, const char *name, struct stat *st, int flags);
+/* sys_readlinkat - the target of link NAME in DFD into BUF (NUL-terminated,
+ * truncated to LEN - 1). RETURNS its length or -errno. */
+ssize_t sys_readlinkat(int dfd, const char *name, char *buf, size_t len);
+/* sys_ftruncate - ftruncate(2). RETURNS 0 or -errno. */
+int sys_ftruncate(int fd, off_t len);
+/* sys_lseek - lseek(2). RETURNS the new offset or -errno. */
+off_t sys_lseek(int fd, off_t off, int whence);
+/* sys_lock_file - an open-file-description lock on the whole of FD, a
+ * write lock when WRITE, else a read lock; never waits.
+ * RETURNS 0, -EAGAIN when another holds a conflicting lock, or -errno. */
+int sys_lock_file(int fd, bool write);
+/* sys_unlinkat - unlinkat(2). RETURNS 0 or -errno. */
+int sys_unlinkat(int dfd, const char *name, int flags);
+/* sys_set_mtime_nofollow - set the access and modification time of NAME
+ * in DFD (a last symlink itself, never its target) to MTIME.
+ * RETURNS 0 or -errno. */
+int sys_set_mtime_nofollow(int dfd, const char *name, long long mtime);
+
 #endif

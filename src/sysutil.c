@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -620,4 +621,166 @@ long long
 sys_time(void)
 {
 	return (long long)time(NULL);
+}
+
+/* --- added for data connections and transfers --- */
+
+socklen_t
+sys_sockaddr_len(const struct sockaddr_storage *sa)
+{
+	return sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	       sa->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(*sa);
+}
+
+int
+sys_setsockopt_int(int fd, int level, int opt, int value)
+{
+	return setsockopt(fd, level, opt, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+int
+sys_bind(int fd, const struct sockaddr_storage *sa)
+{
+	return bind(fd, (const struct sockaddr *)sa, sys_sockaddr_len(sa)) < 0 ?
+	       -errno : 0;
+}
+
+int
+sys_listen(int fd, int backlog)
+{
+	return listen(fd, backlog) < 0 ? -errno : 0;
+}
+
+int
+sys_local_addr(int fd, struct sockaddr_storage *sa)
+{
+	socklen_t len = sizeof(*sa);
+
+	return getsockname(fd, (struct sockaddr *)sa, &len) < 0 ? -errno : 0;
+}
+
+int
+sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int r, err = 0;
+
+	r = sys_set_nonblock(fd);
+	if (r < 0)
+		return r;
+	if (connect(fd, (const struct sockaddr *)sa, sys_sockaddr_len(sa)) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return -errno;
+	do
+		r = poll(&p, 1, timeout_ms);	/* EINTR restarts the wait: bounded by signals */
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
+int
+sys_poll(struct pollfd *p, unsigned int n, int timeout_ms)
+{
+	int r = poll(p, n, timeout_ms);
+
+	return r < 0 ? -errno : r;
+}
+
+ssize_t
+sys_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+sys_sendfile(int out, int in, off_t *off, size_t count)
+{
+	ssize_t n;
+
+	do
+		n = sendfile(out, in, off, count);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int
+sys_fstat(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+int
+sys_fstatat(int dfd, const char *name, struct stat *st, int flags)
+{
+	return fstatat(dfd, name, st, flags) < 0 ? -errno : 0;
+}
+
+ssize_t
+sys_readlinkat(int dfd, const char *name, char *buf, size_t len)
+{
+	ssize_t n = readlinkat(dfd, name, buf, len - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+int
+sys_ftruncate(int fd, off_t len)
+{
+	return ftruncate(fd, len) < 0 ? -errno : 0;
+}
+
+off_t
+sys_lseek(int fd, off_t off, int whence)
+{
+	off_t r = lseek(fd, off, whence);
+
+	return r < 0 ? -errno : r;
+}
+
+int
+sys_lock_file(int fd, bool write)
+{
+	struct flock fl = {
+		.l_type = write ? F_WRLCK : F_RDLCK,
+		.l_whence = SEEK_SET,
+	};
+	int r;
+
+	do
+		r = fcntl(fd, F_OFD_SETLK, &fl);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno == EACCES ? -EAGAIN : -errno;
+	return 0;
+}
+
+int
+sys_unlinkat(int dfd, const char *name, int flags)
+{
+	return unlinkat(dfd, name, flags) < 0 ? -errno : 0;
+}
+
+int
+sys_set_mtime_nofollow(int dfd, const char *name, long long mtime)
+{
+	struct timespec ts[2] = {
+		{ .tv_sec = (time_t)mtime }, { .tv_sec = (time_t)mtime },
+	};
+
+	return utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
