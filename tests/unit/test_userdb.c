@@ -1,0 +1,162 @@
+/* test_userdb.c - the virtual users file parser (userdb.h). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "userdb.h"
+
+static struct userdb_entry e;
+
+static int
+line(const char *text)
+{
+	memset(&e, 0x55, sizeof(e));
+	return userdb_parse_line(text, strlen(text), &e);
+}
+
+static void
+test_entries(void **state)
+{
+	(void)state;
+	assert_int_equal(line("demo:$6$salt$hash:/srv/ftp/demo"), 1);
+	assert_string_equal(e.name, "demo");
+	assert_string_equal(e.hash, "$6$salt$hash");
+	assert_string_equal(e.home, "/srv/ftp/demo");
+	assert_int_equal(line("alice:$y$j9T$abc$def"), 1);
+	assert_string_equal(e.name, "alice");
+	assert_string_equal(e.hash, "$y$j9T$abc$def");
+	assert_string_equal(e.home, "");
+	assert_int_equal(line("b.o_b@example-1:$2b$05$abcdefghijklmnopqrstuu"), 1);
+	assert_string_equal(e.name, "b.o_b@example-1");
+	/* a CRLF file, leading blanks */
+	assert_int_equal(line("  \tcarol:$6$s$h:/home/c\r"), 1);
+	assert_string_equal(e.name, "carol");
+	assert_string_equal(e.home, "/home/c");
+	assert_int_equal(line("dave:$6$s$h\r"), 1);
+	assert_string_equal(e.hash, "$6$s$h");
+}
+
+static void
+test_skipped(void **state)
+{
+	(void)state;
+	assert_int_equal(line(""), 0);
+	assert_int_equal(line("   \t"), 0);
+	assert_int_equal(line("# a comment: with colons"), 0);
+	assert_int_equal(line("   # indented comment"), 0);
+}
+
+static void
+test_malformed(void **state)
+{
+	char longname[MAX_USER_NAME + 16], longhash[300];
+
+	(void)state;
+	assert_int_equal(line("nocolon"), -EINVAL);
+	assert_int_equal(line(":$6$s$h"), -EINVAL);		/* empty name */
+	assert_int_equal(line("demo:"), -EINVAL);		/* empty hash */
+	assert_int_equal(line("demo::/home"), -EINVAL);
+	assert_int_equal(line("demo:$6$s$h:relative/home"), -EINVAL);
+	assert_int_equal(line("demo:$6$s$h:"), -EINVAL);	/* empty home */
+	assert_int_equal(line("demo:$6$s$h:/home:extra"), -EINVAL);
+	assert_int_equal(line("-demo:$6$s$h"), -EINVAL);	/* leading dash */
+	assert_int_equal(line("de mo:$6$s$h"), -EINVAL);
+	assert_int_equal(line("de/mo:$6$s$h"), -EINVAL);
+	assert_int_equal(line("d\xc3\xa9mo:$6$s$h"), -EINVAL);
+	assert_int_equal(userdb_parse_line("de\0mo:$6$s$h", 12, &e), -EINVAL);
+	memset(longname, 'a', sizeof(longname));
+	strcpy(longname + MAX_USER_NAME + 1, ":$6$s$h");
+	assert_int_equal(line(longname), -EINVAL);
+	memset(longname, 'a', sizeof(longname));
+	strcpy(longname + MAX_USER_NAME, ":$6$s$h");
+	assert_int_equal(line(longname), 1);
+	memset(longhash, 'h', sizeof(longhash));
+	memcpy(longhash, "demo:", 5);
+	longhash[sizeof(longhash) - 1] = '\0';
+	assert_int_equal(line(longhash), -EINVAL);
+}
+
+static void
+test_valid_name(void **state)
+{
+	char n[MAX_USER_NAME + 2];
+
+	(void)state;
+	assert_true(userdb_valid_name("demo"));
+	assert_true(userdb_valid_name("a"));
+	assert_true(userdb_valid_name("first.last@example.org"));
+	assert_true(userdb_valid_name("x-y_z.0"));
+	assert_false(userdb_valid_name(""));
+	assert_false(userdb_valid_name("-x"));
+	assert_false(userdb_valid_name("a b"));
+	assert_false(userdb_valid_name("a:b"));
+	assert_false(userdb_valid_name("../x"));
+	assert_false(userdb_valid_name("a\n"));
+	memset(n, 'a', MAX_USER_NAME);
+	n[MAX_USER_NAME] = '\0';
+	assert_true(userdb_valid_name(n));
+	n[MAX_USER_NAME] = 'a';
+	n[MAX_USER_NAME + 1] = '\0';
+	assert_false(userdb_valid_name(n));
+}
+
+static void
+test_find(void **state)
+{
+	static const char text[] =
+		"# virtual users\n"
+		"\n"
+		"alice:$6$a$aaa:/srv/alice\n"
+		"bob:$6$b$bbb\r\n"
+		"demo:$6$d$ddd:/srv/demo";	/* no final newline */
+	size_t bad = 0;
+
+	(void)state;
+	assert_int_equal(userdb_find(text, strlen(text), "bob", &e, &bad), 1);
+	assert_string_equal(e.hash, "$6$b$bbb");
+	assert_string_equal(e.home, "");
+	assert_int_equal(userdb_find(text, strlen(text), "demo", &e, &bad), 1);
+	assert_string_equal(e.home, "/srv/demo");
+	assert_int_equal(userdb_find(text, strlen(text), "carol", &e, &bad), 0);
+	/* names are exact: no prefix, no case folding */
+	assert_int_equal(userdb_find(text, strlen(text), "ali", &e, &bad), 0);
+	assert_int_equal(userdb_find(text, strlen(text), "Alice", &e, &bad), 0);
+	assert_int_equal(userdb_find("", 0, "demo", &e, &bad), 0);
+}
+
+static void
+test_find_badline(void **state)
+{
+	static const char text[] = "alice:$6$a$aaa\n# ok\nbroken line\ndemo:$6$d$ddd\n";
+	size_t bad = 0;
+
+	(void)state;
+	/* a malformed line is an error, with its number, even before the entry */
+	assert_int_equal(userdb_find(text, strlen(text), "demo", &e, &bad), -EINVAL);
+	assert_int_equal(bad, 3);
+	/* an entry found before the bad line is still returned */
+	assert_int_equal(userdb_find(text, strlen(text), "alice", &e, &bad), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entries),
+		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_badline),
+	};
+
+	/* cmocka prints progress on stdout, failures and the summary on
+	 * stderr: unbuffered, both keep their order in a log */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
