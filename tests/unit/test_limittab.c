@@ -1,0 +1,313 @@
+/* test_limittab.c - limitd's counting tables (limittab.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "limittab.h"
+
+static struct limit_addr
+addr(const char *text)
+{
+	struct limit_addr a = { .family = LIMIT_AF_INET };
+
+	if (inet_pton(AF_INET, text, a.bytes) != 1) {
+		a.family = LIMIT_AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, text, a.bytes), 1);
+	}
+	return a;
+}
+
+static int
+admit(struct limit_tab *t, const struct limit_limits *lim, uint64_t id, const char *ip)
+{
+	struct limit_addr a = addr(ip);
+
+	return limit_tab_admit(t, lim, id, &a, (uint32_t)(1000 + id), 0, 1700000000 + (int64_t)id, false);
+}
+
+static uint32_t
+count(struct limit_tab *t, const char *ip)
+{
+	struct limit_addr a = addr(ip);
+
+	return limit_tab_addr_count(t, &a);
+}
+
+static void
+test_max_clients(void **state)
+{
+	const struct limit_limits lim = { .max_clients = 3 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	for (uint64_t id = 1; id <= 3; id++)
+		assert_int_equal(admit(&t, &lim, id, "127.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_TOTAL);
+	assert_int_equal(limit_tab_sessions(&t), 3);
+	assert_int_equal(count(&t, "127.0.0.2"), 0);
+	limit_tab_release(&t, 2);
+	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_sessions(&t), 3);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_max_per_ip(void **state)
+{
+	const struct limit_limits lim = { .max_clients = 100, .max_per_ip = 2 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(admit(&t, &lim, 1, "127.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "127.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "127.0.0.1"), LIMIT_V_IP);
+	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_ADMIT);
+	assert_int_equal(count(&t, "127.0.0.1"), 2);
+	assert_int_equal(count(&t, "127.0.0.2"), 1);
+	assert_int_equal(limit_tab_addresses(&t), 2);
+	limit_tab_release(&t, 4);
+	assert_int_equal(limit_tab_addresses(&t), 1);	/* entry dropped at 0 */
+	limit_tab_destroy(&t);
+}
+
+static void
+test_total_checked_before_ip(void **state)
+{
+	const struct limit_limits lim = { .max_clients = 1, .max_per_ip = 1 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(admit(&t, &lim, 1, "10.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "10.0.0.1"), LIMIT_V_TOTAL);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_mapped_counts_as_ipv4(void **state)
+{
+	const struct limit_limits lim = { .max_per_ip = 2 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(admit(&t, &lim, 1, "192.0.2.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "::ffff:192.0.2.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "::ffff:192.0.2.1"), LIMIT_V_IP);
+	assert_int_equal(count(&t, "192.0.2.1"), 2);
+	assert_int_equal(count(&t, "::ffff:192.0.2.1"), 2);
+	assert_int_equal(limit_tab_addresses(&t), 1);
+	assert_int_equal(limit_tab_session(&t, 2)->addr.family, LIMIT_AF_INET);
+	assert_int_equal(admit(&t, &lim, 4, "2001:db8::1"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_addresses(&t), 2);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_no_limits(void **state)
+{
+	const struct limit_limits lim = { 0 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	for (uint64_t id = 1; id <= 1000; id++)
+		assert_int_equal(admit(&t, &lim, id, "203.0.113.5"), LIMIT_V_ADMIT);
+	assert_int_equal(count(&t, "203.0.113.5"), 1000);
+	for (uint64_t id = 1; id <= 1000; id++)
+		limit_tab_release(&t, id);
+	assert_int_equal(limit_tab_sessions(&t), 0);
+	assert_int_equal(limit_tab_addresses(&t), 0);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_login_and_max_per_user(void **state)
+{
+	const struct limit_limits lim = { .max_per_user = 2 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_int_equal(admit(&t, &lim, id, "10.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 1, "alice", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 2, "alice", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 3, "alice", false), LIMIT_V_USER);
+	assert_null(limit_tab_session(&t, 3)->user);	/* refused: nothing recorded */
+	assert_int_equal(limit_tab_login(&t, &lim, 3, "bob", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 1, "bob", false), -EALREADY);
+	assert_int_equal(limit_tab_login(&t, &lim, 99, "bob", false), -ENOENT);
+	assert_int_equal(limit_tab_login(&t, &lim, 4, "", false), -EINVAL);
+	assert_string_equal(limit_tab_session(&t, 1)->user, "alice");
+	assert_int_equal(limit_tab_user_count(&t, "alice"), 2);
+	assert_int_equal(limit_tab_users(&t), 2);
+	limit_tab_release(&t, 1);
+	assert_int_equal(limit_tab_user_count(&t, "alice"), 1);
+	assert_int_equal(limit_tab_login(&t, &lim, 4, "alice", false), LIMIT_V_ADMIT);
+	limit_tab_release(&t, 3);
+	assert_int_equal(limit_tab_user_count(&t, "bob"), 0);
+	assert_int_equal(limit_tab_users(&t), 1);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_force_reregister(void **state)
+{
+	const struct limit_limits lim = { .max_clients = 1, .max_per_ip = 1, .max_per_user = 1 };
+	struct limit_tab t;
+	struct limit_addr a = addr("10.9.9.9");
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(admit(&t, &lim, 1, "10.9.9.9"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 1, "u", false), LIMIT_V_ADMIT);
+	/* live sessions after a limitd restart: above every limit, still counted */
+	assert_int_equal(limit_tab_admit(&t, &lim, 2, &a, 5, 0, 0, true), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 2, "u", true), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_sessions(&t), 2);
+	assert_int_equal(limit_tab_addr_count(&t, &a), 2);
+	assert_int_equal(limit_tab_user_count(&t, "u"), 2);
+	/* but new ones are refused until the counts fall */
+	assert_int_equal(admit(&t, &lim, 3, "10.1.1.1"), LIMIT_V_TOTAL);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_session_fields_and_iteration(void **state)
+{
+	const struct limit_limits lim = { 0 };
+	struct limit_tab t;
+	struct hash_iter it;
+	const struct limit_session *s;
+	const struct limit_addr *a;
+	const char *user;
+	uint64_t id;
+	uint32_t n, total = 0;
+	unsigned int sessions = 0;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(admit(&t, &lim, 7, "127.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 8, "127.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 9, "127.0.0.2"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, 9, "carol", false), LIMIT_V_ADMIT);
+	s = limit_tab_session(&t, 7);
+	assert_non_null(s);
+	assert_int_equal(s->pid, 1007);
+	assert_true(s->since == 1700000007);
+	assert_null(limit_tab_session(&t, 1));
+
+	hash_iter_init(&it);
+	while (limit_tab_next_addr(&t, &it, &a, &n))
+		total += n;
+	assert_int_equal(total, 3);
+	hash_iter_init(&it);
+	assert_true(limit_tab_next_user(&t, &it, &user, &n));
+	assert_string_equal(user, "carol");
+	assert_int_equal(n, 1);
+	assert_false(limit_tab_next_user(&t, &it, &user, &n));
+	hash_iter_init(&it);
+	while (limit_tab_next_session(&t, &it, &id, &s)) {
+		assert_true(id >= 7 && id <= 9);
+		assert_int_equal(s->pid, 1000 + id);
+		sessions++;
+	}
+	assert_int_equal(sessions, 3);
+	assert_true(limit_tab_bytes(&t) > 0);
+	limit_tab_destroy(&t);
+}
+
+static void
+test_cap(void **state)
+{
+	const struct limit_limits lim = { 0 };
+	struct limit_tab t;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 2), 0);
+	assert_int_equal(admit(&t, &lim, 1, "10.0.0.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "10.0.0.2"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "10.0.0.3"), -ENOSPC);
+	assert_int_equal(limit_tab_sessions(&t), 2);
+	assert_int_equal(limit_tab_addresses(&t), 2);
+	limit_tab_destroy(&t);
+}
+
+/* Run FN in a child; RETURNS true when it died of SIGABRT (bug()). */
+static bool
+aborts(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDERR_FILENO);	/* bug() logs there */
+		signal(SIGABRT, SIG_DFL);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void
+admit_twice(void)
+{
+	const struct limit_limits lim = { 0 };
+	struct limit_tab t;
+
+	limit_tab_init(&t, 0);
+	admit(&t, &lim, 1, "10.0.0.1");
+	admit(&t, &lim, 1, "10.0.0.2");
+}
+
+static void
+release_unknown(void)
+{
+	struct limit_tab t;
+
+	limit_tab_init(&t, 0);
+	limit_tab_release(&t, 5);
+}
+
+static void
+test_invariants_are_bugs(void **state)
+{
+	(void)state;
+	assert_true(aborts(admit_twice));
+	assert_true(aborts(release_unknown));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_max_clients),
+		cmocka_unit_test(test_max_per_ip),
+		cmocka_unit_test(test_total_checked_before_ip),
+		cmocka_unit_test(test_mapped_counts_as_ipv4),
+		cmocka_unit_test(test_no_limits),
+		cmocka_unit_test(test_login_and_max_per_user),
+		cmocka_unit_test(test_force_reregister),
+		cmocka_unit_test(test_session_fields_and_iteration),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_invariants_are_bugs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
