@@ -3,8 +3,9 @@
  *
  * Each line is one option.  The macros are expanded by config.c to build
  * struct config, the defaults, the key=value / -oKEY=VALUE parser, the
- * `miniftpd -T` dump, and by tests/gen-options to check etc/miniftpd.conf
- * and man/miniftpd.conf.5 against this list.
+ * `miniftpd -T` dump, and by tools/genopts.c, which generates the option
+ * lists of etc/miniftpd.conf and man/miniftpd.conf.5 (`make docs`; `make
+ * check` fails when the committed files differ from its output).
  *
  *   OPT_BOOL(name, default, doc)              YES/NO (also TRUE/FALSE, 1/0)
  *   OPT_UINT(name, default, min, max, doc)    decimal, range-checked
@@ -89,7 +90,9 @@
 	OPT_BOOL(xferlog_enable, 0, "Write one wu-ftpd xferlog line per transfer to xferlog_file.") \
 	OPT_STR (xferlog_file, "/var/log/xferlog", "Transfer log file.") \
 	OPT_BOOL(log_ftp_protocol, 0, "Log every command and reply (PASS arguments redacted).") \
-	OPT_BOOL(syslog_enable, 0, "Log to syslog even when stderr could be used.") \
+	OPT_BOOL(syslog_enable, 0, "Log to syslog even when stderr or the journal could be used.") \
+	OPT_STR (syslog_socket, "/dev/log", "Datagram socket of the syslog daemon, connected once before any chroot.") \
+	OPT_STR (journal_socket, "/run/systemd/journal/socket", "Native socket of systemd-journald (a journal namespace has its own), connected once before any chroot.") \
 	OPT_STR (ftpd_banner, "", "Text of the 220 greeting (empty: a default).") \
 	/* confinement */ \
 	OPT_BOOL(seccomp_sandbox, 1, "Confine each process to a system call allowlist.")

@@ -155,7 +155,8 @@ ftp_mkd(struct session *s, const char *arg)
 		return;
 	}
 	sys_close(dfd);
-	log_info("MKDIR %s", path);
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_MKDIR,
+		  .command = "MKD", .file = path }, "MKDIR %s", path);
 	quote_path(path, q, sizeof(q));
 	ftp_reply(s, FTP_MKDIROK, "\"%s\" created", q);
 }
@@ -176,7 +177,10 @@ remove_entry(struct session *s, const char *arg, int flags, const char *what)
 		return;
 	}
 	sys_close(dfd);
-	log_info("%s %s", flags ? "RMDIR" : "DELETE", path);
+	log_event(LOG_INFO, &(struct log_fields){
+		  .event = flags ? LOG_EV_RMDIR : LOG_EV_DELETE,
+		  .command = flags ? "RMD" : "DELE", .file = path },
+		  "%s %s", flags ? "RMDIR" : "DELETE", path);
 	ftp_reply(s, flags ? FTP_RMDIROK : FTP_DELEOK, "%s operation successful.",
 		  flags ? "Remove directory" : "Delete");
 }
@@ -253,7 +257,9 @@ ftp_rnto(struct session *s, const char *arg)
 		reply_errno(s, r, "Rename");
 		return;
 	}
-	log_info("RENAME %s -> %s", s->rnfr, to);
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_RENAME,
+		  .command = "RNTO", .file = s->rnfr, .file_to = to },
+		  "RENAME %s -> %s", s->rnfr, to);
 	ftp_reply(s, FTP_RENAMEOK, "Rename successful.");
 }
 

@@ -69,6 +69,7 @@ run(const struct config *cfg)
 	char err[512];
 	int fd;
 
+	log_set_sockets(cfg->journal_socket, cfg->syslog_socket);
 	log_open("miniftpd", cfg->syslog_enable);
 	if (runtime_init(cfg, &rt, err, sizeof(err)) < 0) {
 		log_err("%s: %s", arg_config, err);

@@ -62,7 +62,9 @@ answer_login_result(struct helper *h, enum priv_login_result result)
 static void
 login_failed(struct helper *h, const char *user, const char *reason)
 {
-	log_notice("Login failed for \"%s\": %s", user, reason);
+	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_LOGIN_FAILED,
+		  .user = user, .command = "PASS", .reason = reason },
+		  "Login failed for \"%s\": %s", user, reason);
 	h->fails++;
 	sys_sleep((unsigned int)h->cfg->delay_failed_login);
 	answer_login_result(h, h->fails >= h->cfg->max_login_fails ?
@@ -88,9 +90,12 @@ helper_answer_login(struct helper *h, struct buf *body)
 		login_failed(h, user, "max_per_user reached");
 		return;
 	}
-	log_info("Login successful: \"%s\" as %s", user,
-		 login.kind == LOGIN_ANON ? "anonymous" :
-		 login.kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
+	log_set_user(login.user);
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_LOGIN,
+		  .command = "PASS" },
+		  "Login successful: \"%s\" as %s", user,
+		  login.kind == LOGIN_ANON ? "anonymous" :
+		  login.kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
 	answer_login_result(h, PRIV_LOGIN_OK);
 	sys_close(h->fd);
 	h->fd = session_start_postlogin(&login);
@@ -130,7 +135,8 @@ finish(void)
 
 	while (wait(&status) > 0 || errno == EINTR)
 		;
-	log_info("Session ended");
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_DISCONNECT },
+		  "Session ended");
 	exit(0);
 }
 

@@ -84,6 +84,7 @@ service_main(int priv_fd, const struct login *login)
 	s.login = *login;
 	postlogin_drop(login);
 	log_set_prefix("session %s %s", sess.peer_str, login->user);
+	log_set_user(login->user);
 	ftp_postlogin(&s);
 }
 
@@ -142,10 +143,19 @@ admit(void)
 		[LIMIT_REFUSE_USER] = "421 There are too many connected users, please try later.\r\n",
 		[LIMIT_REFUSE_DOWN] = "421 Service not available, please try later.\r\n",
 	};
+	static const char *const reasons[] = {
+		[LIMIT_REFUSE_TOTAL] = "max_clients reached",
+		[LIMIT_REFUSE_IP] = "max_per_ip reached",
+		[LIMIT_REFUSE_USER] = "max_per_user reached",
+		[LIMIT_REFUSE_DOWN] = "limitd unreachable and limitd_fail=closed",
+	};
 	enum limit_verdict v = limit_admit(sess.cfg, &sess.peer);
 
-	if (v != LIMIT_ADMIT)
-		refuse(sess.ctl_fd, replies[v]);
+	if (v == LIMIT_ADMIT)
+		return;
+	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_REFUSED,
+		  .reason = reasons[v] }, "Connection refused: %s", reasons[v]);
+	refuse(sess.ctl_fd, replies[v]);
 }
 
 void
@@ -165,8 +175,10 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 		die_errno("Failed to get the local address");
 	sys_sockaddr_str(&sess.peer, sess.peer_str, sizeof(sess.peer_str));
 	log_set_prefix("helper %s", sess.peer_str);
-	log_info("Connection from %s port %u", sess.peer_str,
-		 sys_sockaddr_port(&sess.peer));
+	log_set_peer(sess.peer_str, sys_sockaddr_port(&sess.peer));
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_CONNECT },
+		  "Connection from %s port %u", sess.peer_str,
+		  sys_sockaddr_port(&sess.peer));
 	admit();
 	priv_fd = start_service(NULL);
 	helper_run(cfg, rt, priv_fd, &sess.peer);
