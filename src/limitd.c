@@ -35,6 +35,8 @@
 #define STATUS_TIMEOUT_MS	5000
 #define MAX_OVERRIDES		256
 #define LISTEN_BACKLOG		4096
+/* Packets read and discarded from a client that is being dropped. */
+#define MAX_DRAIN		64
 
 enum { PERM_SESSION = 1, PERM_STATUS = 2 };
 enum { CL_ADMITTED = 1, CL_LOGGED_IN = 2 };
@@ -176,6 +178,13 @@ client_fail(struct client *c, uint32_t code, const char *fmt, ...)
 	log_drop(c, "%s: %s", limit_fail_name(code), m.u.fail.reason);
 	if (limit_encode(&m, &b) == 0)
 		(void)sys_send(c->fd, b.data, b.len, MSG_DONTWAIT);
+	/*
+	 * Closing with unread packets queued makes the kernel report
+	 * ECONNRESET to the peer ahead of our FAIL: discard them first.
+	 */
+	for (int i = 0; i < MAX_DRAIN; i++)
+		if (sys_recv_packet(c->fd, b.data, sizeof(b.data), MSG_DONTWAIT) <= 0)
+			break;
 	client_close(c);
 	return -1;
 }

@@ -1,0 +1,720 @@
+"""limitd integration tests: a real limitd on a temporary socket.
+
+First the protocol spoken directly over SOCK_SEQPACKET (admission counts,
+limits, slots freed by a killed client, malformed requests, permissions,
+reload, --status), then real FTP clients through a standalone miniftpd
+that asks that limitd.
+
+Every wait is bounded in count and time; only processes started here are
+signalled, by PID.
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+TOP = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("BUILD", TOP / "build" / "rel"))
+if not BUILD.is_absolute():
+    BUILD = TOP / BUILD
+LIMITD = BUILD / "limitd"
+MINIFTPD = BUILD / "miniftpd"
+
+pytestmark = pytest.mark.skipif(not LIMITD.exists(), reason="limitd not built")
+
+# --- the wire format (include/limitproto.h) ---
+
+VERSION = 1
+ANS_FAIL, REQ_ADMIT, ANS_VERDICT, REQ_LOGIN, REQ_STATUS = 1, 2, 3, 4, 6
+ANS_STATUS_END = 15
+F_REREGISTER = 1
+V_ADMIT, V_TOTAL, V_IP, V_USER = 0, 1, 2, 3
+FAIL_VERSION, FAIL_MALFORMED, FAIL_PERM, FAIL_STATE = 1, 2, 3, 4
+
+TOO_MANY_USERS = "421 There are too many connected users, please try later."
+TOO_MANY_FROM_IP = "421 There are too many connections from your internet address."
+
+
+def message(mtype, body=b"", version=VERSION):
+    return struct.pack(">IHH", 8 + len(body), mtype, version) + body
+
+
+def lp(data):
+    return struct.pack(">I", len(data)) + data
+
+
+def admit_msg(ip, flags=0):
+    if ":" in ip:
+        return message(REQ_ADMIT, bytes([flags, 6]) + lp(socket.inet_pton(socket.AF_INET6, ip)))
+    return message(REQ_ADMIT, bytes([flags, 4]) + lp(socket.inet_aton(ip)))
+
+
+def login_msg(user, flags=0):
+    return message(REQ_LOGIN, bytes([flags]) + lp(user.encode()))
+
+
+def parse(packet):
+    """(type, version, body) of one packet, checking the header length."""
+    assert len(packet) >= 8
+    length, mtype, version = struct.unpack(">IHH", packet[:8])
+    assert length == len(packet)
+    return mtype, version, packet[8:]
+
+
+def parse_fail(body):
+    code, n = struct.unpack(">II", body[:8])
+    return code, body[8:8 + n].decode()
+
+
+def wait_until(pred, timeout=5.0, interval=0.05, what="condition"):
+    """Poll PRED until true; bounded by TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / interval) + 2):
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Client:
+    """One connection to limitd, as a session's helper holds it."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(5)
+        self.sock.connect(str(path))
+
+    def call(self, packet):
+        self.sock.send(packet)
+        return parse(self.sock.recv(4096))
+
+    def verdict(self, packet):
+        mtype, version, body = self.call(packet)
+        assert (mtype, version) == (ANS_VERDICT, VERSION), (mtype, body)
+        return struct.unpack(">I", body)[0]
+
+    def admit(self, ip, flags=0):
+        return self.verdict(admit_msg(ip, flags))
+
+    def login(self, user, flags=0):
+        return self.verdict(login_msg(user, flags))
+
+    def expect_fail(self, packet):
+        mtype, _, body = self.call(packet)
+        assert mtype == ANS_FAIL
+        result = parse_fail(body)
+        self.expect_hangup()
+        return result
+
+    def expect_hangup(self):
+        assert self.sock.recv(4096) == b""
+
+    def close(self):
+        self.sock.close()
+
+
+class Limitd:
+    """A limitd process with its own config and socket under DIRECTORY."""
+
+    def __init__(self, directory, **options):
+        self.dir = Path(directory)
+        self.sock = self.dir / "run" / "limitd.sock"
+        self.conf = self.dir / "miniftpd.conf"
+        self.logpath = self.dir / "limitd.log"
+        self.proc = None
+        self.write_conf(**options)
+
+    def write_conf(self, **options):
+        options.setdefault("limitd_socket", str(self.sock))
+        text = "".join(f"{k}={v}\n" for k, v in options.items())
+        self.conf.write_text(text)
+
+    def start(self):
+        log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([str(LIMITD), str(self.conf)], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log)
+        log.close()
+        wait_until(self._ready, what="limitd socket")
+        return self
+
+    def _ready(self):
+        assert self.proc.poll() is None, "limitd exited: " + self.log()
+        try:
+            Client(self.sock).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def client(self):
+        return Client(self.sock)
+
+    def status(self, *extra):
+        return subprocess.run([str(LIMITD), "--status", *extra, str(self.conf)],
+                              capture_output=True, encoding="utf-8", timeout=10)
+
+    def status_json(self):
+        r = self.status("--json")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def sessions(self):
+        return self.status_json()["totals"]["sessions"]
+
+    def log(self):
+        try:
+            return self.logpath.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def workdir():
+    """A directory every uid can traverse (sessions may run as nobody)."""
+    d = tempfile.mkdtemp(prefix="limitd-test-")
+    os.chmod(d, 0o755)
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def make_limitd(workdir):
+    started = []
+
+    def make(**options):
+        d = workdir / f"limitd{len(started)}"
+        d.mkdir()
+        os.chmod(d, 0o755)
+        ld = Limitd(d, **options)
+        started.append(ld)
+        return ld.start()
+
+    yield make
+    for ld in started:
+        ld.stop()
+
+
+@pytest.fixture
+def holders():
+    """Child processes that hold an admission; killed by PID at the end."""
+    procs = []
+
+    def hold(sock_path, ip):
+        code = (
+            "import socket, struct, sys, time\n"
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+            f"s.connect({str(sock_path)!r})\n"
+            f"s.send({admit_msg(ip)!r})\n"
+            "r = s.recv(64)\n"
+            "print(struct.unpack('>I', r[8:12])[0], flush=True)\n"
+            "time.sleep(60)\n"
+        )
+        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        procs.append(p)
+        ready, _, _ = select.select([p.stdout], [], [], 5)
+        assert ready, "holder did not answer"
+        assert int(p.stdout.readline()) == V_ADMIT
+        return p
+
+    yield hold
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=5)
+
+
+# --- the protocol, directly ---
+
+
+def test_admission_counts_and_max_clients(make_limitd):
+    ld = make_limitd(max_clients=3, max_per_ip=0)
+    clients = [ld.client() for _ in range(4)]
+    for i, c in enumerate(clients[:3]):
+        assert c.admit(f"127.0.0.{i + 1}") == V_ADMIT
+    assert clients[3].admit("127.0.0.9") == V_TOTAL
+    st = ld.status_json()
+    assert st["totals"] == {"sessions": 3, "addresses": 3, "users": 0}
+    assert st["limits"]["max_clients"] == 3
+    clients[0].close()
+    wait_until(lambda: ld.sessions() == 2, what="slot freed on close")
+    assert clients[3].admit("127.0.0.9") == V_ADMIT   # a refused client may ask again
+    for c in clients:
+        c.close()
+
+
+def test_max_per_ip_other_address_unaffected(make_limitd):
+    ld = make_limitd(max_clients=100, max_per_ip=2)
+    a, b, c, d = (ld.client() for _ in range(4))
+    assert a.admit("127.0.0.1") == V_ADMIT
+    assert b.admit("127.0.0.1") == V_ADMIT
+    assert c.admit("127.0.0.1") == V_IP
+    assert d.admit("127.0.0.2") == V_ADMIT
+    # IPv4-mapped IPv6 is the same address as IPv4
+    e = ld.client()
+    assert e.admit("::ffff:127.0.0.2") == V_ADMIT
+    f = ld.client()
+    assert f.admit("::ffff:127.0.0.2") == V_IP
+    counts = {x["address"]: x["sessions"] for x in ld.status_json()["addresses"]}
+    assert counts == {"127.0.0.1": 2, "127.0.0.2": 2}
+    for x in (a, b, c, d, e, f):
+        x.close()
+
+
+def test_max_per_user(make_limitd):
+    ld = make_limitd(max_per_user=1, max_per_ip=0)
+    a, b = ld.client(), ld.client()
+    assert a.admit("10.0.0.1") == V_ADMIT
+    assert b.admit("10.0.0.2") == V_ADMIT
+    assert a.login("alice") == V_ADMIT
+    assert b.login("alice") == V_USER
+    assert b.login("bob") == V_ADMIT            # a refused login may be retried
+    users = {u["user"]: u["sessions"] for u in ld.status_json()["users"]}
+    assert users == {"alice": 1, "bob": 1}
+    a.close()
+    b.close()
+
+
+def test_killed_client_frees_its_slot(make_limitd, holders):
+    ld = make_limitd(max_clients=1)
+    holder = holders(ld.sock, "127.0.0.1")
+    c = ld.client()
+    assert c.admit("127.0.0.1") == V_TOTAL
+    pid = holder.pid
+    assert [s["pid"] for s in ld.status_json()["sessions"]] == [pid]  # from SO_PEERCRED
+    os.kill(pid, signal.SIGKILL)
+    holder.wait(timeout=5)
+    wait_until(lambda: ld.sessions() == 0, what="slot of the killed client")
+    assert c.admit("127.0.0.1") == V_ADMIT
+    c.close()
+
+
+def test_malformed_request_drops_only_that_client(make_limitd):
+    ld = make_limitd(max_clients=10)
+    good = ld.client()
+    assert good.admit("127.0.0.1") == V_ADMIT
+    cases = [
+        b"garbage",                                           # shorter than a header
+        message(REQ_ADMIT, b"\x00\x04" + lp(b"\x01\x02")),    # 2-byte IPv4 address
+        admit_msg("10.0.0.1") + b"\x00",                      # trailing byte, length off
+        message(REQ_STATUS, b"x"),                            # trailing byte in the body
+        message(200),                                         # unknown type
+        message(ANS_VERDICT, struct.pack(">I", 0)),           # an answer sent as a request
+        login_msg("bad\nname"),                               # control character
+        b"\x00" * 4096,                                       # oversized packet
+    ]
+    for packet in cases:
+        bad = ld.client()
+        code, reason = bad.expect_fail(packet)
+        assert code == FAIL_MALFORMED, (packet, reason)
+        bad.close()
+    # a version mismatch gets its own clear reason
+    bad = ld.client()
+    code, reason = bad.expect_fail(admit_msg("10.0.0.1")[:6] + b"\x00\x63" + admit_msg("10.0.0.1")[8:])
+    assert code == FAIL_VERSION
+    assert "version 99" in reason and f"version {VERSION}" in reason
+    # requests out of order
+    bad = ld.client()
+    assert bad.expect_fail(login_msg("alice"))[0] == FAIL_STATE   # LOGIN before ADMIT
+    bad = ld.client()
+    assert bad.admit("10.0.0.3") == V_ADMIT
+    assert bad.expect_fail(admit_msg("10.0.0.3"))[0] == FAIL_STATE  # ADMIT twice
+    wait_until(lambda: ld.sessions() == 1, what="dropped client's slot")
+    # the good client is untouched and limitd still serves others
+    assert good.login("alice") == V_ADMIT
+    other = ld.client()
+    assert other.admit("127.0.0.2") == V_ADMIT
+    assert ld.proc.poll() is None
+    assert "Dropping client" in ld.log()
+    good.close()
+    other.close()
+
+
+def test_reregister_is_never_refused(make_limitd):
+    ld = make_limitd(max_clients=1, max_per_ip=1, max_per_user=1)
+    a, b = ld.client(), ld.client()
+    assert a.admit("127.0.0.1") == V_ADMIT
+    assert a.login("u") == V_ADMIT
+    assert b.admit("127.0.0.1", F_REREGISTER) == V_ADMIT
+    assert b.login("u", F_REREGISTER) == V_ADMIT
+    assert ld.status_json()["totals"] == {"sessions": 2, "addresses": 1, "users": 1}
+    c = ld.client()
+    assert c.admit("127.0.0.5") == V_TOTAL
+    for x in (a, b, c):
+        x.close()
+
+
+def test_status_text_and_json(make_limitd, holders):
+    ld = make_limitd(max_clients=5, max_per_ip=3, max_per_user=0)
+    a, b = ld.client(), ld.client()
+    assert a.admit("127.0.0.1") == V_ADMIT
+    assert b.admit("2001:db8::7") == V_ADMIT
+    assert a.login("j\u00f6rg") == V_ADMIT
+    holder = holders(ld.sock, "127.0.0.1")
+
+    text = ld.status()
+    assert text.returncode == 0, text.stderr
+    out = text.stdout
+    assert f"limitd pid {ld.proc.pid}" in out
+    assert re.search(r"sessions:\s+3 of max_clients 5", out)
+    assert re.search(r"max_per_ip 3", out)
+    assert re.search(r"max_per_user unlimited", out)
+    assert re.search(r"^127\.0\.0\.1\s+2$", out, re.M)
+    assert re.search(r"^2001:db8::7\s+1$", out, re.M)
+    assert re.search(rf"^{holder.pid}\s+\d+\s+127\.0\.0\.1\s+-\s+\d{{4}}-", out, re.M)
+    assert re.search(rf"^{os.getpid()}\s+{os.getuid()}\s+127\.0\.0\.1\s+j\u00f6rg\s", out, re.M)
+
+    st = ld.status_json()
+    assert st["pid"] == ld.proc.pid
+    assert st["limits"] == {"max_clients": 5, "max_per_ip": 3, "max_per_user": 0}
+    assert st["totals"] == {"sessions": 3, "addresses": 2, "users": 1}
+    assert st["users"] == [{"user": "j\u00f6rg", "sessions": 1}]
+    got = sorted((s["pid"], s["uid"], s["address"], s["user"] or "") for s in st["sessions"])
+    assert got == sorted([(os.getpid(), os.getuid(), "127.0.0.1", "j\u00f6rg"),
+                          (os.getpid(), os.getuid(), "2001:db8::7", ""),
+                          (holder.pid, os.getuid(), "127.0.0.1", "")])
+    assert [s["user"] for s in st["sessions"]].count(None) == 2
+    now = time.time()
+    assert all(now - 60 < s["since_epoch"] <= now + 1 for s in st["sessions"])
+    a.close()
+    b.close()
+
+
+def test_status_when_limitd_is_down(workdir):
+    ld = Limitd(workdir)
+    r = ld.status()
+    assert r.returncode == 1
+    assert "cannot connect" in r.stderr
+
+
+def test_reload_keeps_old_limits_on_a_broken_file(make_limitd):
+    ld = make_limitd(max_clients=1)
+    a, b = ld.client(), ld.client()
+    assert a.admit("127.0.0.1") == V_ADMIT
+    assert b.admit("127.0.0.2") == V_TOTAL
+    ld.write_conf(max_clients=2)
+    ld.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: ld.status_json()["limits"]["max_clients"] == 2, what="reload")
+    assert b.admit("127.0.0.2") == V_ADMIT
+    ld.conf.write_text(ld.conf.read_text() + "max_clients=banana\n")
+    ld.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "keeping the old one" in ld.log(), what="reload failure logged")
+    assert ld.proc.poll() is None
+    c = ld.client()
+    assert c.admit("127.0.0.3") == V_TOTAL     # still max_clients=2
+    b.close()
+    wait_until(lambda: c.admit("127.0.0.3") == V_ADMIT, what="slot freed")
+    a.close()
+    c.close()
+
+
+def test_stale_socket_replaced_live_one_refused(make_limitd, workdir):
+    ld = make_limitd()
+    second = Limitd(ld.dir)
+    second.logpath = ld.dir / "second.log"
+    p = subprocess.run([str(LIMITD), str(ld.conf)], capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0
+    assert "Another limitd is listening" in p.stderr
+    ld.stop(signal.SIGKILL)                     # leaves its socket file behind
+    assert ld.sock.exists()
+    second.start()
+    c = second.client()
+    assert c.admit("127.0.0.1") == V_ADMIT
+    c.close()
+    second.stop()
+    assert not ld.sock.exists()                 # removed at a clean exit
+
+
+def run_as(uid, code):
+    """Run python CODE as UID (root only); RETURNS its stdout."""
+    def drop():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=10, preexec_fn=drop)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+PEER_CODE = """
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect({path!r})
+if {packet!r}:
+    s.send({packet!r})
+r = s.recv(4096)
+print(struct.unpack('>IHH', r[:8])[1], struct.unpack('>I', r[8:12])[0])
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to change uid")
+def test_permissions_from_peer_credentials(make_limitd):
+    nobody = 65534
+    ld = make_limitd(nopriv_user="nobody")
+    # nopriv_user may ask for admission, not for the status
+    assert run_as(nobody, PEER_CODE.format(path=str(ld.sock), packet=admit_msg("1.2.3.4"))) \
+        == f"{ANS_VERDICT} {V_ADMIT}"
+    assert run_as(nobody, PEER_CODE.format(path=str(ld.sock), packet=message(REQ_STATUS))) \
+        == f"{ANS_FAIL} {FAIL_PERM}"
+    # a uid that is neither root, limitd's own nor nopriv_user: dropped at
+    # accept, with the reason sent before anything is asked
+    ld2 = make_limitd(nopriv_user="no-such-user-limitd-test")
+    assert run_as(nobody, PEER_CODE.format(path=str(ld2.sock), packet=b"")) \
+        == f"{ANS_FAIL} {FAIL_PERM}"
+    assert "no-such-user-limitd-test not found" in ld2.log()
+
+
+def test_many_held_sessions(make_limitd):
+    ld = make_limitd(max_clients=0, max_per_ip=0)
+    clients = []
+    try:
+        for i in range(500):
+            c = ld.client()
+            assert c.admit(f"10.{i // 250}.{i % 250}.1") == V_ADMIT
+            clients.append(c)
+        st = ld.status_json()
+        assert st["totals"]["sessions"] == 500
+        assert len(st["sessions"]) == 500
+    finally:
+        for c in clients:
+            c.close()
+    wait_until(lambda: ld.sessions() == 0, what="500 slots freed")
+
+
+# --- real FTP clients through miniftpd ---
+
+ftp_needed = pytest.mark.skipif(not MINIFTPD.exists(), reason="miniftpd not built")
+
+
+class Ftpd:
+    """A standalone miniftpd on 127.0.0.1, a free port, asking LD."""
+
+    def __init__(self, directory, ld, **options):
+        import ftplib  # noqa: F401  (fail early when missing)
+        self.dir = Path(directory)
+        self.root = self.dir / "root"
+        self.root.mkdir()
+        os.chmod(self.root, 0o755)
+        self.conf = self.dir / "miniftpd.conf"
+        self.logpath = self.dir / "miniftpd.log"
+        opts = {
+            "listen": "YES", "listen_address": "", "listen_port": 0,
+            "anonymous_enable": "YES", "anon_root": str(self.root),
+            "ftp_username": "nobody", "guest_username": "nobody", "nopriv_user": "nobody",
+            "limitd_socket": str(ld.sock), "idle_session_timeout": 60,
+        }
+        opts.update(options)
+        self.conf.write_text("".join(f"{k}={v}\n" for k, v in opts.items()))
+        log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([str(MINIFTPD), str(self.conf)], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log)
+        log.close()
+        self.port = int(wait_until(self._port, what="miniftpd port"))
+
+    def _port(self):
+        assert self.proc.poll() is None, "miniftpd exited: " + self.log()
+        m = re.search(r"Listening on \S+ port (\d+)", self.log())
+        return m and m.group(1)
+
+    def log(self):
+        return self.logpath.read_text(errors="replace")
+
+    def connect(self, source="127.0.0.1"):
+        import ftplib
+        f = ftplib.FTP(timeout=5, source_address=(source, 0))
+        f.connect("127.0.0.1", self.port)
+        return f
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def make_ftpd(workdir):
+    servers, sessions = [], []
+
+    def make(ld, **options):
+        d = workdir / f"ftpd{len(servers)}"
+        d.mkdir()
+        os.chmod(d, 0o755)
+        s = Ftpd(d, ld, **options)
+        servers.append(s)
+        return s
+
+    def track(f):
+        sessions.append(f)
+        return f
+
+    make.track = track
+    yield make
+    for f in sessions:
+        try:
+            f.close()
+        except OSError:
+            pass
+    for s in servers:
+        s.stop()
+
+
+def refused(ftpd, source="127.0.0.1"):
+    """Connect and RETURN the refusal line (the connection must be refused)."""
+    import ftplib
+    with pytest.raises(ftplib.error_temp) as e:
+        ftpd.connect(source)
+    return str(e.value)
+
+
+def logged_in(make_ftpd, ftpd, source="127.0.0.1"):
+    f = make_ftpd.track(ftpd.connect(source))
+    f.login()
+    return f
+
+
+@ftp_needed
+def test_ftp_max_clients(make_limitd, make_ftpd):
+    ld = make_limitd(max_clients=3, max_per_ip=0)
+    ftpd = make_ftpd(ld)
+    sessions = [logged_in(make_ftpd, ftpd) for _ in range(3)]
+    assert refused(ftpd) == TOO_MANY_USERS
+    for f in sessions:                          # the three keep working
+        assert f.voidcmd("NOOP").startswith("200")
+        assert f.pwd() == "/"
+    assert ld.sessions() == 3
+    sessions[0].quit()
+    wait_until(lambda: ld.sessions() == 2, what="slot freed by QUIT")
+    logged_in(make_ftpd, ftpd)
+
+
+@ftp_needed
+def test_ftp_max_per_ip(make_limitd, make_ftpd):
+    ld = make_limitd(max_clients=10, max_per_ip=2)
+    ftpd = make_ftpd(ld)
+    a = logged_in(make_ftpd, ftpd, "127.0.0.1")
+    b = logged_in(make_ftpd, ftpd, "127.0.0.1")
+    assert refused(ftpd, "127.0.0.1") == TOO_MANY_FROM_IP
+    c = logged_in(make_ftpd, ftpd, "127.0.0.2")     # another address is unaffected
+    for f in (a, b, c):
+        assert f.voidcmd("NOOP").startswith("200")
+    counts = {x["address"]: x["sessions"] for x in ld.status_json()["addresses"]}
+    assert counts == {"127.0.0.1": 2, "127.0.0.2": 1}
+
+
+def session_pids(ld):
+    return [s["pid"] for s in ld.status_json()["sessions"]]
+
+
+def is_descendant(pid, ancestor):
+    """PID's parent chain reaches ANCESTOR (read from /proc)."""
+    for _ in range(16):
+        if pid == ancestor:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid <= 1:
+            return False
+    return False
+
+
+@ftp_needed
+def test_ftp_session_killed_frees_slot(make_limitd, make_ftpd):
+    ld = make_limitd(max_clients=1)
+    ftpd = make_ftpd(ld)
+    logged_in(make_ftpd, ftpd)
+    assert refused(ftpd) == TOO_MANY_USERS
+    [pid] = session_pids(ld)
+    assert is_descendant(pid, ftpd.proc.pid)    # a session of the miniftpd we started
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: ld.sessions() == 0, what="slot of the killed session")
+    f = logged_in(make_ftpd, ftpd)
+    assert f.voidcmd("NOOP").startswith("200")
+
+
+@ftp_needed
+def test_ftp_client_killed_frees_slot(make_limitd, make_ftpd):
+    ld = make_limitd(max_clients=1)
+    ftpd = make_ftpd(ld)
+    code = (
+        "import ftplib, sys, time\n"
+        f"f = ftplib.FTP(timeout=5); f.connect('127.0.0.1', {ftpd.port}); f.login()\n"
+        "print('in', flush=True); time.sleep(60)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 10)
+        assert ready and p.stdout.readline().strip() == b"in"
+        assert refused(ftpd) == TOO_MANY_USERS
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=5)
+        wait_until(lambda: ld.sessions() == 0, what="slot of the killed client")
+        logged_in(make_ftpd, ftpd)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=5)
+
+
+@ftp_needed
+def test_ftp_limitd_restart_recovers_counts(make_limitd, make_ftpd):
+    ld = make_limitd(max_clients=2, max_per_ip=0)
+    ftpd = make_ftpd(ld)
+    a = logged_in(make_ftpd, ftpd)
+    b = make_ftpd.track(ftpd.connect())        # admitted, not logged in
+    before = ld.status_json()
+    assert before["totals"] == {"sessions": 2, "addresses": 1, "users": 1}
+    ld.stop()
+    ld.start()                                  # same socket path, empty tables
+    wait_until(lambda: ld.status_json()["totals"] == before["totals"], timeout=15,
+               what="sessions registered again")
+    assert sorted(session_pids(ld)) == sorted(s["pid"] for s in before["sessions"])
+    for f in (a, b):
+        assert f.voidcmd("NOOP").startswith("200")
+    assert refused(ftpd) == TOO_MANY_USERS      # and the limit holds again
+    b.login()
+    wait_until(lambda: ld.status_json()["totals"]["users"] == 1, what="login after restart")
+    assert "registered again" in ld.log()
+
+
+@ftp_needed
+def test_ftp_limitd_down_fail_open_and_closed(make_limitd, make_ftpd, workdir):
+    (workdir / "nolimitd").mkdir()
+    ld = Limitd(workdir / "nolimitd")           # configured, never started
+    closed = make_ftpd(ld, limitd_fail="closed")
+    assert refused(closed).startswith("421 ")
+    opened = make_ftpd(ld, limitd_fail="open")
+    f = logged_in(make_ftpd, opened)
+    assert f.voidcmd("NOOP").startswith("200")
+    assert "limitd_fail=open" in opened.log()
