@@ -1,0 +1,182 @@
+"""Launch modes with real clients (ftplib, curl, lftp), and the command line."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import (DEMO_PASSWORD, HOST, MODES, miniftpd_bin, proc_alive, run_cmd,
+                      wait_until)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ftplib_session(ftpd, ftpenv, mode):
+    s = ftpd(mode)
+    f = s.ftplib()
+    assert f.getwelcome().startswith("220 ")
+    assert f.pwd() == "/"
+    assert f.sendcmd("SYST") == "215 UNIX Type: L8"
+    assert f.mkd("made by ftplib") == "/made by ftplib"
+    assert os.path.isdir(os.path.join(ftpenv.root, "made by ftplib"))
+    f.cwd("made by ftplib")
+    assert f.pwd() == "/made by ftplib"
+    f.cwd("..")
+    assert f.size("hello.txt") == 6
+    f.rmd("made by ftplib")
+    assert not os.path.exists(os.path.join(ftpenv.root, "made by ftplib"))
+    assert f.quit().startswith("221")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_raw_session_ends_cleanly(ftpd, mode):
+    s = ftpd(mode)
+    c = s.connect()
+    assert c.login().code == 230
+    assert c.cmd("NOOP").code == 200
+    assert c.cmd("QUIT").code == 221
+    assert c.wait_closed(10) == b""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_curl(ftpd, ftpenv, mode):
+    if not shutil.which("curl"):
+        pytest.skip("curl not installed")
+    s = ftpd(mode)
+    # -I: SIZE and MDTM of a file, no data connection
+    r = run_cmd(["curl", "-sS", "--max-time", "20", "--user", "demo:" + DEMO_PASSWORD,
+                 "-I", s.url("/hello.txt")])
+    assert r.returncode == 0, r.stderr
+    assert "Content-Length: 6" in r.stdout
+    assert "Last-Modified:" in r.stdout
+    # -Q: commands before the (header-only) request
+    r = run_cmd(["curl", "-sS", "--max-time", "20", "--user", "demo:" + DEMO_PASSWORD,
+                 "-I", "-Q", "MKD curl dir", s.url("/hello.txt")])
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(ftpenv.root, "curl dir"))
+    r = run_cmd(["curl", "-sS", "--max-time", "20", "--user", "demo:" + DEMO_PASSWORD,
+                 "-I", "-Q", "RMD curl dir", s.url("/hello.txt")])
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(os.path.join(ftpenv.root, "curl dir"))
+    # wrong password: curl reports the login failure (67)
+    r = run_cmd(["curl", "-sS", "--max-time", "20", "--user", "demo:wrong",
+                 "-I", s.url("/hello.txt")])
+    assert r.returncode == 67, (r.returncode, r.stderr)
+    # a missing file: curl sees 550 from SIZE/MDTM or fails the request
+    r = run_cmd(["curl", "-sS", "--max-time", "20", "--user", "demo:" + DEMO_PASSWORD,
+                 "-I", s.url("/no-such-file")])
+    assert r.returncode != 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_lftp(ftpd, ftpenv, mode):
+    if not shutil.which("lftp"):
+        pytest.skip("lftp not installed")
+    s = ftpd(mode)
+    script = ("set net:max-retries 1; set net:timeout 10; set cmd:fail-exit yes; "
+              "open -u demo,%s ftp://%s:%d; mkdir lftp-dir; cd lftp-dir; pwd; cd ..; "
+              "quote SYST; rmdir lftp-dir" % (DEMO_PASSWORD, HOST, s.port))
+    r = run_cmd(["lftp", "-c", script], timeout=60,
+                env=dict(os.environ, HOME=ftpenv.dir))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "lftp-dir" in r.stdout
+    assert "215 UNIX Type: L8" in r.stdout
+    assert not os.path.exists(os.path.join(ftpenv.root, "lftp-dir"))
+    r = run_cmd(["lftp", "-c", "set net:max-retries 1; set net:timeout 10; "
+                 "set cmd:fail-exit yes; open -u demo,wrong ftp://%s:%d; mkdir nope"
+                 % (HOST, s.port)], timeout=60, env=dict(os.environ, HOME=ftpenv.dir))
+    assert r.returncode != 0
+    assert not os.path.exists(os.path.join(ftpenv.root, "nope"))
+
+
+def test_standalone_serves_many(server):
+    """Each connection gets a session of its own; they run side by side."""
+    ctls = [server.connect() for _ in range(5)]
+    for i, c in enumerate(ctls):
+        assert c.login().code == 230
+        assert c.cmd("MKD d%d" % i).code == 257
+    for i, c in enumerate(ctls):
+        assert c.cmd("CWD d%d" % i).code == 250
+        assert c.cmd("PWD").lines == ['257 "/d%d" is the current directory' % i]
+        assert c.cmd("CWD /").code == 250
+        assert c.cmd("RMD d%d" % i).code == 250
+        assert c.cmd("QUIT").code == 221
+
+
+def test_standalone_sigterm(ftpd):
+    s = ftpd("standalone")
+    c = s.connect()
+    assert c.login().code == 230
+    s.proc.terminate()
+    assert s.proc.wait(10) == 0
+    # the session in progress goes on on its own
+    assert c.cmd("PWD").code == 257
+    assert c.cmd("QUIT").code == 221
+
+
+def test_config_check_ok(ftpenv):
+    r = run_cmd([miniftpd_bin(), ftpenv.config, "-t"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "configuration OK\n"
+
+
+def test_config_dump(ftpenv):
+    r = run_cmd([miniftpd_bin(), ftpenv.config, "-olisten_port=2121", "-T"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) > 50
+    for ln in lines:
+        assert "=" in ln, ln
+    kv = dict(ln.split("=", 1) for ln in lines)
+    assert len(kv) == len(lines)        # every option once
+    assert kv["listen_port"] == "2121"  # -o applied
+    assert kv["user_db_file"] == ftpenv.users_file
+    assert kv["write_enable"] == "YES"
+    assert kv["anonymous_enable"] == "NO"
+    assert kv["local_umask"] == "077"
+    assert kv["max_login_fails"] == "3"
+
+
+def test_dump_is_a_valid_config(ftpenv):
+    """miniftpd -T output, used as a configuration file, gives the same output."""
+    r = run_cmd([miniftpd_bin(), ftpenv.config, "-olocal_umask=022", "-T"])
+    assert r.returncode == 0, r.stderr
+    path = os.path.join(ftpenv.dir, "dumped.conf")
+    with open(path, "w") as f:
+        f.write(r.stdout)
+    r2 = run_cmd([miniftpd_bin(), path, "-T"])
+    assert r2.returncode == 0, r2.stderr
+    assert r2.stdout == r.stdout
+
+
+def test_no_connection_usage(ftpenv):
+    """No socket on fd 0 or 3 and listen=NO: usage on stderr, exit 2."""
+    r = run_cmd([miniftpd_bin(), ftpenv.config])
+    assert r.returncode == 2
+    assert "usage: miniftpd" in r.stderr
+    # a pipe on fd 0 is no connection either
+    p = subprocess.run([miniftpd_bin(), ftpenv.config], input=b"USER x\r\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 2
+    assert b"usage: miniftpd" in p.stderr
+    assert p.stdout == b""
+
+
+def test_bad_argument_usage(ftpenv):
+    r = run_cmd([miniftpd_bin(), ftpenv.config, "--bogus"])
+    assert r.returncode == 2
+    assert "usage: miniftpd" in r.stderr
+
+
+def test_version(ftpenv):
+    r = run_cmd([miniftpd_bin(), "-v"])
+    assert r.returncode == 0
+    assert r.stdout.startswith("miniftpd ")
+
+
+def test_listener_stops_by_pid(ftpd):
+    """The fixture's stop() ends the launcher; nothing of it is left."""
+    s = ftpd("standalone")
+    pid = s.pid
+    s.stop()
+    assert wait_until(lambda: not proc_alive(pid), 5)

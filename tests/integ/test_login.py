@@ -1,0 +1,291 @@
+"""Login: virtual users (every hash), anonymous, local users, refusals, delays."""
+
+import os
+import time
+
+import pytest
+
+from conftest import DEMO_PASSWORD, IS_ROOT, needs_root
+
+
+@pytest.mark.parametrize("kind", ["sha512", "yescrypt", "bcrypt"])
+def test_virtual_user_hashes(ftpenv, ftpd, kind):
+    user = ftpenv.hash_kinds.get(kind)
+    if user is None:
+        pytest.skip("libcrypt here cannot make %s hashes" % kind)
+    s = ftpd()
+    c = s.connect()
+    r = c.login(user, DEMO_PASSWORD)
+    assert r.lines == ["230 Login successful."]
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    assert c.cmd("SIZE hello.txt").lines == ["213 6"]
+    c.cmd("QUIT")
+    c = s.connect()
+    assert c.login(user, DEMO_PASSWORD + "x").lines == ["530 Login incorrect."]
+
+
+def test_sha512_and_yescrypt_present(ftpenv):
+    """The two hashes Debian uses must work here (bcrypt may be missing)."""
+    assert "sha512" in ftpenv.hash_kinds
+    assert "yescrypt" in ftpenv.hash_kinds
+
+
+def test_unknown_user_same_reply(server):
+    c = server.connect()
+    wrong_pw = c.login("demo", "not the password")
+    unknown = c.login("nosuchuser", "whatever")
+    invalid = c.login("bad name/..", "whatever")
+    assert wrong_pw.lines == unknown.lines == invalid.lines == ["530 Login incorrect."]
+
+
+def test_reason_logged_not_password(ftpd):
+    s = ftpd(log_ftp_protocol="YES")
+    c = s.connect()
+    secret = "Very-Secret-Password-4711"
+    assert c.login("demo", secret).code == 530
+    assert c.login("nosuchuser", secret + "b").code == 530
+    assert c.login("demo", DEMO_PASSWORD).code == 230
+    c.cmd("QUIT")
+    c.wait_closed()
+    log = s.log()
+    assert 'Login failed for "demo": wrong password' in log
+    assert 'Login failed for "nosuchuser": unknown user' in log
+    assert "PASS <password>" in log
+    assert secret not in log
+    assert DEMO_PASSWORD not in log
+
+
+def test_pass_before_user(server):
+    c = server.connect()
+    assert c.cmd("PASS x").code == 503
+    assert c.login().code == 230
+
+
+def test_user_twice_after_login(server):
+    c = server.login()
+    assert c.cmd("USER other").code == 530
+    assert c.cmd("PASS x").code == 230     # already logged in
+    assert c.cmd("PWD").code == 257
+
+
+def test_user_needs_argument(server):
+    c = server.connect()
+    assert c.cmd("USER").code == 501
+
+
+def test_long_user_and_password(server):
+    c = server.connect()
+    assert c.login("u" * 1000, "p").code == 530
+    assert c.login("demo", "p" * 3000).code == 530
+    assert c.login().code == 230
+
+
+def test_max_login_fails_closes(ftpd):
+    s = ftpd(max_login_fails="2")
+    c = s.connect()
+    assert c.login("demo", "bad1").code == 530
+    assert c.login("demo", "bad2").lines == ["530 Login incorrect."]
+    assert c.wait_closed(10) == b""
+
+
+def test_max_login_fails_counts_unknown_users(ftpd):
+    s = ftpd(max_login_fails="3")
+    c = s.connect()
+    for _ in range(2):
+        assert c.login("ghost", "x").code == 530
+    assert c.cmd("NOOP").code == 200          # still open
+    assert c.login("ghost", "x").code == 530
+    assert c.wait_closed(10) == b""
+
+
+def test_good_login_after_failures(ftpd):
+    s = ftpd(max_login_fails="3")
+    c = s.connect()
+    assert c.login("demo", "bad").code == 530
+    assert c.login("demo", "bad").code == 530
+    assert c.login().code == 230
+
+
+@pytest.mark.parametrize("user", ["demo", "nosuchuser"])
+def test_delay_failed_login(ftpd, user):
+    s = ftpd(delay_failed_login="2")
+    c = s.connect()
+    assert c.cmd("USER " + user).code == 331
+    t0 = time.monotonic()
+    r = c.cmd("PASS wrong", timeout=30)
+    elapsed = time.monotonic() - t0
+    assert r.lines == ["530 Login incorrect."]
+    assert elapsed >= 2.0 - 0.05, elapsed
+
+
+def test_no_delay_on_success(ftpd):
+    s = ftpd(delay_failed_login="3")
+    c = s.connect()
+    t0 = time.monotonic()
+    assert c.login().code == 230
+    # only a lower bound would be robust; a good login must simply not wait 3s
+    assert time.monotonic() - t0 < 3.0
+
+
+def test_anonymous(ftpenv, ftpd):
+    s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root)
+    for name in ("anonymous", "ftp", "ANONYMOUS"):
+        c = s.connect()
+        assert c.login(name, "anything@example.org").code == 230
+        assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+        assert c.cmd("SIZE welcome.txt").lines == ["213 8"]
+        # the demo root is not reachable
+        assert c.cmd("SIZE /hello.txt").code == 550
+        assert c.cmd("CWD ..").code == 250
+        assert c.cmd("SIZE welcome.txt").code == 213
+        # writes need anon_* options even with write_enable=YES
+        assert c.cmd("MKD anon-dir").code == 550
+        assert c.cmd("DELE welcome.txt").code == 550
+        assert c.cmd("QUIT").code == 221
+    assert os.path.exists(os.path.join(ftpenv.anon_root, "welcome.txt"))
+
+
+def test_anonymous_disabled(ftpenv, ftpd):
+    s = ftpd(anonymous_enable="NO", anon_root=ftpenv.anon_root)
+    c = s.connect()
+    assert c.login("anonymous", "x@y").lines == ["530 Login incorrect."]
+
+
+def test_anonymous_mkdir_write_enable(ftpenv, ftpd):
+    s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root,
+             anon_mkdir_write_enable="YES")
+    c = s.connect()
+    assert c.login("ftp", "").code == 230
+    assert c.cmd("MKD anon-dir").code == 257
+    assert os.path.isdir(os.path.join(ftpenv.anon_root, "anon-dir"))
+    # deleting still needs anon_other_write_enable
+    assert c.cmd("RMD anon-dir").code == 550
+
+
+def test_anonymous_other_write_enable(ftpenv, ftpd):
+    s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root,
+             anon_other_write_enable="YES")
+    c = s.connect()
+    assert c.login("ftp", "x").code == 230
+    assert c.cmd("RNFR welcome.txt").code == 350
+    assert c.cmd("RNTO renamed.txt").code == 250
+    assert os.path.exists(os.path.join(ftpenv.anon_root, "renamed.txt"))
+
+
+def test_unprivileged_refuses_local_users(ftpd):
+    if IS_ROOT:
+        pytest.skip("as root local users may log in")
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    user = os.environ.get("USER") or "nobody"
+    assert c.login(user, "x").code == 530
+
+
+# ---------------------------------------------------------------- local users (root)
+
+@needs_root
+def test_local_user(system_user, ftpd):
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    assert c.login(system_user.name, system_user.password).code == 230
+    # no chroot: the home directory in the real file system
+    pwd = c.cmd("PWD")
+    assert pwd.lines == ['257 "%s" is the current directory' % system_user.home]
+    assert c.cmd("SIZE local.txt").lines == ["213 6"]
+    assert c.cmd("MKD made-by-local").code == 257
+    st = os.stat(os.path.join(system_user.home, "made-by-local"))
+    assert st.st_uid == system_user.uid
+    assert c.cmd("QUIT").code == 221
+
+
+@needs_root
+def test_local_user_chroot(system_user, ftpd):
+    s = ftpd(local_enable="YES", chroot_local_user="YES")
+    c = s.connect()
+    assert c.login(system_user.name, system_user.password).code == 230
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    assert c.cmd("SIZE /local.txt").lines == ["213 6"]
+
+
+@needs_root
+def test_local_user_wrong_password(system_user, ftpd):
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    assert c.login(system_user.name, "wrong").lines == ["530 Login incorrect."]
+
+
+@needs_root
+def test_local_disabled(system_user, ftpd):
+    s = ftpd(local_enable="NO")
+    c = s.connect()
+    assert c.login(system_user.name, system_user.password).lines == ["530 Login incorrect."]
+    c.close()
+    assert "local users are disabled" in s.log()
+
+
+@needs_root
+def test_local_user_in_ftpusers(system_user, ftpenv, ftpd):
+    with open(ftpenv.ftpusers, "a") as f:
+        f.write("%s\n" % system_user.name)
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    assert c.login(system_user.name, system_user.password).lines == ["530 Login incorrect."]
+    assert c.cmd("QUIT").code == 221
+    c.wait_closed()
+    assert 'Login failed for "%s": listed in ftpusers_file' % system_user.name in s.log()
+
+
+@needs_root
+def test_local_user_userlist(system_user, ftpenv, ftpd):
+    path = os.path.join(ftpenv.dir, "user_list")
+    with open(path, "w") as f:
+        f.write("%s\n" % system_user.name)
+    s = ftpd(local_enable="YES", userlist_enable="YES", userlist_file=path)
+    c = s.connect()
+    assert c.login(system_user.name, system_user.password).code == 530
+    s2 = ftpd(local_enable="YES", userlist_enable="YES", userlist_deny="NO",
+              userlist_file=path)
+    c = s2.connect()
+    assert c.login(system_user.name, system_user.password).code == 230
+    c = s2.connect()
+    assert c.login("demo", DEMO_PASSWORD).code == 530   # not on the allow list
+
+
+@needs_root
+def test_root_refused(ftpd):
+    """root never logs in by default, whatever the password."""
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    assert c.login("root", "root").lines == ["530 Login incorrect."]
+    assert c.login("root", "").lines == ["530 Login incorrect."]
+
+
+@needs_root
+def test_uid0_refused_by_uid(system_user, ftpenv, ftpd):
+    """A uid-0 account with a known password: refused for being root."""
+    import subprocess
+    alias = system_user.name + "r"
+    r = subprocess.run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", system_user.home,
+                        "-s", "/bin/bash", alias], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    assert r.returncode == 0, r.stdout
+    try:
+        r = subprocess.run(["usermod", "-p", _hash(system_user.password), alias],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        assert r.returncode == 0, r.stdout
+        s = ftpd(local_enable="YES", ftpusers_file="/nonexistent")
+        c = s.connect()
+        assert c.login(alias, system_user.password).lines == ["530 Login incorrect."]
+        c.cmd("QUIT")
+        c.wait_closed()
+        assert 'Login failed for "%s": root login disabled' % alias in s.log()
+    finally:
+        for s in ftpenv.servers:
+            s.stop()
+        subprocess.run(["userdel", "-f", alias], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+
+
+def _hash(pw):
+    from conftest import make_hash
+    return make_hash(pw, "sha512")
