@@ -61,6 +61,7 @@ deps:
 	@sh scripts/deps.sh
 
 include tests/tests.mk
+include mk/install.mk
 
 help:
 	@echo "make            build miniftpd and limitd"

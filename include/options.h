@@ -53,7 +53,7 @@
 	OPT_MODE(anon_umask, 077, "umask for files and directories that anonymous users create.") \
 	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
 	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
-	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory with chroot().") \
+	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory (chroot).") \
 	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \
 	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
 	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
