@@ -1,0 +1,437 @@
+"""Every command of issue 2, good and bad, with RFC 959 replies."""
+
+import os
+import re
+import stat
+
+import pytest
+
+from conftest import DEMO_PASSWORD, IS_ROOT
+
+# Verbs that need a login, with an argument that would otherwise be fine.
+POSTLOGIN = ["STAT", "TYPE I", "MODE S", "STRU F", "ALLO 10", "PWD", "XPWD", "CWD pub",
+             "XCWD pub", "CDUP", "XCUP", "MKD x", "XMKD x", "RMD x", "XRMD x",
+             "DELE hello.txt", "RNFR hello.txt", "RNTO y", "SIZE hello.txt",
+             "MDTM hello.txt", "SITE HELP", "SITE CHMOD 644 hello.txt", "SITE UMASK"]
+# Allowed before login.
+PRELOGIN = {"SYST": 215, "FEAT": 211, "OPTS UTF8 ON": 200, "CLNT test": 200,
+            "NOOP": 200, "HELP": 214}
+# Every verb of the issue, for HELP.
+ALL_VERBS = ["USER", "PASS", "QUIT", "SYST", "FEAT", "OPTS", "CLNT", "NOOP", "HELP", "STAT",
+             "PWD", "XPWD", "CWD", "XCWD", "CDUP", "XCUP", "MKD", "XMKD", "RMD", "XRMD",
+             "DELE", "RNFR", "RNTO", "SIZE", "MDTM", "TYPE", "MODE", "STRU", "ALLO", "SITE"]
+
+
+def root_path(env, *parts):
+    return os.path.join(env.root, *parts)
+
+
+def test_prelogin_needs_login(server):
+    c = server.connect()
+    for line in POSTLOGIN:
+        r = c.cmd(line)
+        assert r.code == 530, (line, r)
+    assert os.path.exists(root_path(server.env, "hello.txt"))
+
+
+def test_prelogin_allowed(server):
+    c = server.connect()
+    for line, code in PRELOGIN.items():
+        assert c.cmd(line).code == code, line
+    assert c.login().code == 230
+
+
+def test_unknown_command(server):
+    c = server.login()
+    for line in ["FOO", "XYZZY bar", "RETRX file", "A" * 40, "SITEX HELP", "US ER demo"]:
+        assert c.cmd(line).code == 500, line
+    # lower case verbs work
+    assert c.cmd("noop").code == 200
+    assert c.cmd("pWd").code == 257
+
+
+def test_missing_arguments(server):
+    c = server.login()
+    for verb in ["CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO",
+                 "SIZE", "MDTM", "TYPE", "MODE", "STRU", "SITE", "OPTS"]:
+        assert c.cmd(verb).code == 501, verb
+    c2 = server.connect()
+    assert c2.cmd("USER").code == 501
+
+
+def test_unexpected_arguments(server):
+    c = server.login()
+    for line in ["PWD x", "XPWD x", "CDUP x", "XCUP x", "SYST x", "FEAT x"]:
+        assert c.cmd(line).code == 501, line
+
+
+def test_quit(server):
+    c = server.login()
+    r = c.cmd("QUIT")
+    assert r.code == 221
+    assert c.wait_closed() == b""
+    c = server.connect()
+    assert c.cmd("QUIT").code == 221       # before login too
+    assert c.wait_closed() == b""
+
+
+def test_syst_noop_clnt_allo(server):
+    c = server.login()
+    assert c.cmd("SYST").lines == ["215 UNIX Type: L8"]
+    assert c.cmd("NOOP").code == 200
+    assert c.cmd("CLNT some client 1.0").code == 200
+    assert c.cmd("CLNT").code == 200
+    assert c.cmd("ALLO 1000").code == 202
+    assert c.cmd("ALLO 1000 R 100").code == 202
+
+
+def probe_feature(c, feat):
+    """Check that an advertised FEAT line is backed by a working command."""
+    word = feat.split()[0].upper()
+    probes = {
+        "UTF8": ("OPTS UTF8 ON", 200),
+        "SIZE": ("SIZE hello.txt", 213),
+        "MDTM": ("MDTM hello.txt", 213),
+        "CLNT": ("CLNT probe", 200),
+        "REST": ("REST 0", 350),
+        "MLST": ("MLST hello.txt", 250),
+        "MFMT": ("MFMT 20200101000000 hello.txt", 213),
+    }
+    if word in probes:
+        line, code = probes[word]
+        r = c.cmd(line)
+        assert r.code == code, (feat, line, r)
+    else:
+        # at least the verb must be known to the command table
+        r = c.cmd(word)
+        assert r.code not in (500, 502), (feat, r)
+
+
+def test_feat(server):
+    c = server.connect()
+    r = c.cmd("FEAT")
+    assert r.code == 211
+    assert r.lines[0] == "211-Features:"
+    assert r.lines[-1] == "211 End"
+    feats = r.lines[1:-1]
+    for ln in feats:
+        # RFC 2389: each feature line starts with exactly one space
+        assert re.match(r"^ [A-Z0-9]", ln), ln
+    names = [ln[1:] for ln in feats]
+    assert len(names) == len(set(names)), names
+    # what issue 2 implements is advertised
+    for want in ["UTF8", "SIZE", "MDTM"]:
+        assert want in names, names
+    # nothing is advertised that does not work (clones advertise EPRT/EPSV/MDTM they lack)
+    c = server.login()
+    for feat in names:
+        probe_feature(c, feat)
+    for forbidden in ["AUTH TLS", "PBSZ", "PROT"]:
+        assert forbidden not in names
+
+
+def test_feat_issue2_exact(server):
+    """Until data connections land, FEAT is exactly issue 2's feature set."""
+    c = server.login()
+    if c.cmd("PASV").code != 500:
+        pytest.skip("data connections are implemented; FEAT grows with them")
+    r = c.cmd("FEAT")
+    assert sorted(r.lines[1:-1]) == sorted([" UTF8", " CLNT", " SIZE", " MDTM"]), r.lines
+
+
+def test_opts(server):
+    c = server.connect()
+    assert c.cmd("OPTS UTF8 ON").code == 200
+    assert c.cmd("OPTS utf8 on").code == 200
+    assert c.cmd("OPTS UTF8 OFF").code == 200
+    assert c.cmd("OPTS UTF8").code == 200
+    assert c.cmd("OPTS MLST type;size;").code in (200, 501, 504)
+    assert c.cmd("OPTS FOO BAR").code in (501, 504)
+    assert c.cmd("OPTS").code == 501
+
+
+def test_help(server):
+    c = server.connect()
+    r = c.cmd("HELP")
+    assert r.code == 214
+    assert r.lines[0].startswith("214-")
+    assert r.lines[-1].startswith("214 ")
+    words = " ".join(r.lines[1:-1]).split()
+    for v in ALL_VERBS:
+        assert v in words, v
+    # no HTTP verbs in the help text
+    assert "GET" not in words and "POST" not in words
+    assert c.cmd("HELP SITE").code == 214
+
+
+def test_stat(server):
+    c = server.login()
+    r = c.cmd("STAT")
+    assert r.code == 211
+    assert r.lines[0].startswith("211-")
+    assert r.lines[-1].startswith("211 ")
+    body = "\n".join(r.lines)
+    assert "127.0.0.1" in body
+    assert "demo" in body
+    assert "BINARY" in body or "ASCII" in body
+    assert c.cmd("TYPE A").code == 200
+    assert "ASCII" in "\n".join(c.cmd("STAT").lines)
+    assert c.cmd("TYPE I").code == 200
+    assert "BINARY" in "\n".join(c.cmd("STAT").lines)
+
+
+def test_type(server):
+    c = server.login()
+    for arg in ["A", "a", "A N", "I", "i", "L 8", "L8"]:
+        assert c.cmd("TYPE " + arg).code == 200, arg
+    for arg in ["E", "X", "L 7", "A T", "A C", "IMAGE"]:
+        assert c.cmd("TYPE " + arg).code == 504, arg
+
+
+def test_mode_stru(server):
+    c = server.login()
+    assert c.cmd("MODE S").code == 200
+    assert c.cmd("MODE s").code == 200
+    for arg in ["B", "C", "Z"]:
+        assert c.cmd("MODE " + arg).code == 504, arg
+    assert c.cmd("STRU F").code == 200
+    assert c.cmd("STRU f").code == 200
+    for arg in ["R", "P"]:
+        assert c.cmd("STRU " + arg).code == 504, arg
+
+
+def test_pwd_cwd_cdup(server):
+    c = server.login()
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    assert c.cmd("CWD pub").code == 250
+    assert c.cmd("PWD").lines == ['257 "/pub" is the current directory']
+    assert c.cmd("XPWD").lines == ['257 "/pub" is the current directory']
+    assert c.cmd("CDUP").code == 250
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    assert c.cmd("XCWD /pub").code == 250
+    assert c.cmd("XCUP").code == 250
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    # at the top, CDUP and .. stay at the top
+    assert c.cmd("CDUP").code == 250
+    assert c.cmd("CWD ../../..").code == 250
+    assert c.cmd("PWD").lines == ['257 "/" is the current directory']
+    assert c.cmd("CWD //pub//./").code == 250
+    assert c.cmd("PWD").lines == ['257 "/pub" is the current directory']
+    # failures keep the directory
+    assert c.cmd("CWD /nonexistent").code == 550
+    assert c.cmd("CWD /hello.txt").code == 550
+    assert c.cmd("PWD").lines == ['257 "/pub" is the current directory']
+
+
+def test_mkd_rmd(server):
+    env = server.env
+    c = server.login()
+    assert c.cmd("MKD newdir").lines == ['257 "/newdir" created']
+    assert os.path.isdir(root_path(env, "newdir"))
+    assert c.cmd("MKD newdir").code == 550           # exists
+    assert c.cmd("XMKD /newdir/sub").lines == ['257 "/newdir/sub" created']
+    assert c.cmd("MKD /missing/sub").code == 550
+    assert c.cmd("RMD newdir").code == 550           # not empty
+    assert c.cmd("XRMD newdir/sub").code == 250
+    assert c.cmd("RMD newdir").code == 250
+    assert not os.path.exists(root_path(env, "newdir"))
+    assert c.cmd("RMD newdir").code == 550
+    assert c.cmd("RMD hello.txt").code == 550        # not a directory
+    assert c.cmd("RMD /").code == 550
+
+
+def test_mkd_umask(server):
+    env = server.env
+    c = server.login()
+    assert c.cmd("MKD private").code == 257
+    assert stat.S_IMODE(os.stat(root_path(env, "private")).st_mode) == 0o700  # local_umask 077
+    assert c.cmd("SITE UMASK 022").code == 200
+    assert c.cmd("MKD shared").code == 257
+    assert stat.S_IMODE(os.stat(root_path(env, "shared")).st_mode) == 0o755
+
+
+def test_dele(server):
+    env = server.env
+    with open(root_path(env, "victim.txt"), "w") as f:
+        f.write("x")
+    if IS_ROOT:
+        env.chown_guest(env.root)
+    c = server.login()
+    assert c.cmd("DELE victim.txt").code == 250
+    assert not os.path.exists(root_path(env, "victim.txt"))
+    assert c.cmd("DELE victim.txt").code == 550
+    assert c.cmd("DELE pub").code == 550             # a directory, even empty
+    assert os.path.isdir(root_path(env, "pub"))
+    assert c.cmd("DELE /").code == 550
+
+
+def test_rename(server):
+    env = server.env
+    c = server.login()
+    assert c.cmd("RNFR hello.txt").code == 350
+    assert c.cmd("RNTO pub/moved.txt").code == 250
+    assert os.path.exists(root_path(env, "pub", "moved.txt"))
+    assert not os.path.exists(root_path(env, "hello.txt"))
+    # RNTO without RNFR, or after another command, is out of sequence
+    assert c.cmd("RNTO again.txt").code == 503
+    assert c.cmd("RNFR pub/moved.txt").code == 350
+    assert c.cmd("PWD").code == 257
+    assert c.cmd("RNTO again.txt").code == 503
+    # NOOP keeps a pending RNFR
+    assert c.cmd("RNFR pub/moved.txt").code == 350
+    assert c.cmd("NOOP").code == 200
+    assert c.cmd("RNTO hello.txt").code == 250
+    assert os.path.exists(root_path(env, "hello.txt"))
+    # failures
+    assert c.cmd("RNFR nonexistent").code == 550
+    assert c.cmd("RNTO x").code == 503
+    assert c.cmd("RNFR /").code == 550
+    assert c.cmd("RNFR pub").code == 350               # directories too
+    assert c.cmd("RNTO /missing/pub").code == 550
+    assert os.path.isdir(root_path(env, "pub"))
+
+
+def test_rnto_first_in_session(server):
+    c = server.login()
+    assert c.cmd("RNTO x").lines[0].startswith("503")
+
+
+def test_size_mdtm(server):
+    env = server.env
+    os.utime(root_path(env, "hello.txt"), (0, 1_000_000_000))   # 2001-09-09 01:46:40 UTC
+    c = server.login()
+    assert c.cmd("SIZE hello.txt").lines == ["213 6"]
+    assert c.cmd("SIZE /hello.txt").lines == ["213 6"]
+    assert c.cmd("MDTM hello.txt").lines == ["213 20010909014640"]
+    assert c.cmd("SIZE pub").code == 550              # not a plain file
+    assert c.cmd("MDTM pub").code == 550
+    assert c.cmd("SIZE nonexistent").code == 550
+    assert c.cmd("MDTM nonexistent").code == 550
+
+
+def test_site_chmod(server):
+    env = server.env
+    c = server.login()
+    assert c.cmd("SITE CHMOD 600 hello.txt").code == 200
+    assert stat.S_IMODE(os.stat(root_path(env, "hello.txt")).st_mode) == 0o600
+    assert c.cmd("site chmod 0644 /hello.txt").code == 200
+    assert stat.S_IMODE(os.stat(root_path(env, "hello.txt")).st_mode) == 0o644
+    assert c.cmd("SITE CHMOD 711 pub").code == 200
+    assert stat.S_IMODE(os.stat(root_path(env, "pub")).st_mode) == 0o711
+    for bad in ["SITE CHMOD", "SITE CHMOD 644", "SITE CHMOD 999 hello.txt",
+                "SITE CHMOD abc hello.txt", "SITE CHMOD 123456 hello.txt",
+                "SITE CHMOD -1 hello.txt"]:
+        assert c.cmd(bad).code == 501, bad
+    assert c.cmd("SITE CHMOD 644 nonexistent").code == 550
+    assert stat.S_IMODE(os.stat(root_path(env, "hello.txt")).st_mode) == 0o644
+
+
+def test_site_umask_help(server):
+    c = server.login()
+    r = c.cmd("SITE UMASK")
+    assert r.code == 200 and "077" in r.text
+    assert c.cmd("SITE UMASK 027").code == 200
+    assert "027" in c.cmd("SITE UMASK").text
+    assert c.cmd("SITE UMASK 999").code == 501
+    assert c.cmd("SITE UMASK abc").code == 501
+    assert "027" in c.cmd("SITE UMASK").text
+    r = c.cmd("SITE HELP")
+    assert r.code == 214
+    text = " ".join(r.lines)
+    for sub in ("CHMOD", "UMASK", "HELP"):
+        assert sub in text
+    assert c.cmd("SITE FOO").code == 500
+    assert c.cmd("SITE EXEC ls").code == 500
+
+
+def test_write_enable_no(ftpd):
+    s = ftpd(write_enable="NO")
+    env = s.env
+    c = s.login()
+    for line in ["MKD x", "XMKD x", "RMD pub", "XRMD pub", "DELE hello.txt",
+                 "RNFR hello.txt", "SITE CHMOD 600 hello.txt"]:
+        assert c.cmd(line).code == 550, line
+    assert c.cmd("RNTO y").code in (503, 550)
+    assert os.path.exists(root_path(env, "hello.txt"))
+    assert os.path.isdir(root_path(env, "pub"))
+    assert not os.path.exists(root_path(env, "x"))
+    assert stat.S_IMODE(os.stat(root_path(env, "hello.txt")).st_mode) == 0o644
+    # reading still works
+    assert c.cmd("SIZE hello.txt").code == 213
+    assert c.cmd("CWD pub").code == 250
+    assert c.cmd("SITE UMASK").code == 200
+
+
+def test_names_with_spaces_and_utf8(server):
+    env = server.env
+    c = server.login()
+    assert c.cmd("OPTS UTF8 ON").code == 200
+    name = "dir with  spaces"
+    assert c.cmd("MKD " + name).lines == ['257 "/%s" created' % name]
+    assert os.path.isdir(root_path(env, name))
+    assert c.cmd("CWD " + name).code == 250
+    assert c.cmd("PWD").lines == ['257 "/%s" is the current directory' % name]
+    utf = "\u00e9t\u00e9 \u65e5\u672c"
+    r = c.cmd(("MKD " + utf).encode("utf-8"))
+    assert r.code == 257
+    assert os.path.isdir(root_path(env, name, utf))
+    assert c.cmd(("CWD " + utf).encode("utf-8")).code == 250
+    assert c.cmd("PWD").lines == ['257 "/%s/%s" is the current directory' % (name, utf)]
+    assert c.cmd("CDUP").code == 250
+    assert c.cmd(("RMD " + utf).encode("utf-8")).code == 250
+    # a trailing space is part of the name
+    assert c.cmd("MKD trailing ").code == 257
+    assert os.path.isdir(root_path(env, name, "trailing "))
+
+
+def test_quotes_in_names(server):
+    env = server.env
+    c = server.login()
+    r = c.cmd('MKD say "hi"')
+    assert r.lines == ['257 "/say ""hi""" created']
+    assert os.path.isdir(root_path(env, 'say "hi"'))
+    assert c.cmd('CWD say "hi"').code == 250
+    assert c.cmd("PWD").lines == ['257 "/say ""hi""" is the current directory']
+
+
+def test_confined_to_root(server):
+    env = server.env
+    outside = os.path.join(env.dir, "outside.txt")
+    with open(outside, "w") as f:
+        f.write("outside\n")
+    os.symlink(outside, root_path(env, "abs-link"))
+    os.symlink("../outside.txt", root_path(env, "rel-link"))
+    os.symlink("hello.txt", root_path(env, "good-link"))
+    c = server.login()
+    assert c.cmd("SIZE good-link").lines == ["213 6"]
+    assert c.cmd("SIZE abs-link").code == 550
+    assert c.cmd("SIZE rel-link").code == 550
+    assert c.cmd("SIZE ../outside.txt").code == 550
+    assert c.cmd("SIZE /../../outside.txt").code == 550
+    assert c.cmd("SITE CHMOD 777 rel-link").code == 550
+    assert c.cmd("CWD /etc").code == 550
+    assert c.cmd("RNFR ../outside.txt").code == 550
+    # links themselves may be removed or renamed, the targets stay
+    assert c.cmd("DELE abs-link").code == 250
+    assert os.path.exists(outside)
+    assert stat.S_IMODE(os.stat(outside).st_mode) != 0o777
+
+
+def test_long_names(server):
+    env = server.env
+    deep = "/".join(["a" * 200] * 15)             # 3014 bytes
+    os.makedirs(root_path(env, deep))
+    if IS_ROOT:
+        env.chown_guest(env.root)
+    c = server.login()
+    # one component longer than NAME_MAX: the kernel refuses, 553
+    assert c.cmd("MKD " + "x" * 300).code == 553
+    assert c.cmd("CWD /" + deep).code == 250
+    # the working directory and the argument together exceed MAX_FTP_PATH
+    long_arg = "/".join(["b" * 200] * 6)          # 1205 bytes
+    assert c.cmd("MKD " + long_arg).code == 553
+    assert c.cmd("CWD " + long_arg).code in (550, 553)
+    assert c.cmd("PWD").lines == ['257 "/%s" is the current directory' % deep]
+    # a line over the limit is refused as a whole, the session goes on
+    assert c.cmd("MKD " + "/".join(["d"] * 2100)).lines == ["500 Input line too long."]
+    assert c.cmd("NOOP").code == 200
