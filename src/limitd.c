@@ -157,8 +157,12 @@ log_drop(const struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warning("Dropping client pid %d uid %u: %s (%u more drops not logged)",
-		    (int)c->pid, (unsigned int)c->uid, msg, suppressed);
+	if (suppressed)
+		log_warning("Dropping client pid %d uid %u: %s (and %u more not logged)",
+			    (int)c->pid, (unsigned int)c->uid, msg, suppressed);
+	else
+		log_warning("Dropping client pid %d uid %u: %s", (int)c->pid,
+			    (unsigned int)c->uid, msg);
 	last = now;
 	suppressed = 0;
 }
@@ -416,8 +420,8 @@ dispatch(struct client *c, const uint8_t *pkt, size_t len)
 				   "protocol version %u not supported, limitd speaks version %u",
 				   m.version, LIMIT_PROTO_VERSION);
 	if (r < 0)
-		return client_fail(c, LIMIT_FAIL_MALFORMED, "malformed message (type %u, %zu bytes)",
-				   m.type, len);
+		return client_fail(c, LIMIT_FAIL_MALFORMED, "cannot decode %zu bytes (type %u)",
+				   len, m.type);
 	req = find_request(m.type);
 	if (req == NULL)
 		return client_fail(c, LIMIT_FAIL_MALFORMED, "message type %u is not a request", m.type);

@@ -506,6 +506,68 @@ def test_many_held_sessions(make_limitd):
     wait_until(lambda: ld.sessions() == 0, what="500 slots freed")
 
 
+ACTIVATE = shutil.which("systemd-socket-activate")
+
+
+@pytest.mark.skipif(ACTIVATE is None, reason="systemd-socket-activate missing")
+def test_socket_activation_and_notify(workdir):
+    """The socket comes from LISTEN_FDS; READY=1 and STOPPING=1 are sent."""
+    sock, notify = workdir / "act.sock", workdir / "notify"
+    conf = workdir / "act.conf"
+    conf.write_text(f"max_clients=1\nlimitd_socket={sock}\n")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(str(notify))
+    ns.settimeout(5)
+    log = open(workdir / "act.log", "wb")
+    p = subprocess.Popen([ACTIVATE, "--seqpacket", "-E", f"NOTIFY_SOCKET={notify}", "-l", str(sock),
+                          str(LIMITD), str(conf)], stdout=log, stderr=log)
+    try:
+        c = wait_until(lambda: _try_client(sock), what="activation socket")
+        assert c.admit("127.0.0.1") == V_ADMIT     # the first connection starts limitd
+        assert ns.recv(4096).startswith(b"READY=1")
+        d = Client(sock)
+        assert d.admit("127.0.0.1") == V_TOTAL
+        assert "socket from systemd" in (workdir / "act.log").read_text()
+        p.terminate()
+        p.wait(timeout=5)
+        assert ns.recv(4096) == b"STOPPING=1"
+        assert sock.exists()                        # systemd's socket, not ours to remove
+    finally:
+        log.close()
+        ns.close()
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=5)
+
+
+@pytest.mark.skipif(ACTIVATE is None, reason="systemd-socket-activate missing")
+def test_socket_activation_refuses_a_stream_socket(workdir):
+    sock, conf = workdir / "stream.sock", workdir / "stream.conf"
+    conf.write_text(f"limitd_socket={workdir / 'unused.sock'}\n")
+    p = subprocess.Popen([ACTIVATE, "-l", str(sock), str(LIMITD), str(conf)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(sock.exists, what="stream socket")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(str(sock))
+        p.wait(timeout=5)
+        assert p.returncode != 0
+        assert b"not a listening SOCK_SEQPACKET UNIX socket" in p.stderr.read()
+        assert not (workdir / "unused.sock").exists()
+        s.close()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=5)
+
+
+def _try_client(path):
+    try:
+        return Client(path)
+    except OSError:
+        return None
+
+
 # --- real FTP clients through miniftpd ---
 
 ftp_needed = pytest.mark.skipif(not MINIFTPD.exists(), reason="miniftpd not built")
