@@ -79,3 +79,6 @@ clean:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-demo.sh $(BUILD)
+
+# Benchmarks (bench/bench.mk): make bench [QUICK=1]
+-include bench/bench.mk

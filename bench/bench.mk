@@ -1,0 +1,35 @@
+# bench/bench.mk - benchmarks side by side with vsftpd and Pure-FTPd (issue 8).
+# Included from the top Makefile; never part of `make check`.
+#
+#   make bench           full run (1 GiB transfers, 5 runs, ~15 minutes)
+#   make bench QUICK=1   small sizes, few runs, under two minutes
+#   make ftpload         only the load generator ($(BUILD)/ftpload)
+#
+# RUNS=N, BENCH_PORT=N, BENCH_LIMITD=auto|yes|no and BENCH_MINIFTPD=PATH are
+# passed on to bench/run.sh; see bench/README.md.
+
+FTPLOAD      := $(BUILD)/ftpload
+BENCH_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -pthread
+BENCH_LIMIT  := $(if $(filter 1,$(QUICK)),300,3600)
+
+# The limitd engineer's micro-benchmark, when it exists (contract in bench/README.md).
+LIMITD_BENCH := $(if $(wildcard bench/limitd_bench.c),$(BUILD)/limitd_bench)
+
+.PHONY: bench ftpload
+
+ftpload: $(FTPLOAD)
+
+$(FTPLOAD): bench/ftpload.c | $(BUILD)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS)
+
+$(BUILD)/limitd_bench: bench/limitd_bench.c $(BUILD)/libminiftpd.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# A server that does not build is reported as such; the peers are still measured.
+bench: $(FTPLOAD)
+	@$(MAKE) --no-print-directory all $(LIMITD_BENCH) || \
+		echo "bench: the build failed; measuring whatever binaries exist" >&2
+	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_PORT='$(BENCH_PORT)' \
+		BENCH_LIMITD='$(BENCH_LIMITD)' BENCH_MINIFTPD='$(BENCH_MINIFTPD)' \
+		timeout -s TERM $(BENCH_LIMIT) \
+		bash bench/run.sh $(BUILD) $(FTPLOAD)

@@ -1,0 +1,716 @@
+#!/bin/bash
+# bench/run.sh - miniftpd side by side with vsftpd and Pure-FTPd (issue 8).
+#
+# Called by `make bench` (bench/bench.mk) as: bench/run.sh BUILD FTPLOAD
+# Environment: QUICK=1 (small sizes, few runs, under two minutes),
+# RUNS=N, BENCH_PORT=N (first of the control ports), BENCH_LIMITD=auto|yes|no,
+# BENCH_MINIFTPD=path (a miniftpd binary other than BUILD/miniftpd).
+#
+# Every server listens on its own loopback port; every wait is bounded; the
+# servers, the temporary user, the tmpfs mount and the work directory are
+# removed on exit, failure or signal.  Only processes started here are killed,
+# by PID.  See bench/README.md for what each number means.
+set -u
+
+BUILD=${1:?usage: run.sh BUILD FTPLOAD}
+FTPLOAD=$(readlink -f "${2:?usage: run.sh BUILD FTPLOAD}")
+TOP=$(pwd)
+QUICK=${QUICK:-0}
+MINIFTPD=$(readlink -f "${BENCH_MINIFTPD:-$BUILD/miniftpd}")
+LIMITD_BIN=$(readlink -f "$BUILD/limitd" 2>/dev/null || echo "$BUILD/limitd")
+LIMITD_MODE=${BENCH_LIMITD:-auto}
+PORT0=${BENCH_PORT:-21101}
+OUT=$TOP/build/bench
+LOG=$OUT/bench.log
+RESULTS=$TOP/bench/RESULTS.md
+BENCH_USER=mftpbench
+GECOS="miniftpd bench (temporary)"
+
+if [ "$QUICK" = 1 ]; then
+	SIZE_MB=64; RUNS=${RUNS:-3}; SRUNS=${RUNS_SESSIONS:-2}; SECS=1; HOLD=100; LREP=3
+else
+	SIZE_MB=1024; RUNS=${RUNS:-5}; SRUNS=${RUNS_SESSIONS:-$RUNS}; SECS=5; HOLD=100; LREP=5
+fi
+SIZE=$((SIZE_MB * 1024 * 1024))
+CLIENTS="1 8 32"
+LIST_N=10000
+
+SERVERS="mini minisa vsftpd pure"
+declare -A NAME=([mini]="miniftpd" [minisa]="miniftpd (socket-activated)"
+		 [vsftpd]="vsftpd" [pure]="Pure-FTPd")
+declare -A PORT PID WHY	# control port, PID we started, why a server is absent
+declare -A CAP		# "server.what" -> ok | unsupported VERB | failed: ...
+
+mkdir -p "$OUT"
+: > "$LOG"
+log() { echo "bench: $*" | tee -a "$LOG" >&2; }
+
+# ---------------------------------------------------------------- cleanup
+
+W=""; MOUNTED=""; MADE_USER=""; MADE_FTP=""; ANON_DIR=""; MADE_FTPHOME=""; HOLDPID=""
+
+descendants() {	# PID...: the PIDs and all their descendants
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		{ kids[$2] = kids[$2] " " $1 }
+		END { n = split(roots, q, " "); for (i = 1; i <= n; i++) { print q[i];
+		      m = split(kids[q[i]], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] } }'
+}
+
+stop_pid() {	# PID: TERM it and its descendants, KILL after 3 s
+	local all p i
+	all=$(descendants "$1")
+	kill -TERM $all 2>/dev/null
+	for i in $(seq 30); do
+		for p in $all; do kill -0 "$p" 2>/dev/null && break; p=; done
+		[ -z "$p" ] && return 0
+		sleep 0.1
+	done
+	kill -KILL $all 2>/dev/null
+}
+
+cleanup() {
+	local s
+	trap - EXIT INT TERM HUP
+	[ -n "$HOLDPID" ] && stop_pid "$HOLDPID"
+	for s in "${PID[@]}"; do stop_pid "$s"; done
+	wait 2>/dev/null
+	[ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
+	[ -n "$MADE_USER" ] && userdel "$BENCH_USER" 2>/dev/null
+	[ -n "$MADE_FTP" ] && userdel ftp 2>/dev/null
+	[ -n "$ANON_DIR" ] && rm -rf "$ANON_DIR"
+	[ -n "$MADE_FTPHOME" ] && rmdir "$MADE_FTPHOME" 2>/dev/null
+	[ -n "$W" ] && rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 1' INT TERM HUP
+
+# ---------------------------------------------------------------- setup
+
+ROOT=0; [ "$(id -u)" -eq 0 ] && ROOT=1
+
+install_deps() {
+	local miss="" p
+	for p in vsftpd curl passwd procps systemd iproute2; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			miss="$miss $p"
+	done
+	[ -z "$miss" ] && return 0
+	if [ "$ROOT" = 0 ]; then
+		log "not root: cannot install$miss"
+		return 1
+	fi
+	log "installing$miss"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends $miss >>"$LOG" 2>&1 || {
+		apt-get update -q >>"$LOG" 2>&1
+		apt-get install -y -q --no-install-recommends $miss >>"$LOG" 2>&1
+	}
+}
+
+# Pure-FTPd conflicts with vsftpd as an installed package: unpack its binary.
+fetch_pure() {
+	PURE=$OUT/pure-ftpd/usr/sbin/pure-ftpd
+	if [ ! -x "$PURE" ]; then
+		[ "$ROOT" = 1 ] || { WHY[pure]="not root: cannot fetch Pure-FTPd"; return 1; }
+		rm -rf "$OUT/pkg" && mkdir -p "$OUT/pkg"
+		(cd "$OUT/pkg" && apt-get download pure-ftpd >>"$LOG" 2>&1) ||
+			{ apt-get update -q >>"$LOG" 2>&1; (cd "$OUT/pkg" && apt-get download pure-ftpd >>"$LOG" 2>&1); }
+		dpkg -x "$OUT"/pkg/pure-ftpd_*.deb "$OUT/pure-ftpd" >>"$LOG" 2>&1 ||
+			{ WHY[pure]="apt-get download pure-ftpd failed"; return 1; }
+	fi
+	if ldd "$PURE" | grep -q "not found"; then
+		# its libraries do not conflict: install them as packages
+		local deps
+		deps=$(dpkg-deb -f "$OUT"/pkg/pure-ftpd_*.deb Depends 2>/dev/null | tr ',' '\n' |
+		       sed 's/(.*//; s/ //g' | grep '^lib')
+		[ "$ROOT" = 1 ] && apt-get install -y -q --no-install-recommends $deps >>"$LOG" 2>&1
+	fi
+	ldd "$PURE" | grep -q "not found" && { WHY[pure]="Pure-FTPd libraries missing"; return 1; }
+	return 0
+}
+
+port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
+
+pick_ports() {
+	local i=0 s p
+	for s in $SERVERS; do
+		p=$((PORT0 + i))
+		port_free "$p" || { log "port $p is taken; set BENCH_PORT"; exit 1; }
+		PORT[$s]=$p
+		PASV_MIN[$s]=$((22000 + i * 1000)); PASV_MAX[$s]=$((22999 + i * 1000))
+		i=$((i + 1))
+	done
+}
+declare -A PASV_MIN PASV_MAX
+
+make_user() {
+	if getent passwd "$BENCH_USER" >/dev/null; then
+		# left over by a run that was killed hard: ours only if the comment says so
+		getent passwd "$BENCH_USER" | grep -q "$GECOS" || { log "user $BENCH_USER exists"; exit 1; }
+		userdel "$BENCH_USER" 2>/dev/null
+	fi
+	useradd -r -M -d "$W/home" -s /bin/bash -c "$GECOS" "$BENCH_USER" || exit 1
+	MADE_USER=1
+	PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	echo "$BENCH_USER:$PASS" | chpasswd -c SHA512 || exit 1
+	HASH=$(getent shadow "$BENCH_USER" | cut -d: -f2)
+	case $HASH in '$6$'*) ;; *) log "no sha512-crypt hash for $BENCH_USER"; exit 1;; esac
+	BUID=$(id -u "$BENCH_USER")
+}
+
+# The anonymous root is ftp's home for every server (Pure-FTPd takes no other).
+anon_setup() {
+	if [ "$ROOT" = 0 ]; then	# miniftpd alone: any directory will do
+		FTPHOME=$W/anon; ANON_SUB=sub; mkdir -p "$FTPHOME/sub/small"
+		make_small "$FTPHOME/sub/small"
+		return
+	fi
+	if ! getent passwd ftp >/dev/null; then
+		useradd -r -M -d "$W/anon" -s /usr/sbin/nologin -c "$GECOS" ftp || return 1
+		MADE_FTP=1
+	fi
+	FTPHOME=$(getent passwd ftp | cut -d: -f6)
+	if [ ! -d "$FTPHOME" ]; then
+		mkdir -p "$FTPHOME" && MADE_FTPHOME=$FTPHOME
+		chmod 755 "$FTPHOME"
+	fi
+	ANON_SUB=$(basename "$W")
+	ANON_DIR=$FTPHOME/$ANON_SUB
+	mkdir -p "$ANON_DIR/small" && make_small "$ANON_DIR/small"
+	chmod -R a+rX "$ANON_DIR"
+}
+
+make_small() { local i; for i in 1 2 3 4 5; do echo "file $i" > "$1/f$i.txt"; done; }
+
+make_files() {
+	local h=$W/home
+	mkdir -p "$h/small" "$h/list10k" "$h/up"
+	make_small "$h/small"
+	"$FTPLOAD" --gen "$h/big.bin" --size "$SIZE" || exit 1
+	cat "$h/big.bin" > /dev/null	# into the page cache
+	(cd "$h/list10k" && seq -f "f%05g" 0 $((LIST_N - 1)) | xargs touch) || exit 1
+	chmod -R a+rX "$h"
+	# uploads go to a fresh tmpfs
+	if [ "$ROOT" = 1 ] && mount -t tmpfs -o "size=$((SIZE_MB * 2 + 64))m,mode=0755" tmpfs "$h/up"; then
+		MOUNTED=$h/up
+		UPFS=tmpfs
+	else
+		UPFS="$(stat -f -c %T "$h/up") (no tmpfs mount)"
+	fi
+	[ -n "${BUID:-}" ] && chown "$BUID" "$h/up"
+	chmod 755 "$h/up"
+}
+
+# ---------------------------------------------------------------- servers
+
+mini_conf() {	# SERVER LISTEN(YES|NO)
+	local s=$1
+	cat <<EOF
+listen=$2
+listen_address=127.0.0.1
+listen_port=${PORT[$s]}
+pasv_min_port=${PASV_MIN[$s]}
+pasv_max_port=${PASV_MAX[$s]}
+max_clients=0
+max_per_ip=0
+write_enable=YES
+local_umask=022
+anon_umask=022
+anonymous_enable=YES
+anon_root=$FTPHOME
+ftp_username=ftp
+local_max_rate=0
+anon_max_rate=0
+xferlog_enable=NO
+EOF
+	if [ "$ROOT" = 1 ]; then
+		printf 'local_enable=YES\nchroot_local_user=YES\n'
+	else
+		printf 'user_db_file=%s\n' "$W/users"
+	fi
+	if [ "$USE_LIMITD" = 1 ]; then
+		printf 'limitd_enable=YES\nlimitd_socket=%s\n' "$W/limitd.sock"
+	else
+		printf 'limitd_enable=NO\n'
+	fi
+}
+
+start_limitd() {
+	USE_LIMITD=0
+	[ "$LIMITD_MODE" = no ] && return 0
+	if [ ! -x "$LIMITD_BIN" ]; then
+		[ "$LIMITD_MODE" = yes ] && log "BENCH_LIMITD=yes but $LIMITD_BIN is missing"
+		return 0
+	fi
+	USE_LIMITD=1
+	mini_conf mini YES > "$W/limitd.conf"
+	"$LIMITD_BIN" "$W/limitd.conf" >>"$LOG" 2>&1 &
+	PID[limitd]=$!
+	local i
+	for i in $(seq 30); do [ -S "$W/limitd.sock" ] && return 0; sleep 0.1; done
+	log "limitd did not create its socket in 3 s; miniftpd runs without it"
+	stop_pid "${PID[limitd]}"; unset 'PID[limitd]'
+	USE_LIMITD=0
+}
+
+start_mini() {
+	[ -x "$MINIFTPD" ] || { WHY[mini]="not built ($MINIFTPD)"; WHY[minisa]=${WHY[mini]}; return; }
+	mini_conf mini YES > "$W/mini.conf"
+	mini_conf minisa NO > "$W/minisa.conf"
+	if ! "$MINIFTPD" "$W/mini.conf" -t >>"$LOG" 2>&1; then
+		WHY[mini]="configuration refused (see build/bench/bench.log)"; WHY[minisa]=${WHY[mini]}
+		return
+	fi
+	"$MINIFTPD" "$W/mini.conf" >>"$LOG" 2>&1 &
+	PID[mini]=$!
+	if command -v systemd-socket-activate >/dev/null; then
+		systemd-socket-activate -l "127.0.0.1:${PORT[minisa]}" --accept \
+			"$MINIFTPD" "$W/minisa.conf" >>"$LOG" 2>&1 &
+		PID[minisa]=$!
+	else
+		WHY[minisa]="systemd-socket-activate missing"
+	fi
+}
+
+start_vsftpd() {
+	local v=/usr/sbin/vsftpd
+	[ -x "$v" ] || { WHY[vsftpd]="not installed"; return; }
+	[ "$ROOT" = 1 ] || { WHY[vsftpd]="needs root"; return; }
+	mkdir -p /var/run/vsftpd/empty
+	cat > "$W/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+background=NO
+listen_address=127.0.0.1
+listen_port=${PORT[vsftpd]}
+pasv_enable=YES
+pasv_min_port=${PASV_MIN[vsftpd]}
+pasv_max_port=${PASV_MAX[vsftpd]}
+max_clients=0
+max_per_ip=0
+local_enable=YES
+write_enable=YES
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+anonymous_enable=YES
+anon_root=$FTPHOME
+no_anon_password=YES
+anon_umask=022
+use_sendfile=YES
+local_max_rate=0
+anon_max_rate=0
+xferlog_enable=NO
+dirmessage_enable=NO
+pam_service_name=vsftpd
+secure_chroot_dir=/var/run/vsftpd/empty
+EOF
+	"$v" "$W/vsftpd.conf" >>"$LOG" 2>&1 &
+	PID[vsftpd]=$!
+}
+
+start_pure() {
+	[ -n "${WHY[pure]:-}" ] && return
+	[ "$ROOT" = 1 ] || { WHY[pure]="needs root"; return; }
+	# -L: the default listing cap (2000 files) would cut the 10,000-entry LIST
+	"$PURE" -S "127.0.0.1,${PORT[pure]}" -p "${PASV_MIN[pure]}:${PASV_MAX[pure]}" \
+		-l unix -A -H -u 1 -U 022:022 -c 2000 -C 2000 -L 100000:10 -I 300 -f none \
+		>>"$LOG" 2>&1 &
+	PID[pure]=$!
+}
+
+# Wait up to 5 s for a 220 banner on PORT.
+wait_banner() {
+	local i
+	for i in $(seq 50); do
+		( exec 9<>"/dev/tcp/127.0.0.1/$1" && IFS= read -r -t 2 line <&9 &&
+		  case $line in 220*) exit 0;; *) exit 1;; esac ) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_servers() {
+	local s
+	start_limitd
+	start_mini
+	start_vsftpd
+	start_pure
+	for s in $SERVERS; do
+		[ -n "${WHY[$s]:-}" ] && continue
+		if ! wait_banner "${PORT[$s]}"; then
+			WHY[$s]="did not greet on port ${PORT[$s]} (see build/bench/bench.log)"
+			[ -n "${PID[$s]:-}" ] && stop_pid "${PID[$s]}" && unset "PID[$s]"
+		fi
+	done
+	for s in $SERVERS; do
+		[ -n "${WHY[$s]:-}" ] && log "${NAME[$s]}: ${WHY[$s]}"
+	done
+}
+
+up() { [ -z "${WHY[$1]:-}" ]; }
+
+# ---------------------------------------------------------------- measuring
+
+# Results live in $W/res/METRIC.SERVER, one value (or "NA text") per line.
+put() { echo "$3" >> "$W/res/$1.$2"; }
+
+kv() {	# KEY LINE: the value of KEY=VALUE in LINE
+	sed -n "s/.*\\b$1=\\(\"[^\"]*\"\\|[^ ]*\\).*/\\1/p" <<<"$2" | tr -d '"'
+}
+
+load() {	# SERVER ARGS...: run ftpload against SERVER, print its line
+	local s=$1; shift
+	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 "$@" 2>>"$LOG"
+}
+
+who() {	# local|anon -> ftpload login and NLST arguments
+	if [ "$1" = anon ]; then
+		echo "-u anonymous -w bench@example.org -d $ANON_SUB/small"
+	else
+		echo "-u $LOGIN_USER -w $PASS -d small"
+	fi
+}
+
+# Probe one capability with a one-session run; record ok / unsupported / failed.
+probe() {	# SERVER WHAT ARGS...
+	local s=$1 what=$2 line rc; shift 2
+	line=$(load "$s" -c 1 -n 1 -t 20 "$@"); rc=$?
+	echo "probe $s $what rc=$rc $line" >> "$LOG"
+	case $rc in
+	0) CAP[$s.$what]=ok;;
+	3) CAP[$s.$what]="unsupported $(kv unsupported "$line")";;
+	*) CAP[$s.$what]="failed: $(kv error "$line")";;
+	esac
+}
+
+probe_all() {
+	local s
+	for s in $SERVERS; do
+		up "$s" || continue
+		probe "$s" nlst $(who local)
+		probe "$s" anon $(who anon)
+		probe "$s" retr $(who local) --no-list --retr small/f1.txt
+		probe "$s" stor $(who local) --no-list --stor up/probe --size 100000 --verify --delete
+		probe "$s" list $(who local) --list-time small -r 1
+		for w in nlst anon retr stor list; do
+			[ "${CAP[$s.$w]}" = ok ] || log "${NAME[$s]}: $w: ${CAP[$s.$w]}"
+		done
+	done
+}
+
+na_for() {	# SERVER CAP: print the NA text when the capability is missing
+	local c=${CAP[$1.$2]:-}
+	case $c in
+	ok) return 1;;
+	unsupported*) echo "NA n/a (unsupported: ${c#unsupported })";;
+	*) echo "NA failed";;
+	esac
+}
+
+mbps() {	# BYTES PRETRANSFER TOTAL: the transfer's own rate, logins excluded
+	awk -v b="$1" -v p="$2" -v t="$3" 'BEGIN { printf "%.0f\n", b / (t - p) / 1e6 }'
+}
+
+m_retr() {	# SERVER
+	local s=$1 r
+	r=$(curl -s --disable-epsv --max-time 300 -o /dev/null -u "$LOGIN_USER:$PASS" \
+		-w '%{size_download} %{time_pretransfer} %{time_total}' \
+		"ftp://127.0.0.1:${PORT[$s]}/big.bin")
+	echo "retr $s $r" >> "$LOG"
+	set -- $r
+	[ "${1:-0}" = "$SIZE" ] || { VAL="NA failed"; return; }
+	VAL=$(mbps "$@")
+}
+
+m_stor() {	# SERVER
+	local s=$1 r dst=$W/home/up/stor.bin
+	r=$(curl -s --disable-epsv --max-time 300 -u "$LOGIN_USER:$PASS" -T "$W/home/big.bin" \
+		-w '%{size_upload} %{time_pretransfer} %{time_total}' \
+		"ftp://127.0.0.1:${PORT[$s]}/up/stor.bin")
+	echo "stor $s $r" >> "$LOG"
+	set -- $r
+	if [ "${1:-0}" != "$SIZE" ] || ! cmp -s "$W/home/big.bin" "$dst"; then
+		rm -f "$dst"; VAL="NA failed"; return
+	fi
+	rm -f "$dst"
+	VAL=$(mbps "$@")
+}
+
+m_list() {	# SERVER
+	local s=$1 line lines
+	line=$(load "$s" $(who local) --list-time list10k -r "$LREP")
+	echo "list $s $line" >> "$LOG"
+	lines=$(kv lines "$line")
+	[ "${lines:-0}" -ge "$LIST_N" ] || { VAL="NA failed"; return; }
+	VAL=$(kv median_ms "$line")
+}
+
+# Sessions: one run gives three numbers (rate, p50, p99).
+m_sessions() {	# SERVER USER(local|anon) CLIENTS [EXTRA]
+	local s=$1 u=$2 c=$3 line rc key=sess.$2.$3${4:+.nolist}
+	line=$(load "$s" $(who "$u") ${4:-} -c "$c" -t "$SECS" -n 1000000); rc=$?
+	echo "sessions $s $u c=$c ${4:-} rc=$rc $line" >> "$LOG"
+	if [ $rc -ne 0 ] || [ "$(kv ok "$line")" = 0 ]; then
+		put "$key.rate" "$s" "NA failed"; put "$key.p50" "$s" "NA failed"
+		put "$key.p99" "$s" "NA failed"; return
+	fi
+	put "$key.rate" "$s" "$(kv rate "$line")"
+	put "$key.p50" "$s" "$(kv p50_ms "$line")"
+	put "$key.p99" "$s" "$(kv p99_ms "$line")"
+}
+
+# PSS of all the server's processes while HOLD sessions sit logged in.
+server_pids() {	# SERVER
+	local s=$1
+	if [ "$s" = minisa ]; then	# the activator plays systemd's part: not counted
+		descendants "${PID[$s]}" | tail -n +2
+	else
+		descendants "${PID[$s]}"
+	fi
+	case $s in mini|minisa) [ -n "${PID[limitd]:-}" ] && echo "${PID[limitd]}";; esac
+}
+
+pss_kib() {	# PID...: summed Pss in KiB
+	local p
+	for p in "$@"; do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+		awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+}
+
+m_pss() {	# SERVER
+	local s=$1 f=$W/hold.out i line held total
+	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 $(who local) --hold "$HOLD" -t 120 > "$f" 2>>"$LOG" &
+	HOLDPID=$!
+	for i in $(seq 600); do grep -q '^ready' "$f" && break; sleep 0.1; done
+	line=$(grep '^ready' "$f")
+	held=$(kv held "$line")
+	sleep 0.5	# let the last logins settle
+	total=$(pss_kib $(server_pids "$s"))
+	stop_pid "$HOLDPID"; wait "$HOLDPID" 2>/dev/null; HOLDPID=""
+	echo "pss $s $line total_kib=$total" >> "$LOG"
+	[ "${held:-0}" = "$HOLD" ] || { VAL="NA failed"; return; }
+	VAL=$(awk -v t="$total" -v n="$HOLD" 'BEGIN { printf "%.0f\n", t / n }')
+}
+
+# One value per run, servers alternating within each run.
+run_simple() {	# METRIC CAP RUNS SERVERS...
+	local m=$1 cap=$2 runs=$3 r s na; shift 3
+	for r in $(seq "$runs"); do
+		for s in "$@"; do
+			up "$s" || continue
+			if [ "$cap" != - ] && na=$(na_for "$s" "$cap"); then
+				[ "$r" = 1 ] && put "$m" "$s" "$na"; continue
+			fi
+			VAL=""
+			"m_$m" "$s"
+			put "$m" "$s" "$VAL"
+		done
+	done
+}
+
+run_sessions() {	# USER CAP [--no-list] ; the clients counts of CLIENTS
+	local u=$1 cap=$2 extra=${3:-} r c s na k
+	for c in $CLIENTS; do
+		[ -n "$extra" ] && [ "$c" = 1 ] && continue
+		for r in $(seq "$SRUNS"); do
+			for s in $SERVERS; do
+				up "$s" || continue
+				if [ -z "$extra" ] && na=$(na_for "$s" "$cap"); then
+					if [ "$r" = 1 ]; then
+						for k in rate p50 p99; do put "sess.$u.$c.$k" "$s" "$na"; done
+					fi
+					continue
+				fi
+				m_sessions "$s" "$u" "$c" "$extra"
+			done
+		done
+	done
+}
+
+limitd_bench() {
+	LIMITD_ROW=""
+	[ -x "$BUILD/limitd_bench" ] || return 0
+	local line
+	line=$(timeout 300 "$BUILD/limitd_bench" $([ "$QUICK" = 1 ] && echo --quick) 2>>"$LOG")
+	echo "limitd_bench $line" >> "$LOG"
+	LIMITD_ROW=$line
+}
+
+# ---------------------------------------------------------------- report
+
+cell() {	# METRIC SERVER: "median (min-max)" or the NA text
+	local f=$W/res/$1.$2
+	[ -s "$f" ] || { up "$2" && echo "–" || echo "n/a (${WHY[$2]%% (*})"; return; }
+	if grep -q '^NA' "$f"; then grep -m1 '^NA' "$f" | sed 's/^NA //'; return; fi
+	sort -g "$f" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		fmt = m >= 100 ? "%.0f" : (m >= 10 ? "%.1f" : "%.2f")
+		if (NR == 1) printf fmt, m
+		else printf fmt " (" fmt "–" fmt ")", m, v[1], v[NR] }'
+}
+
+median() {	# METRIC SERVER: the bare median, empty when absent
+	local f=$W/res/$1.$2
+	[ -s "$f" ] && ! grep -q '^NA' "$f" || return 0
+	sort -g "$f" | awk '{ v[NR] = $1 } END {
+		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {	# METRIC A B: median(A) / median(B)
+	local a b
+	a=$(median "$1" "$2"); b=$(median "$1" "$3")
+	[ -n "$a" ] && [ -n "$b" ] || { echo "–"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "–"; else printf "%.2f\n", a / b }'
+}
+
+# Best peer for the metric (higher or lower is better), and socket/best ratio.
+sa_ratio() {	# METRIC DIR(hi|lo)
+	local v p best=""
+	for p in vsftpd pure; do
+		v=$(median "$1" "$p"); [ -n "$v" ] || continue
+		if [ -z "$best" ] || awk -v v="$v" -v b="$best" -v d="$2" \
+			'BEGIN { exit !(d == "hi" ? v > b : v < b) }'; then best=$v; fi
+	done
+	v=$(median "$1" minisa)
+	[ -n "$v" ] && [ -n "$best" ] || { echo "–"; return; }
+	awk -v a="$v" -v b="$best" 'BEGIN { if (b == 0) print "–"; else printf "%.2f\n", a / b }'
+}
+
+row() {	# METRIC LABEL DIR(hi|lo) SA(1 if socket-activated is measured)
+	local m=$1 sa
+	if [ "$4" = 1 ]; then sa=$(cell "$m" minisa); else sa="—"; fi
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$(cell "$m" mini)" "$sa" \
+		"$(cell "$m" vsftpd)" "$(cell "$m" pure)" "$(ratio "$m" mini vsftpd)" \
+		"$(ratio "$m" mini pure)" "$([ "$4" = 1 ] && sa_ratio "$m" "$3" || echo "—")"
+}
+
+table() {
+	local u c lab n
+	echo "| metric | miniftpd | miniftpd (socket-activated) | vsftpd | Pure-FTPd | miniftpd / vsftpd | miniftpd / Pure-FTPd | socket-activated / best peer |"
+	echo "|---|---|---|---|---|---|---|---|"
+	row retr "RETR $SIZE_MB MiB from page cache, MB/s ↑" hi 0
+	row stor "STOR $SIZE_MB MiB to $UPFS, MB/s ↑" hi 0
+	for u in local anon; do
+		lab=$([ "$u" = local ] && echo "local user" || echo "anonymous")
+		for c in $CLIENTS; do
+			n="$c clients"; [ "$c" = 1 ] && n="1 client"
+			row "sess.$u.$c.rate" "sessions/s, $lab, $n ↑" hi 1
+			row "sess.$u.$c.p50" "session p50 ms, $lab, $n ↓" lo 1
+			row "sess.$u.$c.p99" "session p99 ms, $lab, $n ↓" lo 1
+		done
+	done
+	if [ -n "$NOLIST" ]; then
+		for u in local anon; do
+			lab=$([ "$u" = local ] && echo "local user" || echo "anonymous")
+			for c in $CLIENTS; do
+				[ "$c" = 1 ] && continue
+				row "sess.$u.$c.nolist.rate" "sessions/s without PASV+NLST, $lab, $c clients ↑" hi 1
+			done
+		done
+	fi
+	row pss "PSS per idle logged-in session, KiB ($HOLD sessions) ↓" lo 1
+	row list "LIST of $LIST_N entries, ms ↓" lo 0
+	limitd_rows
+}
+
+limitd_rows() {
+	local a b c
+	if [ -z "$LIMITD_ROW" ]; then
+		echo "| limitd admissions/s ↑ | not measured | — | — | — | — | — | — |"
+		echo "| limitd bytes per held session (10,000 / 100,000) ↓ | not measured | — | — | — | — | — | — |"
+		return
+	fi
+	a=$(kv admissions_per_s "$LIMITD_ROW"); b=$(kv bytes_per_session_10000 "$LIMITD_ROW")
+	c=$(kv bytes_per_session_100000 "$LIMITD_ROW")
+	echo "| limitd admissions/s ↑ | ${a:-failed} | — | — | — | — | — | — |"
+	echo "| limitd bytes per held session (10,000 / 100,000) ↓ | ${b:-?} / ${c:-?} | — | — | — | — | — | — |"
+}
+
+machine() {
+	local mem cpu
+	mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+	echo "- machine: $(nproc) CPUs ($cpu), $mem memory, Linux $(uname -r)"
+	echo "- miniftpd: $(cd "$TOP" && git describe --always --dirty 2>/dev/null)," \
+	     "$([ "$USE_LIMITD" = 1 ] && echo "with limitd" || echo "limitd_enable=NO")"
+	echo "- vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null)," \
+	     "Pure-FTPd $(ls "$OUT"/pkg/pure-ftpd_*.deb 2>/dev/null | sed 's/.*pure-ftpd_\([^_]*\)_.*/\1/')," \
+	     "$(curl --version | head -1 | cut -d' ' -f1-2)"
+	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK=1 (small sizes, few runs)" || echo full)," \
+	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric," \
+	     "servers alternating within each run; cells are median (min–max)"
+	echo "- local user: system user with a sha512-crypt password (the same hash for all)" \
+	     "$([ "$ROOT" = 1 ] || echo "— not root: miniftpd virtual user instead, peers skipped")"
+}
+
+report() {
+	local t
+	t=$(table)
+	echo
+	echo "$t"
+	{
+		echo "# Benchmark results"
+		echo
+		echo "Generated by \`make bench$([ "$QUICK" = 1 ] && echo " QUICK=1")\` on $(date -u '+%Y-%m-%d %H:%M UTC'); see bench/README.md for what each number means."
+		echo
+		machine
+		echo
+		echo "$t"
+		echo
+		echo "↑ higher is better, ↓ lower is better; ratios are of medians."
+		local s
+		for s in $SERVERS; do
+			[ -n "${WHY[$s]:-}" ] && echo "- ${NAME[$s]}: ${WHY[$s]}"
+		done
+		[ -n "$NOLIST" ] && echo "- $NOLIST"
+		true
+	} > "$RESULTS"
+	log "wrote bench/RESULTS.md"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+	local t0=$SECONDS
+	[ "$ROOT" = 1 ] || log "not root: no packages, no system user, no tmpfs, no peers; miniftpd alone with a virtual user"
+	[ -x "$FTPLOAD" ] || { log "no ftpload at $FTPLOAD"; exit 1; }
+	install_deps || true
+	fetch_pure || log "Pure-FTPd: ${WHY[pure]}"
+	W=$(mktemp -d /var/tmp/miniftpd-bench.XXXXXX) || exit 1
+	chmod 755 "$W"
+	mkdir -p "$W/res" "$W/home"
+	pick_ports
+	if [ "$ROOT" = 1 ]; then
+		make_user
+		LOGIN_USER=$BENCH_USER
+	else
+		LOGIN_USER=benchvirt
+		PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		HASH=$(printf '%s\n' "$PASS" | openssl passwd -6 -stdin)
+		echo "$LOGIN_USER:$HASH:$W/home" > "$W/users"
+	fi
+	anon_setup || { log "cannot set up the anonymous root"; exit 1; }
+	make_files
+	log "files ready: $SIZE_MB MiB, $LIST_N-entry directory, uploads to $UPFS"
+	start_servers
+	probe_all
+	run_simple retr retr "$RUNS" mini vsftpd pure
+	run_simple stor stor "$RUNS" mini vsftpd pure
+	run_simple list list "$RUNS" mini vsftpd pure
+	log "transfers done ($((SECONDS - t0)) s)"
+	run_sessions local nlst
+	run_sessions anon anon
+	NOLIST=""
+	case "${CAP[mini.nlst]:-}" in unsupported*)
+		NOLIST="miniftpd answers 500/502 to PASV or NLST, so sessions were also measured without PASV+NLST (login, PWD, QUIT)"
+		run_sessions local - --no-list
+		run_sessions anon - --no-list;;
+	esac
+	log "sessions done ($((SECONDS - t0)) s)"
+	run_simple pss - "$SRUNS" $SERVERS
+	limitd_bench
+	log "all done ($((SECONDS - t0)) s)"
+	report
+}
+
+main
