@@ -1,0 +1,290 @@
+"""Process model and privileges, read from /proc.
+
+Started as root: the pre-login service process is nopriv_user, chrooted to
+secure_chroot_dir, without capabilities and with no_new_privs; after login
+the service process is the user (guest_username for virtual users) in its
+root, the helper is nopriv_user with exactly CAP_NET_BIND_SERVICE and no
+copy of the control connection; either dying ends the session.
+"""
+
+import os
+import pwd
+import signal
+
+import pytest
+
+from conftest import (GUEST, IS_ROOT, MODES, needs_root, proc_alive, proc_children,
+                      proc_status, wait_until)
+
+CAP_NONE = "0000000000000000"
+CAP_NET_BIND = "0000000000000400"
+
+
+def ids(pid, key):
+    """The four ids of "Uid:" or "Gid:" as ints."""
+    return [int(x) for x in proc_status(pid)[key].split()]
+
+
+def caps(pid):
+    st = proc_status(pid)
+    return {k: st[k] for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}
+
+
+def socket_inodes(pid):
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(int(link[8:-1]))
+    return out
+
+
+def tcp_inodes(pid, local_port, remote_port=None):
+    """Inodes of TCP sockets (IPv4 and IPv6) with these ports, in PID's netns."""
+    out = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, name)) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            col = row.split()
+            lport = int(col[1].rsplit(":", 1)[1], 16)
+            rport = int(col[2].rsplit(":", 1)[1], 16)
+            if lport == local_port and (remote_port is None or rport == remote_port):
+                out.add(int(col[9]))
+    return out
+
+
+def session_of(server):
+    """(helper pid, service pid) of the one session below the launcher."""
+    def find():
+        helpers = proc_children(server.pid)
+        if len(helpers) != 1:
+            return None
+        services = proc_children(helpers[0])
+        return (helpers[0], services[0]) if len(services) == 1 else None
+    pair = wait_until(find, 10)
+    assert pair, "no session processes below %d" % server.pid
+    return pair
+
+
+def post_login_service(helper, old_service):
+    def find():
+        kids = proc_children(helper)
+        return kids[0] if len(kids) == 1 and kids[0] != old_service else None
+    pid = wait_until(find, 10)
+    assert pid, "no post-login service process below helper %d" % helper
+    return pid
+
+
+def assert_gone(pids, timeout=10):
+    assert wait_until(lambda: not any(proc_alive(p) for p in pids), timeout), \
+        "processes left behind: %r" % [p for p in pids if proc_alive(p)]
+
+
+def ctl_inodes(server, c):
+    """The server's end of control connection C."""
+    return tcp_inodes(server.pid, server.port, c.sock.getsockname()[1])
+
+
+@needs_root
+@pytest.mark.parametrize("mode", MODES)
+def test_prelogin_unprivileged(ftpd, ftpenv, mode):
+    s = ftpd(mode)
+    c = s.connect()
+    helper, service = session_of(s)
+    nobody = pwd.getpwnam(GUEST)
+    assert ids(service, "Uid") == [nobody.pw_uid] * 4
+    assert ids(service, "Gid") == [nobody.pw_gid] * 4
+    assert proc_status(service)["Groups"].split() == [str(nobody.pw_gid)]
+    assert caps(service) == {"CapInh": CAP_NONE, "CapPrm": CAP_NONE, "CapEff": CAP_NONE,
+                             "CapAmb": CAP_NONE}
+    assert proc_status(service)["NoNewPrivs"] == "1"
+    assert os.readlink("/proc/%d/root" % service) == ftpenv.empty
+    assert os.readlink("/proc/%d/cwd" % service) == ftpenv.empty
+    # the helper checks passwords: it stays root until a login succeeds
+    assert ids(helper, "Uid")[1] == 0
+    # no listening socket in the session's processes
+    listening = tcp_inodes(s.pid, s.port, 0)
+    assert not (socket_inodes(service) & listening)
+    assert not (socket_inodes(helper) & listening)
+    assert c.cmd("QUIT").code == 221
+    assert_gone([helper, service])
+
+
+@needs_root
+@pytest.mark.parametrize("mode", MODES)
+def test_postlogin_virtual_user(ftpd, ftpenv, mode):
+    s = ftpd(mode)
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert c.login().code == 230
+    service = post_login_service(helper, pre)
+    assert not proc_alive(pre)
+    nobody = pwd.getpwnam(GUEST)
+    # the service process: guest_username, chrooted to the user's root, no caps
+    assert ids(service, "Uid") == [nobody.pw_uid] * 4
+    assert ids(service, "Gid") == [nobody.pw_gid] * 4
+    assert caps(service) == {"CapInh": CAP_NONE, "CapPrm": CAP_NONE, "CapEff": CAP_NONE,
+                             "CapAmb": CAP_NONE}
+    assert proc_status(service)["NoNewPrivs"] == "1"
+    assert os.readlink("/proc/%d/root" % service) == ftpenv.root
+    # the helper: nopriv_user with exactly CAP_NET_BIND_SERVICE
+    assert wait_until(lambda: ids(helper, "Uid") == [nobody.pw_uid] * 4, 5), \
+        proc_status(helper)["Uid"]
+    assert ids(helper, "Gid") == [nobody.pw_gid] * 4
+    assert caps(helper) == {"CapInh": CAP_NONE, "CapPrm": CAP_NET_BIND,
+                            "CapEff": CAP_NET_BIND, "CapAmb": CAP_NONE}
+    assert proc_status(helper)["NoNewPrivs"] == "1"
+    # only the service process holds the control connection
+    ctl = ctl_inodes(s, c)
+    assert ctl and ctl <= socket_inodes(service)
+    assert wait_until(lambda: not (socket_inodes(helper) & ctl), 5), \
+        "the helper keeps the control connection"
+    assert c.cmd("QUIT").code == 221
+    assert c.wait_closed() == b""
+    assert_gone([helper, service])
+    if mode == "standalone":
+        assert wait_until(lambda: proc_children(s.pid) == [], 5)
+
+
+@needs_root
+def test_postlogin_anonymous(ftpd, ftpenv):
+    s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root)
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert c.login("anonymous", "guest@").code == 230
+    service = post_login_service(helper, pre)
+    nobody = pwd.getpwnam(GUEST)       # ftp_username=nobody in the test config
+    assert ids(service, "Uid") == [nobody.pw_uid] * 4
+    assert caps(service)["CapEff"] == CAP_NONE
+    assert caps(service)["CapPrm"] == CAP_NONE
+    assert proc_status(service)["NoNewPrivs"] == "1"
+    assert os.readlink("/proc/%d/root" % service) == ftpenv.anon_root
+
+
+@needs_root
+def test_postlogin_local_user(ftpd, system_user):
+    s = ftpd(local_enable="YES")
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert c.login(system_user.name, system_user.password).code == 230
+    service = post_login_service(helper, pre)
+    pw = pwd.getpwnam(system_user.name)
+    assert ids(service, "Uid") == [pw.pw_uid] * 4
+    assert ids(service, "Gid") == [pw.pw_gid] * 4
+    assert str(pw.pw_gid) in proc_status(service)["Groups"].split()
+    assert "0" not in proc_status(service)["Groups"].split()
+    assert caps(service)["CapEff"] == CAP_NONE
+    assert caps(service)["CapPrm"] == CAP_NONE
+    assert proc_status(service)["NoNewPrivs"] == "1"
+    assert os.readlink("/proc/%d/root" % service) == "/"      # chroot_local_user=NO
+    c.cmd("QUIT")
+    assert_gone([helper, service])
+
+
+@needs_root
+def test_postlogin_local_user_chroot(ftpd, system_user):
+    s = ftpd(local_enable="YES", chroot_local_user="YES")
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert c.login(system_user.name, system_user.password).code == 230
+    service = post_login_service(helper, pre)
+    assert os.readlink("/proc/%d/root" % service) == system_user.home
+    assert ids(service, "Uid") == [system_user.uid] * 4
+
+
+@needs_root
+def test_run_as_launching_user(ftpd):
+    s = ftpd(run_as_launching_user="YES")
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert ids(pre, "Uid") == [0] * 4
+    assert os.readlink("/proc/%d/root" % pre) == "/"
+    assert c.login().code == 230
+
+
+def test_unprivileged_processes(ftpd):
+    """Started as an ordinary user: every process is that user, no chroot."""
+    if IS_ROOT:
+        pytest.skip("checks the unprivileged mode")
+    s = ftpd()
+    c = s.connect()
+    helper, pre = session_of(s)
+    me = os.getuid()
+    assert ids(pre, "Uid") == [me] * 4
+    assert ids(helper, "Uid") == [me] * 4
+    assert os.readlink("/proc/%d/root" % pre) == "/"
+    assert proc_status(pre)["NoNewPrivs"] == "1"
+    assert caps(pre)["CapEff"] == CAP_NONE
+    assert c.login().code == 230
+    service = post_login_service(helper, pre)
+    assert ids(service, "Uid") == [me] * 4
+    assert os.readlink("/proc/%d/root" % service) == "/"
+    assert proc_status(service)["NoNewPrivs"] == "1"
+    c.cmd("QUIT")
+    assert_gone([helper, service])
+
+
+@pytest.mark.parametrize("when", ["prelogin", "postlogin"])
+def test_helper_death_ends_session(ftpd, when):
+    s = ftpd()
+    c = s.connect()
+    helper, service = session_of(s)
+    if when == "postlogin":
+        assert c.login().code == 230
+        service = post_login_service(helper, service)
+    else:
+        assert c.cmd("NOOP").code == 200
+    os.kill(helper, signal.SIGKILL)
+    data = c.wait_closed(10)
+    assert data.startswith(b"421 "), data
+    assert data.count(b"\r\n") == 1, data
+    assert_gone([helper, service])
+    assert wait_until(lambda: proc_children(s.pid) == [], 5)
+
+
+@pytest.mark.parametrize("when", ["prelogin", "postlogin"])
+def test_service_death_ends_session(ftpd, when):
+    s = ftpd()
+    c = s.connect()
+    helper, service = session_of(s)
+    if when == "postlogin":
+        assert c.login().code == 230
+        service = post_login_service(helper, service)
+    os.kill(service, signal.SIGKILL)
+    assert c.wait_closed(10) == b""
+    assert_gone([helper, service])
+    assert wait_until(lambda: proc_children(s.pid) == [], 5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nothing_left_after_quit(ftpd, mode):
+    s = ftpd(mode)
+    c = s.connect()
+    helper, service = session_of(s)
+    assert c.login().code == 230
+    service2 = post_login_service(helper, service)
+    assert c.cmd("QUIT").code == 221
+    assert c.wait_closed() == b""
+    assert_gone([helper, service, service2])
+    assert wait_until(lambda: proc_children(s.pid) == [], 5)
+
+
+def test_nothing_left_after_client_vanishes(ftpd):
+    s = ftpd()
+    c = s.connect()
+    helper, service = session_of(s)
+    assert c.login().code == 230
+    service2 = post_login_service(helper, service)
+    c.close()
+    assert_gone([helper, service2])
+    c = s.connect()
+    helper, service = session_of(s)
+    c.close()                          # before login
+    assert_gone([helper, service])
