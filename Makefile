@@ -29,7 +29,8 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
-	   privhelper privdrop auth userdb path limitclient
+	   privhelper privdrop auth userdb path limitclient \
+	   dataconn transfer ls xferlog
 # Only limitd.
 LIMITD	:= limitd limitstat limittab hash mempool
 

@@ -22,6 +22,21 @@
 size_t ftp_read_line(struct session *s, char *line);
 
 /*
+ * ftp_poll_line - during a transfer, when the control connection is
+ * readable: take what is there without waiting for more.  RETURNS the
+ * length of a complete line now in LINE (as ftp_read_line), or -EAGAIN
+ * when no whole line has arrived yet.  Exits like ftp_read_line when
+ * the client leaves.
+ */
+int ftp_poll_line(struct session *s, char *line);
+
+/*
+ * ftp_hold_line - keep LINE (a command that arrived during a transfer)
+ * for the next ftp_read_line(), which returns it before reading more.
+ */
+void ftp_hold_line(struct session *s, const char *line);
+
+/*
  * ftp_line_clean - the pure part of ftp_read_line: strip the line end
  * and Telnet sequences from RAW (LEN bytes, may hold NUL) into OUT
  * (size >= LEN + 1).  RETURNS the cleaned length, or -EINVAL when a NUL

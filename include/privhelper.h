@@ -20,9 +20,11 @@
 /*
  * helper_run - serve requests on FD (the socketpair end) until the
  * service process goes away, then reap it and exit.  Never returns.
- * PEER is the client's address (PORT checks).
+ * PEER is the client's address (PORT checks), LOCAL the address the
+ * client reached (active data connections leave from it).
  */
 void helper_run(const struct config *cfg, const struct runtime *rt, int fd,
-		const struct sockaddr_storage *peer) __attribute__((noreturn));
+		const struct sockaddr_storage *peer,
+		const struct sockaddr_storage *local) __attribute__((noreturn));
 
 #endif

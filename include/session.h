@@ -28,6 +28,8 @@ struct runtime {
 	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
 	gid_t nopriv_gid;
 	char dummy_hash[128];	/* crypt hash checked for unknown users */
+	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
+	struct in_addr pasv_addr;
 };
 
 enum login_kind { LOGIN_LOCAL, LOGIN_VIRTUAL, LOGIN_ANON };
@@ -59,6 +61,8 @@ struct session {
 	char inbuf[MAX_CMD_LINE];
 	size_t inlen;
 	bool discarding;
+	char held[MAX_CMD_LINE];	/* a line that arrived during a transfer */
+	bool have_held;
 
 	/* login state */
 	bool logged_in;
@@ -77,6 +81,12 @@ struct session {
 	bool have_rnfr;
 	unsigned long long rest;
 	bool quit;
+
+	/* data connection (dataconn.c) */
+	int pasv_fd;			/* listening after PASV/EPSV, else -1 */
+	bool have_port;			/* PORT/EPRT target in port_addr */
+	struct sockaddr_storage port_addr;
+	bool epsv_all;			/* EPSV ALL: only EPSV from now on */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include "defs.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
+#include "str.h"
 #include "sysutil.h"
 
 #define IAC	255
@@ -180,28 +181,55 @@ fill_line(struct session *s)
 	return nl != NULL;
 }
 
+/* The line fill_line() completed, cleaned into LINE.  RETURNS its length,
+ * or -EAGAIN after answering an over-long or NUL-carrying line. */
+static int
+take_line(struct session *s, char *line)
+{
+	int n;
+
+	if (s->discarding) {
+		s->discarding = false;
+		ftp_reply(s, FTP_BADCMD, "Input line too long.");
+		return -EAGAIN;
+	}
+	n = ftp_line_clean(s->inbuf, s->inlen, line);
+	s->inlen = 0;
+	if (n < 0) {
+		ftp_reply(s, FTP_BADCMD, "NUL byte in command.");
+		return -EAGAIN;
+	}
+	return n;
+}
+
 size_t
 ftp_read_line(struct session *s, char *line)
 {
 	long long deadline = sys_now_ms() + (long long)s->cfg->idle_session_timeout * 1000;
 
+	if (s->have_held) {
+		s->have_held = false;
+		memcpy(line, s->held, sizeof(s->held));
+		return strlen(line);
+	}
 	for (;;) {
 		int n;
 
 		wait_input(s, deadline);
-		if (!fill_line(s))
-			continue;
-		if (s->discarding) {
-			s->discarding = false;
-			ftp_reply(s, FTP_BADCMD, "Input line too long.");
-			continue;
-		}
-		n = ftp_line_clean(s->inbuf, s->inlen, line);
-		s->inlen = 0;
-		if (n < 0) {
-			ftp_reply(s, FTP_BADCMD, "NUL byte in command.");
-			continue;
-		}
-		return (size_t)n;
+		if (fill_line(s) && (n = take_line(s, line)) >= 0)
+			return (size_t)n;
 	}
+}
+
+int
+ftp_poll_line(struct session *s, char *line)
+{
+	return fill_line(s) ? take_line(s, line) : -EAGAIN;
+}
+
+void
+ftp_hold_line(struct session *s, const char *line)
+{
+	str_lcpy(s->held, line, sizeof(s->held));
+	s->have_held = true;
 }

@@ -8,14 +8,17 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
 #include "log.h"
+#include "ls.h"
 #include "privclient.h"
 #include "privproto.h"
 #include "str.h"
+#include "transfer.h"
 #include "userdb.h"
 
 static void ftp_user(struct session *s, const char *arg);
@@ -53,7 +56,7 @@ static const struct ftp_cmd commands[] = {
 	{ "STRU", CMD_ARG,		ftp_stru, NULL },
 	{ "ALLO", CMD_KEEP_REST,	ftp_allo, NULL },
 	/* file system (ftpfs.c) */
-	{ "PWD",  CMD_NOARG,		ftp_pwd, NULL },
+	{ "PWD",  CMD_NOARG,		ftp_pwd, "TVFS" },	/* "/"-separated paths */
 	{ "XPWD", CMD_NOARG,		ftp_pwd, NULL },
 	{ "CWD",  CMD_ARG,		ftp_cwd, NULL },
 	{ "XCWD", CMD_ARG,		ftp_cwd, NULL },
@@ -69,6 +72,25 @@ static const struct ftp_cmd commands[] = {
 	{ "SIZE", CMD_ARG,		ftp_size, "SIZE" },
 	{ "MDTM", CMD_ARG,		ftp_mdtm, "MDTM" },
 	{ "SITE", CMD_ARG,		ftp_site, NULL },
+	{ "MFMT", CMD_ARG | CMD_W_OTHER, ftp_mfmt, "MFMT" },
+	/* data connections (dataconn.c); a pending REST survives them */
+	{ "PASV", CMD_NOARG | CMD_KEEP_REST, ftp_pasv, NULL },
+	{ "EPSV", CMD_KEEP_REST,	ftp_epsv, "EPSV" },
+	{ "PORT", CMD_ARG | CMD_KEEP_REST, ftp_port, NULL },
+	{ "EPRT", CMD_ARG | CMD_KEEP_REST, ftp_eprt, "EPRT" },
+	/* transfers (transfer.c) */
+	{ "REST", CMD_ARG | CMD_KEEP_REST, ftp_rest, "REST STREAM" },
+	{ "RETR", CMD_ARG,		ftp_retr, NULL },
+	{ "STOR", CMD_ARG | CMD_W_UPLOAD, ftp_stor, NULL },
+	{ "APPE", CMD_ARG | CMD_W_UPLOAD, ftp_appe, NULL },
+	{ "STOU", CMD_W_UPLOAD,		ftp_stou, NULL },
+	{ "ABOR", CMD_NOARG,		ftp_abor, NULL },
+	/* listings (ls.c) */
+	{ "LIST", 0,			ftp_list, NULL },
+	{ "NLST", 0,			ftp_nlst, NULL },
+	{ "MLSD", 0,			ftp_mlsd, NULL },
+	{ "MLST", 0,			ftp_mlst,
+	  "MLST type*;size*;modify*;perm*;unique*;UNIX.mode;" },
 	/* HTTP verbs: a browser or proxy tricked into talking to us */
 	{ "GET",     PRE | CMD_HTTP,	ftp_http, NULL },
 	{ "POST",    PRE | CMD_HTTP,	ftp_http, NULL },
@@ -284,7 +306,10 @@ ftp_stat(struct session *s, const char *arg)
 {
 	char text[1024];
 
-	(void)arg;
+	if (*arg) {
+		ls_stat_path(s, arg);
+		return;
+	}
 	snprintf(text, sizeof(text),
 		 "FTP server status:\n"
 		 "Connected to %s\n"
@@ -392,6 +417,7 @@ ftp_postlogin(struct session *s)
 			    s->cfg->local_umask);
 	umask(0);	/* s->umask is applied explicitly to every creation */
 	ftpfs_enter_root(s);
+	xfer_session_init(s);
 	ftp_reply(s, FTP_LOGINOK, "Login successful.");
 	serve(s);
 }

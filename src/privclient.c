@@ -1,4 +1,6 @@
 /* privclient.c - service-process stubs of the private protocol; see privclient.h. */
+#include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "buf.h"
@@ -6,6 +8,7 @@
 #include "log.h"
 #include "privclient.h"
 #include "privsock.h"
+#include "sysutil.h"
 
 /* Send TYPE with BODY and wait for the answer WANT into BODY; dies otherwise. */
 static void
@@ -38,4 +41,44 @@ priv_login(struct session *s, const char *user, const char *pass)
 	    result > PRIV_LOGIN_FAIL_LAST)
 		die("Malformed login answer from the helper");
 	return (enum priv_login_result)result;
+}
+
+/* TARGET as u32 family, bytes address, u32 port (privproto.h). */
+static void
+put_target(struct buf *b, const struct sockaddr_storage *target)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)target;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)target;
+	bool v4 = target->ss_family == AF_INET;
+
+	if ((!v4 && target->ss_family != AF_INET6) ||
+	    buf_put_u32(b, target->ss_family) < 0 ||
+	    buf_put_bytes(b, v4 ? (const void *)&s4->sin_addr : (const void *)&s6->sin6_addr,
+			  v4 ? 4 : 16) < 0 ||
+	    buf_put_u32(b, sys_sockaddr_port(target)) < 0)
+		bug("port request does not fit a message");
+}
+
+int
+priv_port_sock(struct session *s, const struct sockaddr_storage *target)
+{
+	struct buf b;
+	uint32_t result;
+	int fd;
+
+	buf_reset(&b);
+	put_target(&b, target);
+	priv_request(s, PRIV_REQ_PORT_SOCK, &b, PRIV_ANS_PORT_SOCK);
+	if (buf_get_u32(&b, &result) < 0 || buf_end(&b) < 0)
+		die("Malformed port answer from the helper");
+	if ((int32_t)result > 0 || (int32_t)result < -4095)
+		die("Malformed port answer from the helper");
+	if (result != 0)
+		return (int32_t)result;
+	fd = sys_recv_fd(s->priv_fd);
+	if (fd < 0)
+		die("Failed to receive the data socket from the helper: %s", strerror(-fd));
+	if (!sys_is_stream_socket(fd, true))
+		die("The helper passed something that is not a connected socket");
+	return fd;
 }

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "dataconn.h"
 #include "limitclient.h"
 #include "log.h"
 #include "privhelper.h"
@@ -24,6 +25,7 @@ struct helper {
 	enum helper_state state;
 	unsigned int fails;
 	struct sockaddr_storage peer;
+	struct sockaddr_storage local;
 	char peer_str[INET6_ADDRSTRLEN];
 };
 
@@ -35,9 +37,11 @@ struct helper_req {
 };
 
 static void helper_answer_login(struct helper *h, struct buf *body);
+static void helper_answer_port_sock(struct helper *h, struct buf *body);
 
 static const struct helper_req requests[] = {
 	{ PRIV_REQ_LOGIN, PREAUTH, true, helper_answer_login },
+	{ PRIV_REQ_PORT_SOCK, POSTAUTH, false, helper_answer_port_sock },
 };
 
 static void
@@ -103,6 +107,89 @@ helper_answer_login(struct helper *h, struct buf *body)
 	log_set_prefix("helper %s %s", h->peer_str, login.user);
 }
 
+/* PORT request body: u32 family, bytes address (4 or 16), u32 port. */
+static void
+get_port_target(struct buf *body, struct sockaddr_storage *sa)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	uint8_t addr[16];
+	uint32_t family, port;
+	size_t len;
+
+	if (buf_get_u32(body, &family) < 0 ||
+	    buf_get_bytes(body, addr, sizeof(addr), &len) < 0 ||
+	    buf_get_u32(body, &port) < 0 || buf_end(body) < 0 || port > 65535 ||
+	    !((family == AF_INET && len == 4) || (family == AF_INET6 && len == 16)))
+		die("Malformed port request");
+	memset(sa, 0, sizeof(*sa));
+	sa->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		memcpy(&s4->sin_addr, addr, 4);
+		s4->sin_port = htons((uint16_t)port);
+	} else {
+		memcpy(&s6->sin6_addr, addr, 16);
+		s6->sin6_port = htons((uint16_t)port);
+	}
+}
+
+/* A socket bound to the local address at ftp_data_port, connected to TARGET. */
+static int
+port_connect(struct helper *h, const struct sockaddr_storage *target)
+{
+	struct sockaddr_storage from = h->local;
+	int fd, r;
+
+	data_unmap(&from);
+	if (from.ss_family != target->ss_family)
+		return -EAFNOSUPPORT;
+	if (from.ss_family == AF_INET)
+		((struct sockaddr_in *)&from)->sin_port = htons((uint16_t)h->cfg->ftp_data_port);
+	else
+		((struct sockaddr_in6 *)&from)->sin6_port = htons((uint16_t)h->cfg->ftp_data_port);
+	fd = sys_socket(target->ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	r = sys_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r == 0)
+		r = sys_bind(fd, &from);
+	if (r == 0)
+		r = sys_connect_timeout(fd, target, (int)h->cfg->connect_timeout * 1000);
+	if (r < 0) {
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Re-check what the service process asks: it may be compromised.  Reserved
+ * ports are refused even with port_promiscuous: a connection from port 20
+ * to one is the classic trust-relationship attack. */
+static void
+helper_answer_port_sock(struct helper *h, struct buf *body)
+{
+	struct sockaddr_storage target;
+	struct buf b;
+	int r, fd = -1;
+
+	get_port_target(body, &target);
+	data_unmap(&target);
+	r = data_check_target(&target, &h->peer, h->cfg->port_promiscuous);
+	if (r == 0 && sys_sockaddr_port(&target) < 1024)
+		r = -EPERM;
+	if (r < 0)
+		log_warning("Refused a data connection to port %u: %s",
+			    sys_sockaddr_port(&target), strerror(-r));
+	else
+		r = fd = port_connect(h, &target);
+	buf_reset(&b);
+	buf_put_u32(&b, (uint32_t)(r < 0 ? r : 0));
+	helper_send(h, PRIV_ANS_PORT_SOCK, &b);
+	if (fd >= 0 && (r = sys_send_fd(h->fd, fd)) < 0)
+		die("Failed to pass the data socket: %s", strerror(-r));
+	sys_close(fd);
+}
+
 static const struct helper_req *
 find_request(uint16_t type)
 {
@@ -159,13 +246,14 @@ wait_event(struct helper *h)
 
 void
 helper_run(const struct config *cfg, const struct runtime *rt, int fd,
-	   const struct sockaddr_storage *peer)
+	   const struct sockaddr_storage *peer, const struct sockaddr_storage *local)
 {
 	struct helper h = { .cfg = cfg, .rt = rt, .fd = fd, .state = PREAUTH };
 	struct buf body;
 	uint16_t type;
 
 	h.peer = *peer;
+	h.local = *local;
 	sys_sockaddr_str(peer, h.peer_str, sizeof(h.peer_str));
 
 	for (;;) {

@@ -11,15 +11,18 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpproto.h"
 #include "limitclient.h"
 #include "log.h"
+#include "ls.h"
 #include "privdrop.h"
 #include "privhelper.h"
 #include "session.h"
 #include "str.h"
 #include "sysutil.h"
+#include "xferlog.h"
 
 /* What the helper knows of its session, for forking the service processes. */
 static struct {
@@ -82,6 +85,8 @@ service_main(int priv_fd, const struct login *login)
 		ftp_prelogin(&s);
 	}
 	s.login = *login;
+	if (!s.cfg->hide_ids)
+		ls_load_names();	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
 	log_set_prefix("session %s %s", sess.peer_str, login->user);
 	log_set_user(login->user);
@@ -120,7 +125,9 @@ session_start_postlogin(const struct login *login)
 	/* the pre-login process exits on our answer: one reader of the client at a time */
 	if (sys_wait_child(sess.service) < 0)
 		die_errno("Failed to wait for the pre-login process");
+	xferlog_open(sess.cfg);		/* inherited by the post-login process */
 	fd = start_service(login);
+	xferlog_close();
 	sys_close(sess.ctl_fd);
 	sess.ctl_fd = -1;
 	drop_to(&d);
@@ -181,7 +188,7 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 		  sys_sockaddr_port(&sess.peer));
 	admit();
 	priv_fd = start_service(NULL);
-	helper_run(cfg, rt, priv_fd, &sess.peer);
+	helper_run(cfg, rt, priv_fd, &sess.peer, &sess.local);
 }
 
 /* Create secure_chroot_dir if missing; refuse one others could write to. */
@@ -231,6 +238,11 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	memset(rt, 0, sizeof(*rt));
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
 	tzset();	/* time zone loaded before any chroot */
+	if (cfg->pasv_address[0]) {
+		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
+			return -1;
+		rt->have_pasv_addr = true;
+	}
 	r = auth_make_dummy_hash(rt->dummy_hash, sizeof(rt->dummy_hash));
 	if (r < 0)
 		return str_fmt(err, errlen, "cannot make a dummy password hash: %s",

@@ -1,0 +1,93 @@
+/*
+ * ls.h - listings and file facts: LIST, NLST, MLSD, MLST, STAT with a
+ * path, MFMT.
+ *
+ * LIST is `ls -l` as curl, lftp and FileZilla parse it: mode, links,
+ * owner and group (names from a cache loaded before the privilege drop,
+ * numeric ids when a name is unknown, "ftp" with hide_ids), size, a
+ * "Mon dd HH:MM" date within six months or "Mon dd  YYYY" otherwise
+ * (UTC unless use_localtime), the name, "-> target" for symlinks.  LIST
+ * and NLST take options (-a shows dot files, -l is the default for LIST)
+ * then a path, a directory or file, whose last component may be a glob.
+ * MLSD/MLST give RFC 3659 facts type, size, modify (always UTC), perm,
+ * unique and UNIX.mode.  A directory is read once, sorted by name, and
+ * written through one buffer.  Service process, post-login.
+ */
+#ifndef MINIFTPD_LS_H
+#define MINIFTPD_LS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "session.h"
+
+/* Verbs: rows of the command table (ftpproto.c). */
+void ftp_list(struct session *s, const char *arg);
+void ftp_nlst(struct session *s, const char *arg);
+void ftp_mlsd(struct session *s, const char *arg);
+void ftp_mlst(struct session *s, const char *arg);
+void ftp_mfmt(struct session *s, const char *arg);
+
+/*
+ * ls_stat_path - "STAT path": the LIST lines for ARG over the control
+ * connection in a 213 reply.  Called by ftp_stat when it has an argument.
+ */
+void ls_stat_path(struct session *s, const char *arg);
+
+/*
+ * ls_load_names - cache user and group names (at most LS_MAX_NAMES of
+ * each) while the name service can still be read: the post-login process
+ * calls it before it drops privileges and chroots.
+ */
+void ls_load_names(void);
+
+#define LS_MAX_NAMES 8192
+
+/* Options of LIST/NLST: -a (dot files), -l (long form, NLST too). */
+struct ls_opts {
+	bool all;
+	bool lng;
+};
+
+/*
+ * ls_parse_args - split a LIST/NLST argument: leading words that start
+ * with '-' are options (unknown letters ignored), the rest is the path.
+ * RETURNS the path part (possibly ""), a suffix of ARG.  Pure.
+ */
+const char *ls_parse_args(const char *arg, struct ls_opts *o);
+
+/* ls_has_glob - NAME holds a glob character (* ? [). Pure. */
+bool ls_has_glob(const char *name);
+
+/* ls_mode_string - "drwxr-sr-t" for MODE into OUT. Pure. */
+void ls_mode_string(mode_t mode, char out[11]);
+
+#define LS_DATE_MAX 24
+
+/*
+ * ls_date - the LIST date for T seen at NOW: "Mon dd HH:MM" when T is
+ * within the six months before NOW (and not over an hour ahead), else
+ * "Mon dd  YYYY"; broken down in local time when LOCAL, else UTC.
+ * Pure but for the time zone (loaded at start).
+ */
+void ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX]);
+
+/*
+ * ls_parse_time - YYYYMMDDHHMMSS[.fff] (UTC, the MFMT/MDTM form) at
+ * TEXT.  RETURNS 0 with *OUT the epoch seconds, or -EINVAL for a
+ * malformed or impossible date.  Pure.
+ */
+int ls_parse_time(const char *text, long long *out);
+
+/*
+ * ls_mlsx_facts - the RFC 3659 facts of ST ("type=file;size=...;
+ * UNIX.mode=0644;") into OUT; PERM is the perm fact's letters.
+ * RETURNS 0 or -E2BIG.  Pure.
+ */
+int ls_mlsx_facts(const struct stat *st, const char *perm, char *out,
+		  size_t outlen);
+
+#endif

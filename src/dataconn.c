@@ -1,0 +1,554 @@
+/* dataconn.c - PASV/EPSV/PORT/EPRT and the data connection; see dataconn.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dataconn.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "log.h"
+#include "privclient.h"
+#include "str.h"
+#include "sysutil.h"
+
+/* Ports tried (consecutively, from a random start) before PASV gives up. */
+#define PASV_TRIES	64
+/* Foreign connections refused during one passive wait before giving up. */
+#define MAX_REFUSED	64
+
+/* --- pure parsers and checks --- */
+
+/* A decimal number of 1..MAXDIGITS digits at *P, at most MAX; advances *P. */
+static int
+parse_uint(const char **p, unsigned long max, unsigned int maxdigits,
+	   unsigned long *out)
+{
+	unsigned long v = 0;
+	unsigned int n = 0;
+
+	for (; **p >= '0' && **p <= '9' && n < maxdigits; (*p)++, n++)
+		v = v * 10 + (unsigned long)(**p - '0');
+	if (n == 0 || (**p >= '0' && **p <= '9') || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void
+set_port(struct sockaddr_storage *sa, unsigned int port)
+{
+	if (sa->ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+}
+
+int
+data_parse_port(const char *arg, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+	unsigned long v[6];
+
+	for (int i = 0; i < 6; i++) {
+		if (i > 0 && *arg++ != ',')
+			return -EINVAL;
+		if (parse_uint(&arg, 255, 3, &v[i]) < 0)
+			return -EINVAL;
+	}
+	if (*arg != '\0' || (v[4] == 0 && v[5] == 0))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl((uint32_t)(v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3]));
+	sin->sin_port = htons((uint16_t)(v[4] << 8 | v[5]));
+	return 0;
+}
+
+static int
+make_addr(int family, const char *text, unsigned long port,
+	  struct sockaddr_storage *out)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+	void *dst = family == AF_INET ? (void *)&sin->sin_addr : (void *)&sin6->sin6_addr;
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(family, text, dst) != 1)
+		return -EINVAL;
+	out->ss_family = (sa_family_t)family;
+	set_port(out, (unsigned int)port);
+	return 0;
+}
+
+int
+data_parse_eprt(const char *arg, struct sockaddr_storage *out)
+{
+	char d = arg[0], addr[INET6_ADDRSTRLEN];
+	const char *p = arg + 1, *end;
+	unsigned long proto, port;
+	size_t alen;
+
+	if (d < 33 || d > 126 || (d >= '0' && d <= '9'))
+		return -EINVAL;
+	if (parse_uint(&p, 255, 3, &proto) < 0 || *p++ != d)
+		return -EINVAL;
+	end = strchr(p, d);
+	if (end == NULL || end == p || (alen = (size_t)(end - p)) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, p, alen);
+	addr[alen] = '\0';
+	p = end + 1;
+	if (parse_uint(&p, 65535, 5, &port) < 0 || port == 0 || *p++ != d || *p != '\0')
+		return -EINVAL;
+	if (proto != 1 && proto != 2)
+		return -EAFNOSUPPORT;
+	return make_addr(proto == 1 ? AF_INET : AF_INET6, addr, port, out);
+}
+
+int
+data_parse_epsv(const char *arg)
+{
+	static const struct {
+		const char *arg;
+		int result;
+	} args[] = {
+		{ "", AF_UNSPEC }, { "1", AF_INET }, { "2", AF_INET6 },
+		{ "ALL", DATA_EPSV_ALL },
+	};
+	unsigned long n;
+
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+		if (strcasecmp(arg, args[i].arg) == 0)
+			return args[i].result;
+	if (parse_uint(&arg, 255, 3, &n) == 0 && *arg == '\0')
+		return -EAFNOSUPPORT;
+	return -EINVAL;
+}
+
+/* The address as 16 bytes, IPv4 in its mapped form. RETURNS false if not IP. */
+static bool
+addr16(const struct sockaddr_storage *sa, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (sa->ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	if (sa->ss_family != AF_INET)
+		return false;
+	memcpy(out, mapped, 12);
+	memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	return true;
+}
+
+bool
+data_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint8_t x[16], y[16];
+
+	return addr16(a, x) && addr16(b, y) && memcmp(x, y, 16) == 0;
+}
+
+void
+data_unmap(struct sockaddr_storage *sa)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+	if (sa->ss_family != AF_INET6)
+		return;
+	memcpy(&s6, sa, sizeof(s6));
+	if (!IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr))
+		return;
+	memset(sa, 0, sizeof(*sa));
+	s4->sin_family = AF_INET;
+	s4->sin_port = s6.sin6_port;
+	memcpy(&s4->sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+}
+
+int
+data_check_target(const struct sockaddr_storage *target,
+		  const struct sockaddr_storage *peer, bool promiscuous)
+{
+	if (target->ss_family != AF_INET && target->ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (promiscuous)
+		return 0;
+	if (!data_same_addr(target, peer))
+		return -EACCES;
+	if (sys_sockaddr_port(target) < 1024)
+		return -EPERM;
+	return 0;
+}
+
+/* --- session state --- */
+
+void
+data_session_init(struct session *s)
+{
+	s->pasv_fd = -1;
+	s->have_port = false;
+	s->epsv_all = false;
+}
+
+void
+data_reset(struct session *s)
+{
+	s->pasv_fd = sys_close(s->pasv_fd);
+	s->have_port = false;
+}
+
+bool
+data_ready(struct session *s)
+{
+	if (s->pasv_fd >= 0 || s->have_port)
+		return true;
+	ftp_reply(s, FTP_BADSENDCONN, "Use PORT or PASV first.");
+	return false;
+}
+
+/* The control connection's local address, IPv4-mapped turned to IPv4. */
+static struct sockaddr_storage
+local_addr(const struct session *s)
+{
+	struct sockaddr_storage sa = s->local;
+
+	data_unmap(&sa);
+	return sa;
+}
+
+/* --- passive --- */
+
+static int
+listen_at(const struct sockaddr_storage *sa)
+{
+	int fd = sys_socket(sa->ss_family, SOCK_STREAM, 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = sys_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r == 0)
+		r = sys_bind(fd, sa);
+	if (r == 0)
+		r = sys_listen(fd, 1);
+	if (r < 0) {
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Ports to try, [*lo, *hi]; 0..0 lets the kernel pick.  Below 1024 is
+ * out of reach: the service process holds no capability. */
+static void
+pasv_range(const struct config *c, unsigned int *lo, unsigned int *hi)
+{
+	*lo = *hi = 0;
+	if (c->pasv_min_port == 0 && c->pasv_max_port == 0)
+		return;
+	*lo = c->pasv_min_port < 1024 ? 1024 : (unsigned int)c->pasv_min_port;
+	*hi = c->pasv_max_port == 0 ? 65535 : (unsigned int)c->pasv_max_port;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* A listening socket at the address the client reached us on. */
+static int
+pasv_listen(struct session *s)
+{
+	struct sockaddr_storage sa = local_addr(s);
+	unsigned int lo, hi, span;
+	uint32_t start = 0;
+	int r = -EADDRINUSE;
+
+	pasv_range(s->cfg, &lo, &hi);
+	span = hi - lo + 1;
+	(void)sys_random(&start, sizeof(start));
+	for (unsigned int i = 0; i < span && i < PASV_TRIES; i++) {
+		set_port(&sa, lo + (unsigned int)((start + i) % span));
+		r = listen_at(&sa);
+		if (r != -EADDRINUSE)
+			break;
+	}
+	return r;
+}
+
+/* The refusals shared by PASV and EPSV. RETURNS true when allowed. */
+static bool
+passive_allowed(struct session *s, bool epsv)
+{
+	if (!s->cfg->pasv_enable) {
+		ftp_reply(s, FTP_BADCMD, "Passive mode is not enabled.");
+		return false;
+	}
+	if (s->epsv_all && !epsv) {
+		ftp_reply(s, FTP_BADCMD, "Only EPSV is allowed after EPSV ALL.");
+		return false;
+	}
+	return true;
+}
+
+/* Listen for the next data connection. RETURNS its port, 0 after a 425. */
+static unsigned int
+start_passive(struct session *s)
+{
+	struct sockaddr_storage sa;
+	int fd;
+
+	data_reset(s);
+	fd = pasv_listen(s);
+	if (fd < 0 || sys_local_addr(fd, &sa) < 0) {
+		log_warning("Failed to listen for a passive data connection: %s",
+			    strerror(fd < 0 ? -fd : errno));
+		sys_close(fd);
+		ftp_reply(s, FTP_BADSENDCONN, "Could not listen for a data connection.");
+		return 0;
+	}
+	s->pasv_fd = fd;
+	return sys_sockaddr_port(&sa);
+}
+
+void
+ftp_pasv(struct session *s, const char *arg)
+{
+	struct sockaddr_storage sa = local_addr(s);
+	unsigned int port;
+	uint8_t ip[4];
+
+	(void)arg;
+	if (!passive_allowed(s, false))
+		return;
+	if (sa.ss_family != AF_INET) {
+		ftp_reply(s, FTP_BADSENDCONN, "PASV is IPv4 only: use EPSV.");
+		return;
+	}
+	port = start_passive(s);
+	if (port == 0)
+		return;
+	memcpy(ip, s->rt->have_pasv_addr ? (const void *)&s->rt->pasv_addr :
+	       (const void *)&((struct sockaddr_in *)&sa)->sin_addr, 4);
+	ftp_reply(s, FTP_PASVOK, "Entering Passive Mode (%u,%u,%u,%u,%u,%u).",
+		  ip[0], ip[1], ip[2], ip[3], port >> 8, port & 0xff);
+}
+
+void
+ftp_epsv(struct session *s, const char *arg)
+{
+	int family = local_addr(s).ss_family, want = data_parse_epsv(arg);
+	unsigned int port;
+
+	if (want == DATA_EPSV_ALL) {
+		s->epsv_all = true;
+		ftp_reply(s, FTP_EPSVALLOK, "EPSV ALL ok.");
+		return;
+	}
+	if (!passive_allowed(s, true))
+		return;
+	if (want == -EINVAL) {
+		ftp_reply(s, FTP_BADARGS, "Bad EPSV argument.");
+		return;
+	}
+	if (want != AF_UNSPEC && want != family) {
+		ftp_reply(s, FTP_BADPROTO, "Network protocol not supported, use (%d).",
+			  family == AF_INET ? 1 : 2);
+		return;
+	}
+	port = start_passive(s);
+	if (port)
+		ftp_reply(s, FTP_EPSVOK, "Entering Extended Passive Mode (|||%u|).", port);
+}
+
+/* --- active --- */
+
+static bool
+active_allowed(struct session *s, const char *verb)
+{
+	if (!s->cfg->port_enable) {
+		ftp_reply(s, FTP_BADCMD, "%s is not enabled.", verb);
+		return false;
+	}
+	if (s->epsv_all) {
+		ftp_reply(s, FTP_BADCMD, "Only EPSV is allowed after EPSV ALL.");
+		return false;
+	}
+	return true;
+}
+
+/* Check and keep TARGET of PORT/EPRT (VERB). */
+static void
+set_target(struct session *s, struct sockaddr_storage *target, const char *verb)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int r = data_check_target(target, &s->peer, s->cfg->port_promiscuous);
+
+	if (r < 0) {
+		sys_sockaddr_str(target, addr, sizeof(addr));
+		log_warning("Refused %s to %s port %u: %s", verb, addr,
+			    sys_sockaddr_port(target),
+			    r == -EPERM ? "reserved port" : "not the client's address");
+		ftp_reply(s, FTP_BADCMD, "Illegal %s command.", verb);
+		return;
+	}
+	data_unmap(target);
+	s->port_addr = *target;
+	s->have_port = true;
+	ftp_reply(s, FTP_PORTOK, "%s command successful. Consider using PASV.", verb);
+}
+
+void
+ftp_port(struct session *s, const char *arg)
+{
+	struct sockaddr_storage sa;
+
+	data_reset(s);
+	if (!active_allowed(s, "PORT"))
+		return;
+	if (data_parse_port(arg, &sa) < 0) {
+		ftp_reply(s, FTP_BADARGS, "Syntax error in PORT arguments.");
+		return;
+	}
+	set_target(s, &sa, "PORT");
+}
+
+void
+ftp_eprt(struct session *s, const char *arg)
+{
+	struct sockaddr_storage sa;
+	int r;
+
+	data_reset(s);
+	if (!active_allowed(s, "EPRT"))
+		return;
+	r = data_parse_eprt(arg, &sa);
+	if (r == -EAFNOSUPPORT) {
+		ftp_reply(s, FTP_BADPROTO, "Network protocol not supported, use (1,2).");
+		return;
+	}
+	if (r < 0) {
+		ftp_reply(s, FTP_BADARGS, "Syntax error in EPRT arguments.");
+		return;
+	}
+	set_target(s, &sa, "EPRT");
+}
+
+/* --- opening the connection --- */
+
+/* Wait for the client's connection; others are closed and the wait goes on. */
+static int
+pasv_accept(struct session *s)
+{
+	long long deadline = sys_now_ms() + (long long)s->cfg->accept_timeout * 1000;
+	char addr[INET6_ADDRSTRLEN];
+
+	for (int refused = 0; refused < MAX_REFUSED; ) {
+		struct sockaddr_storage peer;
+		socklen_t len;
+		long long left = deadline - sys_now_ms();
+		int fd, r = left > 0 ? sys_poll_in(s->pasv_fd, (int)left) : 0;
+
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0 && r != -EINTR)
+			return r;
+		fd = r < 0 ? r : sys_accept(s->pasv_fd, &peer, &len);
+		if (fd < 0)
+			continue;	/* EINTR, or the client gave up (ECONNABORTED) */
+		if (s->cfg->pasv_promiscuous || data_same_addr(&peer, &s->peer))
+			return fd;
+		sys_sockaddr_str(&peer, addr, sizeof(addr));
+		log_warning("Refused a passive data connection from %s: not the client's address",
+			    addr);
+		sys_close(fd);
+		refused++;
+	}
+	return -ECONNREFUSED;
+}
+
+/* Connect to the PORT/EPRT target from the control connection's address. */
+static int
+port_connect(struct session *s)
+{
+	struct sockaddr_storage local = local_addr(s);
+	int fd, r;
+
+	if (s->cfg->connect_from_port_20)
+		return priv_port_sock(s, &s->port_addr);
+	fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	set_port(&local, 0);
+	if (local.ss_family == s->port_addr.ss_family)
+		(void)sys_bind(fd, &local);	/* best effort: the kernel picks otherwise */
+	r = sys_connect_timeout(fd, &s->port_addr, (int)s->cfg->connect_timeout * 1000);
+	if (r < 0) {
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+data_open(struct session *s)
+{
+	bool passive = s->pasv_fd >= 0;
+	int fd = passive ? pasv_accept(s) : port_connect(s);
+	int r = fd < 0 ? fd : sys_set_nonblock(fd);
+
+	if (r == 0)
+		return fd;
+	sys_close(fd);
+	log_info("Failed to %s the data connection: %s",
+		 passive ? "accept" : "connect", strerror(-r));
+	ftp_reply(s, FTP_BADSENDCONN, "Failed to establish connection.");
+	return -1;
+}
+
+int
+data_write_all(struct session *s, int fd, const void *buf, size_t len)
+{
+	int timeout = (int)s->cfg->data_connection_timeout * 1000;
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = sys_send(fd, p, len, 0);
+		int r;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n != -EAGAIN)
+			return n == 0 ? -EPIPE : (int)n;
+		r = sys_poll(&pf, 1, timeout);
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+	return 0;
+}
+
+int
+data_resolve_pasv_address(const char *name, struct in_addr *out, char *err,
+			  size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	int r = getaddrinfo(name, NULL, &hints, &res);
+
+	if (r != 0) {
+		str_fmt(err, errlen, "pasv_address %s: cannot resolve to an IPv4 address: %s",
+			name, gai_strerror(r));
+		return -1;
+	}
+	*out = ((const struct sockaddr_in *)res->ai_addr)->sin_addr;
+	freeaddrinfo(res);
+	return 0;
+}

@@ -1,0 +1,728 @@
+/* ls.c - listings, file facts, MFMT; see ls.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataconn.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "ftpfs.h"
+#include "ftpproto.h"
+#include "log.h"
+#include "ls.h"
+#include "path.h"
+#include "str.h"
+#include "sysutil.h"
+
+/* Output buffer of a listing over the data connection. */
+#define LS_BUF		(64 * 1024)
+/* Most names read from one directory. */
+#define LS_MAX_ENTRIES	1000000
+/* Largest "STAT path" reply. */
+#define STAT_MAX	(4 * 1024 * 1024)
+#define SIX_MONTHS	(365LL * 24 * 3600 / 2)
+#define LINE_MAX_LEN	(2 * MAX_FTP_PATH + 256)
+
+enum ls_kind { LS_LIST, LS_NLST, LS_MLSD };
+
+/* --- user and group names, loaded before the privilege drop --- */
+
+struct idname {
+	unsigned int id;
+	char name[33];
+};
+
+struct idtab {
+	struct idname *v;
+	size_t n, cap;
+};
+
+static struct idtab users, groups;
+
+static void
+idtab_add(struct idtab *t, unsigned int id, const char *name)
+{
+	if (t->n == LS_MAX_NAMES || strlen(name) >= sizeof(t->v[0].name))
+		return;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	t->v[t->n].id = id;
+	strcpy(t->v[t->n].name, name);
+	t->n++;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	unsigned int x = ((const struct idname *)a)->id, y = ((const struct idname *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+ls_load_names(void)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	setpwent();
+	for (size_t i = 0; i < LS_MAX_NAMES && (pw = getpwent()) != NULL; i++)
+		idtab_add(&users, pw->pw_uid, pw->pw_name);
+	endpwent();
+	setgrent();
+	for (size_t i = 0; i < LS_MAX_NAMES && (gr = getgrent()) != NULL; i++)
+		idtab_add(&groups, gr->gr_gid, gr->gr_name);
+	endgrent();
+	if (users.n)
+		qsort(users.v, users.n, sizeof(*users.v), cmp_id);
+	if (groups.n)
+		qsort(groups.v, groups.n, sizeof(*groups.v), cmp_id);
+}
+
+/* The cached name of ID, else ID in decimal (in NUM). */
+static const char *
+id_name(const struct idtab *t, unsigned int id, char num[12])
+{
+	struct idname key = { .id = id };
+	const struct idname *hit = t->n ?
+		bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_id) : NULL;
+
+	if (hit)
+		return hit->name;
+	snprintf(num, 12, "%u", id);
+	return num;
+}
+
+/* --- pure helpers --- */
+
+const char *
+ls_parse_args(const char *arg, struct ls_opts *o)
+{
+	o->all = o->lng = false;
+	while (arg[0] == '-') {
+		size_t n = strcspn(arg, " ");
+
+		for (size_t i = 1; i < n; i++) {
+			if (arg[i] == 'a' || arg[i] == 'A')
+				o->all = true;
+			else if (arg[i] == 'l')
+				o->lng = true;
+		}
+		arg += n;
+		while (*arg == ' ')
+			arg++;
+	}
+	return arg;
+}
+
+bool
+ls_has_glob(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
+
+void
+ls_mode_string(mode_t mode, char out[11])
+{
+	static const struct {
+		mode_t fmt;
+		char c;
+	} types[] = {
+		{ S_IFDIR, 'd' }, { S_IFLNK, 'l' }, { S_IFCHR, 'c' },
+		{ S_IFBLK, 'b' }, { S_IFIFO, 'p' }, { S_IFSOCK, 's' },
+	};
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = '-';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i].fmt)
+			out[0] = types[i].c;
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	if (mode & S_ISUID)
+		out[3] = (mode & S_IXUSR) ? 's' : 'S';
+	if (mode & S_ISGID)
+		out[6] = (mode & S_IXGRP) ? 's' : 'S';
+	if (mode & S_ISVTX)
+		out[9] = (mode & S_IXOTH) ? 't' : 'T';
+	out[10] = '\0';
+}
+
+void
+ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX])
+{
+	static const char *const months[12] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	bool recent = (long long)t <= (long long)now + 3600 &&
+		      (long long)now - (long long)t < SIX_MONTHS;
+	struct tm tm;
+
+	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	if (recent)
+		snprintf(out, LS_DATE_MAX, "%s %02d %02d:%02d", months[tm.tm_mon % 12],
+			 tm.tm_mday, tm.tm_hour, tm.tm_min);
+	else
+		snprintf(out, LS_DATE_MAX, "%s %02d  %d", months[tm.tm_mon % 12],
+			 tm.tm_mday, tm.tm_year + 1900);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static long long
+days_from_civil(long long y, unsigned int m, unsigned int d)
+{
+	long long era;
+	unsigned int yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned int)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+static unsigned int
+days_in_month(unsigned int y, unsigned int m)
+{
+	static const unsigned int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+int
+ls_parse_time(const char *text, long long *out)
+{
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	static const unsigned int lo[6] = { 1970, 1, 1, 0, 0, 0 };
+	static const unsigned int hi[6] = { 9999, 12, 31, 23, 59, 59 };
+	unsigned int f[6];
+
+	for (int i = 0; i < 6; i++) {
+		f[i] = 0;
+		for (int k = 0; k < width[i]; k++, text++) {
+			if (*text < '0' || *text > '9')
+				return -EINVAL;
+			f[i] = f[i] * 10 + (unsigned int)(*text - '0');
+		}
+		if (f[i] < lo[i] || f[i] > hi[i])
+			return -EINVAL;
+	}
+	if (f[2] > days_in_month(f[0], f[1]))
+		return -EINVAL;
+	if (*text == '.')	/* fractions of a second: accepted, ignored */
+		for (text++; *text >= '0' && *text <= '9'; text++)
+			;
+	if (*text != '\0')
+		return -EINVAL;
+	*out = days_from_civil(f[0], f[1], f[2]) * 86400 +
+	       (long long)f[3] * 3600 + f[4] * 60 + f[5];
+	return 0;
+}
+
+/* YYYYMMDDHHMMSS in UTC. */
+static void
+utc_stamp(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int
+ls_mlsx_facts(const struct stat *st, const char *perm, char *out, size_t outlen)
+{
+	static const struct {
+		mode_t fmt;
+		const char *type;
+	} types[] = {
+		{ S_IFREG, "file" }, { S_IFDIR, "dir" }, { S_IFLNK, "OS.unix=symlink" },
+	};
+	const char *type = "OS.unix=special";
+	char modify[32];
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((st->st_mode & S_IFMT) == types[i].fmt)
+			type = types[i].type;
+	utc_stamp(st->st_mtime, modify);
+	return str_fmt(out, outlen,
+		       "type=%s;size=%lld;modify=%s;perm=%s;unique=%llxU%llx;UNIX.mode=0%o;",
+		       type, (long long)st->st_size, modify, perm,
+		       (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		       (unsigned int)(st->st_mode & 07777));
+}
+
+/* --- output: one buffered stream to the data socket, or a text (STAT) --- */
+
+struct ls_out {
+	struct session *s;
+	int fd;			/* data socket, or -1: into TEXT */
+	struct str *text;
+	char buf[LS_BUF];
+	size_t len;
+	int err;		/* the first write error stops the listing */
+};
+
+static void
+out_flush(struct ls_out *o)
+{
+	if (o->fd >= 0 && o->len && o->err == 0)
+		o->err = data_write_all(o->s, o->fd, o->buf, o->len);
+	o->len = 0;
+}
+
+static void
+out_line(struct ls_out *o, const char *line, size_t len)
+{
+	if (o->fd < 0) {
+		if (str_len(o->text) + len + 1 > STAT_MAX)
+			o->err = -E2BIG;
+		else {
+			str_append(o->text, line, len);
+			str_append_byte(o->text, '\n');
+		}
+		return;
+	}
+	if (o->len + len + 2 > sizeof(o->buf))
+		out_flush(o);
+	memcpy(o->buf + o->len, line, len);
+	memcpy(o->buf + o->len + len, "\r\n", 2);
+	o->len += len + 2;
+}
+
+/* --- one entry --- */
+
+struct ls_job {
+	struct session *s;
+	enum ls_kind kind;
+	struct ls_opts opts;
+	time_t now;
+	uid_t uid;
+	gid_t gid;
+	struct ls_out *out;
+};
+
+static bool
+in_groups(const struct ls_job *j, gid_t gid)
+{
+	if (gid == j->gid)
+		return true;
+	for (int i = 0; i < j->s->login.ngroups; i++)
+		if (j->s->login.groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Our r/w/x bits (4/2/1) on ST. */
+static unsigned int
+access_bits(const struct ls_job *j, const struct stat *st)
+{
+	if (j->uid == 0)
+		return 7;
+	if (st->st_uid == j->uid)
+		return (st->st_mode >> 6) & 7;
+	if (in_groups(j, st->st_gid))
+		return (st->st_mode >> 3) & 7;
+	return st->st_mode & 7;
+}
+
+/* The RFC 3659 perm fact: mode bits for us, gated by the write options. */
+static void
+perm_fact(const struct ls_job *j, const struct stat *st, char out[16])
+{
+	static const struct {
+		bool dir;
+		unsigned int bits;	/* access bits needed (all of them) */
+		unsigned int write;	/* CMD_W_* permission needed, 0: none */
+		char c;
+	} rules[] = {
+		{ false, 4, 0, 'r' }, { false, 2, CMD_W_UPLOAD, 'a' },
+		{ false, 2, CMD_W_UPLOAD, 'w' }, { false, 0, CMD_W_OTHER, 'd' },
+		{ false, 0, CMD_W_OTHER, 'f' },
+		{ true, 1, 0, 'e' }, { true, 4, 0, 'l' }, { true, 3, CMD_W_UPLOAD, 'c' },
+		{ true, 3, CMD_W_MKDIR, 'm' }, { true, 0, CMD_W_OTHER, 'd' },
+		{ true, 0, CMD_W_OTHER, 'f' }, { true, 3, CMD_W_OTHER, 'p' },
+	};
+	unsigned int have = access_bits(j, st);
+	bool dir = S_ISDIR(st->st_mode);
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].dir == dir && (have & rules[i].bits) == rules[i].bits &&
+		    (rules[i].write == 0 || ftpfs_may_write(j->s, rules[i].write)))
+			out[n++] = rules[i].c;
+	out[n] = '\0';
+}
+
+static int
+long_line(const struct ls_job *j, int dfd, const char *name, const char *shown,
+	  const struct stat *st, char *line, size_t len)
+{
+	char mode[11], date[LS_DATE_MAX], target[PATH_MAX] = "", un[12], gn[12];
+	const char *owner = "ftp", *group = "ftp";
+
+	if (!j->s->cfg->hide_ids) {
+		owner = id_name(&users, st->st_uid, un);
+		group = id_name(&groups, st->st_gid, gn);
+	}
+	ls_mode_string(st->st_mode, mode);
+	ls_date(st->st_mtime, j->now, j->s->cfg->use_localtime, date);
+	if (S_ISLNK(st->st_mode) && sys_readlinkat(dfd, name, target, sizeof(target)) < 0)
+		target[0] = '\0';
+	return snprintf(line, len, "%s %4lu %-8s %-8s %8lld %s %s%s%s", mode,
+			(unsigned long)st->st_nlink, owner, group, (long long)st->st_size,
+			date, shown, target[0] ? " -> " : "", target);
+}
+
+static int
+mlsx_line(const struct ls_job *j, int dfd, const char *name, const char *shown,
+	  const struct stat *st, char *line, size_t len)
+{
+	char facts[256], perm[16];
+
+	(void)dfd;
+	(void)name;
+	perm_fact(j, st, perm);
+	if (ls_mlsx_facts(st, perm, facts, sizeof(facts)) < 0)
+		return -1;
+	return snprintf(line, len, "%s %s", facts, shown);
+}
+
+/* The line for NAME in DFD, shown as SHOWN. */
+static void
+emit_entry(struct ls_job *j, int dfd, const char *name, const char *shown)
+{
+	char line[LINE_MAX_LEN];
+	struct stat st;
+	int n;
+
+	if (j->kind == LS_NLST && !j->opts.lng) {
+		out_line(j->out, shown, strlen(shown));
+		return;
+	}
+	if (sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;		/* gone since readdir */
+	n = j->kind == LS_MLSD ? mlsx_line(j, dfd, name, shown, &st, line, sizeof(line)) :
+				 long_line(j, dfd, name, shown, &st, line, sizeof(line));
+	if (n > 0)
+		out_line(j->out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* --- what to list --- */
+
+struct ls_target {
+	DIR *dir;			/* directory whose entries are listed, or NULL */
+	int pfd;			/* one file: its parent directory */
+	char name[NAME_MAX + 1];	/* one file: its name in PFD */
+	char pattern[NAME_MAX + 1];	/* glob on the entries, "" for all */
+	char shown[MAX_FTP_PATH];	/* one file: as named; glob: the directory part */
+};
+
+static int
+open_dir(struct session *s, const char *path, struct ls_target *t)
+{
+	int fd = path_open(s->root_fd, path, O_RDONLY | O_DIRECTORY, 0), r;
+
+	if (fd < 0)
+		return fd;
+	t->dir = fdopendir(fd);
+	if (t->dir == NULL) {
+		r = -errno;
+		sys_close(fd);
+		return r;
+	}
+	return 0;
+}
+
+/* ARG names one file that is not a directory. */
+static int
+open_file(struct session *s, const char *arg, const char *path, struct ls_target *t)
+{
+	struct stat st;
+	int r;
+
+	t->pfd = path_open_parent(s->root_fd, path, t->name, sizeof(t->name));
+	if (t->pfd < 0)
+		return t->pfd;
+	r = sys_fstatat(t->pfd, t->name, &st, AT_SYMLINK_NOFOLLOW);
+	if (r == 0)
+		str_lcpy(t->shown, arg, sizeof(t->shown));
+	return r;
+}
+
+static int
+open_target(struct session *s, const char *arg, bool allow_file, struct ls_target *t)
+{
+	char path[MAX_FTP_PATH], parent[MAX_FTP_PATH];
+	const char *slash;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->pfd = -1;
+	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	if (allow_file && ls_has_glob(strrchr(path, '/') + 1)) {
+		if (path_split(path, parent, sizeof(parent), t->pattern, sizeof(t->pattern)) < 0)
+			return -ENAMETOOLONG;
+		slash = strrchr(arg, '/');
+		if (slash)
+			snprintf(t->shown, sizeof(t->shown), "%.*s", (int)(slash - arg + 1), arg);
+		return open_dir(s, parent, t);
+	}
+	r = open_dir(s, path, t);
+	if (r == -ENOTDIR && allow_file)
+		r = open_file(s, arg, path, t);
+	return r;
+}
+
+static void
+close_target(struct ls_target *t)
+{
+	if (t->dir)
+		closedir(t->dir);
+	sys_close(t->pfd);
+}
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static bool
+wanted(const struct ls_job *j, const char *name, const char *pattern)
+{
+	bool dots = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+
+	if (j->kind == LS_MLSD)
+		return !dots;
+	if (name[0] == '.' && !j->opts.all)
+		return false;
+	return pattern[0] == '\0' || fnmatch(pattern, name, 0) == 0;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+read_names(const struct ls_job *j, struct ls_target *t, struct names *nm)
+{
+	struct dirent *e;
+
+	while (nm->n < LS_MAX_ENTRIES && (e = readdir(t->dir)) != NULL) {
+		if (!wanted(j, e->d_name, t->pattern))
+			continue;
+		if (nm->n == nm->cap) {
+			nm->cap = nm->cap ? 2 * nm->cap : 256;
+			nm->v = xreallocarray(nm->v, nm->cap, sizeof(*nm->v));
+		}
+		nm->v[nm->n++] = xstrdup(e->d_name);
+	}
+	if (nm->n)
+		qsort(nm->v, nm->n, sizeof(*nm->v), cmp_name);
+}
+
+static void
+generate(struct ls_job *j, struct ls_target *t)
+{
+	struct names nm = { 0 };
+	char shown[MAX_FTP_PATH + NAME_MAX + 1];
+	bool prefix = j->kind == LS_NLST && t->shown[0];
+
+	if (t->dir == NULL) {
+		emit_entry(j, t->pfd, t->name, t->shown);
+		return;
+	}
+	read_names(j, t, &nm);
+	for (size_t i = 0; i < nm.n; i++) {
+		if (j->out->err == 0) {
+			snprintf(shown, sizeof(shown), "%s%s", prefix ? t->shown : "", nm.v[i]);
+			emit_entry(j, dirfd(t->dir), nm.v[i], shown);
+		}
+		free(nm.v[i]);
+	}
+	free(nm.v);
+}
+
+/* --- the verbs --- */
+
+static void
+job_init(struct ls_job *j, struct session *s, enum ls_kind kind, struct ls_out *out)
+{
+	memset(j, 0, sizeof(*j));
+	j->s = s;
+	j->kind = kind;
+	j->now = (time_t)sys_time();
+	j->uid = geteuid();
+	j->gid = getegid();
+	j->out = out;
+}
+
+static void
+send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
+{
+	static struct ls_out out;
+	int fd = data_open(s);
+
+	if (fd < 0)
+		return;
+	ftp_reply(s, FTP_DATACONN, "Here comes the directory listing.");
+	memset(&out, 0, sizeof(out));
+	out.s = s;
+	out.fd = fd;
+	j->out = &out;
+	generate(j, t);
+	out_flush(&out);
+	sys_close(fd);
+	if (out.err)
+		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
+	else
+		ftp_reply(s, FTP_TRANSFEROK, "Directory send OK.");
+}
+
+static void
+list_data(struct session *s, const char *arg, enum ls_kind kind)
+{
+	struct ls_job j;
+	struct ls_target t;
+	int r;
+
+	job_init(&j, s, kind, NULL);
+	if (kind != LS_MLSD)
+		arg = ls_parse_args(arg, &j.opts);
+	if (!data_ready(s))
+		return;
+	r = open_target(s, arg, kind != LS_MLSD, &t);
+	if (r < 0)
+		ftp_reply(s, FTP_FILEFAIL, "%s.", r == -ENOTDIR ? "Not a directory" :
+			  r == -ENAMETOOLONG ? "File name too long" : "No such file or directory");
+	else
+		send_listing(s, &j, &t);
+	close_target(&t);
+	data_reset(s);
+}
+
+void
+ftp_list(struct session *s, const char *arg)
+{
+	list_data(s, arg, LS_LIST);
+}
+
+void
+ftp_nlst(struct session *s, const char *arg)
+{
+	list_data(s, arg, LS_NLST);
+}
+
+void
+ftp_mlsd(struct session *s, const char *arg)
+{
+	list_data(s, arg, LS_MLSD);
+}
+
+void
+ls_stat_path(struct session *s, const char *arg)
+{
+	struct ls_out out = { .s = s, .fd = -1 };
+	struct ls_target t;
+	struct ls_job j;
+	struct str text;
+
+	job_init(&j, s, LS_LIST, &out);
+	arg = ls_parse_args(arg, &j.opts);
+	if (open_target(s, arg, true, &t) < 0) {
+		close_target(&t);
+		ftp_reply(s, FTP_FILEFAIL, "No such file or directory.");
+		return;
+	}
+	str_init(&text, STAT_MAX + 64);
+	out.text = &text;
+	str_append_cstr(&text, "Status follows:\n");
+	generate(&j, &t);
+	close_target(&t);
+	str_append_cstr(&text, "End of status\n");
+	ftp_reply_multi(s, FTP_STATFILE, str_cstr(&text));
+	str_free(&text);
+}
+
+void
+ftp_mlst(struct session *s, const char *arg)
+{
+	char path[MAX_FTP_PATH], facts[256], perm[16];
+	struct ls_job j;
+	struct stat st;
+	struct str text;
+	int fd, r;
+
+	if (!ftpfs_resolve(s, arg, path))
+		return;
+	fd = path_open(s->root_fd, path, O_PATH, 0);
+	r = fd < 0 ? fd : sys_fstat(fd, &st);
+	sys_close(fd);
+	if (r < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "No such file or directory.");
+		return;
+	}
+	job_init(&j, s, LS_MLSD, NULL);
+	perm_fact(&j, &st, perm);
+	ls_mlsx_facts(&st, perm, facts, sizeof(facts));
+	str_init(&text, 2 * MAX_FTP_PATH + 512);
+	str_append_cstr(&text, "Listing ");
+	str_append_cstr(&text, path);
+	str_append_cstr(&text, "\n");
+	str_append_cstr(&text, facts);
+	str_append_cstr(&text, " ");
+	str_append_cstr(&text, path);
+	str_append_cstr(&text, "\nEnd.\n");
+	ftp_reply_multi(s, FTP_MLSTOK, str_cstr(&text));
+	str_free(&text);
+}
+
+void
+ftp_mfmt(struct session *s, const char *arg)
+{
+	char stamp[32], path[MAX_FTP_PATH], name[NAME_MAX + 1];
+	size_t n = strcspn(arg, " ");
+	long long t;
+	int dfd, r;
+
+	if (n >= sizeof(stamp) || arg[n] != ' ' || arg[n + 1] == '\0') {
+		ftp_reply(s, FTP_BADARGS, "MFMT needs a time and a file name.");
+		return;
+	}
+	memcpy(stamp, arg, n);
+	stamp[n] = '\0';
+	if (ls_parse_time(stamp, &t) < 0) {
+		ftp_reply(s, FTP_BADARGS, "Bad time value.");
+		return;
+	}
+	if (!ftpfs_resolve(s, arg + n + 1, path))
+		return;
+	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
+	r = dfd < 0 ? dfd : sys_set_mtime_nofollow(dfd, name, t);
+	sys_close(dfd);
+	if (r < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
+		return;
+	}
+	utc_stamp((time_t)t, stamp);
+	ftp_reply(s, FTP_MFMTOK, "Modify=%s; %s", stamp, arg + n + 1);
+}

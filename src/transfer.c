@@ -1,0 +1,691 @@
+/* transfer.c - RETR, STOR, APPE, STOU, REST, ABOR; see transfer.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "dataconn.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "ftpfs.h"
+#include "log.h"
+#include "path.h"
+#include "str.h"
+#include "sysutil.h"
+#include "transfer.h"
+#include "xferlog.h"
+
+/* Block size of buffered transfers; sendfile moves up to SENDFILE_MAX per call. */
+#define XFER_BUF	(256 * 1024)
+#define SENDFILE_MAX	(4 * 1024 * 1024)
+/* Smallest block when a rate is set (a rate / 8 block keeps pacing smooth). */
+#define RATE_MIN_BLOCK	4096
+/* STOU tries BASE, BASE.1 ... BASE.(MAX_UNIQUE - 1). */
+#define MAX_UNIQUE	100
+
+enum xfer_end {
+	XFER_RUNNING,
+	XFER_DONE,
+	XFER_ABORTED,
+	XFER_NET_ERR,
+	XFER_TIMEOUT,
+	XFER_FILE_ERR,
+};
+
+struct xfer {
+	struct session *s;
+	char path[MAX_FTP_PATH];	/* client view */
+	int file_fd;
+	int data_fd;
+	bool upload;
+	bool ascii;
+	bool cr_pending;		/* ASCII upload: CR at the end of a block */
+	bool created;			/* the upload created the file */
+	off_t off;			/* sendfile position */
+	unsigned long long bytes;	/* over the data connection */
+	unsigned long rate;
+	size_t block;
+	long long start_ms;
+	long long progress_ms;		/* last time data moved */
+	const char *pend;		/* buffered download: bytes not yet sent */
+	size_t pend_len;
+	int err;			/* errno behind XFER_FILE_ERR / XFER_NET_ERR */
+	enum xfer_end end;
+	void (*step)(struct xfer *x);
+};
+
+/* One transfer at a time per process: the buffers are static. */
+static char inbuf[XFER_BUF];
+static char outbuf[2 * XFER_BUF];
+
+/* --- pure parts --- */
+
+size_t
+xfer_lf_to_crlf(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '\n')
+			out[o++] = '\r';
+		out[o++] = in[i];
+	}
+	return o;
+}
+
+size_t
+xfer_crlf_to_lf(bool *cr_pending, const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	if (*cr_pending && (len == 0 || in[0] != '\n'))
+		out[o++] = '\r';
+	*cr_pending = false;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '\r')
+			out[o++] = in[i];
+		else if (i + 1 == len)
+			*cr_pending = true;
+		else if (in[i + 1] != '\n')
+			out[o++] = '\r';
+	}
+	return o;
+}
+
+int
+xfer_parse_rest(const char *arg, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (*arg == '\0')
+		return -EINVAL;
+	for (; *arg; arg++) {
+		if (*arg < '0' || *arg > '9')
+			return -EINVAL;
+		if (v > ((unsigned long long)LLONG_MAX - (unsigned long long)(*arg - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned long long)(*arg - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+unsigned long
+xfer_max_rate(const struct config *cfg, bool anon, bool upload)
+{
+	unsigned long dir = upload ? cfg->upload_max_rate : cfg->download_max_rate;
+
+	if (dir)
+		return dir;
+	return anon ? cfg->anon_max_rate : cfg->local_max_rate;
+}
+
+long long
+xfer_pace_ms(unsigned long long bytes, unsigned long rate, long long elapsed_ms)
+{
+	long long due;
+
+	if (rate == 0)
+		return 0;
+	due = (long long)(bytes / rate * 1000 + bytes % rate * 1000 / rate);
+	return due > elapsed_ms ? due - elapsed_ms : 0;
+}
+
+int
+xfer_unique_name(const char *base, unsigned int n, char *out, size_t outlen)
+{
+	if (n == 0)
+		return str_lcpy(out, base, outlen);
+	return str_fmt(out, outlen, "%s.%u", base, n);
+}
+
+/* --- session set-up, REST, ABOR --- */
+
+void
+xfer_session_init(struct session *s)
+{
+	int r;
+
+	data_session_init(s);
+	r = sys_setsockopt_int(s->ctl_fd, SOL_SOCKET, SO_OOBINLINE, 1);
+	if (r < 0)
+		log_warning("Failed to set SO_OOBINLINE: %s, ignoring", strerror(-r));
+	sys_signal(SIGXFSZ, SIG_IGN);
+}
+
+void
+ftp_rest(struct session *s, const char *arg)
+{
+	unsigned long long off;
+
+	if (xfer_parse_rest(arg, &off) < 0) {
+		ftp_reply(s, FTP_BADARGS, "Bad REST offset.");
+		return;
+	}
+	s->rest = off;
+	ftp_reply(s, FTP_RESTOK, "Restart position accepted (%llu).", off);
+}
+
+void
+ftp_abor(struct session *s, const char *arg)
+{
+	(void)arg;
+	data_reset(s);
+	ftp_reply(s, FTP_ABOR_NOCONN, "No transfer to ABOR.");
+}
+
+/* --- the steps: move one block --- */
+
+static bool
+is_net_errno(int err)
+{
+	static const int net[] = {
+		EPIPE, ECONNRESET, ECONNABORTED, ETIMEDOUT, ENOTCONN, EHOSTUNREACH,
+		ENETUNREACH, ENETDOWN,
+	};
+
+	for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++)
+		if (err == net[i])
+			return true;
+	return false;
+}
+
+static void
+fail(struct xfer *x, enum xfer_end end, int err)
+{
+	x->end = end;
+	x->err = err;
+}
+
+static void
+progress(struct xfer *x, size_t n)
+{
+	x->bytes += n;
+	x->progress_ms = sys_now_ms();
+}
+
+static size_t
+block(const struct xfer *x, size_t buf)
+{
+	return x->block < buf ? x->block : buf;
+}
+
+static void step_send_buffered(struct xfer *x);
+
+static void
+step_sendfile(struct xfer *x)
+{
+	ssize_t n = sys_sendfile(x->data_fd, x->file_fd, &x->off, block(x, SENDFILE_MAX));
+
+	if (n > 0)
+		progress(x, (size_t)n);
+	else if (n == 0)
+		x->end = XFER_DONE;
+	else if (n == -EINVAL || n == -ENOSYS)	/* a file system without sendfile */
+		x->step = step_send_buffered;
+	else if (n != -EAGAIN)
+		fail(x, is_net_errno((int)-n) ? XFER_NET_ERR : XFER_FILE_ERR, (int)-n);
+}
+
+/* Read the next block of the file (converted in ASCII). RETURNS false at the end. */
+static bool
+refill(struct xfer *x)
+{
+	ssize_t n = sys_read(x->file_fd, inbuf, block(x, x->ascii ? XFER_BUF / 2 : XFER_BUF));
+
+	if (n <= 0) {
+		if (n == 0)
+			x->end = XFER_DONE;
+		else
+			fail(x, XFER_FILE_ERR, (int)-n);
+		return false;
+	}
+	x->pend = x->ascii ? outbuf : inbuf;
+	x->pend_len = x->ascii ? xfer_lf_to_crlf(inbuf, (size_t)n, outbuf) : (size_t)n;
+	return true;
+}
+
+static void
+step_send_buffered(struct xfer *x)
+{
+	ssize_t n;
+
+	if (x->pend_len == 0 && !refill(x))
+		return;
+	n = sys_send(x->data_fd, x->pend, x->pend_len, 0);
+	if (n == -EAGAIN)
+		return;
+	if (n < 0) {
+		fail(x, XFER_NET_ERR, (int)-n);
+		return;
+	}
+	x->pend += n;
+	x->pend_len -= (size_t)n;
+	progress(x, (size_t)n);
+}
+
+static void
+step_recv(struct xfer *x)
+{
+	ssize_t n = sys_recv(x->data_fd, inbuf, block(x, XFER_BUF), 0), w;
+	const char *data = inbuf;
+	size_t len = n > 0 ? (size_t)n : 0;
+
+	if (n == -EAGAIN)
+		return;
+	if (n < 0) {
+		fail(x, XFER_NET_ERR, (int)-n);
+		return;
+	}
+	if (x->ascii) {
+		len = xfer_crlf_to_lf(&x->cr_pending, inbuf, len, outbuf);
+		data = outbuf;
+	}
+	w = len ? sys_write_full(x->file_fd, data, len) : 0;
+	if (w < 0)
+		fail(x, XFER_FILE_ERR, (int)-w);
+	else if (n == 0)
+		x->end = XFER_DONE;
+	else
+		progress(x, (size_t)n);
+}
+
+/* --- the loop --- */
+
+static void
+on_abor(struct xfer *x)
+{
+	x->end = XFER_ABORTED;
+}
+
+static void
+on_stat(struct xfer *x)
+{
+	ftp_reply(x->s, FTP_STATXFER, "Status: %llu bytes %s %s.", x->bytes,
+		  x->upload ? "received for" : "sent of", x->path);
+}
+
+/* A command line that arrived during the transfer. */
+static void
+control_event(struct xfer *x)
+{
+	static const struct {
+		const char *verb;
+		void (*fn)(struct xfer *x);
+	} during[] = {
+		{ "ABOR", on_abor },
+		{ "STAT", on_stat },
+	};
+	char line[MAX_CMD_LINE + 1];
+
+	if (ftp_poll_line(x->s, line) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(during) / sizeof(during[0]); i++)
+		if (strcasecmp(line, during[i].verb) == 0) {
+			during[i].fn(x);
+			return;
+		}
+	ftp_hold_line(x->s, line);	/* answered after the transfer */
+}
+
+enum { READY_DATA = 1, READY_CTL = 2 };
+
+static int
+clamp_ms(long long ms)
+{
+	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Wait for the data or the control connection, or for the rate pacing.
+ * RETURNS READY_* bits; sets XFER_TIMEOUT when nothing moved for too long. */
+static int
+wait_ready(struct xfer *x)
+{
+	struct pollfd p[2] = {
+		{ .fd = x->data_fd, .events = x->upload ? POLLIN : POLLOUT },
+		{ .fd = x->s->have_held ? -1 : x->s->ctl_fd, .events = POLLIN },
+	};
+	long long now = sys_now_ms();
+	long long pace = xfer_pace_ms(x->bytes, x->rate, now - x->start_ms);
+	long long deadline = x->progress_ms + (long long)x->s->cfg->data_connection_timeout * 1000;
+	int r;
+
+	if (pace > 0)
+		p[0].fd = -1;
+	r = sys_poll(p, 2, clamp_ms(pace > 0 ? pace : deadline - now));
+	if (r < 0 && r != -EINTR)
+		die("Failed to poll during a transfer: %s", strerror(-r));
+	if (pace > 0)
+		x->progress_ms = sys_now_ms();	/* our own wait is not the client's stall */
+	else if (r == 0 && sys_now_ms() >= deadline)
+		x->end = XFER_TIMEOUT;
+	return (r > 0 && p[0].revents ? READY_DATA : 0) |
+	       (r > 0 && p[1].revents ? READY_CTL : 0);
+}
+
+static void
+run_loop(struct xfer *x)
+{
+	x->start_ms = x->progress_ms = sys_now_ms();
+	while (x->end == XFER_RUNNING) {
+		int ready = wait_ready(x);
+
+		if (ready & READY_CTL)
+			control_event(x);
+		if (x->end == XFER_RUNNING && (ready & READY_DATA))
+			x->step(x);
+	}
+}
+
+/* --- endings --- */
+
+static void
+reply_file_error(struct session *s, const struct xfer *x)
+{
+	static const struct {
+		int err;
+		int code;
+		const char *text;
+	} errors[] = {
+		{ ENOSPC, FTP_NOSPACE, "Insufficient storage space." },
+		{ EDQUOT, FTP_EXCEEDED, "Disk quota exceeded." },
+		{ EFBIG, FTP_EXCEEDED, "File too large." },
+	};
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (x->err == errors[i].err) {
+			ftp_reply(s, errors[i].code, "%s", errors[i].text);
+			return;
+		}
+	ftp_reply(s, FTP_BADSENDFILE, "Failure %s local file.",
+		  x->upload ? "writing" : "reading");
+}
+
+static void
+reply_end(struct session *s, const struct xfer *x)
+{
+	static const struct {
+		int code;
+		const char *down;
+		const char *up;
+	} endings[] = {
+		[XFER_DONE] = { FTP_TRANSFEROK, "Transfer complete.", "Transfer complete." },
+		[XFER_ABORTED] = { FTP_BADSENDNET, "Transfer aborted.", "Transfer aborted." },
+		[XFER_NET_ERR] = { FTP_BADSENDNET, "Failure writing network stream.",
+				   "Failure reading network stream." },
+		[XFER_TIMEOUT] = { FTP_BADSENDNET, "Data connection timed out.",
+				   "Data connection timed out." },
+	};
+
+	if (x->end == XFER_FILE_ERR) {
+		reply_file_error(s, x);
+		return;
+	}
+	ftp_reply(s, endings[x->end].code, "%s",
+		  x->upload ? endings[x->end].up : endings[x->end].down);
+	if (x->end == XFER_ABORTED)
+		ftp_reply(s, FTP_ABOROK, "ABOR successful.");
+}
+
+static void
+log_end(const struct xfer *x)
+{
+	static const char *const access[] = {
+		[LOGIN_LOCAL] = "r", [LOGIN_VIRTUAL] = "g", [LOGIN_ANON] = "a",
+	};
+	const struct session *s = x->s;
+	struct xferlog_entry e = {
+		.when = sys_time(), .msecs = sys_now_ms() - x->start_ms,
+		.host = s->peer_str, .bytes = x->bytes, .path = x->path,
+		.ascii = x->ascii, .upload = x->upload,
+		.access = access[s->login.kind][0], .user = s->login.user,
+		.complete = x->end == XFER_DONE,
+	};
+
+	log_info("%s %s %s, %llu bytes%s%s", x->end == XFER_DONE ? "OK" : "FAIL",
+		 x->upload ? "UPLOAD" : "DOWNLOAD", x->path, x->bytes,
+		 x->err ? ": " : "", x->err ? strerror(x->err) : "");
+	xferlog_write(&e);
+}
+
+/* An upload that did not complete is removed with delete_failed_uploads,
+ * when this upload created the file. */
+static void
+maybe_delete(const struct xfer *x)
+{
+	char name[MAX_FTP_PATH];
+	int dfd;
+
+	if (!x->upload || x->end == XFER_DONE || !x->created ||
+	    !x->s->cfg->delete_failed_uploads)
+		return;
+	dfd = path_open_parent(x->s->root_fd, x->path, name, sizeof(name));
+	if (dfd < 0 || sys_unlinkat(dfd, name, 0) < 0)
+		log_warning("Failed to delete the failed upload %s", x->path);
+	sys_close(dfd);
+}
+
+/* Open the data connection, send OPENING, move the data, answer. */
+static void
+run_transfer(struct xfer *x, const char *opening)
+{
+	x->data_fd = data_open(x->s);
+	if (x->data_fd < 0) {
+		x->end = XFER_NET_ERR;
+		maybe_delete(x);
+		return;
+	}
+	ftp_reply(x->s, FTP_DATACONN, "%s", opening);
+	run_loop(x);
+	x->data_fd = sys_close(x->data_fd);
+	maybe_delete(x);
+	reply_end(x->s, x);
+	log_end(x);
+}
+
+/* --- the verbs --- */
+
+/* Checks shared by every transfer verb; fills X. RETURNS false after a reply. */
+static bool
+begin(struct session *s, struct xfer *x, const char *arg, bool upload)
+{
+	const struct config *c = s->cfg;
+
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->file_fd = x->data_fd = -1;
+	x->upload = upload;
+	x->ascii = s->type_ascii && (upload ? c->ascii_upload_enable : c->ascii_download_enable);
+	x->rate = xfer_max_rate(c, s->login.kind == LOGIN_ANON, upload);
+	x->block = x->rate ? x->rate / 8 : SIZE_MAX;
+	if (x->rate && x->block < RATE_MIN_BLOCK)
+		x->block = RATE_MIN_BLOCK;
+	x->off = (off_t)s->rest;
+	x->step = upload ? step_recv : x->ascii ? step_send_buffered : step_sendfile;
+	if (!data_ready(s))
+		return false;
+	if (s->type_ascii && s->rest) {
+		ftp_reply(s, FTP_FILEFAIL, "No support for resume of ASCII transfer.");
+		return false;
+	}
+	return ftpfs_resolve(s, arg, x->path);
+}
+
+/* RETURNS the open file for a download, or -1 after a reply. */
+static int
+open_download(struct xfer *x, struct stat *st)
+{
+	struct session *s = x->s;
+	int fd = path_open(s->root_fd, x->path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	int r = fd < 0 ? fd : sys_fstat(fd, st);
+	off_t o;
+
+	if (r == 0 && !S_ISREG(st->st_mode))
+		r = -EISDIR;
+	if (r == 0 && s->cfg->lock_upload_files && sys_lock_file(fd, false) == -EAGAIN) {
+		sys_close(fd);
+		ftp_reply(s, FTP_FILEBUSY, "File is being uploaded, try again later.");
+		return -1;
+	}
+	if (r == 0 && (o = sys_lseek(fd, x->off, SEEK_SET)) >= 0)
+		return fd;
+	sys_close(fd);
+	ftp_reply(s, FTP_FILEFAIL, "Failed to open file.");
+	return -1;
+}
+
+void
+ftp_retr(struct session *s, const char *arg)
+{
+	struct xfer x;
+	struct stat st;
+	char opening[MAX_CMD_LINE];
+
+	if (begin(s, &x, arg, false) && (x.file_fd = open_download(&x, &st)) >= 0) {
+		snprintf(opening, sizeof(opening),
+			 "Opening %s mode data connection for %s (%lld bytes).",
+			 x.ascii ? "ASCII" : "BINARY", arg, (long long)st.st_size);
+		run_transfer(&x, opening);
+		sys_close(x.file_fd);
+	}
+	data_reset(s);
+}
+
+enum upload_kind { UP_STOR, UP_APPE, UP_STOU };
+
+/* Anonymous users may not overwrite, append or resume unless
+ * anon_other_write_enable (vsftpd's rule). */
+static bool
+exclusive_only(const struct session *s)
+{
+	return s->login.kind == LOGIN_ANON && !s->cfg->anon_other_write_enable;
+}
+
+/* Open X->path for writing. RETURNS fd or -errno; sets X->created. */
+static int
+open_upload_file(struct xfer *x, bool exclusive, bool append)
+{
+	struct session *s = x->s;
+	mode_t mode = (mode_t)s->cfg->file_open_mode & ~s->umask & 07777;
+	int flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | (append ? O_APPEND : 0);
+	int fd = path_open(s->root_fd, x->path, flags | O_CREAT | O_EXCL, mode);
+
+	x->created = fd >= 0;
+	if (fd != -EEXIST || exclusive)
+		return fd;
+	return path_open(s->root_fd, x->path, flags, 0);
+}
+
+/* A regular file, locked, then truncated (a new STOR) or positioned
+ * (REST): what was there before the offset stays. RETURNS 0 or -errno. */
+static int
+prepare_upload(struct xfer *x, int fd, bool append)
+{
+	struct stat st;
+	int r = sys_fstat(fd, &st);
+	off_t o;
+
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EISDIR;
+	if (r == 0 && x->s->cfg->lock_upload_files)
+		r = sys_lock_file(fd, true);
+	if (r < 0 || append)
+		return r;
+	if (x->off == 0)
+		return x->created ? 0 : sys_ftruncate(fd, 0);
+	o = sys_lseek(fd, x->off, SEEK_SET);
+	return o < 0 ? (int)o : 0;
+}
+
+/* Keep FD (R == 0) or answer the failure R. RETURNS true when kept. */
+static bool
+upload_opened(struct xfer *x, int fd, int r)
+{
+	if (r == 0) {
+		x->file_fd = fd;
+		return true;
+	}
+	sys_close(fd);
+	if (r == -EAGAIN)
+		ftp_reply(x->s, FTP_FILEBUSY, "File is busy, try again later.");
+	else
+		ftp_reply(x->s, FTP_BADNAME, "Could not create file.");
+	return false;
+}
+
+/* Open the upload target; RETURNS false after a reply. */
+static bool
+open_upload(struct xfer *x, enum upload_kind kind)
+{
+	bool append = kind == UP_APPE;
+	int fd = open_upload_file(x, exclusive_only(x->s), append);
+
+	return upload_opened(x, fd, fd < 0 ? fd : prepare_upload(x, fd, append));
+}
+
+static void
+upload(struct session *s, const char *arg, enum upload_kind kind)
+{
+	struct xfer x;
+
+	if (begin(s, &x, arg, true)) {
+		if ((kind == UP_APPE || s->rest) && exclusive_only(s))
+			ftp_reply(s, FTP_NOPERM, "Permission denied.");
+		else if (open_upload(&x, kind)) {
+			run_transfer(&x, "Ok to send data.");
+			sys_close(x.file_fd);
+		}
+	}
+	data_reset(s);
+}
+
+void
+ftp_stor(struct session *s, const char *arg)
+{
+	upload(s, arg, UP_STOR);
+}
+
+void
+ftp_appe(struct session *s, const char *arg)
+{
+	upload(s, arg, UP_APPE);
+}
+
+/* Create the first free name of BASE, BASE.1...  RETURNS false after a reply. */
+static bool
+open_unique(struct xfer *x, const char *base, char *name, size_t nlen)
+{
+	int fd = -EEXIST;
+
+	for (unsigned int n = 0; n < MAX_UNIQUE && fd == -EEXIST; n++) {
+		if (xfer_unique_name(base, n, name, nlen) < 0 ||
+		    path_normalize(x->s->cwd, name, x->path, sizeof(x->path)) < 0)
+			fd = -ENAMETOOLONG;
+		else
+			fd = open_upload_file(x, true, false);
+	}
+	return upload_opened(x, fd, fd < 0 ? fd : prepare_upload(x, fd, false));
+}
+
+void
+ftp_stou(struct session *s, const char *arg)
+{
+	struct xfer x;
+	char name[MAX_FTP_PATH], opening[MAX_FTP_PATH + 16];
+
+	if (begin(s, &x, *arg ? arg : "STOU", true) &&
+	    open_unique(&x, *arg ? arg : "STOU", name, sizeof(name))) {
+		snprintf(opening, sizeof(opening), "FILE: %s", name);
+		run_transfer(&x, opening);
+		sys_close(x.file_fd);
+	}
+	data_reset(s);
+}
