@@ -34,7 +34,7 @@ void ftp_abor(struct session *s, const char *arg);
 /*
  * xfer_session_init - prepare a post-login session for transfers: no
  * data connection yet, urgent data inline on the control connection
- * (ABOR sent with MSG_OOB), SIGXFSZ ignored (a write past RLIMIT_FSIZE
+ * (ABOR sent with MSG_OOB), TCP_NODELAY on it, SIGXFSZ ignored (a write past RLIMIT_FSIZE
  * fails with EFBIG instead of killing the session).  Called once by
  * ftp_postlogin.
  */
