@@ -27,8 +27,6 @@
 /* Descriptors kept free beyond the clients: logging, reload, epoll. */
 #define FD_RESERVE		32
 #define MAX_EVENTS		128
-/* Fairness: a busy client yields after this many messages. */
-#define MSGS_PER_WAKEUP		8
 #define ACCEPTS_PER_WAKEUP	64
 /* After EMFILE/ENFILE/ENOMEM from accept, listen again after this. */
 #define PAUSE_MS		1000
@@ -433,28 +431,27 @@ dispatch(struct client *c, const uint8_t *pkt, size_t len)
 	return req->handle(c, &m);
 }
 
-static void
+/*
+ * Read and answer one packet; epoll is level-triggered, so a second one
+ * brings us back (one read fewer per request than reading until EAGAIN).
+ * RETURNS 0, or -1 when C is gone.
+ */
+static int
 client_read(struct client *c)
 {
 	uint8_t pkt[LIMIT_MAX_MSG];
+	ssize_t n = sys_recv_packet(c->fd, pkt, sizeof(pkt), MSG_DONTWAIT);
 
-	for (int i = 0; i < MSGS_PER_WAKEUP; i++) {
-		ssize_t n = sys_recv_packet(c->fd, pkt, sizeof(pkt), MSG_DONTWAIT);
-
-		if (n == -EAGAIN)
-			return;
-		if (n == -EMSGSIZE) {
-			client_fail(c, LIMIT_FAIL_MALFORMED, "message longer than %d bytes",
-				    LIMIT_MAX_MSG);
-			return;
-		}
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-		if (dispatch(c, pkt, (size_t)n) < 0)
-			return;
+	if (n == -EAGAIN)
+		return 0;
+	if (n == -EMSGSIZE)
+		return client_fail(c, LIMIT_FAIL_MALFORMED, "message longer than %d bytes",
+				   LIMIT_MAX_MSG);
+	if (n <= 0) {
+		client_close(c);
+		return -1;
 	}
+	return dispatch(c, pkt, (size_t)n);
 }
 
 static void
@@ -467,7 +464,7 @@ client_event(struct client *c, unsigned int events)
 	if ((events & EPOLLOUT) && client_flush(c) < 0)
 		return;
 	if (events & EPOLLIN)
-		client_read(c);
+		(void)client_read(c);
 }
 
 static unsigned int
@@ -513,7 +510,10 @@ client_new(int fd)
 	if (r < 0) {
 		log_err("Failed to watch a new client: %s, dropping it", strerror(-r));
 		client_close(c);
+		return;
 	}
+	/* A session sends ADMIT right after connect: answer it now, not a round later. */
+	(void)client_read(c);
 }
 
 static void

@@ -1,0 +1,347 @@
+/*
+ * limitd_bench.c - limitd micro-benchmark (issue 8, metric 6).
+ *
+ * usage: limitd_bench [--quick] [--limitd PATH]
+ *
+ * Starts a private limitd (PATH, default: the limitd next to this program)
+ * on a temporary socket with no limits, then measures
+ *   admissions_per_s          one worker per CPU, each looping
+ *                             connect, ADMIT, verdict, close
+ *   limitd_cpu_us_per_admission  limitd's own CPU time (user + system)
+ *                             per admission, and the rate that makes on
+ *                             a CPU of its own (limitd_capacity_per_s);
+ *                             on a small machine the workers compete with
+ *                             limitd for the CPUs
+ *   bytes_per_session_N       growth of limitd's proportional set size
+ *                             (smaps_rollup Pss) while N sessions from N
+ *                             distinct addresses are held, divided by N
+ * and prints one line of KEY=VALUE pairs on stdout (bench/run.sh reads it);
+ * a figure that could not be measured is "n/a".  Progress goes to stderr.
+ * Holding 100,000 sessions needs about 200,000 descriptors: as root the
+ * hard RLIMIT_NOFILE is raised; otherwise that figure may be n/a.
+ * Not a test: nothing here decides pass or fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "limitproto.h"
+#include "str.h"
+#include "sysutil.h"
+
+#define HELD_SMALL	10000
+#define HELD_LARGE	100000
+#define FD_SLACK	4096
+
+static char sock_path[128];
+static char dir_path[64];
+
+static void
+fatal(const char *what)
+{
+	fprintf(stderr, "limitd_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* The ADMIT request for address number I (10.a.b.c, all distinct). */
+static void
+admit_msg(unsigned int i, struct buf *b)
+{
+	struct limit_msg m = { .type = LIMIT_REQ_ADMIT };
+
+	m.u.admit.addr.family = LIMIT_AF_INET;
+	m.u.admit.addr.bytes[0] = 10;
+	m.u.admit.addr.bytes[1] = (uint8_t)(i >> 16);
+	m.u.admit.addr.bytes[2] = (uint8_t)(i >> 8);
+	m.u.admit.addr.bytes[3] = (uint8_t)i;
+	if (limit_encode(&m, b) < 0)
+		abort();
+}
+
+/* Connect and be admitted. RETURNS the held fd, or -1. */
+static int
+admit_one(unsigned int i)
+{
+	uint8_t pkt[LIMIT_MAX_MSG];
+	struct limit_msg ans;
+	struct buf b;
+	ssize_t n;
+	int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
+
+	if (fd < 0)
+		return -1;
+	admit_msg(i, &b);
+	if (sys_send(fd, b.data, b.len, 0) < 0 ||
+	    (n = sys_recv_packet(fd, pkt, sizeof(pkt), 0)) <= 0 ||
+	    limit_decode(pkt, (size_t)n, &ans) < 0 ||
+	    ans.type != LIMIT_ANS_VERDICT || ans.u.verdict != LIMIT_V_ADMIT) {
+		sys_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Raise our descriptor limit to WANT (and the hard limit when allowed). */
+static long
+raise_nofile(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if ((long)rl.rlim_max < want) {
+		struct rlimit up = { .rlim_cur = (rlim_t)want, .rlim_max = (rlim_t)want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return want;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	return (long)rl.rlim_cur;
+}
+
+static pid_t
+start_limitd(const char *limitd)
+{
+	char conf[160], opt[192];
+	FILE *f;
+	pid_t pid;
+
+	if (str_fmt(conf, sizeof(conf), "%s/limitd.conf", dir_path) < 0)
+		abort();
+	f = fopen(conf, "w");
+	if (f == NULL)
+		fatal("writing the configuration");
+	fprintf(f, "max_clients=0\nmax_per_ip=0\nmax_per_user=0\n");
+	fclose(f);
+	if (str_fmt(opt, sizeof(opt), "-olimitd_socket=%s", sock_path) < 0)
+		abort();
+	pid = fork();
+	if (pid < 0)
+		fatal("fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execl(limitd, limitd, conf, opt, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
+
+		if (fd >= 0) {
+			sys_close(fd);
+			return pid;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	fprintf(stderr, "limitd_bench: %s did not start\n", limitd);
+	exit(1);
+}
+
+/* A worker: admissions until DEADLINE_MS; writes its count to OUT. */
+static void
+worker(unsigned int id, long long deadline_ms, int out)
+{
+	unsigned long count = 0, failed = 0;
+
+	while (sys_now_ms() < deadline_ms) {
+		for (int k = 0; k < 64; k++) {
+			int fd = admit_one(id * 1000003u + (unsigned int)count);
+
+			if (fd < 0)
+				failed++;
+			else
+				count++;
+			sys_close(fd);
+		}
+	}
+	dprintf(out, "%lu %lu\n", count, failed);
+	_exit(0);
+}
+
+static double
+admissions_per_s(unsigned int workers, int ms, unsigned long *admitted)
+{
+	long long start = sys_now_ms(), deadline = start + ms;
+	unsigned long total = 0, failed = 0;
+	int p[2];
+
+	if (pipe(p) < 0)
+		fatal("pipe");
+	for (unsigned int w = 0; w < workers; w++)
+		if (xfork() == 0) {
+			close(p[0]);
+			worker(w, deadline, p[1]);
+		}
+	close(p[1]);
+	for (unsigned int w = 0; w < workers; w++)
+		while (wait(NULL) < 0 && errno == EINTR)
+			;
+	{
+		FILE *f = fdopen(p[0], "r");
+		unsigned long c, fl;
+
+		while (f && fscanf(f, "%lu %lu", &c, &fl) == 2) {
+			total += c;
+			failed += fl;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (failed)
+		fprintf(stderr, "limitd_bench: %lu admissions failed\n", failed);
+	*admitted = total;
+	return (double)total * 1000.0 / (double)(sys_now_ms() - start);
+}
+
+/* CPU time PID has used (user + system), microseconds, or -1. */
+static long long
+cpu_us(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* fields 14 and 15 follow the command name */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				&ut, &st) != 2)
+		return -1;
+	return (long long)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/* limitd's proportional set size in bytes, or -1. */
+static long long
+pss_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* Hold sessions until *HELD reaches N. RETURNS false when one failed. */
+static bool
+hold_until(int *fds, unsigned int *held, unsigned int n)
+{
+	for (; *held < n; (*held)++) {
+		fds[*held] = admit_one(*held);
+		if (fds[*held] < 0) {
+			fprintf(stderr, "limitd_bench: admission %u failed: %s\n", *held,
+				strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+fmt_per_session(char *out, size_t len, long long base, long long now, unsigned int n)
+{
+	if (base < 0 || now < 0)
+		snprintf(out, len, "n/a");
+	else
+		snprintf(out, len, "%lld", (now - base) / (long long)n);
+}
+
+int
+main(int argc, char **argv)
+{
+	char limitd[PATH_MAX], self[PATH_MAX], conf[160], small[32] = "n/a", large[32] = "n/a";
+	bool quick = false;
+	unsigned int workers, held = 0;
+	long nofile;
+	long long base;
+	double rate, us_per = -1;
+	unsigned long admitted;
+	long long cpu0;
+	int *fds;
+	pid_t pid;
+
+	if (str_lcpy(self, argv[0], sizeof(self)) < 0 ||
+	    str_fmt(limitd, sizeof(limitd), "%s/limitd", dirname(self)) < 0)
+		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			quick = true;
+		else if (strcmp(argv[i], "--limitd") == 0 && i + 1 < argc &&
+			 str_lcpy(limitd, argv[i + 1], sizeof(limitd)) == 0)
+			i++;
+		else {
+			fprintf(stderr, "usage: limitd_bench [--quick] [--limitd PATH]\n");
+			return 2;
+		}
+	}
+	str_lcpy(dir_path, "/tmp/limitd-bench-XXXXXX", sizeof(dir_path));
+	if (mkdtemp(dir_path) == NULL)
+		fatal("mkdtemp");
+	str_fmt(sock_path, sizeof(sock_path), "%s/limitd.sock", dir_path);
+	nofile = raise_nofile(2L * HELD_LARGE + FD_SLACK);
+	signal(SIGPIPE, SIG_IGN);
+	pid = start_limitd(limitd);
+
+	workers = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	workers = workers < 1 ? 1 : workers > 16 ? 16 : workers;
+	fprintf(stderr, "limitd_bench: %u workers, %s\n", workers, quick ? "quick" : "full");
+	cpu0 = cpu_us(pid);
+	rate = admissions_per_s(workers, quick ? 500 : 3000, &admitted);
+	usleep(100000);		/* let limitd finish the workers' closes */
+	if (cpu0 >= 0 && cpu_us(pid) >= 0 && admitted)
+		us_per = (double)(cpu_us(pid) - cpu0) / (double)admitted;
+
+	fds = xcalloc(HELD_LARGE, sizeof(*fds));
+	base = pss_bytes(pid);
+	if (nofile >= HELD_SMALL + FD_SLACK && hold_until(fds, &held, HELD_SMALL))
+		fmt_per_session(small, sizeof(small), base, pss_bytes(pid), HELD_SMALL);
+	if (nofile >= HELD_LARGE + FD_SLACK && hold_until(fds, &held, HELD_LARGE))
+		fmt_per_session(large, sizeof(large), base, pss_bytes(pid), HELD_LARGE);
+	else if (!quick)
+		fprintf(stderr, "limitd_bench: %ld descriptors: not holding %u sessions\n",
+			nofile, HELD_LARGE);
+	/* limitd's own CPU per admission: what it could do on a CPU of its own */
+	printf("admissions_per_s=%.0f bytes_per_session_10000=%s bytes_per_session_100000=%s "
+	       "limitd_cpu_us_per_admission=%.2f limitd_capacity_per_s=%.0f workers=%u held=%u\n",
+	       rate, small, large, us_per, us_per > 0 ? 1e6 / us_per : 0.0, workers, held);
+	fflush(stdout);
+
+	for (unsigned int i = 0; i < held; i++)
+		close(fds[i]);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(sock_path);
+	str_fmt(conf, sizeof(conf), "%s/limitd.conf", dir_path);
+	unlink(conf);
+	rmdir(dir_path);
+	free(fds);
+	return 0;
+}
