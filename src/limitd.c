@@ -53,6 +53,7 @@ struct client {
 	pid_t pid;
 	uid_t uid;
 	struct outmsg *out_head, *out_tail;
+	size_t out_count;	/* messages queued */
 };
 
 /* A request limitd answers: who may send it, in which state. */
@@ -209,10 +210,15 @@ client_enqueue(struct client *c, const struct buf *b)
 {
 	struct outmsg *o;
 	void *mem;
-	int r = pool_alloc(&D.outq, &mem);
+	int r;
 
+	/* A status needs one message per session, address and user; more is a
+	 * client that asks without reading. */
+	if (c->out_count > 3 * (size_t)D.nofile + 16)
+		return client_fail(c, LIMIT_FAIL_RESOURCE, "too many unread answers");
+	r = pool_alloc(&D.outq, &mem);
 	if (r < 0)
-		return client_fail(c, LIMIT_FAIL_RESOURCE, "out of memory for replies");
+		return client_fail(c, LIMIT_FAIL_RESOURCE, "out of memory for answers");
 	o = mem;
 	o->len = b->len;
 	memcpy(o->data, b->data, b->len);
@@ -221,6 +227,7 @@ client_enqueue(struct client *c, const struct buf *b)
 	else
 		c->out_head = o;
 	c->out_tail = o;
+	c->out_count++;
 	return o == c->out_head ? client_events(c, EPOLLIN | EPOLLOUT) : 0;
 }
 
@@ -262,6 +269,7 @@ client_flush(struct client *c)
 		c->out_head = o->next;
 		if (c->out_head == NULL)
 			c->out_tail = NULL;
+		c->out_count--;
 		pool_free(&D.outq, o);
 	}
 	return client_events(c, EPOLLIN);
