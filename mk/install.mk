@@ -28,7 +28,7 @@ GENERATED_DOCS	:= etc/miniftpd.conf:conf man/miniftpd.conf.5:man
 
 .PHONY: install uninstall docs docs-check
 
-install: all
+install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xinetd.d
 	for b in $(INSTALL_BINS); do install -m 755 $(BUILD)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	for u in $(INSTALL_UNITS); do \

@@ -1,0 +1,178 @@
+"""make install / uninstall into a temporary tree, and the units it installs.
+
+The install goes into a DESTDIR (the layout a package would ship), and a
+second one, with PREFIX, SYSCONFDIR and UNITDIR inside a temporary
+directory, gives units whose ExecStart= exists, for systemd-analyze verify
+and security.  Nothing is installed on the host.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import miniftpd_bin
+
+TOP = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(not (TOP / "mk" / "install.mk").exists(),
+                                reason="source tree not available (tests copied alone)")
+
+
+def build_vars():
+    """make variables that select the build directory the tests run against."""
+    build = Path(miniftpd_bin()).parent
+    return ["BUILD=%s" % build, "SANITIZE=%d" % (build.name == "san")]
+
+
+def make(*args, timeout=300):
+    r = subprocess.run(["make", "-C", str(TOP), "--no-print-directory"] + build_vars() +
+                       list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    assert r.returncode == 0, r.stdout
+    return r.stdout
+
+
+def unit_dir():
+    r = subprocess.run(["pkg-config", "--variable=systemdsystemunitdir", "systemd"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else "/lib/systemd/system"
+
+
+def built_bins():
+    build = Path(miniftpd_bin()).parent
+    return [b for b in ("miniftpd", "limitd") if (build / b).exists()]
+
+
+UNITS = sorted(p.name for p in TOP.glob("units/*") if p.suffix in (".socket", ".service"))
+MANS = sorted(p.name for p in TOP.glob("man/*.[1-8]"))
+
+
+@pytest.fixture
+def tmpdir_():
+    d = tempfile.mkdtemp(prefix="miniftpd-install-", dir="/tmp")
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def files_under(top):
+    return sorted(str(p.relative_to(top)) for p in top.rglob("*") if not p.is_dir())
+
+
+def test_install_tree_and_uninstall(tmpdir_):
+    dest = tmpdir_ / "dest"
+    make("install", "DESTDIR=%s" % dest, "PREFIX=/usr")
+    udir = unit_dir().lstrip("/")
+    want = (["usr/sbin/" + b for b in built_bins()] +
+            ["%s/%s" % (udir, u) for u in UNITS] +
+            ["usr/share/man/man%s/%s" % (m[-1], m) for m in MANS] +
+            ["etc/miniftpd.conf", "etc/xinetd.d/miniftpd"])
+    assert files_under(dest) == sorted(want)
+
+    for b in built_bins():
+        assert os.access(dest / "usr/sbin" / b, os.X_OK)
+    assert (dest / "etc/miniftpd.conf").read_bytes() == (TOP / "etc/miniftpd.conf").read_bytes()
+    xinetd = (dest / "etc/xinetd.d/miniftpd").read_text()
+    assert re.search(r"^\s*server\s*=\s*/usr/sbin/miniftpd$", xinetd, re.M), xinetd
+    service = (dest / udir / "miniftpd@.service").read_text()
+    assert "ExecStart=-/usr/sbin/miniftpd /etc/miniftpd.conf\n" in service
+    for u in UNITS:
+        assert "/usr/local/" not in (dest / udir / u).read_text(), u
+    for p in dest.rglob("*"):
+        if p.is_file() and "sbin" not in p.parts:
+            assert p.stat().st_mode & 0o777 == 0o644, p
+
+    # the administrator's files are never overwritten, and kept when changed
+    with open(dest / "etc/miniftpd.conf", "a") as f:
+        f.write("anonymous_enable=YES\n")
+    out = make("install", "DESTDIR=%s" % dest, "PREFIX=/usr")
+    assert "keeping the existing %s/etc/miniftpd.conf" % dest in out
+    assert (dest / "etc/miniftpd.conf").read_text().endswith("anonymous_enable=YES\n")
+    out = make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr")
+    assert "keeping the changed %s/etc/miniftpd.conf" % dest in out
+    assert files_under(dest) == ["etc/miniftpd.conf"]
+
+    # an unchanged installation goes away completely
+    (dest / "etc/miniftpd.conf").unlink()
+    make("install", "DESTDIR=%s" % dest, "PREFIX=/usr")
+    make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr")
+    assert files_under(dest) == []
+
+
+@pytest.fixture
+def installed(tmpdir_):
+    """An installation whose paths all exist: PREFIX etc. inside TMPDIR_."""
+    root = tmpdir_ / "root"
+    make("install", "PREFIX=%s/usr" % root, "SYSCONFDIR=%s/etc" % root,
+         "UNITDIR=%s/units" % root)
+    return root
+
+
+needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                                   reason="systemd-analyze not installed")
+
+
+def analyze(root, *args):
+    env = dict(os.environ, MANPATH="%s/usr/share/man:" % root, SYSTEMD_PAGER="",
+               SYSTEMD_LOG_COLOR="0")
+    return subprocess.run(["systemd-analyze"] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=env, timeout=120)
+
+
+@needs_analyze
+def test_units_verify(installed):
+    units = [str(installed / "units" / u) for u in UNITS]
+    r = analyze(installed, "verify", *units)
+    assert r.returncode == 0 and r.stdout == "", r.stdout
+    for u in UNITS:
+        text = (installed / "units" / u).read_text()
+        for m in re.finditer(r"^Exec\w+=[-@:+!]*(/\S+)", text, re.M):
+            assert os.access(m.group(1), os.X_OK), (u, m.group(1))
+
+
+@needs_analyze
+def test_verify_catches_a_missing_binary(installed, tmpdir_):
+    """The check above is real: a unit naming a missing binary fails verify."""
+    bad = tmpdir_ / "bad"
+    bad.mkdir()
+    text = (installed / "units" / "miniftpd@.service").read_text()
+    text = re.sub(r"^ExecStart=-\S+", "ExecStart=/nonexistent/miniftpd", text, flags=re.M)
+    (bad / "miniftpd@.service").write_text(text)
+    r = analyze(installed, "verify", str(bad / "miniftpd@.service"))
+    assert r.returncode != 0 and "/nonexistent/miniftpd" in r.stdout, r.stdout
+
+
+def security_exposure(root, unit):
+    r = analyze(root, "security", "--offline=yes", str(root / "units" / unit))
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    assert m, r.stdout
+    return float(m.group(1))
+
+
+@needs_analyze
+def test_service_exposure_matches_readme(installed):
+    level = security_exposure(installed, "miniftpd@.service")
+    assert level <= 3.0, level
+    readme = (TOP / "README.md").read_text()
+    assert "exposure level %.1f" % level in readme, level
+
+
+@needs_analyze
+def test_service_keeps_only_the_capabilities_it_needs(installed):
+    text = (installed / "units" / "miniftpd@.service").read_text()
+    (caps,) = re.findall(r"^CapabilityBoundingSet=(.*)$", text, re.M)
+    assert set(caps.split()) == {"CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT",
+                                 "CAP_NET_BIND_SERVICE", "CAP_DAC_READ_SEARCH"}
+    for cap in caps.split():
+        assert re.search(r"^#.*%s" % cap, text, re.M), "no comment says why %s stays" % cap
+    assert re.search(r"^StandardOutput=journal$", text, re.M)
+    assert re.search(r"^StandardError=journal$", text, re.M)
+    assert not re.search(r"^StandardInput=socket", text, re.M)
+    sock = (installed / "units" / "miniftpd.socket").read_text()
+    assert re.search(r"^ListenStream=21$", sock, re.M)
+    assert re.search(r"^Accept=yes$", sock, re.M)
