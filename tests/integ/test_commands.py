@@ -96,11 +96,16 @@ def probe_feature(c, feat):
         "REST": ("REST 0", 350),
         "MLST": ("MLST hello.txt", 250),
         "MFMT": ("MFMT 20200101000000 hello.txt", 213),
+        "TVFS": ("CWD /pub", 250),              # a property: '/'-separated paths
+        "EPSV": ("EPSV", 229),
+        "PASV": ("PASV", 227),
+        "EPRT": ("EPRT", 501),                  # known verb, argument required
     }
     if word in probes:
         line, code = probes[word]
         r = c.cmd(line)
         assert r.code == code, (feat, line, r)
+        c.cmd("CWD /")
     else:
         # at least the verb must be known to the command table
         r = c.cmd(word)
