@@ -7,8 +7,9 @@
  *                       connect, banner, USER, PASS, PWD, PASV + NLST DIR,
  *                       optional RETR / STOR (byte-checked), QUIT.  Stops at
  *                       -n sessions or -t seconds, whichever comes first.
- *   --hold N            log N sessions in, PWD, then keep them idle until
- *                       SIGTERM/SIGINT or -t seconds; prints "ready" first.
+ *   --hold N            log N sessions in (CLIENTS at a time), PWD, then keep
+ *                       them idle until SIGTERM/SIGINT or -t seconds; prints
+ *                       "ready" once all are logged in.
  *   --list-time DIR     one session, -r times PASV + LIST DIR, times each.
  *   --gen PATH SIZE     write a pattern file that --retr-check can verify.
  *
@@ -740,38 +741,60 @@ mode_sessions(void)
 	return rc;
 }
 
+/* --hold N: CLIENTS threads log the N sessions in. */
+static struct conn **held;
+static atomic_uint held_next, held_ok, held_fail;
+
+static void *
+hold_thread(void *arg)
+{
+	unsigned i;
+
+	(void)arg;
+	while (!stop_flag && (i = atomic_fetch_add(&held_next, 1)) < o.hold) {
+		held[i] = conn_new();
+		if (login(held[i]) == S_OK)
+			atomic_fetch_add(&held_ok, 1);
+		else
+			atomic_fetch_add(&held_fail, 1);
+	}
+	return NULL;
+}
+
 /* --hold N: N idle logged-in sessions until a signal or -t seconds. */
 static int
 mode_hold(void)
 {
-	struct conn **cs = calloc(o.hold, sizeof(*cs));
-	unsigned ok = 0, fail = 0;
+	pthread_t tids[64];
+	unsigned n = o.clients < 64 ? o.clients : 64, started = 0;
 	double end;
 
-	if (cs == NULL)
+	held = calloc(o.hold, sizeof(*held));
+	if (held == NULL)
 		return 1;
-	for (unsigned i = 0; i < o.hold && !stop_flag; i++) {
-		cs[i] = conn_new();
-		if (login(cs[i]) == S_OK)
-			ok++;
-		else
-			fail++;
-	}
-	printf("ready held=%u fail=%u%s%s%s\n", ok, fail, res.have_err ? " error=\"" : "",
-	       res.have_err ? res.first_err : "", res.have_err ? "\"" : "");
+	for (; started < n; started++)
+		if (pthread_create(&tids[started], NULL, hold_thread, NULL) != 0)
+			break;
+	if (started == 0)
+		hold_thread(NULL);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	printf("ready held=%u fail=%u%s%s%s\n", held_ok, held_fail,
+	       res.have_err ? " error=\"" : "", res.have_err ? res.first_err : "",
+	       res.have_err ? "\"" : "");
 	fflush(stdout);
 	end = now_s() + o.seconds;
 	while (!stop_flag && now_s() < end)
 		usleep(50 * 1000);
 	for (unsigned i = 0; i < o.hold; i++)
-		if (cs[i]) {
-			if (cs[i]->fd >= 0)
-				(void)command(cs[i], "QUIT", NULL);
-			conn_free(cs[i]);
+		if (held[i]) {
+			if (held[i]->fd >= 0)
+				(void)command(held[i], "QUIT", NULL);
+			conn_free(held[i]);
 		}
-	free(cs);
-	printf("mode=hold held=%u fail=%u\n", ok, fail);
-	return fail ? 1 : 0;
+	free(held);
+	printf("mode=hold held=%u fail=%u\n", held_ok, held_fail);
+	return held_fail ? 1 : 0;
 }
 
 /* --list-time DIR: one login, -r timed LISTs. */
@@ -965,8 +988,8 @@ set_limits(void)
 	signal(SIGPIPE, SIG_IGN);
 	double budget = o.seconds + (double)o.timeout_ms / 1000.0 * 4 + 10;
 
-	if (o.hold)	/* logging in N sessions one after the other */
-		budget += (double)o.hold * (double)o.timeout_ms / 1000.0;
+	if (o.hold)	/* logging in N sessions, CLIENTS at a time */
+		budget += (double)o.hold / o.clients * (double)o.timeout_ms / 1000.0;
 	if (o.list_dir)
 		budget += (double)o.repeat * (double)o.timeout_ms / 1000.0;
 	alarm(budget > 86400 * 2 ? 86400 * 2 : (unsigned)budget);

@@ -4,7 +4,8 @@
 # Called by `make bench` (bench/bench.mk) as: bench/run.sh BUILD FTPLOAD
 # Environment: QUICK=1 (small sizes, few runs, under two minutes),
 # RUNS=N, BENCH_PORT=N (first of the control ports), BENCH_LIMITD=auto|yes|no,
-# BENCH_MINIFTPD=path (a miniftpd binary other than BUILD/miniftpd).
+# BENCH_MINIFTPD=path (a miniftpd binary other than BUILD/miniftpd),
+# BENCH_SERVERS="mini minisa vsftpd pure" (a subset, for quick comparisons).
 #
 # Every server listens on its own loopback port; every wait is bounded; the
 # servers, the temporary user, the tmpfs mount and the work directory are
@@ -26,16 +27,18 @@ RESULTS=$TOP/bench/RESULTS.md
 BENCH_USER=mftpbench
 GECOS="miniftpd bench (temporary)"
 
-if [ "$QUICK" = 1 ]; then
-	SIZE_MB=64; RUNS=${RUNS:-3}; SRUNS=${RUNS_SESSIONS:-2}; SECS=1; HOLD=100; LREP=3
+R=${RUNS:-}
+if [ "$QUICK" = 1 ]; then	# sessions and PSS cost the most time: 2 runs
+	SIZE_MB=64; RUNS=${R:-3}; SRUNS=${R:-2}; SECS=1; HOLD=100; LREP=3
 else
-	SIZE_MB=1024; RUNS=${RUNS:-5}; SRUNS=${RUNS_SESSIONS:-$RUNS}; SECS=5; HOLD=100; LREP=5
+	SIZE_MB=1024; RUNS=${R:-5}; SRUNS=$RUNS; SECS=5; HOLD=100; LREP=5
 fi
 SIZE=$((SIZE_MB * 1024 * 1024))
 CLIENTS="1 8 32"
 LIST_N=10000
 
-SERVERS="mini minisa vsftpd pure"
+ALL_SERVERS="mini minisa vsftpd pure"
+SERVERS=${BENCH_SERVERS:-$ALL_SERVERS}
 declare -A NAME=([mini]="miniftpd" [minisa]="miniftpd (socket-activated)"
 		 [vsftpd]="vsftpd" [pure]="Pure-FTPd")
 declare -A PORT PID WHY	# control port, PID we started, why a server is absent
@@ -74,7 +77,7 @@ cleanup() {
 	[ -n "$HOLDPID" ] && stop_pid "$HOLDPID"
 	for s in "${PID[@]}"; do stop_pid "$s"; done
 	wait 2>/dev/null
-	[ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
+	[ -n "$MOUNTED" ] && { umount "$MOUNTED" 2>/dev/null || umount -l "$MOUNTED"; }
 	[ -n "$MADE_USER" ] && userdel "$BENCH_USER" 2>/dev/null
 	[ -n "$MADE_FTP" ] && userdel ftp 2>/dev/null
 	[ -n "$ANON_DIR" ] && rm -rf "$ANON_DIR"
@@ -133,7 +136,7 @@ port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 
 pick_ports() {
 	local i=0 s p
-	for s in $SERVERS; do
+	for s in $ALL_SERVERS; do
 		p=$((PORT0 + i))
 		port_free "$p" || { log "port $p is taken; set BENCH_PORT"; exit 1; }
 		PORT[$s]=$p
@@ -254,6 +257,7 @@ start_limitd() {
 }
 
 start_mini() {
+	[[ " $SERVERS " == *" mini"* ]] || return
 	[ -x "$MINIFTPD" ] || { WHY[mini]="not built ($MINIFTPD)"; WHY[minisa]=${WHY[mini]}; return; }
 	mini_conf mini YES > "$W/mini.conf"
 	mini_conf minisa NO > "$W/minisa.conf"
@@ -274,6 +278,7 @@ start_mini() {
 
 start_vsftpd() {
 	local v=/usr/sbin/vsftpd
+	up vsftpd || return
 	[ -x "$v" ] || { WHY[vsftpd]="not installed"; return; }
 	[ "$ROOT" = 1 ] || { WHY[vsftpd]="needs root"; return; }
 	mkdir -p /var/run/vsftpd/empty
@@ -310,7 +315,7 @@ EOF
 }
 
 start_pure() {
-	[ -n "${WHY[pure]:-}" ] && return
+	up pure || return
 	[ "$ROOT" = 1 ] || { WHY[pure]="needs root"; return; }
 	# -L: the default listing cap (2000 files) would cut the 10,000-entry LIST
 	"$PURE" -S "127.0.0.1,${PORT[pure]}" -p "${PASV_MIN[pure]}:${PASV_MAX[pure]}" \
@@ -332,6 +337,9 @@ wait_banner() {
 
 start_servers() {
 	local s
+	for s in $ALL_SERVERS; do
+		[[ " $SERVERS " == *" $s "* ]] || WHY[$s]="not selected (BENCH_SERVERS)"
+	done
 	start_limitd
 	start_mini
 	start_vsftpd
@@ -348,7 +356,7 @@ start_servers() {
 	done
 }
 
-up() { [ -z "${WHY[$1]:-}" ]; }
+up() { [ -z "${WHY[$1]:-}" ] && [[ " $SERVERS " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- measuring
 
@@ -479,7 +487,7 @@ pss_kib() {	# PID...: summed Pss in KiB
 
 m_pss() {	# SERVER
 	local s=$1 f=$W/hold.out i line held total
-	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 $(who local) --hold "$HOLD" -t 120 > "$f" 2>>"$LOG" &
+	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 $(who local) --hold "$HOLD" -c 8 -t 120 > "$f" 2>>"$LOG" &
 	HOLDPID=$!
 	for i in $(seq 600); do grep -q '^ready' "$f" && break; sleep 0.1; done
 	line=$(grep '^ready' "$f")
