@@ -69,6 +69,14 @@ bool data_same_addr(const struct sockaddr_storage *a,
 void data_unmap(struct sockaddr_storage *sa);
 
 /*
+ * data_default_host - an unspecified TARGET address (0.0.0.0 or ::, which
+ * lftp sends in EPRT over IPv6) means "where you see me": it becomes
+ * PEER's address, the port kept.  Other targets are left alone.  Pure.
+ */
+void data_default_host(struct sockaddr_storage *target,
+		       const struct sockaddr_storage *peer);
+
+/*
  * data_check_target - the FTP bounce check for an active-mode TARGET:
  * same host as PEER and port >= 1024, both waived when PROMISCUOUS.
  * RETURNS 0, -EAFNOSUPPORT (not AF_INET/AF_INET6), -EACCES (another

@@ -171,6 +171,21 @@ data_unmap(struct sockaddr_storage *sa)
 	memcpy(&s4->sin_addr, &s6.sin6_addr.s6_addr[12], 4);
 }
 
+void
+data_default_host(struct sockaddr_storage *target, const struct sockaddr_storage *peer)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t any6[16] = { 0 };
+	unsigned int port = sys_sockaddr_port(target);
+	uint8_t a[16];
+
+	if (!addr16(target, a) || (memcmp(a, any4, 16) != 0 && memcmp(a, any6, 16) != 0))
+		return;
+	*target = *peer;
+	data_unmap(target);
+	set_port(target, port);
+}
+
 int
 data_check_target(const struct sockaddr_storage *target,
 		  const struct sockaddr_storage *peer, bool promiscuous)
@@ -384,8 +399,10 @@ static void
 set_target(struct session *s, struct sockaddr_storage *target, const char *verb)
 {
 	char addr[INET6_ADDRSTRLEN];
-	int r = data_check_target(target, &s->peer, s->cfg->port_promiscuous);
+	int r;
 
+	data_default_host(target, &s->peer);
+	r = data_check_target(target, &s->peer, s->cfg->port_promiscuous);
 	if (r < 0) {
 		sys_sockaddr_str(target, addr, sizeof(addr));
 		log_warning("Refused %s to %s port %u: %s", verb, addr,
