@@ -1,0 +1,164 @@
+/* test_ls.c - the pure parts of ls.h: options, modes, dates, MFMT times, facts. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "ls.h"
+
+static void
+test_parse_args(void **state)
+{
+	struct ls_opts o;
+
+	(void)state;
+	assert_string_equal(ls_parse_args("", &o), "");
+	assert_false(o.all || o.lng);
+	assert_string_equal(ls_parse_args("-la", &o), "");
+	assert_true(o.all && o.lng);
+	assert_string_equal(ls_parse_args("-a  -R dir name", &o), "dir name");
+	assert_true(o.all);
+	assert_false(o.lng);
+	assert_string_equal(ls_parse_args("-l", &o), "");
+	assert_true(o.lng && !o.all);
+	assert_string_equal(ls_parse_args("file -a", &o), "file -a");
+	assert_false(o.all);
+	assert_string_equal(ls_parse_args("-", &o), "");
+}
+
+static void
+test_glob(void **state)
+{
+	(void)state;
+	assert_true(ls_has_glob("*.txt"));
+	assert_true(ls_has_glob("a?c"));
+	assert_true(ls_has_glob("[ab]"));
+	assert_false(ls_has_glob("plain name.txt"));
+	assert_false(ls_has_glob(""));
+}
+
+static void
+test_mode_string(void **state)
+{
+	static const struct {
+		mode_t mode;
+		const char *want;
+	} cases[] = {
+		{ S_IFREG | 0644, "-rw-r--r--" },
+		{ S_IFDIR | 0755, "drwxr-xr-x" },
+		{ S_IFLNK | 0777, "lrwxrwxrwx" },
+		{ S_IFREG | 04755, "-rwsr-xr-x" },
+		{ S_IFREG | 04644, "-rwSr--r--" },
+		{ S_IFDIR | 02750, "drwxr-s---" },
+		{ S_IFDIR | 01777, "drwxrwxrwt" },
+		{ S_IFDIR | 01770, "drwxrwx--T" },
+		{ S_IFIFO | 0600, "prw-------" },
+		{ S_IFSOCK | 0, "s---------" },
+		{ S_IFCHR | 0620, "crw--w----" },
+		{ S_IFBLK | 0660, "brw-rw----" },
+	};
+	char out[11];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ls_mode_string(cases[i].mode, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
+static void
+test_date(void **state)
+{
+	char out[LS_DATE_MAX];
+	time_t now = 1700000000;	/* 2023-11-14 22:13:20 UTC */
+
+	(void)state;
+	ls_date(now - 3600, now, false, out);
+	assert_string_equal(out, "Nov 14 21:13");
+	ls_date(now - 100 * 86400, now, false, out);
+	assert_string_equal(out, "Aug 06 22:13");
+	ls_date(now - 200 * 86400, now, false, out);
+	assert_string_equal(out, "Apr 28  2023");
+	ls_date(now + 2 * 86400, now, false, out);	/* the future: the year */
+	assert_string_equal(out, "Nov 16  2023");
+	ls_date(946684800, now, false, out);
+	assert_string_equal(out, "Jan 01  2000");
+	setenv("TZ", "UTC-2", 1);
+	tzset();
+	ls_date(now - 3600, now, true, out);
+	assert_string_equal(out, "Nov 14 23:13");
+}
+
+static void
+test_parse_time(void **state)
+{
+	long long t;
+
+	(void)state;
+	assert_int_equal(ls_parse_time("19700101000000", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(ls_parse_time("20231114221320", &t), 0);
+	assert_int_equal(t, 1700000000);
+	assert_int_equal(ls_parse_time("20000229120000.123", &t), 0);
+	assert_int_equal(t, 951825600);
+	assert_int_equal(ls_parse_time("99991231235959", &t), 0);
+	assert_int_equal(t, 253402300799LL);
+	assert_int_equal(ls_parse_time("19000229120000", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("20230229120000", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("20231301000000", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("20231100000000", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("20231114246000", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("2023111422132", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("202311142213200", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("20231114221320 ", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("-0231114221320", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("19691231235959", &t), -EINVAL);
+	assert_int_equal(ls_parse_time("", &t), -EINVAL);
+}
+
+static void
+test_mlsx_facts(void **state)
+{
+	struct stat st;
+	char out[256];
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0640;
+	st.st_size = 1234;
+	st.st_mtime = 1700000000;
+	st.st_dev = 0x801;
+	st.st_ino = 0xabc;
+	assert_int_equal(ls_mlsx_facts(&st, "rw", out, sizeof(out)), 0);
+	assert_string_equal(out, "type=file;size=1234;modify=20231114221320;perm=rw;"
+			    "unique=801Uabc;UNIX.mode=0640;");
+	st.st_mode = S_IFDIR | 01777;
+	assert_int_equal(ls_mlsx_facts(&st, "el", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "type=dir;"));
+	assert_non_null(strstr(out, "UNIX.mode=01777;"));
+	st.st_mode = S_IFLNK | 0777;
+	assert_int_equal(ls_mlsx_facts(&st, "", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "type=OS.unix=symlink;"));
+	assert_int_equal(ls_mlsx_facts(&st, "", out, 20), -E2BIG);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_args),
+		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_mode_string),
+		cmocka_unit_test(test_date),
+		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_mlsx_facts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
