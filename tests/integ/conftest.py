@@ -397,6 +397,18 @@ class Server:
             except ProcessLookupError:
                 pass
         self.proc = None
+        self.check_sanitizers()
+
+    SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |"
+                                  r"SUMMARY: UndefinedBehaviorSanitizer")
+
+    def check_sanitizers(self):
+        """Fail when any process of this server reported an ASan/UBSan error."""
+        log = self.log()
+        m = self.SANITIZER_REPORT.search(log)
+        if m:
+            raise AssertionError("sanitizer report in the server log:\n" +
+                                 log[max(0, m.start() - 2000):m.start() + 6000])
 
 
 class FtpEnv:
@@ -477,12 +489,15 @@ class FtpEnv:
         return s.start()
 
     def cleanup(self):
+        problems = []
         for s in self.servers:
             try:
                 s.stop()
-            except Exception:
-                pass
+            except Exception as e:
+                problems.append(e)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise problems[0]
 
 
 @pytest.fixture
