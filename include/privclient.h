@@ -28,4 +28,11 @@ enum priv_login_result priv_login(struct session *s, const char *user,
  */
 int priv_port_sock(struct session *s, const struct sockaddr_storage *target);
 
+/*
+ * priv_chown_upload - ask the helper to give FD, a file an anonymous
+ * upload just created, to chown_username (chown_uploads).  Post-login
+ * service process.  RETURNS 0 or the helper's -errno.  Dies on a bad answer.
+ */
+int priv_chown_upload(struct session *s, int fd);
+
 #endif

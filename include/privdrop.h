@@ -14,12 +14,14 @@ struct drop_spec {
 	const gid_t *groups;	/* supplementary groups (resolved before chroot) */
 	int ngroups;
 	const char *chroot_dir;	/* NULL: no chroot */
-	bool keep_net_bind;	/* keep CAP_NET_BIND_SERVICE only */
+	bool keep_net_bind;	/* keep CAP_NET_BIND_SERVICE */
+	bool keep_chown;	/* keep CAP_CHOWN (helper of an anonymous session
+				 * with chown_uploads) */
 };
 
 /*
  * drop_to - setgroups, chroot, setresgid, setresuid, capabilities reduced
- * to exactly { CAP_NET_BIND_SERVICE } or nothing, PR_SET_NO_NEW_PRIVS,
+ * to exactly the kept ones (CAP_NET_BIND_SERVICE, CAP_CHOWN) or nothing, PR_SET_NO_NEW_PRIVS,
  * RLIMIT_CORE 0; then verify with getresuid/getresgid/cap_get_proc.
  * Dies on any failure: a process that cannot drop must not go on.
  * Called by the service processes and the helper.

@@ -22,6 +22,12 @@ enum priv_type {
 	 * (SCM_RIGHTS): a TCP socket connected from ftp_data_port. */
 	PRIV_REQ_PORT_SOCK	= 4,
 	PRIV_ANS_PORT_SOCK	= 5,
+	/* POSTAUTH, anonymous sessions with chown_uploads only: empty body,
+	 * then one fd (SCM_RIGHTS), a file the upload just created (regular,
+	 * one link, owned by the anonymous user).  Answer: i32 -errno or 0
+	 * (the file now belongs to chown_username). */
+	PRIV_REQ_CHOWN_UPLOAD	= 6,
+	PRIV_ANS_CHOWN_UPLOAD	= 7,
 };
 
 enum priv_login_result {

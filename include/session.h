@@ -30,6 +30,9 @@ struct runtime {
 	char dummy_hash[128];	/* crypt hash checked for unknown users */
 	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
 	struct in_addr pasv_addr;
+	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */
+	gid_t self_gid;
+	uid_t chown_uid;	/* chown_username (privileged, chown_uploads only) */
 };
 
 enum login_kind { LOGIN_LOCAL, LOGIN_VIRTUAL, LOGIN_ANON };

@@ -176,6 +176,8 @@ off_t sys_lseek(int fd, off_t off, int whence);
  * write lock when WRITE, else a read lock; never waits.
  * RETURNS 0, -EAGAIN when another holds a conflicting lock, or -errno. */
 int sys_lock_file(int fd, bool write);
+/* sys_fchown - fchown(2) to UID, group unchanged. RETURNS 0 or -errno. */
+int sys_fchown(int fd, uid_t uid);
 /* sys_unlinkat - unlinkat(2). RETURNS 0 or -errno. */
 int sys_unlinkat(int dfd, const char *name, int flags);
 /* sys_set_mtime_nofollow - set the access and modification time of NAME

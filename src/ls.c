@@ -571,8 +571,9 @@ job_init(struct ls_job *j, struct session *s, enum ls_kind kind, struct ls_out *
 	j->s = s;
 	j->kind = kind;
 	j->now = (time_t)sys_time();
-	j->uid = geteuid();
-	j->gid = getegid();
+	/* who we are after the drop, known without a system call */
+	j->uid = s->rt->privileged ? s->login.uid : s->rt->self_uid;
+	j->gid = s->rt->privileged ? s->login.gid : s->rt->self_gid;
 	j->out = out;
 }
 

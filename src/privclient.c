@@ -10,19 +10,29 @@
 #include "privsock.h"
 #include "sysutil.h"
 
-/* Send TYPE with BODY and wait for the answer WANT into BODY; dies otherwise. */
+/* Send TYPE with BODY (and FD when >= 0) and wait for the answer WANT
+ * into BODY; dies otherwise. */
 static void
-priv_request(struct session *s, uint16_t type, struct buf *body, uint16_t want)
+priv_request_fd(struct session *s, uint16_t type, struct buf *body, int fd,
+		uint16_t want)
 {
 	uint16_t got;
 	int r = priv_send(s->priv_fd, type, body);
 
+	if (r == 0 && fd >= 0)
+		r = sys_send_fd(s->priv_fd, fd);
 	if (r == 0)
 		r = priv_recv(s->priv_fd, &got, body);
 	if (r < 0)
 		die("Helper request %u failed: %s", type, strerror(-r));
 	if (got != want)
 		die("Helper answered %u to request %u", got, type);
+}
+
+static void
+priv_request(struct session *s, uint16_t type, struct buf *body, uint16_t want)
+{
+	priv_request_fd(s, type, body, -1, want);
 }
 
 enum priv_login_result
@@ -41,6 +51,18 @@ priv_login(struct session *s, const char *user, const char *pass)
 	    result > PRIV_LOGIN_FAIL_LAST)
 		die("Malformed login answer from the helper");
 	return (enum priv_login_result)result;
+}
+
+/* The i32 -errno-or-0 answer in B. */
+static int
+get_result(struct buf *b, const char *what)
+{
+	uint32_t result;
+
+	if (buf_get_u32(b, &result) < 0 || buf_end(b) < 0 ||
+	    (int32_t)result > 0 || (int32_t)result < -4095)
+		die("Malformed %s answer from the helper", what);
+	return (int32_t)result;
 }
 
 /* TARGET as u32 family, bytes address, u32 port (privproto.h). */
@@ -63,22 +85,28 @@ int
 priv_port_sock(struct session *s, const struct sockaddr_storage *target)
 {
 	struct buf b;
-	uint32_t result;
-	int fd;
+	int fd, r;
 
 	buf_reset(&b);
 	put_target(&b, target);
 	priv_request(s, PRIV_REQ_PORT_SOCK, &b, PRIV_ANS_PORT_SOCK);
-	if (buf_get_u32(&b, &result) < 0 || buf_end(&b) < 0)
-		die("Malformed port answer from the helper");
-	if ((int32_t)result > 0 || (int32_t)result < -4095)
-		die("Malformed port answer from the helper");
-	if (result != 0)
-		return (int32_t)result;
+	r = get_result(&b, "port");
+	if (r < 0)
+		return r;
 	fd = sys_recv_fd(s->priv_fd);
 	if (fd < 0)
 		die("Failed to receive the data socket from the helper: %s", strerror(-fd));
 	if (!sys_is_stream_socket(fd, true))
 		die("The helper passed something that is not a connected socket");
 	return fd;
+}
+
+int
+priv_chown_upload(struct session *s, int fd)
+{
+	struct buf b;
+
+	buf_reset(&b);
+	priv_request_fd(s, PRIV_REQ_CHOWN_UPLOAD, &b, fd, PRIV_ANS_CHOWN_UPLOAD);
+	return get_result(&b, "chown");
 }

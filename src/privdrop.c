@@ -12,42 +12,49 @@
 static void
 set_ids(const struct drop_spec *d)
 {
+	bool keep = d->keep_net_bind || d->keep_chown;
+
 	if (setgroups((size_t)d->ngroups, d->groups) < 0)
 		die_errno("Failed to set supplementary groups");
 	if (d->chroot_dir) {
 		if (chdir(d->chroot_dir) < 0 || chroot(".") < 0 || chdir("/") < 0)
 			die_errno("Failed to chroot to %s", d->chroot_dir);
 	}
-	if (d->keep_net_bind && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die_errno("Failed to keep capabilities");
 	if (setresgid(d->gid, d->gid, d->gid) < 0)
 		die_errno("Failed to set group id %u", (unsigned int)d->gid);
 	if (setresuid(d->uid, d->uid, d->uid) < 0)
 		die_errno("Failed to set user id %u", (unsigned int)d->uid);
-	if (d->keep_net_bind && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		die_errno("Failed to reset keep-capabilities");
 }
 
-/* Exactly CAP_NET_BIND_SERVICE (permitted+effective) or nothing at all. */
+/* Exactly the capabilities D keeps (permitted+effective), or nothing at all. */
 static cap_t
-wanted_caps(bool keep_net_bind)
+wanted_caps(const struct drop_spec *d)
 {
-	cap_value_t nb = CAP_NET_BIND_SERVICE;
+	cap_value_t keep[2];
+	int n = 0;
 	cap_t caps = cap_init();
 
 	if (caps == NULL)
 		die_errno("Failed to allocate capability set");
-	if (keep_net_bind &&
-	    (cap_set_flag(caps, CAP_PERMITTED, 1, &nb, CAP_SET) < 0 ||
-	     cap_set_flag(caps, CAP_EFFECTIVE, 1, &nb, CAP_SET) < 0))
+	if (d->keep_net_bind)
+		keep[n++] = CAP_NET_BIND_SERVICE;
+	if (d->keep_chown)
+		keep[n++] = CAP_CHOWN;
+	if (n > 0 &&
+	    (cap_set_flag(caps, CAP_PERMITTED, n, keep, CAP_SET) < 0 ||
+	     cap_set_flag(caps, CAP_EFFECTIVE, n, keep, CAP_SET) < 0))
 		die_errno("Failed to build capability set");
 	return caps;
 }
 
 static void
-set_caps(bool keep_net_bind)
+set_caps(const struct drop_spec *d)
 {
-	cap_t caps = wanted_caps(keep_net_bind);
+	cap_t caps = wanted_caps(d);
 
 	if (cap_set_proc(caps) < 0)
 		die_errno("Failed to set capabilities");
@@ -69,9 +76,9 @@ verify_ids(const struct drop_spec *d)
 }
 
 static void
-verify_caps(bool keep_net_bind)
+verify_caps(const struct drop_spec *d)
 {
-	cap_t want = wanted_caps(keep_net_bind), have = cap_get_proc();
+	cap_t want = wanted_caps(d), have = cap_get_proc();
 
 	if (have == NULL)
 		die_errno("Failed to read back capabilities");
@@ -88,9 +95,9 @@ drop_to(const struct drop_spec *d)
 
 	if (d->change_ids) {
 		set_ids(d);
-		set_caps(d->keep_net_bind);
+		set_caps(d);
 		verify_ids(d);
-		verify_caps(d->keep_net_bind);
+		verify_caps(d);
 	} else if (d->chroot_dir) {
 		bug("drop_to: chroot without changing ids");
 	}

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 
@@ -27,6 +28,8 @@ struct helper {
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local;
 	char peer_str[INET6_ADDRSTRLEN];
+	bool chown_uploads;	/* an anonymous login, chown_uploads=YES */
+	uid_t anon_uid;		/* the anonymous session's user */
 };
 
 struct helper_req {
@@ -38,10 +41,12 @@ struct helper_req {
 
 static void helper_answer_login(struct helper *h, struct buf *body);
 static void helper_answer_port_sock(struct helper *h, struct buf *body);
+static void helper_answer_chown_upload(struct helper *h, struct buf *body);
 
 static const struct helper_req requests[] = {
 	{ PRIV_REQ_LOGIN, PREAUTH, true, helper_answer_login },
 	{ PRIV_REQ_PORT_SOCK, POSTAUTH, false, helper_answer_port_sock },
+	{ PRIV_REQ_CHOWN_UPLOAD, POSTAUTH, false, helper_answer_chown_upload },
 };
 
 static void
@@ -51,6 +56,16 @@ helper_send(struct helper *h, uint16_t type, const struct buf *body)
 
 	if (r < 0)
 		die("Failed to answer the service process: %s", strerror(-r));
+}
+
+static void
+answer_result(struct helper *h, uint16_t type, int r)
+{
+	struct buf b;
+
+	buf_reset(&b);
+	buf_put_u32(&b, (uint32_t)r);
+	helper_send(h, type, &b);
 }
 
 static void
@@ -100,6 +115,8 @@ helper_answer_login(struct helper *h, struct buf *body)
 		  "Login successful: \"%s\" as %s", user,
 		  login.kind == LOGIN_ANON ? "anonymous" :
 		  login.kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
+	h->chown_uploads = login.kind == LOGIN_ANON && h->cfg->chown_uploads;
+	h->anon_uid = login.uid;
 	answer_login_result(h, PRIV_LOGIN_OK);
 	sys_close(h->fd);
 	h->fd = session_start_postlogin(&login);
@@ -169,7 +186,6 @@ static void
 helper_answer_port_sock(struct helper *h, struct buf *body)
 {
 	struct sockaddr_storage target;
-	struct buf b;
 	int r, fd = -1;
 
 	get_port_target(body, &target);
@@ -182,12 +198,36 @@ helper_answer_port_sock(struct helper *h, struct buf *body)
 			    sys_sockaddr_port(&target), strerror(-r));
 	else
 		r = fd = port_connect(h, &target);
-	buf_reset(&b);
-	buf_put_u32(&b, (uint32_t)(r < 0 ? r : 0));
-	helper_send(h, PRIV_ANS_PORT_SOCK, &b);
+	answer_result(h, PRIV_ANS_PORT_SOCK, r < 0 ? r : 0);
 	if (fd >= 0 && (r = sys_send_fd(h->fd, fd)) < 0)
 		die("Failed to pass the data socket: %s", strerror(-r));
 	sys_close(fd);
+}
+
+/* Only a file the anonymous user just made, never one reached by another
+ * name: regular, one link, owned by that user. */
+static void
+helper_answer_chown_upload(struct helper *h, struct buf *body)
+{
+	struct stat st;
+	int fd, r;
+
+	if (buf_end(body) < 0)
+		die("Malformed chown request");
+	fd = sys_recv_fd(h->fd);
+	if (fd < 0)
+		die("Failed to receive the file to chown: %s", strerror(-fd));
+	if (!h->chown_uploads)
+		die("chown request without chown_uploads for an anonymous session");
+	r = sys_fstat(fd, &st);
+	if (r == 0 && (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != h->anon_uid))
+		r = -EPERM;
+	if (r == 0)
+		r = sys_fchown(fd, h->rt->chown_uid);
+	if (r < 0)
+		log_warning("Refused or failed to chown an upload: %s", strerror(-r));
+	sys_close(fd);
+	answer_result(h, PRIV_ANS_CHOWN_UPLOAD, r);
 }
 
 static const struct helper_req *

@@ -119,6 +119,7 @@ session_start_postlogin(const struct login *login)
 		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
 		.groups = &rt->nopriv_gid, .ngroups = 1,
 		.keep_net_bind = true,
+		.keep_chown = login->kind == LOGIN_ANON && sess.cfg->chown_uploads,
 	};
 	int fd;
 
@@ -237,6 +238,8 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 
 	memset(rt, 0, sizeof(*rt));
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
+	rt->self_uid = geteuid();
+	rt->self_gid = getegid();
 	tzset();	/* time zone loaded before any chroot */
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
@@ -258,5 +261,9 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	pw = getpwnam(cfg->nopriv_user);
 	rt->nopriv_uid = pw->pw_uid;
 	rt->nopriv_gid = pw->pw_gid;
+	if (cfg->anonymous_enable && cfg->chown_uploads &&
+	    sys_user_uid(cfg->chown_username, &rt->chown_uid) < 0)
+		return str_fmt(err, errlen, "chown_username: user \"%s\" does not exist "
+			       "on this system", cfg->chown_username), -1;
 	return secure_dir(cfg->secure_chroot_dir, err, errlen);
 }

@@ -770,6 +770,12 @@ sys_lock_file(int fd, bool write)
 }
 
 int
+sys_fchown(int fd, uid_t uid)
+{
+	return fchown(fd, uid, (gid_t)-1) < 0 ? -errno : 0;
+}
+
+int
 sys_unlinkat(int dfd, const char *name, int flags)
 {
 	return unlinkat(dfd, name, flags) < 0 ? -errno : 0;

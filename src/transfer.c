@@ -19,6 +19,7 @@
 #include "ftpfs.h"
 #include "log.h"
 #include "path.h"
+#include "privclient.h"
 #include "str.h"
 #include "sysutil.h"
 #include "transfer.h"
@@ -610,12 +611,28 @@ prepare_upload(struct xfer *x, int fd, bool append)
 	return o < 0 ? (int)o : 0;
 }
 
+/* chown_uploads: a file an anonymous upload created goes to chown_username
+ * (the helper does it: it alone may hold CAP_CHOWN). */
+static void
+maybe_chown(struct xfer *x)
+{
+	int r;
+
+	if (!x->created || x->s->login.kind != LOGIN_ANON || !x->s->cfg->chown_uploads)
+		return;
+	r = priv_chown_upload(x->s, x->file_fd);
+	if (r < 0)
+		log_warning("Failed to give %s to chown_username: %s, ignoring", x->path,
+			    strerror(-r));
+}
+
 /* Keep FD (R == 0) or answer the failure R. RETURNS true when kept. */
 static bool
 upload_opened(struct xfer *x, int fd, int r)
 {
 	if (r == 0) {
 		x->file_fd = fd;
+		maybe_chown(x);
 		return true;
 	}
 	sys_close(fd);

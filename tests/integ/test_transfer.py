@@ -916,3 +916,24 @@ def test_lock_upload_files(ftpenv):
     data.close()
     assert up.reply().code == 226
     assert raw_transfer(other, "RETR busy")[1] == b"x" * 100
+
+
+@needs_root
+def test_chown_uploads_anonymous(ftpenv):
+    daemon = __import__("pwd").getpwnam("daemon").pw_uid
+    srv = start(ftpenv, anonymous_enable="YES", anon_root=ftpenv.anon_root,
+                anon_upload_enable="YES", chown_uploads="YES", chown_username="daemon")
+    f = ftplib.FTP(timeout=20)
+    f.connect(HOST, srv.port)
+    srv.ctls.append(f)
+    f.login("anonymous", "test@example.org")
+    f.storbinary("STOR given", io.BytesIO(b"x" * 300000))
+    p = os.path.join(ftpenv.anon_root, "given")
+    assert os.stat(p).st_uid == daemon
+    assert os.path.getsize(p) == 300000
+    with pytest.raises(ftplib.error_perm):        # no overwrite for anonymous users
+        f.storbinary("STOR given", io.BytesIO(b"y"))
+    with pytest.raises(ftplib.error_perm):        # nor append
+        f.storbinary("APPE given", io.BytesIO(b"y"))
+    assert os.path.getsize(p) == 300000
+    assert "Refused or failed to chown" not in srv.log()
