@@ -592,6 +592,10 @@ row() {	# METRIC LABEL DIR(hi|lo) SA(1 if socket-activated is measured)
 		"$(ratio "$m" mini pure)" "$([ "$4" = 1 ] && sa_ratio "$m" "$3" || echo "—")"
 }
 
+user_label() {	# local|anon
+	case $1 in anon) echo anonymous;; *) [ "$ROOT" = 1 ] && echo "local user" || echo "virtual user";; esac
+}
+
 table() {
 	local u c lab n
 	echo "| metric | miniftpd | miniftpd (socket-activated) | vsftpd | Pure-FTPd | miniftpd / vsftpd | miniftpd / Pure-FTPd | socket-activated / best peer |"
@@ -599,7 +603,7 @@ table() {
 	row retr "RETR $SIZE_MB MiB from page cache, MB/s ↑" hi 0
 	row stor "STOR $SIZE_MB MiB to $UPFS, MB/s ↑" hi 0
 	for u in local anon; do
-		lab=$([ "$u" = local ] && echo "local user" || echo "anonymous")
+		lab=$(user_label "$u")
 		for c in $CLIENTS; do
 			n="$c clients"; [ "$c" = 1 ] && n="1 client"
 			row "sess.$u.$c.rate" "sessions/s, $lab, $n ↑" hi 1
@@ -609,7 +613,7 @@ table() {
 	done
 	if [ -n "$NOLIST" ]; then
 		for u in local anon; do
-			lab=$([ "$u" = local ] && echo "local user" || echo "anonymous")
+			lab=$(user_label "$u")
 			for c in $CLIENTS; do
 				[ "$c" = 1 ] && continue
 				row "sess.$u.$c.nolist.rate" "sessions/s without PASV+NLST, $lab, $c clients ↑" hi 1
