@@ -5,9 +5,9 @@ DESTDIR	?=
 CC	?= cc
 SANITIZE ?= 0
 
-PKGS	:= libcap libsystemd libcrypt
+PKGS	:= libcap libsystemd libcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt -lseccomp)
 
 WARN	:= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
@@ -29,7 +29,7 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
-	   privhelper privdrop auth userdb path limitclient \
+	   privhelper privdrop sandbox auth userdb path limitclient \
 	   dataconn transfer ls xferlog
 # Only limitd.
 LIMITD	:= limitd limitstat limittab hash mempool

@@ -4,7 +4,7 @@
 # in one line and fail.
 set -u
 
-BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libcmocka-dev"
+BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev"
 TEST_PKGS="python3 python3-pytest curl lftp xinetd systemd passwd iproute2 procps mandoc man-db"
 EXTRA_PKGS="${EXTRA_PKGS:-}"
 

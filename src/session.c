@@ -19,6 +19,7 @@
 #include "ls.h"
 #include "privdrop.h"
 #include "privhelper.h"
+#include "sandbox.h"
 #include "session.h"
 #include "str.h"
 #include "sysutil.h"
@@ -82,12 +83,14 @@ service_main(int priv_fd, const struct login *login)
 	if (login == NULL) {
 		log_set_prefix("session %s", sess.peer_str);
 		prelogin_drop();
+		sandbox_enter(s.cfg, SANDBOX_PRELOGIN);
 		ftp_prelogin(&s);
 	}
 	s.login = *login;
 	if (!s.cfg->hide_ids)
 		ls_load_names();	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
+	sandbox_enter(s.cfg, SANDBOX_POSTLOGIN);
 	log_set_prefix("session %s %s", sess.peer_str, login->user);
 	log_set_user(login->user);
 	ftp_postlogin(&s);
@@ -132,6 +135,7 @@ session_start_postlogin(const struct login *login)
 	sys_close(sess.ctl_fd);
 	sess.ctl_fd = -1;
 	drop_to(&d);
+	sandbox_enter(sess.cfg, SANDBOX_HELPER);
 	return fd;
 }
 
