@@ -188,8 +188,10 @@ ftp_user(struct session *s, const char *arg)
 		ftp_reply(s, FTP_LOGINERR, "Can't change to another user.");
 		return;
 	}
-	/* kept even when invalid: the answer comes after PASS, like any other */
-	str_lcpy(s->user, arg, sizeof(s->user));
+	/* kept even when invalid: the answer comes after PASS, like any other;
+	 * a name too long to keep whole must not become its prefix, a real user */
+	if (str_lcpy(s->user, arg, sizeof(s->user)) < 0)
+		s->user[0] = '\0';
 	s->have_user = true;
 	ftp_reply(s, FTP_GIVEPWORD, "Please specify the password.");
 }

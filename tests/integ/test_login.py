@@ -80,6 +80,19 @@ def test_long_user_and_password(server):
     assert c.login().code == 230
 
 
+def test_overlong_user_is_not_its_prefix(ftpenv, ftpd):
+    """USER with 129 bytes must not log in as the user named by its first 128."""
+    from conftest import make_hash
+    name = "a" * 128                       # MAX_USER_NAME
+    with open(ftpenv.users_file, "a") as f:
+        f.write("%s:%s:%s\n" % (name, make_hash("pw", "sha512"), ftpenv.root))
+    s = ftpd()
+    c = s.connect()
+    assert c.login(name + "a", "pw").lines == ["530 Login incorrect."]
+    assert c.login(name + "x" * 500, "pw").lines == ["530 Login incorrect."]
+    assert c.login(name, "pw").code == 230
+
+
 def test_max_login_fails_closes(ftpd):
     s = ftpd(max_login_fails="2")
     c = s.connect()
