@@ -347,6 +347,11 @@ site_chmod(struct session *s, const char *arg)
 		ftp_reply(s, FTP_BADARGS, "SITE CHMOD needs a mode and a file name.");
 		return;
 	}
+	/* a setuid file of the guest or ftp user would be a way into that account */
+	if (mode & ~(mode_t)0777) {
+		ftp_reply(s, FTP_NOPERM, "SITE CHMOD: only permission bits (at most 0777).");
+		return;
+	}
 	if (!ftpfs_resolve(s, arg + mlen + 1, path))
 		return;
 	fd = path_open(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);

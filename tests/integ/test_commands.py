@@ -328,6 +328,11 @@ def test_site_chmod(server):
                 "SITE CHMOD -1 hello.txt"]:
         assert c.cmd(bad).code == 501, bad
     assert c.cmd("SITE CHMOD 644 nonexistent").code == 550
+    # only permission bits: no setuid/setgid/sticky (vsftpd masks them too)
+    for special in ["4755", "2755", "6777", "1777", "04644", "7777"]:
+        assert c.cmd("SITE CHMOD %s hello.txt" % special).code == 550, special
+    assert c.cmd("SITE CHMOD 1777 pub").code == 550
+    assert stat.S_IMODE(os.stat(root_path(env, "pub")).st_mode) == 0o711
     assert stat.S_IMODE(os.stat(root_path(env, "hello.txt")).st_mode) == 0o644
 
 
