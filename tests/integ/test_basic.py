@@ -180,3 +180,46 @@ def test_listener_stops_by_pid(ftpd):
     pid = s.pid
     s.stop()
     assert wait_until(lambda: not proc_alive(pid), 5)
+
+
+def test_standalone_ipv6(ftpenv):
+    """listen_ipv6=YES on ::1: the listener, a login, PWD and the peer shown in STAT."""
+    import re
+    import socket
+    import time
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    errpath = os.path.join(ftpenv.dir, "ipv6.log")
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen([miniftpd_bin(), ftpenv.config, "-olisten=YES",
+                              "-olisten_ipv6=YES", "-olisten_address6=::1",
+                              "-olisten_port=0"], stdin=subprocess.DEVNULL,
+                             stdout=err, stderr=err)
+    try:
+        def port():
+            with open(errpath) as f:
+                m = re.search(r"Listening on ::1 port (\d+)", f.read())
+            return int(m.group(1)) if m else (p.poll() is not None and -1)
+        n = wait_until(port, 10)
+        assert n and n > 0, open(errpath).read()
+        s = socket.create_connection(("::1", n), timeout=10)
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"220 ")
+        s.sendall(b"USER demo\r\nPASS " + DEMO_PASSWORD.encode() + b"\r\nSTAT\r\nQUIT\r\n")
+        deadline = time.monotonic() + 10
+        lines = []
+        while time.monotonic() < deadline:
+            ln = f.readline()
+            if not ln:
+                break
+            lines.append(ln.decode())
+        s.close()
+        text = "".join(lines)
+        assert "230 " in text and "221 " in text, text
+        assert "::1" in text, text
+    finally:
+        p.terminate()
+        p.wait(10)
