@@ -223,3 +223,24 @@ def test_standalone_ipv6(ftpenv):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_inetd_stderr_is_the_connection(ftpenv):
+    """Like xinetd: fds 0, 1 and 2 are all the client; no log line may reach it."""
+    from conftest import Server
+
+    class StderrToClient(Server):
+        def argv(self):
+            return ["/bin/sh", "-c", 'exec "$0" "$@" 2>&1'] + super().argv()
+
+    s = StderrToClient(ftpenv, "inetd", {"log_ftp_protocol": "YES"})
+    ftpenv.servers.append(s)
+    s.start()
+    c = s.connect()
+    c.send("USER demo\r\nPASS wrong\r\nUSER demo\r\nPASS %s\r\nPWD\r\nFOO\r\nQUIT\r\n"
+           % DEMO_PASSWORD)
+    data = c.wait_closed(20)
+    lines = data.decode("utf-8", "replace").split("\r\n")
+    assert lines[-1] == ""
+    codes = [ln[:3] for ln in lines[:-1]]
+    assert codes == ["331", "530", "331", "230", "257", "500", "221"], lines
