@@ -4,7 +4,7 @@
  * Anonymous (USER anonymous or ftp, any password), virtual users
  * (user_db_file) and local users (passwd/shadow, only when privileged).
  * Exactly one crypt(3) call per attempt, also for unknown users (against
- * a dummy hash), so unknown user and wrong password take the same time.
+ * a fixed dummy hash), so unknown user and wrong password take the same time.
  */
 #ifndef MINIFTPD_AUTH_H
 #define MINIFTPD_AUTH_H
@@ -22,12 +22,6 @@
 int auth_check(const struct config *cfg, const struct runtime *rt,
 	       const char *user, const char *pass, struct login *out,
 	       char *reason, size_t reasonlen);
-
-/*
- * auth_make_dummy_hash - a hash of a random password in the default
- * crypt method, for unknown users.  RETURNS 0 or -errno.  Start-up only.
- */
-int auth_make_dummy_hash(char *out, size_t outlen);
 
 /* auth_is_anonymous - USER names the anonymous account (anonymous, ftp). */
 int auth_is_anonymous(const char *user);

@@ -27,7 +27,6 @@ struct runtime {
 	bool privileged;	/* root and run_as_launching_user=NO */
 	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
 	gid_t nopriv_gid;
-	char dummy_hash[128];	/* crypt hash checked for unknown users */
 	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
 	struct in_addr pasv_addr;
 	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */

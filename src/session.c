@@ -238,7 +238,6 @@ int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
 	struct passwd *pw;
-	int r;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
@@ -250,10 +249,6 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 			return -1;
 		rt->have_pasv_addr = true;
 	}
-	r = auth_make_dummy_hash(rt->dummy_hash, sizeof(rt->dummy_hash));
-	if (r < 0)
-		return str_fmt(err, errlen, "cannot make a dummy password hash: %s",
-			       strerror(-r)), -1;
 	if (!rt->privileged)
 		return 0;
 	if (need_user("nopriv_user", cfg->nopriv_user, err, errlen) < 0 ||
