@@ -238,3 +238,38 @@ def test_missing_system_user(ftpenv):
                  "-olisten=YES", "-olisten_address=127.0.0.1", "-olisten_port=0"])
     assert r.returncode == 2
     assert "no-such-user-xyz" in r.stderr
+
+
+@pytest.mark.parametrize("inetd", [False, True])
+def test_listening_socket_refused(ftpenv, inetd):
+    """A socket unit without Accept=yes passes the listening socket: refused, exit 2."""
+    import re
+    import socket
+    import subprocess
+    from conftest import HOST, free_port, wait_until
+    port = free_port()
+    errpath = os.path.join(ftpenv.dir, "noaccept.log")
+    cmd = ["systemd-socket-activate", "-l", "%s:%d" % (HOST, port)]
+    if inetd:
+        cmd.append("--inetd")
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen(cmd + [miniftpd_bin(), ftpenv.config], stdin=subprocess.DEVNULL,
+                             stdout=err, stderr=err)
+    try:
+        assert wait_until(lambda: re.search(r"Listening on", open(errpath).read()), 10), \
+            open(errpath).read()
+        s = socket.create_connection((HOST, port), timeout=10)
+        try:
+            data = s.recv(100)
+        except ConnectionResetError:
+            data = b""
+        s.close()
+        assert data == b""
+        assert p.wait(10) == 2
+        log = open(errpath).read()
+        assert "not a connected stream socket" in log, log
+        assert "usage: miniftpd" in log
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
