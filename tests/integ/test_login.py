@@ -131,15 +131,6 @@ def test_delay_failed_login(ftpd, user):
     assert elapsed >= 2.0 - 0.05, elapsed
 
 
-def test_no_delay_on_success(ftpd):
-    s = ftpd(delay_failed_login="3")
-    c = s.connect()
-    t0 = time.monotonic()
-    assert c.login().code == 230
-    # only a lower bound would be robust; a good login must simply not wait 3s
-    assert time.monotonic() - t0 < 3.0
-
-
 def test_anonymous(ftpenv, ftpd):
     s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root)
     for name in ("anonymous", "ftp", "ANONYMOUS"):
