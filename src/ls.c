@@ -600,6 +600,25 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 }
 
 static void
+reply_target_error(struct session *s, int r)
+{
+	static const struct {
+		int err;
+		const char *text;
+	} texts[] = {
+		{ -ENOTDIR, "Not a directory." }, { -ENAMETOOLONG, "File name too long." },
+		{ -EACCES, "Permission denied." }, { -EPERM, "Permission denied." },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (r == texts[i].err) {
+			ftp_reply(s, FTP_FILEFAIL, "%s", texts[i].text);
+			return;
+		}
+	ftp_reply(s, FTP_FILEFAIL, "No such file or directory.");
+}
+
+static void
 list_data(struct session *s, const char *arg, enum ls_kind kind)
 {
 	struct ls_job j;
@@ -613,8 +632,7 @@ list_data(struct session *s, const char *arg, enum ls_kind kind)
 		return;
 	r = open_target(s, arg, kind != LS_MLSD, &t);
 	if (r < 0)
-		ftp_reply(s, FTP_FILEFAIL, "%s.", r == -ENOTDIR ? "Not a directory" :
-			  r == -ENAMETOOLONG ? "File name too long" : "No such file or directory");
+		reply_target_error(s, r);
 	else
 		send_listing(s, &j, &t);
 	close_target(&t);
@@ -646,12 +664,14 @@ ls_stat_path(struct session *s, const char *arg)
 	struct ls_target t;
 	struct ls_job j;
 	struct str text;
+	int r;
 
 	job_init(&j, s, LS_LIST, &out);
 	arg = ls_parse_args(arg, &j.opts);
-	if (open_target(s, arg, true, &t) < 0) {
+	r = open_target(s, arg, true, &t);
+	if (r < 0) {
 		close_target(&t);
-		ftp_reply(s, FTP_FILEFAIL, "No such file or directory.");
+		reply_target_error(s, r);
 		return;
 	}
 	str_init(&text, STAT_MAX + 64);

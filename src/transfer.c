@@ -44,6 +44,7 @@ enum xfer_end {
 
 struct xfer {
 	struct session *s;
+	const char *verb;		/* RETR, STOR, APPE, STOU */
 	char path[MAX_FTP_PATH];	/* client view */
 	int file_fd;
 	int data_fd;
@@ -441,6 +442,22 @@ reply_end(struct session *s, const struct xfer *x)
 		ftp_reply(s, FTP_ABOROK, "ABOR successful.");
 }
 
+/* Why X did not complete, for the log (empty when it did). */
+static void
+end_reason(const struct xfer *x, char *out, size_t outlen)
+{
+	static const char *const why[] = {
+		[XFER_RUNNING] = "", [XFER_DONE] = "",
+		[XFER_ABORTED] = "aborted by the client",
+		[XFER_NET_ERR] = "data connection failed",
+		[XFER_TIMEOUT] = "data connection timed out",
+		[XFER_FILE_ERR] = "local file error",
+	};
+
+	snprintf(out, outlen, "%s%s%s", why[x->end], x->err ? ": " : "",
+		 x->err ? strerror(x->err) : "");
+}
+
 static void
 log_end(const struct xfer *x)
 {
@@ -448,17 +465,22 @@ log_end(const struct xfer *x)
 		[LOGIN_LOCAL] = "r", [LOGIN_VIRTUAL] = "g", [LOGIN_ANON] = "a",
 	};
 	const struct session *s = x->s;
+	long long ms = sys_now_ms() - x->start_ms;
 	struct xferlog_entry e = {
-		.when = sys_time(), .msecs = sys_now_ms() - x->start_ms,
-		.host = s->peer_str, .bytes = x->bytes, .path = x->path,
-		.ascii = x->ascii, .upload = x->upload,
+		.when = sys_time(), .msecs = ms, .host = s->peer_str, .bytes = x->bytes,
+		.path = x->path, .ascii = x->ascii, .upload = x->upload,
 		.access = access[s->login.kind][0], .user = s->login.user,
 		.complete = x->end == XFER_DONE,
 	};
+	char reason[128];
 
-	log_info("%s %s %s, %llu bytes%s%s", x->end == XFER_DONE ? "OK" : "FAIL",
-		 x->upload ? "UPLOAD" : "DOWNLOAD", x->path, x->bytes,
-		 x->err ? ": " : "", x->err ? strerror(x->err) : "");
+	end_reason(x, reason, sizeof(reason));
+	log_event(LOG_INFO, &(struct log_fields){
+		  .event = x->upload ? LOG_EV_UPLOAD : LOG_EV_DOWNLOAD,
+		  .command = x->verb, .file = x->path, .bytes = x->bytes,
+		  .duration_ms = (unsigned long long)ms, .reason = reason[0] ? reason : NULL },
+		  "%s \"%s\" %llu bytes%s%s", x->upload ? "Upload" : "Download", x->path,
+		  x->bytes, reason[0] ? ", incomplete: " : "", reason);
 	xferlog_write(&e);
 }
 
@@ -501,12 +523,13 @@ run_transfer(struct xfer *x, const char *opening)
 
 /* Checks shared by every transfer verb; fills X. RETURNS false after a reply. */
 static bool
-begin(struct session *s, struct xfer *x, const char *arg, bool upload)
+begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool upload)
 {
 	const struct config *c = s->cfg;
 
 	memset(x, 0, sizeof(*x));
 	x->s = s;
+	x->verb = verb;
 	x->file_fd = x->data_fd = -1;
 	x->upload = upload;
 	x->ascii = s->type_ascii && (upload ? c->ascii_upload_enable : c->ascii_download_enable);
@@ -555,7 +578,7 @@ ftp_retr(struct session *s, const char *arg)
 	struct stat st;
 	char opening[MAX_CMD_LINE];
 
-	if (begin(s, &x, arg, false) && (x.file_fd = open_download(&x, &st)) >= 0) {
+	if (begin(s, &x, "RETR", arg, false) && (x.file_fd = open_download(&x, &st)) >= 0) {
 		snprintf(opening, sizeof(opening),
 			 "Opening %s mode data connection for %s (%lld bytes).",
 			 x.ascii ? "ASCII" : "BINARY", arg, (long long)st.st_size);
@@ -656,9 +679,12 @@ open_upload(struct xfer *x, enum upload_kind kind)
 static void
 upload(struct session *s, const char *arg, enum upload_kind kind)
 {
+	static const char *const verbs[] = {
+		[UP_STOR] = "STOR", [UP_APPE] = "APPE", [UP_STOU] = "STOU",
+	};
 	struct xfer x;
 
-	if (begin(s, &x, arg, true)) {
+	if (begin(s, &x, verbs[kind], arg, true)) {
 		if ((kind == UP_APPE || s->rest) && exclusive_only(s))
 			ftp_reply(s, FTP_NOPERM, "Permission denied.");
 		else if (open_upload(&x, kind)) {
@@ -703,7 +729,7 @@ ftp_stou(struct session *s, const char *arg)
 	struct xfer x;
 	char name[MAX_FTP_PATH], opening[MAX_FTP_PATH + 16];
 
-	if (begin(s, &x, *arg ? arg : "STOU", true) &&
+	if (begin(s, &x, "STOU", *arg ? arg : "STOU", true) &&
 	    open_unique(&x, *arg ? arg : "STOU", name, sizeof(name))) {
 		snprintf(opening, sizeof(opening), "FILE: %s", name);
 		run_transfer(&x, opening);
