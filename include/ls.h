@@ -83,11 +83,35 @@ void ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX]);
 int ls_parse_time(const char *text, long long *out);
 
 /*
- * ls_mlsx_facts - the RFC 3659 facts of ST ("type=file;size=...;
- * UNIX.mode=0644;") into OUT; PERM is the perm fact's letters.
- * RETURNS 0 or -E2BIG.  Pure.
+ * ls_opts_mlst - "OPTS MLST fact;fact;...": select the facts MLSD and
+ * MLST show (unknown names ignored, as RFC 3659 asks) and reply 200 with
+ * the selection.  Called by ftp_opts.
  */
-int ls_mlsx_facts(const struct stat *st, const char *perm, char *out,
-		  size_t outlen);
+void ls_opts_mlst(struct session *s, const char *facts);
+
+/* The MLSx facts, in the order they are shown. */
+enum {
+	LS_FACT_TYPE	= 1 << 0,
+	LS_FACT_SIZE	= 1 << 1,
+	LS_FACT_MODIFY	= 1 << 2,
+	LS_FACT_PERM	= 1 << 3,
+	LS_FACT_UNIQUE	= 1 << 4,
+	LS_FACT_MODE	= 1 << 5,	/* UNIX.mode */
+	LS_FACTS_ALL	= (1 << 6) - 1,
+};
+
+/*
+ * ls_parse_facts - the LS_FACT_* bits named in "type;Size;UNIX.mode;"
+ * (case-insensitive; unknown names ignored).  Pure.
+ */
+unsigned int ls_parse_facts(const char *list);
+
+/*
+ * ls_mlsx_facts - the RFC 3659 facts of ST selected by FACTS
+ * ("type=file;size=...;UNIX.mode=0644;") into OUT; PERM is the perm
+ * fact's letters.  RETURNS 0 or -E2BIG.  Pure.
+ */
+int ls_mlsx_facts(const struct stat *st, const char *perm, unsigned int facts,
+		  char *out, size_t outlen);
 
 #endif

@@ -89,6 +89,9 @@ struct session {
 	bool have_port;			/* PORT/EPRT target in port_addr */
 	struct sockaddr_storage port_addr;
 	bool epsv_all;			/* EPSV ALL: only EPSV from now on */
+
+	/* listings (ls.c) */
+	unsigned int mlst_off;		/* MLSx facts turned off by OPTS MLST */
 };
 
 /*

@@ -260,6 +260,8 @@ ftp_opts(struct session *s, const char *arg)
 	} else if (strcasecmp(arg, "UTF8 OFF") == 0) {
 		s->utf8 = false;
 		ftp_reply(s, FTP_OPTSOK, "UTF8 mode off.");
+	} else if (strncasecmp(arg, "MLST", 4) == 0 && (arg[4] == ' ' || arg[4] == '\0')) {
+		ls_opts_mlst(s, arg[4] ? arg + 5 : "");
 	} else {
 		ftp_reply(s, FTP_BADPARAM, "Option not understood.");
 	}

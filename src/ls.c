@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "dataconn.h"
@@ -245,8 +246,34 @@ utc_stamp(time_t t, char out[32])
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-int
-ls_mlsx_facts(const struct stat *st, const char *perm, char *out, size_t outlen)
+static const struct {
+	unsigned int bit;
+	const char *name;
+} facts_table[] = {
+	{ LS_FACT_TYPE, "type" }, { LS_FACT_SIZE, "size" }, { LS_FACT_MODIFY, "modify" },
+	{ LS_FACT_PERM, "perm" }, { LS_FACT_UNIQUE, "unique" }, { LS_FACT_MODE, "UNIX.mode" },
+};
+#define NFACTS (sizeof(facts_table) / sizeof(facts_table[0]))
+
+unsigned int
+ls_parse_facts(const char *list)
+{
+	unsigned int bits = 0;
+
+	while (*list) {
+		size_t n = strcspn(list, ";");
+
+		for (size_t i = 0; i < NFACTS; i++)
+			if (strlen(facts_table[i].name) == n &&
+			    strncasecmp(facts_table[i].name, list, n) == 0)
+				bits |= facts_table[i].bit;
+		list += n + (list[n] == ';');
+	}
+	return bits;
+}
+
+static const char *
+file_type(mode_t mode)
 {
 	static const struct {
 		mode_t fmt;
@@ -254,18 +281,53 @@ ls_mlsx_facts(const struct stat *st, const char *perm, char *out, size_t outlen)
 	} types[] = {
 		{ S_IFREG, "file" }, { S_IFDIR, "dir" }, { S_IFLNK, "OS.unix=symlink" },
 	};
-	const char *type = "OS.unix=special";
-	char modify[32];
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if ((st->st_mode & S_IFMT) == types[i].fmt)
-			type = types[i].type;
-	utc_stamp(st->st_mtime, modify);
-	return str_fmt(out, outlen,
-		       "type=%s;size=%lld;modify=%s;perm=%s;unique=%llxU%llx;UNIX.mode=0%o;",
-		       type, (long long)st->st_size, modify, perm,
-		       (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		       (unsigned int)(st->st_mode & 07777));
+		if ((mode & S_IFMT) == types[i].fmt)
+			return types[i].type;
+	return "OS.unix=special";
+}
+
+int
+ls_mlsx_facts(const struct stat *st, const char *perm, unsigned int facts,
+	      char *out, size_t outlen)
+{
+	char val[NFACTS][48];
+	size_t o = 0;
+
+	snprintf(val[0], sizeof(val[0]), "%s", file_type(st->st_mode));
+	snprintf(val[1], sizeof(val[1]), "%lld", (long long)st->st_size);
+	utc_stamp(st->st_mtime, val[2]);
+	snprintf(val[3], sizeof(val[3]), "%s", perm);
+	snprintf(val[4], sizeof(val[4]), "%llxU%llx", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino);
+	snprintf(val[5], sizeof(val[5]), "0%o", (unsigned int)(st->st_mode & 07777));
+	if (outlen == 0)
+		return -E2BIG;
+	out[0] = '\0';
+	for (size_t i = 0; i < NFACTS; i++) {
+		if (!(facts & facts_table[i].bit))
+			continue;
+		if (str_fmt(out + o, outlen - o, "%s=%s;", facts_table[i].name, val[i]) < 0)
+			return -E2BIG;
+		o += strlen(out + o);
+	}
+	return 0;
+}
+
+void
+ls_opts_mlst(struct session *s, const char *facts)
+{
+	unsigned int on = ls_parse_facts(facts);
+	char names[128] = "";
+
+	s->mlst_off = LS_FACTS_ALL & ~on;
+	for (size_t i = 0; i < NFACTS; i++)
+		if (on & facts_table[i].bit) {
+			strcat(names, facts_table[i].name);
+			strcat(names, ";");
+		}
+	ftp_reply(s, FTP_OPTSOK, "MLST OPTS %s", names);
 }
 
 /* --- output: one buffered stream to the data socket, or a text (STAT) --- */
@@ -399,7 +461,7 @@ mlsx_line(const struct ls_job *j, int dfd, const char *name, const char *shown,
 	(void)dfd;
 	(void)name;
 	perm_fact(j, st, perm);
-	if (ls_mlsx_facts(st, perm, facts, sizeof(facts)) < 0)
+	if (ls_mlsx_facts(st, perm, LS_FACTS_ALL & ~j->s->mlst_off, facts, sizeof(facts)) < 0)
 		return -1;
 	return snprintf(line, len, "%s %s", facts, shown);
 }
@@ -704,7 +766,7 @@ ftp_mlst(struct session *s, const char *arg)
 	}
 	job_init(&j, s, LS_MLSD, NULL);
 	perm_fact(&j, &st, perm);
-	ls_mlsx_facts(&st, perm, facts, sizeof(facts));
+	ls_mlsx_facts(&st, perm, LS_FACTS_ALL & ~s->mlst_off, facts, sizeof(facts));
 	str_init(&text, 2 * MAX_FTP_PATH + 512);
 	str_append_cstr(&text, "Listing ");
 	str_append_cstr(&text, path);

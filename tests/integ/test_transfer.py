@@ -937,3 +937,13 @@ def test_chown_uploads_anonymous(ftpenv):
         f.storbinary("APPE given", io.BytesIO(b"y"))
     assert os.path.getsize(p) == 300000
     assert "Refused or failed to chown" not in srv.log()
+
+
+def test_opts_mlst_selects_facts(ftpenv):
+    f = login(start(ftpenv))
+    assert f.sendcmd("OPTS MLST Type;size;UNIX.owner;") == "200 MLST OPTS type;size;"
+    line = [ln for ln in listing(f, "MLSD") if ln.endswith(" hello.txt")][0]
+    assert line == "type=file;size=6; hello.txt"
+    assert f.sendcmd("MLST hello.txt").splitlines()[1] == " type=file;size=6; /hello.txt"
+    assert f.sendcmd("OPTS MLST") == "200 MLST OPTS "
+    assert [ln for ln in listing(f, "MLSD") if ln.endswith(" hello.txt")] == [" hello.txt"]

@@ -135,17 +135,32 @@ test_mlsx_facts(void **state)
 	st.st_mtime = 1700000000;
 	st.st_dev = 0x801;
 	st.st_ino = 0xabc;
-	assert_int_equal(ls_mlsx_facts(&st, "rw", out, sizeof(out)), 0);
+	assert_int_equal(ls_mlsx_facts(&st, "rw", LS_FACTS_ALL, out, sizeof(out)), 0);
 	assert_string_equal(out, "type=file;size=1234;modify=20231114221320;perm=rw;"
 			    "unique=801Uabc;UNIX.mode=0640;");
 	st.st_mode = S_IFDIR | 01777;
-	assert_int_equal(ls_mlsx_facts(&st, "el", out, sizeof(out)), 0);
+	assert_int_equal(ls_mlsx_facts(&st, "el", LS_FACTS_ALL, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "type=dir;"));
 	assert_non_null(strstr(out, "UNIX.mode=01777;"));
 	st.st_mode = S_IFLNK | 0777;
-	assert_int_equal(ls_mlsx_facts(&st, "", out, sizeof(out)), 0);
+	assert_int_equal(ls_mlsx_facts(&st, "", LS_FACTS_ALL, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "type=OS.unix=symlink;"));
-	assert_int_equal(ls_mlsx_facts(&st, "", out, 20), -E2BIG);
+	assert_int_equal(ls_mlsx_facts(&st, "", LS_FACTS_ALL, out, 20), -E2BIG);
+	assert_int_equal(ls_mlsx_facts(&st, "", LS_FACT_SIZE | LS_FACT_TYPE, out, sizeof(out)), 0);
+	assert_string_equal(out, "type=OS.unix=symlink;size=1234;");
+	assert_int_equal(ls_mlsx_facts(&st, "", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+static void
+test_parse_facts(void **state)
+{
+	(void)state;
+	assert_int_equal(ls_parse_facts(""), 0);
+	assert_int_equal(ls_parse_facts("type;size;modify;perm;unique;UNIX.mode;"), LS_FACTS_ALL);
+	assert_int_equal(ls_parse_facts("Type;unix.MODE"), LS_FACT_TYPE | LS_FACT_MODE);
+	assert_int_equal(ls_parse_facts("size;UNIX.owner;;media-type;"), LS_FACT_SIZE);
+	assert_int_equal(ls_parse_facts("typ;sizes"), 0);
 }
 
 int
@@ -158,6 +173,7 @@ main(void)
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_mlsx_facts),
+		cmocka_unit_test(test_parse_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
