@@ -947,3 +947,29 @@ def test_opts_mlst_selects_facts(ftpenv):
     assert f.sendcmd("MLST hello.txt").splitlines()[1] == " type=file;size=6; /hello.txt"
     assert f.sendcmd("OPTS MLST") == "200 MLST OPTS "
     assert [ln for ln in listing(f, "MLSD") if ln.endswith(" hello.txt")] == [" hello.txt"]
+
+
+@needs_root
+def test_write_error_no_space(ftpenv):
+    small = os.path.join(ftpenv.root, "small")
+    os.mkdir(small)
+    r = run_cmd(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", small])
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs: " + r.stderr.strip())
+    try:
+        c = start(ftpenv).login()
+        data = pasv_data(c)
+        assert c.cmd("STOR small/full").code == 150
+        try:
+            data.sendall(os.urandom(3 * 1024 * 1024))
+        except OSError:
+            pass
+        data.close()
+        assert c.reply().code == 452
+        assert 0 < os.path.getsize(os.path.join(small, "full")) <= 1024 * 1024
+        assert c.cmd("NOOP").code == 200
+        c.close()
+    finally:
+        for s in ftpenv.servers:
+            s.stop()
+        run_cmd(["umount", "-l", small])
