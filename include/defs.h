@@ -17,6 +17,10 @@
 #define PRIV_MAX_MSG		8192
 /* Unknown commands tolerated before login before the session is closed. */
 #define MAX_PRELOGIN_UNKNOWN	10
+/* RLIMIT_NOFILE of every session process after its privilege drop: the
+ * control and helper sockets, a data socket, a passive listener, a file,
+ * the directories of a rename, log and xferlog fds, with room to spare. */
+#define SESSION_MAX_FDS		64
 /* Longest configuration file line. */
 #define MAX_CONFIG_LINE		4096
 

@@ -22,7 +22,12 @@ struct drop_spec {
 /*
  * drop_to - setgroups, chroot, setresgid, setresuid, capabilities reduced
  * to exactly the kept ones (CAP_NET_BIND_SERVICE, CAP_CHOWN) or nothing, PR_SET_NO_NEW_PRIVS,
- * RLIMIT_CORE 0; then verify with getresuid/getresgid/cap_get_proc.
+ * not dumpable (when ids change), then verify with
+ * getresuid/getresgid/cap_get_proc; last the resource limits, soft and
+ * hard: RLIMIT_CORE 0, RLIMIT_NPROC 0 (the process can no longer fork),
+ * RLIMIT_NOFILE SESSION_MAX_FDS.  Only for processes that never fork
+ * again: the pre-login and post-login service processes, the helper
+ * after it forked the post-login process.
  * Dies on any failure: a process that cannot drop must not go on.
  * Called by the service processes and the helper.
  */

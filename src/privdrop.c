@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "defs.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -88,11 +89,34 @@ verify_caps(const struct drop_spec *d)
 	cap_free(have);
 }
 
+/* Soft and hard: a dropped process cannot raise them again.  NPROC 0: no
+ * process of a session forks after its drop (root's own forks are exempt,
+ * and the count is per user, so only new processes are refused). */
+static const struct {
+	int resource;
+	rlim_t max;
+	const char *name;
+} limits[] = {
+	{ RLIMIT_CORE, 0, "RLIMIT_CORE" },
+	{ RLIMIT_NPROC, 0, "RLIMIT_NPROC" },
+	{ RLIMIT_NOFILE, SESSION_MAX_FDS, "RLIMIT_NOFILE" },
+};
+
+static void
+set_limits(void)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		struct rlimit rl = { limits[i].max, limits[i].max };
+
+		if (setrlimit(limits[i].resource, &rl) < 0)
+			die_errno("Failed to set %s to %lu", limits[i].name,
+				  (unsigned long)limits[i].max);
+	}
+}
+
 void
 drop_to(const struct drop_spec *d)
 {
-	struct rlimit core = { 0, 0 };
-
 	if (d->change_ids) {
 		set_ids(d);
 		set_caps(d);
@@ -103,6 +127,7 @@ drop_to(const struct drop_spec *d)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("Failed to set no_new_privs");
-	if (setrlimit(RLIMIT_CORE, &core) < 0)
-		die_errno("Failed to disable core dumps");
+	if (d->change_ids && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("Failed to clear the dumpable flag");
+	set_limits();
 }
