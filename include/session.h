@@ -110,6 +110,14 @@ void session_run(const struct config *cfg, const struct runtime *rt,
 int session_start_postlogin(const struct login *login);
 
 /*
+ * session_service_ended - the helper reaped a service process with wait
+ * STATUS.  One killed by a signal is logged (SIGSYS: a system call
+ * outside its seccomp allowlist); before login the helper still holds the
+ * control connection and sends the client one 421 line.  Helper only.
+ */
+void session_service_ended(int status);
+
+/*
  * runtime_init - resolve users and directories named by CFG, create
  * secure_chroot_dir if missing.  RETURNS 0 or -1 with ERR set (a
  * start-up error).  Called once by main before serving.

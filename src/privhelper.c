@@ -260,8 +260,12 @@ finish(void)
 {
 	int status;
 
-	while (wait(&status) > 0 || errno == EINTR)
-		;
+	for (;;) {
+		if (wait(&status) > 0)
+			session_service_ended(status);
+		else if (errno != EINTR)
+			break;
+	}
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_DISCONNECT },
 		  "Session ended");
 	exit(0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +140,21 @@ session_start_postlogin(const struct login *login)
 	return fd;
 }
 
+void
+session_service_ended(int status)
+{
+	static const char msg[] = "421 Service not available, closing control connection.\r\n";
+	int sig;
+
+	if (!WIFSIGNALED(status))
+		return;
+	sig = WTERMSIG(status);
+	log_warning("Service process killed by signal %d (%s)%s", sig, strsignal(sig),
+		    sig == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
+	if (sess.ctl_fd >= 0)
+		(void)sys_write_full(sess.ctl_fd, msg, sizeof(msg) - 1);
+}
+
 static void NORETURN
 refuse(int ctl_fd, const char *line)
 {
@@ -234,6 +250,20 @@ need_user(const char *option, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Load the time zone before any chroot, for good.  With TZ unset, glibc
+ * re-reads /etc/localtime on every tzset() (mktime, localtime, strftime
+ * %Z), and inside a chroot that is the user's file; with TZ naming the
+ * same file, later calls see an unchanged TZ and read nothing.
+ */
+static void
+pin_timezone(void)
+{
+	if (getenv("TZ") == NULL && setenv("TZ", ":/etc/localtime", 1) < 0)
+		log_warning("Failed to set TZ: %m, ignoring");
+	tzset();
+}
+
 int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
@@ -243,7 +273,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
 	rt->self_uid = geteuid();
 	rt->self_gid = getegid();
-	tzset();	/* time zone loaded before any chroot */
+	pin_timezone();
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
 			return -1;
