@@ -356,9 +356,10 @@ clamp_ms(long long ms)
 static int
 wait_ready(struct xfer *x)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = x->data_fd, .events = x->upload ? POLLIN : POLLOUT },
 		{ .fd = x->s->have_held ? -1 : x->s->ctl_fd, .events = POLLIN },
+		{ .fd = x->s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
 	};
 	long long now = sys_now_ms();
 	long long pace = xfer_pace_ms(x->bytes, x->rate, now - x->start_ms);
@@ -367,9 +368,11 @@ wait_ready(struct xfer *x)
 
 	if (pace > 0)
 		p[0].fd = -1;
-	r = sys_poll(p, 2, clamp_ms(pace > 0 ? pace : deadline - now));
+	r = sys_poll(p, 3, clamp_ms(pace > 0 ? pace : deadline - now));
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll during a transfer: %s", strerror(-r));
+	if (r > 0 && p[2].revents)
+		die("Helper process went away during a transfer");
 	if (pace > 0)
 		x->progress_ms = sys_now_ms();	/* our own wait is not the client's stall */
 	else if (r == 0 && sys_now_ms() >= deadline)
