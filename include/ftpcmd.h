@@ -16,7 +16,8 @@
  * Over-long lines are answered "500 Input line too long." and skipped;
  * lines with NUL bytes "500 NUL byte in command." and skipped.  Does not
  * return when the client leaves (exit 0), stays silent for
- * idle_session_timeout (421 Timeout., exit) or the helper dies (421).
+ * idle_session_timeout (421 Timeout., exit), the helper dies (421) or
+ * SIGTERM has come (421, exit: see ftp_catch_term).
  * RETURNS the line length.
  */
 size_t ftp_read_line(struct session *s, char *line);
@@ -56,6 +57,17 @@ void ftp_reply_multi(struct session *s, int code, const char *text);
 
 /* ftp_write - raw bytes to the client; dies when the connection is gone. */
 void ftp_write(struct session *s, const char *buf, size_t len);
+
+/*
+ * ftp_catch_term - make SIGTERM end the session between commands: it is
+ * blocked from now on except while ftp_read_line() waits, so a transfer
+ * in progress finishes first; then the client gets "421 Server shutting
+ * down." and the process exits.  Called once by session_run() before it
+ * forks; the service processes inherit it (the helper never waits in
+ * ftp_read_line, so there the signal stays pending and the helper ends
+ * with its service process).
+ */
+void ftp_catch_term(void);
 
 /*
  * ftp_set_session_for_die - after die(), send "421 Service not available,

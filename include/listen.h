@@ -20,11 +20,29 @@
 int listen_inherited(char *err, size_t errlen);
 
 /*
- * listen_standalone - bind listen_address:listen_port (or the IPv6
- * address with listen_ipv6=YES), print the bound address, accept and fork
- * a session per connection, reap children; return 0 on SIGTERM/SIGINT,
- * 1 when the socket cannot be set up (logged).
+ * listen_reload_fn - what the standalone listener calls on SIGHUP: build
+ * the configuration again from the same file and -o overrides into CFG
+ * and resolve RT for it.  RETURNS 0, or -1 after logging why (CFG and RT
+ * are then released by the callee and the listener keeps the old ones).
  */
-int listen_standalone(const struct config *cfg, const struct runtime *rt);
+typedef int listen_reload_fn(struct config *cfg, struct runtime *rt);
+
+/*
+ * listen_standalone - bind listen_address:listen_port (or the IPv6
+ * address with listen_ipv6=YES, backlog SOMAXCONN), print the bound
+ * address, and fork a session per connection, each in a process group
+ * of its own, accepting every pending connection at each wakeup.
+ * Out of descriptors (EMFILE/ENFILE), a spare descriptor is given up to
+ * take the connection off the queue and refuse it with 421; the listener
+ * serves again as soon as descriptors free up.
+ * SIGHUP: RELOAD; on success *CFG and *RT are replaced and new sessions
+ * use them (the listening socket and logging keep their start-up
+ * settings), on failure the old configuration stays in force.
+ * SIGTERM/SIGINT: close the listening socket, send SIGTERM to every
+ * session (each finishes its transfer, then ends with 421), wait up to
+ * shutdown_timeout seconds for them, SIGKILL any left, return 0.
+ * RETURNS 1 when the socket cannot be set up (logged).  Called by main.
+ */
+int listen_standalone(struct config *cfg, struct runtime *rt, listen_reload_fn *reload);
 
 #endif

@@ -36,6 +36,7 @@
 	OPT_UINT(data_connection_timeout, 300, 1, 86400, "Seconds a data transfer may make no progress before it is dropped with 426.") \
 	OPT_UINT(accept_timeout, 60, 1, 3600, "Seconds to wait for the client to connect to a passive data port.") \
 	OPT_UINT(connect_timeout, 60, 1, 3600, "Seconds to wait for an active-mode data connection to the client.") \
+	OPT_UINT(shutdown_timeout, 60, 0, 3600, "Seconds the standalone listener waits after SIGTERM for sessions to finish their transfer before it kills them (0: at once).") \
 	/* data connections */ \
 	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0: any port the kernel picks).") \

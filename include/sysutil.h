@@ -185,4 +185,22 @@ int sys_unlinkat(int dfd, const char *name, int flags);
  * RETURNS 0 or -errno. */
 int sys_set_mtime_nofollow(int dfd, const char *name, long long mtime);
 
+/* --- added for the standalone listener and session shutdown --- */
+
+/* sys_ppoll - poll N entries for at most TIMEOUT_MS (-1: forever) with
+ * the signal mask MASK in force while waiting, so that a signal blocked
+ * elsewhere can only arrive here.  RETURNS the ready count, 0 on timeout,
+ * or -errno (-EINTR when a handler ran: the caller looks at its flags). */
+int sys_ppoll(struct pollfd *p, unsigned int n, int timeout_ms, const sigset_t *mask);
+/* sys_fork - fork(2). RETURNS the child's pid, 0 in the child, or -errno. */
+pid_t sys_fork(void);
+/* sys_setpgid - setpgid(2): put PID (0: the caller) into group PGID (0: its own).
+ * RETURNS 0 or -errno. */
+int sys_setpgid(pid_t pid, pid_t pgid);
+/* sys_kill_group - send SIG to every process of group PGID. RETURNS 0 or -errno. */
+int sys_kill_group(pid_t pgid, int sig);
+/* sys_reap_one - reap one exited child without blocking.
+ * RETURNS its pid, 0 when none has exited, or -errno (-ECHILD: no children). */
+pid_t sys_reap_one(void);
+
 #endif

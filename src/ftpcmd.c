@@ -1,5 +1,7 @@
 /* ftpcmd.c - control channel I/O; see ftpcmd.h. */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,22 @@
 #define IAC_DONT 254
 
 static struct session *die_session;
+static volatile sig_atomic_t got_term;
+static sigset_t wait_mask;	/* in force while waiting for a command */
+
+static void on_term(int sig) { (void)sig; got_term = 1; }
+
+void
+ftp_catch_term(void)
+{
+	sigset_t set;
+
+	sys_signal(SIGTERM, on_term);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sys_sigmask(SIG_BLOCK, &set, &wait_mask);
+	sigdelset(&wait_mask, SIGTERM);
+}
 
 static void
 send_421(void)
@@ -122,7 +140,16 @@ ftp_line_clean(const char *raw, size_t len, char *out)
 	return memchr(out, '\0', o) ? -EINVAL : (int)o;
 }
 
-/* Wait for input; deal with the helper's death and the idle timeout. */
+static void NORETURN
+close_session(struct session *s, const char *reply, const char *why)
+{
+	log_set_die_hook(NULL);
+	ftp_reply(s, FTP_TOOMANY, "%s", reply);
+	log_info("%s, closing", why);
+	exit(0);
+}
+
+/* Wait for input; deal with the helper's death, the idle timeout and SIGTERM. */
 static void
 wait_input(struct session *s, long long deadline)
 {
@@ -133,18 +160,17 @@ wait_input(struct session *s, long long deadline)
 
 	for (;;) {
 		long long left = deadline - sys_now_ms();
-		int r = poll(p, s->priv_fd >= 0 ? 2 : 1, left > 0 ? (int)left : 0);
+		int r = sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
+				  left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left, &wait_mask);
 
-		if (r < 0 && errno == EINTR)
+		if (got_term)
+			close_session(s, "Server shutting down.", "SIGTERM");
+		if (r == -EINTR)
 			continue;
 		if (r < 0)
-			die_errno("Failed to poll the control connection");
-		if (r == 0) {
-			log_set_die_hook(NULL);
-			ftp_reply(s, FTP_TOOMANY, "Timeout.");
-			log_info("Idle session timeout, closing");
-			exit(0);
-		}
+			die("Failed to poll the control connection: %s", strerror(-r));
+		if (r == 0)
+			close_session(s, "Timeout.", "Idle session timeout");
 		if (p[1].revents)
 			die("Helper process went away");
 		if (p[0].revents)

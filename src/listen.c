@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,10 +18,38 @@
 #include "str.h"
 #include "sysutil.h"
 
-static volatile sig_atomic_t got_term, got_chld;
+/* Connections taken off the queue per wakeup, so that signals are seen. */
+#define ACCEPTS_PER_WAKEUP	64
+/* A failure of accept that is not about one connection: wait this long. */
+#define BACKOFF_MS		1000
+/* At most one "out of descriptors" line per interval; the rest are counted. */
+#define SHORTAGE_LOG_MS		10000
+/* After SIGKILL, how long to wait for the killed sessions to be reaped. */
+#define REAP_AFTER_KILL_MS	5000
+
+static const char busy_reply[] = "421 Service not available, please try later.\r\n";
+
+static volatile sig_atomic_t got_term, got_chld, got_hup;
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 static void on_chld(int sig) { (void)sig; got_chld = 1; }
+static void on_hup(int sig) { (void)sig; got_hup = 1; }
+
+/* The standalone listener's state. */
+static struct {
+	struct config *cfg;
+	struct runtime *rt;
+	listen_reload_fn *reload;
+	int lfd;
+	int spare_fd;		/* /dev/null, given up to refuse a connection on EMFILE */
+	sigset_t waitmask;	/* in force inside ppoll: our signals deliverable */
+	sigset_t startmask;	/* what sessions start with */
+	pid_t *kids;		/* live sessions; each leads its own process group */
+	size_t nkids, kids_cap;
+	long long backoff_until;
+	long long shortage_logged;
+	unsigned long shortage_refused;
+} L = { .lfd = -1, .spare_fd = -1 };
 
 /* Point FD (0, 1 or 2) at /dev/null. */
 static void
@@ -106,7 +135,7 @@ open_listener(const struct config *cfg)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
-	int one = 1, zero = 0, fd;
+	int fd;
 	char addr[INET6_ADDRSTRLEN];
 
 	if (make_addr(cfg, &sa, &len) < 0) {
@@ -119,11 +148,11 @@ open_listener(const struct config *cfg)
 		log_err("Failed to create socket: %s", strerror(-fd));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)sys_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (sa.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 128) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		(void)sys_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+	if (sys_bind(fd, &sa) < 0 || sys_listen(fd, SOMAXCONN) < 0 ||
+	    sys_local_addr(fd, &sa) < 0 || sys_set_nonblock(fd) < 0) {
 		log_err("Failed to listen on port %lu: %m", cfg->listen_port);
 		return sys_close(fd);
 	}
@@ -132,52 +161,294 @@ open_listener(const struct config *cfg)
 	return fd;
 }
 
-static void
-spawn_session(const struct config *cfg, const struct runtime *rt, int lfd)
-{
-	struct sockaddr_storage peer;
-	socklen_t len;
-	int c = sys_accept(lfd, &peer, &len);
+/* --- the sessions: one process group each --- */
 
-	if (c < 0) {
-		if (c != -EAGAIN && c != -ECONNABORTED)
-			log_warning("Failed to accept: %s", strerror(-c));
-		if (c == -EMFILE || c == -ENFILE)
-			sys_sleep(1);	/* out of descriptors: let sessions end */
-		return;
+static void
+kid_add(pid_t pid)
+{
+	if (L.nkids == L.kids_cap) {
+		L.kids_cap = L.kids_cap ? L.kids_cap * 2 : 64;
+		L.kids = xreallocarray(L.kids, L.kids_cap, sizeof(*L.kids));
 	}
-	if (fork() == 0) {
-		sys_close(lfd);
-		sys_signal(SIGCHLD, SIG_DFL);
-		sys_signal(SIGTERM, SIG_DFL);
-		sys_signal(SIGINT, SIG_DFL);
-		session_run(cfg, rt, c);
+	L.kids[L.nkids++] = pid;
+}
+
+static void
+kid_remove(pid_t pid)
+{
+	for (size_t i = 0; i < L.nkids; i++)
+		if (L.kids[i] == pid) {
+			L.kids[i] = L.kids[--L.nkids];
+			return;
+		}
+}
+
+static void
+reap(void)
+{
+	pid_t pid;
+
+	got_chld = 0;
+	while ((pid = sys_reap_one()) > 0)
+		kid_remove(pid);
+}
+
+static void
+signal_kids(int sig)
+{
+	for (size_t i = 0; i < L.nkids; i++)
+		(void)sys_kill_group(L.kids[i], sig);
+}
+
+/* The child side: a session with the signal setup it would have had
+ * without us, in its own process group so that we can signal all of it. */
+static void NORETURN
+become_session(int c)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+
+	(void)sys_setpgid(0, 0);
+	sys_close(L.lfd);
+	sys_close(L.spare_fd);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sys_signal(sigs[i], SIG_DFL);
+	sys_sigmask(SIG_SETMASK, &L.startmask, NULL);
+	session_run(L.cfg, L.rt, c);
+}
+
+static void
+spawn_session(int c)
+{
+	pid_t pid = sys_fork();
+
+	if (pid == 0)
+		become_session(c);
+	if (pid < 0) {
+		log_warning("Failed to fork a session: %s", strerror(-pid));
+		(void)sys_send(c, busy_reply, sizeof(busy_reply) - 1, MSG_DONTWAIT);
+	} else {
+		(void)sys_setpgid(pid, pid);	/* before we could ever signal it */
+		kid_add(pid);
 	}
 	sys_close(c);
 }
 
-int
-listen_standalone(const struct config *cfg, const struct runtime *rt)
+/* --- accepting --- */
+
+static void
+note_shortage(int err)
 {
-	int lfd = open_listener(cfg);
+	long long now = sys_now_ms();
 
-	if (lfd < 0)
-		return 1;
-	sys_signal(SIGTERM, on_term);
-	sys_signal(SIGINT, on_term);
-	sys_signal(SIGCHLD, on_chld);
-	sys_signal(SIGPIPE, SIG_IGN);
-	while (!got_term) {
-		int r = sys_poll_in(lfd, 1000);
+	L.shortage_refused++;
+	if (L.shortage_logged && now - L.shortage_logged < SHORTAGE_LOG_MS)
+		return;
+	log_warning("Failed to accept: %s; refused %lu connection(s) with 421",
+		    strerror(err), L.shortage_refused);
+	L.shortage_logged = now;
+	L.shortage_refused = 0;
+}
 
-		if (got_chld) {
-			got_chld = 0;
-			sys_reap_children();
-		}
-		if (r > 0)
-			spawn_session(cfg, rt, lfd);
+/* Out of descriptors: give up the spare one to take the next connection
+ * off the queue and refuse it, so that the client hears at once and poll
+ * does not spin on a connection we cannot take. */
+static void
+refuse_for_want_of_fds(int err)
+{
+	struct sockaddr_storage peer;
+	socklen_t len;
+	int c;
+
+	note_shortage(err);
+	L.spare_fd = sys_close(L.spare_fd);
+	c = sys_accept(L.lfd, &peer, &len);
+	if (c >= 0) {
+		(void)sys_send(c, busy_reply, sizeof(busy_reply) - 1, MSG_DONTWAIT);
+		sys_close(c);
 	}
-	log_notice("Terminating on signal; sessions in progress finish on their own");
-	sys_close(lfd);
+	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
+	if (c < 0 && c != -EAGAIN)
+		L.backoff_until = sys_now_ms() + BACKOFF_MS;
+}
+
+/* Errors of accept(2) that concern one connection only: take the next. */
+static bool
+connection_error(int err)
+{
+	static const int errs[] = {
+		ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN,
+		ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH, ETIMEDOUT,
+	};
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (err == errs[i])
+			return true;
+	return false;
+}
+
+/* One failed accept. RETURNS true when the next one may be tried now. */
+static bool
+accept_failed(int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return false;
+	if (connection_error(err))
+		return true;
+	if ((err == EMFILE || err == ENFILE) && L.spare_fd >= 0) {
+		refuse_for_want_of_fds(err);
+		return L.backoff_until == 0;
+	}
+	log_warning("Failed to accept: %s; pausing for %d ms", strerror(err), BACKOFF_MS);
+	L.backoff_until = sys_now_ms() + BACKOFF_MS;
+	return false;
+}
+
+/* Take every pending connection (up to ACCEPTS_PER_WAKEUP). */
+static void
+accept_pending(void)
+{
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len;
+		int c = sys_accept(L.lfd, &peer, &len);
+
+		if (c >= 0)
+			spawn_session(c);
+		else if (!accept_failed(-c))
+			return;
+	}
+}
+
+/* --- configuration reload --- */
+
+static bool
+same_listener(const struct config *a, const struct config *b)
+{
+	return a->listen == b->listen && a->listen_ipv6 == b->listen_ipv6 &&
+	       a->listen_port == b->listen_port &&
+	       strcmp(a->listen_address, b->listen_address) == 0 &&
+	       strcmp(a->listen_address6, b->listen_address6) == 0;
+}
+
+static void
+reload(void)
+{
+	struct config next;
+	struct runtime rt;
+
+	got_hup = 0;
+	if (L.reload(&next, &rt) < 0)
+		return;
+	if (!same_listener(L.cfg, &next))
+		log_warning("listen options changed: they take effect at restart, ignoring");
+	cfg_free(L.cfg);
+	*L.cfg = next;
+	*L.rt = rt;
+	log_notice("Reloaded the configuration; new sessions use it");
+}
+
+/* --- the loop --- */
+
+static void
+setup_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+	static void (*const handlers[])(int) = { on_term, on_term, on_chld, on_hup };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sys_signal(sigs[i], handlers[i]);
+		sigaddset(&set, sigs[i]);
+	}
+	sys_signal(SIGPIPE, SIG_IGN);
+	/* blocked except inside ppoll: no flag is missed between checks */
+	sys_sigmask(SIG_BLOCK, &set, &L.startmask);
+	L.waitmask = L.startmask;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(&L.waitmask, sigs[i]);
+}
+
+static int
+backoff_left(void)
+{
+	long long left = L.backoff_until - sys_now_ms();
+
+	if (left > 0)
+		return (int)left;
+	L.backoff_until = 0;
+	return -1;
+}
+
+static void
+serve_once(void)
+{
+	int pause = L.backoff_until ? backoff_left() : -1;
+	struct pollfd p = { .fd = pause < 0 ? L.lfd : -1, .events = POLLIN };
+	int r = sys_ppoll(&p, 1, pause, &L.waitmask);
+
+	if (r < 0 && r != -EINTR)
+		die("Failed to wait for connections: %s", strerror(-r));
+	if (got_chld)
+		reap();
+	if (got_hup)
+		reload();
+	if (L.spare_fd < 0)
+		L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
+	if (r > 0 && !got_term)
+		accept_pending();
+}
+
+/* Wait for the sessions until DEADLINE (monotonic ms). */
+static void
+wait_kids(long long deadline)
+{
+	while (L.nkids > 0) {
+		long long left = deadline - sys_now_ms();
+		int r;
+
+		if (left <= 0)
+			return;
+		r = sys_ppoll(NULL, 0, left > INT_MAX ? INT_MAX : (int)left, &L.waitmask);
+		if (r < 0 && r != -EINTR)
+			die("Failed to wait for sessions: %s", strerror(-r));
+		if (got_chld)
+			reap();
+	}
+}
+
+static int
+shut_down(void)
+{
+	unsigned long grace = L.cfg->shutdown_timeout;
+
+	L.lfd = sys_close(L.lfd);
+	reap();
+	log_notice("Terminating on signal: no new connections; %zu session(s) may finish "
+		   "their transfer for up to %lu s", L.nkids, grace);
+	signal_kids(SIGTERM);
+	wait_kids(sys_now_ms() + (long long)grace * 1000);
+	if (L.nkids > 0) {
+		log_warning("%zu session(s) still running after %lu s, killing them", L.nkids, grace);
+		signal_kids(SIGKILL);
+		wait_kids(sys_now_ms() + REAP_AFTER_KILL_MS);
+	}
+	free(L.kids);
 	return 0;
+}
+
+int
+listen_standalone(struct config *cfg, struct runtime *rt, listen_reload_fn *reload_fn)
+{
+	L.cfg = cfg;
+	L.rt = rt;
+	L.reload = reload_fn;
+	L.lfd = open_listener(cfg);
+	if (L.lfd < 0)
+		return 1;
+	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
+	setup_signals();
+	while (!got_term)
+		serve_once();
+	return shut_down();
 }

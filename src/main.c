@@ -62,8 +62,29 @@ parse_argv(int argc, char **argv)
 	return 0;
 }
 
+/* SIGHUP in the standalone listener: the same file and overrides again. */
 static int
-run(const struct config *cfg)
+reload(struct config *cfg, struct runtime *rt)
+{
+	char err[CFG_ERR_MAX];
+
+	if (cfg_load(cfg, arg_config, arg_config_named, arg_overrides,
+		     arg_noverrides, err) < 0) {
+		log_err("Failed to reload the configuration: %s; keeping the old one", err);
+		cfg_free(cfg);
+		return -1;
+	}
+	if (runtime_init(cfg, rt, err, sizeof(err)) < 0) {
+		log_err("Failed to reload the configuration: %s: %s; keeping the old one",
+			arg_config, err);
+		cfg_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run(struct config *cfg)
 {
 	struct runtime rt;
 	char err[512];
@@ -76,7 +97,7 @@ run(const struct config *cfg)
 		return 2;
 	}
 	if (cfg->listen)
-		return listen_standalone(cfg, &rt);
+		return listen_standalone(cfg, &rt, reload);
 	fd = listen_inherited(err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "miniftpd: %s\n", err);

@@ -207,6 +207,7 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_CONNECT },
 		  "Connection from %s port %u", sess.peer_str,
 		  sys_sockaddr_port(&sess.peer));
+	ftp_catch_term();	/* before admission: a session told to stop never starts */
 	admit();
 	priv_fd = start_service(NULL);
 	helper_run(cfg, rt, priv_fd, &sess.peer, &sess.local);

@@ -790,3 +790,44 @@ sys_set_mtime_nofollow(int dfd, const char *name, long long mtime)
 
 	return utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
+
+int
+sys_ppoll(struct pollfd *p, unsigned int n, int timeout_ms, const sigset_t *mask)
+{
+	struct timespec ts = { .tv_sec = timeout_ms / 1000,
+			       .tv_nsec = (long)(timeout_ms % 1000) * 1000000 };
+	int r = ppoll(p, n, timeout_ms < 0 ? NULL : &ts, mask);
+
+	return r < 0 ? -errno : r;
+}
+
+pid_t
+sys_fork(void)
+{
+	pid_t pid = fork();
+
+	return pid < 0 ? -errno : pid;
+}
+
+int
+sys_setpgid(pid_t pid, pid_t pgid)
+{
+	return setpgid(pid, pgid) < 0 ? -errno : 0;
+}
+
+int
+sys_kill_group(pid_t pgid, int sig)
+{
+	if (pgid <= 1)
+		bug("sys_kill_group: process group %d", (int)pgid);
+	return kill(-pgid, sig) < 0 ? -errno : 0;
+}
+
+pid_t
+sys_reap_one(void)
+{
+	int status;
+	pid_t pid = waitpid(-1, &status, WNOHANG);
+
+	return pid < 0 ? -errno : pid;
+}
