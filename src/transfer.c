@@ -517,6 +517,8 @@ run_transfer(struct xfer *x, const char *opening)
 	ftp_reply(x->s, FTP_DATACONN, "%s", opening);
 	run_loop(x);
 	x->data_fd = sys_close(x->data_fd);
+	/* the lock goes with the file: release it before the client hears 226 */
+	x->file_fd = sys_close(x->file_fd);
 	maybe_delete(x);
 	reply_end(x->s, x);
 	log_end(x);

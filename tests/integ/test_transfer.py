@@ -973,3 +973,15 @@ def test_write_error_no_space(ftpenv):
         for s in ftpenv.servers:
             s.stop()
         run_cmd(["umount", "-l", small])
+
+
+def test_upload_lock_released_before_226(ftpenv):
+    """Another session may read a file as soon as its upload got 226."""
+    srv = start(ftpenv)
+    up, down = login(srv), login(srv)
+    for i in range(100):
+        data = os.urandom(1000 + i)
+        up.storbinary("STOR fresh", io.BytesIO(data))
+        out = io.BytesIO()
+        down.retrbinary("RETR fresh", out.write)      # never 450
+        assert out.getvalue() == data
