@@ -236,15 +236,15 @@ spawn_session(int c)
 /* --- accepting --- */
 
 static void
-note_shortage(int err)
+note_shortage(int err, bool refused)
 {
 	long long now = sys_now_ms();
 
-	L.shortage_refused++;
+	L.shortage_refused += refused;
 	if (L.shortage_logged && now - L.shortage_logged < SHORTAGE_LOG_MS)
 		return;
-	log_warning("Failed to accept: %s; refused %lu connection(s) with 421",
-		    strerror(err), L.shortage_refused);
+	log_warning("Failed to accept: %s; %lu connection(s) refused with 421 "
+		    "since the last such line", strerror(err), L.shortage_refused);
 	L.shortage_logged = now;
 	L.shortage_refused = 0;
 }
@@ -259,13 +259,13 @@ refuse_for_want_of_fds(int err)
 	socklen_t len;
 	int c;
 
-	note_shortage(err);
 	L.spare_fd = sys_close(L.spare_fd);
 	c = sys_accept(L.lfd, &peer, &len);
 	if (c >= 0) {
 		(void)sys_send(c, busy_reply, sizeof(busy_reply) - 1, MSG_DONTWAIT);
 		sys_close(c);
 	}
+	note_shortage(err, c >= 0);
 	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
 	if (c < 0 && c != -EAGAIN)
 		L.backoff_until = sys_now_ms() + BACKOFF_MS;
@@ -297,6 +297,11 @@ accept_failed(int err)
 	if ((err == EMFILE || err == ENFILE) && L.spare_fd >= 0) {
 		refuse_for_want_of_fds(err);
 		return L.backoff_until == 0;
+	}
+	if (err == EMFILE || err == ENFILE) {	/* not even the spare: wait */
+		note_shortage(err, false);
+		L.backoff_until = sys_now_ms() + BACKOFF_MS;
+		return false;
 	}
 	log_warning("Failed to accept: %s; pausing for %d ms", strerror(err), BACKOFF_MS);
 	L.backoff_until = sys_now_ms() + BACKOFF_MS;

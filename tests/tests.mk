@@ -27,7 +27,7 @@ $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libmi
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
 	@sh tests/run-unit.sh $(BUILD) $(UNIT_BINS) -- $(FUZZ_BINS)
 
-integ: all
+integ: all ftpload
 	@sh tests/run-integ.sh $(BUILD)
 
 check: deps
