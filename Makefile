@@ -32,7 +32,7 @@ FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth userdb path limitclient \
 	   dataconn transfer ls xferlog
 # Only limitd.
-LIMITD	:= limitd limitstat limittab hash mempool
+LIMITD	:= limitd limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)

@@ -21,6 +21,7 @@ enum limit_verdict {
 	LIMIT_REFUSE_IP,	/* max_per_ip reached for this address */
 	LIMIT_REFUSE_USER,	/* max_per_user reached for this user */
 	LIMIT_REFUSE_DOWN,	/* limitd unreachable and limitd_fail=closed */
+	LIMIT_REFUSE_BLOCKED,	/* too many failed logins from this address */
 };
 
 /*
@@ -35,6 +36,14 @@ enum limit_verdict limit_admit(const struct config *cfg,
  * LIMIT_ADMIT or LIMIT_REFUSE_USER (the session then answers 530).
  */
 enum limit_verdict limit_login(const struct config *cfg, const char *user);
+
+/*
+ * limit_login_failed - report one failed login from this session's
+ * address (max_login_fails_per_ip).  RETURNS LIMIT_REFUSE_BLOCKED when
+ * limitd now refuses the address (the session then ends), else
+ * LIMIT_ADMIT (also when limitd is disabled or unreachable).
+ */
+enum limit_verdict limit_login_failed(const struct config *cfg);
 
 /*
  * limit_fd - descriptor to poll for readability (hangup when limitd

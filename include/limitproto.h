@@ -18,6 +18,8 @@
  * Conversation (each request gets exactly one answer, except STATUS):
  *   REQ_ADMIT  -> ANS_VERDICT            once per connection
  *   REQ_LOGIN  -> ANS_VERDICT            after an admitted ADMIT
+ *   REQ_LOGIN_FAIL -> ANS_VERDICT        after an admitted ADMIT, per failed
+ *                                        login (version 2)
  *   REQ_STATUS -> ANS_STATUS_HEAD, then ANS_STATUS_ADDR / _USER /
  *                 _SESSION records, then ANS_STATUS_END
  *   anything malformed or unpermitted -> ANS_FAIL, then limitd hangs up
@@ -37,7 +39,8 @@
 #include "buf.h"
 #include "defs.h"
 
-#define LIMIT_PROTO_VERSION	1
+/* 1: ADMIT, LOGIN, STATUS.  2: LOGIN_FAIL and the BLOCKED verdict. */
+#define LIMIT_PROTO_VERSION	2
 #define LIMIT_HDR_SIZE		8
 /* Largest message; the longest is a status record with a user name. */
 #define LIMIT_MAX_MSG		512
@@ -50,6 +53,7 @@ enum limit_msg_type {
 	LIMIT_ANS_VERDICT	= 3,	/* u32 verdict */
 	LIMIT_REQ_LOGIN		= 4,	/* u8 flags, str user */
 	LIMIT_REQ_STATUS	= 6,	/* empty */
+	LIMIT_REQ_LOGIN_FAIL	= 8,	/* empty: the session's client failed a login */
 	LIMIT_ANS_STATUS_HEAD	= 7,	/* see struct limit_status_head */
 	LIMIT_ANS_STATUS_ADDR	= 9,	/* address, u32 count */
 	LIMIT_ANS_STATUS_USER	= 11,	/* str user, u32 count */
@@ -73,6 +77,7 @@ enum limit_wire_verdict {
 	LIMIT_V_TOTAL	= 1,	/* max_clients reached */
 	LIMIT_V_IP	= 2,	/* max_per_ip reached */
 	LIMIT_V_USER	= 3,	/* max_per_user reached */
+	LIMIT_V_BLOCKED	= 4,	/* max_login_fails_per_ip reached for the address */
 	LIMIT_V_COUNT
 };
 

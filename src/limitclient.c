@@ -37,6 +37,7 @@ static const enum limit_verdict verdicts[LIMIT_V_COUNT] = {
 	[LIMIT_V_TOTAL] = LIMIT_REFUSE_TOTAL,
 	[LIMIT_V_IP] = LIMIT_REFUSE_IP,
 	[LIMIT_V_USER] = LIMIT_REFUSE_USER,
+	[LIMIT_V_BLOCKED] = LIMIT_REFUSE_BLOCKED,
 };
 
 /* Wait for one packet until DEADLINE (monotonic ms). RETURNS length or -errno. */
@@ -199,6 +200,22 @@ limit_login(const struct config *cfg, const char *user)
 	}
 	lc.logged_in = true;
 	return LIMIT_ADMIT;
+}
+
+enum limit_verdict
+limit_login_failed(const struct config *cfg)
+{
+	struct limit_msg m = { .type = LIMIT_REQ_LOGIN_FAIL };
+	int v;
+
+	if (!cfg->limitd_enable || lc.fd < 0)
+		return LIMIT_ADMIT;
+	v = call(lc.fd, &m);
+	if (v < 0) {
+		lost("login failure", v);
+		return LIMIT_ADMIT;
+	}
+	return verdicts[v];
 }
 
 int

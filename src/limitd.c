@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "defs.h"
+#include "limitfail.h"
 #include "limitproto.h"
 #include "limitstat.h"
 #include "limittab.h"
@@ -70,6 +71,9 @@ static struct {
 	struct config cfg;
 	struct limit_limits lim;
 	struct limit_tab tab;
+	struct limit_fails fails;	/* failed logins per address */
+	struct limit_fail_policy fpol;
+	long long fails_full_logged;	/* when "table full" was last logged */
 	struct pool clients, outq;
 	int ep, listen_fd;
 	bool paused;
@@ -285,6 +289,14 @@ send_verdict(struct client *c, int verdict)
 	return client_send(c, &m);
 }
 
+/* The address failed max_login_fails_per_ip logins not long ago.  A live
+ * session registering again (FORCE) is never refused. */
+static bool
+blocked(const struct limit_addr *addr, bool force)
+{
+	return !force && limit_fails_blocked(&D.fails, &D.fpol, addr, sys_time());
+}
+
 static int
 handle_admit(struct client *c, const struct limit_msg *m)
 {
@@ -293,8 +305,11 @@ handle_admit(struct client *c, const struct limit_msg *m)
 	int v;
 
 	c->id = ++D.next_id;
-	v = limit_tab_admit(&D.tab, &D.lim, c->id, &m->u.admit.addr, (uint32_t)c->pid,
-			    (uint32_t)c->uid, sys_time(), force);
+	if (blocked(&m->u.admit.addr, force))
+		v = LIMIT_V_BLOCKED;
+	else
+		v = limit_tab_admit(&D.tab, &D.lim, c->id, &m->u.admit.addr,
+				    (uint32_t)c->pid, (uint32_t)c->uid, sys_time(), force);
 	if (v < 0)
 		return client_fail(c, LIMIT_FAIL_RESOURCE, "cannot admit: %s", strerror(-v));
 	limit_addr_str(&m->u.admit.addr, a);
@@ -312,7 +327,9 @@ static int
 handle_login(struct client *c, const struct limit_msg *m)
 {
 	bool force = m->u.login.flags & LIMIT_F_REREGISTER;
-	int v = limit_tab_login(&D.tab, &D.lim, c->id, m->u.login.user, force);
+	const struct limit_session *s = limit_tab_session(&D.tab, c->id);
+	int v = s && blocked(&s->addr, force) ? LIMIT_V_BLOCKED :
+		limit_tab_login(&D.tab, &D.lim, c->id, m->u.login.user, force);
 
 	if (v == -EALREADY)
 		return client_fail(c, LIMIT_FAIL_STATE, "already logged in");
@@ -324,6 +341,42 @@ handle_login(struct client *c, const struct limit_msg *m)
 		log_notice("Refused login of %s for session pid %d: %s", m->u.login.user,
 			   (int)c->pid, limit_verdict_name((uint32_t)v));
 	return send_verdict(c, v);
+}
+
+static void
+log_fails_full(int err)
+{
+	long long now = sys_now_ms();
+
+	if (now - D.fails_full_logged < 60000 && D.fails_full_logged != 0)
+		return;
+	D.fails_full_logged = now;
+	log_warning("Failed to track a failed login: %s (%zu addresses tracked), ignoring",
+		    strerror(-err), limit_fails_count(&D.fails));
+}
+
+/* One failed login from the session's address; BLOCKED once it reaches the limit. */
+static int
+handle_login_fail(struct client *c, const struct limit_msg *m)
+{
+	const struct limit_session *s = limit_tab_session(&D.tab, c->id);
+	char a[LIMIT_ADDR_STR];
+	long n;
+
+	(void)m;
+	if (D.fpol.max == 0 || s == NULL)
+		return send_verdict(c, LIMIT_V_ADMIT);
+	n = limit_fails_add(&D.fails, &D.fpol, &s->addr, sys_time());
+	if (n < 0) {
+		log_fails_full((int)n);
+		return send_verdict(c, LIMIT_V_ADMIT);
+	}
+	if ((unsigned long)n < D.fpol.max)
+		return send_verdict(c, LIMIT_V_ADMIT);
+	limit_addr_str(&s->addr, a);
+	if ((unsigned long)n == D.fpol.max)
+		log_notice("Blocking %s for %lus: %ld failed logins", a, D.fpol.forget, n);
+	return send_verdict(c, LIMIT_V_BLOCKED);
 }
 
 static uint32_t
@@ -402,6 +455,8 @@ handle_status(struct client *c, const struct limit_msg *req)
 static const struct request requests[] = {
 	{ LIMIT_REQ_ADMIT,  PERM_SESSION, 0, CL_ADMITTED, handle_admit, "ADMIT" },
 	{ LIMIT_REQ_LOGIN,  PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login, "LOGIN" },
+	{ LIMIT_REQ_LOGIN_FAIL, PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login_fail,
+	  "LOGIN_FAIL" },
 	{ LIMIT_REQ_STATUS, PERM_STATUS, 0, 0, handle_status, "STATUS" },
 };
 
@@ -575,6 +630,8 @@ set_limits(void)
 	D.lim.max_clients = D.cfg.max_clients;
 	D.lim.max_per_ip = D.cfg.max_per_ip;
 	D.lim.max_per_user = D.cfg.max_per_user;
+	D.fpol.max = D.cfg.max_login_fails_per_ip;
+	D.fpol.forget = D.cfg.login_fail_block_time;
 }
 
 static int
@@ -688,6 +745,8 @@ setup(void)
 		D.nofile = 1024;
 	}
 	r = limit_tab_init(&D.tab, (size_t)D.nofile);
+	if (r == 0)
+		r = limit_fails_init(&D.fails, LIMIT_FAILS_MAX);
 	if (r == 0)
 		r = pool_init(&D.clients, sizeof(struct client), 0, (size_t)D.nofile);
 	if (r == 0)

@@ -264,6 +264,7 @@ static const struct codec codecs[] = {
 	{ LIMIT_ANS_VERDICT,	    enc_verdict, dec_verdict },
 	{ LIMIT_REQ_LOGIN,	    enc_login,	 dec_login },
 	{ LIMIT_REQ_STATUS,	    enc_none,	 dec_none },
+	{ LIMIT_REQ_LOGIN_FAIL,	    enc_none,	 dec_none },
 	{ LIMIT_ANS_STATUS_HEAD,    enc_head,	 dec_head },
 	{ LIMIT_ANS_STATUS_ADDR,    enc_addr,	 dec_addr },
 	{ LIMIT_ANS_STATUS_USER,    enc_user,	 dec_user },
@@ -369,6 +370,7 @@ static const char *const verdict_names[LIMIT_V_COUNT] = {
 	[LIMIT_V_TOTAL] = "total limit (max_clients)",
 	[LIMIT_V_IP] = "per-ip limit (max_per_ip)",
 	[LIMIT_V_USER] = "per-user limit (max_per_user)",
+	[LIMIT_V_BLOCKED] = "failed logins from the address (max_login_fails_per_ip)",
 };
 
 const char *

@@ -81,12 +81,16 @@ answer_login_result(struct helper *h, enum priv_login_result result)
 static void
 login_failed(struct helper *h, const char *user, const char *reason)
 {
+	bool blocked;
+
 	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_LOGIN_FAILED,
 		  .user = user, .command = "PASS", .reason = reason },
 		  "Login failed for \"%s\": %s", user, reason);
 	h->fails++;
+	/* limitd counts failures per address across sessions */
+	blocked = limit_login_failed(h->cfg) == LIMIT_REFUSE_BLOCKED;
 	sys_sleep((unsigned int)h->cfg->delay_failed_login);
-	answer_login_result(h, h->fails >= h->cfg->max_login_fails ?
+	answer_login_result(h, blocked || h->fails >= h->cfg->max_login_fails ?
 			    PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
 }
 
@@ -95,6 +99,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 {
 	char user[MAX_USER_NAME + 1], pass[MAX_PASSWORD + 1], reason[128];
 	struct login login;
+	enum limit_verdict v;
 
 	if (buf_get_str(body, user, sizeof(user)) < 0 ||
 	    buf_get_str(body, pass, sizeof(pass)) < 0 || buf_end(body) < 0)
@@ -105,8 +110,10 @@ helper_answer_login(struct helper *h, struct buf *body)
 		return;
 	}
 	explicit_bzero(pass, sizeof(pass));
-	if (limit_login(h->cfg, login.user) != LIMIT_ADMIT) {
-		login_failed(h, user, "max_per_user reached");
+	v = limit_login(h->cfg, login.user);
+	if (v != LIMIT_ADMIT) {
+		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
+			     "address blocked after failed logins" : "max_per_user reached");
 		return;
 	}
 	log_set_user(login.user);

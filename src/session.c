@@ -170,12 +170,14 @@ admit(void)
 		[LIMIT_REFUSE_IP] = "421 There are too many connections from your internet address.\r\n",
 		[LIMIT_REFUSE_USER] = "421 There are too many connected users, please try later.\r\n",
 		[LIMIT_REFUSE_DOWN] = "421 Service not available, please try later.\r\n",
+		[LIMIT_REFUSE_BLOCKED] = "421 Too many failed logins from your internet address, please try later.\r\n",
 	};
 	static const char *const reasons[] = {
 		[LIMIT_REFUSE_TOTAL] = "max_clients reached",
 		[LIMIT_REFUSE_IP] = "max_per_ip reached",
 		[LIMIT_REFUSE_USER] = "max_per_user reached",
 		[LIMIT_REFUSE_DOWN] = "limitd unreachable and limitd_fail=closed",
+		[LIMIT_REFUSE_BLOCKED] = "max_login_fails_per_ip reached",
 	};
 	enum limit_verdict v = limit_admit(sess.cfg, &sess.peer);
 

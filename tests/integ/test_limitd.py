@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(not LIMITD.exists(), reason="limitd not built")
 
 # --- the wire format (include/limitproto.h) ---
 
-VERSION = 1
+VERSION = 2
 ANS_FAIL, REQ_ADMIT, ANS_VERDICT, REQ_LOGIN, REQ_STATUS = 1, 2, 3, 4, 6
 ANS_STATUS_END = 15
 F_REREGISTER = 1

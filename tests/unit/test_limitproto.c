@@ -72,6 +72,30 @@ test_admit_roundtrip(void **state)
 	assert_memory_equal(&d.u.admit.addr, &m.u.admit.addr, sizeof(struct limit_addr));
 }
 
+/* Version 2: LOGIN_FAIL is an empty request, BLOCKED a verdict. */
+static void
+test_login_fail_and_blocked(void **state)
+{
+	struct limit_msg m = { .type = LIMIT_REQ_LOGIN_FAIL }, d;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(limit_encode(&m, &b), 0);
+	assert_int_equal(b.len, LIMIT_HDR_SIZE);
+	roundtrip(&m, &d);
+	b.data[3] = 9;				/* one trailing byte */
+	b.data[8] = 'x';
+	assert_int_equal(limit_decode(b.data, 9, &d), -EBADMSG);
+	m.type = LIMIT_ANS_VERDICT;
+	m.u.verdict = LIMIT_V_BLOCKED;
+	roundtrip(&m, &d);
+	assert_int_equal(d.u.verdict, LIMIT_V_BLOCKED);
+	assert_string_equal(limit_verdict_name(LIMIT_V_BLOCKED),
+			    "failed logins from the address (max_login_fails_per_ip)");
+	m.u.verdict = LIMIT_V_COUNT;
+	assert_int_equal(limit_encode(&m, &b), -EINVAL);
+}
+
 static void
 test_admit_exact_size(void **state)
 {
@@ -359,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_bad_version),
+		cmocka_unit_test(test_login_fail_and_blocked),
 		cmocka_unit_test(test_unknown_type_and_sizes),
 		cmocka_unit_test(test_addresses),
 	};

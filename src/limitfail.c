@@ -1,0 +1,95 @@
+/* limitfail.c - failed logins per client address; see limitfail.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "limitfail.h"
+
+struct fail_rec {
+	uint32_t count;
+	int64_t last;		/* seconds since the epoch */
+};
+
+int
+limit_fails_init(struct limit_fails *f, size_t max_addrs)
+{
+	memset(f, 0, sizeof(*f));
+	return hash_init(&f->tab, sizeof(struct limit_addr), sizeof(struct fail_rec),
+			 max_addrs);
+}
+
+void
+limit_fails_destroy(struct limit_fails *f)
+{
+	hash_destroy(&f->tab);
+}
+
+static bool
+stale(const struct fail_rec *r, const struct limit_fail_policy *p, int64_t now)
+{
+	return now - r->last >= (int64_t)p->forget || now < r->last;
+}
+
+size_t
+limit_fails_expire(struct limit_fails *f, const struct limit_fail_policy *p, int64_t now)
+{
+	struct hash_iter it;
+	const void *key;
+	void *val;
+	size_t n = 0;
+
+	hash_iter_init(&it);
+	while (hash_next(&f->tab, &it, &key, &val)) {
+		struct limit_addr a;
+
+		if (!stale(val, p, now))
+			continue;
+		memcpy(&a, key, sizeof(a));	/* the node's own key goes with it */
+		if (hash_remove(&f->tab, &a) == 0)
+			n++;
+	}
+	return n;
+}
+
+long
+limit_fails_add(struct limit_fails *f, const struct limit_fail_policy *p,
+		const struct limit_addr *addr, int64_t now)
+{
+	struct limit_addr a = *addr;
+	struct fail_rec *r;
+	void *val;
+	int e;
+
+	limit_addr_normalize(&a);
+	e = hash_insert(&f->tab, &a, &val);
+	if (e == -ENOSPC && limit_fails_expire(f, p, now) > 0)
+		e = hash_insert(&f->tab, &a, &val);
+	if (e < 0 && e != -EEXIST)
+		return e;
+	r = val;
+	if (e == -EEXIST && stale(r, p, now))
+		r->count = 0;
+	if (r->count < UINT32_MAX)
+		r->count++;
+	r->last = now;
+	return (long)r->count;
+}
+
+bool
+limit_fails_blocked(const struct limit_fails *f, const struct limit_fail_policy *p,
+		    const struct limit_addr *addr, int64_t now)
+{
+	struct limit_addr a = *addr;
+	const struct fail_rec *r;
+
+	if (p->max == 0)
+		return false;
+	limit_addr_normalize(&a);
+	r = hash_get(&f->tab, &a);
+	return r != NULL && r->count >= p->max && !stale(r, p, now);
+}
+
+size_t
+limit_fails_count(const struct limit_fails *f)
+{
+	return hash_count(&f->tab);
+}
