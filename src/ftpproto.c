@@ -263,7 +263,7 @@ ftp_opts(struct session *s, const char *arg)
 	} else if (strncasecmp(arg, "MLST", 4) == 0 && (arg[4] == ' ' || arg[4] == '\0')) {
 		ls_opts_mlst(s, arg[4] ? arg + 5 : "");
 	} else {
-		ftp_reply(s, FTP_BADPARAM, "Option not understood.");
+		ftp_reply(s, FTP_BADARGS, "Option not understood.");
 	}
 }
 
@@ -293,7 +293,7 @@ ftp_help(struct session *s, const char *arg)
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (commands[i].flags & CMD_HTTP)
 			continue;
-		str_append_cstr(&text, col == 0 ? " " : " ");
+		str_append_cstr(&text, " ");
 		str_append_cstr(&text, commands[i].verb);
 		if (++col == 12 || i + 1 == NCOMMANDS) {
 			str_append_byte(&text, '\n');
