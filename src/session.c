@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "auth.h"
 #include "dataconn.h"
@@ -210,6 +212,10 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 		  "Connection from %s port %u", sess.peer_str,
 		  sys_sockaddr_port(&sess.peer));
 	ftp_catch_term();	/* before admission: a session told to stop never starts */
+	/* every reply goes out at once: a session that ends with the client's
+	 * pipelined input unread resets the connection, and replies Nagle still
+	 * held (530 after a 331) would be lost with it */
+	(void)sys_setsockopt_int(ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	admit();
 	priv_fd = start_service(NULL);
 	helper_run(cfg, rt, priv_fd, &sess.peer, &sess.local);
