@@ -62,6 +62,7 @@ deps:
 	@sh scripts/deps.sh
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 include mk/install.mk
 
 help:
@@ -69,6 +70,7 @@ help:
 	@echo "make run        start a demo server on 127.0.0.1:2121 (PORT=, HOST=)"
 	@echo "make check      install missing Debian packages (as root), build, run every test"
 	@echo "make check SANITIZE=1   the same under ASan+UBSan"
+	@echo "make fuzz [FUZZ_SECONDS=60]   run every libFuzzer target (clang)"
 	@echo "make clean"
 
 clean:
