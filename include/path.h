@@ -30,7 +30,10 @@ int path_split(const char *path, char *parent, size_t plen, char *name,
 
 /*
  * path_open - open normalised client PATH beneath ROOT_FD with FLAGS
- * (O_CLOEXEC added) and MODE.  RETURNS fd or -errno.
+ * (O_CLOEXEC added) and MODE.  Without openat2 (ENOSYS: an old kernel,
+ * valgrind) it falls back to openat() only when ROOT_FD is the process's
+ * root directory, where that is just as confined, and otherwise fails
+ * with -ENOSYS.  RETURNS fd or -errno.
  */
 int path_open(int root_fd, const char *path, int flags, mode_t mode);
 

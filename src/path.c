@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -85,6 +87,32 @@ path_split(const char *path, char *parent, size_t plen, char *name, size_t nlen)
 	return 0;
 }
 
+/* ROOT_FD is the process's own root directory (its chroot, or "/"). */
+static bool
+is_process_root(int root_fd)
+{
+	struct stat a, b;
+
+	return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * No openat2 (a kernel before 5.6, valgrind): beneath the process's own
+ * root a plain openat() cannot leave it either (".." stops there, absolute
+ * links start there), so fall back; beneath any other directory fail
+ * closed rather than follow links out of it.
+ */
+static long
+openat_fallback(int root_fd, const char *rel, const struct open_how *how)
+{
+	if (!is_process_root(root_fd)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return openat(root_fd, rel, (int)how->flags, (mode_t)how->mode);
+}
+
 int
 path_open(int root_fd, const char *path, int flags, mode_t mode)
 {
@@ -103,6 +131,8 @@ path_open(int root_fd, const char *path, int flags, mode_t mode)
 	/* EAGAIN: a concurrent rename raced the lookup; retry a few times */
 	for (int tries = 0; tries < 8; tries++) {
 		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+		if (fd < 0 && errno == ENOSYS)
+			fd = openat_fallback(root_fd, rel, &how);
 		if (fd >= 0 || (errno != EINTR && errno != EAGAIN))
 			break;
 	}
