@@ -91,15 +91,19 @@ verify_caps(const struct drop_spec *d)
 
 /* Soft and hard: a dropped process cannot raise them again.  NPROC 0: no
  * process of a session forks after its drop (root's own forks are exempt,
- * and the count is per user, so only new processes are refused). */
+ * and the count is per user, so only new processes are refused).  Lowering
+ * a limit cannot fail on Linux, except under valgrind, which keeps the top
+ * descriptors for itself and refuses RLIMIT_NOFILE below them: a warning
+ * there, as NOFILE is only a bound on leaks. */
 static const struct {
 	int resource;
 	rlim_t max;
 	const char *name;
+	bool required;
 } limits[] = {
-	{ RLIMIT_CORE, 0, "RLIMIT_CORE" },
-	{ RLIMIT_NPROC, 0, "RLIMIT_NPROC" },
-	{ RLIMIT_NOFILE, SESSION_MAX_FDS, "RLIMIT_NOFILE" },
+	{ RLIMIT_CORE, 0, "RLIMIT_CORE", true },
+	{ RLIMIT_NPROC, 0, "RLIMIT_NPROC", true },
+	{ RLIMIT_NOFILE, SESSION_MAX_FDS, "RLIMIT_NOFILE", false },
 };
 
 static void
@@ -108,9 +112,13 @@ set_limits(void)
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		struct rlimit rl = { limits[i].max, limits[i].max };
 
-		if (setrlimit(limits[i].resource, &rl) < 0)
+		if (setrlimit(limits[i].resource, &rl) == 0)
+			continue;
+		if (limits[i].required)
 			die_errno("Failed to set %s to %lu", limits[i].name,
 				  (unsigned long)limits[i].max);
+		log_warning("Failed to set %s to %lu: %m, ignoring", limits[i].name,
+			    (unsigned long)limits[i].max);
 	}
 }
 

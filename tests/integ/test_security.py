@@ -758,3 +758,56 @@ def test_limitd_survives_random_garbage(make_limitd):
     assert ld.sessions() == 2
     held.close()
     fresh.close()
+
+
+# ---------------------------------------------------------------- valgrind
+
+class ValgrindServer(Server):
+    """A standalone server under valgrind memcheck, every process of it traced
+    (fork children are; seccomp is off: valgrind's own system calls are not
+    on any allowlist)."""
+
+    def __init__(self, env, **opts):
+        opts.setdefault("seccomp_sandbox", "NO")
+        super().__init__(env, "standalone", opts)
+        self.vglog = os.path.join(env.dir, "valgrind.%p.log")
+
+    def argv(self):
+        return (["valgrind", "--vgdb=no", "--leak-check=full",
+                 "--show-leak-kinds=definite,indirect",
+                 "--errors-for-leak-kinds=definite,indirect",
+                 "--log-file=" + self.vglog] + super().argv())
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+@pytest.mark.skipif(sanitized(), reason="ASan builds do not run under valgrind")
+def test_valgrind_full_session(ftpenv):
+    """One whole session (login, listing, upload, download, directories) under
+    memcheck: no invalid access, no uninitialised use, nothing leaked, in the
+    listener, the helper and both service processes."""
+    s = ValgrindServer(ftpenv)
+    ftpenv.servers.append(s)
+    s.start(timeout=60)
+    f = s.ftplib(timeout=60)
+    f.retrlines("LIST", lambda line: None)
+    f.storbinary("STOR vg.bin", io.BytesIO(b"v" * 300000))
+    got = io.BytesIO()
+    f.retrbinary("RETR vg.bin", got.write)
+    assert got.getvalue() == b"v" * 300000
+    f.mkd("vgdir")
+    f.rmd("vgdir")
+    f.sendcmd("MDTM vg.bin")
+    f.sendcmd("STAT vg.bin")
+    f.rename("vg.bin", "vg2.bin")
+    f.delete("vg2.bin")
+    f.quit()
+    assert wait_until(lambda: proc_children(s.pid) == [], 30)
+    s.stop()
+    logs = [n for n in os.listdir(ftpenv.dir) if n.startswith("valgrind.")]
+    assert len(logs) >= 4, logs             # listener, helper, pre- and post-login
+    for name in logs:
+        with open(os.path.join(ftpenv.dir, name)) as fh:
+            text = fh.read()
+        assert "ERROR SUMMARY: 0 errors" in text, text[-4000:]
+        assert re.search(r"definitely lost: 0 bytes|All heap blocks were freed", text), \
+            text[-4000:]
