@@ -164,7 +164,7 @@ wait_input(struct session *s, long long deadline)
 				  left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left, &wait_mask);
 
 		if (got_term)
-			close_session(s, "Server shutting down.", "SIGTERM");
+			close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
 		if (r == -EINTR)
 			continue;
 		if (r < 0)
