@@ -15,26 +15,26 @@
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_BUILD	:= build/fuzz
-FUZZ_ALL	:= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
-FUZZ_TARGETS	?= $(FUZZ_ALL)
+LIBFUZZER_ALL	:= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_TARGETS	?= $(LIBFUZZER_ALL)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	:= $(filter-out -Wmissing-prototypes,$(WARN)) -g -O1 -fno-omit-frame-pointer \
 		   $(FUZZ_SAN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
-FUZZ_MODS	:= $(filter-out main limitd,$(COMMON) $(FTPD) $(LIMITD))
-FUZZ_OBJ	:= $(FUZZ_MODS:%=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+LIBFUZZER_MODS	:= $(filter-out main limitd,$(COMMON) $(FTPD) $(LIMITD))
+LIBFUZZER_OBJ	:= $(LIBFUZZER_MODS:%=$(FUZZ_BUILD)/obj/%.o)
+LIBFUZZER_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-merge
-.SECONDARY: $(FUZZ_OBJ)
+.SECONDARY: $(LIBFUZZER_OBJ)
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBFUZZER_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBFUZZER_OBJ) $(PKG_LIBS)
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: $(LIBFUZZER_BINS)
 
 fuzz: fuzz-build
 	@sh tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
