@@ -24,6 +24,21 @@
 /* Longest configuration file line. */
 #define MAX_CONFIG_LINE		4096
 
+/*
+ * BUILT_WITH_ASAN: AddressSanitizer builds (make check SANITIZE=1, the
+ * libFuzzer builds).  Its runtime, LeakSanitizer above all, needs clone,
+ * ptrace and /proc in every process, so those builds leave out the seccomp
+ * filters (sandbox.h) and RLIMIT_NPROC (privdrop.c); release builds, which
+ * the integration tests check for both, always have them.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILT_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILT_WITH_ASAN 1
+#endif
+#endif
+
 #define DEFAULT_CONFIG_FILE	"/etc/miniftpd.conf"
 #define SHELLS_FILE		"/etc/shells"
 

@@ -102,7 +102,9 @@ static const struct {
 	bool required;
 } limits[] = {
 	{ RLIMIT_CORE, 0, "RLIMIT_CORE", true },
+#ifndef BUILT_WITH_ASAN		/* LeakSanitizer clones a tracer at exit */
 	{ RLIMIT_NPROC, 0, "RLIMIT_NPROC", true },
+#endif
 	{ RLIMIT_NOFILE, SESSION_MAX_FDS, "RLIMIT_NOFILE", false },
 };
 

@@ -9,15 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "defs.h"
 #include "log.h"
 #include "sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef BUILT_WITH_ASAN
 #define SANDBOX_COMPILED_OUT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define SANDBOX_COMPILED_OUT 1
-#endif
 #endif
 
 static const char *const role_names[SANDBOX_NROLES] = {
