@@ -486,14 +486,21 @@ def tmpfs(ftpenv):
     r = run_cmd(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0777", "tmpfs", disk])
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs: " + r.stderr.strip())
+    problems = []
     try:
         yield disk
     finally:
-        for s in ftpenv.servers:
-            s.stop()
+        for s in ftpenv.servers:          # nothing may keep the mount busy
+            try:
+                s.stop()
+            except Exception as e:          # a sanitizer report: still unmount
+                problems.append(e)
         run_cmd(["umount", disk])
         if os.path.ismount(disk):
             run_cmd(["umount", "-l", disk])
+    assert not os.path.ismount(disk), "tmpfs still mounted at " + disk
+    if problems:
+        raise problems[0]
 
 
 def test_disk_full(ftpenv, tmpfs):
