@@ -58,6 +58,15 @@ enum sandbox_role {
 void sandbox_enter(const struct config *cfg, enum sandbox_role role);
 
 /*
+ * sandbox_prepare - compile every role's filter now, once, so that
+ * sandbox_enter() in the processes forked later only loads it (compiling
+ * with libseccomp costs about 0.4 ms of CPU per filter).  Call at start,
+ * before the first fork; sandbox_enter() compiles what was not prepared.
+ * RETURNS 0 or -errno.
+ */
+int sandbox_prepare(void);
+
+/*
  * sandbox_available - false in builds without a filter (sanitizers).
  */
 bool sandbox_available(void);

@@ -37,6 +37,12 @@ sandbox_available(void)
 	return false;
 }
 
+int
+sandbox_prepare(void)
+{
+	return 0;
+}
+
 void
 sandbox_enter(const struct config *cfg, enum sandbox_role role)
 {
@@ -46,7 +52,11 @@ sandbox_enter(const struct config *cfg, enum sandbox_role role)
 
 #else
 
+#include <linux/filter.h>
 #include <seccomp.h>
+#include <stdlib.h>
+
+#include "sysutil.h"
 
 #define PRE	(1u << SANDBOX_PRELOGIN)
 #define POST	(1u << SANDBOX_POSTLOGIN)
@@ -195,6 +205,21 @@ add_arg_rules(scmp_filter_ctx ctx, unsigned int role_bit)
 	return 0;
 }
 
+/*
+ * Filters are compiled once per process image (sandbox_prepare) and only
+ * loaded by each role: libseccomp's compile costs more than the rest of a
+ * session's setup.  The one per-process value, our pid in the tgkill rule,
+ * is compiled as PID_PLACEHOLDER and patched in at load time.
+ */
+#define PID_PLACEHOLDER	0x5eccf11du
+/* A filter is a few hundred instructions; the kernel's own limit is 4096. */
+#define MAX_FILTER_BYTES	(4096 * sizeof(struct sock_filter))
+
+static struct {
+	struct sock_filter *insns;
+	unsigned short len;
+} compiled[SANDBOX_NROLES];
+
 static int
 add_exec_rules(scmp_filter_ctx ctx)
 {
@@ -207,7 +232,7 @@ add_exec_rules(scmp_filter_ctx ctx)
 	}
 	/* abort() signals itself; no other process */
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)PID_PLACEHOLDER));
 }
 
 #ifdef SANDBOX_DEBUG
@@ -228,43 +253,101 @@ on_sigsys(int sig, siginfo_t *si, void *ctx)
 	raise(sig);
 }
 
-static uint32_t
-violation_action(void)
+static void
+catch_violations(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
 	sigaction(SIGSYS, &sa, NULL);
-	return SCMP_ACT_TRAP;
 }
+#define VIOLATION_ACTION	SCMP_ACT_TRAP
 #else
-static uint32_t
-violation_action(void)
+static void
+catch_violations(void)
 {
-	return SCMP_ACT_KILL_PROCESS;
 }
+#define VIOLATION_ACTION	SCMP_ACT_KILL_PROCESS
 #endif
 
 static int
-build_and_load(enum sandbox_role role)
+build(scmp_filter_ctx ctx, enum sandbox_role role)
 {
-	scmp_filter_ctx ctx = seccomp_init(violation_action());
 	unsigned int bit = 1u << role;
-	int r;
-
-	if (ctx == NULL)
-		return -ENOMEM;
 	/* system calls of another ABI (x32, i386 on x86-64) kill too */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+
+	/* a binary search, not a chain of 90 comparisons: every system call
+	 * runs the filter, and the kernel runs it ~900 times at load to build
+	 * its per-syscall cache, with interrupts off */
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (r == 0)
 		r = add_plain(ctx, bit);
 	if (r == 0)
 		r = add_arg_rules(ctx, bit);
 	if (r == 0)
 		r = add_exec_rules(ctx);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
 	return r;
+}
+
+/* Compile ROLE's filter into compiled[ROLE], through a memfd. */
+static int
+compile(enum sandbox_role role)
+{
+	scmp_filter_ctx ctx = seccomp_init(VIOLATION_ACTION);
+	char *bpf = NULL;
+	ssize_t n = -ENOMEM;
+	int fd;
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	fd = sys_memfd("seccomp-bpf");
+	n = fd < 0 ? fd : build(ctx, role);
+	if (n == 0)
+		n = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (n == 0)
+		n = sys_read_fd_all(fd, MAX_FILTER_BYTES, &bpf);
+	sys_close(fd);
+	if (n >= 0 && (n == 0 || n % (ssize_t)sizeof(struct sock_filter) != 0))
+		n = -EINVAL;
+	if (n < 0) {
+		free(bpf);
+		return (int)n;
+	}
+	compiled[role].insns = (struct sock_filter *)(void *)bpf;
+	compiled[role].len = (unsigned short)((size_t)n / sizeof(struct sock_filter));
+	return 0;
+}
+
+int
+sandbox_prepare(void)
+{
+	for (int role = 0; role < SANDBOX_NROLES; role++) {
+		int r = compiled[role].insns ? 0 : compile((enum sandbox_role)role);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ROLE's compiled filter with our pid in place of the placeholder. */
+static struct sock_filter *
+instantiate(enum sandbox_role role)
+{
+	size_t len = compiled[role].len, hits = 0;
+	struct sock_filter *f = xreallocarray(NULL, len, sizeof(*f));
+
+	memcpy(f, compiled[role].insns, len * sizeof(*f));
+	for (size_t i = 0; i < len; i++)
+		if (f[i].code == (BPF_JMP | BPF_JEQ | BPF_K) && f[i].k == PID_PLACEHOLDER) {
+			f[i].k = (uint32_t)getpid();
+			hits++;
+		}
+	if (hits != 1)
+		bug("sandbox: %zu pid placeholders in the %s filter", hits, role_names[role]);
+	return f;
 }
 
 bool
@@ -276,13 +359,22 @@ sandbox_available(void)
 void
 sandbox_enter(const struct config *cfg, enum sandbox_role role)
 {
+	struct sock_fprog prog;
 	int r;
 
 	if (!cfg->seccomp_sandbox)
 		return;
 	if (role >= SANDBOX_NROLES)
 		bug("sandbox_enter: role %d", (int)role);
-	r = build_and_load(role);
+	r = compiled[role].insns ? 0 : compile(role);
+	if (r < 0)
+		die("Failed to compile the %s seccomp filter: %s", role_names[role],
+		    strerror(-r));
+	catch_violations();
+	prog.len = compiled[role].len;
+	prog.filter = instantiate(role);
+	r = sys_seccomp_filter(&prog);
+	free(prog.filter);
 	if (r < 0)
 		die("Failed to install the %s seccomp filter: %s", role_names[role],
 		    strerror(-r));

@@ -10,7 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -153,27 +158,20 @@ sys_open(const char *path, int flags, mode_t mode)
 }
 
 ssize_t
-sys_read_file(const char *path, size_t max, char **out)
+sys_read_fd_all(int fd, size_t max, char **out)
 {
 	struct stat st;
 	ssize_t n;
 	char *p;
-	int fd = sys_open(path, O_RDONLY, 0);
 
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		n = -errno;
-		sys_close(fd);
-		return n;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		sys_close(fd);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max)
 		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
 	p = xmalloc((size_t)st.st_size + 1);
 	n = sys_read_full(fd, p, (size_t)st.st_size);
-	sys_close(fd);
 	if (n == -EPIPE)	/* shrank while we read: take what is there */
 		n = 0;
 	if (n < 0) {
@@ -183,6 +181,37 @@ sys_read_file(const char *path, size_t max, char **out)
 	p[n] = '\0';
 	*out = p;
 	return n;
+}
+
+ssize_t
+sys_read_file(const char *path, size_t max, char **out)
+{
+	int fd = sys_open(path, O_RDONLY, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = sys_read_fd_all(fd, max, out);
+	sys_close(fd);
+	return n;
+}
+
+int
+sys_memfd(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+sys_seccomp_filter(const struct sock_fprog *prog)
+{
+	/* no_new_privs first, as libseccomp's own loader does */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
+		return -errno;
+	return 0;
 }
 
 int
