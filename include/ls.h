@@ -39,10 +39,20 @@ void ls_stat_path(struct session *s, const char *arg);
 
 /*
  * ls_load_names - cache user and group names (at most LS_MAX_NAMES of
- * each) while the name service can still be read: the post-login process
- * calls it before it drops privileges and chroots.
+ * each) while the name service can still be read.  The standalone
+ * listener calls it at start and on SIGHUP, so that its sessions inherit
+ * the cache (enumerating the name service costs more than the rest of a
+ * short session); a socket-activated process loads it in ls_refresh_names.
  */
 void ls_load_names(void);
+
+/*
+ * ls_refresh_names - load the cache if it is not loaded, or reload it if
+ * /etc/passwd or /etc/group changed since (their ctime; other name
+ * services are re-read on SIGHUP).  The post-login process calls it
+ * before it drops privileges and chroots.
+ */
+void ls_refresh_names(void);
 
 #define LS_MAX_NAMES 8192
 

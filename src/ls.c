@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataconn.h"
@@ -70,12 +72,33 @@ cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* When the cache was loaded: the files' change times then. */
+static struct {
+	bool loaded;
+	struct timespec passwd, group;
+} names_stamp;
+
+static const char passwd_file[] = "/etc/passwd", group_file[] = "/etc/group";
+
+static struct timespec
+ctime_of(const char *path)
+{
+	struct stat st;
+
+	if (sys_fstatat(AT_FDCWD, path, &st, 0) < 0)
+		return (struct timespec){ 0, 0 };
+	return st.st_ctim;
+}
+
 void
 ls_load_names(void)
 {
 	struct passwd *pw;
 	struct group *gr;
 
+	names_stamp.passwd = ctime_of(passwd_file);
+	names_stamp.group = ctime_of(group_file);
+	users.n = groups.n = 0;
 	setpwent();
 	for (size_t i = 0; i < LS_MAX_NAMES && (pw = getpwent()) != NULL; i++)
 		idtab_add(&users, pw->pw_uid, pw->pw_name);
@@ -88,6 +111,21 @@ ls_load_names(void)
 		qsort(users.v, users.n, sizeof(*users.v), cmp_id);
 	if (groups.n)
 		qsort(groups.v, groups.n, sizeof(*groups.v), cmp_id);
+	names_stamp.loaded = true;
+}
+
+static bool
+same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+void
+ls_refresh_names(void)
+{
+	if (!names_stamp.loaded || !same_time(names_stamp.passwd, ctime_of(passwd_file)) ||
+	    !same_time(names_stamp.group, ctime_of(group_file)))
+		ls_load_names();
 }
 
 /* The cached name of ID, else ID in decimal (in NUM). */

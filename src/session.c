@@ -91,7 +91,7 @@ service_main(int priv_fd, const struct login *login)
 	}
 	s.login = *login;
 	if (!s.cfg->hide_ids)
-		ls_load_names();	/* NSS is out of reach once chrooted */
+		ls_refresh_names();	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
 	sandbox_enter(s.cfg, SANDBOX_POSTLOGIN);
 	log_set_prefix("session %s %s", sess.peer_str, login->user);
@@ -292,6 +292,8 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 			return -1;
 		rt->have_pasv_addr = true;
 	}
+	if (cfg->listen && !cfg->hide_ids)
+		ls_load_names();	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
 	if (need_user("nopriv_user", cfg->nopriv_user, err, errlen) < 0 ||
