@@ -270,6 +270,32 @@ test_helper(void **state)
 	check_role(SANDBOX_HELPER);
 }
 
+/* abort() signals the process itself (tgkill with our pid): permitted. */
+static void
+check_abort(enum sandbox_role role)
+{
+	int st = run_confined(role, abort);
+
+	if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT))
+		fail_msg("%s role: abort() should end in SIGABRT, wait status 0x%x",
+			 sandbox_role_name(role), (unsigned int)st);
+}
+
+/* Filters compiled once in the parent (the listener's way), loaded by
+ * each child with its own pid patched in: the same verdicts. */
+static void
+test_prepared(void **state)
+{
+	(void)state;
+	if (!sandbox_available())
+		skip();
+	assert_int_equal(sandbox_prepare(), 0);
+	for (int role = 0; role < SANDBOX_NROLES; role++) {
+		check_role((enum sandbox_role)role);
+		check_abort((enum sandbox_role)role);
+	}
+}
+
 /* seccomp_sandbox=NO installs nothing: a forbidden call runs. */
 static void
 test_disabled(void **state)
@@ -309,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_prelogin),
 		cmocka_unit_test(test_postlogin),
 		cmocka_unit_test(test_helper),
+		cmocka_unit_test(test_prepared),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_role_names),
 	};
