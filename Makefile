@@ -8,6 +8,11 @@ SANITIZE ?= 0
 PKGS	:= libcap libsystemd libcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt -lseccomp)
+# miniftpd itself needs no libsystemd (listen.c reads LISTEN_FDS itself):
+# it is the one binary exec'ed per connection under socket activation.
+# limitd keeps it for sd_notify.
+FTPD_PKGS := libcap libcrypt libseccomp
+FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt -lseccomp)
 
 WARN	:= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
@@ -52,7 +57,7 @@ $(BUILD):
 	@mkdir -p $(BUILD) $(BUILD)/tests
 
 $(BUILD)/miniftpd: $(FTPD_OBJ) $(COMMON_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(FTPD_LIBS)
 
 $(BUILD)/limitd: $(LIMITD_OBJ) $(COMMON_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)

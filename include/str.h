@@ -48,5 +48,8 @@ int str_lcpy(char *dst, const char *src, size_t dstlen);
 /* snprintf with a truncation check. RETURNS 0 or -E2BIG. */
 int str_fmt(char *dst, size_t dstlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* str_to_ulong - S in decimal, digits only (no sign, no spaces, which
+ * strtoul alone accepts). RETURNS 0, -EINVAL or -ERANGE. */
+int str_to_ulong(const char *s, unsigned long *out);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "listen.h"
@@ -18,6 +17,8 @@
 #include "str.h"
 #include "sysutil.h"
 
+/* The first fd systemd passes (SD_LISTEN_FDS_START). */
+#define LISTEN_FDS_START	3
 /* Connections taken off the queue per wakeup, so that signals are seen. */
 #define ACCEPTS_PER_WAKEUP	64
 /* A failure of accept that is not about one connection: wait this long. */
@@ -83,21 +84,53 @@ move_connection(int fd)
 	return c;
 }
 
+/*
+ * sd_listen_fds(3) with unset_environment=1, to the letter: LISTEN_PID must
+ * name us, LISTEN_FDS count the fds from 3, which become close-on-exec;
+ * the variables are unset either way.  Our own, not libsystemd's: the
+ * library and the four it links (libgcrypt, liblzma, libzstd, liblz4) cost
+ * a socket-activated session more at exec than the whole login, and every
+ * fork and exit after it; two environment variables do not need them.
+ * RETURNS the count, 0 when not for us, or -errno.
+ */
+static int
+listen_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	unsigned long n = 0;
+	int r = 0;
+
+	if (pid && fds && str_to_ulong(pid, &n) == 0 && n == (unsigned long)getpid()) {
+		r = str_to_ulong(fds, &n) < 0 || n == 0 ||
+		    n > (unsigned long)(INT_MAX - LISTEN_FDS_START) ? -EINVAL : (int)n;
+		for (int fd = LISTEN_FDS_START, e; r > 0 && fd < LISTEN_FDS_START + r; fd++)
+			if ((e = sys_set_cloexec(fd)) < 0)
+				r = e;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return r;
+}
+
 int
 listen_inherited(char *err, size_t errlen)
 {
-	int n = sd_listen_fds(1), fd = -1;
+	int n = listen_fds(), fd = -1;
 
+	if (n < 0)
+		return str_fmt(err, errlen, "bad LISTEN_FDS from systemd: %s", strerror(-n)), -1;
 	if (n > 1)
 		return str_fmt(err, errlen, "systemd passed %d sockets; use Accept=yes", n), -1;
 	if (n == 1)
-		fd = SD_LISTEN_FDS_START;
-	else if (sd_is_socket(STDIN_FILENO, AF_UNSPEC, SOCK_STREAM, -1) > 0)
+		fd = LISTEN_FDS_START;
+	else if (sys_is_stream_socket(STDIN_FILENO, false))
 		fd = STDIN_FILENO;
 	if (fd < 0)
 		return str_fmt(err, errlen, "no connection: not started by systemd or inetd, "
 			       "and listen=NO"), -1;
-	if (!sys_is_stream_socket(fd, true) || sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0)
+	/* connected: neither a listening socket (Accept=no) nor a bare one */
+	if (!sys_is_stream_socket(fd, true))
 		return str_fmt(err, errlen, "fd %d is not a connected stream socket "
 			       "(a socket unit needs Accept=yes)", fd), -1;
 	fd = move_connection(fd);

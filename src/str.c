@@ -143,3 +143,18 @@ str_fmt(char *dst, size_t dstlen, const char *fmt, ...)
 		return -E2BIG;
 	return 0;
 }
+
+int
+str_to_ulong(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (*s == '\0' || strlen(s) > 20)
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno == ERANGE ? -ERANGE : 0;
+}

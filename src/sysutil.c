@@ -197,6 +197,16 @@ sys_read_file(const char *path, size_t max, char **out)
 }
 
 int
+sys_set_cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+
+	if (flags < 0 || (!(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0))
+		return -errno;
+	return 0;
+}
+
+int
 sys_memfd(const char *name)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC);

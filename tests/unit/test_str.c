@@ -174,6 +174,23 @@ test_fmt(void **state)
 	assert_int_equal(strlen(dst), 7);
 }
 
+static void
+test_to_ulong(void **state)
+{
+	unsigned long n = 7;
+
+	(void)state;
+	assert_int_equal(str_to_ulong("1234", &n), 0);
+	assert_int_equal(n, 1234);
+	assert_int_equal(str_to_ulong("0", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(str_to_ulong("", &n), -EINVAL);
+	assert_int_equal(str_to_ulong("-1", &n), -EINVAL);
+	assert_int_equal(str_to_ulong(" 1", &n), -EINVAL);
+	assert_int_equal(str_to_ulong("1x", &n), -EINVAL);
+	assert_int_equal(str_to_ulong("99999999999999999999", &n), -ERANGE);
+}
+
 int
 main(void)
 {
@@ -187,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_copy_out),
 		cmocka_unit_test(test_lcpy),
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_to_ulong),
 	};
 
 	/* cmocka prints progress on stdout, failures and the summary on
