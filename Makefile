@@ -8,11 +8,13 @@ SANITIZE ?= 0
 PKGS	:= libcap libsystemd libcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt -lseccomp)
-# miniftpd itself needs no libsystemd (listen.c reads LISTEN_FDS itself):
-# it is the one binary exec'ed per connection under socket activation.
-# limitd keeps it for sd_notify.
-FTPD_PKGS := libcap libcrypt libseccomp
-FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt -lseccomp)
+# miniftpd itself needs no libsystemd (listen.c reads LISTEN_FDS itself)
+# and no libseccomp at run time (its filters are compiled at build time,
+# see below): it is the one binary exec'ed per connection under socket
+# activation.  limitd keeps libsystemd for sd_notify.
+FTPD_PKGS := libcap libcrypt
+FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt)
+SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 
 WARN	:= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
@@ -58,6 +60,17 @@ $(BUILD):
 
 $(BUILD)/miniftpd: $(FTPD_OBJ) $(COMMON_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(FTPD_LIBS)
+
+# The seccomp filters: libseccomp compiles src/sandbox_policy.c's rules to
+# BPF once, here; sandbox.c includes the programs (sandbox_policy.h).
+$(BUILD)/genseccomp: tools/genseccomp.c $(BUILD)/sandbox_policy.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS_ALL) $(SECCOMP_LIBS)
+
+$(BUILD)/seccomp_bpf.h: $(BUILD)/genseccomp
+	$(BUILD)/genseccomp > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sandbox.o: $(BUILD)/seccomp_bpf.h
+$(BUILD)/sandbox.o: ALL_CFLAGS += -I$(BUILD)
 
 $(BUILD)/limitd: $(LIMITD_OBJ) $(COMMON_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)

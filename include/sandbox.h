@@ -20,7 +20,9 @@
  * classic hole in hand-written filters), compare arguments (socket
  * families, fcntl commands, no PROT_EXEC mappings) and name system calls
  * portably; libseccomp (Debian libseccomp2, already a dependency of
- * systemd) does all three and keeps the lists below readable tables.
+ * systemd) does all three and keeps the lists readable tables
+ * (src/sandbox_policy.c).  It runs at build time (sandbox_policy.h):
+ * miniftpd only loads the programs, patching in its pid.
  *
  * Beyond the lists, two properties hold in every role: nothing can be
  * mapped executable after the drop (so no NSS module or other library can
@@ -56,15 +58,6 @@ enum sandbox_role {
  * run unconfined.  Service processes and the helper.
  */
 void sandbox_enter(const struct config *cfg, enum sandbox_role role);
-
-/*
- * sandbox_prepare - compile every role's filter now, once, so that
- * sandbox_enter() in the processes forked later only loads it (compiling
- * with libseccomp costs about 0.4 ms of CPU per filter).  Call at start,
- * before the first fork; sandbox_enter() compiles what was not prepared.
- * RETURNS 0 or -errno.
- */
-int sandbox_prepare(void);
 
 /*
  * sandbox_available - false in builds without a filter (sanitizers).

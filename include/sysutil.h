@@ -38,14 +38,9 @@ int sys_open(const char *path, int flags, mode_t mode);
  * buffer of at most MAX bytes; *OUT is xmalloc'ed. RETURNS length or -errno
  * (-EFBIG when larger). */
 ssize_t sys_read_file(const char *path, size_t max, char **out);
-/* sys_read_fd_all - the same for an open regular file FD, read from
- * offset 0 (a memfd just written, for one). */
-ssize_t sys_read_fd_all(int fd, size_t max, char **out);
 /* sys_set_cloexec - set FD_CLOEXEC on an fd we did not open (ones
  * inherited from systemd). RETURNS 0 or -errno. */
 int sys_set_cloexec(int fd);
-/* sys_memfd - memfd_create(2), close-on-exec. RETURNS fd or -errno. */
-int sys_memfd(const char *name);
 struct sock_fprog;
 /* sys_seccomp_filter - set no_new_privs and install the BPF program PROG
  * as a seccomp filter of the calling thread. RETURNS 0 or -errno. */

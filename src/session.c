@@ -277,16 +277,12 @@ int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
 	struct passwd *pw;
-	int r;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
 	rt->self_uid = geteuid();
 	rt->self_gid = getegid();
 	pin_timezone();
-	if (cfg->listen && cfg->seccomp_sandbox && (r = sandbox_prepare()) < 0)
-		return str_fmt(err, errlen, "cannot compile the seccomp filters: %s",
-			       strerror(-r)), -1;
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
 			return -1;

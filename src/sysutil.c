@@ -13,7 +13,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/random.h>
@@ -158,20 +157,27 @@ sys_open(const char *path, int flags, mode_t mode)
 }
 
 ssize_t
-sys_read_fd_all(int fd, size_t max, char **out)
+sys_read_file(const char *path, size_t max, char **out)
 {
 	struct stat st;
 	ssize_t n;
 	char *p;
+	int fd = sys_open(path, O_RDONLY, 0);
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		n = -errno;
+		sys_close(fd);
+		return n;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		sys_close(fd);
 		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
+	}
 	p = xmalloc((size_t)st.st_size + 1);
 	n = sys_read_full(fd, p, (size_t)st.st_size);
+	sys_close(fd);
 	if (n == -EPIPE)	/* shrank while we read: take what is there */
 		n = 0;
 	if (n < 0) {
@@ -183,19 +189,6 @@ sys_read_fd_all(int fd, size_t max, char **out)
 	return n;
 }
 
-ssize_t
-sys_read_file(const char *path, size_t max, char **out)
-{
-	int fd = sys_open(path, O_RDONLY, 0);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = sys_read_fd_all(fd, max, out);
-	sys_close(fd);
-	return n;
-}
-
 int
 sys_set_cloexec(int fd)
 {
@@ -204,14 +197,6 @@ sys_set_cloexec(int fd)
 	if (flags < 0 || (!(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0))
 		return -errno;
 	return 0;
-}
-
-int
-sys_memfd(const char *name)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
 }
 
 int
