@@ -38,6 +38,11 @@ int sys_open(const char *path, int flags, mode_t mode);
  * buffer of at most MAX bytes; *OUT is xmalloc'ed. RETURNS length or -errno
  * (-EFBIG when larger). */
 ssize_t sys_read_file(const char *path, size_t max, char **out);
+/* sys_exit_session - end a session process now: _exit(2), without the
+ * exit handlers and the destructors of every library (a tenth of a short
+ * session's exit), which have nothing to do here: replies, logs and the
+ * xferlog are written unbuffered.  ASan builds exit() for LeakSanitizer. */
+void sys_exit_session(int status) __attribute__((noreturn));
 /* sys_set_cloexec - set FD_CLOEXEC on an fd we did not open (ones
  * inherited from systemd). RETURNS 0 or -errno. */
 int sys_set_cloexec(int fd);

@@ -18,6 +18,7 @@
 #include "privclient.h"
 #include "privproto.h"
 #include "str.h"
+#include "sysutil.h"
 #include "transfer.h"
 #include "userdb.h"
 
@@ -212,7 +213,7 @@ ftp_pass(struct session *s, const char *arg)
 	s->have_user = false;
 	r = priv_login(s, s->user, arg);
 	if (r == PRIV_LOGIN_OK)
-		exit(0);	/* the post-login process greets the client */
+		sys_exit_session(0);	/* the post-login process greets the client */
 	ftp_reply(s, FTP_LOGINERR, "Login incorrect.");
 	if (r == PRIV_LOGIN_FAIL_LAST)
 		exit(0);
@@ -403,7 +404,7 @@ serve(struct session *s)
 		ftp_read_line(s, line);
 		ftp_dispatch(s, line);
 	}
-	exit(0);
+	sys_exit_session(0);
 }
 
 void

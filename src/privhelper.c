@@ -275,7 +275,7 @@ finish(void)
 	}
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_DISCONNECT },
 		  "Session ended");
-	exit(0);
+	sys_exit_session(0);
 }
 
 /* Wait for the service process or limitd. RETURNS true when a request is ready. */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "defs.h"
 #include "log.h"
 #include "sysutil.h"
 
@@ -187,6 +188,16 @@ sys_read_file(const char *path, size_t max, char **out)
 	p[n] = '\0';
 	*out = p;
 	return n;
+}
+
+void
+sys_exit_session(int status)
+{
+#ifdef BUILT_WITH_ASAN
+	exit(status);		/* LeakSanitizer checks at exit */
+#else
+	_exit(status);
+#endif
 }
 
 int
