@@ -783,10 +783,13 @@ class ValgrindServer(Server):
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 @pytest.mark.skipif(sanitized(), reason="ASan builds do not run under valgrind")
+@needs_root
 def test_valgrind_full_session(ftpenv):
     """One whole session (login, listing, upload, download, directories) under
     memcheck: no invalid access, no uninitialised use, nothing leaked, in the
-    listener, the helper and both service processes."""
+    listener, the helper and both service processes.  Root only: valgrind
+    3.19 has no openat2, and path_open falls back to openat only beneath a
+    chroot; without one it fails closed and the session could not work."""
     s = ValgrindServer(ftpenv)
     ftpenv.servers.append(s)
     s.start(timeout=60)
