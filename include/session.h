@@ -32,6 +32,14 @@ struct runtime {
 	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */
 	gid_t self_gid;
 	uid_t chown_uid;	/* chown_username (privileged, chown_uploads only) */
+	bool have_anon;		/* anon: ftp_username resolved (auth_cache_anon) */
+	struct anon_ids {
+		uid_t uid;
+		gid_t gid;
+		gid_t groups[MAX_GROUPS];
+		int ngroups;
+		char home[PATH_MAX];
+	} anon;
 };
 
 enum login_kind { LOGIN_LOCAL, LOGIN_VIRTUAL, LOGIN_ANON };

@@ -124,14 +124,43 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 	       "home directory name too long" : NULL;
 }
 
+int
+auth_cache_anon(const struct config *cfg, struct runtime *rt)
+{
+	struct passwd *pw = getpwnam(cfg->ftp_username);
+	struct login ids;
+
+	if (pw == NULL || str_lcpy(rt->anon.home, pw->pw_dir, sizeof(rt->anon.home)) < 0)
+		return -ENOENT;
+	fill_ids(&ids, pw);
+	rt->anon.uid = ids.uid;
+	rt->anon.gid = ids.gid;
+	rt->anon.ngroups = ids.ngroups;
+	memcpy(rt->anon.groups, ids.groups, sizeof(rt->anon.groups));
+	rt->have_anon = true;
+	return 0;
+}
+
+static void
+copy_anon_ids(struct login *out, const struct runtime *rt)
+{
+	out->uid = rt->anon.uid;
+	out->gid = rt->anon.gid;
+	out->ngroups = rt->anon.ngroups;
+	memcpy(out->groups, rt->anon.groups, sizeof(out->groups));
+}
+
 static const char *
 anon_login(const struct config *cfg, const struct runtime *rt, struct login *out)
 {
-	struct passwd *pw = getpwnam(cfg->ftp_username);
-	const char *root = cfg->anon_root[0] ? cfg->anon_root : pw ? pw->pw_dir : NULL;
+	struct passwd *pw = rt->have_anon ? NULL : getpwnam(cfg->ftp_username);
+	const char *home = rt->have_anon ? rt->anon.home : pw ? pw->pw_dir : NULL;
+	const char *root = cfg->anon_root[0] ? cfg->anon_root : home;
 
 	out->kind = LOGIN_ANON;
-	if (rt->privileged) {
+	if (rt->privileged && rt->have_anon)
+		copy_anon_ids(out, rt);
+	else if (rt->privileged) {
 		if (pw == NULL)
 			return "ftp_username does not exist";
 		fill_ids(out, pw);

@@ -301,6 +301,9 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	pw = getpwnam(cfg->nopriv_user);
 	rt->nopriv_uid = pw->pw_uid;
 	rt->nopriv_gid = pw->pw_gid;
+	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
+		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
+			       "on this system", cfg->ftp_username), -1;
 	if (cfg->anonymous_enable && cfg->chown_uploads &&
 	    sys_user_uid(cfg->chown_username, &rt->chown_uid) < 0)
 		return str_fmt(err, errlen, "chown_username: user \"%s\" does not exist "
