@@ -110,6 +110,14 @@ void session_run(const struct config *cfg, const struct runtime *rt,
 		 int ctl_fd) __attribute__((noreturn));
 
 /*
+ * session_before_fork - the standalone listener, before it forks a
+ * session: bring what its sessions inherit up to date (the name cache of
+ * listings, when /etc/passwd or /etc/group changed: ls_refresh_names), so
+ * that the change is read once here and not in every session.
+ */
+void session_before_fork(const struct config *cfg);
+
+/*
  * session_start_postlogin - in the helper, after a successful login:
  * fork the post-login service process for LOGIN, hand it the control
  * connection, close the helper's copy, and drop the helper to

@@ -252,7 +252,10 @@ become_session(int c)
 static void
 spawn_session(int c)
 {
-	pid_t pid = sys_fork();
+	pid_t pid;
+
+	session_before_fork(L.cfg);
+	pid = sys_fork();
 
 	if (pid == 0)
 		become_session(c);

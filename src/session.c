@@ -221,6 +221,13 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	helper_run(cfg, rt, priv_fd, &sess.peer, &sess.local);
 }
 
+void
+session_before_fork(const struct config *cfg)
+{
+	if (!cfg->hide_ids)
+		ls_refresh_names();
+}
+
 /* Create secure_chroot_dir if missing; refuse one others could write to. */
 static int
 secure_dir(const char *dir, char *err, size_t errlen)
