@@ -22,6 +22,8 @@ enum {
 	CMD_HTTP	= 1 << 6,	/* an HTTP verb: close the session before login */
 	CMD_KEEP_RNFR	= 1 << 7,	/* does not cancel a pending RNFR */
 	CMD_KEEP_REST	= 1 << 8,	/* does not cancel a pending REST */
+	CMD_PASSIVE	= 1 << 9,	/* in FEAT only with pasv_enable=YES */
+	CMD_ACTIVE	= 1 << 10,	/* in FEAT only with port_enable=YES */
 };
 
 typedef void (*ftp_handler)(struct session *s, const char *arg);

@@ -76,9 +76,9 @@ static const struct ftp_cmd commands[] = {
 	{ "MFMT", CMD_ARG | CMD_W_OTHER, ftp_mfmt, "MFMT" },
 	/* data connections (dataconn.c); a pending REST survives them */
 	{ "PASV", CMD_NOARG | CMD_KEEP_REST, ftp_pasv, NULL },
-	{ "EPSV", CMD_KEEP_REST,	ftp_epsv, "EPSV" },
+	{ "EPSV", CMD_KEEP_REST | CMD_PASSIVE, ftp_epsv, "EPSV" },
 	{ "PORT", CMD_ARG | CMD_KEEP_REST, ftp_port, NULL },
-	{ "EPRT", CMD_ARG | CMD_KEEP_REST, ftp_eprt, "EPRT" },
+	{ "EPRT", CMD_ARG | CMD_KEEP_REST | CMD_ACTIVE, ftp_eprt, "EPRT" },
 	/* transfers (transfer.c) */
 	{ "REST", CMD_ARG | CMD_KEEP_REST, ftp_rest, "REST STREAM" },
 	{ "RETR", CMD_ARG,		ftp_retr, NULL },
@@ -234,6 +234,17 @@ ftp_syst(struct session *s, const char *arg)
 	ftp_reply(s, FTP_SYSTOK, "UNIX Type: L8");
 }
 
+/* A feature is advertised only when it works with this configuration. */
+static bool
+feat_enabled(const struct session *s, const struct ftp_cmd *c)
+{
+	if (c->flags & CMD_PASSIVE)
+		return s->cfg->pasv_enable;
+	if (c->flags & CMD_ACTIVE)
+		return s->cfg->port_enable;
+	return true;
+}
+
 static void
 ftp_feat(struct session *s, const char *arg)
 {
@@ -243,7 +254,7 @@ ftp_feat(struct session *s, const char *arg)
 	str_init(&text, 4096);
 	str_append_cstr(&text, "Features:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (commands[i].feat) {
+		if (commands[i].feat && feat_enabled(s, &commands[i])) {
 			str_append_cstr(&text, commands[i].feat);
 			str_append_byte(&text, '\n');
 		}

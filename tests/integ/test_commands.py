@@ -135,13 +135,29 @@ def test_feat(server):
         assert forbidden not in names
 
 
-def test_feat_issue2_exact(server):
-    """Until data connections land, FEAT is exactly issue 2's feature set."""
-    c = server.login()
-    if c.cmd("PASV").code != 500:
-        pytest.skip("data connections are implemented; FEAT grows with them")
+FEAT_ALL = ["UTF8", "CLNT", "TVFS", "SIZE", "MDTM", "MFMT", "EPSV", "EPRT", "REST STREAM"]
+
+
+def feat_names(c):
     r = c.cmd("FEAT")
-    assert sorted(r.lines[1:-1]) == sorted([" UTF8", " CLNT", " SIZE", " MDTM"]), r.lines
+    assert r.code == 211
+    return [ln[1:] for ln in r.lines[1:-1]]
+
+
+def test_feat_exact(server):
+    """FEAT lists exactly what is implemented (MLST carries its facts)."""
+    names = feat_names(server.connect())
+    assert sorted(n for n in names if not n.startswith("MLST ")) == sorted(FEAT_ALL)
+    assert any(n.startswith("MLST ") and "UNIX.mode" in n for n in names), names
+
+
+@pytest.mark.parametrize("opt,gone", [("pasv_enable", "EPSV"), ("port_enable", "EPRT")])
+def test_feat_omits_disabled(ftpenv, opt, gone):
+    """A switched-off data connection style is not advertised."""
+    srv = ftpenv.server(**{opt: "NO"})
+    names = feat_names(srv.connect())
+    assert gone not in names
+    assert set(FEAT_ALL) - {gone} <= set(names)
 
 
 def test_opts(server):
