@@ -327,7 +327,7 @@ cfg_dump(const struct config *cfg, FILE *out)
 		switch (d->type) {
 		case T_BOOL: fprintf(out, "%s=%s\n", d->name, *(const bool *)f ? "YES" : "NO"); break;
 		case T_UINT: fprintf(out, "%s=%lu\n", d->name, *(const unsigned long *)f); break;
-		case T_MODE: fprintf(out, "%s=%03o\n", d->name, *(const unsigned int *)f); break;
+		case T_MODE: fprintf(out, "%s=0%o\n", d->name, *(const unsigned int *)f); break;
 		case T_STR: fprintf(out, "%s=%s\n", d->name, *(char *const *)f); break;
 		}
 	}

@@ -98,7 +98,7 @@ default_text(const struct opt *o, char *out, size_t len)
 	switch (o->kind) {
 	case K_BOOL: snprintf(out, len, "%s", o->def ? "YES" : "NO"); break;
 	case K_UINT: snprintf(out, len, "%lu", o->def); break;
-	case K_MODE: snprintf(out, len, "%03lo", o->def); break;
+	case K_MODE: snprintf(out, len, "0%lo", o->def); break;
 	case K_STR: snprintf(out, len, "%s", o->def_str); break;
 	}
 }
