@@ -194,9 +194,6 @@ def test_syslog_lines(ftpenv, capture):
     assert "[helper" not in s.log(), s.log()
 
 
-@pytest.mark.xfail(reason="transfer.c logs its transfers with log_info(), not yet with "
-                   "log_event(LOG_EV_UPLOAD/LOG_EV_DOWNLOAD) (see include/log.h)",
-                   strict=False)
 def test_journal_transfer_events(ftpenv, capture):
     cap = capture("journal.sock")
     s = start(ftpenv, "accept", journal_stream=True, journal_socket=cap.path)
