@@ -89,6 +89,9 @@ help:
 	@echo "make check      install missing Debian packages (as root), build, run every test"
 	@echo "make check SANITIZE=1   the same under ASan+UBSan"
 	@echo "make fuzz [FUZZ_SECONDS=60]   run every libFuzzer target (clang)"
+	@echo "make bench [QUICK=1]   benchmarks side by side with vsftpd and Pure-FTPd"
+	@echo "make install / uninstall [PREFIX= DESTDIR=]"
+	@echo "make docs       regenerate the option lists of etc/miniftpd.conf and miniftpd.conf(5)"
 	@echo "make clean"
 
 clean:
