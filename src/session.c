@@ -28,26 +28,25 @@
 #include "sysutil.h"
 #include "xferlog.h"
 
-/* What the helper knows of its session, for forking the service processes. */
+/*
+ * What the helper knows of its session: CONN holds the connection's facts
+ * (configuration, control fd, addresses), filled once by session_run() and
+ * copied as the starting state of every service process it forks.
+ */
 static struct {
-	const struct config *cfg;
-	const struct runtime *rt;
-	int ctl_fd;
+	struct session conn;
 	pid_t service;
-	struct sockaddr_storage peer;
-	struct sockaddr_storage local;
-	char peer_str[INET6_ADDRSTRLEN];
-} sess = { .ctl_fd = -1 };
+} sess = { .conn.ctl_fd = -1 };
 
 static void
 prelogin_drop(void)
 {
-	const struct runtime *rt = sess.rt;
+	const struct runtime *rt = sess.conn.rt;
 	struct drop_spec d = {
 		.change_ids = rt->privileged,
 		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
 		.groups = &rt->nopriv_gid, .ngroups = 1,
-		.chroot_dir = rt->privileged ? sess.cfg->secure_chroot_dir : NULL,
+		.chroot_dir = rt->privileged ? sess.conn.cfg->secure_chroot_dir : NULL,
 	};
 
 	drop_to(&d);
@@ -57,7 +56,7 @@ static void
 postlogin_drop(const struct login *l)
 {
 	struct drop_spec d = {
-		.change_ids = sess.rt->privileged,
+		.change_ids = sess.conn.rt->privileged,
 		.uid = l->uid, .gid = l->gid,
 		.groups = l->groups, .ngroups = l->ngroups,
 		.chroot_dir = l->chroot ? l->root : NULL,
@@ -73,18 +72,12 @@ service_main(int priv_fd, const struct login *login)
 	static struct session s;
 
 	limit_forget();
-	memset(&s, 0, sizeof(s));
-	s.cfg = sess.cfg;
-	s.rt = sess.rt;
-	s.ctl_fd = sess.ctl_fd;
+	s = sess.conn;
 	s.priv_fd = priv_fd;
 	s.root_fd = -1;
-	s.peer = sess.peer;
-	s.local = sess.local;
-	memcpy(s.peer_str, sess.peer_str, sizeof(s.peer_str));
 	ftp_set_session_for_die(&s);
 	if (login == NULL) {
-		log_set_prefix("session %s", sess.peer_str);
+		log_set_prefix("session %s", sess.conn.peer_str);
 		prelogin_drop();
 		sandbox_enter(s.cfg, SANDBOX_PRELOGIN);
 		ftp_prelogin(&s);
@@ -94,7 +87,7 @@ service_main(int priv_fd, const struct login *login)
 		ls_refresh_names();	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
 	sandbox_enter(s.cfg, SANDBOX_POSTLOGIN);
-	log_set_prefix("session %s %s", sess.peer_str, login->user);
+	log_set_prefix("session %s %s", sess.conn.peer_str, login->user);
 	log_set_user(login->user);
 	ftp_postlogin(&s);
 }
@@ -119,26 +112,26 @@ start_service(const struct login *login)
 int
 session_start_postlogin(const struct login *login)
 {
-	const struct runtime *rt = sess.rt;
+	const struct runtime *rt = sess.conn.rt;
 	struct drop_spec d = {
 		.change_ids = rt->privileged,
 		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
 		.groups = &rt->nopriv_gid, .ngroups = 1,
 		.keep_net_bind = true,
-		.keep_chown = login->kind == LOGIN_ANON && sess.cfg->chown_uploads,
+		.keep_chown = login->kind == LOGIN_ANON && sess.conn.cfg->chown_uploads,
 	};
 	int fd;
 
 	/* the pre-login process exits on our answer: one reader of the client at a time */
 	if (sys_wait_child(sess.service) < 0)
 		die_errno("Failed to wait for the pre-login process");
-	xferlog_open(sess.cfg);		/* inherited by the post-login process */
+	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
 	fd = start_service(login);
 	xferlog_close();
-	sys_close(sess.ctl_fd);
-	sess.ctl_fd = -1;
+	sys_close(sess.conn.ctl_fd);
+	sess.conn.ctl_fd = -1;
 	drop_to(&d);
-	sandbox_enter(sess.cfg, SANDBOX_HELPER);
+	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
 	return fd;
 }
 
@@ -153,8 +146,8 @@ session_service_ended(int status)
 	sig = WTERMSIG(status);
 	log_warning("Service process killed by signal %d (%s)%s", sig, strsignal(sig),
 		    sig == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
-	if (sess.ctl_fd >= 0)
-		(void)sys_write_full(sess.ctl_fd, msg, sizeof(msg) - 1);
+	if (sess.conn.ctl_fd >= 0)
+		(void)sys_write_full(sess.conn.ctl_fd, msg, sizeof(msg) - 1);
 }
 
 static void NORETURN
@@ -181,36 +174,36 @@ admit(void)
 		[LIMIT_REFUSE_DOWN] = "limitd unreachable and limitd_fail=closed",
 		[LIMIT_REFUSE_BLOCKED] = "max_login_fails_per_ip reached",
 	};
-	enum limit_verdict v = limit_admit(sess.cfg, &sess.peer);
+	enum limit_verdict v = limit_admit(sess.conn.cfg, &sess.conn.peer);
 
 	if (v == LIMIT_ADMIT)
 		return;
 	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_REFUSED,
 		  .reason = reasons[v] }, "Connection refused: %s", reasons[v]);
-	refuse(sess.ctl_fd, replies[v]);
+	refuse(sess.conn.ctl_fd, replies[v]);
 }
 
 void
 session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 {
-	socklen_t len = sizeof(sess.peer);
+	socklen_t len = sizeof(sess.conn.peer);
 	int priv_fd;
 
-	sess.cfg = cfg;
-	sess.rt = rt;
-	sess.ctl_fd = ctl_fd;
+	sess.conn.cfg = cfg;
+	sess.conn.rt = rt;
+	sess.conn.ctl_fd = ctl_fd;
 	sys_signal(SIGPIPE, SIG_IGN);
-	if (getpeername(ctl_fd, (struct sockaddr *)&sess.peer, &len) < 0)
+	if (getpeername(ctl_fd, (struct sockaddr *)&sess.conn.peer, &len) < 0)
 		die_errno("Failed to get the client's address");
-	len = sizeof(sess.local);
-	if (getsockname(ctl_fd, (struct sockaddr *)&sess.local, &len) < 0)
+	len = sizeof(sess.conn.local);
+	if (getsockname(ctl_fd, (struct sockaddr *)&sess.conn.local, &len) < 0)
 		die_errno("Failed to get the local address");
-	sys_sockaddr_str(&sess.peer, sess.peer_str, sizeof(sess.peer_str));
-	log_set_prefix("helper %s", sess.peer_str);
-	log_set_peer(sess.peer_str, sys_sockaddr_port(&sess.peer));
+	sys_sockaddr_str(&sess.conn.peer, sess.conn.peer_str, sizeof(sess.conn.peer_str));
+	log_set_prefix("helper %s", sess.conn.peer_str);
+	log_set_peer(sess.conn.peer_str, sys_sockaddr_port(&sess.conn.peer));
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_CONNECT },
-		  "Connection from %s port %u", sess.peer_str,
-		  sys_sockaddr_port(&sess.peer));
+		  "Connection from %s port %u", sess.conn.peer_str,
+		  sys_sockaddr_port(&sess.conn.peer));
 	ftp_catch_term();	/* before admission: a session told to stop never starts */
 	/* every reply goes out at once: a session that ends with the client's
 	 * pipelined input unread resets the connection, and replies Nagle still
@@ -218,7 +211,7 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	(void)sys_setsockopt_int(ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	admit();
 	priv_fd = start_service(NULL);
-	helper_run(cfg, rt, priv_fd, &sess.peer, &sess.local);
+	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);
 }
 
 void
