@@ -158,6 +158,17 @@ def proc_alive(pid):
     return stat[stat.rindex(")") + 2:].split()[0] != "Z"
 
 
+def terminate(proc, grace=5):
+    """SIGTERM a process we started, SIGKILL it after GRACE seconds; reap it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace)
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     """Poll PRED until it returns a true value or TIMEOUT passes; RETURNS it."""
     deadline = time.monotonic() + timeout
@@ -369,13 +380,7 @@ class Server:
         return proc_descendants(self.pid)
 
     def _kill_main(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        terminate(self.proc)
 
     def stop(self):
         if self.proc is None:

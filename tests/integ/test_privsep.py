@@ -231,15 +231,21 @@ def test_unprivileged_processes(ftpd):
     assert_gone([helper, service])
 
 
-@pytest.mark.parametrize("when", ["prelogin", "postlogin"])
-def test_helper_death_ends_session(ftpd, when):
+def session_at(ftpd, when):
+    """A session before or after login: (server, control, helper pid, service pid)."""
     s = ftpd()
     c = s.connect()
     helper, service = session_of(s)
     if when == "postlogin":
         assert c.login().code == 230
         service = post_login_service(helper, service)
-    else:
+    return s, c, helper, service
+
+
+@pytest.mark.parametrize("when", ["prelogin", "postlogin"])
+def test_helper_death_ends_session(ftpd, when):
+    s, c, helper, service = session_at(ftpd, when)
+    if when == "prelogin":
         assert c.cmd("NOOP").code == 200
     os.kill(helper, signal.SIGKILL)
     data = c.wait_closed(10)
@@ -251,12 +257,7 @@ def test_helper_death_ends_session(ftpd, when):
 
 @pytest.mark.parametrize("when", ["prelogin", "postlogin"])
 def test_service_death_ends_session(ftpd, when):
-    s = ftpd()
-    c = s.connect()
-    helper, service = session_of(s)
-    if when == "postlogin":
-        assert c.login().code == 230
-        service = post_login_service(helper, service)
+    s, c, helper, service = session_at(ftpd, when)
     os.kill(service, signal.SIGKILL)
     data = c.wait_closed(10)
     if when == "prelogin":

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (DEMO_PASSWORD, HOST, IS_ROOT, Ctl, free_port, miniftpd_bin,
-                      proc_alive, proc_descendants, wait_until)
+                      proc_alive, proc_descendants, terminate, wait_until)
 from logcapture import LogCapture, events
 
 TOP = Path(__file__).resolve().parents[2]
@@ -99,13 +99,7 @@ class Xinetd:
 
     def stop(self):
         left = proc_descendants(self.proc.pid)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        terminate(self.proc)
         wait_until(lambda: not [p for p in left if proc_alive(p)], 3.0)
         for p in left:
             if proc_alive(p):
