@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,25 +198,73 @@ ls_mode_string(mode_t mode, char out[11])
 	out[10] = '\0';
 }
 
+/* --- dates: "Mon dd HH:MM" or "Mon dd  YYYY" --- */
+
+static bool
+date_recent(time_t t, time_t now)
+{
+	return (long long)t <= (long long)now + 3600 &&
+	       (long long)now - (long long)t < SIX_MONTHS;
+}
+
+/* V in decimal at OUT, at least WIDTH digits (zero-padded); RETURNS the length. */
+static size_t
+put_dec(char *out, unsigned long long v, int width)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || (int)n < width);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/*
+ * The date of T into OUT, RETURNS its length; *START is when the minute
+ * holding T began (every time in [*START, *START + 60) has the same text).
+ */
+static size_t
+date_text(time_t t, time_t now, bool local, char out[LS_DATE_MAX], time_t *start)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	size_t n = 4;
+	long long year;
+
+	*start = t + 1;		/* no interval when T cannot be broken down */
+	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	else
+		*start = t - tm.tm_sec;
+	memcpy(out, months + 3 * (tm.tm_mon % 12), 3);
+	out[3] = ' ';
+	n += put_dec(out + n, (unsigned int)tm.tm_mday % 100, 2);
+	out[n++] = ' ';
+	if (date_recent(t, now)) {
+		n += put_dec(out + n, (unsigned int)tm.tm_hour % 100, 2);
+		out[n++] = ':';
+		n += put_dec(out + n, (unsigned int)tm.tm_min % 100, 2);
+	} else {
+		year = (long long)tm.tm_year + 1900;
+		out[n++] = ' ';
+		if (year < 0)
+			out[n++] = '-';
+		n += put_dec(out + n, (unsigned long long)(year < 0 ? -year : year), 1);
+	}
+	out[n] = '\0';
+	return n;
+}
+
 void
 ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX])
 {
-	static const char *const months[12] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
-	bool recent = (long long)t <= (long long)now + 3600 &&
-		      (long long)now - (long long)t < SIX_MONTHS;
-	struct tm tm;
+	time_t start;
 
-	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	if (recent)
-		snprintf(out, LS_DATE_MAX, "%s %02d %02d:%02d", months[tm.tm_mon % 12],
-			 tm.tm_mday, tm.tm_hour, tm.tm_min);
-	else
-		snprintf(out, LS_DATE_MAX, "%s %02d  %d", months[tm.tm_mon % 12],
-			 tm.tm_mday, tm.tm_year + 1900);
+	date_text(t, now, local, out, &start);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -408,6 +457,22 @@ out_line(struct ls_out *o, const char *line, size_t len)
 
 /* --- one entry --- */
 
+/* The last id looked up, and its name. */
+struct id_memo {
+	bool valid;
+	unsigned int id;
+	const char *name;
+	char num[12];
+};
+
+/* The last date shown: its text holds for every time in [start, start + 60). */
+struct date_memo {
+	bool valid, recent;
+	time_t start;
+	size_t len;
+	char text[LS_DATE_MAX];
+};
+
 struct ls_job {
 	struct session *s;
 	enum ls_kind kind;
@@ -416,6 +481,8 @@ struct ls_job {
 	uid_t uid;
 	gid_t gid;
 	struct ls_out *out;
+	struct id_memo user, group;
+	struct date_memo date;
 };
 
 static bool
@@ -470,24 +537,101 @@ perm_fact(const struct ls_job *j, const struct stat *st, char out[16])
 	out[n] = '\0';
 }
 
+/* A line being built, cut at its capacity as snprintf would cut it. */
+struct line {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	if (n > l->cap - l->len)
+		n = l->cap - l->len;
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+/* S left-aligned in WIDTH columns ("%-8s"), then a space. */
+static void
+put_left(struct line *l, const char *s, size_t width)
+{
+	static const char spaces[] = "        ";
+	size_t n = strlen(s);
+
+	put(l, s, n);
+	for (; n < width; n += sizeof(spaces) - 1)
+		put(l, spaces, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1);
+	put(l, " ", 1);
+}
+
+/* V right-aligned in WIDTH columns ("%4lu", "%8lld"), then a space. */
+static void
+put_right(struct line *l, long long v, int width)
+{
+	char num[24];
+	size_t n = 0, digits;
+
+	if (v < 0)
+		num[n++] = '-';
+	digits = put_dec(num + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 1);
+	n += digits;
+	for (; (int)n < width; width--)
+		put(l, " ", 1);
+	put(l, num, n);
+	put(l, " ", 1);
+}
+
+static const char *
+memo_name(struct id_memo *m, const struct idtab *t, unsigned int id)
+{
+	if (!m->valid || m->id != id) {
+		m->name = id_name(t, id, m->num);
+		m->id = id;
+		m->valid = true;
+	}
+	return m->name;
+}
+
+static void
+put_date(struct line *l, struct ls_job *j, time_t t)
+{
+	struct date_memo *d = &j->date;
+	bool recent = date_recent(t, j->now);
+
+	if (!d->valid || d->recent != recent || t < d->start || t - d->start >= 60) {
+		d->len = date_text(t, j->now, j->s->cfg->use_localtime, d->text, &d->start);
+		d->recent = recent;
+		d->valid = true;
+	}
+	put(l, d->text, d->len);
+	put(l, " ", 1);
+}
+
+/* The `ls -l` line of ST into LINE (LEN bytes); RETURNS its length. */
 static int
-long_line(const struct ls_job *j, int dfd, const char *name, const char *shown,
+long_line(struct ls_job *j, int dfd, const char *name, const char *shown,
 	  const struct stat *st, char *line, size_t len)
 {
-	char mode[11], date[LS_DATE_MAX], target[PATH_MAX] = "", un[12], gn[12];
-	const char *owner = "ftp", *group = "ftp";
+	struct line l = { line, 0, len - 1 };
+	char mode[11], target[PATH_MAX];
+	bool hide = j->s->cfg->hide_ids;
 
-	if (!j->s->cfg->hide_ids) {
-		owner = id_name(&users, st->st_uid, un);
-		group = id_name(&groups, st->st_gid, gn);
-	}
 	ls_mode_string(st->st_mode, mode);
-	ls_date(st->st_mtime, j->now, j->s->cfg->use_localtime, date);
-	if (S_ISLNK(st->st_mode) && sys_readlinkat(dfd, name, target, sizeof(target)) < 0)
-		target[0] = '\0';
-	return snprintf(line, len, "%s %4lu %-8s %-8s %8lld %s %s%s%s", mode,
-			(unsigned long)st->st_nlink, owner, group, (long long)st->st_size,
-			date, shown, target[0] ? " -> " : "", target);
+	mode[10] = ' ';
+	put(&l, mode, 11);
+	put_right(&l, (long long)st->st_nlink, 4);
+	put_left(&l, hide ? "ftp" : memo_name(&j->user, &users, st->st_uid), 8);
+	put_left(&l, hide ? "ftp" : memo_name(&j->group, &groups, st->st_gid), 8);
+	put_right(&l, (long long)st->st_size, 8);
+	put_date(&l, j, st->st_mtime);
+	put(&l, shown, strlen(shown));
+	if (S_ISLNK(st->st_mode) && sys_readlinkat(dfd, name, target, sizeof(target)) > 0) {
+		put(&l, " -> ", 4);
+		put(&l, target, strlen(target));
+	}
+	line[l.len] = '\0';
+	return (int)l.len;
 }
 
 static int
@@ -599,9 +743,21 @@ close_target(struct ls_target *t)
 	sys_close(t->pfd);
 }
 
+/*
+ * A directory's names, in one arena.  An entry's key is 8 bytes of its name
+ * from some depth, big-endian and zero-padded: comparing keys compares
+ * those bytes as strcmp does.
+ */
+struct entry {
+	uint64_t key;
+	size_t off;		/* the name: arena + off */
+};
+
 struct names {
-	char **v;
+	struct entry *v, *tmp;
 	size_t n, cap;
+	char *arena;
+	size_t used, size;
 };
 
 static bool
@@ -616,10 +772,98 @@ wanted(const struct ls_job *j, const char *name, const char *pattern)
 	return pattern[0] == '\0' || fnmatch(pattern, name, 0) == 0;
 }
 
-static int
-cmp_name(const void *a, const void *b)
+static void
+names_add(struct names *nm, const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t len = strlen(name) + 1;
+
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? 2 * nm->cap : 256;
+		nm->v = xreallocarray(nm->v, nm->cap, sizeof(*nm->v));
+	}
+	while (nm->size - nm->used < len) {
+		nm->size = nm->size ? 2 * nm->size : 16 * 1024;
+		nm->arena = xreallocarray(nm->arena, nm->size, 1);
+	}
+	memcpy(nm->arena + nm->used, name, len);
+	nm->v[nm->n++].off = nm->used;
+	nm->used += len;
+}
+
+static uint64_t
+name_key(const char *s)
+{
+	uint64_t k = 0;
+
+	for (int i = 0; i < 8 && s[i]; i++)
+		k |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+	return k;
+}
+
+/* LSD radix sort of V by key, one byte a pass, skipping the bytes all keys share. */
+static void
+radix_sort(struct entry *v, struct entry *tmp, size_t n)
+{
+	static size_t count[8][256];
+	struct entry *from = v, *to = tmp, *swap;
+
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			count[b][(v[i].key >> (8 * b)) & 0xff]++;
+	for (int b = 0; b < 8; b++) {
+		size_t sum = 0, c;
+
+		if (count[b][(v[0].key >> (8 * b)) & 0xff] == n)
+			continue;
+		for (int d = 0; d < 256; d++) {
+			c = count[b][d];
+			count[b][d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[b][(from[i].key >> (8 * b)) & 0xff]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != v)
+		memcpy(v, from, n * sizeof(*v));
+}
+
+static void
+insertion_sort(const char *arena, struct entry *v, size_t n, size_t depth)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct entry e = v[i];
+		size_t k = i;
+
+		for (; k > 0 && strcmp(arena + v[k - 1].off + depth, arena + e.off + depth) > 0; k--)
+			v[k] = v[k - 1];
+		v[k] = e;
+	}
+}
+
+/* Sort V (names equal in their first DEPTH bytes) by strcmp order. */
+static void
+sort_names(const char *arena, struct entry *v, struct entry *tmp, size_t n, size_t depth)
+{
+	size_t i, k;
+
+	if (n < 16) {
+		insertion_sort(arena, v, n, depth);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		v[i].key = name_key(arena + v[i].off + depth);
+	radix_sort(v, tmp, n);
+	/* equal keys without a NUL: the names go on, sort them on the next 8 bytes */
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && v[k].key == v[i].key; k++)
+			;
+		if (k - i > 1 && (v[i].key & 0xff))
+			sort_names(arena, v + i, tmp, k - i, depth + 8);
+	}
 }
 
 static void
@@ -627,17 +871,13 @@ read_names(const struct ls_job *j, struct ls_target *t, struct names *nm)
 {
 	struct dirent *e;
 
-	while (nm->n < LS_MAX_ENTRIES && (e = readdir(t->dir)) != NULL) {
-		if (!wanted(j, e->d_name, t->pattern))
-			continue;
-		if (nm->n == nm->cap) {
-			nm->cap = nm->cap ? 2 * nm->cap : 256;
-			nm->v = xreallocarray(nm->v, nm->cap, sizeof(*nm->v));
-		}
-		nm->v[nm->n++] = xstrdup(e->d_name);
+	while (nm->n < LS_MAX_ENTRIES && (e = readdir(t->dir)) != NULL)
+		if (wanted(j, e->d_name, t->pattern))
+			names_add(nm, e->d_name);
+	if (nm->n) {
+		nm->tmp = xreallocarray(NULL, nm->n, sizeof(*nm->tmp));
+		sort_names(nm->arena, nm->v, nm->tmp, nm->n, 0);
 	}
-	if (nm->n)
-		qsort(nm->v, nm->n, sizeof(*nm->v), cmp_name);
 }
 
 static void
@@ -645,21 +885,24 @@ generate(struct ls_job *j, struct ls_target *t)
 {
 	struct names nm = { 0 };
 	char shown[MAX_FTP_PATH + NAME_MAX + 1];
-	bool prefix = j->kind == LS_NLST && t->shown[0];
+	const char *name;
 
 	if (t->dir == NULL) {
 		emit_entry(j, t->pfd, t->name, t->shown);
 		return;
 	}
 	read_names(j, t, &nm);
-	for (size_t i = 0; i < nm.n; i++) {
-		if (j->out->err == 0) {
-			snprintf(shown, sizeof(shown), "%s%s", prefix ? t->shown : "", nm.v[i]);
-			emit_entry(j, dirfd(t->dir), nm.v[i], shown);
-		}
-		free(nm.v[i]);
+	for (size_t i = 0; i < nm.n && j->out->err == 0; i++) {
+		name = nm.arena + nm.v[i].off;
+		if (j->kind == LS_NLST && t->shown[0]) {
+			snprintf(shown, sizeof(shown), "%s%s", t->shown, name);
+			emit_entry(j, dirfd(t->dir), name, shown);
+		} else
+			emit_entry(j, dirfd(t->dir), name, name);
 	}
 	free(nm.v);
+	free(nm.tmp);
+	free(nm.arena);
 }
 
 /* --- the verbs --- */

@@ -700,6 +700,39 @@ def test_list_nlst_paths_globs_options(ftpenv):
         listing(f, "LIST /no/such")
 
 
+def test_list_sorts_like_strcmp_and_formats_like_ls(ftpenv):
+    # names sharing 8, 16 and 40 bytes, prefixes of one another, bytes
+    # above 0x7f: the byte order of strcmp in every case
+    d = os.path.join(ftpenv.root, "order").encode()
+    os.mkdir(d)
+    names = {"a", "ab", "abcdefgh", "abcdefg", "abcdefghi", "abcdefgh0", "B", "~", "_x",
+             "\xe9t\xe9", "\xff", "z z", "-dash"}
+    for i in range(40):
+        names.add("common_prefix_%03d" % (i * 37 % 40))
+        names.add("common_prefix_longer_than_sixteen_%s" % "xyz"[i % 3] * (i % 5 + 1))
+        names.add("p%d" % i)
+    for n in names:
+        with open(os.path.join(d, n.encode("latin-1")), "wb") as fp:
+            fp.write(b"x" * (len(n) * 1000003 % 100000))
+    os.mkdir(os.path.join(d, b"dir"))
+    os.symlink(b"common_prefix_000", os.path.join(d, b"link"))
+    give_to_guest(ftpenv, d.decode())
+    f = login(start(ftpenv))
+    f.encoding = "latin-1"
+    want = sorted(names | {"dir", "link"}, key=lambda n: n.encode("latin-1"))
+    assert listing(f, "NLST order") == want
+    lines = listing(f, "LIST order")
+    assert [ln.split(None, 8)[8] for ln in lines] == \
+        [n + (" -> common_prefix_000" if n == "link" else "") for n in want]
+    for ln, n in zip(lines, want):
+        st = os.lstat(os.path.join(d, n.encode("latin-1")))
+        mode, links, _, _, size = ln.split()[:5]
+        assert (int(links), int(size)) == (st.st_nlink, st.st_size), ln
+        assert re.match(r"^[-dl][-rwx]{9} +\d+ \S+ +\S+ +\d+ [A-Z][a-z]{2} \d\d "
+                        r"(\d\d:\d\d|  \d{4}) ", ln + " "), ln
+    assert [ln.split(" ", 1)[1] for ln in listing(f, "MLSD order")] == want
+
+
 def test_list_owner_names_and_hide_ids(ftpenv):
     with open(os.path.join(ftpenv.root, "x"), "w") as fp:
         fp.write("x")
