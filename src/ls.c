@@ -174,21 +174,16 @@ ls_has_glob(const char *name)
 void
 ls_mode_string(mode_t mode, char out[11])
 {
-	static const struct {
-		mode_t fmt;
-		char c;
-	} types[] = {
-		{ S_IFDIR, 'd' }, { S_IFLNK, 'l' }, { S_IFCHR, 'c' },
-		{ S_IFBLK, 'b' }, { S_IFIFO, 'p' }, { S_IFSOCK, 's' },
+	/* by (mode & S_IFMT) >> 12: fifo, chr, dir, blk, reg, lnk, sock; else '-' */
+	static const char types[] = "-pc-d-b---l-s---";
+	static const char rwx[8][3] = {
+		"---", "--x", "-w-", "-wx", "r--", "r-x", "rw-", "rwx",
 	};
-	static const char rwx[] = "rwxrwxrwx";
 
-	out[0] = '-';
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if ((mode & S_IFMT) == types[i].fmt)
-			out[0] = types[i].c;
-	for (int i = 0; i < 9; i++)
-		out[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	out[0] = types[(mode & S_IFMT) >> 12];
+	memcpy(out + 1, rwx[(mode >> 6) & 7], 3);
+	memcpy(out + 4, rwx[(mode >> 3) & 7], 3);
+	memcpy(out + 7, rwx[mode & 7], 3);
 	if (mode & S_ISUID)
 		out[3] = (mode & S_IXUSR) ? 's' : 'S';
 	if (mode & S_ISGID)
@@ -211,16 +206,14 @@ date_recent(time_t t, time_t now)
 static size_t
 put_dec(char *out, unsigned long long v, int width)
 {
-	char tmp[24];
-	size_t n = 0;
+	char tmp[24], *end = tmp + sizeof(tmp), *p = end;
 
 	do {
-		tmp[n++] = (char)('0' + v % 10);
+		*--p = (char)('0' + v % 10);
 		v /= 10;
-	} while (v || (int)n < width);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
+	} while (v || end - p < width);
+	memcpy(out, p, (size_t)(end - p));
+	return (size_t)(end - p);
 }
 
 /*
@@ -423,7 +416,7 @@ struct ls_out {
 	struct session *s;
 	int fd;			/* data socket, or -1: into TEXT */
 	struct str *text;
-	char buf[LS_BUF];
+	char buf[LS_BUF + LINE_MAX_LEN + 2];	/* flushed once LS_BUF bytes are in */
 	size_t len;
 	int err;		/* the first write error stops the listing */
 };
@@ -436,23 +429,37 @@ out_flush(struct ls_out *o)
 	o->len = 0;
 }
 
+/* Where the next line goes: room for LINE_MAX_LEN bytes. */
+static char *
+out_begin(struct ls_out *o)
+{
+	if (o->len >= LS_BUF)
+		out_flush(o);
+	return o->buf + o->len;
+}
+
+/* The LEN bytes at out_begin() are a line. */
 static void
-out_line(struct ls_out *o, const char *line, size_t len)
+out_end(struct ls_out *o, size_t len)
 {
 	if (o->fd < 0) {
 		if (str_len(o->text) + len + 1 > STAT_MAX)
 			o->err = -E2BIG;
 		else {
-			str_append(o->text, line, len);
+			str_append(o->text, o->buf, len);
 			str_append_byte(o->text, '\n');
 		}
 		return;
 	}
-	if (o->len + len + 2 > sizeof(o->buf))
-		out_flush(o);
-	memcpy(o->buf + o->len, line, len);
 	memcpy(o->buf + o->len + len, "\r\n", 2);
 	o->len += len + 2;
+}
+
+static void
+out_line(struct ls_out *o, const char *line, size_t len)
+{
+	memcpy(out_begin(o), line, len);
+	out_end(o, len);
 }
 
 /* --- one entry --- */
@@ -462,6 +469,7 @@ struct id_memo {
 	bool valid;
 	unsigned int id;
 	const char *name;
+	size_t len;
 	char num[12];
 };
 
@@ -552,49 +560,52 @@ put(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
-/* S left-aligned in WIDTH columns ("%-8s"), then a space. */
-static void
-put_left(struct line *l, const char *s, size_t width)
+/* S (N bytes) left-aligned in WIDTH columns and a space at P ("%-8s "); RETURNS the end. */
+static char *
+put_left(char *p, const char *s, size_t n, size_t width)
 {
-	static const char spaces[] = "        ";
-	size_t n = strlen(s);
-
-	put(l, s, n);
-	for (; n < width; n += sizeof(spaces) - 1)
-		put(l, spaces, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1);
-	put(l, " ", 1);
+	memcpy(p, s, n);
+	if (n < width) {
+		memset(p + n, ' ', width - n);
+		n = width;
+	}
+	p[n] = ' ';
+	return p + n + 1;
 }
 
-/* V right-aligned in WIDTH columns ("%4lu", "%8lld"), then a space. */
-static void
-put_right(struct line *l, long long v, int width)
+/* V right-aligned in WIDTH columns and a space at P ("%4lu ", "%8lld "); RETURNS the end. */
+static char *
+put_right(char *p, long long v, size_t width)
 {
 	char num[24];
-	size_t n = 0, digits;
+	size_t n = 0;
 
 	if (v < 0)
 		num[n++] = '-';
-	digits = put_dec(num + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 1);
-	n += digits;
-	for (; (int)n < width; width--)
-		put(l, " ", 1);
-	put(l, num, n);
-	put(l, " ", 1);
+	n += put_dec(num + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 1);
+	if (n < width) {
+		memset(p, ' ', width - n);
+		p += width - n;
+	}
+	memcpy(p, num, n);
+	p[n] = ' ';
+	return p + n + 1;
 }
 
-static const char *
-memo_name(struct id_memo *m, const struct idtab *t, unsigned int id)
+static char *
+put_id(char *p, struct id_memo *m, const struct idtab *t, unsigned int id)
 {
 	if (!m->valid || m->id != id) {
 		m->name = id_name(t, id, m->num);
+		m->len = strlen(m->name);
 		m->id = id;
 		m->valid = true;
 	}
-	return m->name;
+	return put_left(p, m->name, m->len, 8);
 }
 
-static void
-put_date(struct line *l, struct ls_job *j, time_t t)
+static char *
+put_date(char *p, struct ls_job *j, time_t t)
 {
 	struct date_memo *d = &j->date;
 	bool recent = date_recent(t, j->now);
@@ -604,33 +615,44 @@ put_date(struct line *l, struct ls_job *j, time_t t)
 		d->recent = recent;
 		d->valid = true;
 	}
-	put(l, d->text, d->len);
-	put(l, " ", 1);
+	memcpy(p, d->text, d->len);
+	p[d->len] = ' ';
+	return p + d->len + 1;
 }
 
-/* The `ls -l` line of ST into LINE (LEN bytes); RETURNS its length. */
+/* "-rw-r--r--    1 owner    group         123 Nov 22 02:28 " (< 160 bytes) at P. */
+_Static_assert(LINE_MAX_LEN > 160, "a line holds the columns before the name");
+static size_t
+long_prefix(struct ls_job *j, const struct stat *st, char *p)
+{
+	char *start = p;
+
+	ls_mode_string(st->st_mode, p);
+	p[10] = ' ';
+	p = put_right(p + 11, (long long)st->st_nlink, 4);
+	if (j->s->cfg->hide_ids)
+		p = put_left(put_left(p, "ftp", 3, 8), "ftp", 3, 8);
+	else
+		p = put_id(put_id(p, &j->user, &users, st->st_uid), &j->group, &groups, st->st_gid);
+	p = put_right(p, (long long)st->st_size, 8);
+	p = put_date(p, j, st->st_mtime);
+	return (size_t)(p - start);
+}
+
+/* The `ls -l` line of ST into LINE (LEN > 160 bytes); RETURNS its length. */
 static int
 long_line(struct ls_job *j, int dfd, const char *name, const char *shown,
 	  const struct stat *st, char *line, size_t len)
 {
 	struct line l = { line, 0, len - 1 };
-	char mode[11], target[PATH_MAX];
-	bool hide = j->s->cfg->hide_ids;
+	char target[PATH_MAX];
 
-	ls_mode_string(st->st_mode, mode);
-	mode[10] = ' ';
-	put(&l, mode, 11);
-	put_right(&l, (long long)st->st_nlink, 4);
-	put_left(&l, hide ? "ftp" : memo_name(&j->user, &users, st->st_uid), 8);
-	put_left(&l, hide ? "ftp" : memo_name(&j->group, &groups, st->st_gid), 8);
-	put_right(&l, (long long)st->st_size, 8);
-	put_date(&l, j, st->st_mtime);
+	l.len = long_prefix(j, st, line);
 	put(&l, shown, strlen(shown));
 	if (S_ISLNK(st->st_mode) && sys_readlinkat(dfd, name, target, sizeof(target)) > 0) {
 		put(&l, " -> ", 4);
 		put(&l, target, strlen(target));
 	}
-	line[l.len] = '\0';
 	return (int)l.len;
 }
 
@@ -652,8 +674,8 @@ mlsx_line(const struct ls_job *j, int dfd, const char *name, const char *shown,
 static void
 emit_entry(struct ls_job *j, int dfd, const char *name, const char *shown)
 {
-	char line[LINE_MAX_LEN];
 	struct stat st;
+	char *line;
 	int n;
 
 	if (j->kind == LS_NLST && !j->opts.lng) {
@@ -662,10 +684,11 @@ emit_entry(struct ls_job *j, int dfd, const char *name, const char *shown)
 	}
 	if (sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;		/* gone since readdir */
-	n = j->kind == LS_MLSD ? mlsx_line(j, dfd, name, shown, &st, line, sizeof(line)) :
-				 long_line(j, dfd, name, shown, &st, line, sizeof(line));
+	line = out_begin(j->out);
+	n = j->kind == LS_MLSD ? mlsx_line(j, dfd, name, shown, &st, line, LINE_MAX_LEN) :
+				 long_line(j, dfd, name, shown, &st, line, LINE_MAX_LEN);
 	if (n > 0)
-		out_line(j->out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		out_end(j->out, (size_t)n < LINE_MAX_LEN ? (size_t)n : LINE_MAX_LEN - 1);
 }
 
 /* --- what to list --- */
