@@ -99,9 +99,23 @@ void *hash_get(const struct hash *h, const void *key);
 const void *hash_key(const struct hash *h, const void *val);
 
 /*
+ * hash_val - the value of the entry whose key is KEY, the table's own
+ * copy (from hash_key or hash_next), found without hashing: the inverse
+ * of hash_key.
+ */
+void *hash_val(const struct hash *h, const void *key);
+
+/*
  * hash_remove - delete KEY.  RETURNS 0 or -ENOENT.
  */
 int hash_remove(struct hash *h, const void *key);
+
+/*
+ * hash_remove_val - delete the entry whose value is VAL (as returned by
+ * hash_insert / hash_get / hash_val), without hashing its key again.
+ * RETURNS 0, or -ENOENT when no entry of H has that value.
+ */
+int hash_remove_val(struct hash *h, void *val);
 
 /*
  * hash_count - number of entries.

@@ -1,17 +1,19 @@
 /*
  * limittab.h - limitd's counting tables.
  *
- * Three hash tables (hash.h, keyed, pooled nodes):
+ * Two hash tables (hash.h, keyed, pooled nodes):
  *   addresses  struct limit_addr -> sessions from that address
- *   sessions   session id        -> address, user, pid, uid, since
  *   users      user name         -> sessions logged in as that user
- * A session id is limitd's name for one held connection.  Admission
- * and release are O(1): a few hash lookups, no scan.  IPv4-mapped IPv6
- * addresses are counted as IPv4.
+ * and the held sessions themselves, in storage the caller owns (limitd
+ * keeps each in its client record: one allocation per connection, no
+ * session-id table to hash on every admission and release), linked in a
+ * list for --status.  Admission and release are O(1): one hash lookup
+ * each for the address (and user), no scan.  IPv4-mapped IPv6 addresses
+ * are counted as IPv4.
  *
  * Returns -errno for resource failures; calls bug() when the caller
- * breaks an invariant (a session id admitted twice, a release of an
- * unknown id).  Never logs otherwise.  Used by limitd only.
+ * breaks an invariant (a session admitted twice, a release of a session
+ * that is not held).  Never logs otherwise.  Used by limitd only.
  */
 #ifndef MINIFTPD_LIMITTAB_H
 #define MINIFTPD_LIMITTAB_H
@@ -30,17 +32,24 @@ struct limit_limits {
 	unsigned long max_per_user;
 };
 
+/*
+ * One held session.  The caller provides the storage, zero-filled before
+ * its first admission; limittab fills it in and links it while it is held.
+ */
 struct limit_session {
-	struct limit_addr addr;	/* normalised */
+	const struct limit_addr *addr;	/* the addresses table's key (normalised) */
 	const char *user;	/* the users table's key; NULL before login */
 	uint32_t pid, uid;
 	int64_t since;		/* seconds since the epoch */
+	struct limit_session *prev, *next;	/* held sessions, newest first */
+	bool held;		/* admitted and not released */
 };
 
 struct limit_tab {
 	struct hash addrs;
 	struct hash users;
-	struct hash sessions;
+	struct limit_session *head;	/* held sessions */
+	size_t nsessions, max_sessions;
 };
 
 /*
@@ -55,40 +64,35 @@ int limit_tab_init(struct limit_tab *t, size_t max_sessions);
 void limit_tab_destroy(struct limit_tab *t);
 
 /*
- * limit_tab_admit - admit session ID from ADDR (peer PID and UID, at
+ * limit_tab_admit - admit session S from ADDR (peer PID and UID, at
  * SINCE) when LIM allows it, checking the total first, then the address.
  * FORCE counts it even above the limits (a live session re-registering
  * after a limitd restart).
- * RETURNS LIMIT_V_ADMIT (counted), LIMIT_V_TOTAL or LIMIT_V_IP (nothing
- * changed), or -ENOMEM / -ENOSPC (nothing changed).  bug() when ID is
- * already admitted.
+ * RETURNS LIMIT_V_ADMIT (counted, S held), LIMIT_V_TOTAL or LIMIT_V_IP
+ * (nothing changed), or -ENOMEM / -ENOSPC (nothing changed).  bug() when
+ * S is already held.
  */
 int limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim,
-		    uint64_t id, const struct limit_addr *addr, uint32_t pid,
-		    uint32_t uid, int64_t since, bool force);
+		    struct limit_session *s, const struct limit_addr *addr,
+		    uint32_t pid, uint32_t uid, int64_t since, bool force);
 
 /*
- * limit_tab_login - record that session ID logged in as USER (a valid
+ * limit_tab_login - record that session S logged in as USER (a valid
  * name, see limit_user_valid) when LIM's max_per_user allows it; FORCE
  * as for limit_tab_admit.
  * RETURNS LIMIT_V_ADMIT (counted) or LIMIT_V_USER (nothing changed);
- * -ENOENT when ID is not admitted, -EALREADY when it already logged in,
+ * -ENOENT when S is not held, -EALREADY when it already logged in,
  * -EINVAL for a bad name, -ENOMEM / -ENOSPC.
  */
 int limit_tab_login(struct limit_tab *t, const struct limit_limits *lim,
-		    uint64_t id, const char *user, bool force);
+		    struct limit_session *s, const char *user, bool force);
 
 /*
- * limit_tab_release - forget session ID and decrement its address and
- * user counts.  bug() when ID is unknown.
+ * limit_tab_release - forget session S (its storage is the caller's
+ * again) and decrement its address and user counts.  bug() when S is not
+ * held.
  */
-void limit_tab_release(struct limit_tab *t, uint64_t id);
-
-/*
- * limit_tab_session - session ID, or NULL.
- */
-const struct limit_session *limit_tab_session(const struct limit_tab *t,
-					      uint64_t id);
+void limit_tab_release(struct limit_tab *t, struct limit_session *s);
 
 /*
  * Totals: sessions held, distinct addresses, distinct logged-in users.
@@ -106,19 +110,25 @@ uint32_t limit_tab_addr_count(const struct limit_tab *t,
 uint32_t limit_tab_user_count(const struct limit_tab *t, const char *user);
 
 /*
- * limit_tab_next_addr / _user / _session - iterate (hash_iter_init the
- * iterator first).  Nothing may be admitted or released meanwhile.
+ * limit_tab_next_addr / _user - iterate (hash_iter_init the iterator
+ * first).  Nothing may be admitted or released meanwhile.
  * RETURN true with the entry stored, false when done.
  */
 bool limit_tab_next_addr(const struct limit_tab *t, struct hash_iter *it,
 			 const struct limit_addr **addr, uint32_t *count);
 bool limit_tab_next_user(const struct limit_tab *t, struct hash_iter *it,
 			 const char **user, uint32_t *count);
-bool limit_tab_next_session(const struct limit_tab *t, struct hash_iter *it,
-			    uint64_t *id, const struct limit_session **s);
 
 /*
- * limit_tab_bytes - heap bytes the three tables hold.
+ * limit_tab_next_session - the held session after S, or the first one
+ * when S is NULL; NULL when done.  Nothing may be released meanwhile.
+ */
+const struct limit_session *limit_tab_next_session(const struct limit_tab *t,
+						   const struct limit_session *s);
+
+/*
+ * limit_tab_bytes - heap bytes the two tables hold (not the sessions,
+ * which are the caller's).
  */
 size_t limit_tab_bytes(const struct limit_tab *t);
 

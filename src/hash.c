@@ -21,7 +21,7 @@ struct hash_node {
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
-static uint64_t
+static inline uint64_t
 load_le64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -31,7 +31,8 @@ load_le64(const uint8_t *p)
 	return v;
 }
 
-static void
+/* Inlined: as a call it was a third of limitd's user time per admission. */
+static inline __attribute__((always_inline)) void
 sip_round(uint64_t v[4])
 {
 	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
@@ -40,7 +41,7 @@ sip_round(uint64_t v[4])
 	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
 }
 
-static void
+static inline void
 sip_compress(uint64_t v[4], uint64_t m)
 {
 	v[3] ^= m;
@@ -211,6 +212,12 @@ hash_key(const struct hash *h, const void *val)
 	return (const unsigned char *)val - h->val_off;
 }
 
+void *
+hash_val(const struct hash *h, const void *key)
+{
+	return (unsigned char *)(uintptr_t)key + h->val_off;
+}
+
 int
 hash_remove(struct hash *h, const void *key)
 {
@@ -218,6 +225,23 @@ hash_remove(struct hash *h, const void *key)
 	struct hash_node *n = *link;
 
 	if (n == NULL)
+		return -ENOENT;
+	*link = n->next;
+	pool_free(&h->pool, n);
+	h->count--;
+	return 0;
+}
+
+int
+hash_remove_val(struct hash *h, void *val)
+{
+	struct hash_node *n = (void *)((unsigned char *)val - h->val_off -
+				       offsetof(struct hash_node, data));
+	struct hash_node **link = &h->buckets[n->hv & (h->nbuckets - 1)];
+
+	while (*link && *link != n)
+		link = &(*link)->next;
+	if (*link == NULL)
 		return -ENOENT;
 	*link = n->next;
 	pool_free(&h->pool, n);

@@ -46,15 +46,16 @@ struct outmsg {
 	uint8_t data[LIMIT_MAX_MSG];
 };
 
+/* One connection; the session record is limittab's while admitted. */
 struct client {
-	int fd;
-	unsigned int perm;	/* PERM_*, from the peer's uid */
-	unsigned int state;	/* CL_* */
-	uint64_t id;		/* session id in the tables once admitted */
-	pid_t pid;
-	uid_t uid;
+	struct limit_session sess;
 	struct outmsg *out_head, *out_tail;
-	size_t out_count;	/* messages queued */
+	int fd;
+	pid_t pid;		/* the peer's, from SO_PEERCRED */
+	uid_t uid;
+	uint32_t out_count;	/* messages queued */
+	uint8_t perm;		/* PERM_*, from the peer's uid */
+	uint8_t state;		/* CL_* */
 };
 
 /* A request limitd answers: who may send it, in which state. */
@@ -82,7 +83,6 @@ static struct {
 	size_t nclients;
 	uid_t self_uid, nopriv_uid;
 	bool have_nopriv;
-	uint64_t next_id;
 	long long started;
 	char *own_socket;	/* the path we bound, to unlink at exit */
 	sigset_t waitmask;	/* signals deliverable while waiting */
@@ -129,7 +129,7 @@ static void
 client_close(struct client *c)
 {
 	if (c->state & CL_ADMITTED)
-		limit_tab_release(&D.tab, c->id);
+		limit_tab_release(&D.tab, &c->sess);
 	sys_close(c->fd);
 	while (c->out_head) {
 		struct outmsg *o = c->out_head;
@@ -304,18 +304,18 @@ handle_admit(struct client *c, const struct limit_msg *m)
 	char a[LIMIT_ADDR_STR];
 	int v;
 
-	c->id = ++D.next_id;
 	if (blocked(&m->u.admit.addr, force))
 		v = LIMIT_V_BLOCKED;
 	else
-		v = limit_tab_admit(&D.tab, &D.lim, c->id, &m->u.admit.addr,
+		v = limit_tab_admit(&D.tab, &D.lim, &c->sess, &m->u.admit.addr,
 				    (uint32_t)c->pid, (uint32_t)c->uid, sys_time(), force);
 	if (v < 0)
 		return client_fail(c, LIMIT_FAIL_RESOURCE, "cannot admit: %s", strerror(-v));
-	limit_addr_str(&m->u.admit.addr, a);
 	if (v == LIMIT_V_ADMIT)
 		c->state |= CL_ADMITTED;
-	else
+	if (v != LIMIT_V_ADMIT || force)
+		limit_addr_str(&m->u.admit.addr, a);	/* the common case logs nothing */
+	if (v != LIMIT_V_ADMIT)
 		log_notice("Refused session pid %d from %s: %s", (int)c->pid, a,
 			   limit_verdict_name((uint32_t)v));
 	if (force)
@@ -327,9 +327,8 @@ static int
 handle_login(struct client *c, const struct limit_msg *m)
 {
 	bool force = m->u.login.flags & LIMIT_F_REREGISTER;
-	const struct limit_session *s = limit_tab_session(&D.tab, c->id);
-	int v = s && blocked(&s->addr, force) ? LIMIT_V_BLOCKED :
-		limit_tab_login(&D.tab, &D.lim, c->id, m->u.login.user, force);
+	int v = blocked(c->sess.addr, force) ? LIMIT_V_BLOCKED :
+		limit_tab_login(&D.tab, &D.lim, &c->sess, m->u.login.user, force);
 
 	if (v == -EALREADY)
 		return client_fail(c, LIMIT_FAIL_STATE, "already logged in");
@@ -359,21 +358,21 @@ log_fails_full(int err)
 static int
 handle_login_fail(struct client *c, const struct limit_msg *m)
 {
-	const struct limit_session *s = limit_tab_session(&D.tab, c->id);
+	const struct limit_addr *addr = c->sess.addr;	/* admitted: see requests[] */
 	char a[LIMIT_ADDR_STR];
 	long n;
 
 	(void)m;
-	if (D.fpol.max == 0 || s == NULL)
+	if (D.fpol.max == 0)
 		return send_verdict(c, LIMIT_V_ADMIT);
-	n = limit_fails_add(&D.fails, &D.fpol, &s->addr, sys_time());
+	n = limit_fails_add(&D.fails, &D.fpol, addr, sys_time());
 	if (n < 0) {
 		log_fails_full((int)n);
 		return send_verdict(c, LIMIT_V_ADMIT);
 	}
 	if ((unsigned long)n < D.fpol.max)
 		return send_verdict(c, LIMIT_V_ADMIT);
-	limit_addr_str(&s->addr, a);
+	limit_addr_str(addr, a);
 	if ((unsigned long)n == D.fpol.max)
 		log_notice("Blocking %s for %lus: %ld failed logins", a, D.fpol.forget, n);
 	return send_verdict(c, LIMIT_V_BLOCKED);
@@ -406,9 +405,8 @@ static int
 status_records(struct client *c)
 {
 	struct limit_msg m;
-	const struct limit_session *s;
+	const struct limit_session *s = NULL;
 	struct hash_iter it;
-	uint64_t id;
 	int r = 0;
 
 	hash_iter_init(&it);
@@ -423,13 +421,12 @@ status_records(struct client *c)
 		str_lcpy(m.u.user.user, u, sizeof(m.u.user.user));
 		r = client_send(c, &m);
 	}
-	hash_iter_init(&it);
 	m.type = LIMIT_ANS_STATUS_SESSION;
-	while (r == 0 && limit_tab_next_session(&D.tab, &it, &id, &s)) {
+	while (r == 0 && (s = limit_tab_next_session(&D.tab, s)) != NULL) {
 		memset(&m.u.session, 0, sizeof(m.u.session));
 		m.u.session.pid = s->pid;
 		m.u.session.uid = s->uid;
-		m.u.session.addr = s->addr;
+		m.u.session.addr = *s->addr;
 		m.u.session.since = (uint64_t)s->since;
 		if (s->user)
 			str_lcpy(m.u.session.user, s->user, sizeof(m.u.session.user));

@@ -14,12 +14,10 @@ limit_tab_init(struct limit_tab *t, size_t max_sessions)
 	int r;
 
 	memset(t, 0, sizeof(*t));
+	t->max_sessions = max_sessions;
 	r = hash_init(&t->addrs, sizeof(struct limit_addr), sizeof(uint32_t), max_sessions);
 	if (r == 0)
 		r = hash_init(&t->users, sizeof(user_key), sizeof(uint32_t), max_sessions);
-	if (r == 0)
-		r = hash_init(&t->sessions, sizeof(uint64_t),
-			      sizeof(struct limit_session), max_sessions);
 	if (r < 0)
 		limit_tab_destroy(t);
 	return r;
@@ -30,7 +28,8 @@ limit_tab_destroy(struct limit_tab *t)
 {
 	hash_destroy(&t->addrs);
 	hash_destroy(&t->users);
-	hash_destroy(&t->sessions);
+	t->head = NULL;
+	t->nsessions = 0;
 }
 
 static bool
@@ -39,7 +38,11 @@ over(unsigned long limit, size_t count)
 	return limit != 0 && count >= limit;
 }
 
-/* Add one to the count kept under KEY in H, creating it at 1. */
+/*
+ * Add one to the count kept under KEY in H, creating it at 1.  A limit is
+ * checked after this (the count before is *COUNT - 1) and undone with
+ * count_down: one hash of the key instead of a lookup and an insert.
+ */
 static int
 count_up(struct hash *h, const void *key, uint32_t **count)
 {
@@ -53,49 +56,71 @@ count_up(struct hash *h, const void *key, uint32_t **count)
 	return 0;
 }
 
-/* Take one from the count under KEY, dropping the entry at 0. */
+/* Take one from COUNT (a value of H), dropping the entry at 0. */
 static void
-count_down(struct hash *h, const void *key, const char *what)
+count_down(struct hash *h, uint32_t *count, const char *what)
 {
-	uint32_t *count = hash_get(h, key);
-
-	if (count == NULL || *count == 0)
+	if (*count == 0)
 		bug("limittab: %s count missing on release", what);
-	if (--*count == 0 && hash_remove(h, key) < 0)
+	if (--*count == 0 && hash_remove_val(h, count) < 0)
 		bug("limittab: %s entry vanished", what);
 }
 
+static void
+link_session(struct limit_tab *t, struct limit_session *s)
+{
+	s->held = true;
+	s->prev = NULL;
+	s->next = t->head;
+	if (t->head)
+		t->head->prev = s;
+	t->head = s;
+	t->nsessions++;
+}
+
+static void
+unlink_session(struct limit_tab *t, struct limit_session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		t->head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->held = false;
+	s->prev = s->next = NULL;
+	t->nsessions--;
+}
+
 int
-limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim, uint64_t id,
-		const struct limit_addr *addr, uint32_t pid, uint32_t uid,
-		int64_t since, bool force)
+limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim, struct limit_session *s,
+		const struct limit_addr *addr, uint32_t pid, uint32_t uid, int64_t since,
+		bool force)
 {
 	struct limit_addr a = *addr;
-	struct limit_session *s;
 	uint32_t *count;
-	void *val;
 	int r;
 
+	if (s->held)
+		bug("limittab: session pid %u admitted twice", (unsigned int)s->pid);
 	limit_addr_normalize(&a);
-	if (!force && over(lim->max_clients, hash_count(&t->sessions)))
+	if (!force && over(lim->max_clients, t->nsessions))
 		return LIMIT_V_TOTAL;
-	if (!force && over(lim->max_per_ip, limit_tab_addr_count(t, &a)))
-		return LIMIT_V_IP;
-	r = hash_insert(&t->sessions, &id, &val);
-	if (r == -EEXIST)
-		bug("limittab: session %llu admitted twice", (unsigned long long)id);
+	if (t->max_sessions && t->nsessions >= t->max_sessions)
+		return -ENOSPC;
+	r = count_up(&t->addrs, &a, &count);
 	if (r < 0)
 		return r;
-	r = count_up(&t->addrs, &a, &count);
-	if (r < 0) {
-		hash_remove(&t->sessions, &id);
-		return r;
+	if (!force && over(lim->max_per_ip, *count - 1)) {
+		count_down(&t->addrs, count, "address");
+		return LIMIT_V_IP;
 	}
-	s = val;
-	s->addr = a;
+	s->addr = hash_key(&t->addrs, count);
+	s->user = NULL;
 	s->pid = pid;
 	s->uid = uid;
 	s->since = since;
+	link_session(t, s);
 	return LIMIT_V_ADMIT;
 }
 
@@ -107,58 +132,47 @@ make_user_key(user_key key, const char *user)
 }
 
 int
-limit_tab_login(struct limit_tab *t, const struct limit_limits *lim, uint64_t id,
+limit_tab_login(struct limit_tab *t, const struct limit_limits *lim, struct limit_session *s,
 		const char *user, bool force)
 {
-	struct limit_session *s = hash_get(&t->sessions, &id);
 	uint32_t *count;
 	user_key key;
 	int r;
 
-	if (s == NULL)
+	if (!s->held)
 		return -ENOENT;
 	if (s->user)
 		return -EALREADY;
 	if (!limit_user_valid(user))
 		return -EINVAL;
-	if (!force && over(lim->max_per_user, limit_tab_user_count(t, user)))
-		return LIMIT_V_USER;
 	make_user_key(key, user);
 	r = count_up(&t->users, key, &count);
 	if (r < 0)
 		return r;
+	if (!force && over(lim->max_per_user, *count - 1)) {
+		count_down(&t->users, count, "user");
+		return LIMIT_V_USER;
+	}
 	s->user = hash_key(&t->users, count);
 	return LIMIT_V_ADMIT;
 }
 
 void
-limit_tab_release(struct limit_tab *t, uint64_t id)
+limit_tab_release(struct limit_tab *t, struct limit_session *s)
 {
-	struct limit_session *s = hash_get(&t->sessions, &id);
-
-	if (s == NULL)
-		bug("limittab: release of unknown session %llu", (unsigned long long)id);
-	count_down(&t->addrs, &s->addr, "address");
-	if (s->user) {
-		user_key key;
-
-		make_user_key(key, s->user);
-		count_down(&t->users, key, "user");
-	}
-	if (hash_remove(&t->sessions, &id) < 0)
-		bug("limittab: session %llu vanished", (unsigned long long)id);
-}
-
-const struct limit_session *
-limit_tab_session(const struct limit_tab *t, uint64_t id)
-{
-	return hash_get(&t->sessions, &id);
+	if (!s->held)
+		bug("limittab: release of a session that is not held (pid %u)",
+		    (unsigned int)s->pid);
+	count_down(&t->addrs, hash_val(&t->addrs, s->addr), "address");
+	if (s->user)
+		count_down(&t->users, hash_val(&t->users, s->user), "user");
+	unlink_session(t, s);
 }
 
 size_t
 limit_tab_sessions(const struct limit_tab *t)
 {
-	return hash_count(&t->sessions);
+	return t->nsessions;
 }
 
 size_t
@@ -225,22 +239,14 @@ limit_tab_next_user(const struct limit_tab *t, struct hash_iter *it,
 	return true;
 }
 
-bool
-limit_tab_next_session(const struct limit_tab *t, struct hash_iter *it,
-		       uint64_t *id, const struct limit_session **s)
+const struct limit_session *
+limit_tab_next_session(const struct limit_tab *t, const struct limit_session *s)
 {
-	const void *key;
-	void *val;
-
-	if (!hash_next(&t->sessions, it, &key, &val))
-		return false;
-	memcpy(id, key, sizeof(*id));
-	*s = val;
-	return true;
+	return s ? s->next : t->head;
 }
 
 size_t
 limit_tab_bytes(const struct limit_tab *t)
 {
-	return hash_bytes(&t->addrs) + hash_bytes(&t->users) + hash_bytes(&t->sessions);
+	return hash_bytes(&t->addrs) + hash_bytes(&t->users);
 }

@@ -124,6 +124,34 @@ test_collisions(void **state)
 	hash_destroy(&h);
 }
 
+/* hash_val and hash_remove_val find an entry from its own key or value. */
+static void
+test_remove_by_value(void **state)
+{
+	struct hash h;
+	uint32_t *v, *vals[200];
+
+	(void)state;
+	assert_int_equal(hash_init(&h, 4, 4, 0), 0);
+	assert_int_equal(hash_set_function(&h, two_values, NULL), 0);
+	for (uint32_t k = 0; k < 200; k++) {
+		assert_int_equal(hash_insert(&h, &k, (void **)&vals[k]), 0);
+		*vals[k] = k + 7;
+		assert_ptr_equal(hash_val(&h, hash_key(&h, vals[k])), vals[k]);
+	}
+	/* the head, the middle and the tail of both chains */
+	for (uint32_t k = 0; k < 200; k += 3)
+		assert_int_equal(hash_remove_val(&h, vals[k]), 0);
+	for (uint32_t k = 0; k < 200; k++) {
+		v = hash_get(&h, &k);
+		assert_true((v != NULL) == (k % 3 != 0));
+		if (v)
+			assert_int_equal(*v, k + 7);
+	}
+	assert_int_equal(hash_count(&h), 200 - 67);
+	hash_destroy(&h);
+}
+
 static void
 test_set_function_only_when_empty(void **state)
 {
@@ -298,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_seed_is_random),
 		cmocka_unit_test(test_insert_get_remove),
 		cmocka_unit_test(test_bad_sizes),
+		cmocka_unit_test(test_remove_by_value),
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_set_function_only_when_empty),
 		cmocka_unit_test(test_growth),

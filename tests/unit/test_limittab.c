@@ -26,12 +26,32 @@ addr(const char *text)
 	return a;
 }
 
+/* The callers' session records (limitd keeps them in its clients), by id. */
+#define NSESS 1001
+static struct limit_session sess[NSESS];
+
+static struct limit_session *
+S(uint64_t id)
+{
+	assert_true(id < NSESS);
+	return &sess[id];
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(sess, 0, sizeof(sess));
+	return 0;
+}
+
 static int
 admit(struct limit_tab *t, const struct limit_limits *lim, uint64_t id, const char *ip)
 {
 	struct limit_addr a = addr(ip);
 
-	return limit_tab_admit(t, lim, id, &a, (uint32_t)(1000 + id), 0, 1700000000 + (int64_t)id, false);
+	return limit_tab_admit(t, lim, S(id), &a, (uint32_t)(1000 + id), 0,
+			       1700000000 + (int64_t)id, false);
 }
 
 static uint32_t
@@ -55,7 +75,7 @@ test_max_clients(void **state)
 	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_TOTAL);
 	assert_int_equal(limit_tab_sessions(&t), 3);
 	assert_int_equal(count(&t, "127.0.0.2"), 0);
-	limit_tab_release(&t, 2);
+	limit_tab_release(&t, S(2));
 	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_ADMIT);
 	assert_int_equal(limit_tab_sessions(&t), 3);
 	limit_tab_destroy(&t);
@@ -72,11 +92,13 @@ test_max_per_ip(void **state)
 	assert_int_equal(admit(&t, &lim, 1, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 2, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 3, "127.0.0.1"), LIMIT_V_IP);
+	assert_int_equal(count(&t, "127.0.0.1"), 2);	/* the refusal is undone */
+	assert_false(S(3)->held);
 	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_ADMIT);
 	assert_int_equal(count(&t, "127.0.0.1"), 2);
 	assert_int_equal(count(&t, "127.0.0.2"), 1);
 	assert_int_equal(limit_tab_addresses(&t), 2);
-	limit_tab_release(&t, 4);
+	limit_tab_release(&t, S(4));
 	assert_int_equal(limit_tab_addresses(&t), 1);	/* entry dropped at 0 */
 	limit_tab_destroy(&t);
 }
@@ -108,7 +130,7 @@ test_mapped_counts_as_ipv4(void **state)
 	assert_int_equal(count(&t, "192.0.2.1"), 2);
 	assert_int_equal(count(&t, "::ffff:192.0.2.1"), 2);
 	assert_int_equal(limit_tab_addresses(&t), 1);
-	assert_int_equal(limit_tab_session(&t, 2)->addr.family, LIMIT_AF_INET);
+	assert_int_equal(S(2)->addr->family, LIMIT_AF_INET);
 	assert_int_equal(admit(&t, &lim, 4, "2001:db8::1"), LIMIT_V_ADMIT);
 	assert_int_equal(limit_tab_addresses(&t), 2);
 	limit_tab_destroy(&t);
@@ -126,7 +148,7 @@ test_no_limits(void **state)
 		assert_int_equal(admit(&t, &lim, id, "203.0.113.5"), LIMIT_V_ADMIT);
 	assert_int_equal(count(&t, "203.0.113.5"), 1000);
 	for (uint64_t id = 1; id <= 1000; id++)
-		limit_tab_release(&t, id);
+		limit_tab_release(&t, S(id));
 	assert_int_equal(limit_tab_sessions(&t), 0);
 	assert_int_equal(limit_tab_addresses(&t), 0);
 	limit_tab_destroy(&t);
@@ -142,21 +164,21 @@ test_login_and_max_per_user(void **state)
 	assert_int_equal(limit_tab_init(&t, 0), 0);
 	for (uint64_t id = 1; id <= 4; id++)
 		assert_int_equal(admit(&t, &lim, id, "10.0.0.1"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 1, "alice", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 2, "alice", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 3, "alice", false), LIMIT_V_USER);
-	assert_null(limit_tab_session(&t, 3)->user);	/* refused: nothing recorded */
-	assert_int_equal(limit_tab_login(&t, &lim, 3, "bob", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 1, "bob", false), -EALREADY);
-	assert_int_equal(limit_tab_login(&t, &lim, 99, "bob", false), -ENOENT);
-	assert_int_equal(limit_tab_login(&t, &lim, 4, "", false), -EINVAL);
-	assert_string_equal(limit_tab_session(&t, 1)->user, "alice");
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "alice", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(2), "alice", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(3), "alice", false), LIMIT_V_USER);
+	assert_null(S(3)->user);	/* refused: nothing recorded */
+	assert_int_equal(limit_tab_login(&t, &lim, S(3), "bob", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "bob", false), -EALREADY);
+	assert_int_equal(limit_tab_login(&t, &lim, S(99), "bob", false), -ENOENT);	/* not held */
+	assert_int_equal(limit_tab_login(&t, &lim, S(4), "", false), -EINVAL);
+	assert_string_equal(S(1)->user, "alice");
 	assert_int_equal(limit_tab_user_count(&t, "alice"), 2);
 	assert_int_equal(limit_tab_users(&t), 2);
-	limit_tab_release(&t, 1);
+	limit_tab_release(&t, S(1));
 	assert_int_equal(limit_tab_user_count(&t, "alice"), 1);
-	assert_int_equal(limit_tab_login(&t, &lim, 4, "alice", false), LIMIT_V_ADMIT);
-	limit_tab_release(&t, 3);
+	assert_int_equal(limit_tab_login(&t, &lim, S(4), "alice", false), LIMIT_V_ADMIT);
+	limit_tab_release(&t, S(3));
 	assert_int_equal(limit_tab_user_count(&t, "bob"), 0);
 	assert_int_equal(limit_tab_users(&t), 1);
 	limit_tab_destroy(&t);
@@ -172,10 +194,10 @@ test_force_reregister(void **state)
 	(void)state;
 	assert_int_equal(limit_tab_init(&t, 0), 0);
 	assert_int_equal(admit(&t, &lim, 1, "10.9.9.9"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 1, "u", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "u", false), LIMIT_V_ADMIT);
 	/* live sessions after a limitd restart: above every limit, still counted */
-	assert_int_equal(limit_tab_admit(&t, &lim, 2, &a, 5, 0, 0, true), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 2, "u", true), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_admit(&t, &lim, S(2), &a, 5, 0, 0, true), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(2), "u", true), LIMIT_V_ADMIT);
 	assert_int_equal(limit_tab_sessions(&t), 2);
 	assert_int_equal(limit_tab_addr_count(&t, &a), 2);
 	assert_int_equal(limit_tab_user_count(&t, "u"), 2);
@@ -193,7 +215,6 @@ test_session_fields_and_iteration(void **state)
 	const struct limit_session *s;
 	const struct limit_addr *a;
 	const char *user;
-	uint64_t id;
 	uint32_t n, total = 0;
 	unsigned int sessions = 0;
 
@@ -202,12 +223,12 @@ test_session_fields_and_iteration(void **state)
 	assert_int_equal(admit(&t, &lim, 7, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 8, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 9, "127.0.0.2"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, 9, "carol", false), LIMIT_V_ADMIT);
-	s = limit_tab_session(&t, 7);
-	assert_non_null(s);
+	assert_int_equal(limit_tab_login(&t, &lim, S(9), "carol", false), LIMIT_V_ADMIT);
+	s = S(7);
+	assert_true(s->held);
 	assert_int_equal(s->pid, 1007);
 	assert_true(s->since == 1700000007);
-	assert_null(limit_tab_session(&t, 1));
+	assert_false(S(1)->held);
 
 	hash_iter_init(&it);
 	while (limit_tab_next_addr(&t, &it, &a, &n))
@@ -218,13 +239,18 @@ test_session_fields_and_iteration(void **state)
 	assert_string_equal(user, "carol");
 	assert_int_equal(n, 1);
 	assert_false(limit_tab_next_user(&t, &it, &user, &n));
-	hash_iter_init(&it);
-	while (limit_tab_next_session(&t, &it, &id, &s)) {
-		assert_true(id >= 7 && id <= 9);
-		assert_int_equal(s->pid, 1000 + id);
+	for (s = limit_tab_next_session(&t, NULL); s; s = limit_tab_next_session(&t, s)) {
+		assert_true(s == S(7) || s == S(8) || s == S(9));
+		assert_int_equal(s->pid, 1000 + (s - sess));
 		sessions++;
 	}
 	assert_int_equal(sessions, 3);
+	limit_tab_release(&t, S(8));	/* from the middle of the list */
+	sessions = 0;
+	for (s = limit_tab_next_session(&t, NULL); s; s = limit_tab_next_session(&t, s))
+		sessions++;
+	assert_int_equal(sessions, 2);
+	assert_false(S(8)->held);
 	assert_true(limit_tab_bytes(&t) > 0);
 	limit_tab_destroy(&t);
 }
@@ -282,7 +308,7 @@ release_unknown(void)
 	struct limit_tab t;
 
 	limit_tab_init(&t, 0);
-	limit_tab_release(&t, 5);
+	limit_tab_release(&t, S(5));
 }
 
 static void
@@ -297,16 +323,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_max_clients),
-		cmocka_unit_test(test_max_per_ip),
-		cmocka_unit_test(test_total_checked_before_ip),
-		cmocka_unit_test(test_mapped_counts_as_ipv4),
-		cmocka_unit_test(test_no_limits),
-		cmocka_unit_test(test_login_and_max_per_user),
-		cmocka_unit_test(test_force_reregister),
-		cmocka_unit_test(test_session_fields_and_iteration),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_invariants_are_bugs),
+		cmocka_unit_test_setup(test_max_clients, setup),
+		cmocka_unit_test_setup(test_max_per_ip, setup),
+		cmocka_unit_test_setup(test_total_checked_before_ip, setup),
+		cmocka_unit_test_setup(test_mapped_counts_as_ipv4, setup),
+		cmocka_unit_test_setup(test_no_limits, setup),
+		cmocka_unit_test_setup(test_login_and_max_per_user, setup),
+		cmocka_unit_test_setup(test_force_reregister, setup),
+		cmocka_unit_test_setup(test_session_fields_and_iteration, setup),
+		cmocka_unit_test_setup(test_cap, setup),
+		cmocka_unit_test_setup(test_invariants_are_bugs, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
