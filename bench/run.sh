@@ -633,15 +633,17 @@ table() {
 }
 
 limitd_rows() {
-	local a b c
+	local a b c cap fl nf
 	if [ -z "$LIMITD_ROW" ]; then
 		echo "| limitd admissions/s ↑ | not measured | — | — | — | — | — | — |"
 		echo "| limitd bytes per held session (10,000 / 100,000) ↓ | not measured | — | — | — | — | — | — |"
 		return
 	fi
 	a=$(kv admissions_per_s "$LIMITD_ROW"); b=$(kv bytes_per_session_10000 "$LIMITD_ROW")
-	c=$(kv bytes_per_session_100000 "$LIMITD_ROW")
-	echo "| limitd admissions/s ↑ | ${a:-failed} | — | — | — | — | — | — |"
+	c=$(kv bytes_per_session_100000 "$LIMITD_ROW"); cap=$(kv limitd_capacity_per_s "$LIMITD_ROW")
+	fl=$(kv syscall_floor_per_s "$LIMITD_ROW"); nf=$(kv nofile "$LIMITD_ROW")
+	[ "$c" = n/a ] && [ -n "$nf" ] && c="n/a (RLIMIT_NOFILE $nf)"
+	echo "| limitd admissions/s ↑ (on a CPU of its own / kernel floor) | ${a:-failed} (${cap:-?} / ${fl:-?}) | — | — | — | — | — | — |"
 	echo "| limitd bytes per held session (10,000 / 100,000) ↓ | ${b:-?} / ${c:-?} | — | — | — | — | — | — |"
 }
 
