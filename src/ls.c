@@ -217,22 +217,23 @@ put_dec(char *out, unsigned long long v, int width)
 }
 
 /*
- * The date of T into OUT, RETURNS its length; *START is when the minute
- * holding T began (every time in [*START, *START + 60) has the same text).
+ * The date of T into OUT, RETURNS its length; *SEC is T's second in its
+ * minute (every time of that minute has the same text), or -1 when T
+ * could not be broken down.
  */
 static size_t
-date_text(time_t t, time_t now, bool local, char out[LS_DATE_MAX], time_t *start)
+date_text(time_t t, time_t now, bool local, char out[LS_DATE_MAX], int *sec)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct tm tm;
 	size_t n = 4;
 	long long year;
 
-	*start = t + 1;		/* no interval when T cannot be broken down */
+	*sec = -1;
 	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
 		memset(&tm, 0, sizeof(tm));
 	else
-		*start = t - tm.tm_sec;
+		*sec = tm.tm_sec;
 	memcpy(out, months + 3 * (tm.tm_mon % 12), 3);
 	out[3] = ' ';
 	n += put_dec(out + n, (unsigned int)tm.tm_mday % 100, 2);
@@ -255,9 +256,9 @@ date_text(time_t t, time_t now, bool local, char out[LS_DATE_MAX], time_t *start
 void
 ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX])
 {
-	time_t start;
+	int sec;
 
-	date_text(t, now, local, out, &start);
+	date_text(t, now, local, out, &sec);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -609,11 +610,13 @@ put_date(char *p, struct ls_job *j, time_t t)
 {
 	struct date_memo *d = &j->date;
 	bool recent = date_recent(t, j->now);
+	int sec;
 
 	if (!d->valid || d->recent != recent || t < d->start || t - d->start >= 60) {
-		d->len = date_text(t, j->now, j->s->cfg->use_localtime, d->text, &d->start);
+		d->len = date_text(t, j->now, j->s->cfg->use_localtime, d->text, &sec);
+		d->start = sec >= 0 ? t - sec : t;
 		d->recent = recent;
-		d->valid = true;
+		d->valid = sec >= 0;
 	}
 	memcpy(p, d->text, d->len);
 	p[d->len] = ' ';
