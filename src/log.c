@@ -307,6 +307,30 @@ send_syslog(int prio, const char *line)
 		sink_send(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
+/*
+ * One line to stderr in one write(2).  Not dprintf: glibc's stdio asks
+ * isatty() (ioctl TCGETS) of a character device such as /dev/null, a
+ * system call no sandboxed role may make.
+ */
+static void PRINTF(1, 2)
+stderr_line(const char *fmt, ...)
+{
+	char out[LOG_TEXT_MAX + 192];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(out)) {
+		n = (int)sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	(void)sys_write_full(STDERR_FILENO, out, (size_t)n);
+}
+
 static void
 emit(int prio, const struct log_fields *f, const char *text)
 {
@@ -320,16 +344,16 @@ emit(int prio, const struct log_fields *f, const char *text)
 		build_record(&rec, prio, f, line);
 		/* journald gone for good: its stream on stderr may still be there */
 		if (!sink_send(rec.buf, rec.len) && L.stderr_journal)
-			dprintf(STDERR_FILENO, "<%d>%s\n", prio & LOG_PRIMASK, line);
+			stderr_line("<%d>%s\n", prio & LOG_PRIMASK, line);
 		break;
 	case LOG_TO_STDERR_PRIO:
-		dprintf(STDERR_FILENO, "<%d>%s\n", prio & LOG_PRIMASK, line);
+		stderr_line("<%d>%s\n", prio & LOG_PRIMASK, line);
 		break;
 	case LOG_TO_SYSLOG:
 		send_syslog(prio, line);
 		break;
 	case LOG_TO_STDERR:
-		dprintf(STDERR_FILENO, "%s[%d]: %s\n", L.ident, (int)getpid(), line);
+		stderr_line("%s[%d]: %s\n", L.ident, (int)getpid(), line);
 		break;
 	case LOG_TO_NONE:
 		break;

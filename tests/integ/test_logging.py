@@ -211,3 +211,26 @@ def test_journal_transfer_events(ftpenv, capture):
         assert (r["FTP_COMMAND"], r["FTP_FILE"], r["FTP_BYTES"], r["FTP_USER"]) == \
             (verb, "/up.bin", "1000", "demo"), r
         assert r["FTP_DURATION_MS"].isdigit()
+
+
+class NullStderrServer(Server):
+    """systemd-socket-activate's own lines go to the log; miniftpd's stderr is
+    /dev/null, a character device, as with StandardError=null."""
+
+    def argv(self):
+        return ["/bin/sh", "-c", 'exec "$@" 2>/dev/null', "sh"] + super().argv()
+
+
+def test_stderr_dev_null_ends_sessions_cleanly(ftpenv):
+    """Logging to a stderr that is /dev/null must not cost a sandboxed process
+    its life: stdio's isatty() probe (ioctl TCGETS) is outside every filter."""
+    s = NullStderrServer(ftpenv, "accept", {})
+    ftpenv.servers.append(s)
+    s.start()
+    for _ in range(2):
+        f = s.ftplib()
+        assert f.nlst()
+        f.quit()
+    deaths = wait_until(lambda: len(re.findall(r"died with code (\d+)", s.log())) >= 2 and
+                        re.findall(r"died with code (\d+)", s.log()), 10)
+    assert deaths == ["0", "0"], s.log()
