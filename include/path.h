@@ -11,6 +11,7 @@
 #ifndef MINIFTPD_PATH_H
 #define MINIFTPD_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,6 +28,14 @@ int path_normalize(const char *cwd, const char *arg, char *out, size_t outlen);
  */
 int path_split(const char *path, char *parent, size_t plen, char *name,
 	       size_t nlen);
+
+/*
+ * path_ends_in_dot - whether client argument ARG names "." or ".." as its
+ * last component ("x/.", "..", "a/../", ...), which rmdir(2) refuses:
+ * normalisation would otherwise turn "RMD ." into removing the current
+ * directory.
+ */
+bool path_ends_in_dot(const char *arg);
 
 /*
  * path_open - open normalised client PATH beneath ROOT_FD with FLAGS

@@ -168,6 +168,10 @@ remove_entry(struct session *s, const char *arg, int flags, const char *what)
 	char path[MAX_FTP_PATH], name[MAX_FTP_PATH];
 	int dfd;
 
+	if (flags == AT_REMOVEDIR && path_ends_in_dot(arg)) {
+		reply_errno(s, EINVAL, what);	/* as rmdir(2) */
+		return;
+	}
 	if (!ftpfs_resolve(s, arg, path))
 		return;
 	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));

@@ -87,6 +87,22 @@ path_split(const char *path, char *parent, size_t plen, char *name, size_t nlen)
 	return 0;
 }
 
+bool
+path_ends_in_dot(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	while (n > 0 && arg[n - 1] == '/')
+		n--;
+	if (n > 0 && arg[n - 1] == '.')
+		n--;
+	else
+		return false;
+	if (n > 0 && arg[n - 1] == '.')
+		n--;
+	return n == 0 || arg[n - 1] == '/';
+}
+
 /* ROOT_FD is the process's own root directory (its chroot, or "/"). */
 static bool
 is_process_root(int root_fd)

@@ -259,6 +259,12 @@ def test_mkd_rmd(server):
     assert c.cmd("RMD newdir").code == 550
     assert c.cmd("RMD hello.txt").code == 550        # not a directory
     assert c.cmd("RMD /").code == 550
+    # "." and ".." are refused as rmdir(2) refuses them, wherever they are
+    assert c.cmd("MKD keep").code == 257
+    assert c.cmd("CWD keep").code == 250
+    for arg in [".", "./", "..", "../keep/.", "/keep/."]:
+        assert c.cmd("RMD " + arg).code == 550, arg
+    assert os.path.isdir(root_path(env, "keep"))
 
 
 def test_mkd_umask(server):

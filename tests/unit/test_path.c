@@ -26,6 +26,21 @@ norm_is(const char *cwd, const char *arg, const char *want)
 }
 
 static void
+test_ends_in_dot(void **state)
+{
+	static const char *yes[] = { ".", "..", "./", "../", "a/.", "a/..", "/a/b/./",
+				     "a/..//", "/.", "/.." };
+	static const char *no[] = { "", "a", ".a", "a.", "..a", "a..", "a/.b", "/",
+				    "a/b/", "...", "a/..." };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(path_ends_in_dot(yes[i]));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(path_ends_in_dot(no[i]));
+}
+
+static void
 test_normalize(void **state)
 {
 	(void)state;
@@ -294,6 +309,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ends_in_dot),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_double_slash),
 		cmocka_unit_test(test_dotdot_at_root),
