@@ -166,6 +166,13 @@ int sys_local_addr(int fd, struct sockaddr_storage *sa);
 /* sys_connect_timeout - connect FD (made non-blocking, and left so) to SA,
  * waiting at most TIMEOUT_MS. RETURNS 0, -ETIMEDOUT, or -errno. */
 int sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms);
+/* sys_connect_start - begin connecting FD (made non-blocking, and left so)
+ * to SA.  RETURNS 0 (connected), -EINPROGRESS (wait for POLLOUT, then ask
+ * sys_connect_result), or -errno. */
+int sys_connect_start(int fd, const struct sockaddr_storage *sa);
+/* sys_connect_result - the outcome of a connect that became writable:
+ * RETURNS 0 or -errno (SO_ERROR). */
+int sys_connect_result(int fd);
 /* sys_poll - one poll(2) of N entries. RETURNS the ready count, 0 on
  * timeout, or -errno (-EINTR too: the caller recomputes its timeout). */
 int sys_poll(struct pollfd *p, unsigned int n, int timeout_ms);

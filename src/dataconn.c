@@ -1,6 +1,7 @@
 /* dataconn.c - PASV/EPSV/PORT/EPRT and the data connection; see dataconn.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdint.h>
@@ -455,6 +456,44 @@ ftp_eprt(struct session *s, const char *arg)
 
 /* --- opening the connection --- */
 
+/*
+ * Wait until FD has EVENTS, watching the control connection too: an ABOR
+ * ends the wait (RFC 959 4.1.3: the command in progress is aborted), any
+ * other command is kept for after it, and a helper gone means the session
+ * is.  RETURNS 1 when FD is ready, -ETIMEDOUT at DEADLINE, -ECONNABORTED
+ * after an ABOR, or -errno.
+ */
+static int
+wait_data(struct session *s, int fd, short events, long long deadline)
+{
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = fd, .events = events },
+			{ .fd = s->have_held ? -1 : s->ctl_fd, .events = POLLIN },
+			{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
+		};
+		char line[MAX_CMD_LINE + 1];
+		long long left = deadline - sys_now_ms();
+		int r = left > 0 ? sys_poll(p, 3, left > INT_MAX ? INT_MAX : (int)left) : 0;
+
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0 && r != -EINTR)
+			return r;
+		if (r < 0)
+			continue;
+		if (p[2].revents)
+			die("Helper process went away while opening a data connection");
+		if (p[1].revents && ftp_poll_line(s, line) >= 0) {
+			if (strcasecmp(line, "ABOR") == 0)
+				return -ECONNABORTED;
+			ftp_hold_line(s, line);	/* answered after this command */
+		}
+		if (p[0].revents)
+			return 1;
+	}
+}
+
 /* Wait for the client's connection; others are closed and the wait goes on. */
 static int
 pasv_accept(struct session *s)
@@ -465,14 +504,11 @@ pasv_accept(struct session *s)
 	for (int refused = 0; refused < MAX_REFUSED; ) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		long long left = deadline - sys_now_ms();
-		int fd, r = left > 0 ? sys_poll_in(s->pasv_fd, (int)left) : 0;
+		int fd, r = wait_data(s, s->pasv_fd, POLLIN, deadline);
 
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (r < 0 && r != -EINTR)
+		if (r < 0)
 			return r;
-		fd = r < 0 ? r : sys_accept(s->pasv_fd, &peer, &len);
+		fd = sys_accept(s->pasv_fd, &peer, &len);
 		if (fd < 0)
 			continue;	/* EINTR, or the client gave up (ECONNABORTED) */
 		if (s->cfg->pasv_promiscuous || data_same_addr(&peer, &s->peer))
@@ -491,6 +527,7 @@ static int
 port_connect(struct session *s)
 {
 	struct sockaddr_storage local = local_addr(s);
+	long long deadline = sys_now_ms() + (long long)s->cfg->connect_timeout * 1000;
 	int fd, r;
 
 	if (s->cfg->connect_from_port_20)
@@ -501,7 +538,12 @@ port_connect(struct session *s)
 	set_port(&local, 0);
 	if (local.ss_family == s->port_addr.ss_family)
 		(void)sys_bind(fd, &local);	/* best effort: the kernel picks otherwise */
-	r = sys_connect_timeout(fd, &s->port_addr, (int)s->cfg->connect_timeout * 1000);
+	r = sys_connect_start(fd, &s->port_addr);
+	if (r == -EINPROGRESS) {
+		r = wait_data(s, fd, POLLOUT, deadline);
+		if (r > 0)
+			r = sys_connect_result(fd);
+	}
 	if (r < 0) {
 		sys_close(fd);
 		return r;
@@ -519,6 +561,11 @@ data_open(struct session *s)
 	if (r == 0)
 		return fd;
 	sys_close(fd);
+	if (r == -ECONNABORTED) {
+		ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
+		ftp_reply(s, FTP_ABOROK, "ABOR successful.");
+		return -1;
+	}
 	log_info("Failed to %s the data connection: %s",
 		 passive ? "accept" : "connect", strerror(-r));
 	ftp_reply(s, FTP_BADSENDCONN, "Failed to establish connection.");

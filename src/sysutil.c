@@ -695,19 +695,36 @@ sys_local_addr(int fd, struct sockaddr_storage *sa)
 }
 
 int
-sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms)
+sys_connect_start(int fd, const struct sockaddr_storage *sa)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	socklen_t len = sizeof(int);
-	int r, err = 0;
+	int r = sys_set_nonblock(fd);
 
-	r = sys_set_nonblock(fd);
 	if (r < 0)
 		return r;
 	if (connect(fd, (const struct sockaddr *)sa, sys_sockaddr_len(sa)) == 0)
 		return 0;
-	if (errno != EINPROGRESS && errno != EINTR)
+	return errno == EINTR ? -EINPROGRESS : -errno;
+}
+
+int
+sys_connect_result(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -errno;
+	return -err;
+}
+
+int
+sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int r = sys_connect_start(fd, sa);
+
+	if (r != -EINPROGRESS)
+		return r;
 	do
 		r = poll(&p, 1, timeout_ms);	/* EINTR restarts the wait: bounded by signals */
 	while (r < 0 && errno == EINTR);
@@ -715,9 +732,7 @@ sys_connect_timeout(int fd, const struct sockaddr_storage *sa, int timeout_ms)
 		return -errno;
 	if (r == 0)
 		return -ETIMEDOUT;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return -errno;
-	return -err;
+	return sys_connect_result(fd);
 }
 
 int

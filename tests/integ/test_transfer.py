@@ -437,6 +437,45 @@ def test_abor_raw(ftpenv, style):
     assert c.cmd("ABOR").code == 225    # nothing left to abort
 
 
+@pytest.mark.parametrize("verb", ["RETR hello.txt", "LIST", "STOR aborted.bin"])
+def test_abor_while_waiting_for_the_data_connection(ftpenv, verb):
+    """ABOR before the client opens the data connection ends the wait at once
+    (426 for the command, 226 for ABOR), not when accept_timeout runs out."""
+    srv = start(ftpenv, accept_timeout=120)
+    c = srv.login()
+    assert c.cmd("PASV").code == 227     # and no connection is ever made
+    c.send((verb + "\r\n").encode())
+    time.sleep(0.2)                      # the server is in its wait now
+    c.send(b"ABOR\r\n")
+    assert c.reply(timeout=5).code == 426
+    assert c.reply(timeout=5).code == 226
+    assert c.cmd("NOOP").code == 200
+
+
+def test_command_while_waiting_for_the_data_connection_is_held(ftpenv):
+    srv = start(ftpenv)
+    c = srv.login()
+    r = c.cmd("PASV")
+    n = [int(x) for x in re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text).groups()]
+    c.send(b"RETR hello.txt\r\n")
+    time.sleep(0.2)
+    c.send(b"PWD\r\n")                  # answered after the transfer
+    data = socket.create_connection(("%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5]),
+                                    timeout=10)
+    assert c.reply().code == 150
+    got = b""
+    while True:
+        b = data.recv(65536)
+        if not b:
+            break
+        got += b
+    data.close()
+    with open(os.path.join(ftpenv.root, "hello.txt"), "rb") as f:
+        assert got == f.read()
+    assert c.reply().code == 226
+    assert c.reply().code == 257
+
+
 def test_stat_during_transfer_and_held_commands(ftpenv):
     srv = start(ftpenv)
     big_file(ftpenv, size=8 * 1024 * 1024)
