@@ -973,9 +973,12 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	if (fd < 0)
 		return;
 	ftp_reply(s, FTP_DATACONN, "Here comes the directory listing.");
-	memset(&out, 0, sizeof(out));
+	/* the fields only: clearing buf would touch (fault in) all of its pages */
 	out.s = s;
 	out.fd = fd;
+	out.text = NULL;
+	out.len = 0;
+	out.err = 0;
 	j->out = &out;
 	generate(j, t);
 	out_flush(&out);
