@@ -65,31 +65,35 @@ postlogin_drop(const struct login *l)
 	drop_to(&d);
 }
 
-/* The child side of a fork: become a service process (pre- or post-login). */
+/*
+ * The child side of a fork: become a service process (pre- or post-login).
+ * The child's copy of the template is its session: a second copy would
+ * write (fault in) every page of the struct, where using it in place only
+ * copies the pages the session writes to.
+ */
 static void NORETURN
 service_main(int priv_fd, const struct login *login)
 {
-	static struct session s;
+	struct session *s = &sess.conn;
 
 	limit_forget();
-	s = sess.conn;
-	s.priv_fd = priv_fd;
-	s.root_fd = -1;
-	ftp_set_session_for_die(&s);
+	s->priv_fd = priv_fd;
+	s->root_fd = -1;
+	ftp_set_session_for_die(s);
 	if (login == NULL) {
-		log_set_prefix("session %s", sess.conn.peer_str);
+		log_set_prefix("session %s", s->peer_str);
 		prelogin_drop();
-		sandbox_enter(s.cfg, SANDBOX_PRELOGIN);
-		ftp_prelogin(&s);
+		sandbox_enter(s->cfg, SANDBOX_PRELOGIN);
+		ftp_prelogin(s);
 	}
-	s.login = *login;
-	if (!s.cfg->hide_ids)
+	s->login = *login;
+	if (!s->cfg->hide_ids)
 		ls_refresh_names();	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
-	sandbox_enter(s.cfg, SANDBOX_POSTLOGIN);
-	log_set_prefix("session %s %s", sess.conn.peer_str, login->user);
+	sandbox_enter(s->cfg, SANDBOX_POSTLOGIN);
+	log_set_prefix("session %s %s", s->peer_str, login->user);
 	log_set_user(login->user);
-	ftp_postlogin(&s);
+	ftp_postlogin(s);
 }
 
 /* Fork a service process; RETURNS the helper's end of its socketpair. */
