@@ -15,6 +15,9 @@ BENCH_LIMIT  := $(if $(filter 1,$(QUICK)),300,3600)
 # The limitd engineer's micro-benchmark, when it exists (contract in bench/README.md).
 LIMITD_BENCH := $(if $(wildcard bench/limitd_bench.c),$(BUILD)/limitd_bench)
 
+# The kernel's share of a LIST, for the report (bench/README.md, LIST).
+LISTFLOOR := $(BUILD)/listfloor
+
 .PHONY: bench ftpload
 
 ftpload: $(FTPLOAD)
@@ -22,11 +25,14 @@ ftpload: $(FTPLOAD)
 $(FTPLOAD): bench/ftpload.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS)
 
+$(LISTFLOOR): bench/listfloor.c | $(BUILD)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
+
 $(BUILD)/limitd_bench: bench/limitd_bench.c $(BUILD)/libminiftpd.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # A server that does not build is reported as such; the peers are still measured.
-bench: $(FTPLOAD)
+bench: $(FTPLOAD) $(LISTFLOOR)
 	@$(MAKE) --no-print-directory all $(LIMITD_BENCH) || \
 		echo "bench: the build failed; measuring whatever binaries exist" >&2
 	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_PORT='$(BENCH_PORT)' \

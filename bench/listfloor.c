@@ -10,7 +10,9 @@
  * each, as miniftpd and Pure-FTPd do: no sorting, formatting or sending.
  * Prints the median and minimum of REPEATS (default 20) in ms.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -542,6 +542,27 @@ run_sessions() {	# USER CAP [--no-list] ; the clients counts of CLIENTS
 	done
 }
 
+# The kernel's part of the LIST: getdents64 + fstatat of every entry and
+# nothing else (bench/listfloor.c), against the best peer's LIST time.
+list_floor() {
+	LISTFLOOR=""
+	[ -x "$BUILD/listfloor" ] || return 0
+	LISTFLOOR=$("$BUILD/listfloor" "$W/home/list10k" $((LREP * RUNS)) 2>>"$LOG")
+	echo "listfloor $LISTFLOOR" >> "$LOG"
+}
+
+list_floor_note() {
+	local f v p best=""
+	f=$(kv median_ms "$LISTFLOOR"); [ -n "$f" ] || return 0
+	for p in vsftpd pure; do
+		v=$(median list "$p"); [ -n "$v" ] || continue
+		if [ -z "$best" ] || awk -v v="$v" -v b="$best" 'BEGIN { exit !(v < b) }'; then best=$v; fi
+	done
+	printf -- "- LIST floor: %s ms for getdents64 + fstatat of the %s entries alone (bench/listfloor.c, no server)" "$f" "$LIST_N"
+	[ -n "$best" ] && awk -v f="$f" -v b="$best" 'BEGIN { printf ", %.2f of the best peer'"'"'s LIST", f / b }'
+	echo
+}
+
 limitd_bench() {
 	LIMITD_ROW=""
 	[ -x "$BUILD/limitd_bench" ] || return 0
@@ -684,6 +705,7 @@ report() {
 			[ -n "${WHY[$s]:-}" ] && echo "- ${NAME[$s]}: ${WHY[$s]}"
 		done
 		[ -n "$NOLIST" ] && echo "- $NOLIST"
+		list_floor_note
 		true
 	} > "$RESULTS"
 	log "wrote bench/RESULTS.md"
@@ -719,6 +741,7 @@ main() {
 	warm_uploads
 	run_simple stor stor "$RUNS" mini vsftpd pure
 	run_simple list list "$RUNS" mini vsftpd pure
+	list_floor
 	log "transfers done ($((SECONDS - t0)) s)"
 	run_sessions local nlst
 	run_sessions anon anon
