@@ -19,7 +19,7 @@
 
 #define OPTIONS(OPT_BOOL, OPT_UINT, OPT_MODE, OPT_STR) \
 	/* launch and network */ \
-	OPT_BOOL(listen, 0, "Run standalone: bind listen_address:listen_port and fork a session per connection. NO means the connection comes from systemd (fd 3) or inetd (fd 0).") \
+	OPT_BOOL(listen, 0, "Run standalone: bind listen_address:listen_port (or use the listening socket a systemd unit with Accept=no passes as fd 3) and fork a session per connection. NO means the connection comes from systemd (fd 3, Accept=yes) or inetd (fd 0).") \
 	OPT_STR (listen_address, "", "IPv4 address the standalone listener binds (empty: all addresses).") \
 	OPT_UINT(listen_port, 21, 0, 65535, "TCP port of the standalone listener (0: pick a free port and print it).") \
 	OPT_BOOL(listen_ipv6, 0, "Standalone listener on IPv6 (dual-stack, also accepts IPv4) instead of IPv4.") \

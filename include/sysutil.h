@@ -57,6 +57,8 @@ int sys_socketpair(int type, int sv[2]);
 int sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
 /* sys_is_stream_socket - FD is a SOCK_STREAM socket; CONNECTED: getpeername works. */
 bool sys_is_stream_socket(int fd, bool connected);
+/* sys_is_listening_socket - FD is a SOCK_STREAM socket in listen(2) state. */
+bool sys_is_listening_socket(int fd);
 
 /* sys_poll_in - wait until FD is readable or TIMEOUT_MS passes (-1: forever).
  * RETURNS 1 readable/hangup, 0 timeout, -errno. */

@@ -132,7 +132,8 @@ listen_inherited(char *err, size_t errlen)
 	/* connected: neither a listening socket (Accept=no) nor a bare one */
 	if (!sys_is_stream_socket(fd, true))
 		return str_fmt(err, errlen, "fd %d is not a connected stream socket "
-			       "(a socket unit needs Accept=yes)", fd), -1;
+			       "(a socket unit needs Accept=yes, or Accept=no with listen=YES)",
+			       fd), -1;
 	fd = move_connection(fd);
 	if (fd < 0)
 		return str_fmt(err, errlen, "cannot move the connection: %s", strerror(errno)), -1;
@@ -478,13 +479,44 @@ shut_down(void)
 	return 0;
 }
 
+/*
+ * The listening socket of a socket unit with Accept=no, when systemd
+ * passed one; else our own, bound as the configuration says.  RETURNS the
+ * non-blocking listening fd, or -1 after logging why not.
+ */
+static int
+get_listener(const struct config *cfg)
+{
+	struct sockaddr_storage sa;
+	char addr[INET6_ADDRSTRLEN];
+	int n = listen_fds(), fd = LISTEN_FDS_START;
+
+	if (n == 0)
+		return open_listener(cfg);
+	if (n != 1 || !sys_is_listening_socket(fd)) {
+		log_err("listen=YES, but systemd passed %s: use Accept=no and one "
+			"ListenStream=, or listen=NO with Accept=yes",
+			n < 0 ? "a bad LISTEN_FDS" : n > 1 ? "several sockets" :
+			"a socket that is not listening");
+		return -1;
+	}
+	if (sys_local_addr(fd, &sa) < 0 || sys_set_nonblock(fd) < 0) {
+		log_err("Failed to use the socket from systemd: %m");
+		return -1;
+	}
+	sys_sockaddr_str(&sa, addr, sizeof(addr));
+	log_notice("Listening on %s port %u (socket from systemd)", addr,
+		   sys_sockaddr_port(&sa));
+	return fd;
+}
+
 int
 listen_standalone(struct config *cfg, struct runtime *rt, listen_reload_fn *reload_fn)
 {
 	L.cfg = cfg;
 	L.rt = rt;
 	L.reload = reload_fn;
-	L.lfd = open_listener(cfg);
+	L.lfd = get_listener(cfg);
 	if (L.lfd < 0)
 		return 1;
 	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);

@@ -260,6 +260,16 @@ sys_is_stream_socket(int fd, bool connected)
 	return !connected || getpeername(fd, (struct sockaddr *)&sa, &len) == 0;
 }
 
+bool
+sys_is_listening_socket(int fd)
+{
+	socklen_t len = sizeof(int);
+	int on = 0;
+
+	return sys_is_stream_socket(fd, false) &&
+	       getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
 int
 sys_poll_in(int fd, int timeout_ms)
 {

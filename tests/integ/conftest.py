@@ -3,11 +3,13 @@
 The server binary comes from $MINIFTPD_BIN (tests/run-integ.sh sets it to
 the build directory's miniftpd).  Every test gets a fresh directory under
 /tmp holding a demo root, a virtual users file and a configuration file;
-servers are started in one of three launch modes and stopped by PID:
+servers are started in one of four launch modes and stopped by PID:
 
   standalone  miniftpd -olisten=YES -olisten_port=0 (port read from its log)
   accept      systemd-socket-activate --accept          (connection on fd 3)
   inetd       systemd-socket-activate --accept --inetd  (connection on fd 0)
+  listenfd    systemd-socket-activate (Accept=no) and listen=YES: the
+              listening socket on fd 3, miniftpd's own accept loop
 
 Run as root, the server separates privileges for real (nopriv_user and
 guest_username are "nobody"); run as an ordinary user, everything runs as
@@ -39,7 +41,7 @@ HOST = "127.0.0.1"
 IS_ROOT = os.geteuid() == 0
 GUEST = "nobody"
 TEST_TIMEOUT = int(os.environ.get("MINIFTPD_TEST_TIMEOUT", "120"))
-MODES = ("standalone", "accept", "inetd")
+MODES = ("standalone", "accept", "inetd", "listenfd")
 DEMO_PASSWORD = "demo-pw-Sekr1t"
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (privilege separation)")
@@ -310,6 +312,8 @@ class Server:
         a = [miniftpd_bin(), self.config]
         if self.mode == "standalone":
             a += ["-olisten=YES", "-olisten_address=" + HOST, "-olisten_port=0"]
+        elif self.mode == "listenfd":
+            a += ["-olisten=YES"]
         return a + ["-o%s=%s" % kv for kv in self.opts.items()]
 
     def start(self, timeout=10.0):
@@ -319,7 +323,9 @@ class Server:
                 want = re.compile(r"Listening on 127\.0\.0\.1 port (\d+)")
             else:
                 port = free_port()
-                cmd = ["systemd-socket-activate", "--accept"]
+                cmd = ["systemd-socket-activate"]
+                if self.mode != "listenfd":
+                    cmd.append("--accept")
                 if self.mode == "inetd":
                     cmd.append("--inetd")
                 cmd += ["-l", "%s:%d" % (HOST, port)] + self.argv()
@@ -349,6 +355,8 @@ class Server:
 
     @property
     def pid(self):
+        """The listener (standalone; listenfd, where systemd-socket-activate
+        execs miniftpd in its own place), else the launcher."""
         return self.proc.pid
 
     def connect(self, greet=True, timeout=10.0):
@@ -385,7 +393,7 @@ class Server:
     def stop(self):
         if self.proc is None:
             return
-        left = [(p, proc_start_time(p)) for p in proc_descendants(self.pid)]
+        left = [(p, proc_start_time(p)) for p in proc_descendants(self.proc.pid)]
         for c in self.ctls:
             try:
                 c.close()

@@ -2,12 +2,13 @@
 
 import os
 import shutil
+import socket
 import subprocess
 
 import pytest
 
-from conftest import (DEMO_PASSWORD, HOST, MODES, miniftpd_bin, proc_alive, run_cmd,
-                      wait_until)
+from conftest import (DEMO_PASSWORD, HOST, MODES, free_port, miniftpd_bin, proc_alive,
+                      run_cmd, terminate, wait_until)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -244,3 +245,50 @@ def test_inetd_stderr_is_the_connection(ftpenv):
     assert lines[-1] == ""
     codes = [ln[:3] for ln in lines[:-1]]
     assert codes == ["331", "530", "331", "230", "257", "500", "221"], lines
+
+
+# ---- a socket unit with Accept=no: one listening socket, listen=YES
+
+def activate(ftpenv, argv, ports, accept=False):
+    """systemd-socket-activate listening on PORTS, started by a first
+    connection; without --accept it then execs ARGV in its own place with
+    the listening socket(s) as fd 3 (and 4 ...).  RETURNS (exit status,
+    log), the status None when ARGV keeps running."""
+    log = os.path.join(ftpenv.dir, "activate-%d.log" % ports[0])
+    cmd = ["systemd-socket-activate"] + (["--accept"] if accept else [])
+    for port in ports:
+        cmd += ["-l", "%s:%d" % (HOST, port)]
+    with open(log, "wb") as err:
+        p = subprocess.Popen(cmd + argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    try:
+        assert wait_until(lambda: "Listening on" in open(log).read(), 10), open(log).read()
+        with socket.create_connection((HOST, ports[0]), timeout=10) as c:
+            try:
+                assert c.recv(100) == b""      # closed, no banner
+            except ConnectionResetError:       # or reset: never accepted
+                pass
+        wait_until(lambda: p.poll() is not None, 10)
+        return p.poll(), open(log).read()
+    finally:
+        terminate(p)
+
+
+def test_listening_socket_needs_listen_yes(ftpenv):
+    rc, log = activate(ftpenv, [miniftpd_bin(), ftpenv.config, "-olisten=NO"], [free_port()])
+    assert rc == 2, log
+    assert "Accept=no with listen=YES" in log, log
+
+
+def test_listen_yes_refuses_two_sockets(ftpenv):
+    rc, log = activate(ftpenv, [miniftpd_bin(), ftpenv.config, "-olisten=YES"],
+                       [free_port(), free_port()])
+    assert rc == 1, log
+    assert "listen=YES, but systemd passed several sockets" in log, log
+
+
+def test_listen_yes_refuses_a_connection(ftpenv):
+    """Accept=yes hands over a connection, not a listening socket."""
+    rc, log = activate(ftpenv, [miniftpd_bin(), ftpenv.config, "-olisten=YES"],
+                       [free_port()], accept=True)
+    assert rc is None, log                     # the launcher itself goes on
+    assert "a socket that is not listening" in log, log

@@ -688,10 +688,11 @@ def test_sigterm_listener_grace_period(ftpenv):
     assert "killing them" in srv.log()
 
 
-def test_sighup_listener_reloads(ftpenv):
+@pytest.mark.parametrize("mode", ["standalone", "listenfd"])
+def test_sighup_listener_reloads(ftpenv, mode):
     conf = os.path.join(ftpenv.dir, "hup.conf")
     ftpenv.write_config({"ftpd_banner": "first banner"}, path=conf)
-    srv = ftpenv.server("standalone", config=conf)
+    srv = ftpenv.server(mode, config=conf)
     old = srv.connect(greet=False)
     assert old.reply().lines == ["220 first banner"]
     assert old.login().code == 230
