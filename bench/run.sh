@@ -5,7 +5,7 @@
 # Environment: QUICK=1 (small sizes, few runs, under two minutes),
 # RUNS=N, BENCH_PORT=N (first of the control ports), BENCH_LIMITD=auto|yes|no,
 # BENCH_MINIFTPD=path (a miniftpd binary other than BUILD/miniftpd),
-# BENCH_SERVERS="mini minisa vsftpd pure" (a subset, for quick comparisons).
+# BENCH_SERVERS="mini minisa minisl vsftpd pure" (a subset, for quick comparisons).
 #
 # Every server listens on its own loopback port; every wait is bounded; the
 # servers, the temporary user, the tmpfs mount and the work directory are
@@ -37,9 +37,10 @@ SIZE=$((SIZE_MB * 1024 * 1024))
 CLIENTS="1 8 32"
 LIST_N=10000
 
-ALL_SERVERS="mini minisa vsftpd pure"
+ALL_SERVERS="mini minisa minisl vsftpd pure"
 SERVERS=${BENCH_SERVERS:-$ALL_SERVERS}
 declare -A NAME=([mini]="miniftpd" [minisa]="miniftpd (socket-activated)"
+		 [minisl]="miniftpd (socket-activated, Accept=no)"
 		 [vsftpd]="vsftpd" [pure]="Pure-FTPd")
 declare -A PORT PID WHY	# control port, PID we started, why a server is absent
 declare -A CAP		# "server.what" -> ok | unsupported VERB | failed: ...
@@ -258,11 +259,14 @@ start_limitd() {
 
 start_mini() {
 	[[ " $SERVERS " == *" mini"* ]] || return
-	[ -x "$MINIFTPD" ] || { WHY[mini]="not built ($MINIFTPD)"; WHY[minisa]=${WHY[mini]}; return; }
+	[ -x "$MINIFTPD" ] || { WHY[mini]="not built ($MINIFTPD)"; WHY[minisa]=${WHY[mini]}
+				WHY[minisl]=${WHY[mini]}; return; }
 	mini_conf mini YES > "$W/mini.conf"
 	mini_conf minisa NO > "$W/minisa.conf"
+	mini_conf minisl YES > "$W/minisl.conf"
 	if ! "$MINIFTPD" "$W/mini.conf" -t >>"$LOG" 2>&1; then
 		WHY[mini]="configuration refused (see build/bench/bench.log)"; WHY[minisa]=${WHY[mini]}
+		WHY[minisl]=${WHY[mini]}
 		return
 	fi
 	"$MINIFTPD" "$W/mini.conf" >>"$LOG" 2>&1 &
@@ -271,8 +275,13 @@ start_mini() {
 		systemd-socket-activate -l "127.0.0.1:${PORT[minisa]}" --accept \
 			"$MINIFTPD" "$W/minisa.conf" >>"$LOG" 2>&1 &
 		PID[minisa]=$!
+		# Accept=no: the activator execs miniftpd in its own place at the
+		# first connection, with the listening socket as fd 3
+		systemd-socket-activate -l "127.0.0.1:${PORT[minisl]}" \
+			"$MINIFTPD" "$W/minisl.conf" >>"$LOG" 2>&1 &
+		PID[minisl]=$!
 	else
-		WHY[minisa]="systemd-socket-activate missing"
+		WHY[minisa]="systemd-socket-activate missing"; WHY[minisl]=${WHY[minisa]}
 	fi
 }
 
@@ -483,7 +492,7 @@ server_pids() {	# SERVER
 	else
 		descendants "${PID[$s]}"
 	fi
-	case $s in mini|minisa) [ -n "${PID[limitd]:-}" ] && echo "${PID[limitd]}";; esac
+	case $s in mini|minisa|minisl) [ -n "${PID[limitd]:-}" ] && echo "${PID[limitd]}";; esac
 }
 
 pss_kib() {	# PID...: summed Pss in KiB
@@ -599,25 +608,28 @@ ratio() {	# METRIC A B: median(A) / median(B)
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "–"; else printf "%.2f\n", a / b }'
 }
 
-# Best peer for the metric (higher or lower is better), and socket/best ratio.
-sa_ratio() {	# METRIC DIR(hi|lo)
+# Best peer for the metric (higher or lower is better), and SERVER/best ratio.
+sa_ratio() {	# METRIC DIR(hi|lo) SERVER
 	local v p best=""
 	for p in vsftpd pure; do
 		v=$(median "$1" "$p"); [ -n "$v" ] || continue
 		if [ -z "$best" ] || awk -v v="$v" -v b="$best" -v d="$2" \
 			'BEGIN { exit !(d == "hi" ? v > b : v < b) }'; then best=$v; fi
 	done
-	v=$(median "$1" minisa)
+	v=$(median "$1" "$3")
 	[ -n "$v" ] && [ -n "$best" ] || { echo "–"; return; }
 	awk -v a="$v" -v b="$best" 'BEGIN { if (b == 0) print "–"; else printf "%.2f\n", a / b }'
 }
 
 row() {	# METRIC LABEL DIR(hi|lo) SA(1 if socket-activated is measured)
-	local m=$1 sa
-	if [ "$4" = 1 ]; then sa=$(cell "$m" minisa); else sa="—"; fi
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$(cell "$m" mini)" "$sa" \
-		"$(cell "$m" vsftpd)" "$(cell "$m" pure)" "$(ratio "$m" mini vsftpd)" \
-		"$(ratio "$m" mini pure)" "$([ "$4" = 1 ] && sa_ratio "$m" "$3" || echo "—")"
+	local m=$1 sa="—" sl="—" sar="—" slr="—"
+	if [ "$4" = 1 ]; then
+		sa=$(cell "$m" minisa); sl=$(cell "$m" minisl)
+		sar=$(sa_ratio "$m" "$3" minisa); slr=$(sa_ratio "$m" "$3" minisl)
+	fi
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$(cell "$m" mini)" \
+		"$sa" "$sl" "$(cell "$m" vsftpd)" "$(cell "$m" pure)" "$(ratio "$m" mini vsftpd)" \
+		"$(ratio "$m" mini pure)" "$sar" "$slr"
 }
 
 user_label() {	# local|anon
@@ -626,8 +638,8 @@ user_label() {	# local|anon
 
 table() {
 	local u c lab n
-	echo "| metric | miniftpd | miniftpd (socket-activated) | vsftpd | Pure-FTPd | miniftpd / vsftpd | miniftpd / Pure-FTPd | socket-activated / best peer |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| metric | miniftpd | miniftpd (socket-activated) | miniftpd (socket-activated, Accept=no) | vsftpd | Pure-FTPd | miniftpd / vsftpd | miniftpd / Pure-FTPd | socket-activated / best peer | Accept=no / best peer |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	row retr "RETR $SIZE_MB MiB from page cache, MB/s ↑" hi 0
 	row stor "STOR $SIZE_MB MiB to $UPFS, MB/s ↑" hi 0
 	for u in local anon; do
@@ -656,16 +668,16 @@ table() {
 limitd_rows() {
 	local a b c cap fl nf
 	if [ -z "$LIMITD_ROW" ]; then
-		echo "| limitd admissions/s ↑ | not measured | — | — | — | — | — | — |"
-		echo "| limitd bytes per held session (10,000 / 100,000) ↓ | not measured | — | — | — | — | — | — |"
+		echo "| limitd admissions/s ↑ | not measured | — | — | — | — | — | — | — | — |"
+		echo "| limitd bytes per held session (10,000 / 100,000) ↓ | not measured | — | — | — | — | — | — | — | — |"
 		return
 	fi
 	a=$(kv admissions_per_s "$LIMITD_ROW"); b=$(kv bytes_per_session_10000 "$LIMITD_ROW")
 	c=$(kv bytes_per_session_100000 "$LIMITD_ROW"); cap=$(kv limitd_capacity_per_s "$LIMITD_ROW")
 	fl=$(kv syscall_floor_per_s "$LIMITD_ROW"); nf=$(kv nofile "$LIMITD_ROW")
 	[ "$c" = n/a ] && [ -n "$nf" ] && c="n/a (RLIMIT_NOFILE $nf)"
-	echo "| limitd admissions/s ↑ (on a CPU of its own / kernel floor) | ${a:-failed} (${cap:-?} / ${fl:-?}) | — | — | — | — | — | — |"
-	echo "| limitd bytes per held session (10,000 / 100,000) ↓ | ${b:-?} / ${c:-?} | — | — | — | — | — | — |"
+	echo "| limitd admissions/s ↑ (on a CPU of its own / kernel floor) | ${a:-failed} (${cap:-?} / ${fl:-?}) | — | — | — | — | — | — | — | — |"
+	echo "| limitd bytes per held session (10,000 / 100,000) ↓ | ${b:-?} / ${c:-?} | — | — | — | — | — | — | — | — |"
 }
 
 machine() {
