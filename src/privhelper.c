@@ -36,12 +36,13 @@ struct helper_req {
 	uint16_t type;
 	unsigned int states;	/* states in which the request is permitted */
 	bool once;		/* permitted to succeed once per session */
-	void (*answer)(struct helper *h, struct buf *body);
+	/* RETURNS whether the request succeeded (what ONCE counts) */
+	bool (*answer)(struct helper *h, struct buf *body);
 };
 
-static void helper_answer_login(struct helper *h, struct buf *body);
-static void helper_answer_port_sock(struct helper *h, struct buf *body);
-static void helper_answer_chown_upload(struct helper *h, struct buf *body);
+static bool helper_answer_login(struct helper *h, struct buf *body);
+static bool helper_answer_port_sock(struct helper *h, struct buf *body);
+static bool helper_answer_chown_upload(struct helper *h, struct buf *body);
 
 static const struct helper_req requests[] = {
 	{ PRIV_REQ_LOGIN, PREAUTH, true, helper_answer_login },
@@ -94,7 +95,7 @@ login_failed(struct helper *h, const char *user, const char *reason)
 			    PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
 }
 
-static void
+static bool
 helper_answer_login(struct helper *h, struct buf *body)
 {
 	char user[MAX_USER_NAME + 1], pass[MAX_PASSWORD + 1], reason[128];
@@ -107,14 +108,14 @@ helper_answer_login(struct helper *h, struct buf *body)
 	if (auth_check(h->cfg, h->rt, user, pass, &login, reason, sizeof(reason)) < 0) {
 		explicit_bzero(pass, sizeof(pass));
 		login_failed(h, user, reason);
-		return;
+		return false;
 	}
 	explicit_bzero(pass, sizeof(pass));
 	v = limit_login(h->cfg, login.user);
 	if (v != LIMIT_ADMIT) {
 		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
 			     "address blocked after failed logins" : "max_per_user reached");
-		return;
+		return false;
 	}
 	log_set_user(login.user);
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_LOGIN,
@@ -129,6 +130,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 	h->fd = session_start_postlogin(&login);
 	h->state = POSTAUTH;
 	log_set_prefix("helper %s %s", h->peer_str, login.user);
+	return true;
 }
 
 /* PORT request body: u32 family, bytes address (4 or 16), u32 port. */
@@ -189,7 +191,7 @@ port_connect(struct helper *h, const struct sockaddr_storage *target)
 /* Re-check what the service process asks: it may be compromised.  Reserved
  * ports are refused even with port_promiscuous: a connection from port 20
  * to one is the classic trust-relationship attack. */
-static void
+static bool
 helper_answer_port_sock(struct helper *h, struct buf *body)
 {
 	struct sockaddr_storage target;
@@ -209,11 +211,12 @@ helper_answer_port_sock(struct helper *h, struct buf *body)
 	if (fd >= 0 && (r = sys_send_fd(h->fd, fd)) < 0)
 		die("Failed to pass the data socket: %s", strerror(-r));
 	sys_close(fd);
+	return r >= 0;
 }
 
 /* Only a file the anonymous user just made, never one reached by another
  * name: regular, one link, owned by that user. */
-static void
+static bool
 helper_answer_chown_upload(struct helper *h, struct buf *body)
 {
 	struct stat st;
@@ -235,6 +238,7 @@ helper_answer_chown_upload(struct helper *h, struct buf *body)
 		log_warning("Refused or failed to chown an upload: %s", strerror(-r));
 	sys_close(fd);
 	answer_result(h, PRIV_ANS_CHOWN_UPLOAD, r);
+	return r == 0;
 }
 
 static const struct helper_req *
@@ -257,8 +261,7 @@ dispatch(struct helper *h, uint16_t type, struct buf *body)
 		die("Unknown request type %u from the service process", type);
 	if (!(req->states & h->state) || (req->once && used[req - requests]))
 		die("Request type %u not permitted now", type);
-	req->answer(h, body);
-	if (req->once && h->state == POSTAUTH)
+	if (req->answer(h, body) && req->once)
 		used[req - requests] = true;
 }
 
