@@ -386,12 +386,26 @@ def test_killed_upload_resumed(ftpenv, how):
 
 # ---------------------------------------------------------------- ABOR and STAT
 
-def pasv_data(c):
+def pasv_addr(c):
+    """PASV on control connection C; RETURNS the (host, port) it names."""
     r = c.cmd("PASV")
     assert r.code == 227, r
     n = [int(x) for x in re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text).groups()]
-    return socket.create_connection(("%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5]),
-                                    timeout=10)
+    return "%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5]
+
+
+def pasv_data(c):
+    return socket.create_connection(pasv_addr(c), timeout=10)
+
+
+def recv_all(sock):
+    """Everything SOCK sends until it closes."""
+    got = b""
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            return got
+        got += b
 
 
 def big_file(env, name="big", size=BIG // 2):
@@ -455,20 +469,13 @@ def test_abor_while_waiting_for_the_data_connection(ftpenv, verb):
 def test_command_while_waiting_for_the_data_connection_is_held(ftpenv):
     srv = start(ftpenv)
     c = srv.login()
-    r = c.cmd("PASV")
-    n = [int(x) for x in re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text).groups()]
+    addr = pasv_addr(c)
     c.send(b"RETR hello.txt\r\n")
     time.sleep(0.2)
     c.send(b"PWD\r\n")                  # answered after the transfer
-    data = socket.create_connection(("%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5]),
-                                    timeout=10)
+    data = socket.create_connection(addr, timeout=10)
     assert c.reply().code == 150
-    got = b""
-    while True:
-        b = data.recv(65536)
-        if not b:
-            break
-        got += b
+    got = recv_all(data)
     data.close()
     with open(os.path.join(ftpenv.root, "hello.txt"), "rb") as f:
         assert got == f.read()
@@ -843,11 +850,7 @@ def raw_transfer(c, cmd, payload=None):
     if payload is not None:
         data.sendall(payload)
     else:
-        while True:
-            b = data.recv(65536)
-            if not b:
-                break
-            got += b
+        got = recv_all(data)
     data.close()
     assert c.reply().code == 226
     return r, got
