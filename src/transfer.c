@@ -543,7 +543,8 @@ begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool
 	if (x->rate && x->block < RATE_MIN_BLOCK)
 		x->block = RATE_MIN_BLOCK;
 	x->off = (off_t)s->rest;
-	x->step = upload ? step_recv : x->ascii ? step_send_buffered : step_sendfile;
+	x->step = upload ? step_recv :
+		  x->ascii || !x->s->cfg->use_sendfile ? step_send_buffered : step_sendfile;
 	if (!data_ready(s))
 		return false;
 	if (s->type_ascii && s->rest) {

@@ -874,6 +874,38 @@ def test_ascii_conversion(ftpenv):
     assert raw_transfer(c2, "RETR t.txt")[1] == b"one\ntwo\n"
 
 
+class SendTraced(Server):
+    """A standalone server under strace -f, logging sendfile and read."""
+
+    trace = None
+
+    def argv(self):
+        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=sendfile,read"] +
+                super().argv())
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+@pytest.mark.parametrize("use_sendfile", ["YES", "NO"])
+def test_use_sendfile(ftpenv, use_sendfile):
+    """Downloads are byte-exact both ways (whole and after REST); sendfile(2)
+    moves them only with use_sendfile=YES."""
+    body = os.urandom(3 * 1024 * 1024 + 123)
+    with open(os.path.join(ftpenv.root, "blob"), "wb") as fp:
+        fp.write(body)
+    give_to_guest(ftpenv, os.path.join(ftpenv.root, "blob"))
+    SendTraced.trace = os.path.join(ftpenv.dir, "send.trace")
+    srv = start(ftpenv, SendTraced, use_sendfile=use_sendfile)
+    c = srv.login()
+    assert c.cmd("TYPE I").code == 200
+    assert raw_transfer(c, "RETR blob")[1] == body
+    assert c.cmd("REST 1000001").code == 350
+    assert raw_transfer(c, "RETR blob")[1] == body[1000001:]
+    with open(SendTraced.trace, errors="replace") as f:
+        trace = f.read()
+    sent = re.findall(r"sendfile\(\d+, \d+, \[\d+\] => \[\d+\], \d+\) = [1-9]", trace)
+    assert bool(sent) == (use_sendfile == "YES"), trace[-2000:]
+
+
 def test_stou_and_unique_names(ftpenv):
     c = start(ftpenv).login()
     r, _ = raw_transfer(c, "STOU", b"first")
