@@ -106,6 +106,16 @@ bool data_ready(struct session *s);
 int data_open(struct session *s);
 
 /*
+ * data_poll - wait up to TIMEOUT_MS for FD (-1: none) to have EVENTS and
+ * for a command line on the control connection (unless one is already
+ * held); the session ends if the helper goes away meanwhile.  RETURNS
+ * DATA_READY_FD | DATA_READY_CTL bits, 0 when the time ran out or a signal
+ * came.
+ */
+enum { DATA_READY_FD = 1, DATA_READY_CTL = 2 };
+int data_poll(struct session *s, int fd, short events, int timeout_ms);
+
+/*
  * data_reset - forget PASV/PORT (close a passive listener).  Every
  * transfer command ends with it, whatever the outcome, and ABOR.
  */

@@ -456,40 +456,48 @@ ftp_eprt(struct session *s, const char *arg)
 
 /* --- opening the connection --- */
 
+int
+data_poll(struct session *s, int fd, short events, int timeout_ms)
+{
+	struct pollfd p[3] = {
+		{ .fd = fd, .events = events },
+		{ .fd = s->have_held ? -1 : s->ctl_fd, .events = POLLIN },
+		{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
+	};
+	int r = sys_poll(p, 3, timeout_ms);
+
+	if (r < 0 && r != -EINTR)
+		die("Failed to poll for the data connection: %s", strerror(-r));
+	if (r <= 0)
+		return 0;
+	if (p[2].revents)
+		die("Helper process went away during a data command");
+	return (p[0].revents ? DATA_READY_FD : 0) | (p[1].revents ? DATA_READY_CTL : 0);
+}
+
 /*
- * Wait until FD has EVENTS, watching the control connection too: an ABOR
- * ends the wait (RFC 959 4.1.3: the command in progress is aborted), any
- * other command is kept for after it, and a helper gone means the session
- * is.  RETURNS 1 when FD is ready, -ETIMEDOUT at DEADLINE, -ECONNABORTED
- * after an ABOR, or -errno.
+ * Wait until FD has EVENTS: an ABOR on the control connection ends the
+ * wait (RFC 959 4.1.3: the command in progress is aborted), any other
+ * command is kept for after it.  RETURNS 1 when FD is ready, -ETIMEDOUT at
+ * DEADLINE, or -ECONNABORTED after an ABOR.
  */
 static int
 wait_data(struct session *s, int fd, short events, long long deadline)
 {
 	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = fd, .events = events },
-			{ .fd = s->have_held ? -1 : s->ctl_fd, .events = POLLIN },
-			{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
-		};
 		char line[MAX_CMD_LINE + 1];
 		long long left = deadline - sys_now_ms();
-		int r = left > 0 ? sys_poll(p, 3, left > INT_MAX ? INT_MAX : (int)left) : 0;
+		int ready;
 
-		if (r == 0)
+		if (left <= 0)
 			return -ETIMEDOUT;
-		if (r < 0 && r != -EINTR)
-			return r;
-		if (r < 0)
-			continue;
-		if (p[2].revents)
-			die("Helper process went away while opening a data connection");
-		if (p[1].revents && ftp_poll_line(s, line) >= 0) {
+		ready = data_poll(s, fd, events, left > INT_MAX ? INT_MAX : (int)left);
+		if ((ready & DATA_READY_CTL) && ftp_poll_line(s, line) >= 0) {
 			if (strcasecmp(line, "ABOR") == 0)
 				return -ECONNABORTED;
 			ftp_hold_line(s, line);	/* answered after this command */
 		}
-		if (p[0].revents)
+		if (ready & DATA_READY_FD)
 			return 1;
 	}
 }

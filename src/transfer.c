@@ -343,8 +343,6 @@ control_event(struct xfer *x)
 	ftp_hold_line(x->s, line);	/* answered after the transfer */
 }
 
-enum { READY_DATA = 1, READY_CTL = 2 };
-
 static int
 clamp_ms(long long ms)
 {
@@ -352,33 +350,21 @@ clamp_ms(long long ms)
 }
 
 /* Wait for the data or the control connection, or for the rate pacing.
- * RETURNS READY_* bits; sets XFER_TIMEOUT when nothing moved for too long. */
+ * RETURNS DATA_READY_* bits; sets XFER_TIMEOUT when nothing moved for too long. */
 static int
 wait_ready(struct xfer *x)
 {
-	struct pollfd p[3] = {
-		{ .fd = x->data_fd, .events = x->upload ? POLLIN : POLLOUT },
-		{ .fd = x->s->have_held ? -1 : x->s->ctl_fd, .events = POLLIN },
-		{ .fd = x->s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
-	};
 	long long now = sys_now_ms();
 	long long pace = xfer_pace_ms(x->bytes, x->rate, now - x->start_ms);
 	long long deadline = x->progress_ms + (long long)x->s->cfg->data_connection_timeout * 1000;
-	int r;
+	int ready = data_poll(x->s, pace > 0 ? -1 : x->data_fd, x->upload ? POLLIN : POLLOUT,
+			      clamp_ms(pace > 0 ? pace : deadline - now));
 
 	if (pace > 0)
-		p[0].fd = -1;
-	r = sys_poll(p, 3, clamp_ms(pace > 0 ? pace : deadline - now));
-	if (r < 0 && r != -EINTR)
-		die("Failed to poll during a transfer: %s", strerror(-r));
-	if (r > 0 && p[2].revents)
-		die("Helper process went away during a transfer");
-	if (pace > 0)
 		x->progress_ms = sys_now_ms();	/* our own wait is not the client's stall */
-	else if (r == 0 && sys_now_ms() >= deadline)
+	else if (ready == 0 && sys_now_ms() >= deadline)
 		x->end = XFER_TIMEOUT;
-	return (r > 0 && p[0].revents ? READY_DATA : 0) |
-	       (r > 0 && p[1].revents ? READY_CTL : 0);
+	return ready;
 }
 
 static void
@@ -388,9 +374,9 @@ run_loop(struct xfer *x)
 	while (x->end == XFER_RUNNING) {
 		int ready = wait_ready(x);
 
-		if (ready & READY_CTL)
+		if (ready & DATA_READY_CTL)
 			control_event(x);
-		if (x->end == XFER_RUNNING && (ready & READY_DATA))
+		if (x->end == XFER_RUNNING && (ready & DATA_READY_FD))
 			x->step(x);
 	}
 }
