@@ -37,7 +37,7 @@ COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth userdb path limitclient \
-	   dataconn transfer ls xferlog
+	   dataconn transfer ls idnames xferlog
 # Only limitd.
 LIMITD	:= limitd limitstat limittab limitfail hash mempool
 

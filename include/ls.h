@@ -3,7 +3,7 @@
  * path, MFMT.
  *
  * LIST is `ls -l` as curl, lftp and FileZilla parse it: mode, links,
- * owner and group (names from a cache loaded before the privilege drop,
+ * owner and group (names from idnames.h, read before the privilege drop;
  * numeric ids when a name is unknown, "ftp" with hide_ids), size, a
  * "Mon dd HH:MM" date within six months or "Mon dd  YYYY" otherwise
  * (UTC unless use_localtime), the name, "-> target" for symlinks.  LIST
@@ -36,25 +36,6 @@ void ftp_mfmt(struct session *s, const char *arg);
  * connection in a 213 reply.  Called by ftp_stat when it has an argument.
  */
 void ls_stat_path(struct session *s, const char *arg);
-
-/*
- * ls_load_names - cache user and group names (at most LS_MAX_NAMES of
- * each) while the name service can still be read.  The standalone
- * listener calls it at start and on SIGHUP, so that its sessions inherit
- * the cache (enumerating the name service costs more than the rest of a
- * short session); a socket-activated process loads it in ls_refresh_names.
- */
-void ls_load_names(void);
-
-/*
- * ls_refresh_names - load the cache if it is not loaded, or reload it if
- * /etc/passwd or /etc/group changed since (their ctime; other name
- * services are re-read on SIGHUP).  The post-login process calls it
- * before it drops privileges and chroots.
- */
-void ls_refresh_names(void);
-
-#define LS_MAX_NAMES 8192
 
 /* Options of LIST/NLST: -a (dot files), -l (long form, NLST too). */
 struct ls_opts {

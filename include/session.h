@@ -112,7 +112,7 @@ void session_run(const struct config *cfg, const struct runtime *rt,
 /*
  * session_before_fork - the standalone listener, before it forks a
  * session: bring what its sessions inherit up to date (the name cache of
- * listings, when /etc/passwd or /etc/group changed: ls_refresh_names), so
+ * listings, when /etc/passwd or /etc/group changed: idnames_refresh), so
  * that the change is read once here and not in every session.
  */
 void session_before_fork(const struct config *cfg);

@@ -137,6 +137,8 @@ long sys_raise_nofile(void);
 int sys_mkdir(const char *path, mode_t mode);
 /* sys_unlink - unlink(2). RETURNS 0 or -errno. */
 int sys_unlink(const char *path);
+/* sys_rename - rename(2): replace TO with FROM at once. RETURNS 0 or -errno. */
+int sys_rename(const char *from, const char *to);
 /* sys_chmod - chmod(2). RETURNS 0 or -errno. */
 int sys_chmod(const char *path, mode_t mode);
 /* sys_lstat_mode - the st_mode of PATH (not following a last symlink)

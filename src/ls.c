@@ -3,9 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
+#include "idnames.h"
 #include "log.h"
 #include "ls.h"
 #include "path.h"
@@ -36,112 +35,6 @@
 #define LINE_MAX_LEN	(2 * MAX_FTP_PATH + 256)
 
 enum ls_kind { LS_LIST, LS_NLST, LS_MLSD };
-
-/* --- user and group names, loaded before the privilege drop --- */
-
-struct idname {
-	unsigned int id;
-	char name[33];
-};
-
-struct idtab {
-	struct idname *v;
-	size_t n, cap;
-};
-
-static struct idtab users, groups;
-
-static void
-idtab_add(struct idtab *t, unsigned int id, const char *name)
-{
-	if (t->n == LS_MAX_NAMES || strlen(name) >= sizeof(t->v[0].name))
-		return;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
-	}
-	t->v[t->n].id = id;
-	strcpy(t->v[t->n].name, name);
-	t->n++;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	unsigned int x = ((const struct idname *)a)->id, y = ((const struct idname *)b)->id;
-
-	return x < y ? -1 : x > y;
-}
-
-/* When the cache was loaded: the files' change times then. */
-static struct {
-	bool loaded;
-	struct timespec passwd, group;
-} names_stamp;
-
-static const char passwd_file[] = "/etc/passwd", group_file[] = "/etc/group";
-
-static struct timespec
-ctime_of(const char *path)
-{
-	struct stat st;
-
-	if (sys_fstatat(AT_FDCWD, path, &st, 0) < 0)
-		return (struct timespec){ 0, 0 };
-	return st.st_ctim;
-}
-
-void
-ls_load_names(void)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	names_stamp.passwd = ctime_of(passwd_file);
-	names_stamp.group = ctime_of(group_file);
-	users.n = groups.n = 0;
-	setpwent();
-	for (size_t i = 0; i < LS_MAX_NAMES && (pw = getpwent()) != NULL; i++)
-		idtab_add(&users, pw->pw_uid, pw->pw_name);
-	endpwent();
-	setgrent();
-	for (size_t i = 0; i < LS_MAX_NAMES && (gr = getgrent()) != NULL; i++)
-		idtab_add(&groups, gr->gr_gid, gr->gr_name);
-	endgrent();
-	if (users.n)
-		qsort(users.v, users.n, sizeof(*users.v), cmp_id);
-	if (groups.n)
-		qsort(groups.v, groups.n, sizeof(*groups.v), cmp_id);
-	names_stamp.loaded = true;
-}
-
-static bool
-same_time(struct timespec a, struct timespec b)
-{
-	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
-void
-ls_refresh_names(void)
-{
-	if (!names_stamp.loaded || !same_time(names_stamp.passwd, ctime_of(passwd_file)) ||
-	    !same_time(names_stamp.group, ctime_of(group_file)))
-		ls_load_names();
-}
-
-/* The cached name of ID, else ID in decimal (in NUM). */
-static const char *
-id_name(const struct idtab *t, unsigned int id, char num[12])
-{
-	struct idname key = { .id = id };
-	const struct idname *hit = t->n ?
-		bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_id) : NULL;
-
-	if (hit)
-		return hit->name;
-	snprintf(num, 12, "%u", id);
-	return num;
-}
 
 /* --- pure helpers --- */
 
@@ -594,10 +487,10 @@ put_right(char *p, long long v, size_t width)
 }
 
 static char *
-put_id(char *p, struct id_memo *m, const struct idtab *t, unsigned int id)
+put_id(char *p, struct id_memo *m, enum idnames_kind kind, unsigned int id)
 {
 	if (!m->valid || m->id != id) {
-		m->name = id_name(t, id, m->num);
+		m->name = idnames_lookup(kind, id, m->num);
 		m->len = strlen(m->name);
 		m->id = id;
 		m->valid = true;
@@ -636,7 +529,8 @@ long_prefix(struct ls_job *j, const struct stat *st, char *p)
 	if (j->s->cfg->hide_ids)
 		p = put_left(put_left(p, "ftp", 3, 8), "ftp", 3, 8);
 	else
-		p = put_id(put_id(p, &j->user, &users, st->st_uid), &j->group, &groups, st->st_gid);
+		p = put_id(put_id(p, &j->user, IDNAMES_USER, st->st_uid), &j->group,
+			   IDNAMES_GROUP, st->st_gid);
 	p = put_right(p, (long long)st->st_size, 8);
 	p = put_date(p, j, st->st_mtime);
 	return (size_t)(p - start);

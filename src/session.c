@@ -17,6 +17,7 @@
 #include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpproto.h"
+#include "idnames.h"
 #include "limitclient.h"
 #include "log.h"
 #include "ls.h"
@@ -88,7 +89,7 @@ service_main(int priv_fd, const struct login *login)
 	}
 	s->login = *login;
 	if (!s->cfg->hide_ids)
-		ls_refresh_names();	/* NSS is out of reach once chrooted */
+		idnames_refresh(s->cfg->names_cache_file);	/* NSS is out of reach once chrooted */
 	postlogin_drop(login);
 	sandbox_enter(s->cfg, SANDBOX_POSTLOGIN);
 	log_set_prefix("session %s %s", s->peer_str, login->user);
@@ -222,7 +223,7 @@ void
 session_before_fork(const struct config *cfg)
 {
 	if (!cfg->hide_ids)
-		ls_refresh_names();
+		idnames_refresh(cfg->names_cache_file);
 }
 
 /* Create secure_chroot_dir if missing; refuse one others could write to. */
@@ -293,7 +294,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		rt->have_pasv_addr = true;
 	}
 	if (cfg->listen && !cfg->hide_ids)
-		ls_load_names();	/* once for every session to inherit */
+		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
 	if (need_user("nopriv_user", cfg->nopriv_user, err, errlen) < 0 ||

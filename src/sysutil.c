@@ -633,6 +633,12 @@ sys_unlink(const char *path)
 }
 
 int
+sys_rename(const char *from, const char *to)
+{
+	return rename(from, to) < 0 ? -errno : 0;
+}
+
+int
 sys_chmod(const char *path, mode_t mode)
 {
 	return chmod(path, mode) < 0 ? -errno : 0;

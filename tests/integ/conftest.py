@@ -480,6 +480,7 @@ class FtpEnv:
             "max_login_fails": "3",
             "idle_session_timeout": "60",
             "ftpusers_file": self.ftpusers,
+            "names_cache_file": os.path.join(self.dir, "names"),
         }
         if IS_ROOT:
             o.update(guest_username=GUEST, nopriv_user=GUEST, ftp_username=GUEST,

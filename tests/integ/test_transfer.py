@@ -792,6 +792,58 @@ def test_list_owner_names_and_hide_ids(ftpenv):
     assert line.split()[2:4] == ["ftp", "ftp"]
 
 
+def owner_of_x(srv):
+    f = login(srv)
+    line = [ln for ln in listing(f, "LIST") if ln.endswith(" x")][0]
+    f.quit()
+    return line.split()[2]
+
+
+def test_names_cache_of_per_connection_processes(ftpenv):
+    """Accept=yes: the first session writes names_cache_file, the next ones
+    trust it only while it is fresh, matches /etc/passwd and /etc/group and
+    nobody else may write it."""
+    with open(os.path.join(ftpenv.root, "x"), "w") as fp:
+        fp.write("x")
+    give_to_guest(ftpenv, os.path.join(ftpenv.root, "x"))
+    uid = os.stat(os.path.join(ftpenv.root, "x")).st_uid
+    owner = __import__("pwd").getpwuid(uid).pw_name
+    cache = os.path.join(ftpenv.dir, "names")
+    srv = ftpenv.server("accept")
+    assert owner_of_x(srv) == owner
+    st = os.stat(cache)
+    assert (st.st_uid, st.st_mode & 0o777) == (os.geteuid(), 0o644)
+    with open(cache) as fp:
+        text = fp.read()
+    assert text.startswith("miniftpd-idnames 1\npasswd ")
+    assert "\nu %d %s\n" % (uid, owner) in text
+    assert not [n for n in os.listdir(ftpenv.dir) if n.startswith("names.")]
+
+    def write(body, mode=0o644, age=0):
+        with open(cache, "w") as fp:
+            fp.write(body)
+        os.chmod(cache, mode)
+        t = time.time() - age
+        os.utime(cache, (t, t))
+
+    fake = text.replace("\nu %d %s\n" % (uid, owner), "\nu %d cachedname\n" % uid)
+    write(fake)
+    assert owner_of_x(srv) == "cachedname"          # read, not enumerated
+    write(fake, mode=0o664)
+    assert owner_of_x(srv) == owner                 # others may write it: ignored
+    assert os.stat(cache).st_mode & 0o777 == 0o644  # and replaced
+    write(fake, age=120)
+    assert owner_of_x(srv) == owner                 # over a minute old
+    write(re.sub(r"\npasswd \d+", "\npasswd 1", fake))
+    assert owner_of_x(srv) == owner                 # /etc/passwd changed since
+    write(fake.replace("\nu 0 ", "\nu 0 a b "))
+    assert owner_of_x(srv) == owner                 # malformed
+    write(fake)
+    assert owner_of_x(srv) == "cachedname"
+    srv2 = ftpenv.server("accept", names_cache_file="")
+    assert owner_of_x(srv2) == owner                # no cache: enumerated
+
+
 def test_list_old_file_shows_year_and_localtime_option(ftpenv):
     p = os.path.join(ftpenv.root, "old")
     open(p, "w").close()
