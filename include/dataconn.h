@@ -3,7 +3,9 @@
  * connection a transfer command runs over.
  *
  * Passive: the service process listens on a port of pasv_min_port ..
- * pasv_max_port at the address the client reached us on, and accepts only
+ * pasv_max_port (when both are 0, of the kernel's ephemeral range, less
+ * its reserved ports) at the address the client reached us on, tried from
+ * a random start, with SO_REUSEADDR, and accepts only
  * a connection from the control peer (unless pasv_promiscuous); others
  * are closed and the wait goes on, for at most accept_timeout.  Active:
  * the target must be the control peer and a port >= 1024 (unless
@@ -127,6 +129,33 @@ void data_reset(struct session *s);
  * RETURNS 0, -ETIMEDOUT or -errno.  For listings.
  */
 int data_write_all(struct session *s, int fd, const void *buf, size_t len);
+
+/*
+ * data_parse_port_range - "LO HI" (net.ipv4.ip_local_port_range: two
+ * numbers 1..65535 separated by blanks, LO <= HI) into OUT's lo and hi.
+ * RETURNS 0 or -EINVAL.  Pure.
+ */
+int data_parse_port_range(const char *text, struct port_ranges *out);
+
+/*
+ * data_parse_reserved_ports - "P,LO-HI,..." (net.ipv4.ip_local_reserved_ports,
+ * empty when none) into OUT's reserved list.  RETURNS 0, or -EINVAL for
+ * malformed text, or -E2BIG for more than MAX_RESERVED_RANGES ranges.
+ * Pure.
+ */
+int data_parse_reserved_ports(const char *text, struct port_ranges *out);
+
+/* data_port_reserved - PORT is in one of R's reserved ranges. Pure. */
+bool data_port_reserved(const struct port_ranges *r, unsigned int port);
+
+/*
+ * data_load_pasv_ports - read the kernel's ephemeral port range and
+ * reserved ports into OUT for PASV without pasv_min_port/pasv_max_port,
+ * as vsftpd picks a port itself rather than leave it to the kernel.  On
+ * any failure OUT->lo is 0: the kernel picks.  Called by runtime_init, at
+ * start, before any chroot (/proc).
+ */
+void data_load_pasv_ports(struct port_ranges *out);
 
 /*
  * data_resolve_pasv_address - resolve NAME (an IPv4 address or a host

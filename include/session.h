@@ -23,12 +23,26 @@
 #define MAX_GROUPS 64
 
 /* Facts resolved once at start-up (before any chroot), shared read-only. */
+/*
+ * The ports PASV picks from when pasv_min_port and pasv_max_port are 0:
+ * the kernel's ephemeral range less its reserved ports, read at start.
+ * lo == 0: unknown, the kernel picks (bind to port 0), which gets slow
+ * once tens of thousands of data connections wait in TIME_WAIT.
+ */
+#define MAX_RESERVED_RANGES 32
+struct port_ranges {
+	unsigned int lo, hi;
+	unsigned int nreserved;
+	struct { unsigned int lo, hi; } reserved[MAX_RESERVED_RANGES];
+};
+
 struct runtime {
 	bool privileged;	/* root and run_as_launching_user=NO */
 	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
 	gid_t nopriv_gid;
 	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
 	struct in_addr pasv_addr;
+	struct port_ranges pasv_ports;	/* for pasv_min_port=pasv_max_port=0 */
 	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */
 	gid_t self_gid;
 	uid_t chown_uid;	/* chown_username (privileged, chown_uploads only) */

@@ -1,6 +1,7 @@
 /* dataconn.c - PASV/EPSV/PORT/EPRT and the data connection; see dataconn.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -202,6 +203,77 @@ data_check_target(const struct sockaddr_storage *target,
 	return 0;
 }
 
+static const char *
+skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* The end of a /proc line: an optional newline, then nothing. */
+static bool
+line_end(const char *p)
+{
+	return p[*p == '\n'] == '\0';
+}
+
+int
+data_parse_port_range(const char *text, struct port_ranges *out)
+{
+	const char *p = skip_blanks(text);
+	unsigned long lo, hi;
+
+	if (parse_uint(&p, 65535, 5, &lo) < 0 || (*p != ' ' && *p != '\t'))
+		return -EINVAL;
+	p = skip_blanks(p);
+	if (parse_uint(&p, 65535, 5, &hi) < 0 || !line_end(skip_blanks(p)) ||
+	    lo == 0 || lo > hi)
+		return -EINVAL;
+	out->lo = (unsigned int)lo;
+	out->hi = (unsigned int)hi;
+	return 0;
+}
+
+int
+data_parse_reserved_ports(const char *text, struct port_ranges *out)
+{
+	const char *p = text;
+	unsigned long lo, hi;
+
+	out->nreserved = 0;
+	if (line_end(p))
+		return 0;
+	for (;;) {
+		if (parse_uint(&p, 65535, 5, &lo) < 0)
+			return -EINVAL;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (parse_uint(&p, 65535, 5, &hi) < 0 || hi < lo)
+				return -EINVAL;
+		}
+		if (out->nreserved == MAX_RESERVED_RANGES)
+			return -E2BIG;
+		out->reserved[out->nreserved].lo = (unsigned int)lo;
+		out->reserved[out->nreserved].hi = (unsigned int)hi;
+		out->nreserved++;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return line_end(p) ? 0 : -EINVAL;
+}
+
+bool
+data_port_reserved(const struct port_ranges *r, unsigned int port)
+{
+	for (unsigned int i = 0; i < r->nreserved; i++)
+		if (port >= r->reserved[i].lo && port <= r->reserved[i].hi)
+			return true;
+	return false;
+}
+
 /* --- session state --- */
 
 void
@@ -260,17 +332,24 @@ listen_at(const struct sockaddr_storage *sa)
 }
 
 /* Ports to try, [*lo, *hi]; 0..0 lets the kernel pick.  Below 1024 is
- * out of reach: the service process holds no capability. */
-static void
-pasv_range(const struct config *c, unsigned int *lo, unsigned int *hi)
+ * out of reach: the service process holds no capability.  RETURNS the
+ * reserved ports to skip (the kernel's, when its range is used), or NULL. */
+static const struct port_ranges *
+pasv_range(const struct session *s, unsigned int *lo, unsigned int *hi)
 {
-	*lo = *hi = 0;
-	if (c->pasv_min_port == 0 && c->pasv_max_port == 0)
-		return;
+	const struct config *c = s->cfg;
+	const struct port_ranges *k = &s->rt->pasv_ports;
+
+	if (c->pasv_min_port == 0 && c->pasv_max_port == 0) {
+		*lo = k->lo;
+		*hi = k->hi;
+		return k;
+	}
 	*lo = c->pasv_min_port < 1024 ? 1024 : (unsigned int)c->pasv_min_port;
 	*hi = c->pasv_max_port == 0 ? 65535 : (unsigned int)c->pasv_max_port;
 	if (*hi < *lo)
 		*hi = *lo;
+	return NULL;
 }
 
 /* A listening socket at the address the client reached us on. */
@@ -278,18 +357,25 @@ static int
 pasv_listen(struct session *s)
 {
 	struct sockaddr_storage sa = local_addr(s);
-	unsigned int lo, hi, span;
+	unsigned int lo, hi, span, port;
+	const struct port_ranges *reserved = pasv_range(s, &lo, &hi);
 	uint32_t start = 0;
 	int r = -EADDRINUSE;
 
-	pasv_range(s->cfg, &lo, &hi);
 	span = hi - lo + 1;
 	(void)sys_random(&start, sizeof(start));
 	for (unsigned int i = 0; i < span && i < PASV_TRIES; i++) {
-		set_port(&sa, lo + (unsigned int)((start + i) % span));
+		port = lo + (unsigned int)((start + i) % span);
+		if (reserved && data_port_reserved(reserved, port))
+			continue;
+		set_port(&sa, port);
 		r = listen_at(&sa);
 		if (r != -EADDRINUSE)
 			break;
+	}
+	if (r == -EADDRINUSE && reserved && lo != 0) {	/* our picks were taken */
+		set_port(&sa, 0);
+		r = listen_at(&sa);
 	}
 	return r;
 }
@@ -605,6 +691,42 @@ data_write_all(struct session *s, int fd, const void *buf, size_t len)
 			return r;
 	}
 	return 0;
+}
+
+/* Read a small /proc file (whose size stat does not tell) into BUF. */
+static int
+read_proc(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = sys_open(path, O_RDONLY, 0);
+
+	if (fd < 0)
+		return fd;
+	n = sys_read(fd, buf, size - 1);
+	sys_close(fd);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n == size - 1)
+		return -E2BIG;
+	buf[n] = '\0';
+	return 0;
+}
+
+void
+data_load_pasv_ports(struct port_ranges *out)
+{
+	char text[4096];
+
+	memset(out, 0, sizeof(*out));
+	if (read_proc("/proc/sys/net/ipv4/ip_local_port_range", text, sizeof(text)) < 0 ||
+	    data_parse_port_range(text, out) < 0 || out->hi < 1024 ||
+	    read_proc("/proc/sys/net/ipv4/ip_local_reserved_ports", text, sizeof(text)) < 0 ||
+	    data_parse_reserved_ports(text, out) < 0) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	if (out->lo < 1024)
+		out->lo = 1024;
 }
 
 int

@@ -603,6 +603,42 @@ def test_pasv_address_and_port_range(ftpenv):
     assert "pasv_address no-such-host.invalid" in bad.stderr
 
 
+class BindTraced(Server):
+    """A standalone server under strace -f, logging bind."""
+
+    trace = None
+
+    def argv(self):
+        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=bind"] +
+                super().argv())
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+def test_pasv_without_range_picks_an_ephemeral_port_itself(ftpenv):
+    """Without pasv_min_port/pasv_max_port the port comes from the kernel's
+    ephemeral range, but miniftpd picks it (bind to that port with
+    SO_REUSEADDR, as vsftpd does): the kernel's own pick (bind to port 0)
+    searches its whole table, which gets slow once tens of thousands of
+    data connections are in TIME_WAIT."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as fp:
+        lo, hi = (int(x) for x in fp.read().split())
+    BindTraced.trace = os.path.join(ftpenv.dir, "bind.trace")
+    c = start(ftpenv, BindTraced).login()
+    ports = []
+    for _ in range(5):
+        n = [int(x) for x in re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)",
+                                       c.cmd("PASV").text).groups()]
+        ports.append(n[4] * 256 + n[5])
+    assert all(max(lo, 1024) <= p <= hi for p in ports), ports
+    with open(BindTraced.trace, errors="replace") as f:
+        bound = [int(p) for p in re.findall(r"bind\(\d+, \{sa_family=AF_INET, "
+                                            r"sin_port=htons\((\d+)\)", f.read())]
+    # the first bind is the listener's (listen_port=0); a port another
+    # process listens on makes a bind fail and the next port is tried
+    assert bound[0] == 0 and 0 not in bound[1:], bound
+    assert set(ports) <= set(bound[1:]), (ports, bound)
+
+
 @needs_root
 def test_connect_from_port_20(ftpenv):
     srv = start(ftpenv, connect_from_port_20="YES")

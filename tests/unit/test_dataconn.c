@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -181,6 +182,57 @@ test_default_host(void **state)
 	assert_addr(&other, "10.9.9.9", 7000);
 }
 
+static void
+test_port_range(void **state)
+{
+	struct port_ranges r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(data_parse_port_range("32768\t60999\n", &r), 0);
+	assert_int_equal(r.lo, 32768);
+	assert_int_equal(r.hi, 60999);
+	assert_int_equal(data_parse_port_range(" 1024 1024", &r), 0);
+	assert_int_equal(r.lo, 1024);
+	assert_int_equal(r.hi, 1024);
+	static const char *const bad[] = {
+		"", "\n", "32768", "32768\n", "0 100", "200 100", "1 65536", "1 2 3",
+		"1\t2\n\n", "-1 5", "1,5", "123456 2",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(data_parse_port_range(bad[i], &r), -EINVAL);
+}
+
+static void
+test_reserved_ports(void **state)
+{
+	struct port_ranges r;
+	char many[512] = "";
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(data_parse_reserved_ports("\n", &r), 0);
+	assert_int_equal(r.nreserved, 0);
+	assert_false(data_port_reserved(&r, 40000));
+	assert_int_equal(data_parse_reserved_ports("8080,40000-40010,50000\n", &r), 0);
+	assert_int_equal(r.nreserved, 3);
+	assert_true(data_port_reserved(&r, 8080));
+	assert_true(data_port_reserved(&r, 40000));
+	assert_true(data_port_reserved(&r, 40010));
+	assert_false(data_port_reserved(&r, 40011));
+	assert_false(data_port_reserved(&r, 8081));
+	assert_true(data_port_reserved(&r, 50000));
+	static const char *const bad[] = {
+		"8080,", ",8080", "10-5", "1-", "a", "8080 9090", "70000", "1--2", "1,,2",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(data_parse_reserved_ports(bad[i], &r), -EINVAL);
+	for (int i = 0; i <= MAX_RESERVED_RANGES; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s%d",
+			 i ? "," : "", 2000 + 2 * i);
+	assert_int_equal(data_parse_reserved_ports(many, &r), -E2BIG);
+}
+
 int
 main(void)
 {
@@ -193,6 +245,8 @@ main(void)
 		cmocka_unit_test(test_same_addr_and_unmap),
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_default_host),
+		cmocka_unit_test(test_port_range),
+		cmocka_unit_test(test_reserved_ports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
