@@ -89,7 +89,7 @@
 	OPT_BOOL(use_sendfile, 1, "Send downloads with sendfile(2): no copy through the server's memory. NO reads and writes in 256 KiB blocks instead, which a client on the same machine can receive faster (bench/README.md, RETR).") \
 	OPT_BOOL(lock_upload_files, 1, "Hold a write lock on a file while it is uploaded (and a read lock while downloaded).") \
 	OPT_BOOL(hide_ids, 0, "Show owner and group as ftp in listings.") \
-	OPT_STR (names_cache_file, "/run/miniftpd/names", "Where a process started per connection (socket activation with Accept=yes, inetd) keeps the user and group names of listings for the next ones, so that only one in a minute enumerates the name service (empty: every session does).") \
+	OPT_STR (names_cache_file, "/run/miniftpd/names", "Where a process started per connection (socket activation with Accept=yes, inetd) keeps what it asked the name service before the chroot (the user and group names of listings, ftp_username's ids and groups) for the next ones, so that only one in a minute asks (empty: every session does).") \
 	OPT_BOOL(use_localtime, 0, "Listings and MDTM in local time instead of UTC.") \
 	/* logging */ \
 	OPT_BOOL(xferlog_enable, 0, "Write one wu-ftpd xferlog line per transfer to xferlog_file.") \

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "idnames.h"
 #include "str.h"
 #include "sysutil.h"
 #include "userdb.h"
@@ -127,44 +128,43 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 int
 auth_cache_anon(const struct config *cfg, struct runtime *rt)
 {
-	struct passwd *pw = getpwnam(cfg->ftp_username);
-	struct login ids;
-
-	if (pw == NULL || str_lcpy(rt->anon.home, pw->pw_dir, sizeof(rt->anon.home)) < 0)
+	if (idnames_account("", cfg->ftp_username, &rt->anon) < 0)
 		return -ENOENT;
-	fill_ids(&ids, pw);
-	rt->anon.uid = ids.uid;
-	rt->anon.gid = ids.gid;
-	rt->anon.ngroups = ids.ngroups;
-	memcpy(rt->anon.groups, ids.groups, sizeof(rt->anon.groups));
 	rt->have_anon = true;
 	return 0;
 }
 
 static void
-copy_anon_ids(struct login *out, const struct runtime *rt)
+copy_anon_ids(struct login *out, const struct anon_ids *a)
 {
-	out->uid = rt->anon.uid;
-	out->gid = rt->anon.gid;
-	out->ngroups = rt->anon.ngroups;
-	memcpy(out->groups, rt->anon.groups, sizeof(out->groups));
+	out->uid = a->uid;
+	out->gid = a->gid;
+	out->ngroups = a->ngroups;
+	memcpy(out->groups, a->groups, sizeof(out->groups));
 }
 
+/* ftp_username's ids from the listener's copy, else from the name service
+ * (a process started per connection: through names_cache_file). */
 static const char *
 anon_login(const struct config *cfg, const struct runtime *rt, struct login *out)
 {
-	struct passwd *pw = rt->have_anon ? NULL : getpwnam(cfg->ftp_username);
-	const char *home = rt->have_anon ? rt->anon.home : pw ? pw->pw_dir : NULL;
-	const char *root = cfg->anon_root[0] ? cfg->anon_root : home;
+	struct anon_ids looked_up;
+	const struct anon_ids *a = &rt->anon;
+	const char *root = cfg->anon_root;
 
 	out->kind = LOGIN_ANON;
-	if (rt->privileged && rt->have_anon)
-		copy_anon_ids(out, rt);
-	else if (rt->privileged) {
-		if (pw == NULL)
-			return "ftp_username does not exist";
-		fill_ids(out, pw);
+	if (!rt->have_anon) {
+		a = &looked_up;
+		if (idnames_account(cfg->names_cache_file, cfg->ftp_username, &looked_up) < 0) {
+			if (rt->privileged || !root[0])
+				return "ftp_username does not exist";
+			a = NULL;
+		}
 	}
+	if (!root[0])
+		root = a->home;
+	if (rt->privileged)
+		copy_anon_ids(out, a);
 	return set_root(out, rt, root, true);
 }
 

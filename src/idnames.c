@@ -18,7 +18,9 @@
 #define CACHE_MAGIC	"miniftpd-idnames 1"
 /* One line: kind letter, id, name, separators. */
 #define LINE_MAX_LEN	(2 + 10 + 1 + IDNAMES_NAME_MAX + 1)
-#define CACHE_MAX	(2 * IDNAMES_MAX * LINE_MAX_LEN + 256)
+/* The account line: name, two ids, MAX_GROUPS ids, a home. */
+#define ACCOUNT_MAX_LEN	(IDNAMES_NAME_MAX + (MAX_GROUPS + 2) * 11 + PATH_MAX + 8)
+#define CACHE_MAX	(2 * IDNAMES_MAX * LINE_MAX_LEN + ACCOUNT_MAX_LEN + 256)
 
 struct idname {
 	unsigned int id;
@@ -38,6 +40,13 @@ static struct {
 	bool loaded;
 	struct timespec passwd, group;
 } stamp;
+
+/* The anonymous account, once looked up (idnames_account). */
+static struct {
+	bool valid;
+	char name[IDNAMES_NAME_MAX + 1];
+	struct anon_ids ids;
+} account;
 
 static const char passwd_file[] = "/etc/passwd", group_file[] = "/etc/group";
 
@@ -85,6 +94,13 @@ sort_tables(void)
 			qsort(tabs[k].v, tabs[k].n, sizeof(*tabs[k].v), cmp_id);
 }
 
+static void
+forget(void)
+{
+	tabs[IDNAMES_USER].n = tabs[IDNAMES_GROUP].n = 0;
+	account.valid = false;
+}
+
 static struct timespec
 ctime_of(const char *path)
 {
@@ -107,7 +123,7 @@ enumerate(void)
 	struct passwd *pw;
 	struct group *gr;
 
-	tabs[IDNAMES_USER].n = tabs[IDNAMES_GROUP].n = 0;
+	forget();
 	setpwent();
 	while (tabs[IDNAMES_USER].n < IDNAMES_MAX && (pw = getpwent()) != NULL)
 		add(&tabs[IDNAMES_USER], pw->pw_uid, pw->pw_name);
@@ -121,15 +137,31 @@ enumerate(void)
 
 /* --- the cache file's text --- */
 
+/* "a NAME UID GID G1,G2,... HOME" at OUT + N. RETURNS the new length. */
+static size_t
+format_account(char *out, size_t cap, size_t n)
+{
+	const struct anon_ids *a = &account.ids;
+
+	n += (size_t)snprintf(out + n, cap - n, "a %s %u %u ", account.name,
+			      (unsigned int)a->uid, (unsigned int)a->gid);
+	for (int i = 0; i < a->ngroups; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%u", i ? "," : "",
+				      (unsigned int)a->groups[i]);
+	return n + (size_t)snprintf(out + n, cap - n, " %s\n", a->home);
+}
+
 char *
 idnames_format(struct timespec passwd, struct timespec group, size_t *len)
 {
-	size_t cap = 128 + (tabs[0].n + tabs[1].n) * LINE_MAX_LEN, n;
+	size_t cap = 128 + ACCOUNT_MAX_LEN + (tabs[0].n + tabs[1].n) * LINE_MAX_LEN, n;
 	char *out = xmalloc(cap);
 
 	n = (size_t)snprintf(out, cap, "%s\npasswd %lld %ld\ngroup %lld %ld\n", CACHE_MAGIC,
 			     (long long)passwd.tv_sec, passwd.tv_nsec,
 			     (long long)group.tv_sec, group.tv_nsec);
+	if (account.valid)
+		n = format_account(out, cap, n);
 	for (size_t k = 0; k < 2; k++)
 		for (size_t i = 0; i < tabs[k].n; i++)
 			n += (size_t)snprintf(out + n, cap - n, "%c %u %s\n", kind_letter[k],
@@ -151,42 +183,123 @@ next_line(char **p)
 	return line;
 }
 
+/* The next word of *P up to a single space (or the end); NULL when empty. */
+static char *
+word(char **p)
+{
+	char *w = *p, *sp = strchr(w, ' ');
+
+	if (*w == '\0' || *w == ' ')
+		return NULL;
+	if (sp) {
+		*sp = '\0';
+		*p = sp + 1;
+	} else {
+		*p = w + strlen(w);
+	}
+	return w;
+}
+
+/* A decimal id (digits only, at most UINT_MAX). */
+static int
+parse_id(const char *text, unsigned int *out)
+{
+	unsigned long v;
+
+	if (text == NULL || str_to_ulong(text, &v) < 0 || v > UINT_MAX)
+		return -EBADMSG;
+	*out = (unsigned int)v;
+	return 0;
+}
+
 /* "WORD SEC NSEC" into *T. RETURNS 0 or -EBADMSG. */
 static int
-parse_stamp(char *line, const char *word, struct timespec *t)
+parse_stamp(char *line, const char *what, struct timespec *t)
 {
-	char *sec, *nsec, *save = NULL, *w = strtok_r(line, " ", &save);
+	char *w = word(&line), *sec = word(&line), *nsec = word(&line);
 	unsigned long s, ns;
 
-	sec = strtok_r(NULL, " ", &save);
-	nsec = strtok_r(NULL, " ", &save);
-	if (w == NULL || strcmp(w, word) != 0 || sec == NULL || nsec == NULL ||
-	    strtok_r(NULL, " ", &save) != NULL || str_to_ulong(sec, &s) < 0 ||
-	    str_to_ulong(nsec, &ns) < 0 || ns >= 1000000000UL)
+	if (w == NULL || strcmp(w, what) != 0 || sec == NULL || nsec == NULL ||
+	    *line != '\0' || str_to_ulong(sec, &s) < 0 || str_to_ulong(nsec, &ns) < 0 ||
+	    ns >= 1000000000UL)
 		return -EBADMSG;
 	t->tv_sec = (time_t)s;
 	t->tv_nsec = (long)ns;
 	return 0;
 }
 
-/* "u ID NAME" or "g ID NAME" into the tables. RETURNS 0 or -EBADMSG. */
+/* A home directory the account line can carry: absolute, no control character. */
+static bool
+home_ok(const char *home)
+{
+	size_t n = strnlen(home, PATH_MAX);
+
+	if (home[0] != '/' || n == PATH_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)home[i] < ' ' || home[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* "G1,G2,..." (1..MAX_GROUPS ids) into A. */
+static int
+parse_groups(char *list, struct anon_ids *a)
+{
+	char *g;
+
+	a->ngroups = 0;
+	while ((g = strsep(&list, ",")) != NULL) {
+		unsigned int v;
+
+		if (a->ngroups == MAX_GROUPS || parse_id(g, &v) < 0)
+			return -EBADMSG;
+		a->groups[a->ngroups++] = (gid_t)v;
+	}
+	return a->ngroups ? 0 : -EBADMSG;
+}
+
+/* "NAME UID GID GROUPS HOME" (after "a "): the account. */
+static int
+parse_account(char *line)
+{
+	char *name = word(&line), *uid = word(&line), *gid = word(&line),
+	     *groups = word(&line);
+	struct anon_ids *a = &account.ids;
+	unsigned int u, g;
+
+	if (account.valid || name == NULL || !name_ok(name) || parse_id(uid, &u) < 0 ||
+	    parse_id(gid, &g) < 0 || groups == NULL || parse_groups(groups, a) < 0 ||
+	    !home_ok(line))
+		return -EBADMSG;
+	a->uid = (uid_t)u;
+	a->gid = (gid_t)g;
+	strcpy(a->home, line);
+	strcpy(account.name, name);
+	account.valid = true;
+	return 0;
+}
+
+/* "u ID NAME", "g ID NAME" or the account line. RETURNS 0 or -EBADMSG. */
 static int
 parse_entry(char *line)
 {
-	char *id, *name, *save = NULL, *k = strtok_r(line, " ", &save);
-	unsigned long v;
+	char *k = word(&line), *id, *name;
+	unsigned int v;
 	size_t kind;
 
-	id = strtok_r(NULL, " ", &save);
-	name = strtok_r(NULL, " ", &save);
-	if (k == NULL || id == NULL || name == NULL || strtok_r(NULL, " ", &save) != NULL ||
-	    k[1] != '\0' || str_to_ulong(id, &v) < 0 || v > UINT_MAX || !name_ok(name))
+	if (k == NULL || k[1] != '\0')
 		return -EBADMSG;
+	if (k[0] == 'a')
+		return parse_account(line);
+	id = word(&line);
+	name = word(&line);
 	kind = k[0] == kind_letter[IDNAMES_USER] ? IDNAMES_USER :
 	       k[0] == kind_letter[IDNAMES_GROUP] ? IDNAMES_GROUP : 2;
-	if (kind == 2 || tabs[kind].n == IDNAMES_MAX)
+	if (kind == 2 || parse_id(id, &v) < 0 || name == NULL || *line != '\0' ||
+	    !name_ok(name) || tabs[kind].n == IDNAMES_MAX)
 		return -EBADMSG;
-	add(&tabs[kind], (unsigned int)v, name);
+	add(&tabs[kind], v, name);
 	return 0;
 }
 
@@ -196,7 +309,7 @@ idnames_parse(char *text, struct timespec passwd, struct timespec group)
 	struct timespec pw, gr;
 	char *p = text, *line = next_line(&p);
 
-	tabs[IDNAMES_USER].n = tabs[IDNAMES_GROUP].n = 0;
+	forget();
 	if (line == NULL || strcmp(line, CACHE_MAGIC) != 0 ||
 	    (line = next_line(&p)) == NULL || parse_stamp(line, "passwd", &pw) < 0 ||
 	    (line = next_line(&p)) == NULL || parse_stamp(line, "group", &gr) < 0)
@@ -205,11 +318,11 @@ idnames_parse(char *text, struct timespec passwd, struct timespec group)
 		return -ESTALE;
 	while ((line = next_line(&p)) != NULL)
 		if (parse_entry(line) < 0) {
-			tabs[IDNAMES_USER].n = tabs[IDNAMES_GROUP].n = 0;
+			forget();
 			return -EBADMSG;
 		}
 	if (*p != '\0') {	/* a last line without '\n': written only in part */
-		tabs[IDNAMES_USER].n = tabs[IDNAMES_GROUP].n = 0;
+		forget();
 		return -EBADMSG;
 	}
 	sort_tables();
@@ -295,13 +408,39 @@ write_cache(const char *cache_file)
 
 /* --- public --- */
 
-void
-idnames_load(const char *cache_file)
+/* Ask the name service for the names, now. */
+static void
+load(void)
 {
 	stamp.passwd = ctime_of(passwd_file);
 	stamp.group = ctime_of(group_file);
 	enumerate();
 	stamp.loaded = true;
+}
+
+/* Bring the tables up to date.  RETURNS true when the name service was
+ * asked (the cache is then to be written). */
+static bool
+refresh(const char *cache_file)
+{
+	struct timespec pw = ctime_of(passwd_file), gr = ctime_of(group_file);
+
+	if (stamp.loaded && same_time(stamp.passwd, pw) && same_time(stamp.group, gr))
+		return false;
+	if (cache_file[0] && read_cache(cache_file, pw, gr) == 0) {
+		stamp.passwd = pw;
+		stamp.group = gr;
+		stamp.loaded = true;
+		return false;
+	}
+	load();
+	return true;
+}
+
+void
+idnames_load(const char *cache_file)
+{
+	load();
 	if (cache_file[0])
 		write_cache(cache_file);
 }
@@ -309,17 +448,48 @@ idnames_load(const char *cache_file)
 void
 idnames_refresh(const char *cache_file)
 {
-	struct timespec pw = ctime_of(passwd_file), gr = ctime_of(group_file);
+	if (refresh(cache_file) && cache_file[0])
+		write_cache(cache_file);
+}
 
-	if (stamp.loaded && same_time(stamp.passwd, pw) && same_time(stamp.group, gr))
-		return;
-	if (cache_file[0] && read_cache(cache_file, pw, gr) == 0) {
-		stamp.passwd = pw;
-		stamp.group = gr;
-		stamp.loaded = true;
-		return;
+/* getpwnam + getgrouplist. RETURNS 0 or -ENOENT. */
+static int
+lookup_account(const char *name, struct anon_ids *out)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (pw == NULL || str_lcpy(out->home, pw->pw_dir, sizeof(out->home)) < 0)
+		return -ENOENT;
+	out->uid = pw->pw_uid;
+	out->gid = pw->pw_gid;
+	out->ngroups = MAX_GROUPS;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, out->groups, &out->ngroups) < 0) {
+		out->groups[0] = pw->pw_gid;
+		out->ngroups = 1;
 	}
-	idnames_load(cache_file);
+	return 0;
+}
+
+int
+idnames_account(const char *cache_file, const char *name, struct anon_ids *out)
+{
+	bool dirty;
+	int r;
+
+	if (cache_file[0] == '\0')
+		return lookup_account(name, out);
+	dirty = refresh(cache_file);
+	if (account.valid && strcmp(account.name, name) == 0) {
+		*out = account.ids;
+		r = 0;
+	} else if ((r = lookup_account(name, out)) == 0 && name_ok(name) && home_ok(out->home)) {
+		account.ids = *out;
+		strcpy(account.name, name);
+		account.valid = dirty = true;
+	}
+	if (dirty)
+		write_cache(cache_file);
+	return r;
 }
 
 const char *

@@ -1,11 +1,13 @@
 """Login: virtual users (every hash), anonymous, local users, refusals, delays."""
 
 import os
+import pwd
+import re
 import time
 
 import pytest
 
-from conftest import DEMO_PASSWORD, IS_ROOT, needs_root
+from conftest import DEMO_PASSWORD, GUEST, IS_ROOT, needs_root
 
 
 @pytest.mark.parametrize("kind", ["sha512", "yescrypt", "bcrypt"])
@@ -147,6 +149,43 @@ def test_anonymous(ftpenv, ftpd):
         assert c.cmd("DELE welcome.txt").code == 550
         assert c.cmd("QUIT").code == 221
     assert os.path.exists(os.path.join(ftpenv.anon_root, "welcome.txt"))
+
+
+@needs_root
+def test_anonymous_account_from_the_names_cache(ftpenv, ftpd):
+    """Accept=yes: the first anonymous login writes ftp_username's ids to
+    names_cache_file, and the next processes take them from there (here a
+    forged line makes the session run as daemon) instead of asking the
+    name service (getgrouplist loads the systemd NSS module)."""
+    cache = os.path.join(ftpenv.dir, "names")
+    inc = os.path.join(ftpenv.anon_root, "incoming")
+    os.mkdir(inc)
+    os.chmod(inc, 0o777)
+    s = ftpd("accept", anonymous_enable="YES", anon_root=ftpenv.anon_root,
+             anon_mkdir_write_enable="YES")
+
+    def mkd(name):
+        c = s.connect()
+        assert c.login("anonymous", "x@y").code == 230
+        assert c.cmd("MKD incoming/" + name).code == 257
+        c.cmd("QUIT")
+        return os.stat(os.path.join(inc, name))
+
+    guest = pwd.getpwnam(GUEST)
+    assert mkd("one").st_uid == guest.pw_uid
+    with open(cache) as fp:
+        text = fp.read()
+    line = "a %s %d %d " % (GUEST, guest.pw_uid, guest.pw_gid)
+    assert "\n" + line in text, text[:300]
+    daemon = pwd.getpwnam("daemon")
+    forged = re.sub(r"\na %s [^\n]*\n" % GUEST, "\na %s %d %d %d %s\n" % (
+        GUEST, daemon.pw_uid, daemon.pw_gid, daemon.pw_gid, guest.pw_dir), text)
+    with open(cache, "w") as fp:
+        fp.write(forged)
+    st = mkd("two")
+    assert (st.st_uid, st.st_gid) == (daemon.pw_uid, daemon.pw_gid)
+    os.chmod(cache, 0o666)                      # anyone may write it: not trusted
+    assert mkd("three").st_uid == guest.pw_uid
 
 
 def test_anonymous_disabled(ftpenv, ftpd):

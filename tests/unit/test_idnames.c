@@ -122,6 +122,33 @@ test_malformed(void **state)
 	assert_string_equal(name(IDNAMES_USER, 8), "abcdefghijklmnopqrstuvwxyz012345");
 }
 
+static void
+test_account_line(void **state)
+{
+	static const char head[] = "miniftpd-idnames 1\npasswd 1700000000 123456789\n"
+				   "group 1700000001 5\n";
+	static const char *const bad[] = {
+		"a ftp 102 105\n", "a ftp 102 105 105\n", "a ftp 102 105 105 srv\n",
+		"a ftp 102 105 ,105 /srv\n", "a ftp 102 105 105, /srv\n", "a ftp x 105 105 /srv\n",
+		"a f\x01p 102 105 105 /srv\n", "a ftp 102 105 105 /s\x01rv\n",
+		"a ftp 102 105 105 /srv\na ftp 102 105 105 /srv\n",
+	};
+	char text[512], *out;
+	size_t len;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%sa ftp 102 105 105,7 /srv/my ftp\nu 102 ftp\n", head);
+	assert_int_equal(parse(text, PW, GR), 0);
+	out = idnames_format(PW, GR, &len);
+	assert_string_equal(out, "miniftpd-idnames 1\npasswd 1700000000 123456789\n"
+			    "group 1700000001 5\na ftp 102 105 105,7 /srv/my ftp\nu 102 ftp\n");
+	free(out);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, bad[i]);
+		assert_int_equal(parse(text, PW, GR), -EBADMSG);
+	}
+}
+
 int
 main(void)
 {
@@ -130,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_stale_times),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_account_line),
 	};
 
 	return cmocka_run_group_tests_name("idnames", tests, NULL, NULL);
