@@ -182,6 +182,13 @@ int sys_connect_result(int fd);
 int sys_poll(struct pollfd *p, unsigned int n, int timeout_ms);
 /* sys_write - one write(2), EINTR retried. RETURNS count or -errno. */
 ssize_t sys_write(int fd, const void *buf, size_t len);
+/* sys_pipe - a pipe, both ends O_CLOEXEC, of at least SIZE bytes
+ * (F_SETPIPE_SZ).  RETURNS 0, or -errno and no pipe when the kernel
+ * refuses the size (a user past fs.pipe-user-pages-soft gets 8 KiB pipes). */
+int sys_pipe(int fds[2], size_t size);
+/* sys_splice - one splice(2) of at most COUNT bytes from IN to OUT (no
+ * offsets) with FLAGS, EINTR retried. RETURNS the count (0: end) or -errno. */
+ssize_t sys_splice(int in, int out, size_t count, unsigned int flags);
 /* sys_sendfile - one sendfile(2) of at most COUNT bytes of IN from *OFF
  * (advanced) to OUT. RETURNS count (0: end of file) or -errno. */
 ssize_t sys_sendfile(int out, int in, off_t *off, size_t count);

@@ -118,6 +118,7 @@ static const struct arg_rule arg_rules[] = {
 	{ SCMP_SYS(fcntl), POST, ALLOW, 1, F_OFD_GETLK },
 	{ SCMP_SYS(fcntl), POST, ALLOW, 1, F_SETLK },
 	{ SCMP_SYS(fcntl), POST, ALLOW, 1, F_SETLKW },
+	{ SCMP_SYS(fcntl), POST, ALLOW, 1, F_SETPIPE_SZ },	/* uploads: sys_pipe */
 	{ SCMP_SYS(fcntl), POST, ALLOW, 1, F_GETLK },
 };
 

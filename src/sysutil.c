@@ -782,6 +782,32 @@ sys_sendfile(int out, int in, off_t *off, size_t count)
 }
 
 int
+sys_pipe(int fds[2], size_t size)
+{
+	int r;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)size) >= 0)
+		return 0;
+	r = -errno;
+	fds[0] = sys_close(fds[0]);
+	fds[1] = sys_close(fds[1]);
+	return r;
+}
+
+ssize_t
+sys_splice(int in, int out, size_t count, unsigned int flags)
+{
+	ssize_t n;
+
+	do
+		n = splice(in, NULL, out, NULL, count, flags);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int
 sys_fstat(int fd, struct stat *st)
 {
 	return fstat(fd, st) < 0 ? -errno : 0;

@@ -28,6 +28,9 @@
 /* Block size of buffered transfers; sendfile moves up to SENDFILE_MAX per call. */
 #define XFER_BUF	(256 * 1024)
 #define SENDFILE_MAX	(4 * 1024 * 1024)
+/* Pipe of a binary upload: socket -> pipe -> file, the bytes never copied
+ * through the process (splice). */
+#define SPLICE_PIPE	(1024 * 1024)
 /* Smallest block when a rate is set (a rate / 8 block keeps pacing smooth). */
 #define RATE_MIN_BLOCK	4096
 /* STOU tries BASE, BASE.1 ... BASE.(MAX_UNIQUE - 1). */
@@ -58,6 +61,7 @@ struct xfer {
 	size_t block;
 	long long start_ms;
 	long long progress_ms;		/* last time data moved */
+	int pipe_fd[2];			/* spliced upload: [0] read end, [1] write end */
 	const char *pend;		/* buffered download: bytes not yet sent */
 	size_t pend_len;
 	int err;			/* errno behind XFER_FILE_ERR / XFER_NET_ERR */
@@ -305,6 +309,56 @@ step_recv(struct xfer *x)
 		progress(x, (size_t)n);
 }
 
+/* Move the LEN bytes in the pipe to the file. RETURNS 0 or -errno. */
+static int
+drain_pipe(struct xfer *x, size_t len)
+{
+	while (len) {
+		ssize_t w = sys_splice(x->pipe_fd[0], x->file_fd, len, SPLICE_F_MOVE);
+
+		if (w == -EINVAL) {	/* a file system without splice: copy them */
+			ssize_t n = sys_read(x->pipe_fd[0], inbuf, len < XFER_BUF ? len : XFER_BUF);
+
+			w = n <= 0 ? (n ? n : -EIO) : sys_write_full(x->file_fd, inbuf, (size_t)n);
+			x->step = step_recv;
+		}
+		if (w < 0)
+			return (int)w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Binary upload: socket -> pipe -> file; the kernel moves the bytes. */
+static void
+step_splice_recv(struct xfer *x)
+{
+	ssize_t n;
+	int r;
+
+	if (x->pipe_fd[0] < 0 && sys_pipe(x->pipe_fd, SPLICE_PIPE) < 0) {
+		x->step = step_recv;
+		return;
+	}
+	n = sys_splice(x->data_fd, x->pipe_fd[1], block(x, SPLICE_PIPE),
+		       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n == -EAGAIN)
+		return;
+	if (n < 0) {
+		fail(x, XFER_NET_ERR, (int)-n);
+		return;
+	}
+	if (n == 0) {
+		x->end = XFER_DONE;
+		return;
+	}
+	r = drain_pipe(x, (size_t)n);
+	if (r < 0)
+		fail(x, XFER_FILE_ERR, -r);
+	else
+		progress(x, (size_t)n);
+}
+
 /* --- the loop --- */
 
 static void
@@ -503,6 +557,8 @@ run_transfer(struct xfer *x, const char *opening)
 	ftp_reply(x->s, FTP_DATACONN, "%s", opening);
 	run_loop(x);
 	x->data_fd = sys_close(x->data_fd);
+	x->pipe_fd[0] = sys_close(x->pipe_fd[0]);
+	x->pipe_fd[1] = sys_close(x->pipe_fd[1]);
 	/* the lock goes with the file: release it before the client hears 226 */
 	x->file_fd = sys_close(x->file_fd);
 	maybe_delete(x);
@@ -529,7 +585,8 @@ begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool
 	if (x->rate && x->block < RATE_MIN_BLOCK)
 		x->block = RATE_MIN_BLOCK;
 	x->off = (off_t)s->rest;
-	x->step = upload ? step_recv :
+	x->pipe_fd[0] = x->pipe_fd[1] = -1;
+	x->step = upload ? (x->ascii ? step_recv : step_splice_recv) :
 		  x->ascii || !x->s->cfg->use_sendfile ? step_send_buffered : step_sendfile;
 	if (!data_ready(s))
 		return false;

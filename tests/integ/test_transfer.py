@@ -994,6 +994,44 @@ def test_use_sendfile(ftpenv, use_sendfile):
     assert bool(sent) == (use_sendfile == "YES"), trace[-2000:]
 
 
+class SpliceTraced(Server):
+    """A standalone server under strace -f, logging splice and recvfrom."""
+
+    trace = None
+
+    def argv(self):
+        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=splice,recvfrom"] +
+                super().argv())
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+def test_binary_uploads_are_spliced(ftpenv):
+    """A binary STOR moves socket -> pipe -> file with splice(2) and stores
+    every byte; REST + STOR and APPE (O_APPEND, which splice refuses: the
+    bytes in the pipe are copied instead) and TYPE A uploads do too."""
+    body = os.urandom(3 * 1024 * 1024 + 77)
+    SpliceTraced.trace = os.path.join(ftpenv.dir, "splice.trace")
+    c = start(ftpenv, SpliceTraced, ascii_upload_enable="YES").login()
+    assert c.cmd("TYPE I").code == 200
+    raw_transfer(c, "STOR up.bin", body)
+    path = os.path.join(ftpenv.root, "up.bin")
+    assert open(path, "rb").read() == body
+    with open(SpliceTraced.trace, errors="replace") as f:
+        trace = f.read()
+    assert re.search(r"splice\(\d+, NULL, \d+, NULL, \d+, SPLICE_F_MOVE\) = [1-9]", trace), \
+        trace[-2000:]
+    patch, tail = b"X" * 100000, os.urandom(200000)
+    assert c.cmd("REST 1000000").code == 350       # written over, not truncated
+    raw_transfer(c, "STOR up.bin", patch)
+    want = body[:1000000] + patch + body[1100000:]
+    assert open(path, "rb").read() == want
+    raw_transfer(c, "APPE up.bin", tail)
+    assert open(path, "rb").read() == want + tail
+    assert c.cmd("TYPE A").code == 200
+    raw_transfer(c, "STOR t.txt", b"one\r\ntwo\r\n")
+    assert open(os.path.join(ftpenv.root, "t.txt"), "rb").read() == b"one\ntwo\n"
+
+
 def test_stou_and_unique_names(ftpenv):
     c = start(ftpenv).login()
     r, _ = raw_transfer(c, "STOU", b"first")
