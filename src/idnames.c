@@ -1,4 +1,4 @@
-/* idnames.c - user and group names for listings; see idnames.h. */
+/* idnames.c - names for listings and the anonymous account, cached; see idnames.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
