@@ -147,6 +147,10 @@ int sys_lstat_mode(const char *path, mode_t *mode);
 
 /* sys_user_uid - the uid of user NAME. RETURNS 0, -ENOENT, or -errno. */
 int sys_user_uid(const char *name, uid_t *uid);
+/* sys_user_groups - the groups of user NAME whose primary group is GID
+ * (getgrouplist), at most MAX of them, into GROUPS; just GID when they do
+ * not fit or cannot be read.  RETURNS their number (>= 1). */
+int sys_user_groups(const char *name, gid_t gid, gid_t *groups, int max);
 
 /* sys_time - wall-clock seconds since the epoch. */
 long long sys_time(void);

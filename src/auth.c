@@ -1,7 +1,6 @@
 /* auth.c - who may log in, and as whom; see auth.h. */
 #include <crypt.h>
 #include <errno.h>
-#include <grp.h>
 #include <pwd.h>
 #include <shadow.h>
 #include <stdlib.h>
@@ -96,11 +95,7 @@ fill_ids(struct login *out, const struct passwd *pw)
 {
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	out->ngroups = MAX_GROUPS;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, out->groups, &out->ngroups) < 0) {
-		out->groups[0] = pw->pw_gid;
-		out->ngroups = 1;
-	}
+	out->ngroups = sys_user_groups(pw->pw_name, pw->pw_gid, out->groups, MAX_GROUPS);
 }
 
 /* Where the client lives: ROOT is "/" for it, with or without chroot. */

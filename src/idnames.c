@@ -452,7 +452,7 @@ idnames_refresh(const char *cache_file)
 		write_cache(cache_file);
 }
 
-/* getpwnam + getgrouplist. RETURNS 0 or -ENOENT. */
+/* getpwnam + the groups. RETURNS 0 or -ENOENT. */
 static int
 lookup_account(const char *name, struct anon_ids *out)
 {
@@ -462,11 +462,7 @@ lookup_account(const char *name, struct anon_ids *out)
 		return -ENOENT;
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	out->ngroups = MAX_GROUPS;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, out->groups, &out->ngroups) < 0) {
-		out->groups[0] = pw->pw_gid;
-		out->ngroups = 1;
-	}
+	out->ngroups = sys_user_groups(pw->pw_name, pw->pw_gid, out->groups, MAX_GROUPS);
 	return 0;
 }
 

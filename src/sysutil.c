@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -666,6 +667,18 @@ sys_user_uid(const char *name, uid_t *uid)
 		return errno ? -errno : -ENOENT;
 	*uid = pw->pw_uid;
 	return 0;
+}
+
+int
+sys_user_groups(const char *name, gid_t gid, gid_t *groups, int max)
+{
+	int n = max;
+
+	if (getgrouplist(name, gid, groups, &n) < 0 || n < 1) {
+		groups[0] = gid;
+		n = 1;
+	}
+	return n;
 }
 
 long long
