@@ -120,6 +120,18 @@ class LimitedServer(Server):
         return self
 
 
+def traced_server(calls):
+    """A Server class whose standalone server runs under strace -f, logging
+    the system calls CALLS ("a,b") to the file named by its trace attribute."""
+    class Traced(Server):
+        trace = None
+
+        def argv(self):
+            return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=" + calls] +
+                    super().argv())
+    return Traced
+
+
 def start(env, cls=Server, **opts):
     s = cls(env, "standalone", opts)
     env.servers.append(s)
@@ -603,14 +615,7 @@ def test_pasv_address_and_port_range(ftpenv):
     assert "pasv_address no-such-host.invalid" in bad.stderr
 
 
-class BindTraced(Server):
-    """A standalone server under strace -f, logging bind."""
-
-    trace = None
-
-    def argv(self):
-        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=bind"] +
-                super().argv())
+BindTraced = traced_server("bind")
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
@@ -962,14 +967,7 @@ def test_ascii_conversion(ftpenv):
     assert raw_transfer(c2, "RETR t.txt")[1] == b"one\ntwo\n"
 
 
-class SendTraced(Server):
-    """A standalone server under strace -f, logging sendfile and read."""
-
-    trace = None
-
-    def argv(self):
-        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=sendfile,read"] +
-                super().argv())
+SendTraced = traced_server("sendfile,read")
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
@@ -994,14 +992,7 @@ def test_use_sendfile(ftpenv, use_sendfile):
     assert bool(sent) == (use_sendfile == "YES"), trace[-2000:]
 
 
-class SpliceTraced(Server):
-    """A standalone server under strace -f, logging splice and recvfrom."""
-
-    trace = None
-
-    def argv(self):
-        return (["strace", "-f", "-qq", "-o", self.trace, "-e", "trace=splice,recvfrom"] +
-                super().argv())
+SpliceTraced = traced_server("splice,recvfrom")
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
