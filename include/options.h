@@ -41,7 +41,7 @@
 	OPT_UINT(shutdown_timeout, 60, 0, 3600, "Seconds the standalone listener waits after SIGTERM for sessions to finish their transfer before it kills them (0: at once).") \
 	/* data connections */ \
 	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
-	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does).") \
+	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \
 	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: see pasv_min_port).") \
 	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
 	OPT_BOOL(pasv_promiscuous, 0, "Accept passive data connections from any address, not only the control peer.") \
