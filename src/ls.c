@@ -306,11 +306,15 @@ ls_opts_mlst(struct session *s, const char *facts)
 
 /* --- output: one buffered stream to the data socket, or a text (STAT) --- */
 
+/* Where lines are built: one buffer for the process (one listing at a
+ * time), never cleared, which would fault in all of its pages. */
+static char out_buf[LS_BUF + LINE_MAX_LEN + 2];
+
 struct ls_out {
 	struct session *s;
 	int fd;			/* data socket, or -1: into TEXT */
 	struct str *text;
-	char buf[LS_BUF + LINE_MAX_LEN + 2];	/* flushed once LS_BUF bytes are in */
+	char *buf;		/* out_buf, flushed once LS_BUF bytes are in */
 	size_t len;
 	int err;		/* the first write error stops the listing */
 };
@@ -861,18 +865,13 @@ job_init(struct ls_job *j, struct session *s, enum ls_kind kind, struct ls_out *
 static void
 send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 {
-	static struct ls_out out;
+	struct ls_out out = { .s = s, .buf = out_buf };
 	int fd = data_open(s);
 
 	if (fd < 0)
 		return;
 	ftp_reply(s, FTP_DATACONN, "Here comes the directory listing.");
-	/* the fields only: clearing buf would touch (fault in) all of its pages */
-	out.s = s;
 	out.fd = fd;
-	out.text = NULL;
-	out.len = 0;
-	out.err = 0;
 	j->out = &out;
 	generate(j, t);
 	out_flush(&out);
@@ -944,7 +943,7 @@ ftp_mlsd(struct session *s, const char *arg)
 void
 ls_stat_path(struct session *s, const char *arg)
 {
-	struct ls_out out = { .s = s, .fd = -1 };
+	struct ls_out out = { .s = s, .fd = -1, .buf = out_buf };
 	struct ls_target t;
 	struct ls_job j;
 	struct str text;
