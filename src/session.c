@@ -288,7 +288,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	rt->self_uid = geteuid();
 	rt->self_gid = getegid();
 	pin_timezone();
-	if (cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)
+	if (cfg->pasv_enable && cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)
 		data_load_pasv_ports(&rt->pasv_ports);
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
