@@ -255,13 +255,17 @@ secure_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-static int
+/* User NAME of OPTION exists: its passwd entry (static, valid until the
+ * next lookup), else NULL with ERR set. */
+static const struct passwd *
 need_user(const char *option, const char *name, char *err, size_t errlen)
 {
-	if (getpwnam(name) != NULL)
-		return 0;
-	str_fmt(err, errlen, "%s: user \"%s\" does not exist on this system", option, name);
-	return -1;
+	const struct passwd *pw = getpwnam(name);
+
+	if (pw == NULL)
+		str_fmt(err, errlen, "%s: user \"%s\" does not exist on this system",
+			option, name);
+	return pw;
 }
 
 /*
@@ -281,7 +285,7 @@ pin_timezone(void)
 int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
-	struct passwd *pw;
+	const struct passwd *pw;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
@@ -299,15 +303,16 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
-	if (need_user("nopriv_user", cfg->nopriv_user, err, errlen) < 0 ||
-	    (cfg->anonymous_enable &&
-	     need_user("ftp_username", cfg->ftp_username, err, errlen) < 0) ||
-	    (cfg->user_db_file[0] &&
-	     need_user("guest_username", cfg->guest_username, err, errlen) < 0))
+	pw = need_user("nopriv_user", cfg->nopriv_user, err, errlen);
+	if (pw == NULL)
 		return -1;
-	pw = getpwnam(cfg->nopriv_user);
 	rt->nopriv_uid = pw->pw_uid;
 	rt->nopriv_gid = pw->pw_gid;
+	if ((cfg->anonymous_enable &&
+	     need_user("ftp_username", cfg->ftp_username, err, errlen) == NULL) ||
+	    (cfg->user_db_file[0] &&
+	     need_user("guest_username", cfg->guest_username, err, errlen) == NULL))
+		return -1;
 	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
 			       "on this system", cfg->ftp_username), -1;
