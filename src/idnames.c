@@ -382,7 +382,8 @@ dir_trusted(const char *path)
 	return sys_fstatat(AT_FDCWD, dir, &st, 0) == 0 && S_ISDIR(st.st_mode) && trusted(&st);
 }
 
-/* Write the tables to CACHE_FILE, replacing it at once; failures only cost speed. */
+/* Write the tables to CACHE_FILE (none: "") replacing it at once; failures
+ * only cost speed. */
 static void
 write_cache(const char *cache_file)
 {
@@ -392,7 +393,7 @@ write_cache(const char *cache_file)
 	ssize_t w;
 	int fd;
 
-	if (!dir_trusted(cache_file) ||
+	if (cache_file[0] == '\0' || !dir_trusted(cache_file) ||
 	    str_fmt(tmp, sizeof(tmp), "%s.%ld", cache_file, (long)getpid()) < 0)
 		return;
 	fd = sys_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
@@ -408,12 +409,13 @@ write_cache(const char *cache_file)
 
 /* --- public --- */
 
-/* Ask the name service for the names, now. */
+/* Ask the name service for the names, now; PW and GR are the files'
+ * change times, read before. */
 static void
-load(void)
+load(struct timespec pw, struct timespec gr)
 {
-	stamp.passwd = ctime_of(passwd_file);
-	stamp.group = ctime_of(group_file);
+	stamp.passwd = pw;
+	stamp.group = gr;
 	enumerate();
 	stamp.loaded = true;
 }
@@ -433,22 +435,21 @@ refresh(const char *cache_file)
 		stamp.loaded = true;
 		return false;
 	}
-	load();
+	load(pw, gr);
 	return true;
 }
 
 void
 idnames_load(const char *cache_file)
 {
-	load();
-	if (cache_file[0])
-		write_cache(cache_file);
+	load(ctime_of(passwd_file), ctime_of(group_file));
+	write_cache(cache_file);
 }
 
 void
 idnames_refresh(const char *cache_file)
 {
-	if (refresh(cache_file) && cache_file[0])
+	if (refresh(cache_file))
 		write_cache(cache_file);
 }
 
