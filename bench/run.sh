@@ -25,6 +25,8 @@ OUT=$TOP/build/bench
 LOG=$OUT/bench.log
 RESULTS=$TOP/bench/RESULTS.md
 BENCH_USER=mftpbench
+# before anything is written: report() rewrites RESULTS.md, which is tracked
+REV=$(cd "$TOP" && git describe --always --dirty 2>/dev/null)
 GECOS="miniftpd bench (temporary)"
 
 R=${RUNS:-}
@@ -705,7 +707,7 @@ machine() {
 	mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "- machine: $(nproc) CPUs ($cpu), $mem memory, Linux $(uname -r)"
-	echo "- miniftpd: $(cd "$TOP" && git describe --always --dirty 2>/dev/null)," \
+	echo "- miniftpd: ${REV:-unknown}," \
 	     "$([ "$USE_LIMITD" = 1 ] && echo "with limitd" || echo "limitd_enable=NO")"
 	echo "- vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null)," \
 	     "Pure-FTPd $(ls "$OUT"/pkg/pure-ftpd_*.deb 2>/dev/null | sed 's/.*pure-ftpd_\([^_]*\)_.*/\1/')," \
