@@ -532,11 +532,19 @@ m_pss() {	# SERVER
 	VAL=$(awk -v t="$total" -v n="$HOLD" 'BEGIN { printf "%.0f\n", t / n }')
 }
 
+# SERVERS rotated by R - 1 places: run R starts with its R-th server, so
+# no server always runs first (after a pause) or right after the same peer.
+rotated() {	# R SERVERS...
+	local r=$1 k; shift
+	k=$(( (r - 1) % $# ))
+	echo "${@:k+1}" "${@:1:k}"
+}
+
 # One value per run, servers alternating within each run.
 run_simple() {	# METRIC CAP RUNS SERVERS...
 	local m=$1 cap=$2 runs=$3 r s na; shift 3
 	for r in $(seq "$runs"); do
-		for s in "$@"; do
+		for s in $(rotated "$r" "$@"); do
 			up "$s" || continue
 			if [ "$cap" != - ] && na=$(na_for "$s" "$cap"); then
 				[ "$r" = 1 ] && put "$m" "$s" "$na"; continue
@@ -553,7 +561,7 @@ run_sessions() {	# USER CAP [--no-list] ; the clients counts of CLIENTS
 	for c in $CLIENTS; do
 		[ -n "$extra" ] && [ "$c" = 1 ] && continue
 		for r in $(seq "$SRUNS"); do
-			for s in $SERVERS; do
+			for s in $(rotated "$r" $SERVERS); do
 				up "$s" || continue
 				if [ -z "$extra" ] && na=$(na_for "$s" "$cap"); then
 					if [ "$r" = 1 ]; then
@@ -574,7 +582,7 @@ run_sessions() {	# USER CAP [--no-list] ; the clients counts of CLIENTS
 list_runs() {
 	local r line
 	for r in $(seq "$RUNS"); do
-		run_simple list list 1 mini vsftpd pure
+		run_simple list list 1 $(rotated "$r" mini vsftpd pure)
 		[ -x "$BUILD/listfloor" ] || continue
 		line=$("$BUILD/listfloor" "$W/home/list10k" "$LREP" 2>>"$LOG")
 		echo "listfloor $line" >> "$LOG"
