@@ -722,7 +722,7 @@ machine() {
 	     "$(curl --version | head -1 | cut -d' ' -f1-2)"
 	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK=1 (small sizes, few runs)" || echo full)," \
 	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric," \
-	     "servers alternating within each run; cells are median (min–max)"
+	     "servers alternating within each run in an order rotated from run to run; cells are median (min–max)"
 	echo "- local user: system user with a sha512-crypt password (the same hash for all)" \
 	     "$([ "$ROOT" = 1 ] || echo "— not root: miniftpd virtual user instead, peers skipped")"
 }
