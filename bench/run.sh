@@ -540,7 +540,7 @@ rotated() {	# R SERVERS...
 	echo "${@:k+1}" "${@:1:k}"
 }
 
-# One value per run, servers alternating within each run.
+# One value per run, servers alternating within each run (rotated, above).
 run_simple() {	# METRIC CAP RUNS SERVERS...
 	local m=$1 cap=$2 runs=$3 r s na; shift 3
 	for r in $(seq "$runs"); do
