@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -210,10 +211,15 @@ static const struct {
 #endif
 };
 
-/* Run PROBE in a child confined to ROLE. RETURNS the child's wait status. */
+/*
+ * Run PROBE in a child, confined to ROLE when CONFINE.  The child gets the
+ * default action for the signals cmocka catches: a fault must end it, not
+ * send it back into cmocka's test loop.  RETURNS the child's wait status.
+ */
 static int
-run_confined(enum sandbox_role role, void (*probe)(void))
+run_child(bool confine, enum sandbox_role role, void (*probe)(void))
 {
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS };
 	static struct config cfg;
 	int status;
 	pid_t pid;
@@ -222,13 +228,35 @@ run_confined(enum sandbox_role role, void (*probe)(void))
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+			signal(faults[i], SIG_DFL);
 		alarm(10);
-		sandbox_enter(&cfg, role);
+		if (confine)
+			sandbox_enter(&cfg, role);
 		probe();
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+static int
+run_confined(enum sandbox_role role, void (*probe)(void))
+{
+	return run_child(true, role, probe);
+}
+
+/*
+ * A probe the kernel itself refuses says nothing about the filter: some
+ * kernels fault on int $0x80 (no IA-32 emulation).  RETURNS whether PROBE
+ * runs without a filter.
+ */
+static bool
+kernel_runs(void (*probe)(void))
+{
+	int st = run_child(false, SANDBOX_PRELOGIN, probe);
+
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static void
@@ -238,7 +266,14 @@ check_role(enum sandbox_role role)
 		skip();
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		bool want_alive = probes[i].survives & (1u << role);
-		int st = run_confined(role, probes[i].probe);
+		int st;
+
+		if (!kernel_runs(probes[i].probe)) {
+			printf("# %s role: %s fails without a filter on this kernel, not probed\n",
+			       sandbox_role_name(role), probes[i].name);
+			continue;
+		}
+		st = run_confined(role, probes[i].probe);
 
 		if (want_alive && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			fail_msg("%s role: %s should run, wait status 0x%x",
