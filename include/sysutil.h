@@ -47,6 +47,10 @@ void sys_exit_session(int status) __attribute__((noreturn));
  * inherited from systemd). RETURNS 0 or -errno. */
 int sys_set_cloexec(int fd);
 struct sock_fprog;
+/* sys_no_new_privs - set no_new_privs, once: the flag, like the kernel's,
+ * is inherited across fork, so a process whose parent set it makes no
+ * second prctl. RETURNS 0 or -errno. */
+int sys_no_new_privs(void);
 /* sys_seccomp_filter - set no_new_privs and install the BPF program PROG
  * as a seccomp filter of the calling thread. RETURNS 0 or -errno. */
 int sys_seccomp_filter(const struct sock_fprog *prog);
@@ -54,7 +58,9 @@ int sys_seccomp_filter(const struct sock_fprog *prog);
 /* Sockets, all SOCK_CLOEXEC. RETURN fd or -errno. */
 int sys_socket(int domain, int type, int protocol);
 int sys_socketpair(int type, int sv[2]);
-int sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
+/* sys_accept - accept4 with SOCK_CLOEXEC and FLAGS (0 or SOCK_NONBLOCK),
+ * EINTR retried; the peer's address in *PEER, *LEN. */
+int sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, int flags);
 /* sys_is_stream_socket - FD is a SOCK_STREAM socket; CONNECTED: getpeername works. */
 bool sys_is_stream_socket(int fd, bool connected);
 /* sys_is_listening_socket - FD is a SOCK_STREAM socket in listen(2) state. */
@@ -199,6 +205,20 @@ ssize_t sys_sendfile(int out, int in, off_t *off, size_t count);
 /* sys_fstat / sys_fstatat - fstat(2), fstatat(2) with FLAGS. RETURN 0 or -errno. */
 int sys_fstat(int fd, struct stat *st);
 int sys_fstatat(int dfd, const char *name, struct stat *st, int flags);
+/*
+ * A directory's entries, read with getdents64 into the caller's buffer:
+ * unlike fdopendir, no fstat, no fcntl and no allocation per directory.
+ * sys_dir_init - read FD (a directory opened at offset 0) through BUF.
+ * sys_dir_next - the next entry's name ("." and ".." included), or NULL
+ * at the end or on an error (then *ERR, if given, is -errno).
+ */
+struct sys_dir {
+	int fd;
+	char *buf;
+	size_t size, pos, len;
+};
+void sys_dir_init(struct sys_dir *d, int fd, char *buf, size_t size);
+const char *sys_dir_next(struct sys_dir *d, int *err);
 /* sys_readlinkat - the target of link NAME in DFD into BUF (NUL-terminated,
  * truncated to LEN - 1). RETURNS its length or -errno. */
 ssize_t sys_readlinkat(int dfd, const char *name, char *buf, size_t len);

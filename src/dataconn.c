@@ -602,7 +602,7 @@ pasv_accept(struct session *s)
 
 		if (r < 0)
 			return r;
-		fd = sys_accept(s->pasv_fd, &peer, &len);
+		fd = sys_accept(s->pasv_fd, &peer, &len, SOCK_NONBLOCK);
 		if (fd < 0)
 			continue;	/* EINTR, or the client gave up (ECONNABORTED) */
 		if (s->cfg->pasv_promiscuous || data_same_addr(&peer, &s->peer))
@@ -624,8 +624,15 @@ port_connect(struct session *s)
 	long long deadline = sys_now_ms() + (long long)s->cfg->connect_timeout * 1000;
 	int fd, r;
 
-	if (s->cfg->connect_from_port_20)
-		return priv_port_sock(s, &s->port_addr);
+	if (s->cfg->connect_from_port_20) {
+		fd = priv_port_sock(s, &s->port_addr);
+		r = fd < 0 ? fd : sys_set_nonblock(fd);
+		if (r < 0) {
+			sys_close(fd);
+			return r;
+		}
+		return fd;
+	}
 	fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
@@ -649,12 +656,11 @@ int
 data_open(struct session *s)
 {
 	bool passive = s->pasv_fd >= 0;
-	int fd = passive ? pasv_accept(s) : port_connect(s);
-	int r = fd < 0 ? fd : sys_set_nonblock(fd);
+	/* both return a non-blocking socket */
+	int r = passive ? pasv_accept(s) : port_connect(s);
 
-	if (r == 0)
-		return fd;
-	sys_close(fd);
+	if (r >= 0)
+		return r;
 	if (r == -ECONNABORTED) {
 		ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
 		ftp_reply(s, FTP_ABOROK, "ABOR successful.");

@@ -297,7 +297,7 @@ refuse_for_want_of_fds(int err)
 	int c;
 
 	L.spare_fd = sys_close(L.spare_fd);
-	c = sys_accept(L.lfd, &peer, &len);
+	c = sys_accept(L.lfd, &peer, &len, 0);
 	if (c >= 0) {
 		(void)sys_send(c, busy_reply, sizeof(busy_reply) - 1, MSG_DONTWAIT);
 		sys_close(c);
@@ -352,7 +352,7 @@ accept_pending(void)
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		int c = sys_accept(L.lfd, &peer, &len);
+		int c = sys_accept(L.lfd, &peer, &len, 0);
 
 		if (c >= 0)
 			spawn_session(c);

@@ -1,5 +1,4 @@
 /* ls.c - listings, file facts, MFMT; see ls.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -584,7 +583,7 @@ emit_entry(struct ls_job *j, int dfd, const char *name, const char *shown)
 		return;
 	}
 	if (sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return;		/* gone since readdir */
+		return;		/* gone since the directory was read */
 	line = out_begin(j->out);
 	n = j->kind == LS_MLSD ? mlsx_line(j, dfd, name, shown, &st, line, LINE_MAX_LEN) :
 				 long_line(j, dfd, name, shown, &st, line, LINE_MAX_LEN);
@@ -595,7 +594,7 @@ emit_entry(struct ls_job *j, int dfd, const char *name, const char *shown)
 /* --- what to list --- */
 
 struct ls_target {
-	DIR *dir;			/* directory whose entries are listed, or NULL */
+	int dfd;			/* directory whose entries are listed, or -1 */
 	int pfd;			/* one file: its parent directory */
 	char name[NAME_MAX + 1];	/* one file: its name in PFD */
 	char pattern[NAME_MAX + 1];	/* glob on the entries, "" for all */
@@ -605,16 +604,11 @@ struct ls_target {
 static int
 open_dir(struct session *s, const char *path, struct ls_target *t)
 {
-	int fd = path_open(s->root_fd, path, O_RDONLY | O_DIRECTORY, 0), r;
+	int fd = path_open(s->root_fd, path, O_RDONLY | O_DIRECTORY, 0);
 
 	if (fd < 0)
 		return fd;
-	t->dir = fdopendir(fd);
-	if (t->dir == NULL) {
-		r = -errno;
-		sys_close(fd);
-		return r;
-	}
+	t->dfd = fd;
 	return 0;
 }
 
@@ -642,7 +636,7 @@ open_target(struct session *s, const char *arg, bool allow_file, struct ls_targe
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	t->pfd = -1;
+	t->dfd = t->pfd = -1;
 	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	if (allow_file && ls_has_glob(strrchr(path, '/') + 1)) {
@@ -662,8 +656,7 @@ open_target(struct session *s, const char *arg, bool allow_file, struct ls_targe
 static void
 close_target(struct ls_target *t)
 {
-	if (t->dir)
-		closedir(t->dir);
+	sys_close(t->dfd);
 	sys_close(t->pfd);
 }
 
@@ -800,14 +793,19 @@ sort_names(const char *arena, struct entry *v, struct entry *tmp, size_t n, size
 	}
 }
 
+/* getdents64's buffer: one directory is read at a time */
+static char dir_buf[32768] __attribute__((aligned(8)));
+
 static void
 read_names(const struct ls_job *j, struct ls_target *t, struct names *nm)
 {
-	struct dirent *e;
+	struct sys_dir d;
+	const char *name;
 
-	while (nm->n < LS_MAX_ENTRIES && (e = readdir(t->dir)) != NULL)
-		if (wanted(j, e->d_name, t->pattern))
-			names_add(nm, e->d_name);
+	sys_dir_init(&d, t->dfd, dir_buf, sizeof(dir_buf));
+	while (nm->n < LS_MAX_ENTRIES && (name = sys_dir_next(&d, NULL)) != NULL)
+		if (wanted(j, name, t->pattern))
+			names_add(nm, name);
 	if (nm->n)
 		sort_names(nm->arena, nm->v, nm->tmp, nm->n, 0);
 }
@@ -831,7 +829,7 @@ generate(struct ls_job *j, struct ls_target *t)
 	char shown[MAX_FTP_PATH + NAME_MAX + 1];
 	const char *name;
 
-	if (t->dir == NULL) {
+	if (t->dfd < 0) {
 		emit_entry(j, t->pfd, t->name, t->shown);
 		return;
 	}
@@ -840,9 +838,9 @@ generate(struct ls_job *j, struct ls_target *t)
 		name = nm->arena + nm->v[i].off;
 		if (j->kind == LS_NLST && t->shown[0]) {
 			snprintf(shown, sizeof(shown), "%s%s", t->shown, name);
-			emit_entry(j, dirfd(t->dir), name, shown);
+			emit_entry(j, t->dfd, name, shown);
 		} else
-			emit_entry(j, dirfd(t->dir), name, name);
+			emit_entry(j, t->dfd, name, name);
 	}
 	names_done(nm);
 }

@@ -9,6 +9,7 @@
 #include "defs.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sysutil.h"
 
 static void
 set_ids(const struct drop_spec *d)
@@ -53,13 +54,10 @@ wanted_caps(const struct drop_spec *d)
 }
 
 static void
-set_caps(const struct drop_spec *d)
+set_caps(cap_t want)
 {
-	cap_t caps = wanted_caps(d);
-
-	if (cap_set_proc(caps) < 0)
+	if (cap_set_proc(want) < 0)
 		die_errno("Failed to set capabilities");
-	cap_free(caps);
 }
 
 static void
@@ -77,15 +75,14 @@ verify_ids(const struct drop_spec *d)
 }
 
 static void
-verify_caps(const struct drop_spec *d)
+verify_caps(cap_t want)
 {
-	cap_t want = wanted_caps(d), have = cap_get_proc();
+	cap_t have = cap_get_proc();
 
 	if (have == NULL)
 		die_errno("Failed to read back capabilities");
 	if (cap_compare(want, have) != 0)
 		bug("capabilities not dropped as asked");
-	cap_free(want);
 	cap_free(have);
 }
 
@@ -128,14 +125,17 @@ void
 drop_to(const struct drop_spec *d)
 {
 	if (d->change_ids) {
+		cap_t want = wanted_caps(d);	/* one set, to set and to compare */
+
 		set_ids(d);
-		set_caps(d);
+		set_caps(want);
 		verify_ids(d);
-		verify_caps(d);
+		verify_caps(want);
+		cap_free(want);
 	} else if (d->chroot_dir) {
 		bug("drop_to: chroot without changing ids");
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (sys_no_new_privs() < 0)
 		die_errno("Failed to set no_new_privs");
 	if (d->change_ids && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("Failed to clear the dumpable flag");

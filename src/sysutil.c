@@ -1,5 +1,6 @@
 /* sysutil.c - the one place system calls are made; see sysutil.h. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -215,9 +216,25 @@ int
 sys_seccomp_filter(const struct sock_fprog *prog)
 {
 	/* no_new_privs first, as libseccomp's own loader does */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
+	int r = sys_no_new_privs();
+
+	if (r < 0)
+		return r;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
 		return -errno;
+	return 0;
+}
+
+int
+sys_no_new_privs(void)
+{
+	static bool set;	/* inherited by fork, as the kernel's flag is */
+
+	if (set)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	set = true;
 	return 0;
 }
 
@@ -236,13 +253,13 @@ sys_socketpair(int type, int sv[2])
 }
 
 int
-sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len)
+sys_accept(int fd, struct sockaddr_storage *peer, socklen_t *len, int flags)
 {
 	int c;
 
 	*len = sizeof(*peer);
 	do
-		c = accept4(fd, (struct sockaddr *)peer, len, SOCK_CLOEXEC);
+		c = accept4(fd, (struct sockaddr *)peer, len, SOCK_CLOEXEC | flags);
 	while (c < 0 && errno == EINTR);
 	return c < 0 ? -errno : c;
 }
@@ -830,6 +847,44 @@ int
 sys_fstatat(int dfd, const char *name, struct stat *st, int flags)
 {
 	return fstatat(dfd, name, st, flags) < 0 ? -errno : 0;
+}
+
+void
+sys_dir_init(struct sys_dir *d, int fd, char *buf, size_t size)
+{
+	d->fd = fd;
+	d->buf = buf;
+	d->size = size;
+	d->pos = d->len = 0;
+}
+
+const char *
+sys_dir_next(struct sys_dir *d, int *err)
+{
+	const struct dirent64 *e;
+
+	if (d->pos >= d->len) {
+		ssize_t n;
+
+		do
+			n = getdents64(d->fd, d->buf, d->size);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			if (err)
+				*err = n < 0 ? -errno : 0;
+			return NULL;
+		}
+		d->len = (size_t)n;
+		d->pos = 0;
+	}
+	e = (const struct dirent64 *)(const void *)(d->buf + d->pos);
+	if (e->d_reclen == 0 || e->d_reclen > d->len - d->pos) {
+		if (err)
+			*err = -EIO;
+		return NULL;
+	}
+	d->pos += e->d_reclen;
+	return e->d_name;
 }
 
 ssize_t

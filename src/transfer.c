@@ -165,10 +165,8 @@ xfer_session_init(struct session *s)
 	r = sys_setsockopt_int(s->ctl_fd, SOL_SOCKET, SO_OOBINLINE, 1);
 	if (r < 0)
 		log_warning("Failed to set SO_OOBINLINE: %s, ignoring", strerror(-r));
-	/* 150 then 226 back to back: Nagle would hold the 226 for the delayed ACK */
-	r = sys_setsockopt_int(s->ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	if (r < 0)
-		log_warning("Failed to set TCP_NODELAY: %s, ignoring", strerror(-r));
+	/* TCP_NODELAY (150 then 226 back to back) is set by session_run(),
+	 * on the same socket, for every launch mode */
 	sys_signal(SIGXFSZ, SIG_IGN);
 }
 
