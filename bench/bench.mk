@@ -18,6 +18,9 @@ LIMITD_BENCH := $(if $(wildcard bench/limitd_bench.c),$(BUILD)/limitd_bench)
 # The kernel's share of a LIST, for the report (bench/README.md, LIST).
 LISTFLOOR := $(BUILD)/listfloor
 
+# The machine's price of a system call, a fork and a page fault, for the report.
+MACHCOST := $(BUILD)/machcost
+
 .PHONY: bench ftpload
 
 ftpload: $(FTPLOAD)
@@ -28,11 +31,14 @@ $(FTPLOAD): bench/ftpload.c | $(BUILD)
 $(LISTFLOOR): bench/listfloor.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
 
+$(MACHCOST): bench/machcost.c | $(BUILD)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
+
 $(BUILD)/limitd_bench: bench/limitd_bench.c $(BUILD)/libminiftpd.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # A server that does not build is reported as such; the peers are still measured.
-bench: $(FTPLOAD) $(LISTFLOOR)
+bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)
 	@$(MAKE) --no-print-directory all $(LIMITD_BENCH) || \
 		echo "bench: the build failed; measuring whatever binaries exist" >&2
 	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_PORT='$(BENCH_PORT)' \

@@ -710,11 +710,25 @@ limitd_rows() {
 	echo "| limitd bytes per held session (10,000 / 100,000) ↓ | ${b:-?} / ${c:-?} | — | — | — | — | — | — | — | — |"
 }
 
+# What the machine charges for a system call, a fork and a page fault
+# (bench/machcost.c), measured before any server starts: sessions are made
+# of these, and machines differ in them tenfold (bench/README.md).
+machine_prices() {
+	[ -x "$BUILD/machcost" ] || return 0
+	PRICES=$("$BUILD/machcost" "$([ "$QUICK" = 1 ] && echo 7 || echo 21)" 2>>"$LOG")
+	echo "machcost $PRICES" >> "$LOG"
+}
+
 machine() {
 	local mem cpu
 	mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "- machine: $(nproc) CPUs ($cpu), $mem memory, Linux $(uname -r)"
+	[ -n "${PRICES:-}" ] &&
+		echo "- the machine's prices (bench/machcost.c, medians): a system call" \
+		     "$(kv syscall_us "$PRICES") us (getppid), fork + exit + wait" \
+		     "$(kv fork_us "$PRICES") us, a page fault on fresh memory" \
+		     "$(kv fault_us "$PRICES") us"
 	echo "- miniftpd: ${REV:-unknown}," \
 	     "$([ "$USE_LIMITD" = 1 ] && echo "with limitd" || echo "limitd_enable=NO")"
 	echo "- vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null)," \
@@ -762,6 +776,7 @@ main() {
 	[ -x "$FTPLOAD" ] || { log "no ftpload at $FTPLOAD"; exit 1; }
 	install_deps || true
 	fetch_pure || log "Pure-FTPd: ${WHY[pure]}"
+	machine_prices
 	W=$(mktemp -d /var/tmp/miniftpd-bench.XXXXXX) || exit 1
 	chmod 755 "$W"
 	mkdir -p "$W/res" "$W/home"
