@@ -58,6 +58,12 @@ def miniftpd_bin():
     return b
 
 
+def sanitized():
+    """A SANITIZE=1 build (ASan + UBSan): the sandbox is compiled out (sandbox.h)."""
+    with open(miniftpd_bin(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 # ---------------------------------------------------------------- hashes
 
 def _gensalt(prefix):

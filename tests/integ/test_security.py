@@ -39,20 +39,14 @@ import time
 
 import pytest
 
-from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, Server, miniftpd_bin,
+from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, Server,
                       needs_root, proc_alive, proc_children, proc_descendants, proc_status,
-                      wait_until)
+                      sanitized, wait_until)
 from test_limitd import (Client, ftp_needed, make_ftpd, make_limitd,  # noqa: F401
                          workdir)
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-ROOT\n"
 HAVE_STRACE = shutil.which("strace") is not None
-
-
-def sanitized():
-    """A SANITIZE=1 build: the sandbox is compiled out (sandbox.h)."""
-    with open(miniftpd_bin(), "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 needs_sandbox = pytest.mark.skipif(sanitized(), reason="seccomp is compiled out under ASan")
