@@ -584,12 +584,15 @@ def test_file_size_limit(ftpenv):
 # ---------------------------------------------------------------- the listener
 
 def refused_within(port, timeout):
-    """True once a connection to PORT is refused, within TIMEOUT seconds."""
+    """True once a connection to PORT is refused, within TIMEOUT seconds.
+    A reset during connect counts too: a connection the kernel completed
+    into the accept queue just before the listener closed its socket is
+    reset by that close, before anyone accepted it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection((HOST, port), timeout=1).close()
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
             return True
         time.sleep(0.05)
     return False
