@@ -55,6 +55,7 @@ def load_clients():
         return max(LOAD_CLIENTS // 10, 1)
     return LOAD_CLIENTS
 
+
 needs_limitd = pytest.mark.skipif(not LIMITD.exists(), reason="limitd not built")
 needs_ftpload = pytest.mark.skipif(not FTPLOAD.exists(),
                                    reason="ftpload not built (make ftpload)")
