@@ -30,10 +30,10 @@ REV=$(cd "$TOP" && git describe --always --dirty 2>/dev/null)
 GECOS="miniftpd bench (temporary)"
 
 R=${RUNS:-}
-if [ "$QUICK" = 1 ]; then	# sessions and PSS cost the most time: 2 runs
-	SIZE_MB=64; RUNS=${R:-3}; SRUNS=${R:-2}; SECS=1; HOLD=100; LREP=3
+if [ "$QUICK" = 1 ]; then	# sessions cost the most time: 2 runs; PSS (steady) 1
+	SIZE_MB=64; RUNS=${R:-3}; SRUNS=${R:-2}; PRUNS=${R:-1}; SECS=1; HOLD=100; LREP=3
 else
-	SIZE_MB=1024; RUNS=${R:-5}; SRUNS=$RUNS; SECS=5; HOLD=100; LREP=5
+	SIZE_MB=1024; RUNS=${R:-5}; SRUNS=$RUNS; PRUNS=$RUNS; SECS=5; HOLD=100; LREP=5
 fi
 SIZE=$((SIZE_MB * 1024 * 1024))
 CLIENTS="1 8 32"
@@ -444,11 +444,15 @@ m_retr() {	# SERVER
 }
 
 m_stor() {	# SERVER
-	local s=$1 r dst=$W/home/up/stor.bin
+	local s=$1 r k0 k1 dst=$W/home/up/stor.bin
+	warm_uploads
+	k0=$(reported_kib)
 	r=$(curl -s --disable-epsv --max-time 300 -u "$LOGIN_USER:$PASS" -T "$W/home/big.bin" \
 		-w '%{size_upload} %{time_pretransfer} %{time_total}' \
 		"ftp://127.0.0.1:${PORT[$s]}/up/stor.bin")
-	echo "stor $s $r" >> "$LOG"
+	k1=$(reported_kib)
+	echo "stor $s $r reported_kib=$((k1 - k0))" >> "$LOG"
+	[ "$k1" = "$k0" ] || STOR_REPORTED=$((STOR_REPORTED + 1))
 	set -- $r
 	if [ "${1:-0}" != "$SIZE" ] || ! cmp -s "$W/home/big.bin" "$dst"; then
 		rm -f "$dst"; VAL="NA failed"; return
@@ -457,9 +461,25 @@ m_stor() {	# SERVER
 	VAL=$(mbps "$@")
 }
 
-# The first file of SIZE written to a fresh tmpfs is slow (1 GiB: 2.2 s
-# against 0.5-0.9 s for the next ones here), and the first STOR was always
-# miniftpd's: write and delete one untimed copy first.
+# Every upload writes SIZE of fresh page cache.  This VM hands free memory
+# back to its host (free page reporting, /sys/module/page_reporting): about
+# 2 s after a large free the kernel reports the freed blocks, and the host
+# must fault memory it was told of back in when the guest uses it again.
+# An upload that runs while the kernel reports, or into reported memory,
+# takes 2-3.5x the CPU at 0.4-1.6 GB/s instead of 2.6-2.8, whatever the
+# server (bench/README.md, STOR).  So each STOR first writes and deletes
+# one untimed copy (warm_uploads: memory the host backs, freed and not yet
+# reported) and starts at once; the log counts the uploads that still
+# overlapped a report.
+STOR_REPORTED=0
+
+reported_kib() {
+	cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo 0
+}
+
+# One untimed copy of SIZE written and deleted before each STOR (above; the
+# first file written to a fresh tmpfs is also slow, 1 GiB: 2.2 s against
+# 0.5-0.9 s for the next ones here).
 warm_uploads() {
 	cp "$W/home/big.bin" "$W/home/up/warm.bin" && rm -f "$W/home/up/warm.bin"
 }
@@ -602,6 +622,11 @@ list_floor_note() {
 	echo
 }
 
+stor_note() {
+	[ -r /sys/module/page_reporting/parameters/reported_kib ] || return 0
+	echo "- STOR: this machine hands free memory back to its host (free page reporting); $STOR_REPORTED of the timed uploads overlapped a report, which slows any server 2-3x (bench/README.md)"
+}
+
 limitd_bench() {
 	LIMITD_ROW=""
 	[ -x "$BUILD/limitd_bench" ] || return 0
@@ -728,14 +753,15 @@ machine() {
 		echo "- the machine's prices (bench/machcost.c, medians): a system call" \
 		     "$(kv syscall_us "$PRICES") us (getppid), fork + exit + wait" \
 		     "$(kv fork_us "$PRICES") us, a page fault on fresh memory" \
-		     "$(kv fault_us "$PRICES") us"
+		     "$(kv fault_us "$PRICES") us, a forked child's first read of a page its" \
+		     "parent had filled (no fault) $(kv touch_us "$PRICES") us"
 	echo "- miniftpd: ${REV:-unknown}," \
 	     "$([ "$USE_LIMITD" = 1 ] && echo "with limitd" || echo "limitd_enable=NO")"
 	echo "- vsftpd $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null)," \
 	     "Pure-FTPd $(ls "$OUT"/pkg/pure-ftpd_*.deb 2>/dev/null | sed 's/.*pure-ftpd_\([^_]*\)_.*/\1/')," \
 	     "$(curl --version | head -1 | cut -d' ' -f1-2)"
 	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK=1 (small sizes, few runs)" || echo full)," \
-	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric," \
+	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric, $PRUNS of PSS," \
 	     "servers alternating within each run in an order rotated from run to run; cells are median (min–max)"
 	echo "- local user: system user with a sha512-crypt password (the same hash for all)" \
 	     "$([ "$ROOT" = 1 ] || echo "— not root: miniftpd virtual user instead, peers skipped")"
@@ -763,6 +789,7 @@ report() {
 		done
 		[ -n "$NOLIST" ] && echo "- $NOLIST"
 		list_floor_note
+		stor_note
 		true
 	} > "$RESULTS"
 	log "wrote bench/RESULTS.md"
@@ -796,7 +823,6 @@ main() {
 	start_servers
 	probe_all
 	run_simple retr retr "$RUNS" mini vsftpd pure
-	warm_uploads
 	run_simple stor stor "$RUNS" mini vsftpd pure
 	list_runs
 	log "transfers done ($((SECONDS - t0)) s)"
@@ -809,7 +835,7 @@ main() {
 		run_sessions anon - --no-list;;
 	esac
 	log "sessions done ($((SECONDS - t0)) s)"
-	run_simple pss - "$SRUNS" $SERVERS
+	run_simple pss - "$PRUNS" $SERVERS
 	limitd_bench
 	log "all done ($((SECONDS - t0)) s)"
 	report
