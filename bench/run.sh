@@ -445,7 +445,7 @@ m_retr() {	# SERVER
 
 m_stor() {	# SERVER
 	local s=$1 r k0 k1 dst=$W/home/up/stor.bin
-	warm_uploads
+	[ -r "$REPORTED" ] && warm_uploads
 	k0=$(reported_kib)
 	r=$(curl -s --disable-epsv --max-time 300 -u "$LOGIN_USER:$PASS" -T "$W/home/big.bin" \
 		-w '%{size_upload} %{time_pretransfer} %{time_total}' \
@@ -467,19 +467,20 @@ m_stor() {	# SERVER
 # must fault memory it was told of back in when the guest uses it again.
 # An upload that runs while the kernel reports, or into reported memory,
 # takes 2-3.5x the CPU at 0.4-1.6 GB/s instead of 2.6-2.8, whatever the
-# server (bench/README.md, STOR).  So each STOR first writes and deletes
-# one untimed copy (warm_uploads: memory the host backs, freed and not yet
-# reported) and starts at once; the log counts the uploads that still
-# overlapped a report.
+# server (bench/README.md, STOR).  So where the kernel reports, each STOR
+# first writes and deletes one untimed copy (warm_uploads: memory the host
+# backs, freed and not yet reported) and starts at once; the log counts
+# the uploads that still overlapped a report.
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
 STOR_REPORTED=0
 
 reported_kib() {
-	cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo 0
+	cat "$REPORTED" 2>/dev/null || echo 0
 }
 
-# One untimed copy of SIZE written and deleted before each STOR (above; the
-# first file written to a fresh tmpfs is also slow, 1 GiB: 2.2 s against
-# 0.5-0.9 s for the next ones here).
+# One untimed copy of SIZE written and deleted: before the first STOR (the
+# first file written to a fresh tmpfs is slow, 1 GiB: 2.2 s against 0.5-0.9
+# s for the next ones here) and, where the kernel reports, before each.
 warm_uploads() {
 	cp "$W/home/big.bin" "$W/home/up/warm.bin" && rm -f "$W/home/up/warm.bin"
 }
@@ -623,7 +624,7 @@ list_floor_note() {
 }
 
 stor_note() {
-	[ -r /sys/module/page_reporting/parameters/reported_kib ] || return 0
+	[ -r "$REPORTED" ] || return 0
 	echo "- STOR: this machine hands free memory back to its host (free page reporting); $STOR_REPORTED of the timed uploads overlapped a report, which slows any server 2-3x (bench/README.md)"
 }
 
@@ -823,6 +824,7 @@ main() {
 	start_servers
 	probe_all
 	run_simple retr retr "$RUNS" mini vsftpd pure
+	warm_uploads
 	run_simple stor stor "$RUNS" mini vsftpd pure
 	list_runs
 	log "transfers done ($((SECONDS - t0)) s)"
