@@ -30,13 +30,15 @@ REV=$(cd "$TOP" && git describe --always --dirty 2>/dev/null)
 GECOS="miniftpd bench (temporary)"
 
 R=${RUNS:-}
-if [ "$QUICK" = 1 ]; then	# sessions cost the most time: 2 runs; PSS (steady) 1
+if [ "$QUICK" = 1 ]; then	# sessions cost the most time: 2 runs, only the
+	# targets' 8 and 32 clients; PSS (steady) 1 run
 	SIZE_MB=64; RUNS=${R:-3}; SRUNS=${R:-2}; PRUNS=${R:-1}; SECS=1; HOLD=100; LREP=3
+	CLIENTS="8 32"
 else
 	SIZE_MB=1024; RUNS=${R:-5}; SRUNS=$RUNS; PRUNS=$RUNS; SECS=5; HOLD=100; LREP=5
+	CLIENTS="1 8 32"
 fi
 SIZE=$((SIZE_MB * 1024 * 1024))
-CLIENTS="1 8 32"
 LIST_N=10000
 
 ALL_SERVERS="mini minisa minisl vsftpd pure"
