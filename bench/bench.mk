@@ -18,7 +18,8 @@ LIMITD_BENCH := $(if $(wildcard bench/limitd_bench.c),$(BUILD)/limitd_bench)
 # The kernel's share of a LIST, for the report (bench/README.md, LIST).
 LISTFLOOR := $(BUILD)/listfloor
 
-# The machine's price of a system call, a fork and a page fault, for the report.
+# The machine's price of a system call, a fork, a page fault and a page touched
+# by a new process, for the report.
 MACHCOST := $(BUILD)/machcost
 
 .PHONY: bench ftpload

@@ -1,5 +1,5 @@
 /*
- * machcost.c - what this machine charges for the three things a session is
+ * machcost.c - what this machine charges for the things a session is
  * made of, for RESULTS.md's machine description (bench/README.md, "The
  * machine's prices").
  *
