@@ -50,12 +50,13 @@ fi
 
 # the kernel: the package linux-image-cloud-amd64 depends on, unpacked
 kernel() { ls "$DIR"/kernel/boot/vmlinuz-* 2>/dev/null | head -1; }
+kernel_pkg() {
+	apt-cache show linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1
+}
 if [ -z "$(kernel)" ]; then
-	pkg=$(apt-cache show linux-image-cloud-amd64 2>/dev/null |
-	      sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1)
-	[ -n "$pkg" ] || { apt-get update -q >/dev/null 2>&1
-		pkg=$(apt-cache show linux-image-cloud-amd64 2>/dev/null |
-		      sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1); }
+	pkg=$(kernel_pkg)
+	[ -n "$pkg" ] || { apt-get update -q >/dev/null 2>&1; pkg=$(kernel_pkg); }
 	[ -n "$pkg" ] || fail "no linux-image-cloud-amd64 in the package lists"
 	rm -rf "$DIR/deb" "$DIR/kernel" && mkdir -p "$DIR/deb"
 	(cd "$DIR/deb" && apt-get download "$pkg" >/dev/null 2>&1) || fail "apt-get download $pkg failed"

@@ -650,7 +650,7 @@ limitd_bench() {
 }
 
 limitd_vm_note() {
-	[ -n "${LIMITD_VM_ROW:-}" ] || return 0
+	[[ "$(kv bytes_per_session_100000 "${LIMITD_VM_ROW:-}")" =~ ^[0-9]+$ ]] || return 0
 	echo "- limitd at 100,000 held sessions: measured in a VM (bench/limitd-vm.sh: the same limitd and limitd_bench with their libraries, Debian's kernel $(kv vm_kernel "$LIMITD_VM_ROW") under qemu/$(kv vm_accel "$LIMITD_VM_ROW")), as limitd cannot have 100,000 descriptors here (RLIMIT_NOFILE $(kv nofile "$LIMITD_ROW")); 10,000 in the VM: $(kv bytes_per_session_10000 "$LIMITD_VM_ROW") bytes"
 }
 
