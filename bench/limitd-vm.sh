@@ -88,7 +88,7 @@ echo "limitd-vm: limitd_bench exited $?"
 poweroff -f
 EOF
 chmod 755 "$ROOT/init"
-(cd "$ROOT" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) > "$DIR/initrd.gz" ||
+(cd "$ROOT" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) > "$DIR/initrd.gz" ||
 	fail "cannot pack the initramfs"
 
 # boot it: 3 GiB holds 200,000 sockets' kernel memory with room to spare

@@ -644,7 +644,7 @@ limitd_bench() {
 	[ "$(kv bytes_per_session_100000 "$line")" = n/a ] && [ "$QUICK" != 1 ] &&
 		[ "${BENCH_LIMITD_VM:-auto}" != no ] || return 0
 	log "limitd at 100,000 held sessions: in a VM (bench/limitd-vm.sh)"
-	line=$(bash bench/limitd-vm.sh "$BUILD" "$OUT/vm" 2>>"$LOG")
+	line=$(bash "$TOP/bench/limitd-vm.sh" "$BUILD" "$OUT/vm" 2>>"$LOG")
 	echo "limitd_bench in a VM: ${line:-failed}" >> "$LOG"
 	LIMITD_VM_ROW=$line
 }
