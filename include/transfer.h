@@ -42,9 +42,13 @@ void xfer_session_init(struct session *s);
 
 /*
  * xfer_lf_to_crlf - ASCII download: copy LEN bytes of IN to OUT (room for
- * 2 * LEN) with every LF sent as CRLF.  RETURNS the output length.  Pure.
+ * 2 * LEN) with a lone LF sent as CRLF; a CRLF already there is sent as
+ * is (vsftpd, proftpd), not as CR CR LF.  *PREV_CR says whether the byte
+ * before IN (the end of the previous block) was CR, false at the start of
+ * the file; it is updated for the next block.  RETURNS the output length.
+ * Pure.
  */
-size_t xfer_lf_to_crlf(const char *in, size_t len, char *out);
+size_t xfer_lf_to_crlf(bool *prev_cr, const char *in, size_t len, char *out);
 
 /*
  * xfer_crlf_to_lf - ASCII upload: copy LEN bytes of IN to OUT (room for

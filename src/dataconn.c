@@ -547,7 +547,7 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 {
 	struct pollfd p[3] = {
 		{ .fd = fd, .events = events },
-		{ .fd = s->have_held ? -1 : s->ctl_fd, .events = POLLIN },
+		{ .fd = ftp_hold_full(s) ? -1 : s->ctl_fd, .events = POLLIN },
 		{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
 	};
 	int r = sys_poll(p, 3, timeout_ms);
@@ -561,14 +561,8 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 	return (p[0].revents ? DATA_READY_FD : 0) | (p[1].revents ? DATA_READY_CTL : 0);
 }
 
-/*
- * Wait until FD has EVENTS: an ABOR on the control connection ends the
- * wait (RFC 959 4.1.3: the command in progress is aborted), any other
- * command is kept for after it.  RETURNS 1 when FD is ready, -ETIMEDOUT at
- * DEADLINE, or -ECONNABORTED after an ABOR.
- */
-static int
-wait_data(struct session *s, int fd, short events, long long deadline)
+int
+data_wait(struct session *s, int fd, short events, long long deadline)
 {
 	for (;;) {
 		char line[MAX_CMD_LINE + 1];
@@ -598,7 +592,7 @@ pasv_accept(struct session *s)
 	for (int refused = 0; refused < MAX_REFUSED; ) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		int fd, r = wait_data(s, s->pasv_fd, POLLIN, deadline);
+		int fd, r = data_wait(s, s->pasv_fd, POLLIN, deadline);
 
 		if (r < 0)
 			return r;
@@ -641,7 +635,7 @@ port_connect(struct session *s)
 		(void)sys_bind(fd, &local);	/* best effort: the kernel picks otherwise */
 	r = sys_connect_start(fd, &s->port_addr);
 	if (r == -EINPROGRESS) {
-		r = wait_data(s, fd, POLLOUT, deadline);
+		r = data_wait(s, fd, POLLOUT, deadline);
 		if (r > 0)
 			r = sys_connect_result(fd);
 	}
@@ -650,6 +644,13 @@ port_connect(struct session *s)
 		return r;
 	}
 	return fd;
+}
+
+void
+data_reply_aborted(struct session *s)
+{
+	ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
+	ftp_reply(s, FTP_ABOROK, "ABOR successful.");
 }
 
 int
@@ -662,8 +663,7 @@ data_open(struct session *s)
 	if (r >= 0)
 		return r;
 	if (r == -ECONNABORTED) {
-		ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
-		ftp_reply(s, FTP_ABOROK, "ABOR successful.");
+		data_reply_aborted(s);
 		return -1;
 	}
 	log_info("Failed to %s the data connection: %s",
