@@ -610,30 +610,36 @@ pasv_accept(struct session *s)
 	return -ECONNREFUSED;
 }
 
-/* Connect to the PORT/EPRT target from the control connection's address. */
+/* Start connecting *FD to the PORT/EPRT target: from ftp_data_port by the
+ * helper, else from the control connection's address.  RETURNS 0
+ * (connected), -EINPROGRESS (wait for POLLOUT) or -errno. */
+static int
+port_start(struct session *s, int *fd)
+{
+	struct sockaddr_storage local = local_addr(s);
+	int r;
+
+	if (s->cfg->connect_from_port_20) {
+		*fd = priv_port_sock(s, &s->port_addr);
+		r = *fd < 0 ? *fd : sys_set_nonblock(*fd);
+		return r < 0 ? r : -EINPROGRESS;	/* connected or not, POLLOUT says */
+	}
+	*fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
+	if (*fd < 0)
+		return *fd;
+	set_port(&local, 0);
+	if (local.ss_family == s->port_addr.ss_family)
+		(void)sys_bind(*fd, &local);	/* best effort: the kernel picks otherwise */
+	return sys_connect_start(*fd, &s->port_addr);
+}
+
+/* Connect to the PORT/EPRT target, for at most connect_timeout. */
 static int
 port_connect(struct session *s)
 {
-	struct sockaddr_storage local = local_addr(s);
 	long long deadline = sys_now_ms() + (long long)s->cfg->connect_timeout * 1000;
-	int fd, r;
+	int fd = -1, r = port_start(s, &fd);
 
-	if (s->cfg->connect_from_port_20) {
-		fd = priv_port_sock(s, &s->port_addr);
-		r = fd < 0 ? fd : sys_set_nonblock(fd);
-		if (r < 0) {
-			sys_close(fd);
-			return r;
-		}
-		return fd;
-	}
-	fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return fd;
-	set_port(&local, 0);
-	if (local.ss_family == s->port_addr.ss_family)
-		(void)sys_bind(fd, &local);	/* best effort: the kernel picks otherwise */
-	r = sys_connect_start(fd, &s->port_addr);
 	if (r == -EINPROGRESS) {
 		r = data_wait(s, fd, POLLOUT, deadline);
 		if (r > 0)
