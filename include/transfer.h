@@ -4,13 +4,18 @@
  * Every transfer runs one loop that polls the data connection and the
  * control connection together: ABOR (plain, as urgent data, or after
  * Telnet IP + Synch: the control socket has SO_OOBINLINE, the line reader
- * drops the Telnet bytes) ends it with 426 then 226; STAT reports
- * progress; any other command waits for the end of the transfer.  A
- * transfer that makes no progress for data_connection_timeout ends with
- * 426 and the session goes on.  Binary downloads use sendfile(2);
- * uploads are read in large blocks and written through.  TYPE A converts
- * line ends when ascii_download_enable / ascii_upload_enable say so, and
- * refuses REST like vsftpd.  Rates: upload_max_rate / download_max_rate,
+ * drops the Telnet bytes) ends it with 426 then 226, also behind other
+ * commands sent before it; STAT reports progress; any other command is
+ * held for after the transfer (up to MAX_HELD_LINES).  A transfer that
+ * makes no progress for data_connection_timeout ends with 426 and the
+ * session goes on.  lock_upload_files: a file another session holds
+ * locked is waited for, up to data_connection_timeout, then 450.  Binary
+ * downloads use sendfile(2); uploads are read in large blocks and written
+ * through.  TYPE A (the session's first type) converts line ends when
+ * ascii_download_enable / ascii_upload_enable say so; REST is refused for
+ * a TYPE A download (vsftpd) and a converted upload.  An upload refused
+ * while its file is opened (the offset, the lock) removes the file it
+ * created.  Rates: upload_max_rate / download_max_rate,
  * else local_max_rate / anon_max_rate, paced against the transfer's
  * start.  Service process, post-login.
  */
