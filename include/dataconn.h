@@ -109,13 +109,29 @@ int data_open(struct session *s);
 
 /*
  * data_poll - wait up to TIMEOUT_MS for FD (-1: none) to have EVENTS and
- * for a command line on the control connection (unless one is already
- * held); the session ends if the helper goes away meanwhile.  RETURNS
+ * for a command line on the control connection (unless ftp_hold_full);
+ * the session ends if the helper goes away meanwhile.  RETURNS
  * DATA_READY_FD | DATA_READY_CTL bits, 0 when the time ran out or a signal
  * came.
  */
 enum { DATA_READY_FD = 1, DATA_READY_CTL = 2 };
 int data_poll(struct session *s, int fd, short events, int timeout_ms);
+
+/*
+ * data_wait - wait until FD (-1: none) has EVENTS, watching the control
+ * connection meanwhile (data_poll): an ABOR there ends the wait (RFC 959
+ * 4.1.3: the command in progress is aborted), any other command is held
+ * for after it (ftp_hold_line).  RETURNS 1 when FD is ready, -ETIMEDOUT at
+ * DEADLINE (sys_now_ms() clock), or -ECONNABORTED after an ABOR, which
+ * the caller answers with data_reply_aborted().
+ */
+int data_wait(struct session *s, int fd, short events, long long deadline);
+
+/*
+ * data_reply_aborted - the replies to an ABOR that ended a transfer
+ * command before its data moved: 426 for the command, 226 for ABOR.
+ */
+void data_reply_aborted(struct session *s);
 
 /*
  * data_reset - forget PASV/PORT (close a passive listener).  Every

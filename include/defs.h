@@ -8,6 +8,10 @@
 
 /* Longest control line accepted, CRLF included; longer lines get 500. */
 #define MAX_CMD_LINE		4096
+/* Command lines kept while a transfer runs (answered after it); while
+ * that many wait, the control connection is not read until it ends, and
+ * an ABOR sent after them is seen only then. */
+#define MAX_HELD_LINES		8
 /* Longest FTP path a client may name (after normalisation). */
 #define MAX_FTP_PATH		4096
 /* Longest user name and password accepted at login. */

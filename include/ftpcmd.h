@@ -5,6 +5,7 @@
 #ifndef MINIFTPD_FTPCMD_H
 #define MINIFTPD_FTPCMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -33,9 +34,14 @@ int ftp_poll_line(struct session *s, char *line);
 
 /*
  * ftp_hold_line - keep LINE (a command that arrived during a transfer)
- * for the next ftp_read_line(), which returns it before reading more.
+ * for ftp_read_line(), which returns the held lines, oldest first, before
+ * reading more.  At most MAX_HELD_LINES: the caller checks ftp_hold_full
+ * first (and stops reading the control connection while it is true).
  */
 void ftp_hold_line(struct session *s, const char *line);
+
+/* ftp_hold_full - MAX_HELD_LINES lines are held: read no more for now. */
+bool ftp_hold_full(const struct session *s);
 
 /*
  * ftp_line_clean - the pure part of ftp_read_line: strip the line end

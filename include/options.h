@@ -82,12 +82,12 @@
 	OPT_UINT(upload_max_rate, 0, 0, 4294967295, "Bytes per second for uploads; overrides local_max_rate/anon_max_rate (0: unset).") \
 	OPT_UINT(download_max_rate, 0, 0, 4294967295, "Bytes per second for downloads; overrides local_max_rate/anon_max_rate (0: unset).") \
 	OPT_BOOL(ascii_upload_enable, 0, "Convert CRLF to LF on uploads in TYPE A.") \
-	OPT_BOOL(ascii_download_enable, 0, "Convert LF to CRLF on downloads in TYPE A.") \
+	OPT_BOOL(ascii_download_enable, 0, "Send a lone LF as CRLF on downloads in TYPE A (a CRLF goes as it is).") \
 	OPT_BOOL(chown_uploads, 0, "Give anonymously uploaded files to chown_username.") \
 	OPT_STR (chown_username, "root", "Owner of anonymous uploads when chown_uploads=YES.") \
 	OPT_BOOL(delete_failed_uploads, 0, "Remove a file whose upload did not complete.") \
 	OPT_BOOL(use_sendfile, 1, "Send downloads with sendfile(2): no copy through the server's memory. NO reads and writes in 256 KiB blocks instead, which a client on the same machine can receive faster (bench/README.md, RETR).") \
-	OPT_BOOL(lock_upload_files, 1, "Hold a write lock on a file while it is uploaded (and a read lock while downloaded).") \
+	OPT_BOOL(lock_upload_files, 1, "Hold a write lock on a file while it is uploaded (and a read lock while downloaded); a transfer of a locked file waits for the lock up to data_connection_timeout, then answers 450.") \
 	OPT_BOOL(hide_ids, 0, "Show owner and group as ftp in listings.") \
 	OPT_STR (names_cache_file, "/run/miniftpd/names", "Where a process started per connection (socket activation with Accept=yes, inetd) keeps what it asked the name service before the chroot (the user and group names of listings, ftp_username's ids and groups) for the next ones, so that only one in a minute asks (empty: every session does).") \
 	OPT_BOOL(use_localtime, 0, "Listings and MDTM in local time instead of UTC.") \

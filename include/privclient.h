@@ -19,12 +19,14 @@ enum priv_login_result priv_login(struct session *s, const char *user,
 				  const char *pass);
 
 /*
- * priv_port_sock - ask the helper for a TCP socket connected from
- * ftp_data_port to TARGET (AF_INET/AF_INET6), for an active-mode data
- * connection with connect_from_port_20.  The helper re-checks TARGET and
- * bounds the connect by connect_timeout.  Post-login service process.
- * RETURNS the connected socket, or the helper's -errno (-EACCES/-EPERM
- * refused target, -ETIMEDOUT, -ECONNREFUSED...).  Dies on a bad answer.
+ * priv_port_sock - ask the helper for a TCP socket bound to
+ * ftp_data_port and connecting to TARGET (AF_INET/AF_INET6), for an
+ * active-mode data connection with connect_from_port_20.  The helper
+ * re-checks TARGET and only starts the connect: the caller waits for it
+ * (POLLOUT, then SO_ERROR), watching its client meanwhile, so that an ABOR
+ * is not stuck behind the helper.  Post-login service process.
+ * RETURNS the socket (connected or connecting), or the helper's -errno
+ * (-EACCES/-EPERM refused target, -ECONNREFUSED...).  Dies on a bad answer.
  */
 int priv_port_sock(struct session *s, const struct sockaddr_storage *target);
 

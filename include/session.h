@@ -85,8 +85,11 @@ struct session {
 	char inbuf[MAX_CMD_LINE];
 	size_t inlen;
 	bool discarding;
-	char held[MAX_CMD_LINE];	/* a line that arrived during a transfer */
-	bool have_held;
+	/* lines that arrived during a transfer, answered after it, oldest
+	 * first: held[(held_first + i) % MAX_HELD_LINES], i < nheld */
+	char held[MAX_HELD_LINES][MAX_CMD_LINE];
+	unsigned int held_first;
+	unsigned int nheld;
 
 	/* login state */
 	bool logged_in;

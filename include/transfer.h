@@ -4,13 +4,18 @@
  * Every transfer runs one loop that polls the data connection and the
  * control connection together: ABOR (plain, as urgent data, or after
  * Telnet IP + Synch: the control socket has SO_OOBINLINE, the line reader
- * drops the Telnet bytes) ends it with 426 then 226; STAT reports
- * progress; any other command waits for the end of the transfer.  A
- * transfer that makes no progress for data_connection_timeout ends with
- * 426 and the session goes on.  Binary downloads use sendfile(2);
- * uploads are read in large blocks and written through.  TYPE A converts
- * line ends when ascii_download_enable / ascii_upload_enable say so, and
- * refuses REST like vsftpd.  Rates: upload_max_rate / download_max_rate,
+ * drops the Telnet bytes) ends it with 426 then 226, also behind other
+ * commands sent before it; STAT reports progress; any other command is
+ * held for after the transfer (up to MAX_HELD_LINES).  A transfer that
+ * makes no progress for data_connection_timeout ends with 426 and the
+ * session goes on.  lock_upload_files: a file another session holds
+ * locked is waited for, up to data_connection_timeout, then 450.  Binary
+ * downloads use sendfile(2); uploads are read in large blocks and written
+ * through.  TYPE A (the session's first type) converts line ends when
+ * ascii_download_enable / ascii_upload_enable say so; REST is refused for
+ * a TYPE A download (vsftpd) and a converted upload.  An upload refused
+ * while its file is opened (the offset, the lock) removes the file it
+ * created.  Rates: upload_max_rate / download_max_rate,
  * else local_max_rate / anon_max_rate, paced against the transfer's
  * start.  Service process, post-login.
  */
@@ -42,9 +47,13 @@ void xfer_session_init(struct session *s);
 
 /*
  * xfer_lf_to_crlf - ASCII download: copy LEN bytes of IN to OUT (room for
- * 2 * LEN) with every LF sent as CRLF.  RETURNS the output length.  Pure.
+ * 2 * LEN) with a lone LF sent as CRLF; a CRLF already there is sent as
+ * is (vsftpd, proftpd), not as CR CR LF.  *PREV_CR says whether the byte
+ * before IN (the end of the previous block) was CR, false at the start of
+ * the file; it is updated for the next block.  RETURNS the output length.
+ * Pure.
  */
-size_t xfer_lf_to_crlf(const char *in, size_t len, char *out);
+size_t xfer_lf_to_crlf(bool *prev_cr, const char *in, size_t len, char *out);
 
 /*
  * xfer_crlf_to_lf - ASCII upload: copy LEN bytes of IN to OUT (room for

@@ -547,7 +547,7 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 {
 	struct pollfd p[3] = {
 		{ .fd = fd, .events = events },
-		{ .fd = s->have_held ? -1 : s->ctl_fd, .events = POLLIN },
+		{ .fd = ftp_hold_full(s) ? -1 : s->ctl_fd, .events = POLLIN },
 		{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
 	};
 	int r = sys_poll(p, 3, timeout_ms);
@@ -561,14 +561,8 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 	return (p[0].revents ? DATA_READY_FD : 0) | (p[1].revents ? DATA_READY_CTL : 0);
 }
 
-/*
- * Wait until FD has EVENTS: an ABOR on the control connection ends the
- * wait (RFC 959 4.1.3: the command in progress is aborted), any other
- * command is kept for after it.  RETURNS 1 when FD is ready, -ETIMEDOUT at
- * DEADLINE, or -ECONNABORTED after an ABOR.
- */
-static int
-wait_data(struct session *s, int fd, short events, long long deadline)
+int
+data_wait(struct session *s, int fd, short events, long long deadline)
 {
 	for (;;) {
 		char line[MAX_CMD_LINE + 1];
@@ -598,7 +592,7 @@ pasv_accept(struct session *s)
 	for (int refused = 0; refused < MAX_REFUSED; ) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		int fd, r = wait_data(s, s->pasv_fd, POLLIN, deadline);
+		int fd, r = data_wait(s, s->pasv_fd, POLLIN, deadline);
 
 		if (r < 0)
 			return r;
@@ -616,32 +610,38 @@ pasv_accept(struct session *s)
 	return -ECONNREFUSED;
 }
 
-/* Connect to the PORT/EPRT target from the control connection's address. */
+/* Start connecting *FD to the PORT/EPRT target: from ftp_data_port by the
+ * helper, else from the control connection's address.  RETURNS 0
+ * (connected), -EINPROGRESS (wait for POLLOUT) or -errno. */
+static int
+port_start(struct session *s, int *fd)
+{
+	struct sockaddr_storage local = local_addr(s);
+	int r;
+
+	if (s->cfg->connect_from_port_20) {
+		*fd = priv_port_sock(s, &s->port_addr);
+		r = *fd < 0 ? *fd : sys_set_nonblock(*fd);
+		return r < 0 ? r : -EINPROGRESS;	/* connected or not, POLLOUT says */
+	}
+	*fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
+	if (*fd < 0)
+		return *fd;
+	set_port(&local, 0);
+	if (local.ss_family == s->port_addr.ss_family)
+		(void)sys_bind(*fd, &local);	/* best effort: the kernel picks otherwise */
+	return sys_connect_start(*fd, &s->port_addr);
+}
+
+/* Connect to the PORT/EPRT target, for at most connect_timeout. */
 static int
 port_connect(struct session *s)
 {
-	struct sockaddr_storage local = local_addr(s);
 	long long deadline = sys_now_ms() + (long long)s->cfg->connect_timeout * 1000;
-	int fd, r;
+	int fd = -1, r = port_start(s, &fd);
 
-	if (s->cfg->connect_from_port_20) {
-		fd = priv_port_sock(s, &s->port_addr);
-		r = fd < 0 ? fd : sys_set_nonblock(fd);
-		if (r < 0) {
-			sys_close(fd);
-			return r;
-		}
-		return fd;
-	}
-	fd = sys_socket(s->port_addr.ss_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return fd;
-	set_port(&local, 0);
-	if (local.ss_family == s->port_addr.ss_family)
-		(void)sys_bind(fd, &local);	/* best effort: the kernel picks otherwise */
-	r = sys_connect_start(fd, &s->port_addr);
 	if (r == -EINPROGRESS) {
-		r = wait_data(s, fd, POLLOUT, deadline);
+		r = data_wait(s, fd, POLLOUT, deadline);
 		if (r > 0)
 			r = sys_connect_result(fd);
 	}
@@ -650,6 +650,13 @@ port_connect(struct session *s)
 		return r;
 	}
 	return fd;
+}
+
+void
+data_reply_aborted(struct session *s)
+{
+	ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
+	ftp_reply(s, FTP_ABOROK, "ABOR successful.");
 }
 
 int
@@ -662,8 +669,7 @@ data_open(struct session *s)
 	if (r >= 0)
 		return r;
 	if (r == -ECONNABORTED) {
-		ftp_reply(s, FTP_BADSENDNET, "Connection closed; transfer aborted.");
-		ftp_reply(s, FTP_ABOROK, "ABOR successful.");
+		data_reply_aborted(s);
 		return -1;
 	}
 	log_info("Failed to %s the data connection: %s",

@@ -233,9 +233,10 @@ ftp_read_line(struct session *s, char *line)
 {
 	long long deadline = sys_now_ms() + (long long)s->cfg->idle_session_timeout * 1000;
 
-	if (s->have_held) {
-		s->have_held = false;
-		memcpy(line, s->held, sizeof(s->held));
+	if (s->nheld > 0) {
+		memcpy(line, s->held[s->held_first], sizeof(s->held[0]));
+		s->held_first = (s->held_first + 1) % MAX_HELD_LINES;
+		s->nheld--;
 		return strlen(line);
 	}
 	for (;;) {
@@ -256,6 +257,15 @@ ftp_poll_line(struct session *s, char *line)
 void
 ftp_hold_line(struct session *s, const char *line)
 {
-	str_lcpy(s->held, line, sizeof(s->held));
-	s->have_held = true;
+	if (ftp_hold_full(s))
+		bug("ftp_hold_line: %u lines held already", s->nheld);
+	str_lcpy(s->held[(s->held_first + s->nheld) % MAX_HELD_LINES], line,
+		 sizeof(s->held[0]));
+	s->nheld++;
+}
+
+bool
+ftp_hold_full(const struct session *s)
+{
+	return s->nheld == MAX_HELD_LINES;
 }

@@ -432,6 +432,7 @@ ftp_postlogin(struct session *s)
 	s->umask = (mode_t)(s->login.kind == LOGIN_ANON ? s->cfg->anon_umask :
 			    s->cfg->local_umask);
 	umask(0);	/* s->umask is applied explicitly to every creation */
+	s->type_ascii = true;	/* RFC 959 3.1.1.5: TYPE A N until the client says otherwise */
 	ftpfs_enter_root(s);
 	xfer_session_init(s);
 	ftp_reply(s, FTP_LOGINOK, "Login successful.");

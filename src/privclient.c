@@ -96,8 +96,8 @@ priv_port_sock(struct session *s, const struct sockaddr_storage *target)
 	fd = sys_recv_fd(s->priv_fd);
 	if (fd < 0)
 		die("Failed to receive the data socket from the helper: %s", strerror(-fd));
-	if (!sys_is_stream_socket(fd, true))
-		die("The helper passed something that is not a connected socket");
+	if (!sys_is_stream_socket(fd, false))	/* connecting: no peer yet */
+		die("The helper passed something that is not a stream socket");
 	return fd;
 }
 

@@ -159,7 +159,8 @@ get_port_target(struct buf *body, struct sockaddr_storage *sa)
 	}
 }
 
-/* A socket bound to the local address at ftp_data_port, connected to TARGET. */
+/* A socket bound to the local address at ftp_data_port, connecting to
+ * TARGET: the service process waits for the connection (and its client). */
 static int
 port_connect(struct helper *h, const struct sockaddr_storage *target)
 {
@@ -180,7 +181,9 @@ port_connect(struct helper *h, const struct sockaddr_storage *target)
 	if (r == 0)
 		r = sys_bind(fd, &from);
 	if (r == 0)
-		r = sys_connect_timeout(fd, target, (int)h->cfg->connect_timeout * 1000);
+		r = sys_connect_start(fd, target);
+	if (r == -EINPROGRESS)
+		r = 0;
 	if (r < 0) {
 		sys_close(fd);
 		return r;

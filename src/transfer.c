@@ -33,6 +33,10 @@
 #define SPLICE_PIPE	(1024 * 1024)
 /* Smallest block when a rate is set (a rate / 8 block keeps pacing smooth). */
 #define RATE_MIN_BLOCK	4096
+/* A file another session has locked is tried again after a pause that
+ * doubles from LOCK_PAUSE_MIN to LOCK_PAUSE_MAX milliseconds. */
+#define LOCK_PAUSE_MIN	10
+#define LOCK_PAUSE_MAX	200
 /* STOU tries BASE, BASE.1 ... BASE.(MAX_UNIQUE - 1). */
 #define MAX_UNIQUE	100
 
@@ -54,6 +58,7 @@ struct xfer {
 	bool upload;
 	bool ascii;
 	bool cr_pending;		/* ASCII upload: CR at the end of a block */
+	bool cr_last;			/* ASCII download: the last byte read was CR */
 	bool created;			/* the upload created the file */
 	off_t off;			/* sendfile position */
 	unsigned long long bytes;	/* over the data connection */
@@ -76,15 +81,18 @@ static char outbuf[2 * XFER_BUF];
 /* --- pure parts --- */
 
 size_t
-xfer_lf_to_crlf(const char *in, size_t len, char *out)
+xfer_lf_to_crlf(bool *prev_cr, const char *in, size_t len, char *out)
 {
+	bool cr = *prev_cr;
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (in[i] == '\n')
+		if (in[i] == '\n' && !cr)
 			out[o++] = '\r';
 		out[o++] = in[i];
+		cr = in[i] == '\r';
 	}
+	*prev_cr = cr;
 	return o;
 }
 
@@ -258,7 +266,8 @@ refill(struct xfer *x)
 		return false;
 	}
 	x->pend = x->ascii ? outbuf : inbuf;
-	x->pend_len = x->ascii ? xfer_lf_to_crlf(inbuf, (size_t)n, outbuf) : (size_t)n;
+	x->pend_len = x->ascii ? xfer_lf_to_crlf(&x->cr_last, inbuf, (size_t)n, outbuf) :
+		      (size_t)n;
 	return true;
 }
 
@@ -588,11 +597,38 @@ begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool
 		  x->ascii || !x->s->cfg->use_sendfile ? step_send_buffered : step_sendfile;
 	if (!data_ready(s))
 		return false;
-	if (s->type_ascii && s->rest) {
+	/* vsftpd's rule for downloads; an upload resumes unless its line ends
+	 * are converted (the offset would not be the file's) */
+	if (s->rest && (upload ? x->ascii : s->type_ascii)) {
 		ftp_reply(s, FTP_FILEFAIL, "No support for resume of ASCII transfer.");
 		return false;
 	}
 	return ftpfs_resolve(s, arg, x->path);
+}
+
+/*
+ * lock_upload_files: lock FD, and while another session holds a
+ * conflicting lock, wait for it (vsftpd waits in F_SETLKW) for up to
+ * data_connection_timeout, watching the control connection: ABOR ends
+ * the wait, so does the helper's death.  The lock is tried again after
+ * each pause: an OFD lock has no waiting form that a timeout or the
+ * control connection could end without a signal.  RETURNS 0, -EAGAIN
+ * (still locked), -ECONNABORTED (ABOR) or -errno.
+ */
+static int
+lock_wait(struct session *s, int fd, bool write)
+{
+	long long deadline = sys_now_ms() + (long long)s->cfg->data_connection_timeout * 1000;
+	long long pause = LOCK_PAUSE_MIN, now;
+	int r;
+
+	while ((r = sys_lock_file(fd, write)) == -EAGAIN && (now = sys_now_ms()) < deadline) {
+		r = data_wait(s, -1, 0, now + pause < deadline ? now + pause : deadline);
+		if (r != -ETIMEDOUT)
+			return r;
+		pause = pause * 2 < LOCK_PAUSE_MAX ? pause * 2 : LOCK_PAUSE_MAX;
+	}
+	return r;
 }
 
 /* RETURNS the open file for a download, or -1 after a reply. */
@@ -601,14 +637,19 @@ open_download(struct xfer *x, struct stat *st)
 {
 	struct session *s = x->s;
 	int fd = path_open(s->root_fd, x->path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	int r = fd < 0 ? fd : sys_fstat(fd, st);
+	int r = fd < 0 ? fd : sys_fstat(fd, st), l = 0;
 	off_t o;
 
 	if (r == 0 && !S_ISREG(st->st_mode))
 		r = -EISDIR;
-	if (r == 0 && s->cfg->lock_upload_files && sys_lock_file(fd, false) == -EAGAIN) {
+	if (r == 0 && s->cfg->lock_upload_files)
+		l = lock_wait(s, fd, false);
+	if (l == -EAGAIN || l == -ECONNABORTED) {
 		sys_close(fd);
-		ftp_reply(s, FTP_FILEBUSY, "File is being uploaded, try again later.");
+		if (l == -ECONNABORTED)
+			data_reply_aborted(s);
+		else
+			ftp_reply(s, FTP_FILEBUSY, "File is being uploaded, try again later.");
 		return -1;
 	}
 	if (r == 0 && (o = sys_lseek(fd, x->off, SEEK_SET)) >= 0)
@@ -672,7 +713,7 @@ prepare_upload(struct xfer *x, int fd, bool append)
 	if (r == 0 && !S_ISREG(st.st_mode))
 		r = -EISDIR;
 	if (r == 0 && x->s->cfg->lock_upload_files)
-		r = sys_lock_file(fd, true);
+		r = lock_wait(x->s, fd, true);
 	if (r < 0 || append)
 		return r;
 	if (x->off == 0)
@@ -696,6 +737,25 @@ maybe_chown(struct xfer *x)
 			    strerror(-r));
 }
 
+/* A refused upload leaves nothing behind: the file it created (FD) is
+ * removed, if its name still leads to it. */
+static void
+discard_created(const struct xfer *x, int fd)
+{
+	char name[MAX_FTP_PATH];
+	struct stat mine, now;
+	int dfd;
+
+	if (!x->created || sys_fstat(fd, &mine) < 0)
+		return;
+	dfd = path_open_parent(x->s->root_fd, x->path, name, sizeof(name));
+	if (dfd < 0 || sys_fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now.st_dev != mine.st_dev || now.st_ino != mine.st_ino ||
+	    sys_unlinkat(dfd, name, 0) < 0)
+		log_warning("Failed to remove %s after a refused upload", x->path);
+	sys_close(dfd);
+}
+
 /* Keep FD (R == 0) or answer the failure R. RETURNS true when kept. */
 static bool
 upload_opened(struct xfer *x, int fd, int r)
@@ -705,8 +765,12 @@ upload_opened(struct xfer *x, int fd, int r)
 		maybe_chown(x);
 		return true;
 	}
+	if (fd >= 0)
+		discard_created(x, fd);
 	sys_close(fd);
-	if (r == -EAGAIN)
+	if (r == -ECONNABORTED)
+		data_reply_aborted(x->s);
+	else if (r == -EAGAIN)
 		ftp_reply(x->s, FTP_FILEBUSY, "File is busy, try again later.");
 	else
 		ftp_reply(x->s, FTP_BADNAME, "Could not create file.");

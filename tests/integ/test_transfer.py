@@ -1051,6 +1051,7 @@ def test_mfmt(ftpenv):
 
 def test_rest_stor_keeps_the_head_and_rest_rules(ftpenv):
     c = start(ftpenv).login()
+    assert c.cmd("TYPE I").code == 200           # no REST + RETR in TYPE A (vsftpd)
     raw_transfer(c, "STOR f", b"0123456789")
     assert c.cmd("REST 4").code == 350
     raw_transfer(c, "STOR f", b"ab")
@@ -1128,18 +1129,27 @@ def test_delete_failed_uploads(ftpenv):
 
 
 def test_lock_upload_files(ftpenv):
-    srv = start(ftpenv)
+    """A download of a file being uploaded waits for the upload to end
+    (lock_upload_files, as vsftpd waits for the lock), then sends it whole."""
+    srv = start(ftpenv, data_connection_timeout="20")
     up = srv.login()
     data = pasv_data(up)
     assert up.cmd("STOR busy").code == 150
     data.sendall(b"x" * 100)
     assert wait_until(lambda: os.path.exists(os.path.join(ftpenv.root, "busy")), 5)
     other = srv.login()
-    pasv_data(other).close()
-    assert other.cmd("RETR busy").code == 450
+    assert other.cmd("TYPE I").code == 200
+    down = pasv_data(other)
+    other.send(b"RETR busy\r\n")
+    with pytest.raises(TimeoutError):           # waiting for the lock, no 450
+        other.reply(timeout=1)
+    data.sendall(b"y" * 100)
     data.close()
     assert up.reply().code == 226
-    assert raw_transfer(other, "RETR busy")[1] == b"x" * 100
+    assert other.reply(timeout=5).code == 150
+    assert recv_all(down) == b"x" * 100 + b"y" * 100
+    down.close()
+    assert other.reply().code == 226
 
 
 @needs_root
@@ -1209,3 +1219,325 @@ def test_upload_lock_released_before_226(ftpenv):
         out = io.BytesIO()
         down.retrbinary("RETR fresh", out.write)      # never 450
         assert out.getvalue() == data
+
+
+# ---------------------------------------------------------------- issue 19
+
+def test_session_starts_in_type_ascii(ftpenv):
+    """RFC 959: TYPE A N until the client says otherwise; STAT says so,
+    SIZE still answers the file's size (vsftpd), REST + RETR is refused
+    as in any TYPE A (vsftpd) and works after TYPE I."""
+    c = start(ftpenv).login()
+    assert " TYPE: ASCII" in c.cmd("STAT").lines
+    r = c.cmd("SIZE hello.txt")
+    assert (r.code, r.text) == (213, "6")
+    assert c.cmd("REST 2").code == 350
+    pasv_data(c).close()
+    assert c.cmd("RETR hello.txt").code == 550
+    assert c.cmd("TYPE I").code == 200
+    assert " TYPE: BINARY" in c.cmd("STAT").lines
+    assert c.cmd("REST 2").code == 350
+    assert raw_transfer(c, "RETR hello.txt")[1] == b"llo\n"
+    assert c.cmd("TYPE A").code == 200
+    assert " TYPE: ASCII" in c.cmd("STAT").lines
+
+
+def test_ascii_upload_without_type_command(ftpenv):
+    """A client that relies on the default type (no TYPE before STOR) gets
+    its CRLF stored as LF with ascii_upload_enable=YES; without it TYPE A
+    moves the bytes unchanged, as vsftpd does, and REST + STOR still works."""
+    c = start(ftpenv, ascii_upload_enable="YES").login()
+    raw_transfer(c, "STOR conv.txt", b"one\r\ntwo\r\nlone\rcr\r\n")
+    assert open(os.path.join(ftpenv.root, "conv.txt"), "rb").read() == \
+        b"one\ntwo\nlone\rcr\n"
+    assert c.cmd("REST 3").code == 350          # no resume of a converted upload
+    pasv_data(c).close()
+    assert c.cmd("STOR conv.txt").code == 550
+    c2 = start(ftpenv).login()
+    raw_transfer(c2, "STOR raw.txt", b"one\r\ntwo\r\n")
+    assert open(os.path.join(ftpenv.root, "raw.txt"), "rb").read() == b"one\r\ntwo\r\n"
+    assert c2.cmd("REST 5").code == 350
+    raw_transfer(c2, "STOR raw.txt", b"TWO")
+    assert open(os.path.join(ftpenv.root, "raw.txt"), "rb").read() == b"one\r\nTWO\r\n"
+    assert raw_transfer(c2, "RETR raw.txt")[1] == b"one\r\nTWO\r\n"
+
+
+@pytest.mark.skipif(shutil.which("lftp") is None, reason="lftp not installed")
+def test_lftp_put_a_relies_on_the_default_type(ftpenv):
+    """lftp put -a sends no TYPE (TYPE A is the default) and sends CRLF line
+    ends; get -a turns them back into LF."""
+    srv = start(ftpenv, ascii_upload_enable="YES", ascii_download_enable="YES",
+                **XFER_OPTS)
+    src = os.path.join(ftpenv.dir, "unix.txt")
+    with open(src, "wb") as fp:
+        fp.write(b"one\ntwo\n\nfour\n")
+    back = os.path.join(ftpenv.dir, "back.txt")
+    mark = len(srv.log())
+    lftp(srv, "PASV", "put -a %s -o text.txt; get -a text.txt -o %s" % (src, back))
+    assert 'FTP command: "TYPE' not in srv.log()[mark:]
+    assert open(os.path.join(ftpenv.root, "text.txt"), "rb").read() == b"one\ntwo\n\nfour\n"
+    assert open(back, "rb").read() == b"one\ntwo\n\nfour\n"
+
+
+def to_ascii(data):
+    """What an ASCII download sends: a lone LF as CRLF, the rest as it is."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+def test_ascii_download_keeps_existing_crlf(ftpenv):
+    """CRLF already in a file is sent as it is (vsftpd), not as CR CR LF,
+    also where CR ends one read block and LF starts the next: the file has
+    CR LF across every 4 KiB boundary (so across the server's read buffer,
+    whatever its power-of-two size), lone LFs, lone CRs and CR CR LF."""
+    chunk = b"\n" + (b"dos\r\nunix\nmac\rboth\r\r\n" * 200)[:4094] + b"\r"
+    body = b"first line\n" + chunk * 160 + b"\nlast\r\n"    # 640 KiB
+    with open(os.path.join(ftpenv.root, "mixed.txt"), "wb") as fp:
+        fp.write(body)
+    give_to_guest(ftpenv, os.path.join(ftpenv.root, "mixed.txt"))
+    srv = start(ftpenv, ascii_download_enable="YES")
+    c = srv.login()
+    got = raw_transfer(c, "RETR mixed.txt")[1]
+    assert got == to_ascii(body)
+    # Python's retrlines sees the file's lines, no empty ones in between
+    with open(os.path.join(ftpenv.root, "dos.txt"), "wb") as fp:
+        fp.write(b"one\r\ntwo\r\nthree\n")
+    f = login(srv)
+    lines = []
+    f.retrlines("RETR dos.txt", lines.append)
+    assert lines == ["one", "two", "three"]
+
+
+def read_code(c, timeout=5):
+    return c.reply(timeout=timeout).code
+
+
+@pytest.mark.parametrize("verb", ["RETR hello.txt", "LIST", "STOR piped.bin"])
+@pytest.mark.parametrize("held", [[], ["NOOP"], ["PWD", "SYST", "NOOP"]])
+def test_pipelined_abor_while_waiting_for_the_data_connection(ftpenv, verb, held):
+    """PASV, the transfer command, maybe other commands, then ABOR, all in
+    one write and no data connection ever: ABOR ends the wait at once (426
+    then 226), not when accept_timeout (60 s) runs out; the commands sent
+    before ABOR are answered after it, in order."""
+    srv = start(ftpenv, accept_timeout="60")
+    c = srv.login()
+    t0 = time.monotonic()
+    c.send("".join(x + "\r\n" for x in ["PASV", verb] + held + ["ABOR"]))
+    assert read_code(c) == 227
+    assert read_code(c) == 426
+    assert read_code(c) == 226
+    want = {"NOOP": 200, "PWD": 257, "SYST": 215}
+    assert [read_code(c) for _ in held] == [want[h] for h in held]
+    assert time.monotonic() - t0 < 5
+    assert c.cmd("NOOP").code == 200
+
+
+def test_abor_after_a_held_command_during_a_transfer(ftpenv):
+    """During a transfer, a command is held for after it; an ABOR behind it
+    still ends the transfer at once."""
+    srv = start(ftpenv)
+    big_file(ftpenv)
+    c = srv.login()
+    data = pasv_data(c)
+    assert c.cmd("RETR big").code == 150
+    assert len(data.recv(65536)) > 0
+    c.send(b"PWD\r\nABOR\r\n")          # nobody reads the data connection any more
+    assert read_code(c) == 426
+    assert read_code(c) == 226
+    assert read_code(c) == 257
+    data.close()
+    assert c.cmd("NOOP").code == 200
+
+
+def helper_and_service(srv, before):
+    """The helper (child of the standalone listener) and its service process
+    of the session that started after BEFORE (the listener's children then)."""
+    from conftest import proc_children
+    helper = wait_until(lambda: set(proc_children(srv.pid)) - before, 5)
+    assert len(helper) == 1, helper
+    helper = helper.pop()
+    service = wait_until(lambda: proc_children(helper), 5)
+    assert len(service) == 1, service
+    return helper, service[0]
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_helper_death_ends_the_wait_for_the_data_connection(ftpenv, held):
+    from conftest import proc_alive, proc_children
+    srv = start(ftpenv, accept_timeout="60")
+    before = set(proc_children(srv.pid))
+    c = srv.login()
+    helper, service = helper_and_service(srv, before)
+    c.send(b"PASV\r\nRETR hello.txt\r\n" + (b"NOOP\r\n" if held else b""))
+    assert read_code(c) == 227
+    time.sleep(0.3)                     # the service process waits in accept now
+    t0 = time.monotonic()
+    os.kill(helper, signal.SIGKILL)
+    r = c.reply(timeout=5)
+    assert r.lines == ["421 Service not available, closing control connection."]
+    assert c.wait_closed(5) == b""
+    assert time.monotonic() - t0 < 3
+    assert wait_until(lambda: not proc_alive(service), 3)
+
+
+def lock_exclusive(path):
+    """A write lock on the whole of PATH, an open-file-description lock
+    like the server's (a POSIX lock would go with any close of the file in
+    this process); RETURNS the fd: closing it unlocks."""
+    import fcntl
+    import struct
+    fd = os.open(path, os.O_RDWR)
+    # struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid (0 for OFD)
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET,
+                                                   0, 0, 0))
+    return fd
+
+
+@pytest.mark.parametrize("verb", ["STOR", "RETR"])
+def test_locked_file_waits_for_the_lock(ftpenv, verb):
+    """lock_upload_files: a transfer of a file another holds locked waits
+    for the lock (vsftpd) and goes on as soon as it is released."""
+    path = os.path.join(ftpenv.root, "locked")
+    with open(path, "wb") as fp:
+        fp.write(b"old content")
+    give_to_guest(ftpenv, path)
+    srv = start(ftpenv, data_connection_timeout="30")
+    c = srv.login()
+    assert c.cmd("TYPE I").code == 200
+    data = pasv_data(c)
+    lock = lock_exclusive(path)
+    try:
+        c.send(("%s locked\r\n" % verb).encode())
+        with pytest.raises(TimeoutError):       # no 450: it waits
+            c.reply(timeout=1.5)
+        assert open(path, "rb").read() == b"old content"    # not truncated yet
+    finally:
+        os.close(lock)
+    assert read_code(c) == 150
+    if verb == "STOR":
+        data.sendall(b"new content")
+        data.close()
+    else:
+        assert recv_all(data) == b"old content"
+        data.close()
+    assert read_code(c) == 226
+    want = b"new content" if verb == "STOR" else b"old content"
+    assert open(path, "rb").read() == want
+
+
+def test_locked_file_wait_ends_with_450_or_abor(ftpenv):
+    """The wait for a lock ends after data_connection_timeout with 450 (the
+    file untouched), or at once with an ABOR (426 then 226)."""
+    path = os.path.join(ftpenv.root, "locked")
+    with open(path, "wb") as fp:
+        fp.write(b"old content")
+    give_to_guest(ftpenv, path)
+    srv = start(ftpenv, data_connection_timeout="2", accept_timeout="60")
+    c = srv.login()
+    lock = lock_exclusive(path)
+    try:
+        for verb in ("STOR", "RETR"):
+            pasv_data(c).close()
+            t0 = time.monotonic()
+            assert c.cmd(verb + " locked", timeout=10).code == 450
+            assert 1.8 < time.monotonic() - t0 < 5
+        assert open(path, "rb").read() == b"old content"
+        c.send(b"PASV\r\nSTOR locked\r\n")
+        assert read_code(c) == 227
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        c.send(b"ABOR\r\n")
+        assert read_code(c, 1.5) == 426
+        assert read_code(c, 1.5) == 226
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        os.close(lock)
+    assert c.cmd("NOOP").code == 200
+    assert open(path, "rb").read() == b"old content"
+
+
+HUGE_REST = 9223372036854775000
+
+
+def fs_refuses_offset(directory, off):
+    """The file system of DIRECTORY refuses to seek a file to OFF (ext4
+    does; tmpfs, xfs and btrfs accept up to 2^63 - 1)."""
+    probe = os.path.join(directory, ".seekprobe")
+    fd = os.open(probe, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.lseek(fd, off, os.SEEK_SET)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+        os.unlink(probe)
+
+
+def test_refused_rest_upload_creates_and_truncates_nothing(ftpenv):
+    """REST past what the file system allows, then STOR / STOU: 553, and no
+    file is left behind; an existing file keeps its content.  APPE ignores
+    REST (vsftpd) and appends."""
+    if not fs_refuses_offset(ftpenv.root, HUGE_REST):
+        pytest.skip("this file system accepts the offset %d" % HUGE_REST)
+    c = start(ftpenv).login()
+    assert c.cmd("TYPE I").code == 200
+    for verb, name in (("STOR", "new.bin"), ("STOU", "unique.bin")):
+        assert c.cmd("REST %d" % HUGE_REST).code == 350
+        pasv_data(c).close()
+        assert c.cmd("%s %s" % (verb, name)).code == 553, verb
+        assert not os.path.exists(os.path.join(ftpenv.root, name)), verb
+    assert c.cmd("REST %d" % HUGE_REST).code == 350
+    pasv_data(c).close()
+    assert c.cmd("STOR hello.txt").code == 553
+    assert open(os.path.join(ftpenv.root, "hello.txt"), "rb").read() == b"hello\n"
+    assert c.cmd("REST %d" % HUGE_REST).code == 350
+    raw_transfer(c, "APPE hello.txt", b"more\n")
+    assert open(os.path.join(ftpenv.root, "hello.txt"), "rb").read() == b"hello\nmore\n"
+    assert sorted(os.listdir(ftpenv.root)) == ["hello.txt", "pub"]
+
+
+def full_listener():
+    """A loopback listener whose accept queue is full: a connect to it
+    waits for the SYN retries. RETURNS (listener, port, sockets to close)."""
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(0)
+    p = listener.getsockname()[1]
+    fill = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect((HOST, p))
+        except BlockingIOError:
+            pass
+        fill.append(s)
+    time.sleep(0.2)
+    return listener, p, fill
+
+
+@pytest.mark.parametrize("port20", [
+    "NO", pytest.param("YES", marks=needs_root)])
+def test_abor_while_connecting_to_the_client(ftpenv, port20):
+    """Active mode, the client's port does not answer: ABOR ends the wait
+    for the connection at once (426 then 226), also when the helper makes
+    the connection from port 20 (connect_from_port_20), not when
+    connect_timeout (60 s) runs out."""
+    srv = start(ftpenv, connect_from_port_20=port20, connect_timeout="60")
+    c = srv.login()
+    listener, p, fill = full_listener()
+    try:
+        assert c.cmd("PORT 127,0,0,1,%d,%d" % (p >> 8, p & 255)).code == 200
+        c.send(b"RETR hello.txt\r\nNOOP\r\n")
+        time.sleep(0.5)                 # the server waits for the connection now
+        t0 = time.monotonic()
+        c.send(b"ABOR\r\n")
+        assert read_code(c) == 426
+        assert read_code(c) == 226
+        assert read_code(c) == 200
+        assert time.monotonic() - t0 < 3
+        assert c.cmd("NOOP").code == 200
+    finally:
+        for s in fill:
+            s.close()
+        listener.close()

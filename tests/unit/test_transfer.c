@@ -10,19 +10,45 @@
 #include "config.h"
 #include "transfer.h"
 
+/* Feed IN to xfer_lf_to_crlf in blocks of BLOCK bytes; RETURNS the output. */
+static size_t
+lf_in_blocks(const char *in, size_t len, size_t block, char *out)
+{
+	bool cr = false;
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i += block)
+		o += xfer_lf_to_crlf(&cr, in + i, len - i < block ? len - i : block, out + o);
+	return o;
+}
+
 static void
 test_lf_to_crlf(void **state)
 {
+	/* a lone LF becomes CRLF; CRLF (also split between two blocks), a
+	 * lone CR and CR CR LF are sent as they are (vsftpd) */
+	static const char in[] = "a\nb\r\nc\rd\r\r\n\n\r\n\r";
+	static const char want[] = "a\r\nb\r\nc\rd\r\r\n\r\n\r\n\r";
 	char out[64];
+	bool cr = false;
 
 	(void)state;
-	assert_int_equal(xfer_lf_to_crlf("", 0, out), 0);
-	assert_int_equal(xfer_lf_to_crlf("a\nb\n", 4, out), 6);
-	assert_memory_equal(out, "a\r\nb\r\n", 6);
-	assert_int_equal(xfer_lf_to_crlf("\n\n", 2, out), 4);
+	assert_int_equal(xfer_lf_to_crlf(&cr, "", 0, out), 0);
+	assert_false(cr);
+	assert_int_equal(xfer_lf_to_crlf(&cr, "\n\n", 2, out), 4);
 	assert_memory_equal(out, "\r\n\r\n", 4);
-	assert_int_equal(xfer_lf_to_crlf("x\0y", 3, out), 3);
+	assert_int_equal(xfer_lf_to_crlf(&cr, "x\0y", 3, out), 3);
 	assert_memory_equal(out, "x\0y", 3);
+	for (size_t block = 1; block <= sizeof(in); block++) {
+		size_t n = lf_in_blocks(in, sizeof(in) - 1, block, out);
+
+		assert_int_equal(n, sizeof(want) - 1);
+		assert_memory_equal(out, want, n);
+	}
+	cr = true;			/* the previous block ended in CR */
+	assert_int_equal(xfer_lf_to_crlf(&cr, "\nz", 2, out), 2);
+	assert_memory_equal(out, "\nz", 2);
+	assert_false(cr);
 }
 
 /* Feed IN to xfer_crlf_to_lf in blocks of BLOCK bytes; RETURNS the output. */
