@@ -1,6 +1,13 @@
 /*
  * ftpfs.h - file system verbs, on top of path.h.  Service process,
  * post-login only; each is a row of the command table (ftpproto.c).
+ *
+ * CWD needs search (x) permission on the directory only, as chdir(2).
+ * "MDTM NAME" answers the time (UTC unless use_localtime; 550 when its
+ * year has not four digits); "MDTM YYYYMMDDHHMMSS NAME" sets it (UTC)
+ * as vsftpd does, with the write permission of MFMT, when the whole
+ * argument is not itself an existing name.  Anonymous users may not
+ * SITE CHMOD nor change their umask (anon_umask) by SITE UMASK.
  */
 #ifndef MINIFTPD_FTPFS_H
 #define MINIFTPD_FTPFS_H
@@ -33,6 +40,21 @@ bool ftpfs_resolve(struct session *s, const char *arg, char *out);
  * and set the first working directory.  Dies when it is unusable.
  */
 void ftpfs_enter_root(struct session *s);
+
+/*
+ * ftpfs_set_mtime - set the modification (and access) time of the file
+ * at normalised PATH to T (epoch seconds); a symlink's own time, never
+ * its target's.  For MFMT (ls.c) and MDTM's set form.  RETURNS 0 or
+ * -errno; does not reply.
+ */
+int ftpfs_set_mtime(struct session *s, const char *path, long long t);
+
+/*
+ * ftpfs_site_help - reply 214 with the SITE subcommands, one word each,
+ * from the SITE table.  For "SITE HELP" and "HELP SITE" (ftpproto.c);
+ * also before login.
+ */
+void ftpfs_site_help(struct session *s);
 
 /* ftpfs_may_write - write permission for the logged-in user and FLAGS
  * (CMD_W_UPLOAD / CMD_W_MKDIR / CMD_W_OTHER of ftpproto.h). */

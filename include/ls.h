@@ -6,11 +6,14 @@
  * owner and group (names from idnames.h, read before the privilege drop;
  * numeric ids when a name is unknown, "ftp" with hide_ids), size, a
  * "Mon dd HH:MM" date within six months or "Mon dd  YYYY" otherwise
- * (UTC unless use_localtime), the name, "-> target" for symlinks.  LIST
+ * (UTC unless use_localtime; the seconds since the epoch, as GNU ls shows
+ * them, for a time whose year does not fit an int), the name, "-> target"
+ * for symlinks.  LIST
  * and NLST take options (-a shows dot files, -l is the default for LIST)
  * then a path, a directory or file, whose last component may be a glob.
  * MLSD/MLST give RFC 3659 facts type, size, modify (always UTC), perm,
- * unique and UNIX.mode.  A directory is read once, sorted by name, and
+ * unique and UNIX.mode (modify left out for a time whose year has not
+ * four digits).  A directory is read once, sorted by name, and
  * written through one buffer.  Service process, post-login.
  */
 #ifndef MINIFTPD_LS_H
@@ -72,6 +75,24 @@ void ls_date(time_t t, time_t now, bool local, char out[LS_DATE_MAX]);
  * malformed or impossible date.  Pure.
  */
 int ls_parse_time(const char *text, long long *out);
+
+/*
+ * ls_time_arg - split ARG of MFMT and of MDTM's set form,
+ * "YYYYMMDDHHMMSS[.fff] NAME".  RETURNS NAME (a suffix of ARG, not
+ * empty) with *OUT the time as ls_parse_time gives it, or NULL when ARG
+ * does not start with a valid time and a space.  Pure.
+ */
+const char *ls_time_arg(const char *arg, long long *out);
+
+#define LS_STAMP_MAX 32
+
+/*
+ * ls_stamp - T as YYYYMMDDHHMMSS (RFC 3659 time-val, MDTM and the modify
+ * fact) into OUT; broken down in local time when LOCAL, else UTC.
+ * RETURNS 0, or -EOVERFLOW when T cannot be broken down or its year is
+ * outside 0000-9999.  Pure but for the time zone.
+ */
+int ls_stamp(time_t t, bool local, char out[LS_STAMP_MAX]);
 
 /*
  * ls_opts_mlst - "OPTS MLST fact;fact;...": select the facts MLSD and

@@ -13,6 +13,7 @@
 #include "ftpfs.h"
 #include "ftpproto.h"
 #include "log.h"
+#include "ls.h"
 #include "path.h"
 #include "str.h"
 #include "sysutil.h"
@@ -112,12 +113,15 @@ reply_errno(struct session *s, int err, const char *what)
 static void
 change_dir(struct session *s, const char *arg)
 {
-	char path[MAX_FTP_PATH];
+	char path[MAX_FTP_PATH], dot[MAX_FTP_PATH + 2];
 	int fd;
 
 	if (!ftpfs_resolve(s, arg, path))
 		return;
-	fd = path_open(s->root_fd, path, O_RDONLY | O_DIRECTORY, 0);
+	/* as chdir(2): search (x) permission only.  O_PATH needs no read
+	 * permission; looking up "." in the directory needs x on it. */
+	(void)str_fmt(dot, sizeof(dot), "%s/.", path);	/* fits: path < MAX_FTP_PATH */
+	fd = path_open(s->root_fd, dot, O_PATH | O_DIRECTORY, 0);
 	if (fd < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "Failed to change directory.");
 		return;
@@ -267,22 +271,29 @@ ftp_rnto(struct session *s, const char *arg)
 	ftp_reply(s, FTP_RENAMEOK, "Rename successful.");
 }
 
+/* fstat() the file at normalised PATH beneath the root; OFLAGS 0 follows
+ * links (beneath the root), O_NOFOLLOW does not. */
+static int
+stat_path(struct session *s, const char *path, struct stat *st, int oflags)
+{
+	int fd = path_open(s->root_fd, path, O_PATH | oflags, 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = sys_fstat(fd, st);
+	sys_close(fd);
+	return r;
+}
+
 /* fstat() the file ARG names, following links beneath the root. */
 static int
 stat_arg(struct session *s, const char *arg, struct stat *st)
 {
 	char path[MAX_FTP_PATH];
-	int fd, r = 0;
 
 	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
-	fd = path_open(s->root_fd, path, O_PATH, 0);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st) < 0)
-		r = -errno;
-	sys_close(fd);
-	return r;
+	return stat_path(s, path, st, 0);
 }
 
 void
@@ -297,22 +308,63 @@ ftp_size(struct session *s, const char *arg)
 	ftp_reply(s, FTP_SIZEOK, "%lld", (long long)st.st_size);
 }
 
+int
+ftpfs_set_mtime(struct session *s, const char *path, long long t)
+{
+	char name[MAX_FTP_PATH];
+	int dfd = path_open_parent(s->root_fd, path, name, sizeof(name)), r;
+
+	if (dfd < 0)
+		return dfd;
+	r = sys_set_mtime_nofollow(dfd, name, t);
+	sys_close(dfd);
+	return r;
+}
+
+/* MDTM's set form, "MDTM YYYYMMDDHHMMSS NAME" (vsftpd's mdtm_write):
+ * like MFMT, but for a plain file only. */
+static void
+mdtm_set(struct session *s, const char *name, long long t)
+{
+	char path[MAX_FTP_PATH];
+	struct stat st;
+
+	if (!ftpfs_may_write(s, CMD_W_OTHER)) {
+		ftp_reply(s, FTP_NOPERM, "Permission denied.");
+		return;
+	}
+	if (!ftpfs_resolve(s, name, path))
+		return;
+	if (stat_path(s, path, &st, O_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    ftpfs_set_mtime(s, path, t) < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
+		return;
+	}
+	ftp_reply(s, FTP_MDTMOK, "File modification time set.");
+}
+
 void
 ftp_mdtm(struct session *s, const char *arg)
 {
 	struct stat st;
-	struct tm tm;
-	char when[32];
+	char when[LS_STAMP_MAX];
+	const char *name;
+	long long t;
+	int r = stat_arg(s, arg, &st);
 
-	if (stat_arg(s, arg, &st) < 0 || !S_ISREG(st.st_mode)) {
+	/* as vsftpd: a name that exists is read, even "20200101000000 x" */
+	if (r < 0 && (name = ls_time_arg(arg, &t)) != NULL) {
+		mdtm_set(s, name, t);
+		return;
+	}
+	if (r < 0 || !S_ISREG(st.st_mode)) {
 		ftp_reply(s, FTP_FILEFAIL, "Could not get file modification time.");
 		return;
 	}
-	if (s->cfg->use_localtime)
-		localtime_r(&st.st_mtime, &tm);
-	else
-		gmtime_r(&st.st_mtime, &tm);
-	strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
+	if (ls_stamp(st.st_mtime, s->cfg->use_localtime, when) < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "File modification time out of range.");
+		return;
+	}
 	ftp_reply(s, FTP_MDTMOK, "%s", when);
 }
 
@@ -343,7 +395,8 @@ site_chmod(struct session *s, const char *arg)
 	mode_t mode;
 	int fd;
 
-	if (!ftpfs_may_write(s, CMD_W_OTHER)) {
+	/* as vsftpd: anonymous users never change modes */
+	if (s->login.kind == LOGIN_ANON || !ftpfs_may_write(s, CMD_W_OTHER)) {
 		ftp_reply(s, FTP_NOPERM, "Permission denied.");
 		return;
 	}
@@ -377,6 +430,12 @@ site_umask(struct session *s, const char *arg)
 		ftp_reply(s, FTP_SITEOK, "Your current UMASK is 0%03o", (unsigned int)s->umask);
 		return;
 	}
+	/* anonymous uploads keep anon_umask: with chown_uploads a 0666 file
+	 * would be readable (and writable) by every anonymous user */
+	if (s->login.kind == LOGIN_ANON) {
+		ftp_reply(s, FTP_NOPERM, "Anonymous users cannot change the UMASK.");
+		return;
+	}
 	if (parse_mode(arg, strlen(arg), &m) < 0 || m > 0777) {
 		ftp_reply(s, FTP_BADARGS, "Bad UMASK value.");
 		return;
@@ -400,7 +459,19 @@ static void
 site_help(struct session *s, const char *arg)
 {
 	(void)arg;
-	ftp_reply(s, FTP_HELP, "CHMOD UMASK HELP");
+	ftpfs_site_help(s);
+}
+
+void
+ftpfs_site_help(struct session *s)
+{
+	char names[128] = "";
+
+	for (size_t i = 0; i < sizeof(site_cmds) / sizeof(site_cmds[0]); i++)
+		if (str_fmt(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			    i ? " " : "", site_cmds[i].name) < 0)
+			bug("SITE command names do not fit");
+	ftp_reply(s, FTP_HELP, "%s", names);
 }
 
 void

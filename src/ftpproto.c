@@ -270,8 +270,8 @@ ftp_opts(struct session *s, const char *arg)
 		s->utf8 = true;
 		ftp_reply(s, FTP_OPTSOK, "Always in UTF8 mode.");
 	} else if (strcasecmp(arg, "UTF8 OFF") == 0) {
-		s->utf8 = false;
-		ftp_reply(s, FTP_OPTSOK, "UTF8 mode off.");
+		/* names are bytes on disk, sent as they are: there is no other mode */
+		ftp_reply(s, FTP_BADPARAM, "UTF8 cannot be turned off: always in UTF8 mode.");
 	} else if (strncasecmp(arg, "MLST", 4) == 0 && (arg[4] == ' ' || arg[4] == '\0')) {
 		ls_opts_mlst(s, arg[4] ? arg + 5 : "");
 	} else {
@@ -299,7 +299,10 @@ ftp_help(struct session *s, const char *arg)
 	struct str text;
 	int col = 0;
 
-	(void)arg;
+	if (strncasecmp(arg, "SITE", 4) == 0 && (arg[4] == '\0' || arg[4] == ' ')) {
+		ftpfs_site_help(s);
+		return;
+	}
 	str_init(&text, 4096);
 	str_append_cstr(&text, "The following commands are recognized.\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {

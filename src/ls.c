@@ -122,10 +122,17 @@ date_text(time_t t, time_t now, bool local, char out[LS_DATE_MAX], int *sec)
 	long long year;
 
 	*sec = -1;
-	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	else
-		*sec = tm.tm_sec;
+	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL) {
+		/* a year beyond int: the seconds, as GNU ls shows them */
+		n = 0;
+		if (t < 0)
+			out[n++] = '-';
+		n += put_dec(out + n, t < 0 ? 0ULL - (unsigned long long)t :
+			     (unsigned long long)t, 1);
+		out[n] = '\0';
+		return n;
+	}
+	*sec = tm.tm_sec;
 	memcpy(out, months + 3 * (tm.tm_mon % 12), 3);
 	out[3] = ' ';
 	n += put_dec(out + n, (unsigned int)tm.tm_mday % 100, 2);
@@ -207,16 +214,30 @@ ls_parse_time(const char *text, long long *out)
 	return 0;
 }
 
-/* YYYYMMDDHHMMSS in UTC. */
-static void
-utc_stamp(time_t t, char out[32])
+const char *
+ls_time_arg(const char *arg, long long *out)
+{
+	char stamp[LS_STAMP_MAX];
+	size_t n = strcspn(arg, " ");
+
+	if (n >= sizeof(stamp) || arg[n] != ' ' || arg[n + 1] == '\0')
+		return NULL;
+	memcpy(stamp, arg, n);
+	stamp[n] = '\0';
+	return ls_parse_time(stamp, out) < 0 ? NULL : arg + n + 1;
+}
+
+int
+ls_stamp(time_t t, bool local, char out[LS_STAMP_MAX])
 {
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(out, 32, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900,
+	if ((local ? localtime_r(&t, &tm) : gmtime_r(&t, &tm)) == NULL ||
+	    tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		return -EOVERFLOW;
+	snprintf(out, LS_STAMP_MAX, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return 0;
 }
 
 static const struct {
@@ -268,9 +289,11 @@ ls_mlsx_facts(const struct stat *st, const char *perm, unsigned int facts,
 	char val[NFACTS][48];
 	size_t o = 0;
 
+	_Static_assert(sizeof(val[2]) >= LS_STAMP_MAX, "modify fits");
 	snprintf(val[0], sizeof(val[0]), "%s", file_type(st->st_mode));
 	snprintf(val[1], sizeof(val[1]), "%lld", (long long)st->st_size);
-	utc_stamp(st->st_mtime, val[2]);
+	if (ls_stamp(st->st_mtime, false, val[2]) < 0)
+		facts &= ~(unsigned int)LS_FACT_MODIFY;	/* no time-val for it */
 	snprintf(val[3], sizeof(val[3]), "%s", perm);
 	snprintf(val[4], sizeof(val[4]), "%llxU%llx", (unsigned long long)st->st_dev,
 		 (unsigned long long)st->st_ino);
@@ -1022,30 +1045,20 @@ ftp_mlst(struct session *s, const char *arg)
 void
 ftp_mfmt(struct session *s, const char *arg)
 {
-	char stamp[32], path[MAX_FTP_PATH], name[NAME_MAX + 1];
-	size_t n = strcspn(arg, " ");
+	char stamp[LS_STAMP_MAX], path[MAX_FTP_PATH];
 	long long t;
-	int dfd, r;
+	const char *name = ls_time_arg(arg, &t);
 
-	if (n >= sizeof(stamp) || arg[n] != ' ' || arg[n + 1] == '\0') {
-		ftp_reply(s, FTP_BADARGS, "MFMT needs a time and a file name.");
+	if (name == NULL) {
+		ftp_reply(s, FTP_BADARGS, "MFMT needs a time (YYYYMMDDHHMMSS) and a file name.");
 		return;
 	}
-	memcpy(stamp, arg, n);
-	stamp[n] = '\0';
-	if (ls_parse_time(stamp, &t) < 0) {
-		ftp_reply(s, FTP_BADARGS, "Bad time value.");
+	if (!ftpfs_resolve(s, name, path))
 		return;
-	}
-	if (!ftpfs_resolve(s, arg + n + 1, path))
-		return;
-	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
-	r = dfd < 0 ? dfd : sys_set_mtime_nofollow(dfd, name, t);
-	sys_close(dfd);
-	if (r < 0) {
+	if (ftpfs_set_mtime(s, path, t) < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
 		return;
 	}
-	utc_stamp((time_t)t, stamp);
-	ftp_reply(s, FTP_MFMTOK, "Modify=%s; %s", stamp, arg + n + 1);
+	(void)ls_stamp((time_t)t, false, stamp);	/* 1970-9999: always fits */
+	ftp_reply(s, FTP_MFMTOK, "Modify=%s; %s", stamp, name);
 }

@@ -1,12 +1,18 @@
 """Every command of issue 2, good and bad, with RFC 959 replies."""
 
+import calendar
+import ftplib
+import io
 import os
+import pwd
 import re
+import shutil
 import stat
+import tempfile
 
 import pytest
 
-from conftest import DEMO_PASSWORD, IS_ROOT
+from conftest import DEMO_PASSWORD, GUEST, IS_ROOT, needs_root
 
 # Verbs that need a login, with an argument that would otherwise be fine.
 POSTLOGIN = ["STAT", "TYPE I", "MODE S", "STRU F", "ALLO 10", "PWD", "XPWD", "CWD pub",
@@ -164,7 +170,6 @@ def test_opts(server):
     c = server.connect()
     assert c.cmd("OPTS UTF8 ON").code == 200
     assert c.cmd("OPTS utf8 on").code == 200
-    assert c.cmd("OPTS UTF8 OFF").code == 200
     assert c.cmd("OPTS UTF8").code == 200
     assert c.cmd("OPTS MLST type;size;").code in (200, 501, 504)
     assert c.cmd("OPTS FOO BAR").code in (501, 504)
@@ -182,7 +187,8 @@ def test_help(server):
         assert v in words, v
     # no HTTP verbs in the help text
     assert "GET" not in words and "POST" not in words
-    assert c.cmd("HELP SITE").code == 214
+    # HELP with another verb: the same list
+    assert c.cmd("HELP RETR").lines == r.lines
 
 
 def test_stat(server):
@@ -467,3 +473,275 @@ def test_long_names(server):
     # a line over the limit is refused as a whole, the session goes on
     assert c.cmd("MKD " + "/".join(["d"] * 2100)).lines == ["500 Input line too long."]
     assert c.cmd("NOOP").code == 200
+
+
+# ---------------------------------------------------------------- issue 19
+
+def test_opts_utf8_off_refused(server):
+    """Issue 19 #4: the server is always UTF-8, so OFF is refused."""
+    c = server.connect()
+    r = c.cmd("OPTS UTF8 OFF")
+    assert r.code == 504 and "UTF8" in r.text, r
+    assert c.cmd("opts utf8 off").code == 504
+    assert c.cmd("OPTS UTF8 ON").lines == ["200 Always in UTF8 mode."]
+    assert c.login().code == 230
+    assert c.cmd("OPTS UTF8 OFF").code == 504
+    assert c.cmd("NOOP").code == 200
+
+
+def site_words(reply):
+    assert reply.code == 214, reply
+    return " ".join(ln[4:] for ln in reply.lines).split()
+
+
+def test_help_site_lists_site_commands(server):
+    """Issue 19 #4: HELP SITE answers SITE's subcommands, as SITE HELP does."""
+    c = server.connect()
+    before_login = site_words(c.cmd("HELP SITE"))
+    assert sorted(before_login) == ["CHMOD", "HELP", "UMASK"], before_login
+    assert site_words(c.cmd("help site")) == before_login
+    assert c.login().code == 230
+    assert site_words(c.cmd("HELP SITE")) == before_login
+    assert site_words(c.cmd("SITE HELP")) == before_login
+    # and each word is a SITE command the server knows
+    for word in before_login:
+        assert c.cmd("SITE " + word).code != 500, word
+    # other verbs keep the general list
+    general = c.cmd("HELP")
+    assert "RETR" in " ".join(general.lines).split()
+    assert c.cmd("HELP STOR").lines == general.lines
+
+
+def test_mdtm_sets_the_time(server):
+    """Issue 19 #3: MDTM YYYYMMDDHHMMSS NAME sets the mtime (UTC), as vsftpd."""
+    env = server.env
+    hello = root_path(env, "hello.txt")
+    spaced = root_path(env, "my file.txt")
+    with open(spaced, "w") as f:
+        f.write("spaces\n")
+    # an existing name that looks like the set form is read, as vsftpd reads it
+    ambiguous = root_path(env, "20190101000000 old.txt")
+    old = root_path(env, "old.txt")
+    for p in (ambiguous, old):
+        with open(p, "w") as f:
+            f.write("x\n")
+        os.utime(p, (0, 1_000_000_000))
+    if IS_ROOT:
+        env.chown_guest(env.root)
+    c = server.login()
+    r = c.cmd("MDTM 20210304050607 hello.txt")
+    assert r.lines == ["213 File modification time set."], r
+    assert os.stat(hello).st_mtime == calendar.timegm((2021, 3, 4, 5, 6, 7, 0, 0, 0))
+    assert c.cmd("MDTM hello.txt").lines == ["213 20210304050607"]
+    assert c.cmd("MDTM 20200102030405.250 my file.txt").code == 213
+    assert os.stat(spaced).st_mtime == calendar.timegm((2020, 1, 2, 3, 4, 5, 0, 0, 0))
+    assert c.cmd("MDTM my file.txt").lines == ["213 20200102030405"]
+    assert c.cmd("MDTM 20190101000000 old.txt").lines == ["213 20010909014640"]
+    assert os.stat(old).st_mtime == 1_000_000_000
+    assert os.stat(ambiguous).st_mtime == 1_000_000_000
+    # failures: no such file, not a plain file, an impossible time
+    assert c.cmd("MDTM 20200101000000 missing").lines == \
+        ["550 Could not set file modification time."]
+    assert c.cmd("MDTM 20200101000000 pub").code == 550
+    assert c.cmd("MDTM 20201301000000 hello.txt").code == 550
+    assert c.cmd("MDTM 2020 hello.txt").code == 550
+    assert os.stat(hello).st_mtime == calendar.timegm((2021, 3, 4, 5, 6, 7, 0, 0, 0))
+    assert c.cmd("MFMT 20220101000000 hello.txt").code == 213   # the same setter
+
+
+def test_mdtm_set_needs_write_permission(ftpenv, ftpd):
+    s = ftpd(write_enable="NO")
+    hello = root_path(ftpenv, "hello.txt")
+    os.utime(hello, (0, 1_000_000_000))
+    c = s.login()
+    r = c.cmd("MDTM 20210304050607 hello.txt")
+    assert r.lines == ["550 Permission denied."], r
+    assert c.cmd("MDTM hello.txt").lines == ["213 20010909014640"]
+    assert os.stat(hello).st_mtime == 1_000_000_000
+
+
+def test_mdtm_set_anonymous_needs_other_write(ftpenv, ftpd):
+    welcome = os.path.join(ftpenv.anon_root, "welcome.txt")
+    os.utime(welcome, (0, 1_000_000_000))
+    s = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root, anon_upload_enable="YES")
+    c = s.connect()
+    assert c.login("anonymous", "x@y").code == 230
+    assert c.cmd("MDTM 20210304050607 welcome.txt").code == 550
+    assert os.stat(welcome).st_mtime == 1_000_000_000
+    s2 = ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root,
+              anon_other_write_enable="YES")
+    c = s2.connect()
+    assert c.login("anonymous", "x@y").code == 230
+    assert c.cmd("MDTM 20210304050607 welcome.txt").code == 213
+    assert os.stat(welcome).st_mtime == calendar.timegm((2021, 3, 4, 5, 6, 7, 0, 0, 0))
+
+
+def _retr(f, path):
+    out = io.BytesIO()
+    f.retrbinary("RETR " + path, out.write)
+    return out.getvalue()
+
+
+def _search_only_dirs(env, xonly_mode, noexec_mode, owner):
+    """Two directories with a file each: one searchable but not readable,
+    one readable but not searchable (by the session's user)."""
+    dirs = {}
+    for name, mode in (("xonly", xonly_mode), ("noexec", noexec_mode)):
+        d = root_path(env, name)
+        os.mkdir(d)
+        with open(os.path.join(d, "inner.txt"), "w") as fp:
+            fp.write("inner %s\n" % name)
+        if owner is not None:
+            os.chown(d, owner.pw_uid, owner.pw_gid)
+            os.chown(os.path.join(d, "inner.txt"), owner.pw_uid, owner.pw_gid)
+        os.chmod(d, mode)
+        dirs[name] = d
+    return dirs
+
+
+def _check_cwd_search_only(server, dirs):
+    try:
+        f = server.ftplib()
+        assert _retr(f, "xonly/inner.txt") == b"inner xonly\n"     # worked before too
+        assert f.sendcmd("CWD xonly").startswith("250")
+        assert f.pwd() == "/xonly"
+        assert _retr(f, "inner.txt") == b"inner xonly\n"
+        with pytest.raises(ftplib.error_perm):                       # no read: no listing
+            f.nlst()
+        assert f.sendcmd("CWD /").startswith("250")
+        # readable but not searchable: cd refuses it, as a shell does
+        with pytest.raises(ftplib.error_perm, match="550"):
+            f.cwd("noexec")
+        assert f.pwd() == "/"
+        assert f.sendcmd("NOOP").startswith("200")
+    finally:
+        for d in dirs.values():
+            os.chmod(d, 0o755)
+
+
+def test_cwd_search_only_directory_owner(server):
+    """Issue 19 #7: CWD needs x only.  The session's user owns the
+    directories (as root: the guest user; else the user running the tests)."""
+    owner = pwd.getpwnam(GUEST) if IS_ROOT else None
+    dirs = _search_only_dirs(server.env, 0o100, 0o600, owner)
+    _check_cwd_search_only(server, dirs)
+
+
+@needs_root
+def test_cwd_search_only_directory_other(server):
+    """Issue 19 #7, as root: 0711 directories of root, the virtual user
+    (guest "nobody") is neither owner nor group: x comes from "other"."""
+    dirs = _search_only_dirs(server.env, 0o711, 0o744, None)
+    assert os.stat(dirs["xonly"]).st_uid == 0
+    _check_cwd_search_only(server, dirs)
+
+
+# times gmtime_r cannot break down (year beyond int), years of five digits
+# and before year 0: MDTM says 550, MLSx leaves out "modify", LIST stays a
+# parseable line, and the session goes on
+HUGE_TIMES = {"future.txt": 2 ** 62, "far.txt": 2 ** 40, "past.txt": -2 ** 40,
+              "ancient.txt": -2 ** 62}
+LIST_LINE = re.compile(r"^[-dlpscb][-rwxsStT]{9} +\d+ +\S+ +\S+ +\d+ "
+                       r"(?:(?P<mon>[A-Z][a-z]{2}) (?P<day>\d\d) (?:\d\d:\d\d| +-?\d+)|-?\d+) "
+                       r"(?P<name>.+)$")
+
+
+@pytest.fixture
+def huge_times_root(ftpenv):
+    """A directory on a file system that keeps 64-bit times (tmpfs)."""
+    try:
+        d = tempfile.mkdtemp(prefix="miniftpd-times-", dir="/dev/shm")
+    except OSError as e:
+        pytest.skip("no /dev/shm: %s" % e)
+    try:
+        os.chmod(d, 0o755)
+        for name, t in HUGE_TIMES.items():
+            p = os.path.join(d, name)
+            with open(p, "w") as fp:
+                fp.write("x\n")
+            try:
+                os.utime(p, (t, t))
+            except OverflowError as e:
+                pytest.skip("os.utime: %s" % e)
+            if os.stat(p).st_mtime_ns // 10 ** 9 != t:
+                pytest.skip("the file system under /dev/shm clamps times")
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_times_out_of_range(ftpenv, ftpd, huge_times_root):
+    """Issue 19 #9: no uninitialised bytes, no 15-digit time-val."""
+    s = ftpd(anonymous_enable="YES", anon_root=huge_times_root)
+    f = s.ftplib(user=None)
+    f.login("anonymous", "x@y")
+    for name in HUGE_TIMES:
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            f.sendcmd("MDTM " + name)
+        facts = f.sendcmd("MLST " + name).splitlines()[1]
+        assert "modify=" not in facts, facts
+        assert facts.endswith(" /" + name), facts
+    mlsd = []
+    f.retrlines("MLSD", mlsd.append)
+    for line in mlsd:
+        assert "modify=" not in line or re.search(r"modify=\d{14};", line), line
+    lines = []
+    f.retrlines("LIST", lines.append)
+    seen = set()
+    for line in lines:
+        m = LIST_LINE.match(line)
+        assert m, line
+        if m.group("mon"):
+            assert 1 <= int(m.group("day")) <= 31, line
+        seen.add(m.group("name"))
+    assert seen == set(HUGE_TIMES), lines
+    future = [ln for ln in lines if ln.endswith(" future.txt")][0]
+    assert " %d future.txt" % 2 ** 62 in future, future
+    assert f.sendcmd("STAT future.txt").startswith("213")
+    assert f.sendcmd("NOOP") == "200 NOOP ok."
+
+
+def _anon_upload_server(ftpenv, ftpd, **extra):
+    return ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root,
+                anon_upload_enable="YES", **extra)
+
+
+def test_site_umask_refused_for_anonymous(ftpenv, ftpd):
+    """Issue 19 #14: anonymous uploads keep anon_umask."""
+    s = _anon_upload_server(ftpenv, ftpd, anon_other_write_enable="YES")
+    f = s.ftplib(user=None)
+    f.login("anonymous", "x@y")
+    assert "077" in f.sendcmd("SITE UMASK")                  # asking is fine
+    with pytest.raises(ftplib.error_perm, match="^550"):
+        f.sendcmd("SITE UMASK 000")
+    assert "077" in f.sendcmd("SITE UMASK")
+    f.storbinary("STOR up.txt", io.BytesIO(b"upload\n"))
+    up = os.path.join(ftpenv.anon_root, "up.txt")
+    assert stat.S_IMODE(os.stat(up).st_mode) == 0o600        # 0666 & ~anon_umask
+    # SITE CHMOD: never for anonymous users (vsftpd), even with other writes
+    with pytest.raises(ftplib.error_perm, match="^550"):
+        f.sendcmd("SITE CHMOD 666 up.txt")
+    assert stat.S_IMODE(os.stat(up).st_mode) == 0o600
+    # local (here virtual) users keep both
+    c = s.login()
+    assert c.cmd("SITE UMASK 022").code == 200
+    assert c.cmd("SITE CHMOD 640 hello.txt").code == 200
+
+
+@needs_root
+def test_anonymous_cannot_read_back_chowned_upload(ftpenv, ftpd):
+    """Issue 19 #14 with chown_uploads: the upload belongs to chown_username
+    with anon_umask's mode, so anonymous users cannot fetch it back."""
+    daemon = pwd.getpwnam("daemon")
+    s = _anon_upload_server(ftpenv, ftpd, chown_uploads="YES", chown_username="daemon")
+    f = s.ftplib(user=None, timeout=20)
+    f.login("anonymous", "x@y")
+    with pytest.raises(ftplib.error_perm, match="^550"):
+        f.sendcmd("SITE UMASK 000")
+    f.storbinary("STOR drop.bin", io.BytesIO(b"secret drop\n"))
+    p = os.path.join(ftpenv.anon_root, "drop.bin")
+    st = os.stat(p)
+    assert st.st_uid == daemon.pw_uid and stat.S_IMODE(st.st_mode) == 0o600
+    with pytest.raises(ftplib.error_perm, match="^550"):
+        _retr(f, "drop.bin")
+    assert f.sendcmd("NOOP").startswith("200")

@@ -122,6 +122,49 @@ test_parse_time(void **state)
 	assert_int_equal(ls_parse_time("", &t), -EINVAL);
 }
 
+/* Issue 19 #9: times struct tm or four digits cannot hold. */
+static void
+test_stamp_out_of_range(void **state)
+{
+	char out[LS_STAMP_MAX], date[LS_DATE_MAX];
+	const time_t huge = (time_t)1 << 62;	/* year beyond INT_MAX */
+
+	(void)state;
+	assert_int_equal(ls_stamp(0, false, out), 0);
+	assert_string_equal(out, "19700101000000");
+	assert_int_equal(ls_stamp(253402300799LL, false, out), 0);
+	assert_string_equal(out, "99991231235959");
+	assert_int_equal(ls_stamp(-62167219200LL, false, out), 0);
+	assert_string_equal(out, "00000101000000");
+	assert_int_equal(ls_stamp(253402300800LL, false, out), -EOVERFLOW);
+	assert_int_equal(ls_stamp(-62167219201LL, false, out), -EOVERFLOW);
+	assert_int_equal(ls_stamp(huge, false, out), -EOVERFLOW);
+	assert_int_equal(ls_stamp(-huge, true, out), -EOVERFLOW);
+	ls_date(huge, 1700000000, false, date);
+	assert_string_equal(date, "4611686018427387904");
+	ls_date(-huge, 1700000000, true, date);
+	assert_string_equal(date, "-4611686018427387904");
+	ls_date((time_t)1 << 40, 1700000000, false, date);	/* year 36812 */
+	assert_string_equal(date, "Feb 20  36812");
+}
+
+static void
+test_time_arg(void **state)
+{
+	long long t;
+
+	(void)state;
+	assert_string_equal(ls_time_arg("20231114221320 a b.txt", &t), "a b.txt");
+	assert_int_equal(t, 1700000000);
+	assert_string_equal(ls_time_arg("20000229120000.5 x", &t), "x");
+	assert_null(ls_time_arg("20231114221320", &t));
+	assert_null(ls_time_arg("20231114221320 ", &t));
+	assert_null(ls_time_arg("2023111422132 x", &t));
+	assert_null(ls_time_arg("20231314221320 x", &t));
+	assert_null(ls_time_arg("hello.txt", &t));
+	assert_null(ls_time_arg(" x", &t));
+}
+
 static void
 test_mlsx_facts(void **state)
 {
@@ -150,6 +193,14 @@ test_mlsx_facts(void **state)
 	assert_string_equal(out, "type=OS.unix=symlink;size=1234;");
 	assert_int_equal(ls_mlsx_facts(&st, "", 0, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
+	/* no modify fact for a time without a four-digit year */
+	st.st_mode = S_IFREG | 0644;
+	st.st_mtime = (time_t)1 << 62;
+	assert_int_equal(ls_mlsx_facts(&st, "r", LS_FACTS_ALL, out, sizeof(out)), 0);
+	assert_string_equal(out, "type=file;size=1234;perm=r;unique=801Uabc;UNIX.mode=0644;");
+	st.st_mtime = 253402300800LL;
+	assert_int_equal(ls_mlsx_facts(&st, "r", LS_FACT_MODIFY | LS_FACT_SIZE, out, sizeof(out)), 0);
+	assert_string_equal(out, "size=1234;");
 }
 
 static void
@@ -172,6 +223,8 @@ main(void)
 		cmocka_unit_test(test_mode_string),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_stamp_out_of_range),
+		cmocka_unit_test(test_time_arg),
 		cmocka_unit_test(test_mlsx_facts),
 		cmocka_unit_test(test_parse_facts),
 	};
