@@ -289,10 +289,12 @@ virtual_login(const struct config *cfg, const struct runtime *rt,
 	return set_root(out, rt, root, true);
 }
 
-/* Look the user up in the virtual users file. RETURNS 1 found, 0 not, <0 error. */
+/* Look the user up in the virtual users file. RETURNS 1 found, 0 not, <0 error.
+ * A found user whose hash libcrypt cannot run ('!', '*') is refused, after
+ * a check of the file's dummy. */
 static int
-virtual_lookup(const struct config *cfg, const char *user, struct userdb_entry *e,
-	       struct attempt *a)
+virtual_lookup(const struct config *cfg, const struct runtime *rt, const char *user,
+	       struct userdb_entry *e, struct attempt *a)
 {
 	char *text;
 	size_t bad = 0;
@@ -310,8 +312,13 @@ virtual_lookup(const struct config *cfg, const char *user, struct userdb_entry *
 	free(text);
 	if (r < 0)
 		a->deny = "user_db_file malformed";
-	if (r == 1)
+	if (r == 1 && usable_setting(e->hash))
 		str_lcpy(a->hash, e->hash, sizeof(a->hash));
+	else if (r == 1) {
+		a->deny = "account locked (no usable password hash)";
+		str_lcpy(a->hash, rt->dummy_virtual[0] ? rt->dummy_virtual : local_dummy(rt),
+			 sizeof(a->hash));
+	}
 	return r;
 }
 
@@ -325,6 +332,8 @@ local_denies(const struct config *cfg, const struct passwd *pw,
 
 	if (hash[0] == '!' || hash[0] == '*' || hash[0] == '\0')
 		return "account locked";
+	if (!usable_setting(hash))
+		return "password hash of an unknown or disabled method";
 	if (sp && (aging = auth_shadow_aging(sp, (long)(sys_time() / 86400))) != AUTH_AGING_OK)
 		return aging_reasons[aging];
 	if (pw->pw_uid == 0 && !cfg->root_login_enable)
@@ -409,9 +418,11 @@ auth_check(const struct config *cfg, const struct runtime *rt,
 	else if (cfg->anonymous_enable && auth_is_anonymous(user)) {
 		fail = anon_login(cfg, rt, out);
 		return conclude(out, cfg->ftp_username, fail, reason, reasonlen);
-	} else if (virtual_lookup(cfg, user, &e, &a) == 1) {
-		fail = hash_matches(pass, a.hash) ? virtual_login(cfg, rt, &e, out) :
-		       "wrong password";
+	} else if (virtual_lookup(cfg, rt, user, &e, &a) == 1) {
+		bool matches = hash_matches(pass, a.hash);
+
+		fail = a.deny ? a.deny : !matches ? "wrong password" :
+		       virtual_login(cfg, rt, &e, out);
 		return conclude(out, user, fail, reason, reasonlen);
 	} else if (a.deny == NULL)
 		local_prepare(cfg, rt, &a, out);

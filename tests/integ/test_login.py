@@ -104,6 +104,32 @@ def test_max_login_fails_closes(ftpd):
     assert c.wait_closed(10) == b""
 
 
+def test_max_login_fails_ends_a_stuck_session(ftpd):
+    """The helper, not the pre-login process, ends the session after the
+    last failed login: a pre-login process that does not go away (here
+    stopped while the helper checks the password, as a compromised one
+    would ignore FAIL_LAST) is killed after its grace time (5 s) and the
+    client gets one 421 line, then the connection closes."""
+    import signal
+    from conftest import proc_children
+    s = ftpd(max_login_fails="1", delay_failed_login="2")
+    c = s.connect()
+    helpers = wait_until(lambda: proc_children(s.pid), 10)
+    assert len(helpers) == 1, helpers
+    pre = wait_until(lambda: proc_children(helpers[0]), 10)
+    assert len(pre) == 1, pre
+    assert c.cmd("USER demo").code == 331
+    c.send("PASS wrong\r\n")
+    time.sleep(0.5)                # forwarded; the helper waits delay_failed_login
+    os.kill(pre[0], signal.SIGSTOP)
+    t0 = time.monotonic()
+    r = c.reply(timeout=20)
+    assert r.code == 421, r
+    assert c.wait_closed(10) == b""
+    assert time.monotonic() - t0 < 15
+    assert wait_until(lambda: "did not end after the last failed login" in s.log(), 5), s.log()
+
+
 def test_max_login_fails_counts_unknown_users(ftpd):
     s = ftpd(max_login_fails="3")
     c = s.connect()

@@ -621,9 +621,9 @@ def _useradd(*args):
 @needs_root
 def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
     """A local user of the system's method (yescrypt here) with a wrong
-    password, an unknown name, a locked account ('!' before its hash), an
-    account without a password, system accounts ('*': daemon, bin, root):
-    each costs one crypt() of the system's default method."""
+    password, an unknown name, a locked account ('!' before its hash),
+    system accounts ('*': daemon, bin, root): each costs one crypt() of the
+    system's default method."""
     from conftest import make_hash
     yes = make_hash(system_user.password, "yescrypt")
     if yes is None:
@@ -649,23 +649,30 @@ def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
 
 def test_virtual_refusals_cost_a_real_check(ftpenv, ftpd):
     """Virtual users with SHA-512 hashes of 20000 rounds: an unknown name,
-    an invalid one and a name userlist_file refuses each cost a crypt() of
-    the same method and cost (the dummy is made from the file's first
-    hash at start), not the system's yescrypt."""
+    an invalid one, a locked entry ('!' before its hash) and a name
+    userlist_file refuses each cost a crypt() of the same method and cost
+    (the dummy is made from the file's first hash at start), not the
+    system's yescrypt."""
     import crypt
     setting = crypt.mksalt(crypt.METHOD_SHA512, rounds=20000)
     users = os.path.join(ftpenv.dir, "users-sha512")
     with open(users, "w") as f:
-        for name in ("vreal", "vlisted"):
-            f.write("%s:%s:%s\n" % (name, crypt.crypt(DEMO_PASSWORD, setting), ftpenv.root))
+        for name, lock in (("vreal", ""), ("vlisted", ""), ("vlocked", "!")):
+            f.write("%s:%s%s:%s\n" % (name, lock, crypt.crypt(DEMO_PASSWORD, setting),
+                                       ftpenv.root))
     userlist = os.path.join(ftpenv.dir, "userlist")
     with open(userlist, "w") as f:
         f.write("vlisted\n")
     s = ftpd(user_db_file=users, local_enable="NO", max_login_fails="1000",
              delay_failed_login="0", userlist_enable="YES", userlist_file=userlist)
     c = s.connect()
-    assert_alike(pass_times(c, ["vreal", "nosuchuser19", "bad name/..", "vlisted"]), "vreal")
+    assert_alike(pass_times(c, ["vreal", "nosuchuser19", "bad name/..", "vlisted", "vlocked"]),
+                 "vreal")
+    assert c.login("vlocked", DEMO_PASSWORD).code == 530
     assert c.login("vreal", DEMO_PASSWORD).code == 230
+    c.cmd("QUIT")
+    c.wait_closed()
+    assert 'Login failed for "vlocked": account locked' in s.log()
 
 
 def test_pipelined_brute_force_cut_off(ftpd):
