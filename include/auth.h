@@ -2,22 +2,36 @@
  * auth.h - credential checks, run in the helper before it drops root.
  *
  * Anonymous (USER anonymous or ftp, any password), virtual users
- * (user_db_file) and local users (passwd/shadow, only when privileged).
- * Exactly one crypt(3) call per attempt, also for unknown users (against
- * a fixed dummy hash), so unknown user and wrong password take the same time.
+ * (user_db_file) and local users (passwd/shadow, only when privileged;
+ * password aging and account expiry as pam_unix applies them).
+ * Exactly one crypt(3) call per attempt: an attempt that has no usable
+ * hash (unknown user, locked or system account, any refusal) is checked
+ * against a dummy setting of the method and cost a real one would have
+ * (auth_init), so that a refusal takes the time of a wrong password.
  */
 #ifndef MINIFTPD_AUTH_H
 #define MINIFTPD_AUTH_H
 
+#include <shadow.h>
 #include <stddef.h>
 
 #include "config.h"
 #include "session.h"
 
 /*
+ * auth_init - make the dummy settings of RT (dummy_local, dummy_virtual):
+ * crypt_gensalt of libcrypt's default method for local users, the
+ * setting of the first usable hash of user_db_file for virtual users.
+ * Cheap (no crypt): called by runtime_init, once per process start and on
+ * SIGHUP.
+ */
+void auth_init(const struct config *cfg, struct runtime *rt);
+
+/*
  * auth_check - check USER / PASS.
- * RETURNS 0 and fills OUT on success; -EACCES with REASON (for the
- * operator's log only, never the client) on failure.
+ * RETURNS 0 and fills OUT on success (its groups are allocated: the
+ * caller calls auth_release); -EACCES with REASON (for the operator's log
+ * only, never the client) on failure, with nothing allocated in OUT.
  */
 int auth_check(const struct config *cfg, const struct runtime *rt,
 	       const char *user, const char *pass, struct login *out,
@@ -33,6 +47,26 @@ int auth_check(const struct config *cfg, const struct runtime *rt,
  * user does not exist.
  */
 int auth_cache_anon(const struct config *cfg, struct runtime *rt);
+
+/* auth_release - free what auth_check allocated in L (its groups). */
+void auth_release(struct login *l);
+
+/* What password aging makes of a local account (auth_shadow_aging). */
+enum auth_aging {
+	AUTH_AGING_OK,
+	AUTH_AGING_ACCOUNT_EXPIRED,	/* sp_expire reached */
+	AUTH_AGING_MUST_CHANGE,		/* sp_lstchg 0 (chage -d 0): change now */
+	AUTH_AGING_PASSWORD_EXPIRED,	/* past sp_max, within sp_inact: change now */
+	AUTH_AGING_INACTIVE,		/* past sp_max + sp_inact */
+};
+
+/*
+ * auth_shadow_aging - pam_unix's verdict (check_shadow_expiry) on shadow
+ * entry SP on day TODAY (days since the epoch); fields of -1 are empty.
+ * Anything but AUTH_AGING_OK refuses the login: PAM would ask for a new
+ * password, which FTP has no way to give.  Pure; used by auth_check.
+ */
+enum auth_aging auth_shadow_aging(const struct spwd *sp, long today);
 
 /* auth_is_anonymous - USER names the anonymous account (anonymous, ftp). */
 int auth_is_anonymous(const char *user);

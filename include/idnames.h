@@ -60,8 +60,9 @@ void idnames_refresh(const char *cache_file);
  * for an anonymous login: from CACHE_FILE when it is valid and holds
  * NAME (read with the names, see idnames_refresh), else from getpwnam and
  * getgrouplist, after which the cache is rewritten to hold them.  An
- * empty CACHE_FILE asks the name service and nothing else.  RETURNS 0, or
- * -ENOENT when there is no such user (or its home is too long).
+ * empty CACHE_FILE asks the name service and nothing else.  RETURNS 0,
+ * -ENOENT when there is no such user (or its home is too long), or -E2BIG
+ * when it is in more than MAX_GROUPS groups.
  */
 int idnames_account(const char *cache_file, const char *name, struct anon_ids *out);
 

@@ -12,6 +12,16 @@
 #include "session.h"
 
 /*
+ * listen_close_inherited - close every descriptor above 2 that whoever
+ * started us left open (a shell's 9</etc/shadow, a launcher's leaks:
+ * sessions would inherit them), except the ones systemd passes with
+ * LISTEN_PID/LISTEN_FDS (fd 3 on); the variables stay for
+ * listen_inherited and the standalone listener to take.  fds 0-2 stay:
+ * inetd's connection is fd 0.  Called first by main.
+ */
+void listen_close_inherited(void);
+
+/*
  * listen_inherited - the control connection handed over by systemd or
  * inetd, checked to be a connected stream socket, moved off fds 0-2 (which
  * then point at /dev/null, stderr only if it was the socket).

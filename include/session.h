@@ -20,7 +20,13 @@
 #include "config.h"
 #include "defs.h"
 
+/* The groups of the anonymous account that a process started per
+ * connection takes from names_cache_file (idnames.c); a login's own
+ * groups (struct login) are not bounded by it. */
 #define MAX_GROUPS 64
+
+/* Room for a crypt(3) setting (libcrypt's CRYPT_GENSALT_OUTPUT_SIZE). */
+#define MAX_CRYPT_SETTING 192
 
 /* Facts resolved once at start-up (before any chroot), shared read-only. */
 /*
@@ -46,6 +52,12 @@ struct runtime {
 	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */
 	gid_t self_gid;
 	uid_t chown_uid;	/* chown_username (privileged, chown_uploads only) */
+	/* crypt(3) settings checked when an attempt has no usable hash
+	 * (auth_init): the system's default method for local users, the
+	 * method and cost of the first hash in user_db_file for virtual
+	 * users ("" when it has none) */
+	char dummy_local[MAX_CRYPT_SETTING];
+	char dummy_virtual[MAX_CRYPT_SETTING];
 	bool have_anon;		/* anon: ftp_username resolved (auth_cache_anon) */
 	struct anon_ids {
 		uid_t uid;
@@ -64,8 +76,8 @@ struct login {
 	enum login_kind kind;
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[MAX_GROUPS];
-	int ngroups;
+	gid_t *groups;		/* supplementary groups, xmalloc'ed (auth_release) */
+	int ngroups;		/* up to NGROUPS_MAX */
 	char root[PATH_MAX];	/* directory that is "/" for the client */
 	char home[MAX_FTP_PATH];/* first working directory, client view */
 	bool chroot;		/* chroot(root) (privileged only) */
@@ -141,6 +153,15 @@ void session_before_fork(const struct config *cfg);
  * nopriv_user.  RETURNS the new socketpair end the helper serves.
  */
 int session_start_postlogin(const struct login *login);
+
+/*
+ * session_stop_service - in the helper, after it answered a session's
+ * last failed login: give the pre-login process GRACE_MS to send its
+ * reply and exit, then kill it (a compromised one would go on), so that
+ * the session ends.  Reaps it; the client gets one 421 when it was killed.
+ * Helper only, before login.
+ */
+void session_stop_service(int grace_ms);
 
 /*
  * session_service_ended - the helper reaped a service process with wait

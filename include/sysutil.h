@@ -43,6 +43,11 @@ ssize_t sys_read_file(const char *path, size_t max, char **out);
  * session's exit), which have nothing to do here: replies, logs and the
  * xferlog are written unbuffered.  ASan builds exit() for LeakSanitizer. */
 void sys_exit_session(int status) __attribute__((noreturn));
+/* sys_close_from - close every descriptor from FIRST up (close_range(2);
+ * a loop below the soft RLIMIT_NOFILE on kernels without it).  For the
+ * very start of a process: descriptors whoever started it left open.
+ * RETURNS 0 or -errno. */
+int sys_close_from(int first);
 /* sys_set_cloexec - set FD_CLOEXEC on an fd we did not open (ones
  * inherited from systemd). RETURNS 0 or -errno. */
 int sys_set_cloexec(int fd);
@@ -81,6 +86,11 @@ int sys_recv_fd(int sock);
 pid_t xfork(void);
 /* sys_wait_child - waitpid(PID) with EINTR retry. RETURNS status or -errno. */
 int sys_wait_child(pid_t pid);
+/* sys_wait_child_ms - waitpid(PID) for at most TIMEOUT_MS.
+ * RETURNS its status, -ETIMEDOUT when it still runs, or -errno. */
+int sys_wait_child_ms(pid_t pid, int timeout_ms);
+/* sys_kill - kill(2) one process PID (> 0: never a group). RETURNS 0 or -errno. */
+int sys_kill(pid_t pid, int sig);
 /* sys_reap_children - reap every exited child without blocking; RETURNS count. */
 int sys_reap_children(void);
 
@@ -154,9 +164,11 @@ int sys_lstat_mode(const char *path, mode_t *mode);
 /* sys_user_uid - the uid of user NAME. RETURNS 0, -ENOENT, or -errno. */
 int sys_user_uid(const char *name, uid_t *uid);
 /* sys_user_groups - the groups of user NAME whose primary group is GID
- * (getgrouplist), at most MAX of them, into GROUPS; just GID when they do
- * not fit or cannot be read.  RETURNS their number (>= 1). */
-int sys_user_groups(const char *name, gid_t gid, gid_t *groups, int max);
+ * (getgrouplist), all of them, into *GROUPS (xmalloc'ed, the caller frees
+ * it); just GID when they cannot be read.  RETURNS their number (>= 1),
+ * or -E2BIG (nothing allocated) when they are more than the kernel lets a
+ * process have (sysconf(_SC_NGROUPS_MAX)). */
+int sys_user_groups(const char *name, gid_t gid, gid_t **groups);
 
 /* sys_time - wall-clock seconds since the epoch. */
 long long sys_time(void);

@@ -35,6 +35,22 @@ int userdb_parse_line(const char *line, size_t len, struct userdb_entry *e);
 int userdb_find(const char *text, size_t len, const char *name,
 		struct userdb_entry *e, size_t *badline);
 
+/*
+ * userdb_next - the next entry of TEXT (LEN bytes) from offset *POS, which
+ * it advances past the line; *LINENO counts the lines read.  RETURNS 1 and
+ * fills E, 0 at the end, -EINVAL for a malformed line (*LINENO is its number).
+ */
+int userdb_next(const char *text, size_t len, size_t *pos, size_t *lineno,
+		struct userdb_entry *e);
+
+/*
+ * userdb_hash_setting - the crypt(3) setting of HASH (method, cost and
+ * salt: what crypt needs to compute a hash of the same cost) into OUT of
+ * OUTLEN bytes.  RETURNS 0, -EINVAL for no known hash shape,
+ * -ENAMETOOLONG when OUT is too small.
+ */
+int userdb_hash_setting(const char *hash, char *out, size_t outlen);
+
 /* userdb_valid_name - NAME is an acceptable user name (also for USER). */
 int userdb_valid_name(const char *name);
 

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -33,14 +32,110 @@ auth_is_anonymous(const char *user)
 }
 
 /*
- * Checked for users that do not exist, so that they cost one crypt(3) of
- * the system's default method (yescrypt) like everyone else.  Any fixed
- * hash does: such attempts are refused whatever it matches.  A constant,
- * not one made at start: making one costs a hash per socket-activated
- * process.
+ * An attempt with no usable hash (unknown user, locked or system account,
+ * any refusal) is checked against a dummy setting instead, so that it
+ * costs one crypt(3) like a real one: refused whatever it matches.  A
+ * setting, not a hash: making one (crypt_gensalt) is cheap, making a hash
+ * would cost a crypt per socket-activated process.  This one (yescrypt at
+ * libcrypt's default cost, Debian's method) only when libcrypt gives none.
  */
-static const char dummy_hash[] =
-	"$y$j9T$OstbGuRwkqOMjIqAn6.y11$eMjEQfL4UzCw3ADK620S7d900D9oTgEyqOVaKiq2iS3";
+static const char fallback_dummy[] = "$y$j9T$OstbGuRwkqOMjIqAn6.y11";
+
+/* Why a local account's password aging refuses it (auth_shadow_aging). */
+static const char *const aging_reasons[] = {
+	[AUTH_AGING_ACCOUNT_EXPIRED] = "account expired",
+	[AUTH_AGING_MUST_CHANGE] = "password must be changed (last change 0), "
+				   "which FTP cannot do",
+	[AUTH_AGING_PASSWORD_EXPIRED] = "password expired (a change is required, "
+					"which FTP cannot do)",
+	[AUTH_AGING_INACTIVE] = "password expired and inactive (past the grace days)",
+};
+
+/* SETTING names a method libcrypt will run (not disabled, not malformed). */
+static bool
+usable_setting(const char *setting)
+{
+	int r = crypt_checksalt(setting);
+
+	return r == CRYPT_SALT_OK || r == CRYPT_SALT_METHOD_LEGACY;
+}
+
+/* The setting of the first usable hash in the virtual users file FILE. */
+static void
+virtual_dummy(const char *file, char *out, size_t outlen)
+{
+	struct userdb_entry e;
+	size_t pos = 0, lineno = 0;
+	char *text;
+	ssize_t n = sys_read_file(file, USERDB_MAX, &text);
+
+	out[0] = '\0';
+	if (n < 0)
+		return;
+	while (out[0] == '\0' && userdb_next(text, (size_t)n, &pos, &lineno, &e) == 1)
+		if (userdb_hash_setting(e.hash, out, outlen) < 0 || !usable_setting(out))
+			out[0] = '\0';
+	free(text);
+}
+
+void
+auth_init(const struct config *cfg, struct runtime *rt)
+{
+	/* NULL prefix: libcrypt's default method and cost (yescrypt on
+	 * Debian, as PAM's pam_unix writes it: login.defs' ENCRYPT_METHOD
+	 * there says SHA512 but passwd(1) goes through PAM) */
+	if (crypt_gensalt_rn(NULL, 0, NULL, 0, rt->dummy_local,
+			     (int)sizeof(rt->dummy_local)) == NULL ||
+	    !usable_setting(rt->dummy_local))
+		str_lcpy(rt->dummy_local, fallback_dummy, sizeof(rt->dummy_local));
+	rt->dummy_virtual[0] = '\0';
+	if (cfg->user_db_file[0])
+		virtual_dummy(cfg->user_db_file, rt->dummy_virtual, sizeof(rt->dummy_virtual));
+}
+
+static const char *
+local_dummy(const struct runtime *rt)
+{
+	return rt->dummy_local[0] ? rt->dummy_local : fallback_dummy;
+}
+
+/* The dummy of the kind of user whose lookup comes last: local users when
+ * they may log in, else virtual users. */
+static const char *
+dummy_for(const struct config *cfg, const struct runtime *rt)
+{
+	if (!(rt->privileged && cfg->local_enable) && rt->dummy_virtual[0])
+		return rt->dummy_virtual;
+	return local_dummy(rt);
+}
+
+/* pam_unix's check_shadow_expiry, to the letter (-1: field empty). */
+enum auth_aging
+auth_shadow_aging(const struct spwd *sp, long today)
+{
+	long since = today - sp->sp_lstchg;
+
+	if (sp->sp_expire != -1 && today >= sp->sp_expire)
+		return AUTH_AGING_ACCOUNT_EXPIRED;
+	if (sp->sp_lstchg == 0)
+		return AUTH_AGING_MUST_CHANGE;
+	if (since < 0)
+		return AUTH_AGING_OK;		/* changed "in the future" */
+	if (sp->sp_max != -1 && sp->sp_inact != -1 && since > sp->sp_max &&
+	    since > sp->sp_inact && since > sp->sp_max + sp->sp_inact)
+		return AUTH_AGING_INACTIVE;
+	if (sp->sp_max != -1 && since > sp->sp_max)
+		return AUTH_AGING_PASSWORD_EXPIRED;
+	return AUTH_AGING_OK;
+}
+
+void
+auth_release(struct login *l)
+{
+	free(l->groups);
+	l->groups = NULL;
+	l->ngroups = 0;
+}
 
 static int
 hash_matches(const char *pass, const char *hash)
@@ -90,12 +185,18 @@ shell_allowed(const char *shell)
 	return ok;
 }
 
-static void
+/* PW's ids and all its groups into OUT. RETURNS NULL, or why not. */
+static const char *
 fill_ids(struct login *out, const struct passwd *pw)
 {
+	int n = sys_user_groups(pw->pw_name, pw->pw_gid, &out->groups);
+
+	if (n < 0)
+		return "in more groups than a process may have (NGROUPS_MAX)";
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	out->ngroups = sys_user_groups(pw->pw_name, pw->pw_gid, out->groups, MAX_GROUPS);
+	out->ngroups = n;
+	return NULL;
 }
 
 /* Where the client lives: ROOT is "/" for it, with or without chroot. */
@@ -135,7 +236,8 @@ copy_anon_ids(struct login *out, const struct anon_ids *a)
 	out->uid = a->uid;
 	out->gid = a->gid;
 	out->ngroups = a->ngroups;
-	memcpy(out->groups, a->groups, sizeof(out->groups));
+	out->groups = xreallocarray(NULL, (size_t)a->ngroups, sizeof(*out->groups));
+	memcpy(out->groups, a->groups, (size_t)a->ngroups * sizeof(*out->groups));
 }
 
 /* ftp_username's ids from the listener's copy, else from the name service
@@ -146,13 +248,16 @@ anon_login(const struct config *cfg, const struct runtime *rt, struct login *out
 	struct anon_ids looked_up;
 	const struct anon_ids *a = &rt->anon;
 	const char *root = cfg->anon_root;
+	int r;
 
 	out->kind = LOGIN_ANON;
 	if (!rt->have_anon) {
 		a = &looked_up;
-		if (idnames_account(cfg->names_cache_file, cfg->ftp_username, &looked_up) < 0) {
+		r = idnames_account(cfg->names_cache_file, cfg->ftp_username, &looked_up);
+		if (r < 0) {
 			if (rt->privileged || !root[0])
-				return "ftp_username does not exist";
+				return r == -E2BIG ? "ftp_username is in more than 64 groups" :
+				       "ftp_username does not exist";
 			a = NULL;
 		}
 	}
@@ -171,20 +276,24 @@ virtual_login(const struct config *cfg, const struct runtime *rt,
 	const char *root = e->home[0] ? e->home :
 			   cfg->local_root[0] ? cfg->local_root :
 			   pw ? pw->pw_dir : NULL;
+	const char *fail;
 
 	out->kind = LOGIN_VIRTUAL;
 	if (rt->privileged) {
 		if (pw == NULL)
 			return "guest_username does not exist";
-		fill_ids(out, pw);
+		if ((fail = fill_ids(out, pw)) != NULL)
+			return fail;
 	}
 	return set_root(out, rt, root, true);
 }
 
-/* Look the user up in the virtual users file. RETURNS 1 found, 0 not, <0 error. */
+/* Look the user up in the virtual users file. RETURNS 1 found, 0 not, <0 error.
+ * A found user whose hash libcrypt cannot run ('!', '*') is refused, after
+ * a check of the file's dummy. */
 static int
-virtual_lookup(const struct config *cfg, const char *user, struct userdb_entry *e,
-	       struct attempt *a)
+virtual_lookup(const struct config *cfg, const struct runtime *rt, const char *user,
+	       struct userdb_entry *e, struct attempt *a)
 {
 	char *text;
 	size_t bad = 0;
@@ -202,26 +311,49 @@ virtual_lookup(const struct config *cfg, const char *user, struct userdb_entry *
 	free(text);
 	if (r < 0)
 		a->deny = "user_db_file malformed";
-	if (r == 1)
+	if (r == 1 && usable_setting(e->hash))
 		str_lcpy(a->hash, e->hash, sizeof(a->hash));
+	else if (r == 1) {
+		a->deny = "account locked (no usable password hash)";
+		str_lcpy(a->hash, rt->dummy_virtual[0] ? rt->dummy_virtual : local_dummy(rt),
+			 sizeof(a->hash));
+	}
 	return r;
 }
 
-static bool
-account_expired(const struct spwd *sp)
+/* Why local account PW (shadow entry SP, may be NULL) with HASH may not
+ * log in whatever the password, or NULL. */
+static const char *
+local_denies(const struct config *cfg, const struct passwd *pw,
+	     const struct spwd *sp, const char *hash)
 {
-	long today = (long)(time(NULL) / 86400);
+	enum auth_aging aging;
 
-	return sp->sp_expire > 0 && today >= sp->sp_expire;
+	if (hash[0] == '!' || hash[0] == '*' || hash[0] == '\0')
+		return "account locked";
+	if (!usable_setting(hash))
+		return "password hash of an unknown or disabled method";
+	if (sp && (aging = auth_shadow_aging(sp, (long)(sys_time() / 86400))) != AUTH_AGING_OK)
+		return aging_reasons[aging];
+	if (pw->pw_uid == 0 && !cfg->root_login_enable)
+		return "root login disabled";
+	if (listed_in(cfg->ftpusers_file, pw->pw_name))
+		return "listed in ftpusers_file";
+	if (cfg->check_shell && !shell_allowed(pw->pw_shell))
+		return "shell not in /etc/shells";
+	return NULL;
 }
 
-/* Fill A's hash and deny reason for a local user; OUT's ids and root. */
+/* Fill A's hash and deny reason for a local user; OUT's ids and root.  A
+ * refused account is checked against the dummy: it costs what a real one
+ * of the system's method costs, whatever its own hash (none, "*", "!"). */
 static void
 local_prepare(const struct config *cfg, const struct runtime *rt,
 	      struct attempt *a, struct login *out)
 {
 	struct passwd *pw = getpwnam(a->user);
 	struct spwd *sp;
+	const char *hash;
 
 	if (!rt->privileged || !cfg->local_enable || pw == NULL) {
 		a->deny = !rt->privileged && pw ? "local users need a privileged server" :
@@ -230,22 +362,15 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 		return;
 	}
 	sp = getspnam(a->user);
-	str_lcpy(a->hash, sp ? sp->sp_pwdp : pw->pw_passwd, sizeof(a->hash));
-	if (a->hash[0] == '!' || a->hash[0] == '*' || a->hash[0] == '\0')
-		a->deny = "account locked";
-	else if (sp && account_expired(sp))
-		a->deny = "account expired";
-	else if (pw->pw_uid == 0 && !cfg->root_login_enable)
-		a->deny = "root login disabled";
-	else if (listed_in(cfg->ftpusers_file, a->user))
-		a->deny = "listed in ftpusers_file";
-	else if (cfg->check_shell && !shell_allowed(pw->pw_shell))
-		a->deny = "shell not in /etc/shells";
+	hash = sp ? sp->sp_pwdp : pw->pw_passwd;
 	out->kind = LOGIN_LOCAL;
-	fill_ids(out, pw);
+	a->deny = local_denies(cfg, pw, sp, hash);
+	if (a->deny == NULL)
+		a->deny = fill_ids(out, pw);
 	if (a->deny == NULL)
 		a->deny = set_root(out, rt, cfg->local_root[0] ? cfg->local_root :
 				   pw->pw_dir, cfg->chroot_local_user);
+	str_lcpy(a->hash, a->deny ? local_dummy(rt) : hash, sizeof(a->hash));
 }
 
 static const char *
@@ -259,6 +384,21 @@ userlist_denies(const struct config *cfg, const char *user)
 	return NULL;
 }
 
+/* The end of an attempt: FAIL (NULL: success) into REASON; a refused
+ * login keeps nothing allocated. */
+static int
+conclude(struct login *out, const char *user, const char *fail,
+	 char *reason, size_t reasonlen)
+{
+	str_lcpy(reason, fail ? fail : "", reasonlen);
+	if (fail) {
+		auth_release(out);
+		return -EACCES;
+	}
+	str_lcpy(out->user, user, sizeof(out->user));
+	return 0;
+}
+
 int
 auth_check(const struct config *cfg, const struct runtime *rt,
 	   const char *user, const char *pass, struct login *out,
@@ -269,31 +409,24 @@ auth_check(const struct config *cfg, const struct runtime *rt,
 	const char *fail;
 
 	memset(out, 0, sizeof(*out));
-	str_lcpy(a.hash, dummy_hash, sizeof(a.hash));
+	str_lcpy(a.hash, dummy_for(cfg, rt), sizeof(a.hash));
 	if (!userdb_valid_name(user))
 		a.deny = "invalid user name";
 	else if ((a.deny = userlist_denies(cfg, user)) != NULL)
 		;
 	else if (cfg->anonymous_enable && auth_is_anonymous(user)) {
 		fail = anon_login(cfg, rt, out);
-		str_lcpy(out->user, cfg->ftp_username, sizeof(out->user));
-		str_lcpy(reason, fail ? fail : "", reasonlen);
-		return fail ? -EACCES : 0;
-	} else if (virtual_lookup(cfg, user, &e, &a) == 1) {
-		fail = hash_matches(pass, a.hash) ? virtual_login(cfg, rt, &e, out) :
-		       "wrong password";
-		str_lcpy(out->user, user, sizeof(out->user));
-		str_lcpy(reason, fail ? fail : "", reasonlen);
-		return fail ? -EACCES : 0;
+		return conclude(out, cfg->ftp_username, fail, reason, reasonlen);
+	} else if (virtual_lookup(cfg, rt, user, &e, &a) == 1) {
+		bool matches = hash_matches(pass, a.hash);
+
+		fail = a.deny ? a.deny : !matches ? "wrong password" :
+		       virtual_login(cfg, rt, &e, out);
+		return conclude(out, user, fail, reason, reasonlen);
 	} else if (a.deny == NULL)
 		local_prepare(cfg, rt, &a, out);
 
 	if (!hash_matches(pass, a.hash) && a.deny == NULL)
 		a.deny = "wrong password";
-	if (a.deny) {
-		str_lcpy(reason, a.deny, reasonlen);
-		return -EACCES;
-	}
-	str_lcpy(out->user, user, sizeof(out->user));
-	return 0;
+	return conclude(out, user, a.deny, reason, reasonlen);
 }

@@ -453,17 +453,28 @@ idnames_refresh(const char *cache_file)
 		write_cache(cache_file);
 }
 
-/* getpwnam + the groups. RETURNS 0 or -ENOENT. */
+/* getpwnam + the groups. RETURNS 0, -ENOENT, or -E2BIG (more than MAX_GROUPS). */
 static int
 lookup_account(const char *name, struct anon_ids *out)
 {
 	struct passwd *pw = getpwnam(name);
+	gid_t *groups;
+	int n;
 
 	if (pw == NULL || str_lcpy(out->home, pw->pw_dir, sizeof(out->home)) < 0)
 		return -ENOENT;
+	n = sys_user_groups(pw->pw_name, pw->pw_gid, &groups);
+	if (n < 0)
+		return n;
+	if (n > MAX_GROUPS) {
+		free(groups);
+		return -E2BIG;
+	}
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	out->ngroups = sys_user_groups(pw->pw_name, pw->pw_gid, out->groups, MAX_GROUPS);
+	out->ngroups = n;
+	memcpy(out->groups, groups, (size_t)n * sizeof(*groups));
+	free(groups);
 	return 0;
 }
 

@@ -84,6 +84,22 @@ move_connection(int fd)
 	return c;
 }
 
+void
+listen_close_inherited(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	unsigned long p = 0, n = 0;
+	int first = LISTEN_FDS_START, r;
+
+	if (pid && fds && str_to_ulong(pid, &p) == 0 && p == (unsigned long)getpid() &&
+	    str_to_ulong(fds, &n) == 0 && n <= (unsigned long)(INT_MAX - LISTEN_FDS_START))
+		first += (int)n;	/* a bad count: listen_fds() refuses it later */
+	r = sys_close_from(first);
+	if (r < 0)
+		fprintf(stderr, "miniftpd: cannot close inherited descriptors: %s\n",
+			strerror(-r));
+}
+
 /*
  * sd_listen_fds(3) with unset_environment=1, to the letter: LISTEN_PID must
  * name us, LISTEN_FDS count the fds from 3, which become close-on-exec;

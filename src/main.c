@@ -113,6 +113,7 @@ main(int argc, char **argv)
 	static struct config cfg;
 	char err[CFG_ERR_MAX];
 
+	listen_close_inherited();	/* before anything of ours is open */
 	if (parse_argv(argc, argv) < 0)
 		return 2;
 	if (cfg_load(&cfg, arg_config, arg_config_named, arg_overrides,

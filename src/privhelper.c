@@ -19,6 +19,10 @@
 
 enum helper_state { PREAUTH = 1 << 0, POSTAUTH = 1 << 1 };
 
+/* After the last failed login, how long the pre-login process has to send
+ * its 530 and exit before it is killed. */
+#define LAST_REPLY_GRACE_MS	5000
+
 struct helper {
 	const struct config *cfg;
 	const struct runtime *rt;
@@ -40,6 +44,7 @@ struct helper_req {
 	bool (*answer)(struct helper *h, struct buf *body);
 };
 
+static void finish(void) NORETURN;
 static bool helper_answer_login(struct helper *h, struct buf *body);
 static bool helper_answer_port_sock(struct helper *h, struct buf *body);
 static bool helper_answer_chown_upload(struct helper *h, struct buf *body);
@@ -79,10 +84,23 @@ answer_login_result(struct helper *h, enum priv_login_result result)
 	helper_send(h, PRIV_ANS_LOGIN, &b);
 }
 
+/* The last failed login is answered: the helper checks no more passwords,
+ * whatever the service process (compromised, it may ignore FAIL_LAST and
+ * keep asking) does; the session ends. */
+static void NORETURN
+end_after_last_failure(struct helper *h, bool blocked)
+{
+	log_notice("Ending the session after %u failed login%s%s", h->fails,
+		   h->fails == 1 ? "" : "s", blocked ? " (address blocked by limitd)" : "");
+	h->fd = sys_close(h->fd);
+	session_stop_service(LAST_REPLY_GRACE_MS);
+	finish();
+}
+
 static void
 login_failed(struct helper *h, const char *user, const char *reason)
 {
-	bool blocked;
+	bool blocked, last;
 
 	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_LOGIN_FAILED,
 		  .user = user, .command = "PASS", .reason = reason },
@@ -91,8 +109,10 @@ login_failed(struct helper *h, const char *user, const char *reason)
 	/* limitd counts failures per address across sessions */
 	blocked = limit_login_failed(h->cfg) == LIMIT_REFUSE_BLOCKED;
 	sys_sleep((unsigned int)h->cfg->delay_failed_login);
-	answer_login_result(h, blocked || h->fails >= h->cfg->max_login_fails ?
-			    PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
+	last = blocked || h->fails >= h->cfg->max_login_fails;
+	answer_login_result(h, last ? PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
+	if (last)
+		end_after_last_failure(h, blocked);
 }
 
 static bool
@@ -113,6 +133,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 	explicit_bzero(pass, sizeof(pass));
 	v = limit_login(h->cfg, login.user);
 	if (v != LIMIT_ADMIT) {
+		auth_release(&login);
 		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
 			     "address blocked after failed logins" : "max_per_user reached");
 		return false;
@@ -130,6 +151,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 	h->fd = session_start_postlogin(&login);
 	h->state = POSTAUTH;
 	log_set_prefix("helper %s %s", h->peer_str, login.user);
+	auth_release(&login);	/* the post-login process has its own copy */
 	return true;
 }
 

@@ -141,6 +141,24 @@ session_start_postlogin(const struct login *login)
 }
 
 void
+session_stop_service(int grace_ms)
+{
+	int status;
+
+	if (sess.service <= 0)
+		return;
+	status = sys_wait_child_ms(sess.service, grace_ms);
+	if (status == -ETIMEDOUT) {
+		log_warning("The pre-login process did not end after the last failed "
+			    "login: killing it");
+		(void)sys_kill(sess.service, SIGKILL);
+		status = sys_wait_child(sess.service);
+	}
+	if (status >= 0)
+		session_service_ended(status);
+}
+
+void
 session_service_ended(int status)
 {
 	static const char msg[] = "421 Service not available, closing control connection.\r\n";
@@ -292,6 +310,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	rt->self_uid = geteuid();
 	rt->self_gid = getegid();
 	pin_timezone();
+	auth_init(cfg, rt);
 	if (cfg->pasv_enable && cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)
 		data_load_pasv_ports(&rt->pasv_ports);
 	if (cfg->pasv_address[0]) {

@@ -203,6 +203,23 @@ sys_exit_session(int status)
 }
 
 int
+sys_close_from(int first)
+{
+	struct rlimit rl;
+
+	if (close_range((unsigned int)first, ~0U, 0) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	/* before Linux 5.9: every descriptor below the soft limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = (rlim_t)first; fd < rl.rlim_cur && fd < INT_MAX; fd++)
+		(void)close((int)fd);
+	return 0;
+}
+
+int
 sys_set_cloexec(int fd)
 {
 	int flags = fcntl(fd, F_GETFD);
@@ -387,6 +404,34 @@ sys_wait_child(pid_t pid)
 		r = waitpid(pid, &status, 0);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : status;
+}
+
+int
+sys_wait_child_ms(pid_t pid, int timeout_ms)
+{
+	long long deadline = sys_now_ms() + timeout_ms;
+	struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000000 };
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (sys_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&tick, NULL);
+	}
+}
+
+int
+sys_kill(pid_t pid, int sig)
+{
+	if (pid <= 0)
+		return -EINVAL;		/* never a process group by accident */
+	return kill(pid, sig) < 0 ? -errno : 0;
 }
 
 int
@@ -687,15 +732,31 @@ sys_user_uid(const char *name, uid_t *uid)
 }
 
 int
-sys_user_groups(const char *name, gid_t gid, gid_t *groups, int max)
+sys_user_groups(const char *name, gid_t gid, gid_t **groups)
 {
-	int n = max;
+	long max = sysconf(_SC_NGROUPS_MAX);
+	int n = 64, want;
+	gid_t *g = xreallocarray(NULL, (size_t)n, sizeof(*g));
 
-	if (getgrouplist(name, gid, groups, &n) < 0 || n < 1) {
-		groups[0] = gid;
-		n = 1;
+	/* a few rounds: the group file may grow between two calls */
+	for (int round = 0; round < 4; round++) {
+		want = n;
+		if (getgrouplist(name, gid, g, &want) >= 0 && want >= 1) {
+			*groups = g;
+			return want;
+		}
+		if (want <= n)
+			break;			/* not a matter of room */
+		if (max > 0 && want > max) {
+			free(g);
+			return -E2BIG;
+		}
+		n = want;
+		g = xreallocarray(g, (size_t)n, sizeof(*g));
 	}
-	return n;
+	g[0] = gid;
+	*groups = g;
+	return 1;
 }
 
 long long

@@ -68,24 +68,59 @@ userdb_parse_line(const char *line, size_t len, struct userdb_entry *e)
 }
 
 int
+userdb_next(const char *text, size_t len, size_t *pos, size_t *lineno,
+	    struct userdb_entry *e)
+{
+	while (*pos < len) {
+		const char *line = text + *pos;
+		const char *nl = memchr(line, '\n', len - *pos);
+		size_t n = nl ? (size_t)(nl - line) : len - *pos;
+		int r = userdb_parse_line(line, n, e);
+
+		(*lineno)++;
+		*pos += n + 1;
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
 userdb_find(const char *text, size_t len, const char *name,
 	    struct userdb_entry *e, size_t *badline)
 {
 	size_t pos = 0, lineno = 0;
+	int r;
 
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		int r = userdb_parse_line(text + pos, n, e);
-
-		lineno++;
-		pos += n + 1;
-		if (r < 0) {
-			*badline = lineno;
-			return r;
-		}
-		if (r == 1 && strcmp(e->name, name) == 0)
+	while ((r = userdb_next(text, len, &pos, &lineno, e)) == 1)
+		if (strcmp(e->name, name) == 0)
 			return 1;
-	}
+	if (r < 0)
+		*badline = lineno;
+	return r;
+}
+
+/* bcrypt ("$2b$NN$" + 22 salt characters + 31 hash characters) has no '$'
+ * before its hash; BSDi DES is '_' + 8, traditional DES 2 + 11. */
+int
+userdb_hash_setting(const char *hash, char *out, size_t outlen)
+{
+	size_t len = strlen(hash), n;
+	const char *last = strrchr(hash, '$');
+
+	if (hash[0] == '$' && hash[1] == '2' && len == 60 && hash[3] == '$')
+		n = 29;
+	else if (hash[0] == '$' && last > hash + 2)
+		n = (size_t)(last - hash);
+	else if (hash[0] == '_' && len == 20)
+		n = 9;
+	else if (hash[0] != '$' && len == 13)
+		n = 2;
+	else
+		return -EINVAL;
+	if (n >= outlen)
+		return -ENAMETOOLONG;
+	memcpy(out, hash, n);
+	out[n] = '\0';
 	return 0;
 }

@@ -3,11 +3,12 @@
 import os
 import pwd
 import re
+import shutil
 import time
 
 import pytest
 
-from conftest import DEMO_PASSWORD, GUEST, IS_ROOT, needs_root
+from conftest import DEMO_PASSWORD, GUEST, IS_ROOT, needs_root, wait_until
 
 
 @pytest.mark.parametrize("kind", ["sha512", "yescrypt", "bcrypt"])
@@ -101,6 +102,32 @@ def test_max_login_fails_closes(ftpd):
     assert c.login("demo", "bad1").code == 530
     assert c.login("demo", "bad2").lines == ["530 Login incorrect."]
     assert c.wait_closed(10) == b""
+
+
+def test_max_login_fails_ends_a_stuck_session(ftpd):
+    """The helper, not the pre-login process, ends the session after the
+    last failed login: a pre-login process that does not go away (here
+    stopped while the helper checks the password, as a compromised one
+    would ignore FAIL_LAST) is killed after its grace time (5 s) and the
+    client gets one 421 line, then the connection closes."""
+    import signal
+    from conftest import proc_children
+    s = ftpd(max_login_fails="1", delay_failed_login="2")
+    c = s.connect()
+    helpers = wait_until(lambda: proc_children(s.pid), 10)
+    assert len(helpers) == 1, helpers
+    pre = wait_until(lambda: proc_children(helpers[0]), 10)
+    assert len(pre) == 1, pre
+    assert c.cmd("USER demo").code == 331
+    c.send("PASS wrong\r\n")
+    time.sleep(0.5)                # forwarded; the helper waits delay_failed_login
+    os.kill(pre[0], signal.SIGSTOP)
+    t0 = time.monotonic()
+    r = c.reply(timeout=20)
+    assert r.code == 421, r
+    assert c.wait_closed(10) == b""
+    assert time.monotonic() - t0 < 15
+    assert wait_until(lambda: "did not end after the last failed login" in s.log(), 5), s.log()
 
 
 def test_max_login_fails_counts_unknown_users(ftpd):
@@ -332,3 +359,49 @@ def test_uid0_refused_by_uid(system_user, ftpenv, ftpd):
 def _hash(pw):
     from conftest import make_hash
     return make_hash(pw, "sha512")
+
+
+def _chage(name, *args):
+    import subprocess
+    r = subprocess.run(["chage"] + list(args) + [name], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    assert r.returncode == 0, r.stdout
+
+
+@needs_root
+def test_local_user_password_aging(system_user, ftpd):
+    """Password aging and expiry in /etc/shadow, as pam_unix applies them
+    (su refuses these accounts): expired account, chage -d 0, expired past
+    the inactive days, expired within them (PAM would ask for a new
+    password, which FTP cannot give): the same 530 as a wrong password,
+    the reason in the log; an account within its limits logs in."""
+    if not shutil.which("chage"):
+        pytest.skip("chage not available")
+    name, password = system_user.name, system_user.password
+    today = int(time.time() // 86400)
+    cases = [
+        # chage arguments, reason logged (None: logs in)
+        (["-d", str(today - 10), "-M", "30", "-I", "1", "-E", str(today + 30)], None),
+        (["-d", str(today), "-M", "-1", "-I", "-1", "-E", "2020-01-01"], "account expired"),
+        (["-E", "-1", "-d", "0"], "password must be changed"),
+        (["-d", "2020-01-01", "-M", "30", "-I", "1"], "password expired and inactive"),
+        (["-d", str(today - 40), "-M", "30", "-I", "30"],
+         "password expired (a change is required"),
+        (["-d", str(today - 40), "-M", "30", "-I", "-1"],
+         "password expired (a change is required"),
+        (["-d", str(today - 29), "-M", "30", "-I", "1"], None),
+    ]
+    s = ftpd(local_enable="YES", max_login_fails="100")
+    c = s.connect()
+    for args, reason in cases:
+        _chage(name, *args)
+        r = c.login(name, password)
+        if reason is None:
+            assert r.code == 230, (args, r)
+            c.cmd("QUIT")
+            c.wait_closed()
+            c = s.connect()
+            continue
+        assert r.lines == ["530 Login incorrect."], (args, r)
+        assert wait_until(lambda: 'Login failed for "%s": %s' % (name, reason) in s.log(), 5), \
+            (args, s.log()[-2000:])

@@ -7,9 +7,12 @@ root, the helper is nopriv_user with exactly CAP_NET_BIND_SERVICE and no
 copy of the control connection; either dying ends the session.
 """
 
+import grp
 import os
 import pwd
 import signal
+import subprocess
+import time
 
 import pytest
 
@@ -186,6 +189,63 @@ def test_postlogin_local_user(ftpd, system_user):
     assert os.readlink("/proc/%d/root" % service) == "/"      # chroot_local_user=NO
     c.cmd("QUIT")
     assert_gone([helper, service])
+
+
+def _shadow_tool(argv, tries=20):
+    """Run useradd/groupadd/usermod/groupdel, again while another process
+    holds the lock on /etc/group (exit 10): tests run side by side."""
+    for _ in range(tries):
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        if r.returncode != 10:
+            return r
+        time.sleep(0.25)
+    return r
+
+
+@needs_root
+def test_postlogin_local_user_many_groups(ftpd, ftpenv, system_user):
+    """A user in 70 supplementary groups (more than the 64 once kept): the
+    post-login process has every one of them, and a file only the last
+    group may read can be downloaded."""
+    groups = ["%sg%02d" % (system_user.name, i) for i in range(70)]
+    made = []
+    try:
+        for g in groups:
+            r = _shadow_tool(["groupadd", g])
+            assert r.returncode == 0, r.stdout
+            made.append(g)
+        r = _shadow_tool(["usermod", "-a", "-G", ",".join(groups), system_user.name])
+        assert r.returncode == 0, r.stdout
+        pw = pwd.getpwnam(system_user.name)
+        want = set(os.getgrouplist(system_user.name, pw.pw_gid))
+        assert len(want) == 71, want
+        last = grp.getgrnam(groups[-1]).gr_gid
+        secret = os.path.join(system_user.home, "group-only.txt")
+        with open(secret, "w") as f:
+            f.write("for the last group\n")
+        os.chown(secret, 0, last)
+        os.chmod(secret, 0o640)
+
+        s = ftpd(local_enable="YES")
+        c = s.connect()
+        helper, pre = session_of(s)
+        assert c.login(system_user.name, system_user.password).code == 230
+        service = post_login_service(helper, pre)
+        have = set(int(g) for g in proc_status(service)["Groups"].split())
+        assert have == want, "missing %r, extra %r" % (sorted(want - have), sorted(have - want))
+        assert c.cmd("SIZE group-only.txt").lines == ["213 19"]
+        f = s.ftplib(system_user.name, system_user.password)
+        data = []
+        f.retrbinary("RETR group-only.txt", data.append)
+        assert b"".join(data) == b"for the last group\n"
+        f.quit()
+        c.cmd("QUIT")
+        assert_gone([helper, service])
+    finally:
+        for srv in ftpenv.servers:
+            srv.stop()
+        for g in made:
+            _shadow_tool(["groupdel", g])
 
 
 @needs_root

@@ -35,6 +35,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 
 import pytest
@@ -576,6 +577,104 @@ def test_unknown_user_and_wrong_password_alike(ftpd):
     alive(c)
 
 
+# Refusals cost what a real check costs (issue 19, item 11).  Timed from the
+# client: PASS sent to 530 read, on one connection, the kinds of account
+# interleaved round after round so that a load spike from other processes
+# on the machine hits all of them alike; medians, not single samples.
+# Before the fix a locked or system account answered in ~0.5 ms against
+# ~60 ms for a yescrypt user (a factor of 100); an unknown name cost a
+# yescrypt check against ~1-5 ms for a SHA-512 virtual user.
+TIMING_ROUNDS = 15
+TIMING_FACTOR = 3.0
+
+
+def pass_times(c, users, rounds=TIMING_ROUNDS):
+    """{user: [seconds from PASS to its 530]}, USERS interleaved, the order
+    rotated every round."""
+    times = {u: [] for u in users}
+    for i in range(rounds):
+        k = i % len(users)
+        for user in users[k:] + users[:k]:
+            assert c.cmd("USER " + user).code == 331
+            t0 = time.perf_counter()
+            r = c.cmd("PASS wrong-password-%d" % i, timeout=30)
+            times[user].append(time.perf_counter() - t0)
+            assert r.lines == ["530 Login incorrect."], (user, r)
+    return times
+
+
+def assert_alike(times, real):
+    """Every median within TIMING_FACTOR of REAL's, either way."""
+    med = {u: sorted(t)[len(t) // 2] for u, t in times.items()}
+    shown = {u: "%.2f ms" % (m * 1000) for u, m in med.items()}
+    for user, m in med.items():
+        assert med[real] / TIMING_FACTOR <= m <= med[real] * TIMING_FACTOR, \
+            "%s answers in %s, a real account in %s: %r" % (
+                user, shown[user], shown[real], shown)
+
+
+def _useradd(*args):
+    return subprocess.run(["useradd"] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=30)
+
+
+@needs_root
+def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
+    """A local user of the system's method (yescrypt here) with a wrong
+    password, an unknown name, a locked account ('!' before its hash),
+    system accounts ('*': daemon, bin, root): each costs one crypt() of the
+    system's default method."""
+    from conftest import make_hash
+    yes = make_hash(system_user.password, "yescrypt")
+    if yes is None:
+        pytest.skip("libcrypt here cannot make yescrypt hashes")
+    r = subprocess.run(["chpasswd", "-e"], input=("%s:%s\n" % (system_user.name, yes)).encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    assert r.returncode == 0, r.stdout
+    locked = system_user.name + "l"
+    r = _useradd("-M", "-d", system_user.home, "-s", "/bin/bash", "-p", "!" + yes, locked)
+    assert r.returncode == 0, r.stdout
+    try:
+        s = ftpd(local_enable="YES", max_login_fails="1000", delay_failed_login="0")
+        c = s.connect()
+        users = [system_user.name, "nosuchuser19", locked, "daemon", "bin", "root"]
+        assert_alike(pass_times(c, users), system_user.name)
+        assert c.login(system_user.name, system_user.password).code == 230
+    finally:
+        for srv in ftpenv.servers:
+            srv.stop()
+        subprocess.run(["userdel", "-f", locked], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+
+
+def test_virtual_refusals_cost_a_real_check(ftpenv, ftpd):
+    """Virtual users with SHA-512 hashes of 20000 rounds: an unknown name,
+    an invalid one, a locked entry ('!' before its hash) and a name
+    userlist_file refuses each cost a crypt() of the same method and cost
+    (the dummy is made from the file's first hash at start), not the
+    system's yescrypt."""
+    import crypt
+    setting = crypt.mksalt(crypt.METHOD_SHA512, rounds=20000)
+    users = os.path.join(ftpenv.dir, "users-sha512")
+    with open(users, "w") as f:
+        for name, lock in (("vreal", ""), ("vlisted", ""), ("vlocked", "!")):
+            f.write("%s:%s%s:%s\n" % (name, lock, crypt.crypt(DEMO_PASSWORD, setting),
+                                       ftpenv.root))
+    userlist = os.path.join(ftpenv.dir, "userlist")
+    with open(userlist, "w") as f:
+        f.write("vlisted\n")
+    s = ftpd(user_db_file=users, local_enable="NO", max_login_fails="1000",
+             delay_failed_login="0", userlist_enable="YES", userlist_file=userlist)
+    c = s.connect()
+    assert_alike(pass_times(c, ["vreal", "nosuchuser19", "bad name/..", "vlisted", "vlocked"]),
+                 "vreal")
+    assert c.login("vlocked", DEMO_PASSWORD).code == 530
+    assert c.login("vreal", DEMO_PASSWORD).code == 230
+    c.cmd("QUIT")
+    c.wait_closed()
+    assert 'Login failed for "vlocked": account locked' in s.log()
+
+
 def test_pipelined_brute_force_cut_off(ftpd):
     s = ftpd(max_login_fails="3", delay_failed_login="0")
     c = s.connect()
@@ -773,6 +872,97 @@ class ValgrindServer(Server):
                  "--show-leak-kinds=definite,indirect",
                  "--errors-for-leak-kinds=definite,indirect",
                  "--log-file=" + self.vglog] + super().argv())
+
+
+# Exec the command in argv[3:] (same process) with the file argv[1] open on
+# fd 9; argv[2] >= 0: that socket moved to fd 3 with LISTEN_PID/LISTEN_FDS.
+LEAKY_LAUNCHER = """
+import os, sys
+leak, sock, argv = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+if sock >= 0:
+    os.dup2(sock, 3)
+    os.close(sock)
+    os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1")
+fd = os.open(leak, os.O_RDONLY)
+os.dup2(fd, 9)
+os.close(fd)
+os.execv(argv[0], argv)
+"""
+
+
+class InheritingServer(Server):
+    """Started by a launcher that leaves a file open on fd 9 (as a shell's
+    `9<FILE` would).  Mode "listenfd": the launcher passes a listening
+    socket on fd 3 with LISTEN_PID and LISTEN_FDS, as systemd does."""
+
+    leaked = None
+
+    def start(self, timeout=10.0):
+        lsock = None
+        if self.mode == "listenfd":
+            lsock = socket.socket()
+            lsock.bind((HOST, 0))
+            lsock.listen(64)
+        n = lsock.fileno() if lsock else -1
+        with open(self.errpath, "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", LEAKY_LAUNCHER, self.leaked, str(n)] + self.argv(),
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, cwd=self.env.dir,
+                pass_fds=(n,) if lsock else ())
+        if lsock:
+            lsock.close()
+        want = re.compile(r"Listening on 127\.0\.0\.1 port (\d+)")
+        m = wait_until(lambda: want.search(self.log()) or self.proc.poll() is not None,
+                       timeout)
+        if not isinstance(m, re.Match):
+            self._kill_main()
+            raise AssertionError("server did not start:\n" + self.log())
+        self.port = int(m.group(1))
+        return self
+
+
+def fds_to(pid, path):
+    """The descriptors of PID open on PATH."""
+    out = []
+    try:
+        names = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return out
+    for fd in names:
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == path:
+                out.append(int(fd))
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("mode", ["standalone", "listenfd"])
+def test_inherited_descriptors_closed(ftpenv, mode):
+    """A descriptor its launcher leaked (fd 9, as `9<FILE` leaves it) reaches no process of
+    miniftpd: not the listener, not the helper, the pre-login or the
+    post-login process of a logged-in (non-root) user.  The socket passed
+    the systemd way (fd 3, LISTEN_FDS=1) is kept: the sessions prove it."""
+    secret = os.path.join(ftpenv.dir, "inherited-secret")
+    with open(secret, "wb") as f:
+        f.write(SECRET)
+    s = InheritingServer(ftpenv, mode, {})
+    s.leaked = secret
+    ftpenv.servers.append(s)
+    s.start()
+    logged_in = s.login()
+    waiting = s.connect()                  # a session before login too
+    assert logged_in.cmd("PWD").code == 257
+
+    def processes():
+        kids = proc_descendants(s.pid)
+        return kids if len(kids) >= 4 else None
+    pids = wait_until(processes, 10)
+    assert pids, "expected two sessions below %d" % s.pid
+    leaks = {p: fds_to(p, secret) for p in [s.pid] + pids}
+    assert not any(leaks.values()), "inherited descriptor open in %r" % leaks
+    alive(logged_in)
+    alive(waiting)
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")

@@ -241,6 +241,58 @@ test_answer_then_garbage(void **state)
 	sys_close(h.fd);
 }
 
+static uint32_t
+login_once(int fd, const char *user, const char *pass)
+{
+	struct buf b;
+	uint16_t type;
+	uint32_t result;
+
+	buf_reset(&b);
+	buf_put_str(&b, user);
+	buf_put_str(&b, pass);
+	assert_int_equal(priv_send(fd, PRIV_REQ_LOGIN, &b), 0);
+	assert_int_equal(priv_recv(fd, &type, &b), 0);
+	assert_int_equal(type, PRIV_ANS_LOGIN);
+	assert_int_equal(buf_get_u32(&b, &result), 0);
+	return result;
+}
+
+/*
+ * The helper counts failed logins itself: after max_login_fails (3) it
+ * answers FAIL_LAST and checks no more passwords, even for a compromised
+ * service process that ignores FAIL_LAST and goes on guessing: the
+ * requests after it get no answer, the helper closes its end and ends
+ * the session.
+ */
+static void
+test_stops_after_max_login_fails(void **state)
+{
+	struct helper_proc h = start_helper();
+	struct buf b;
+	size_t answered;
+	int st;
+
+	(void)state;
+	assert_int_equal(login_once(h.fd, "nosuchuser", "guess1"), PRIV_LOGIN_FAIL);
+	assert_int_equal(login_once(h.fd, "nosuchuser", "guess2"), PRIV_LOGIN_FAIL);
+	assert_int_equal(login_once(h.fd, "nosuchuser", "guess3"), PRIV_LOGIN_FAIL_LAST);
+	for (int i = 0; i < 5; i++) {		/* may fail: the helper is gone */
+		buf_reset(&b);
+		buf_put_str(&b, "nosuchuser");
+		buf_put_str(&b, "guess-after-the-last");
+		(void)priv_send(h.fd, PRIV_REQ_LOGIN, &b);
+	}
+	shutdown(h.fd, SHUT_WR);
+	answered = drain(h.fd);
+	if (answered != 0)
+		fail_msg("the helper answered %zu more bytes after FAIL_LAST", answered);
+	st = reap(&h);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("wait status 0x%x, want exit 0 (the session's end)", (unsigned int)st);
+	sys_close(h.fd);
+}
+
 /* The peer closing (also mid-message) is the end of a session, not an error. */
 static void
 test_peer_closes(void **state)
@@ -299,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_unknown_and_unpermitted),
 		cmocka_unit_test(test_malformed_login),
 		cmocka_unit_test(test_answer_then_garbage),
+		cmocka_unit_test(test_stops_after_max_login_fails),
 		cmocka_unit_test(test_peer_closes),
 		cmocka_unit_test(test_random_garbage),
 	};

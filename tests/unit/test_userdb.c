@@ -143,6 +143,55 @@ test_find_badline(void **state)
 	assert_int_equal(userdb_find(text, strlen(text), "alice", &e, &bad), 1);
 }
 
+static void
+test_next(void **state)
+{
+	static const char text[] = "# c\nalice:$6$a$aaa\n\nbob:$6$b$bbb\nbroken\n";
+	size_t pos = 0, lineno = 0;
+
+	(void)state;
+	assert_int_equal(userdb_next(text, strlen(text), &pos, &lineno, &e), 1);
+	assert_string_equal(e.name, "alice");
+	assert_int_equal(lineno, 2);
+	assert_int_equal(userdb_next(text, strlen(text), &pos, &lineno, &e), 1);
+	assert_string_equal(e.name, "bob");
+	assert_int_equal(userdb_next(text, strlen(text), &pos, &lineno, &e), -EINVAL);
+	assert_int_equal(lineno, 5);
+	assert_int_equal(userdb_next(text, strlen(text), &pos, &lineno, &e), 0);
+}
+
+/* The setting a dummy check of the same method and cost needs: what
+ * crypt(3) reads of a hash before its result. */
+static void
+test_hash_setting(void **state)
+{
+	static const struct { const char *hash, *setting; } ok[] = {
+		{ "$y$j9T$OstbGuRwkqOMjIqAn6.y11$eMjEQfL4UzCw3ADK620S7d900D9oTgEyqOVaKiq2iS3",
+		  "$y$j9T$OstbGuRwkqOMjIqAn6.y11" },
+		{ "$6$rounds=20000$saltsalt$H4sh", "$6$rounds=20000$saltsalt" },
+		{ "$6$saltsalt$H4sh", "$6$saltsalt" },
+		{ "$5$s$h", "$5$s" },
+		{ "$1$saltsalt$hash", "$1$saltsalt" },
+		{ "$2b$05$abcdefghijklmnopqrstuuVdBqwtY.e0xGaDb6frQjFyqM3Mpyo/O",
+		  "$2b$05$abcdefghijklmnopqrstuu" },
+		{ "_J9..CCCCXBrJUJV154M", "_J9..CCCC" },
+		{ "abJnggxhB/yWI", "ab" },
+	};
+	static const char *const bad[] = { "", "!", "*", "*LK*", "$6$", "$6$onlysetting",
+					   "!$6$s$h", "plain-password" };
+	char out[192];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(userdb_hash_setting(ok[i].hash, out, sizeof(out)), 0);
+		assert_string_equal(out, ok[i].setting);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (userdb_hash_setting(bad[i], out, sizeof(out)) != -EINVAL)
+			fail_msg("\"%s\" has no setting", bad[i]);
+	assert_int_equal(userdb_hash_setting(ok[1].hash, out, 8), -ENAMETOOLONG);
+}
+
 int
 main(void)
 {
@@ -153,6 +202,8 @@ main(void)
 		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_find_badline),
+		cmocka_unit_test(test_next),
+		cmocka_unit_test(test_hash_setting),
 	};
 
 	/* cmocka prints progress on stdout, failures and the summary on
