@@ -235,7 +235,8 @@ anon_max_rate=0
 xferlog_enable=NO
 EOF
 	if [ "$ROOT" = 1 ]; then
-		printf 'local_enable=YES\nchroot_local_user=YES\n'
+		# nobody, as vsftpd's default: no account of its own needed here
+		printf 'local_enable=YES\nchroot_local_user=YES\nnopriv_user=nobody\n'
 	else
 		printf 'user_db_file=%s\n' "$W/users"
 	fi

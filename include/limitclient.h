@@ -6,7 +6,9 @@
  * connection to limitd is held open for the session's whole life; limitd
  * frees the slot when it closes, however the session ends.  When limitd
  * restarts, the connection reports hangup: the helper calls
- * limit_handle(), which reconnects and re-registers (address and user).
+ * limit_handle(), which reconnects and re-registers (address and user);
+ * limitd checks that against the limits like a new session, and when it
+ * refuses, limit_handle() ends the process (die): the session ends.
  */
 #ifndef MINIFTPD_LIMITCLIENT_H
 #define MINIFTPD_LIMITCLIENT_H
@@ -60,6 +62,7 @@ int limit_timeout_ms(void);
 /*
  * limit_handle - call when limit_fd() is readable or limit_timeout_ms()
  * expired: reads limitd's message or reconnects and re-registers.
+ * Does not return when limitd refuses the re-registration.
  */
 void limit_handle(const struct config *cfg);
 

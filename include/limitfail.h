@@ -7,7 +7,10 @@
  * is forgotten (on the next touch, or by limit_fails_expire).  Counting
  * spans sessions, so an attacker cannot reset it by reconnecting, and a
  * successful login does not reset it either (one valid account must not
- * buy unlimited guesses at the others).  IPv4-mapped IPv6 counts as IPv4.
+ * buy unlimited guesses at the others).  IPv4-mapped IPv6 counts as IPv4,
+ * and an IPv6 address is counted under its first PREFIX6 bits (see
+ * limit_addr_mask): a host that owns a /64 cannot start afresh from
+ * another address in it.
  * The table is capped: when it is full of live entries new addresses are
  * not tracked (-ENOSPC), which the caller logs.
  *
@@ -29,6 +32,7 @@
 
 struct limit_fails {
 	struct hash tab;
+	unsigned int prefix6;	/* IPv6 bits that make an address key */
 };
 
 /* The limits in force; max 0 means no tracking at all. */
@@ -38,10 +42,11 @@ struct limit_fail_policy {
 };
 
 /*
- * limit_fails_init - an empty table of at most MAX_ADDRS addresses.
- * RETURNS 0 or -errno.
+ * limit_fails_init - an empty table of at most MAX_ADDRS addresses,
+ * keying IPv6 addresses by their first PREFIX6 bits
+ * (LIMIT_PREFIX6_MIN..MAX).  RETURNS 0 or -errno (-EINVAL, -ENOMEM).
  */
-int limit_fails_init(struct limit_fails *f, size_t max_addrs);
+int limit_fails_init(struct limit_fails *f, size_t max_addrs, unsigned int prefix6);
 
 /*
  * limit_fails_destroy - free the table.

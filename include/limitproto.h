@@ -39,8 +39,12 @@
 #include "buf.h"
 #include "defs.h"
 
-/* 1: ADMIT, LOGIN, STATUS.  2: LOGIN_FAIL and the BLOCKED verdict. */
-#define LIMIT_PROTO_VERSION	2
+/*
+ * 1: ADMIT, LOGIN, STATUS.  2: LOGIN_FAIL and the BLOCKED verdict.
+ * 3: the status head carries max_per_ip_prefix6; a REREGISTER is
+ * counted within the limits and may be refused.
+ */
+#define LIMIT_PROTO_VERSION	3
 #define LIMIT_HDR_SIZE		8
 /* Largest message; the longest is a status record with a user name. */
 #define LIMIT_MAX_MSG		512
@@ -65,7 +69,8 @@ enum limit_msg_type {
 enum {
 	/*
 	 * The session is already live (limitd restarted and the session
-	 * reconnected): count it, never refuse it.
+	 * reconnected).  Logged, and checked like any admission or login:
+	 * a re-registration above a limit is refused, and the session ends.
 	 */
 	LIMIT_F_REREGISTER = 0x01,
 };
@@ -94,7 +99,11 @@ enum limit_fail_code {
 #define LIMIT_AF_INET	4
 #define LIMIT_AF_INET6	6
 
-/* A client address as counted: IPv4-mapped IPv6 is stored as IPv4. */
+/*
+ * A client address as counted: IPv4-mapped IPv6 is stored as IPv4; in
+ * limitd's tables an IPv6 address is masked to its max_per_ip_prefix6
+ * leading bits (see limit_addr_mask).
+ */
 struct limit_addr {
 	uint8_t family;		/* LIMIT_AF_INET or LIMIT_AF_INET6 */
 	uint8_t bytes[16];	/* 4 or 16 used; the rest zero */
@@ -102,10 +111,17 @@ struct limit_addr {
 
 /* Longest address text, "ffff:...:255.255.255.255" and NUL. */
 #define LIMIT_ADDR_STR	46
+/* Longest key text: an address, "/128" and NUL. */
+#define LIMIT_KEY_STR	(LIMIT_ADDR_STR + 4)
+
+/* IPv6 prefix lengths: max_per_ip_prefix6's range. */
+#define LIMIT_PREFIX6_MIN	1
+#define LIMIT_PREFIX6_MAX	128
 
 struct limit_status_head {
 	uint32_t sessions, addresses, users;
 	uint32_t max_clients, max_per_ip, max_per_user;	/* 0: no limit */
+	uint32_t prefix6;	/* max_per_ip_prefix6 of the tables, 1..128 */
 	uint32_t pid;		/* limitd's */
 	uint64_t started;	/* limitd's start, seconds since the epoch */
 };
@@ -188,9 +204,24 @@ int limit_addr_from_sockaddr(const struct sockaddr_storage *sa,
 void limit_addr_normalize(struct limit_addr *a);
 
 /*
+ * limit_addr_mask - the key limitd counts A under: normalised (see
+ * limit_addr_normalize), then, for IPv6, every bit after the first
+ * PREFIX6 (1..128; larger counts as 128) cleared.  IPv4 is left whole.
+ */
+void limit_addr_mask(struct limit_addr *a, unsigned int prefix6);
+
+/*
  * limit_addr_str - "192.0.2.7" / "2001:db8::1" into OUT.
  */
 void limit_addr_str(const struct limit_addr *a, char out[LIMIT_ADDR_STR]);
+
+/*
+ * limit_key_str - a key of limitd's tables as text: an IPv6 key with
+ * PREFIX6 below 128 as "2001:db8:1:2::/64", anything else as
+ * limit_addr_str writes it.
+ */
+void limit_key_str(const struct limit_addr *a, unsigned int prefix6,
+		   char out[LIMIT_KEY_STR]);
 
 /*
  * limit_verdict_name / limit_fail_name - short English text for logs

@@ -9,7 +9,9 @@
  * session-id table to hash on every admission and release), linked in a
  * list for --status.  Admission and release are O(1): one hash lookup
  * each for the address (and user), no scan.  IPv4-mapped IPv6 addresses
- * are counted as IPv4.
+ * are counted as IPv4; an IPv6 address is counted under its first
+ * PREFIX6 bits (max_per_ip_prefix6, fixed for the tables' life), so one
+ * /64 is one address for max_per_ip.
  *
  * Returns -errno for resource failures; calls bug() when the caller
  * breaks an invariant (a session admitted twice, a release of a session
@@ -50,13 +52,15 @@ struct limit_tab {
 	struct hash users;
 	struct limit_session *head;	/* held sessions */
 	size_t nsessions, max_sessions;
+	unsigned int prefix6;	/* IPv6 bits that make an address key */
 };
 
 /*
  * limit_tab_init - empty tables for at most MAX_SESSIONS sessions
- * (0: no cap).  RETURNS 0 or -errno (-ENOMEM).
+ * (0: no cap), keying IPv6 addresses by their first PREFIX6 bits
+ * (LIMIT_PREFIX6_MIN..MAX).  RETURNS 0 or -errno (-ENOMEM, -EINVAL).
  */
-int limit_tab_init(struct limit_tab *t, size_t max_sessions);
+int limit_tab_init(struct limit_tab *t, size_t max_sessions, unsigned int prefix6);
 
 /*
  * limit_tab_destroy - free everything T holds.
@@ -65,27 +69,26 @@ void limit_tab_destroy(struct limit_tab *t);
 
 /*
  * limit_tab_admit - admit session S from ADDR (peer PID and UID, at
- * SINCE) when LIM allows it, checking the total first, then the address.
- * FORCE counts it even above the limits (a live session re-registering
- * after a limitd restart).
+ * SINCE) when LIM allows it, checking the total first, then the address
+ * (its key: see limit_addr_mask).  A live session re-registering after a
+ * limitd restart is admitted the same way: no path passes a limit.
  * RETURNS LIMIT_V_ADMIT (counted, S held), LIMIT_V_TOTAL or LIMIT_V_IP
  * (nothing changed), or -ENOMEM / -ENOSPC (nothing changed).  bug() when
  * S is already held.
  */
 int limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim,
 		    struct limit_session *s, const struct limit_addr *addr,
-		    uint32_t pid, uint32_t uid, int64_t since, bool force);
+		    uint32_t pid, uint32_t uid, int64_t since);
 
 /*
  * limit_tab_login - record that session S logged in as USER (a valid
- * name, see limit_user_valid) when LIM's max_per_user allows it; FORCE
- * as for limit_tab_admit.
+ * name, see limit_user_valid) when LIM's max_per_user allows it.
  * RETURNS LIMIT_V_ADMIT (counted) or LIMIT_V_USER (nothing changed);
  * -ENOENT when S is not held, -EALREADY when it already logged in,
  * -EINVAL for a bad name, -ENOMEM / -ENOSPC.
  */
 int limit_tab_login(struct limit_tab *t, const struct limit_limits *lim,
-		    struct limit_session *s, const char *user, bool force);
+		    struct limit_session *s, const char *user);
 
 /*
  * limit_tab_release - forget session S (its storage is the caller's
@@ -103,7 +106,7 @@ size_t limit_tab_users(const struct limit_tab *t);
 
 /*
  * limit_tab_addr_count / limit_tab_user_count - sessions counted for
- * ADDR (normalised first) / USER; 0 when absent.
+ * ADDR (its key: masked first) / USER; 0 when absent.
  */
 uint32_t limit_tab_addr_count(const struct limit_tab *t,
 			      const struct limit_addr *addr);

@@ -27,6 +27,7 @@
 	/* limits (enforced by limitd) */ \
 	OPT_UINT(max_clients, 2000, 0, 1000000, "Most sessions at once, all addresses together (0: no limit).") \
 	OPT_UINT(max_per_ip, 50, 0, 1000000, "Most sessions at once from one client address (0: no limit).") \
+	OPT_UINT(max_per_ip_prefix6, 64, 1, 128, "Leading bits of an IPv6 client address that max_per_ip and max_login_fails_per_ip count as one address (64: a /64, the usual size of one site's network; 128: every address alone). IPv4 addresses are always counted alone; limitd reads it at start only.") \
 	OPT_UINT(max_per_user, 0, 0, 1000000, "Most sessions at once logged in as one user name (0: no limit).") \
 	OPT_UINT(max_login_fails_per_ip, 0, 0, 1000000, "Failed logins from one client address, counted by limitd across sessions, after which that address is refused (0: not counted).") \
 	OPT_UINT(login_fail_block_time, 600, 1, 86400, "Seconds after its last failed login that an address blocked by max_login_fails_per_ip stays refused (and its failures are remembered).") \
@@ -71,7 +72,7 @@
 	OPT_BOOL(anon_mkdir_write_enable, 0, "Let anonymous users create directories (needs write_enable).") \
 	OPT_BOOL(anon_other_write_enable, 0, "Let anonymous users delete and rename (needs write_enable).") \
 	OPT_STR (ftp_username, "ftp", "System user that anonymous sessions run as.") \
-	OPT_STR (nopriv_user, "nobody", "Unprivileged user for the pre-login process and the helper.") \
+	OPT_STR (nopriv_user, "miniftpd", "Unprivileged user for the pre-login process and the helper, and the one user besides root that limitd serves: a system account of its own, no shell, no home (make install creates miniftpd).") \
 	OPT_BOOL(run_as_launching_user, 0, "Never change user or chroot, even as root; only virtual and anonymous users can log in.") \
 	OPT_STR (secure_chroot_dir, "/run/miniftpd/empty", "Empty, root-owned directory the pre-login process is chrooted to (created at start if missing).") \
 	OPT_UINT(max_login_fails, 3, 1, 1000, "Failed logins after which the session is closed.") \

@@ -2,6 +2,7 @@
 # from include/options.h (make docs / docs-check).  Included by the Makefile.
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc] [UNITDIR=...]
+#                [NOPRIV_ACCOUNT=miniftpd]
 #
 # Binaries go to $(PREFIX)/sbin, manual pages to $(PREFIX)/share/man, units
 # to the directory systemd's pkg-config file names (/lib/systemd/system
@@ -9,11 +10,16 @@
 # $(SYSCONFDIR).  Files under $(SYSCONFDIR) are never overwritten: they are
 # the administrator's.  Units and the xinetd entry name
 # /usr/local/sbin/miniftpd and /etc/miniftpd.conf; install rewrites both
-# paths to the ones in use.
+# paths to the ones in use.  Installing for this machine (DESTDIR empty) as
+# root also creates the system account NOPRIV_ACCOUNT, the default
+# nopriv_user, when it is missing (scripts/add-account.sh; empty: skip it);
+# a package (DESTDIR set) creates it in its own maintainer script.
+# uninstall leaves the account: files may still belong to it.
 
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+NOPRIV_ACCOUNT	?= miniftpd
 UNITDIR		?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 
 INSTALL_BINS	:= $(notdir $(BINS))
@@ -45,6 +51,10 @@ install: $(BINS)
 		echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/xinetd.d/miniftpd"; \
 	else sed $(INSTALL_PATHS) etc/xinetd.d/miniftpd > $(DESTDIR)$(SYSCONFDIR)/xinetd.d/miniftpd && \
 		chmod 644 $(DESTDIR)$(SYSCONFDIR)/xinetd.d/miniftpd; fi
+	@if [ -n "$(DESTDIR)" ] || [ -z "$(NOPRIV_ACCOUNT)" ]; then :; \
+	elif [ "$$(id -u)" -eq 0 ]; then sh scripts/add-account.sh "$(NOPRIV_ACCOUNT)"; \
+	else echo "not root: create the system account $(NOPRIV_ACCOUNT) (nopriv_user) with" \
+		"sh scripts/add-account.sh $(NOPRIV_ACCOUNT) as root"; fi
 	@if [ -z "$(DESTDIR)" ]; then \
 		echo "installed; now: systemctl daemon-reload && systemctl enable --now limitd.socket miniftpd.socket"; fi
 

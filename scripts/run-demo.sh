@@ -27,9 +27,12 @@ anon_root=$ROOT/pub
 limitd_socket=$DEMO/limitd.sock
 CONF
 if [ "$(id -u)" -eq 0 ]; then
-	# privileged mode: sessions run as nobody, chrooted to the demo root
+	# privileged mode: the pre-login process and the helper run as the
+	# account miniftpd (created when missing, as make install does), logged-in
+	# sessions as nobody, chrooted to the demo root
+	sh "$TOP/scripts/add-account.sh" miniftpd
 	chown -R nobody "$ROOT"
-	printf 'guest_username=nobody\nftp_username=nobody\nnopriv_user=nobody\n' >> "$DEMO/miniftpd.conf"
+	printf 'guest_username=nobody\nftp_username=nobody\n' >> "$DEMO/miniftpd.conf"
 fi
 
 LIMITD_PID=

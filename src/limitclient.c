@@ -4,9 +4,10 @@
  * One connection per session, held by the helper.  If it breaks after
  * admission (limitd restarted), the session goes on and reconnects every
  * LIMIT_RETRY_MS, up to LIMIT_RETRY_MAX times, registering its address
- * (and user) again with LIMIT_F_REREGISTER so that limitd counts it even
- * when the counts are already at the limit: a live session is never
- * refused.
+ * (and user) again with LIMIT_F_REREGISTER.  limitd checks that like any
+ * admission: when it refuses (the limits are lower now, or new sessions
+ * took the slots first) the session ends, since going on uncounted
+ * would let the sessions exceed the limits.
  */
 #include <errno.h>
 #include <limits.h>
@@ -235,7 +236,11 @@ limit_timeout_ms(void)
 	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
-/* Connect and register the address, then the user. RETURNS fd or -errno. */
+/*
+ * Connect and register the address, then the user.  RETURNS fd or
+ * -errno; a refusal ends the session (die, which the service process
+ * turns into a 421 line for the client).
+ */
 static int
 register_again(const struct config *cfg)
 {
@@ -247,9 +252,12 @@ register_again(const struct config *cfg)
 	v = send_admit(fd, LIMIT_F_REREGISTER);
 	if (v == LIMIT_V_ADMIT && lc.logged_in)
 		v = send_login(fd, LIMIT_F_REREGISTER);
-	if (v != LIMIT_V_ADMIT) {
+	if (v > LIMIT_V_ADMIT)
+		die("limitd refused to count this session again (%s), ending it",
+		    limit_verdict_name((uint32_t)v));
+	if (v < 0) {
 		sys_close(fd);
-		return v < 0 ? v : -EPROTO;
+		return v;
 	}
 	return fd;
 }

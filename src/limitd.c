@@ -289,36 +289,40 @@ send_verdict(struct client *c, int verdict)
 	return client_send(c, &m);
 }
 
-/* The address failed max_login_fails_per_ip logins not long ago.  A live
- * session registering again (FORCE) is never refused. */
+/* The address failed max_login_fails_per_ip logins not long ago. */
 static bool
-blocked(const struct limit_addr *addr, bool force)
+blocked(const struct limit_addr *addr)
 {
-	return !force && limit_fails_blocked(&D.fails, &D.fpol, addr, sys_time());
+	return limit_fails_blocked(&D.fails, &D.fpol, addr, sys_time());
 }
 
+/*
+ * A re-registration (a live session after a limitd restart, or one
+ * admitted while limitd was down) is an admission like any other: were
+ * it forced, a process with the session uid could pass every limit.
+ */
 static int
 handle_admit(struct client *c, const struct limit_msg *m)
 {
-	bool force = m->u.admit.flags & LIMIT_F_REREGISTER;
+	bool again = m->u.admit.flags & LIMIT_F_REREGISTER;
 	char a[LIMIT_ADDR_STR];
 	int v;
 
-	if (blocked(&m->u.admit.addr, force))
+	if (blocked(&m->u.admit.addr))
 		v = LIMIT_V_BLOCKED;
 	else
 		v = limit_tab_admit(&D.tab, &D.lim, &c->sess, &m->u.admit.addr,
-				    (uint32_t)c->pid, (uint32_t)c->uid, sys_time(), force);
+				    (uint32_t)c->pid, (uint32_t)c->uid, sys_time());
 	if (v < 0)
 		return client_fail(c, LIMIT_FAIL_RESOURCE, "cannot admit: %s", strerror(-v));
 	if (v == LIMIT_V_ADMIT)
 		c->state |= CL_ADMITTED;
-	if (v != LIMIT_V_ADMIT || force)
+	if (v != LIMIT_V_ADMIT || again)
 		limit_addr_str(&m->u.admit.addr, a);	/* the common case logs nothing */
 	if (v != LIMIT_V_ADMIT)
-		log_notice("Refused session pid %d from %s: %s", (int)c->pid, a,
-			   limit_verdict_name((uint32_t)v));
-	if (force)
+		log_notice("Refused %ssession pid %d from %s: %s", again ? "to register again " : "",
+			   (int)c->pid, a, limit_verdict_name((uint32_t)v));
+	else if (again)
 		log_info("Session pid %d from %s registered again", (int)c->pid, a);
 	return send_verdict(c, v);
 }
@@ -326,9 +330,9 @@ handle_admit(struct client *c, const struct limit_msg *m)
 static int
 handle_login(struct client *c, const struct limit_msg *m)
 {
-	bool force = m->u.login.flags & LIMIT_F_REREGISTER;
-	int v = blocked(c->sess.addr, force) ? LIMIT_V_BLOCKED :
-		limit_tab_login(&D.tab, &D.lim, &c->sess, m->u.login.user, force);
+	bool again = m->u.login.flags & LIMIT_F_REREGISTER;
+	int v = blocked(c->sess.addr) ? LIMIT_V_BLOCKED :
+		limit_tab_login(&D.tab, &D.lim, &c->sess, m->u.login.user);
 
 	if (v == -EALREADY)
 		return client_fail(c, LIMIT_FAIL_STATE, "already logged in");
@@ -337,7 +341,8 @@ handle_login(struct client *c, const struct limit_msg *m)
 	if (v == LIMIT_V_ADMIT)
 		c->state |= CL_LOGGED_IN;
 	else
-		log_notice("Refused login of %s for session pid %d: %s", m->u.login.user,
+		log_notice("Refused %slogin of %s for session pid %d: %s",
+			   again ? "to register again the " : "", m->u.login.user,
 			   (int)c->pid, limit_verdict_name((uint32_t)v));
 	return send_verdict(c, v);
 }
@@ -359,7 +364,7 @@ static int
 handle_login_fail(struct client *c, const struct limit_msg *m)
 {
 	const struct limit_addr *addr = c->sess.addr;	/* admitted: see requests[] */
-	char a[LIMIT_ADDR_STR];
+	char a[LIMIT_KEY_STR];
 	long n;
 
 	(void)m;
@@ -372,7 +377,7 @@ handle_login_fail(struct client *c, const struct limit_msg *m)
 	}
 	if ((unsigned long)n < D.fpol.max)
 		return send_verdict(c, LIMIT_V_ADMIT);
-	limit_addr_str(addr, a);
+	limit_key_str(addr, D.fails.prefix6, a);
 	if ((unsigned long)n == D.fpol.max)
 		log_notice("Blocking %s for %lus: %ld failed logins", a, D.fpol.forget, n);
 	return send_verdict(c, LIMIT_V_BLOCKED);
@@ -396,6 +401,7 @@ status_head(struct client *c)
 	h->max_clients = clamp32(D.lim.max_clients);
 	h->max_per_ip = clamp32(D.lim.max_per_ip);
 	h->max_per_user = clamp32(D.lim.max_per_user);
+	h->prefix6 = D.tab.prefix6;
 	h->pid = (uint32_t)getpid();
 	h->started = (uint64_t)D.started;
 	return client_send(c, &m);
@@ -527,6 +533,14 @@ client_event(struct client *c, unsigned int events)
 		(void)client_read(c);
 }
 
+/*
+ * Sessions ask as root (before login) or as nopriv_user (the helper after
+ * login, reconnecting after a restart); root and our own uid (a limitd
+ * started by the user who runs miniftpd unprivileged) may do everything.
+ * nopriv_user must be an account of its own (miniftpd): any process of
+ * that uid can fill slots, re-register or report failed logins for any
+ * address it names.
+ */
 static unsigned int
 perm_for(uid_t uid)
 {
@@ -741,9 +755,10 @@ setup(void)
 		log_warning("Failed to raise RLIMIT_NOFILE: %s, ignoring", strerror((int)-D.nofile));
 		D.nofile = 1024;
 	}
-	r = limit_tab_init(&D.tab, (size_t)D.nofile);
+	r = limit_tab_init(&D.tab, (size_t)D.nofile, (unsigned int)D.cfg.max_per_ip_prefix6);
 	if (r == 0)
-		r = limit_fails_init(&D.fails, LIMIT_FAILS_MAX);
+		r = limit_fails_init(&D.fails, LIMIT_FAILS_MAX,
+				     (unsigned int)D.cfg.max_per_ip_prefix6);
 	if (r == 0)
 		r = pool_init(&D.clients, sizeof(struct client), 0, (size_t)D.nofile);
 	if (r == 0)
@@ -778,6 +793,9 @@ reload(void)
 	if (strcmp(n.limitd_socket, D.cfg.limitd_socket) != 0)
 		log_warning("limitd_socket changed to %s: takes effect at restart, ignoring",
 			    n.limitd_socket);
+	if (n.max_per_ip_prefix6 != D.tab.prefix6)	/* the tables' keys depend on it */
+		log_warning("max_per_ip_prefix6 changed to %lu: takes effect at restart, ignoring",
+			    n.max_per_ip_prefix6);
 	cfg_free(&D.cfg);
 	D.cfg = n;
 	set_limits();
@@ -833,9 +851,9 @@ run_daemon(void)
 	setup();
 	sd_notifyf(0, "READY=1\nSTATUS=Listening, max_clients=%lu max_per_ip=%lu max_per_user=%lu",
 		   D.lim.max_clients, D.lim.max_per_ip, D.lim.max_per_user);
-	log_notice("Started on %s: max_clients=%lu max_per_ip=%lu max_per_user=%lu, %ld descriptors",
-		   D.own_socket ? D.own_socket : "the socket from systemd", D.lim.max_clients,
-		   D.lim.max_per_ip, D.lim.max_per_user, D.nofile);
+	log_notice("Started on %s: max_clients=%lu max_per_ip=%lu (IPv6 per /%u) max_per_user=%lu, "
+		   "%ld descriptors", D.own_socket ? D.own_socket : "the socket from systemd",
+		   D.lim.max_clients, D.lim.max_per_ip, D.tab.prefix6, D.lim.max_per_user, D.nofile);
 	main_loop();
 	sd_notify(0, "STOPPING=1");
 	log_notice("Stopping with %zu sessions held", limit_tab_sessions(&D.tab));

@@ -10,9 +10,12 @@ struct fail_rec {
 };
 
 int
-limit_fails_init(struct limit_fails *f, size_t max_addrs)
+limit_fails_init(struct limit_fails *f, size_t max_addrs, unsigned int prefix6)
 {
 	memset(f, 0, sizeof(*f));
+	if (prefix6 < LIMIT_PREFIX6_MIN || prefix6 > LIMIT_PREFIX6_MAX)
+		return -EINVAL;
+	f->prefix6 = prefix6;
 	return hash_init(&f->tab, sizeof(struct limit_addr), sizeof(struct fail_rec),
 			 max_addrs);
 }
@@ -59,7 +62,7 @@ limit_fails_add(struct limit_fails *f, const struct limit_fail_policy *p,
 	void *val;
 	int e;
 
-	limit_addr_normalize(&a);
+	limit_addr_mask(&a, f->prefix6);
 	e = hash_insert(&f->tab, &a, &val);
 	if (e == -ENOSPC && limit_fails_expire(f, p, now) > 0)
 		e = hash_insert(&f->tab, &a, &val);
@@ -83,7 +86,7 @@ limit_fails_blocked(const struct limit_fails *f, const struct limit_fail_policy 
 
 	if (p->max == 0)
 		return false;
-	limit_addr_normalize(&a);
+	limit_addr_mask(&a, f->prefix6);
 	r = hash_get(&f->tab, &a);
 	return r != NULL && r->count >= p->max && !stale(r, p, now);
 }

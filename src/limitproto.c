@@ -173,13 +173,21 @@ dec_login(struct buf *b, struct limit_msg *m)
 	return get_user(b, m->u.login.user, false);
 }
 
+static bool
+prefix6_valid(uint32_t prefix6)
+{
+	return prefix6 >= LIMIT_PREFIX6_MIN && prefix6 <= LIMIT_PREFIX6_MAX;
+}
+
 static int
 enc_head(struct buf *b, const struct limit_msg *m)
 {
 	const struct limit_status_head *h = &m->u.head;
-	const uint32_t v[] = { h->sessions, h->addresses, h->users,
-			       h->max_clients, h->max_per_ip, h->max_per_user, h->pid };
+	const uint32_t v[] = { h->sessions, h->addresses, h->users, h->max_clients,
+			       h->max_per_ip, h->max_per_user, h->prefix6, h->pid };
 
+	if (!prefix6_valid(h->prefix6))
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (buf_put_u32(b, v[i]) < 0)
 			return -E2BIG;
@@ -190,12 +198,14 @@ static int
 dec_head(struct buf *b, struct limit_msg *m)
 {
 	struct limit_status_head *h = &m->u.head;
-	uint32_t *v[] = { &h->sessions, &h->addresses, &h->users,
-			  &h->max_clients, &h->max_per_ip, &h->max_per_user, &h->pid };
+	uint32_t *v[] = { &h->sessions, &h->addresses, &h->users, &h->max_clients,
+			  &h->max_per_ip, &h->max_per_user, &h->prefix6, &h->pid };
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (buf_get_u32(b, v[i]) < 0)
 			return -EBADMSG;
+	if (!prefix6_valid(h->prefix6))
+		return -EBADMSG;
 	return buf_get_u64(b, &h->started);
 }
 
@@ -353,6 +363,30 @@ limit_addr_normalize(struct limit_addr *a)
 	}
 	if (a->family == LIMIT_AF_INET)
 		memset(a->bytes + 4, 0, 12);
+}
+
+void
+limit_addr_mask(struct limit_addr *a, unsigned int prefix6)
+{
+	unsigned int keep = prefix6 / 8;
+
+	limit_addr_normalize(a);
+	if (a->family != LIMIT_AF_INET6 || prefix6 >= 128)
+		return;
+	a->bytes[keep] &= (uint8_t)(0xff00u >> (prefix6 % 8));
+	memset(a->bytes + keep + 1, 0, 16 - keep - 1);
+}
+
+void
+limit_key_str(const struct limit_addr *a, unsigned int prefix6, char out[LIMIT_KEY_STR])
+{
+	char text[LIMIT_ADDR_STR];
+
+	limit_addr_str(a, text);
+	if (a->family == LIMIT_AF_INET6 && prefix6 < 128)
+		snprintf(out, LIMIT_KEY_STR, "%s/%u", text, prefix6);
+	else
+		snprintf(out, LIMIT_KEY_STR, "%s", text);
 }
 
 void

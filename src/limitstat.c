@@ -199,7 +199,7 @@ fmt_limit(uint32_t limit, char *out, size_t len)
 static void
 print_text(const struct status *st, FILE *out)
 {
-	char a[LIMIT_ADDR_STR], t[32], l1[16], l2[16], l3[16];
+	char a[LIMIT_KEY_STR], t[32], l1[16], l2[16], l3[16];
 	const struct limit_status_head *h = &st->head;
 
 	fmt_time(h->started, t, sizeof(t));
@@ -208,11 +208,12 @@ print_text(const struct status *st, FILE *out)
 	fmt_limit(h->max_per_user, l3, sizeof(l3));
 	fprintf(out, "limitd pid %u, running since %s\n", h->pid, t);
 	fprintf(out, "sessions:  %u of max_clients %s\n", h->sessions, l1);
-	fprintf(out, "addresses: %u, max_per_ip %s\n", h->addresses, l2);
+	fprintf(out, "addresses: %u, max_per_ip %s (IPv6 per /%u)\n", h->addresses, l2,
+		h->prefix6);
 	fprintf(out, "users:     %u, max_per_user %s\n", h->users, l3);
 	fprintf(out, "\n%-40s %s\n", "ADDRESS", "SESSIONS");
 	for (size_t i = 0; i < st->naddrs; i++) {
-		limit_addr_str(&st->addrs[i].addr, a);
+		limit_key_str(&st->addrs[i].addr, h->prefix6, a);
 		fprintf(out, "%-40s %u\n", a, st->addrs[i].count);
 	}
 	fprintf(out, "\n%-40s %s\n", "USER", "SESSIONS");
@@ -222,7 +223,7 @@ print_text(const struct status *st, FILE *out)
 	for (size_t i = 0; i < st->nsessions; i++) {
 		const struct limit_status_session *s = &st->sessions[i];
 
-		limit_addr_str(&s->addr, a);
+		limit_key_str(&s->addr, h->prefix6, a);
 		fmt_time(s->since, t, sizeof(t));
 		fprintf(out, "%-8u %-8u %-40s %-20s %s\n", s->pid, s->uid, a,
 			s->user[0] ? s->user : "-", t);
@@ -283,11 +284,11 @@ json_str(const char *str, FILE *out)
 static void
 print_json_lists(const struct status *st, FILE *out)
 {
-	char a[LIMIT_ADDR_STR], t[32];
+	char a[LIMIT_KEY_STR], t[32];
 
 	fputs(",\"addresses\":[", out);
 	for (size_t i = 0; i < st->naddrs; i++) {
-		limit_addr_str(&st->addrs[i].addr, a);
+		limit_key_str(&st->addrs[i].addr, st->head.prefix6, a);
 		fprintf(out, "%s{\"address\":\"%s\",\"sessions\":%u}", i ? "," : "", a,
 			st->addrs[i].count);
 	}
@@ -301,7 +302,7 @@ print_json_lists(const struct status *st, FILE *out)
 	for (size_t i = 0; i < st->nsessions; i++) {
 		const struct limit_status_session *s = &st->sessions[i];
 
-		limit_addr_str(&s->addr, a);
+		limit_key_str(&s->addr, st->head.prefix6, a);
 		fmt_time(s->since, t, sizeof(t));
 		fprintf(out, "%s{\"pid\":%u,\"uid\":%u,\"address\":\"%s\",\"user\":",
 			i ? "," : "", s->pid, s->uid, a);
@@ -323,9 +324,10 @@ print_json(const struct status *st, FILE *out)
 
 	fmt_time(h->started, t, sizeof(t));
 	fprintf(out, "{\"pid\":%u,\"started\":\"%s\","
-		"\"limits\":{\"max_clients\":%u,\"max_per_ip\":%u,\"max_per_user\":%u},"
+		"\"limits\":{\"max_clients\":%u,\"max_per_ip\":%u,\"max_per_ip_prefix6\":%u,"
+		"\"max_per_user\":%u},"
 		"\"totals\":{\"sessions\":%u,\"addresses\":%u,\"users\":%u}",
-		h->pid, t, h->max_clients, h->max_per_ip, h->max_per_user,
+		h->pid, t, h->max_clients, h->max_per_ip, h->prefix6, h->max_per_user,
 		h->sessions, h->addresses, h->users);
 	print_json_lists(st, out);
 	fputs("}\n", out);

@@ -9,12 +9,15 @@
 typedef char user_key[MAX_USER_NAME + 1];
 
 int
-limit_tab_init(struct limit_tab *t, size_t max_sessions)
+limit_tab_init(struct limit_tab *t, size_t max_sessions, unsigned int prefix6)
 {
 	int r;
 
 	memset(t, 0, sizeof(*t));
+	if (prefix6 < LIMIT_PREFIX6_MIN || prefix6 > LIMIT_PREFIX6_MAX)
+		return -EINVAL;
 	t->max_sessions = max_sessions;
+	t->prefix6 = prefix6;
 	r = hash_init(&t->addrs, sizeof(struct limit_addr), sizeof(uint32_t), max_sessions);
 	if (r == 0)
 		r = hash_init(&t->users, sizeof(user_key), sizeof(uint32_t), max_sessions);
@@ -94,8 +97,7 @@ unlink_session(struct limit_tab *t, struct limit_session *s)
 
 int
 limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim, struct limit_session *s,
-		const struct limit_addr *addr, uint32_t pid, uint32_t uid, int64_t since,
-		bool force)
+		const struct limit_addr *addr, uint32_t pid, uint32_t uid, int64_t since)
 {
 	struct limit_addr a = *addr;
 	uint32_t *count;
@@ -103,15 +105,15 @@ limit_tab_admit(struct limit_tab *t, const struct limit_limits *lim, struct limi
 
 	if (s->held)
 		bug("limittab: session pid %u admitted twice", (unsigned int)s->pid);
-	limit_addr_normalize(&a);
-	if (!force && over(lim->max_clients, t->nsessions))
+	limit_addr_mask(&a, t->prefix6);
+	if (over(lim->max_clients, t->nsessions))
 		return LIMIT_V_TOTAL;
 	if (t->max_sessions && t->nsessions >= t->max_sessions)
 		return -ENOSPC;
 	r = count_up(&t->addrs, &a, &count);
 	if (r < 0)
 		return r;
-	if (!force && over(lim->max_per_ip, *count - 1)) {
+	if (over(lim->max_per_ip, *count - 1)) {
 		count_down(&t->addrs, count, "address");
 		return LIMIT_V_IP;
 	}
@@ -133,7 +135,7 @@ make_user_key(user_key key, const char *user)
 
 int
 limit_tab_login(struct limit_tab *t, const struct limit_limits *lim, struct limit_session *s,
-		const char *user, bool force)
+		const char *user)
 {
 	uint32_t *count;
 	user_key key;
@@ -149,7 +151,7 @@ limit_tab_login(struct limit_tab *t, const struct limit_limits *lim, struct limi
 	r = count_up(&t->users, key, &count);
 	if (r < 0)
 		return r;
-	if (!force && over(lim->max_per_user, *count - 1)) {
+	if (over(lim->max_per_user, *count - 1)) {
 		count_down(&t->users, count, "user");
 		return LIMIT_V_USER;
 	}
@@ -193,7 +195,7 @@ limit_tab_addr_count(const struct limit_tab *t, const struct limit_addr *addr)
 	struct limit_addr a = *addr;
 	const uint32_t *count;
 
-	limit_addr_normalize(&a);
+	limit_addr_mask(&a, t->prefix6);
 	count = hash_get(&t->addrs, &a);
 	return count ? *count : 0;
 }

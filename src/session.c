@@ -324,7 +324,10 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		return 0;
 	pw = need_user("nopriv_user", cfg->nopriv_user, err, errlen);
 	if (pw == NULL)
-		return -1;
+		return str_fmt(err, errlen, "nopriv_user: user \"%s\" does not exist on this "
+			       "system (make install creates it: adduser --system --group "
+			       "--no-create-home --home /nonexistent %s)",
+			       cfg->nopriv_user, cfg->nopriv_user), -1;
 	rt->nopriv_uid = pw->pw_uid;
 	rt->nopriv_gid = pw->pw_gid;
 	if ((cfg->anonymous_enable &&

@@ -12,13 +12,17 @@ servers are started in one of four launch modes and stopped by PID:
               listening socket on fd 3, miniftpd's own accept loop
 
 Run as root, the server separates privileges for real (nopriv_user and
-guest_username are "nobody"); run as an ordinary user, everything runs as
-that user.  Tests that need root skip themselves otherwise.
+guest_username are "nobody", set explicitly: the built-in nopriv_user,
+"miniftpd", is an account that `make install` creates, and only the tests
+that ask for the nopriv_account fixture use it, creating it when missing and
+removing it afterwards); run as an ordinary user, everything runs as that
+user.  Tests that need root skip themselves otherwise.
 Only loopback addresses are used; every wait is bounded.
 """
 
 import ctypes
 import ftplib
+import grp
 import os
 import pwd
 import re
@@ -594,6 +598,49 @@ def system_user(ftpenv):
             _run(["userdel", "-r", name])
             if _user_exists(name):
                 _run(["userdel", "-f", "-r", name])
+
+
+NOPRIV_ACCOUNT = "miniftpd"        # nopriv_user's built-in default (include/options.h)
+
+
+def _remove_account(name):
+    _run(["userdel", name])
+    if _user_exists(name):
+        _run(["userdel", "-f", name])
+    if _group_exists(name):
+        _run(["groupdel", name])
+
+
+@pytest.fixture
+def nopriv_account(ftpenv):
+    """The default nopriv_user's account (root only), made by the same script
+    as `make install` when missing, and then removed again afterwards.
+    RETURNS its passwd entry."""
+    if not IS_ROOT:
+        pytest.skip("needs root to run as the nopriv_user account")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                          "scripts", "add-account.sh")
+    if not os.path.exists(script):
+        pytest.skip("scripts/add-account.sh not available (tests copied alone)")
+    created = not _user_exists(NOPRIV_ACCOUNT)
+    try:
+        if created:
+            r = _run(["sh", script, NOPRIV_ACCOUNT])
+            assert r.returncode == 0, r.stdout
+        yield pwd.getpwnam(NOPRIV_ACCOUNT)
+    finally:
+        if created:
+            for s in ftpenv.servers:    # its processes end with the servers
+                s.stop()
+            _remove_account(NOPRIV_ACCOUNT)
+
+
+def _group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def _user_exists(name):

@@ -237,7 +237,8 @@ def test_missing_system_user(ftpenv):
     r = run_cmd([miniftpd_bin(), ftpenv.config, "-onopriv_user=no-such-user-xyz",
                  "-olisten=YES", "-olisten_address=127.0.0.1", "-olisten_port=0"])
     assert r.returncode == 2
-    assert "no-such-user-xyz" in r.stderr
+    assert 'nopriv_user: user "no-such-user-xyz" does not exist' in r.stderr
+    assert "adduser --system" in r.stderr          # and how to create it
 
 
 @pytest.mark.parametrize("inetd", [False, True])

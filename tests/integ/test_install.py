@@ -3,11 +3,15 @@
 The install goes into a DESTDIR (the layout a package would ship), and a
 second one, with PREFIX, SYSCONFDIR and UNITDIR inside a temporary
 directory, gives units whose ExecStart= exists, for systemd-analyze verify
-and security.  Nothing is installed on the host.
+and security.  Nothing is installed on the host but, as root, a throw-away
+system account (the one make install creates for nopriv_user), removed again.
 """
 
+import grp
 import os
+import pwd
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import miniftpd_bin
+from conftest import miniftpd_bin, needs_root
 
 TOP = Path(__file__).resolve().parents[2]
 
@@ -108,8 +112,59 @@ def installed(tmpdir_):
     """An installation whose paths all exist: PREFIX etc. inside TMPDIR_."""
     root = tmpdir_ / "root"
     make("install", "PREFIX=%s/usr" % root, "SYSCONFDIR=%s/etc" % root,
-         "UNITDIR=%s/units" % root)
+         "UNITDIR=%s/units" % root, "NOPRIV_ACCOUNT=")
     return root
+
+
+def account(name):
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def remove_account(name):
+    subprocess.run(["userdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=30)
+    try:
+        grp.getgrnam(name)
+        subprocess.run(["groupdel", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    except KeyError:
+        pass
+
+
+@needs_root
+def test_install_creates_the_nopriv_account(tmpdir_):
+    """make install for this machine (DESTDIR empty) creates the system account
+    nopriv_user names by default when it is missing: a group of its own, no
+    shell, no home; into a DESTDIR (a package's tree) it does not.  A
+    throw-away name stands in for miniftpd, and is removed again."""
+    name = "mftpa%s" % secrets.token_hex(3)
+    tree = ["PREFIX=%s/usr" % tmpdir_, "SYSCONFDIR=%s/etc" % tmpdir_,
+            "UNITDIR=%s/units" % tmpdir_, "NOPRIV_ACCOUNT=" + name]
+    make("install", "DESTDIR=%s" % (tmpdir_ / "dest"), *tree)
+    assert account(name) is None
+    try:
+        out = make("install", *tree)
+        pw = account(name)
+        assert pw is not None, out
+        assert "created the system account %s" % name in out
+        with open("/etc/login.defs") as f:
+            m = re.search(r"^SYS_UID_MAX\s+(\d+)", f.read(), re.M)
+        assert pw.pw_uid <= (int(m.group(1)) if m else 999)      # a system uid
+        assert grp.getgrgid(pw.pw_gid).gr_name == name          # its own group
+        assert grp.getgrgid(pw.pw_gid).gr_mem == []
+        assert pw.pw_dir == "/nonexistent" and not os.path.exists("/nonexistent")
+        assert pw.pw_shell.endswith("/nologin")
+        out = make("install", *tree)                            # a second install keeps it
+        assert "keeping the existing account %s" % name in out
+        assert account(name).pw_uid == pw.pw_uid
+        make("uninstall", *tree)
+        assert account(name) is not None                        # files may still be its own
+    finally:
+        remove_account(name)
+    assert account(name) is None
 
 
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,

@@ -11,6 +11,7 @@ signalled, by PID.
 
 import json
 import os
+import pwd
 import re
 import select
 import shutil
@@ -36,11 +37,11 @@ pytestmark = pytest.mark.skipif(not LIMITD.exists(), reason="limitd not built")
 
 # --- the wire format (include/limitproto.h) ---
 
-VERSION = 2
-ANS_FAIL, REQ_ADMIT, ANS_VERDICT, REQ_LOGIN, REQ_STATUS = 1, 2, 3, 4, 6
+VERSION = 3
+ANS_FAIL, REQ_ADMIT, ANS_VERDICT, REQ_LOGIN, REQ_STATUS, REQ_LOGIN_FAIL = 1, 2, 3, 4, 6, 8
 ANS_STATUS_END = 15
 F_REREGISTER = 1
-V_ADMIT, V_TOTAL, V_IP, V_USER = 0, 1, 2, 3
+V_ADMIT, V_TOTAL, V_IP, V_USER, V_BLOCKED = 0, 1, 2, 3, 4
 FAIL_VERSION, FAIL_MALFORMED, FAIL_PERM, FAIL_STATE = 1, 2, 3, 4
 
 TOO_MANY_USERS = "421 There are too many connected users, please try later."
@@ -114,6 +115,9 @@ class Client:
     def login(self, user, flags=0):
         return self.verdict(login_msg(user, flags))
 
+    def login_fail(self):
+        return self.verdict(message(REQ_LOGIN_FAIL))
+
     def expect_fail(self, packet):
         mtype, _, body = self.call(packet)
         assert mtype == ANS_FAIL
@@ -140,8 +144,12 @@ class Limitd:
         self.write_conf(**options)
 
     def write_conf(self, **options):
+        """OPTIONS as the file's lines; nopriv_user is "nobody", as the
+        sessions' in the tests (conftest.py), unless given (None: left out,
+        the built-in default miniftpd applies)."""
         options.setdefault("limitd_socket", str(self.sock))
-        text = "".join(f"{k}={v}\n" for k, v in options.items())
+        options.setdefault("nopriv_user", "nobody")
+        text = "".join(f"{k}={v}\n" for k, v in options.items() if v is not None)
         self.conf.write_text(text)
 
     def start(self):
@@ -353,17 +361,30 @@ def test_malformed_request_drops_only_that_client(make_limitd):
     other.close()
 
 
-def test_reregister_is_never_refused(make_limitd):
-    ld = make_limitd(max_clients=1, max_per_ip=1, max_per_user=1)
-    a, b = ld.client(), ld.client()
+def test_reregister_counted_within_limits(make_limitd):
+    """A forged REREGISTER (from a uid limitd serves) passes no limit: it is
+    checked like any admission and login, and the counts never exceed them."""
+    ld = make_limitd(max_clients=2, max_per_ip=1, max_per_user=1, max_login_fails_per_ip=1)
+    a, b, c, d = (ld.client() for _ in range(4))
     assert a.admit("127.0.0.1") == V_ADMIT
     assert a.login("u") == V_ADMIT
-    assert b.admit("127.0.0.1", F_REREGISTER) == V_ADMIT
-    assert b.login("u", F_REREGISTER) == V_ADMIT
-    assert ld.status_json()["totals"] == {"sessions": 2, "addresses": 1, "users": 1}
-    c = ld.client()
-    assert c.admit("127.0.0.5") == V_TOTAL
-    for x in (a, b, c):
+    assert b.admit("127.0.0.1", F_REREGISTER) == V_IP
+    assert b.admit("127.0.0.2", F_REREGISTER) == V_ADMIT
+    assert b.login("u", F_REREGISTER) == V_USER
+    assert c.admit("127.0.0.3", F_REREGISTER) == V_TOTAL
+    assert ld.status_json()["totals"] == {"sessions": 2, "addresses": 2, "users": 1}
+    # nor does it pass a block of failed logins
+    assert b.login_fail() == V_BLOCKED
+    b.close()
+    wait_until(lambda: ld.sessions() == 1, what="slot freed on close")
+    assert d.admit("127.0.0.2", F_REREGISTER) == V_BLOCKED
+    assert d.admit("127.0.0.4", F_REREGISTER) == V_ADMIT
+    assert ld.status_json()["totals"] == {"sessions": 2, "addresses": 2, "users": 1}
+    log = ld.log()
+    assert "Refused to register again session pid" in log
+    assert "Refused to register again the login of u" in log
+    assert "registered again" in log
+    for x in (a, c, d):
         x.close()
 
 
@@ -380,21 +401,22 @@ def test_status_text_and_json(make_limitd, holders):
     out = text.stdout
     assert f"limitd pid {ld.proc.pid}" in out
     assert re.search(r"sessions:\s+3 of max_clients 5", out)
-    assert re.search(r"max_per_ip 3", out)
+    assert re.search(r"max_per_ip 3 \(IPv6 per /64\)", out)
     assert re.search(r"max_per_user unlimited", out)
     assert re.search(r"^127\.0\.0\.1\s+2$", out, re.M)
-    assert re.search(r"^2001:db8::7\s+1$", out, re.M)
+    assert re.search(r"^2001:db8::/64\s+1$", out, re.M)       # counted per /64
     assert re.search(rf"^{holder.pid}\s+\d+\s+127\.0\.0\.1\s+-\s+\d{{4}}-", out, re.M)
     assert re.search(rf"^{os.getpid()}\s+{os.getuid()}\s+127\.0\.0\.1\s+j\u00f6rg\s", out, re.M)
 
     st = ld.status_json()
     assert st["pid"] == ld.proc.pid
-    assert st["limits"] == {"max_clients": 5, "max_per_ip": 3, "max_per_user": 0}
+    assert st["limits"] == {"max_clients": 5, "max_per_ip": 3, "max_per_ip_prefix6": 64,
+                            "max_per_user": 0}
     assert st["totals"] == {"sessions": 3, "addresses": 2, "users": 1}
     assert st["users"] == [{"user": "j\u00f6rg", "sessions": 1}]
     got = sorted((s["pid"], s["uid"], s["address"], s["user"] or "") for s in st["sessions"])
     assert got == sorted([(os.getpid(), os.getuid(), "127.0.0.1", "j\u00f6rg"),
-                          (os.getpid(), os.getuid(), "2001:db8::7", ""),
+                          (os.getpid(), os.getuid(), "2001:db8::/64", ""),
                           (holder.pid, os.getuid(), "127.0.0.1", "")])
     assert [s["user"] for s in st["sessions"]].count(None) == 2
     now = time.time()
@@ -487,6 +509,107 @@ def test_permissions_from_peer_credentials(make_limitd):
     assert run_as(nobody, PEER_CODE.format(path=str(ld2.sock), packet=b"")) \
         == f"{ANS_FAIL} {FAIL_PERM}"
     assert "no-such-user-limitd-test not found" in ld2.log()
+
+
+FORGE_CODE = """
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect({path!r})
+out = []
+for packet in {packets!r}:
+    try:
+        s.send(packet)
+    except OSError:
+        pass            # limitd hung up already; what it said is still queued
+    try:
+        r = s.recv(4096)
+    except OSError:
+        r = b""
+    if not r:
+        out.append("gone")
+        break
+    out.append("%d %d" % (struct.unpack('>IHH', r[:8])[1], struct.unpack('>I', r[8:12])[0]))
+print(",".join(out))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to change uid")
+def test_only_nopriv_user_is_served(make_limitd):
+    """With the default nopriv_user (miniftpd, whether or not the account
+    exists here) a process of another unprivileged uid, nobody, can neither
+    take a slot nor report failed logins: it cannot block an address."""
+    nobody = pwd.getpwnam("nobody").pw_uid
+    ld = make_limitd(nopriv_user=None, max_clients=1, max_per_ip=0, max_login_fails_per_ip=1)
+    forged = [admit_msg("192.0.2.99"), message(REQ_LOGIN_FAIL)]
+    assert run_as(nobody, FORGE_CODE.format(path=str(ld.sock), packets=forged)) \
+        == f"{ANS_FAIL} {FAIL_PERM},gone"
+    assert run_as(nobody, FORGE_CODE.format(path=str(ld.sock), packets=[message(REQ_LOGIN_FAIL)])) \
+        == f"{ANS_FAIL} {FAIL_PERM}"
+    assert ld.sessions() == 0
+    c = ld.client()                              # root (a session before login)
+    assert c.admit("192.0.2.99") == V_ADMIT      # neither blocked nor its slot taken
+    c.close()
+    assert f"uid {nobody} may not use limitd" in ld.log()
+
+
+def test_ipv6_prefix_counts_as_one_address(make_limitd):
+    """max_per_ip applies to a whole /64 (max_per_ip_prefix6): two forged
+    addresses in one /64 count together; IPv4 stays per address; --status
+    names the prefix."""
+    ld = make_limitd(max_clients=0, max_per_ip=1)
+    a, b, c, d, e, f = (ld.client() for _ in range(6))
+    assert a.admit("2001:db8:1:2::1") == V_ADMIT
+    assert b.admit("2001:db8:1:2:ffff:ffff:ffff:fffe") == V_IP
+    assert c.admit("2001:db8:1:3::1") == V_ADMIT          # the next /64
+    assert d.admit("192.0.2.1") == V_ADMIT
+    assert e.admit("192.0.2.2") == V_ADMIT                # IPv4 is never grouped
+    assert f.admit("::ffff:192.0.2.3") == V_ADMIT
+    st = ld.status_json()
+    assert st["limits"]["max_per_ip_prefix6"] == 64
+    counts = {x["address"]: x["sessions"] for x in st["addresses"]}
+    assert counts == {"2001:db8:1:2::/64": 1, "2001:db8:1:3::/64": 1,
+                      "192.0.2.1": 1, "192.0.2.2": 1, "192.0.2.3": 1}
+    out = ld.status().stdout
+    assert re.search(r"^2001:db8:1:2::/64\s+1$", out, re.M), out
+    assert re.search(r"\s2001:db8:1:3::/64\s+-\s", out), out   # the session line
+    # the prefix is the tables' key: a reload does not change it
+    ld.write_conf(max_clients=0, max_per_ip=1, max_per_ip_prefix6=128)
+    ld.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "max_per_ip_prefix6 changed to 128: takes effect at restart" in ld.log(),
+               what="reload warning")
+    assert ld.status_json()["limits"]["max_per_ip_prefix6"] == 64
+    assert b.admit("2001:db8:1:2::abcd") == V_IP
+    for x in (a, b, c, d, e, f):
+        x.close()
+    # 128: every address alone; 48: a whole site
+    ld128 = make_limitd(max_clients=0, max_per_ip=1, max_per_ip_prefix6=128)
+    g, h = ld128.client(), ld128.client()
+    assert g.admit("2001:db8:1:2::1") == V_ADMIT
+    assert h.admit("2001:db8:1:2::2") == V_ADMIT
+    assert "2001:db8:1:2::2" in {x["address"] for x in ld128.status_json()["addresses"]}
+    ld48 = make_limitd(max_clients=0, max_per_ip=1, max_per_ip_prefix6=48)
+    i, j = ld48.client(), ld48.client()
+    assert i.admit("2001:db8:1:2::1") == V_ADMIT
+    assert j.admit("2001:db8:1:ffff::1") == V_IP
+    for x in (g, h, i, j):
+        x.close()
+
+
+def test_ipv6_prefix_failed_logins(make_limitd):
+    """max_login_fails_per_ip counts a /64 as one address: new addresses in
+    it cannot start afresh."""
+    ld = make_limitd(max_clients=0, max_per_ip=0, max_login_fails_per_ip=2)
+    a, b, c, d = (ld.client() for _ in range(4))
+    assert a.admit("2001:db8:1:2::1") == V_ADMIT
+    assert a.login_fail() == V_ADMIT
+    assert b.admit("2001:db8:1:2::2") == V_ADMIT
+    assert b.login_fail() == V_BLOCKED
+    assert c.admit("2001:db8:1:2:5:6:7:8") == V_BLOCKED
+    assert d.admit("2001:db8:1:3::1") == V_ADMIT
+    assert "Blocking 2001:db8:1:2::/64 for 600s: 2 failed logins" in ld.log()
+    for x in (a, b, c, d):
+        x.close()
 
 
 def test_many_held_sessions(make_limitd):
@@ -591,7 +714,7 @@ class Ftpd:
             "limitd_socket": str(ld.sock), "idle_session_timeout": 60,
         }
         opts.update(options)
-        self.conf.write_text("".join(f"{k}={v}\n" for k, v in opts.items()))
+        self.conf.write_text("".join(f"{k}={v}\n" for k, v in opts.items() if v is not None))
         log = open(self.logpath, "ab")
         self.proc = subprocess.Popen([str(MINIFTPD), str(self.conf)], stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log)
@@ -768,6 +891,77 @@ def test_ftp_limitd_restart_recovers_counts(make_limitd, make_ftpd):
     b.login()
     wait_until(lambda: ld.status_json()["totals"]["users"] == 1, what="login after restart")
     assert "registered again" in ld.log()
+
+
+@ftp_needed
+def test_ftp_limitd_restart_with_lower_limits(make_limitd, make_ftpd):
+    """Sessions registering again after a restart are counted within the new
+    limits: the one left over ends with a 421 line, and the count never
+    exceeds max_clients."""
+    import ftplib
+    ld = make_limitd(max_clients=3, max_per_ip=0)
+    ftpd = make_ftpd(ld)
+    sessions = [logged_in(make_ftpd, ftpd) for _ in range(3)]
+    assert ld.sessions() == 3
+    ld.stop()
+    ld.write_conf(max_clients=2, max_per_ip=0)
+    ld.start()
+    seen = []
+
+    def settled():
+        seen.append(ld.sessions())
+        return seen[-1] == 2 and "refused to count this session again" in ftpd.log()
+    wait_until(settled, timeout=15, what="sessions registered again")
+    ended = []
+    for f in sessions:
+        try:
+            f.voidcmd("NOOP")
+        except ftplib.error_temp as e:
+            ended.append(str(e))
+    assert ended == ["421 Service not available, closing control connection."]
+    assert max(seen) <= 2
+    assert ld.sessions() == 2
+    assert refused(ftpd) == TOO_MANY_USERS
+    assert "limitd refused to count this session again (total limit (max_clients)), " \
+        "ending it" in ftpd.log()
+
+
+def proc_uid(pid):
+    """The real uid of PID, or None when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+@ftp_needed
+def test_default_nopriv_account(nopriv_account, make_limitd, make_ftpd):
+    """The built-in nopriv_user, miniftpd, an account of its own (made here as
+    make install makes it, when missing): the helper runs as it after login,
+    limitd (with the built-in nopriv_user too) takes the session's
+    re-registration from it after a restart, and refuses nobody."""
+    acct = nopriv_account
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert acct.pw_name == "miniftpd" and acct.pw_uid not in (0, nobody)
+    assert acct.pw_dir == "/nonexistent" and acct.pw_shell.endswith("/nologin")
+    ld = make_limitd(nopriv_user=None, max_clients=0, max_per_ip=0)
+    ftpd = make_ftpd(ld, nopriv_user=None)
+    f = logged_in(make_ftpd, ftpd)
+    [helper] = session_pids(ld)
+    assert is_descendant(helper, ftpd.proc.pid)
+    wait_until(lambda: proc_uid(helper) == acct.pw_uid, what="helper as miniftpd")
+    ld.stop()
+    ld.start()
+    wait_until(lambda: [(x["pid"], x["uid"]) for x in ld.status_json()["sessions"]]
+               == [(helper, acct.pw_uid)], timeout=15, what="registered again as miniftpd")
+    assert f.voidcmd("NOOP").startswith("200")
+    assert run_as(nobody, FORGE_CODE.format(path=str(ld.sock), packets=[admit_msg("192.0.2.1")])) \
+        == f"{ANS_FAIL} {FAIL_PERM}"
+    f.quit()
+    wait_until(lambda: proc_uid(helper) is None, what="session ended")
 
 
 @ftp_needed

@@ -43,7 +43,7 @@ import pytest
 from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, Server,
                       needs_root, proc_alive, proc_children, proc_descendants, proc_status,
                       sanitized, wait_until)
-from test_limitd import (Client, ftp_needed, make_ftpd, make_limitd,  # noqa: F401
+from test_limitd import (VERSION, Client, ftp_needed, make_ftpd, make_limitd,  # noqa: F401
                          workdir)
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-ROOT\n"
@@ -837,7 +837,7 @@ def test_limitd_survives_random_garbage(make_limitd):
         if i % 2:
             mtype = rnd.choice([2, 4, 6, 8, 1, 3, 99, 0xffff])
             body = (8 + len(body)).to_bytes(4, "big") + mtype.to_bytes(2, "big") + \
-                (2).to_bytes(2, "big") + body[8:]
+                VERSION.to_bytes(2, "big") + body[8:]
         try:
             cl.sock.send(body)
             for _ in range(20):

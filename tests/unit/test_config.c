@@ -75,7 +75,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.idle_session_timeout, 300);
 	assert_int_equal(cfg.max_login_fails, 3);
 	assert_int_equal(cfg.delay_failed_login, 1);
-	assert_string_equal(cfg.nopriv_user, "nobody");
+	assert_string_equal(cfg.nopriv_user, "miniftpd");
+	assert_int_equal(cfg.max_per_ip_prefix6, 64);
 	assert_string_equal(cfg.secure_chroot_dir, "/run/miniftpd/empty");
 	assert_string_equal(cfg.ftpusers_file, "/etc/ftpusers");
 	assert_string_equal(cfg.limitd_fail, "open");
@@ -121,6 +122,9 @@ test_uint(void **state)
 	assert_non_null(strstr(msg, "0..65535"));
 	assert_int_equal(cfg_set(&cfg, "idle_session_timeout", "0", NULL, 0), -ERANGE);
 	assert_int_equal(cfg_set(&cfg, "max_login_fails", "1001", NULL, 0), -ERANGE);
+	assert_int_equal(cfg_set(&cfg, "max_per_ip_prefix6", "0", NULL, 0), -ERANGE);
+	assert_int_equal(cfg_set(&cfg, "max_per_ip_prefix6", "129", NULL, 0), -ERANGE);
+	assert_int_equal(cfg_set(&cfg, "max_per_ip_prefix6", "128", NULL, 0), 0);
 	assert_int_equal(cfg_set(&cfg, "listen_port", "99999999999999999999999", NULL, 0),
 			 -ERANGE);
 	/* never cast: signs, spaces, hex, trailing junk are malformed */

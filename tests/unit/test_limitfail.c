@@ -1,4 +1,5 @@
 /* test_limitfail.c - failed logins per address: counting, blocking, forgetting, the cap. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +38,7 @@ test_blocks_at_max(void **state)
 	struct limit_addr a = v4(192, 0, 2, 7), other = v4(192, 0, 2, 8);
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 16), 0);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
 	assert_false(limit_fails_blocked(&f, &pol, &a, 1000));
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 1000), 1);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 1001), 2);
@@ -59,7 +60,7 @@ test_further_failures_extend(void **state)
 	struct limit_addr a = v4(198, 51, 100, 1);
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 16), 0);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
 	for (int i = 0; i < 3; i++)
 		limit_fails_add(&f, &pol, &a, 100);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 500), 4);
@@ -76,7 +77,7 @@ test_stale_entry_restarts(void **state)
 	struct limit_addr a = v4(203, 0, 113, 9);
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 16), 0);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 0), 1);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 10), 2);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 10 + 600), 1);
@@ -92,12 +93,69 @@ test_mapped_counts_as_v4(void **state)
 	struct limit_addr a = v4(127, 0, 0, 2), m = mapped(127, 0, 0, 2);
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 16), 0);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
 	limit_fails_add(&f, &pol, &a, 1);
 	limit_fails_add(&f, &pol, &m, 2);
 	assert_int_equal(limit_fails_add(&f, &pol, &a, 3), 3);
 	assert_true(limit_fails_blocked(&f, &pol, &m, 4));
 	assert_int_equal(limit_fails_count(&f), 1);
+	limit_fails_destroy(&f);
+}
+
+static struct limit_addr
+v6(const char *text)
+{
+	struct limit_addr x = { .family = LIMIT_AF_INET6 };
+
+	assert_int_equal(inet_pton(AF_INET6, text, x.bytes), 1);
+	return x;
+}
+
+/* One /64 (max_per_ip_prefix6) is one address: its hosts share the count. */
+static void
+test_ipv6_prefix_counts_together(void **state)
+{
+	struct limit_fails f;
+	struct limit_addr a = v6("2001:db8:1:2::1"), b = v6("2001:db8:1:2:ffff::9"),
+			  c = v6("2001:db8:1:2:1:2:3:4"), next = v6("2001:db8:1:3::1");
+
+	(void)state;
+	assert_int_equal(limit_fails_init(&f, 16, 0), -EINVAL);
+	assert_int_equal(limit_fails_init(&f, 16, 129), -EINVAL);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
+	assert_int_equal(limit_fails_add(&f, &pol, &a, 100), 1);
+	assert_int_equal(limit_fails_add(&f, &pol, &b, 101), 2);
+	assert_int_equal(limit_fails_add(&f, &pol, &c, 102), 3);
+	assert_true(limit_fails_blocked(&f, &pol, &a, 103));
+	assert_true(limit_fails_blocked(&f, &pol, &c, 103));
+	assert_false(limit_fails_blocked(&f, &pol, &next, 103));	/* the next /64 */
+	assert_int_equal(limit_fails_count(&f), 1);
+	limit_fails_destroy(&f);
+
+	/* 128: each address on its own */
+	assert_int_equal(limit_fails_init(&f, 16, 128), 0);
+	assert_int_equal(limit_fails_add(&f, &pol, &a, 100), 1);
+	assert_int_equal(limit_fails_add(&f, &pol, &b, 101), 1);
+	assert_int_equal(limit_fails_add(&f, &pol, &c, 102), 1);
+	assert_false(limit_fails_blocked(&f, &pol, &a, 103));
+	assert_int_equal(limit_fails_count(&f), 3);
+	limit_fails_destroy(&f);
+}
+
+/* IPv4 addresses stay whole whatever the IPv6 prefix. */
+static void
+test_ipv4_not_grouped(void **state)
+{
+	struct limit_fails f;
+	struct limit_addr a = v4(192, 0, 2, 1), b = v4(192, 0, 2, 2), m = mapped(192, 0, 2, 3);
+
+	(void)state;
+	assert_int_equal(limit_fails_init(&f, 16, 1), 0);
+	for (int i = 0; i < 3; i++)
+		limit_fails_add(&f, &pol, &a, 100);
+	assert_true(limit_fails_blocked(&f, &pol, &a, 101));
+	assert_false(limit_fails_blocked(&f, &pol, &b, 101));
+	assert_false(limit_fails_blocked(&f, &pol, &m, 101));
 	limit_fails_destroy(&f);
 }
 
@@ -109,7 +167,7 @@ test_off_when_max_zero(void **state)
 	struct limit_addr a = v4(10, 0, 0, 1);
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 16), 0);
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
 	for (int i = 0; i < 10; i++)
 		limit_fails_add(&f, &off, &a, i);
 	assert_false(limit_fails_blocked(&f, &off, &a, 10));
@@ -124,7 +182,7 @@ test_cap_and_expiry(void **state)
 	struct limit_addr a;
 
 	(void)state;
-	assert_int_equal(limit_fails_init(&f, 4), 0);
+	assert_int_equal(limit_fails_init(&f, 4, 64), 0);
 	for (uint8_t i = 0; i < 4; i++) {
 		a = v4(10, 0, 0, i);
 		assert_int_equal(limit_fails_add(&f, &pol, &a, 100), 1);
@@ -146,6 +204,8 @@ main(void)
 		cmocka_unit_test(test_further_failures_extend),
 		cmocka_unit_test(test_stale_entry_restarts),
 		cmocka_unit_test(test_mapped_counts_as_v4),
+		cmocka_unit_test(test_ipv6_prefix_counts_together),
+		cmocka_unit_test(test_ipv4_not_grouped),
 		cmocka_unit_test(test_off_when_max_zero),
 		cmocka_unit_test(test_cap_and_expiry),
 	};

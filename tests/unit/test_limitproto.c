@@ -194,6 +194,7 @@ test_status_records(void **state)
 	m.u.head.users = 1;
 	m.u.head.max_clients = 10;
 	m.u.head.max_per_ip = 5;
+	m.u.head.prefix6 = 56;
 	m.u.head.pid = 4242;
 	m.u.head.started = 1700000000ULL;
 	roundtrip(&m, &d);
@@ -203,8 +204,26 @@ test_status_records(void **state)
 	assert_int_equal(d.u.head.max_clients, 10);
 	assert_int_equal(d.u.head.max_per_ip, 5);
 	assert_int_equal(d.u.head.max_per_user, 0);
+	assert_int_equal(d.u.head.prefix6, 56);
 	assert_int_equal(d.u.head.pid, 4242);
 	assert_true(d.u.head.started == 1700000000ULL);
+	{
+		/* a prefix length outside 1..128 is refused both ways */
+		struct buf b;
+		size_t at = LIMIT_HDR_SIZE + 6 * 4;	/* the seventh u32 */
+
+		m.u.head.prefix6 = 0;
+		assert_int_equal(limit_encode(&m, &b), -EINVAL);
+		m.u.head.prefix6 = 129;
+		assert_int_equal(limit_encode(&m, &b), -EINVAL);
+		m.u.head.prefix6 = 128;
+		assert_int_equal(limit_encode(&m, &b), 0);
+		assert_int_equal(b.data[at + 3], 128);
+		b.data[at + 3] = 129;
+		assert_int_equal(limit_decode(b.data, b.len, &d), -EBADMSG);
+		b.data[at + 3] = 0;
+		assert_int_equal(limit_decode(b.data, b.len, &d), -EBADMSG);
+	}
 
 	memset(&m, 0, sizeof(m));
 	m.type = LIMIT_ANS_STATUS_SESSION;
@@ -332,7 +351,7 @@ test_addresses(void **state)
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct limit_addr a;
-	char text[LIMIT_ADDR_STR];
+	char text[LIMIT_ADDR_STR], key[LIMIT_KEY_STR];
 
 	(void)state;
 	memset(&ss, 0, sizeof(ss));
@@ -364,9 +383,55 @@ test_addresses(void **state)
 
 	ss.ss_family = AF_UNIX;
 	assert_int_equal(limit_addr_from_sockaddr(&ss, &a), -EAFNOSUPPORT);
+	a = v6("2001:db8::5");
+	limit_key_str(&a, 128, key);
+	assert_string_equal(key, "2001:db8::5");
+	limit_key_str(&a, 64, key);
+	assert_string_equal(key, "2001:db8::5/64");	/* written as given: masking is separate */
+	a = v4("127.0.0.2");
+	limit_key_str(&a, 64, key);
+	assert_string_equal(key, "127.0.0.2");	/* IPv4 is never a prefix */
 	a.family = 9;
 	limit_addr_str(&a, text);
 	assert_string_equal(text, "unknown");
+}
+
+/* IPv6 keeps its first PREFIX6 bits; IPv4 and IPv4-mapped stay whole. */
+static void
+test_mask(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned int prefix6;
+		const char *key;
+	} cases[] = {
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", 64, "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", 128, "2001:db8:1:2:aaaa:bbbb:cccc:dddd" },
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", 127, "2001:db8:1:2:aaaa:bbbb:cccc:dddc/127" },
+		{ "2001:db8:1:2ff::1", 60, "2001:db8:1:2f0::/60" },
+		{ "2001:db8:1:2ff::1", 56, "2001:db8:1:200::/56" },
+		{ "2001:db8:1:2ff::1", 48, "2001:db8:1::/48" },
+		{ "ffff::1", 1, "8000::/1" },
+		{ "::ffff:192.0.2.77", 64, "192.0.2.77" },
+		{ "::ffff:192.0.2.77", 1, "192.0.2.77" },
+		{ "198.51.100.200", 8, "198.51.100.200" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct limit_addr a = strchr(cases[i].in, '.') && !strchr(cases[i].in, ':') ?
+				      v4(cases[i].in) : v6(cases[i].in);
+		char key[LIMIT_KEY_STR];
+
+		limit_addr_mask(&a, cases[i].prefix6);
+		limit_key_str(&a, cases[i].prefix6, key);
+		assert_string_equal(key, cases[i].key);
+		if (a.family == LIMIT_AF_INET) {
+			const uint8_t zero[12] = { 0 };
+
+			assert_memory_equal(a.bytes + 4, zero, sizeof(zero));
+		}
+	}
 }
 
 int
@@ -386,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_login_fail_and_blocked),
 		cmocka_unit_test(test_unknown_type_and_sizes),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_mask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ admit(struct limit_tab *t, const struct limit_limits *lim, uint64_t id, const ch
 	struct limit_addr a = addr(ip);
 
 	return limit_tab_admit(t, lim, S(id), &a, (uint32_t)(1000 + id), 0,
-			       1700000000 + (int64_t)id, false);
+			       1700000000 + (int64_t)id);
 }
 
 static uint32_t
@@ -69,7 +69,7 @@ test_max_clients(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	for (uint64_t id = 1; id <= 3; id++)
 		assert_int_equal(admit(&t, &lim, id, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 4, "127.0.0.2"), LIMIT_V_TOTAL);
@@ -88,7 +88,7 @@ test_max_per_ip(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	assert_int_equal(admit(&t, &lim, 1, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 2, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 3, "127.0.0.1"), LIMIT_V_IP);
@@ -110,7 +110,7 @@ test_total_checked_before_ip(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	assert_int_equal(admit(&t, &lim, 1, "10.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 2, "10.0.0.1"), LIMIT_V_TOTAL);
 	limit_tab_destroy(&t);
@@ -123,7 +123,7 @@ test_mapped_counts_as_ipv4(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	assert_int_equal(admit(&t, &lim, 1, "192.0.2.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 2, "::ffff:192.0.2.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 3, "::ffff:192.0.2.1"), LIMIT_V_IP);
@@ -143,7 +143,7 @@ test_no_limits(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	for (uint64_t id = 1; id <= 1000; id++)
 		assert_int_equal(admit(&t, &lim, id, "203.0.113.5"), LIMIT_V_ADMIT);
 	assert_int_equal(count(&t, "203.0.113.5"), 1000);
@@ -161,48 +161,104 @@ test_login_and_max_per_user(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	for (uint64_t id = 1; id <= 4; id++)
 		assert_int_equal(admit(&t, &lim, id, "10.0.0.1"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(1), "alice", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(2), "alice", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(3), "alice", false), LIMIT_V_USER);
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "alice"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(2), "alice"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(3), "alice"), LIMIT_V_USER);
 	assert_null(S(3)->user);	/* refused: nothing recorded */
-	assert_int_equal(limit_tab_login(&t, &lim, S(3), "bob", false), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(1), "bob", false), -EALREADY);
-	assert_int_equal(limit_tab_login(&t, &lim, S(99), "bob", false), -ENOENT);	/* not held */
-	assert_int_equal(limit_tab_login(&t, &lim, S(4), "", false), -EINVAL);
+	assert_int_equal(limit_tab_login(&t, &lim, S(3), "bob"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "bob"), -EALREADY);
+	assert_int_equal(limit_tab_login(&t, &lim, S(99), "bob"), -ENOENT);	/* not held */
+	assert_int_equal(limit_tab_login(&t, &lim, S(4), ""), -EINVAL);
 	assert_string_equal(S(1)->user, "alice");
 	assert_int_equal(limit_tab_user_count(&t, "alice"), 2);
 	assert_int_equal(limit_tab_users(&t), 2);
 	limit_tab_release(&t, S(1));
 	assert_int_equal(limit_tab_user_count(&t, "alice"), 1);
-	assert_int_equal(limit_tab_login(&t, &lim, S(4), "alice", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(4), "alice"), LIMIT_V_ADMIT);
 	limit_tab_release(&t, S(3));
 	assert_int_equal(limit_tab_user_count(&t, "bob"), 0);
 	assert_int_equal(limit_tab_users(&t), 1);
 	limit_tab_destroy(&t);
 }
 
+/* A session registering again after a limitd restart passes no limit. */
 static void
-test_force_reregister(void **state)
+test_reregister_within_limits(void **state)
 {
-	const struct limit_limits lim = { .max_clients = 1, .max_per_ip = 1, .max_per_user = 1 };
+	const struct limit_limits lim = { .max_clients = 2, .max_per_ip = 1, .max_per_user = 1 };
 	struct limit_tab t;
-	struct limit_addr a = addr("10.9.9.9");
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	assert_int_equal(admit(&t, &lim, 1, "10.9.9.9"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(1), "u", false), LIMIT_V_ADMIT);
-	/* live sessions after a limitd restart: above every limit, still counted */
-	assert_int_equal(limit_tab_admit(&t, &lim, S(2), &a, 5, 0, 0, true), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(2), "u", true), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(1), "u"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "10.9.9.9"), LIMIT_V_IP);
+	assert_int_equal(admit(&t, &lim, 2, "10.1.1.1"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(2), "u"), LIMIT_V_USER);
+	assert_int_equal(admit(&t, &lim, 3, "10.2.2.2"), LIMIT_V_TOTAL);
 	assert_int_equal(limit_tab_sessions(&t), 2);
-	assert_int_equal(limit_tab_addr_count(&t, &a), 2);
-	assert_int_equal(limit_tab_user_count(&t, "u"), 2);
-	/* but new ones are refused until the counts fall */
-	assert_int_equal(admit(&t, &lim, 3, "10.1.1.1"), LIMIT_V_TOTAL);
+	assert_int_equal(count(&t, "10.9.9.9"), 1);
+	assert_int_equal(limit_tab_user_count(&t, "u"), 1);
+	limit_tab_destroy(&t);
+}
+
+/* IPv6 addresses count under their first PREFIX6 bits; IPv4 stays whole. */
+static void
+test_ipv6_prefix(void **state)
+{
+	const struct limit_limits lim = { .max_per_ip = 2 };
+	struct limit_tab t;
+	struct hash_iter it;
+	const struct limit_addr *a;
+	char key[LIMIT_KEY_STR];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(limit_tab_init(&t, 0, 0), -EINVAL);
+	assert_int_equal(limit_tab_init(&t, 0, 129), -EINVAL);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
+	assert_int_equal(admit(&t, &lim, 1, "2001:db8:1:2::1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "2001:db8:1:2:ffff:ffff:ffff:ffff"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "2001:db8:1:2:1234::9"), LIMIT_V_IP);
+	assert_int_equal(admit(&t, &lim, 3, "2001:db8:1:3::1"), LIMIT_V_ADMIT);	/* next /64 */
+	assert_int_equal(count(&t, "2001:db8:1:2::77"), 2);
+	assert_int_equal(limit_tab_addresses(&t), 2);
+	hash_iter_init(&it);
+	while (limit_tab_next_addr(&t, &it, &a, &n))
+		if (n == 2) {
+			limit_key_str(a, 64, key);
+			assert_string_equal(key, "2001:db8:1:2::/64");
+		}
+	limit_key_str(S(1)->addr, 64, key);
+	assert_string_equal(key, "2001:db8:1:2::/64");
+	/* IPv4 and IPv4-mapped addresses are never grouped */
+	assert_int_equal(admit(&t, &lim, 4, "192.0.2.1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 5, "::ffff:192.0.2.2"), LIMIT_V_ADMIT);
+	assert_int_equal(count(&t, "192.0.2.1"), 1);
+	assert_int_equal(count(&t, "192.0.2.2"), 1);
+	limit_tab_release(&t, S(1));
+	assert_int_equal(admit(&t, &lim, 6, "2001:db8:1:2::abcd"), LIMIT_V_ADMIT);
+	limit_tab_destroy(&t);
+
+	/* 128: every address alone */
+	memset(sess, 0, sizeof(sess));
+	assert_int_equal(limit_tab_init(&t, 0, 128), 0);
+	assert_int_equal(admit(&t, &lim, 1, "2001:db8:1:2::1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "2001:db8:1:2::2"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "2001:db8:1:2::3"), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_addresses(&t), 3);
+	limit_tab_destroy(&t);
+
+	/* 48: a whole site */
+	memset(sess, 0, sizeof(sess));
+	assert_int_equal(limit_tab_init(&t, 0, 48), 0);
+	assert_int_equal(admit(&t, &lim, 1, "2001:db8:1:2::1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 2, "2001:db8:1:ffff::1"), LIMIT_V_ADMIT);
+	assert_int_equal(admit(&t, &lim, 3, "2001:db8:1:77::1"), LIMIT_V_IP);
+	assert_int_equal(admit(&t, &lim, 3, "2001:db8:2::1"), LIMIT_V_ADMIT);
 	limit_tab_destroy(&t);
 }
 
@@ -219,11 +275,11 @@ test_session_fields_and_iteration(void **state)
 	unsigned int sessions = 0;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 0), 0);
+	assert_int_equal(limit_tab_init(&t, 0, 64), 0);
 	assert_int_equal(admit(&t, &lim, 7, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 8, "127.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 9, "127.0.0.2"), LIMIT_V_ADMIT);
-	assert_int_equal(limit_tab_login(&t, &lim, S(9), "carol", false), LIMIT_V_ADMIT);
+	assert_int_equal(limit_tab_login(&t, &lim, S(9), "carol"), LIMIT_V_ADMIT);
 	s = S(7);
 	assert_true(s->held);
 	assert_int_equal(s->pid, 1007);
@@ -262,7 +318,7 @@ test_cap(void **state)
 	struct limit_tab t;
 
 	(void)state;
-	assert_int_equal(limit_tab_init(&t, 2), 0);
+	assert_int_equal(limit_tab_init(&t, 2, 64), 0);
 	assert_int_equal(admit(&t, &lim, 1, "10.0.0.1"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 2, "10.0.0.2"), LIMIT_V_ADMIT);
 	assert_int_equal(admit(&t, &lim, 3, "10.0.0.3"), -ENOSPC);
@@ -297,7 +353,7 @@ admit_twice(void)
 	const struct limit_limits lim = { 0 };
 	struct limit_tab t;
 
-	limit_tab_init(&t, 0);
+	limit_tab_init(&t, 0, 64);
 	admit(&t, &lim, 1, "10.0.0.1");
 	admit(&t, &lim, 1, "10.0.0.2");
 }
@@ -307,7 +363,7 @@ release_unknown(void)
 {
 	struct limit_tab t;
 
-	limit_tab_init(&t, 0);
+	limit_tab_init(&t, 0, 64);
 	limit_tab_release(&t, S(5));
 }
 
@@ -329,7 +385,8 @@ main(void)
 		cmocka_unit_test_setup(test_mapped_counts_as_ipv4, setup),
 		cmocka_unit_test_setup(test_no_limits, setup),
 		cmocka_unit_test_setup(test_login_and_max_per_user, setup),
-		cmocka_unit_test_setup(test_force_reregister, setup),
+		cmocka_unit_test_setup(test_reregister_within_limits, setup),
+		cmocka_unit_test_setup(test_ipv6_prefix, setup),
 		cmocka_unit_test_setup(test_session_fields_and_iteration, setup),
 		cmocka_unit_test_setup(test_cap, setup),
 		cmocka_unit_test_setup(test_invariants_are_bugs, setup),
