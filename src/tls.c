@@ -238,7 +238,8 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	if (!cfg->ssl_enable)
 		return 0;
-	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
+	/* no atexit cleanup: session processes exit inside their sandbox */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
 		snprintf(err, errlen, "cannot initialise OpenSSL: %s", tls_error("unknown error"));
 		return -1;
 	}
