@@ -144,7 +144,7 @@ tls_read_cert(const char *path, char *err, size_t errlen)
 
 /* The certificate's dates: not yet valid is only a warning (clock skew). */
 static int
-check_dates(X509 *x, char *err, size_t errlen)
+check_dates(X509 *x, const char *path, char *err, size_t errlen)
 {
 	char end[64] = "";
 	BIO *b = BIO_new(BIO_s_mem());
@@ -157,7 +157,7 @@ check_dates(X509 *x, char *err, size_t errlen)
 		return -1;
 	}
 	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
-		log_warning("The certificate in %s is not valid yet", "rsa_cert_file");
+		log_warning("The certificate in %s is not valid yet", path);
 	return 0;
 }
 
@@ -201,7 +201,7 @@ check_cert(const struct config *cfg, char *err, size_t errlen)
 {
 	char problem[CFG_ERR_MAX];
 	X509 *x = tls_read_cert(cfg->rsa_cert_file, problem, sizeof(problem));
-	int r = x ? check_dates(x, problem, sizeof(problem)) : -1;
+	int r = x ? check_dates(x, cfg->rsa_cert_file, problem, sizeof(problem)) : -1;
 
 	X509_free(x);
 	if (r < 0)
