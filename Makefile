@@ -15,6 +15,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsyst
 FTPD_PKGS := libcap libcrypt
 FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+# FTPS: OpenSSL 3 (Debian libssl-dev), miniftpd only (and the tests that
+# link its modules).  src/tlsdeleg.c uses the deprecated EC_KEY_METHOD /
+# RSA_METHOD and defines OPENSSL_API_COMPAT 1.1.1 itself (tlsdeleg.h).
+SSL_CFLAGS := $(shell pkg-config --cflags openssl 2>/dev/null)
+SSL_LIBS   := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 
 WARN	:= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
@@ -29,7 +34,7 @@ BUILD	:= build/rel
 HARDEN	+= -D_FORTIFY_SOURCE=2
 LDSAN	:=
 endif
-ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) $(SSL_CFLAGS) -MMD -MP
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
@@ -37,7 +42,8 @@ COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth userdb path limitclient \
-	   dataconn transfer ls idnames xferlog
+	   dataconn transfer ls idnames xferlog \
+	   ftptls tls tlssign tlsdeleg tlsproc tlsdata
 # Only limitd.
 LIMITD	:= limitd limitstat limittab limitfail hash mempool
 
@@ -59,7 +65,7 @@ $(BUILD):
 	@mkdir -p $(BUILD) $(BUILD)/tests
 
 $(BUILD)/miniftpd: $(FTPD_OBJ) $(COMMON_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(FTPD_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(FTPD_LIBS) $(SSL_LIBS)
 
 # The seccomp filters: libseccomp compiles src/sandbox_policy.c's rules to
 # BPF once, here; sandbox.c includes the programs (sandbox_policy.h).

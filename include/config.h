@@ -65,6 +65,13 @@ int cfg_set(struct config *cfg, const char *key, const char *value,
 	    char *msg, size_t msglen);
 
 /*
+ * cfg_origin - where option KEY got its value in the last cfg_load, for a
+ * message about that value: "FILE:LINE" when the file set it, "-oKEY"
+ * when an override did, else the file's name (the default applies).
+ */
+void cfg_origin(const char *key, char *out, size_t outlen);
+
+/*
  * cfg_dump - print every option as key=value, in table order (miniftpd -T).
  */
 void cfg_dump(const struct config *cfg, FILE *out);

@@ -94,10 +94,35 @@ int data_check_target(const struct sockaddr_storage *target,
 void data_session_init(struct session *s);
 
 /*
- * data_ready - PASV/EPSV/PORT/EPRT came first.  Otherwise replies
- * "425 Use PORT or PASV first." and RETURNS false.
+ * data_ready - PASV/EPSV/PORT/EPRT came first, and PROT P when the
+ * session's data must be encrypted (ftptls_data_allowed).  Otherwise
+ * replies "425 Use PORT or PASV first." or 522 and RETURNS false.
  */
 bool data_ready(struct session *s);
+
+/*
+ * data_start - after the 150 reply: with PROT P, the TLS handshake on FD
+ * (it must resume the control connection's session, tlsdata.h).
+ * RETURNS 0, or -1 after replying 522 and closing FD.
+ */
+int data_start(struct session *s, int fd);
+
+/*
+ * data_close - close the data connection FD, a TLS one after its
+ * close_notify.  RETURNS -1, for assignment.
+ */
+int data_close(int fd);
+
+/*
+ * data_send / data_recv - one send / recv on the data connection FD
+ * (non-blocking), through TLS when data_start made it a TLS connection.
+ * RETURN the count (recv: 0 at the end), -EAGAIN, or -errno.
+ */
+ssize_t data_send(int fd, const void *buf, size_t len);
+ssize_t data_recv(int fd, void *buf, size_t len);
+
+/* data_is_tls - FD is a TLS data connection: no sendfile or splice. */
+bool data_is_tls(int fd);
 
 /*
  * data_open - the data connection for the current transfer command:

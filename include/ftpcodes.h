@@ -1,5 +1,5 @@
 /*
- * ftpcodes.h - FTP reply codes (RFC 959, 2389, 2428, 3659) by name.
+ * ftpcodes.h - FTP reply codes (RFC 959, 2228, 2389, 2428, 3659, 4217) by name.
  */
 #ifndef MINIFTPD_FTPCODES_H
 #define MINIFTPD_FTPCODES_H
@@ -12,6 +12,8 @@ enum ftp_code {
 	FTP_SITEOK	= 200,
 	FTP_OPTSOK	= 200,
 	FTP_EPSVALLOK	= 200,
+	FTP_PBSZOK	= 200,
+	FTP_PROTOK	= 200,
 	FTP_ALLOOK	= 202,
 	FTP_STATOK	= 211,
 	FTP_FEAT	= 211,
@@ -30,6 +32,7 @@ enum ftp_code {
 	FTP_PASVOK	= 227,
 	FTP_EPSVOK	= 229,
 	FTP_LOGINOK	= 230,
+	FTP_AUTHOK	= 234,
 	FTP_CWDOK	= 250,
 	FTP_RMDIROK	= 250,
 	FTP_DELEOK	= 250,
@@ -54,6 +57,8 @@ enum ftp_code {
 	FTP_BADPARAM	= 504,
 	FTP_BADPROTO	= 522,
 	FTP_LOGINERR	= 530,
+	FTP_TLSPOLICY	= 534,	/* RFC 2228: request denied for policy reasons */
+	FTP_NOPROTLEVEL	= 536,	/* RFC 2228: PROT level not supported */
 	FTP_NOPERM	= 550,
 	FTP_FILEFAIL	= 550,
 	FTP_EXCEEDED	= 552,

@@ -24,6 +24,8 @@ enum {
 	CMD_KEEP_REST	= 1 << 8,	/* does not cancel a pending REST */
 	CMD_PASSIVE	= 1 << 9,	/* in FEAT only with pasv_enable=YES */
 	CMD_ACTIVE	= 1 << 10,	/* in FEAT only with port_enable=YES */
+	CMD_TLS		= 1 << 11,	/* exists only with ssl_enable=YES (else 500) */
+	CMD_TICKET	= 1 << 12,	/* a fresh TLS session ticket before the reply */
 };
 
 typedef void (*ftp_handler)(struct session *s, const char *arg);

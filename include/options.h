@@ -100,6 +100,20 @@
 	OPT_STR (syslog_socket, "/dev/log", "Datagram socket of the syslog daemon, connected once before any chroot.") \
 	OPT_STR (journal_socket, "/run/systemd/journal/socket", "Native socket of systemd-journald (a journal namespace has its own), connected once before any chroot.") \
 	OPT_STR (ftpd_banner, "", "Text of the 220 greeting (empty: a default).") \
+	/* FTPS (TLS, RFC 4217) */ \
+	OPT_BOOL(ssl_enable, 0, "Offer FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT; needs rsa_cert_file. The TLS state of the control connection lives in a process of its own, and the private key only in the root helper, which makes each handshake's one signature (SECURITY.md).") \
+	OPT_BOOL(implicit_ssl, 0, "Start TLS at once on every connection, before the greeting (implicit FTPS, usually port 990); needs ssl_enable=YES.") \
+	OPT_STR (rsa_cert_file, "", "PEM file with the server's certificate (RSA or ECDSA) followed by its chain. Checked at start and by -t: readable, not expired.") \
+	OPT_STR (rsa_private_key_file, "", "PEM file with the private key of rsa_cert_file (empty: read it from rsa_cert_file). Read only by the helper while it is root, once per session, for one signature; checked at start and by -t to match the certificate.") \
+	OPT_BOOL(require_ssl_reuse, 1, "Accept a TLS data connection only if it resumes the control connection's TLS session (a ticket of this session). NO is not supported yet.") \
+	OPT_BOOL(force_local_logins_ssl, 1, "With ssl_enable=YES, local and virtual users must send AUTH TLS before USER (530 otherwise).") \
+	OPT_BOOL(force_local_data_ssl, 1, "With ssl_enable=YES, local and virtual users' data connections must be encrypted (PROT P): PROT C gets 534, a transfer without PROT P 522.") \
+	OPT_BOOL(force_anon_logins_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users must send AUTH TLS before USER.") \
+	OPT_BOOL(force_anon_data_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users' data connections must be encrypted.") \
+	OPT_BOOL(allow_anon_ssl, 0, "Let anonymous users log in over TLS (NO: USER anonymous after AUTH TLS gets 530).") \
+	OPT_BOOL(ssl_tlsv1_2, 1, "Offer TLS 1.2.") \
+	OPT_BOOL(ssl_tlsv1_3, 1, "Offer TLS 1.3.") \
+	OPT_STR (ssl_ciphers, "", "OpenSSL cipher list for TLS 1.2 (empty: OpenSSL's default); TLS 1.3 uses OpenSSL's default suites.") \
 	/* confinement */ \
 	OPT_BOOL(seccomp_sandbox, 1, "Confine each process to a system call allowlist.")
 

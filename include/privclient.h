@@ -37,4 +37,20 @@ int priv_port_sock(struct session *s, const struct sockaddr_storage *target);
  */
 int priv_chown_upload(struct session *s, int fd);
 
+/*
+ * priv_start_tls - after "234" to AUTH TLS (or at once with implicit_ssl):
+ * ask the helper to start the TLS process on the control connection.
+ * Pre-login process.  RETURNS the plain end that replaces the control
+ * connection once the handshake is over, or the helper's -errno (the
+ * handshake failed: the TLS process logged why).  Dies on a bad answer.
+ */
+int priv_start_tls(struct session *s);
+
+/*
+ * priv_tls_prot - tell the helper S's PBSZ and PROT state, set before
+ * login, for the post-login process.  Pre-login process, after
+ * priv_start_tls.  Dies on a bad answer.
+ */
+void priv_tls_prot(struct session *s);
+
 #endif

@@ -28,6 +28,33 @@ enum priv_type {
 	 * (the file now belongs to chown_username). */
 	PRIV_REQ_CHOWN_UPLOAD	= 6,
 	PRIV_ANS_CHOWN_UPLOAD	= 7,
+	/* PREAUTH, once successful, ssl_enable=YES (AUTH TLS, or implicit_ssl
+	 * at start): empty body.  The helper starts the TLS process
+	 * (tlsproc.h) on the control connection and answers once the
+	 * handshake is over: i32 -errno or 0; on 0 one fd follows, the plain
+	 * end that replaces the control connection. */
+	PRIV_REQ_START_TLS	= 8,
+	PRIV_ANS_START_TLS	= 9,
+	/* PREAUTH, after START_TLS: u32 pbsz (0/1), u32 prot_p (0/1), what
+	 * PBSZ and PROT set before login, for the post-login process.
+	 * Answer: i32 0. */
+	PRIV_REQ_TLS_PROT	= 10,
+	PRIV_ANS_TLS_PROT	= 11,
+	/* From the TLS process, on its own socketpair, only while the helper
+	 * serves START_TLS; once successful: u32 enum priv_tls_sign_kind,
+	 * bytes input (tlssign.h).  Answer: i32 -errno or 0, bytes signature. */
+	PRIV_REQ_TLS_SIGN	= 12,
+	PRIV_ANS_TLS_SIGN	= 13,
+	/* From the TLS process, same socketpair, once: empty body, the
+	 * handshake succeeded.  No answer: the TLS process closes the
+	 * socketpair after it, and a close without it means the handshake
+	 * failed. */
+	PRIV_REQ_TLS_READY	= 14,
+};
+
+enum priv_tls_sign_kind {
+	PRIV_TLS_SIGN_ECDSA	= 1,	/* a digest; answer: DER ECDSA-Sig-Value */
+	PRIV_TLS_SIGN_RSA_PSS	= 2,	/* an EMSA-PSS block of the modulus's length */
 };
 
 enum priv_login_result {

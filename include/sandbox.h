@@ -9,6 +9,7 @@
  *   SANDBOX_PRELOGIN       prelogin drop_to()    helper: 421 to the client
  *   SANDBOX_POSTLOGIN      postlogin drop_to()   helper exits
  *   SANDBOX_HELPER         helper drop_to()      service process: 421
+ *   SANDBOX_TLS            TLS process drop_to() service process: EOF, exits
  *
  * The helper before login gets no filter: it runs as root on purpose
  * (shadow, crypt, NSS modules that may talk to nscd/sssd/LDAP, fork and
@@ -47,6 +48,7 @@ enum sandbox_role {
 	SANDBOX_PRELOGIN,	/* service process before login: FTP parsing only */
 	SANDBOX_POSTLOGIN,	/* service process after login: files, data sockets */
 	SANDBOX_HELPER,		/* helper after login: port-20 sockets, limitd */
+	SANDBOX_TLS,		/* TLS process: records <-> plain socketpair (tlsproc.h) */
 	SANDBOX_NROLES
 };
 
@@ -65,7 +67,7 @@ void sandbox_enter(const struct config *cfg, enum sandbox_role role);
 bool sandbox_available(void);
 
 /*
- * sandbox_role_name - "pre-login", "post-login", "helper"; for logs and
+ * sandbox_role_name - "pre-login", "post-login", "helper", "tls"; for logs and
  * tests.
  */
 const char *sandbox_role_name(enum sandbox_role role);

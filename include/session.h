@@ -129,6 +129,12 @@ struct session {
 
 	/* listings (ls.c) */
 	unsigned int mlst_off;		/* MLSx facts turned off by OPTS MLST */
+
+	/* FTPS (ftptls.c): ctl_fd is then the plain end of the TLS process */
+	bool tls;			/* the control connection is in TLS */
+	bool pbsz;			/* PBSZ came */
+	bool prot_p;			/* PROT P: data connections in TLS */
+	int tlsctl_fd;			/* TLS control channel (post-login), else -1 */
 };
 
 /*
@@ -164,10 +170,33 @@ int session_start_postlogin(const struct login *login);
 void session_stop_service(int grace_ms);
 
 /*
- * session_service_ended - the helper reaped a service process with wait
- * STATUS.  One killed by a signal is logged (SIGSYS: a system call
- * outside its seccomp allowlist); before login the helper still holds the
- * control connection and sends the client one 421 line.  Helper only.
+ * session_ctl_fd - the control connection the helper holds before login.
+ * Helper only.
+ */
+int session_ctl_fd(void);
+
+/*
+ * session_tls_started - the TLS process holds the control connection now:
+ * the helper closes its copy of the TCP socket and keeps PLAIN_FD (the
+ * plain end, for the post-login process) and TLSCTL_FD (the TLS control
+ * channel) in its place, until it forks the post-login process.  Helper,
+ * PRIV_REQ_START_TLS.
+ */
+void session_tls_started(int plain_fd, int tlsctl_fd);
+
+/*
+ * session_tls_prot - PBSZ and PROT as the pre-login process set them, for
+ * the post-login process to start with.  Helper, PRIV_REQ_TLS_PROT.
+ */
+void session_tls_prot(bool pbsz, bool prot_p);
+
+/*
+ * session_service_ended - the helper reaped a service process (or the
+ * TLS process) with wait STATUS.  One killed by a signal is logged
+ * (SIGSYS: a system call outside its seccomp allowlist); before login the
+ * helper still holds the control connection and sends the client one 421
+ * line, then, with TLS, closes its plain end so that the TLS process sees
+ * the end of the session.  Helper only.
  */
 void session_service_ended(int status);
 

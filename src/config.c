@@ -33,6 +33,13 @@ static const struct opt_desc options[] = {
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
+/* Where each option got its value in the last cfg_load (cfg_origin). */
+static struct {
+	const char *file;
+	size_t line[NOPTIONS];		/* 0: not set in the file */
+	bool override[NOPTIONS];	/* set by -o */
+} origin;
+
 static void *
 field(struct config *cfg, const struct opt_desc *d)
 {
@@ -58,6 +65,7 @@ void
 cfg_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	memset(&origin, 0, sizeof(origin));
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct opt_desc *d = &options[i];
 
@@ -246,7 +254,11 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
 			snprintf(err, CFG_ERR_MAX, "%s:%zu: %s", name, lineno, msg);
 			return -1;
 		}
+		for (size_t i = 0; i < NOPTIONS; i++)
+			if (seen[i] && origin.line[i] == 0)
+				origin.line[i] = lineno;
 	}
+	origin.file = name;
 	return 0;
 }
 
@@ -306,7 +318,10 @@ cfg_load(struct config *cfg, const char *file, bool named,
 			snprintf(err, CFG_ERR_MAX, "-o%.64s: %s", overrides[i], msg);
 			return -1;
 		}
+		origin.override[find_option(kv) - options] = true;
 	}
+	if (origin.file == NULL)
+		origin.file = file;
 	if (cfg_check(cfg, err) < 0) {
 		char tmp[CFG_ERR_MAX];
 
@@ -331,4 +346,18 @@ cfg_dump(const struct config *cfg, FILE *out)
 		case T_STR: fprintf(out, "%s=%s\n", d->name, *(char *const *)f); break;
 		}
 	}
+}
+
+void
+cfg_origin(const char *key, char *out, size_t outlen)
+{
+	const struct opt_desc *d = find_option(key);
+	size_t i = d ? (size_t)(d - options) : 0;
+
+	if (d && origin.override[i])
+		snprintf(out, outlen, "-o%s", key);
+	else if (d && origin.line[i])
+		snprintf(out, outlen, "%s:%zu", origin.file, origin.line[i]);
+	else
+		snprintf(out, outlen, "%s", origin.file ? origin.file : "(defaults)");
 }

@@ -12,10 +12,12 @@
 #include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
+#include "ftptls.h"
 #include "log.h"
 #include "privclient.h"
 #include "str.h"
 #include "sysutil.h"
+#include "tlsdata.h"
 
 /* Ports tried (consecutively, from a random start) before PASV gives up. */
 #define PASV_TRIES	64
@@ -294,10 +296,47 @@ data_reset(struct session *s)
 bool
 data_ready(struct session *s)
 {
-	if (s->pasv_fd >= 0 || s->have_port)
-		return true;
-	ftp_reply(s, FTP_BADSENDCONN, "Use PORT or PASV first.");
-	return false;
+	if (!(s->pasv_fd >= 0 || s->have_port)) {
+		ftp_reply(s, FTP_BADSENDCONN, "Use PORT or PASV first.");
+		return false;
+	}
+	return ftptls_data_allowed(s);
+}
+
+int
+data_start(struct session *s, int fd)
+{
+	if (!s->prot_p || tlsdata_accept(s, fd) == 0)
+		return 0;
+	sys_close(fd);
+	ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
+		  "the control connection's TLS session.");
+	return -1;
+}
+
+int
+data_close(int fd)
+{
+	tlsdata_close(fd);
+	return sys_close(fd);
+}
+
+ssize_t
+data_send(int fd, const void *buf, size_t len)
+{
+	return tlsdata_active(fd) ? tlsdata_send(fd, buf, len) : sys_send(fd, buf, len, 0);
+}
+
+ssize_t
+data_recv(int fd, void *buf, size_t len)
+{
+	return tlsdata_active(fd) ? tlsdata_recv(fd, buf, len) : sys_recv(fd, buf, len, 0);
+}
+
+bool
+data_is_tls(int fd)
+{
+	return tlsdata_active(fd);
 }
 
 /* The control connection's local address, IPv4-mapped turned to IPv4. */
@@ -550,10 +589,14 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 		{ .fd = ftp_hold_full(s) ? -1 : s->ctl_fd, .events = POLLIN },
 		{ .fd = s->priv_fd, .events = POLLIN },	/* only ever says EOF here */
 	};
-	int r = sys_poll(p, 3, timeout_ms);
+	/* bytes OpenSSL already decrypted: poll would not see them */
+	bool pending = (events & POLLIN) && tlsdata_pending(fd);
+	int r = sys_poll(p, 3, pending ? 0 : timeout_ms);
 
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll for the data connection: %s", strerror(-r));
+	if (pending && r >= 0)
+		p[0].revents |= POLLIN, r++;
 	if (r <= 0)
 		return 0;
 	if (p[2].revents)
@@ -686,7 +729,7 @@ data_write_all(struct session *s, int fd, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = sys_send(fd, p, len, 0);
+		ssize_t n = data_send(fd, p, len);
 		int r;
 
 		if (n > 0) {

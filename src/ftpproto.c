@@ -13,6 +13,7 @@
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
+#include "ftptls.h"
 #include "log.h"
 #include "ls.h"
 #include "privclient.h"
@@ -56,6 +57,11 @@ static const struct ftp_cmd commands[] = {
 	{ "MODE", CMD_ARG,		ftp_mode, NULL },
 	{ "STRU", CMD_ARG,		ftp_stru, NULL },
 	{ "ALLO", CMD_KEEP_REST,	ftp_allo, NULL },
+	/* FTPS (ftptls.c) */
+	{ "AUTH", PRE | CMD_ARG | CMD_TLS, ftp_auth, "AUTH TLS" },
+	{ "PBSZ", PRE | CMD_ARG | CMD_TLS | CMD_KEEP_RNFR | CMD_KEEP_REST, ftp_pbsz, "PBSZ" },
+	{ "PROT", PRE | CMD_ARG | CMD_TLS | CMD_KEEP_RNFR | CMD_KEEP_REST, ftp_prot, "PROT" },
+	{ "CCC",  PRE | CMD_NOARG | CMD_TLS, ftp_ccc, NULL },
 	/* file system (ftpfs.c) */
 	{ "PWD",  CMD_NOARG,		ftp_pwd, "TVFS" },	/* "/"-separated paths */
 	{ "XPWD", CMD_NOARG,		ftp_pwd, NULL },
@@ -75,10 +81,10 @@ static const struct ftp_cmd commands[] = {
 	{ "SITE", CMD_ARG,		ftp_site, NULL },
 	{ "MFMT", CMD_ARG | CMD_W_OTHER, ftp_mfmt, "MFMT" },
 	/* data connections (dataconn.c); a pending REST survives them */
-	{ "PASV", CMD_NOARG | CMD_KEEP_REST, ftp_pasv, NULL },
-	{ "EPSV", CMD_KEEP_REST | CMD_PASSIVE, ftp_epsv, "EPSV" },
-	{ "PORT", CMD_ARG | CMD_KEEP_REST, ftp_port, NULL },
-	{ "EPRT", CMD_ARG | CMD_KEEP_REST | CMD_ACTIVE, ftp_eprt, "EPRT" },
+	{ "PASV", CMD_NOARG | CMD_KEEP_REST | CMD_TICKET, ftp_pasv, NULL },
+	{ "EPSV", CMD_KEEP_REST | CMD_PASSIVE | CMD_TICKET, ftp_epsv, "EPSV" },
+	{ "PORT", CMD_ARG | CMD_KEEP_REST | CMD_TICKET, ftp_port, NULL },
+	{ "EPRT", CMD_ARG | CMD_KEEP_REST | CMD_ACTIVE | CMD_TICKET, ftp_eprt, "EPRT" },
 	/* transfers (transfer.c) */
 	{ "REST", CMD_ARG | CMD_KEEP_REST, ftp_rest, "REST STREAM" },
 	{ "RETR", CMD_ARG,		ftp_retr, NULL },
@@ -169,6 +175,8 @@ ftp_dispatch(struct session *s, const char *line)
 		verb[vlen] = '\0';
 		c = ftp_find_cmd(verb);
 	}
+	if (c && (c->flags & CMD_TLS) && !s->cfg->ssl_enable)
+		c = NULL;
 	log_command(s, c ? c->verb : "(unknown)", c ? arg : "");
 	if (c == NULL) {
 		unknown_command(s);
@@ -176,8 +184,11 @@ ftp_dispatch(struct session *s, const char *line)
 	}
 	if (!(c->flags & CMD_KEEP_RNFR))
 		s->have_rnfr = false;
-	if (permitted(s, c, arg))
+	if (permitted(s, c, arg)) {
+		if (c->flags & CMD_TICKET)
+			ftptls_fresh_ticket(s);
 		c->handler(s, arg);
+	}
 	if (!(c->flags & CMD_KEEP_REST))
 		s->rest = 0;
 }
@@ -189,6 +200,8 @@ ftp_user(struct session *s, const char *arg)
 		ftp_reply(s, FTP_LOGINERR, "Can't change to another user.");
 		return;
 	}
+	if (!ftptls_user_allowed(s, arg))
+		return;
 	/* kept even when invalid: the answer comes after PASS, like any other;
 	 * a name too long to keep whole must not become its prefix, a real user */
 	if (str_lcpy(s->user, arg, sizeof(s->user)) < 0)
@@ -242,6 +255,8 @@ feat_enabled(const struct session *s, const struct ftp_cmd *c)
 		return s->cfg->pasv_enable;
 	if (c->flags & CMD_ACTIVE)
 		return s->cfg->port_enable;
+	if (c->flags & CMD_TLS)
+		return s->cfg->ssl_enable;
 	return true;
 }
 
@@ -306,7 +321,8 @@ ftp_help(struct session *s, const char *arg)
 	str_init(&text, 4096);
 	str_append_cstr(&text, "The following commands are recognized.\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (commands[i].flags & CMD_HTTP)
+		if ((commands[i].flags & CMD_HTTP) ||
+		    ((commands[i].flags & CMD_TLS) && !s->cfg->ssl_enable))
 			continue;
 		str_append_cstr(&text, " ");
 		str_append_cstr(&text, commands[i].verb);
@@ -424,6 +440,8 @@ serve(struct session *s)
 void
 ftp_prelogin(struct session *s)
 {
+	if (s->cfg->ssl_enable && s->cfg->implicit_ssl)
+		ftptls_implicit(s);
 	banner(s);
 	serve(s);
 }

@@ -913,11 +913,13 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	if (fd < 0)
 		return;
 	ftp_reply(s, FTP_DATACONN, "Here comes the directory listing.");
+	if (data_start(s, fd) < 0)
+		return;
 	out.fd = fd;
 	j->out = &out;
 	generate(j, t);
 	out_flush(&out);
-	sys_close(fd);
+	data_close(fd);
 	if (out.err)
 		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
 	else

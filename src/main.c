@@ -9,6 +9,7 @@
 #include "listen.h"
 #include "log.h"
 #include "session.h"
+#include "tls.h"
 
 #define MAX_OVERRIDES 256
 
@@ -69,7 +70,7 @@ reload(struct config *cfg, struct runtime *rt)
 	char err[CFG_ERR_MAX];
 
 	if (cfg_load(cfg, arg_config, arg_config_named, arg_overrides,
-		     arg_noverrides, err) < 0) {
+		     arg_noverrides, err) < 0 || tls_check_config(cfg, err, sizeof(err)) < 0) {
 		log_err("Failed to reload the configuration: %s; keeping the old one", err);
 		cfg_free(cfg);
 		return -1;
@@ -117,7 +118,7 @@ main(int argc, char **argv)
 	if (parse_argv(argc, argv) < 0)
 		return 2;
 	if (cfg_load(&cfg, arg_config, arg_config_named, arg_overrides,
-		     arg_noverrides, err) < 0) {
+		     arg_noverrides, err) < 0 || tls_check_config(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "miniftpd: %s\n", err);
 		return 2;
 	}

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "defs.h"
@@ -109,4 +110,38 @@ priv_chown_upload(struct session *s, int fd)
 	buf_reset(&b);
 	priv_request_fd(s, PRIV_REQ_CHOWN_UPLOAD, &b, fd, PRIV_ANS_CHOWN_UPLOAD);
 	return get_result(&b, "chown");
+}
+
+int
+priv_start_tls(struct session *s)
+{
+	struct buf b;
+	struct stat st;
+	int fd, r;
+
+	buf_reset(&b);
+	priv_request(s, PRIV_REQ_START_TLS, &b, PRIV_ANS_START_TLS);
+	r = get_result(&b, "start TLS");
+	if (r < 0)
+		return r;
+	fd = sys_recv_fd(s->priv_fd);
+	if (fd < 0)
+		die("Failed to receive the TLS process's socket: %s", strerror(-fd));
+	/* fstat: the pre-login sandbox has no getsockopt for sys_is_stream_socket */
+	if (sys_fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		die("The helper passed something that is not a socket");
+	return fd;
+}
+
+void
+priv_tls_prot(struct session *s)
+{
+	struct buf b;
+
+	buf_reset(&b);
+	if (buf_put_u32(&b, s->pbsz) < 0 || buf_put_u32(&b, s->prot_p) < 0)
+		bug("PROT request does not fit a message");
+	priv_request(s, PRIV_REQ_TLS_PROT, &b, PRIV_ANS_TLS_PROT);
+	if (get_result(&b, "PROT") != 0)
+		die("The helper refused the PROT state");
 }

@@ -16,8 +16,15 @@
 #include "privproto.h"
 #include "privsock.h"
 #include "sysutil.h"
+#include "tlsdata.h"
+#include "tlsproc.h"
+#include "tlssign.h"
 
-enum helper_state { PREAUTH = 1 << 0, POSTAUTH = 1 << 1 };
+enum helper_state {
+	PREAUTH = 1 << 0,
+	POSTAUTH = 1 << 1,
+	TLS_HANDSHAKE = 1 << 2,	/* serving the TLS process during START_TLS */
+};
 
 /* After the last failed login, how long the pre-login process has to send
  * its 530 and exit before it is killed. */
@@ -34,6 +41,8 @@ struct helper {
 	char peer_str[INET6_ADDRSTRLEN];
 	bool chown_uploads;	/* an anonymous login, chown_uploads=YES */
 	uid_t anon_uid;		/* the anonymous session's user */
+	bool tls;		/* START_TLS succeeded */
+	bool tls_ready;		/* the TLS process's handshake succeeded */
 };
 
 struct helper_req {
@@ -48,11 +57,21 @@ static void finish(void) NORETURN;
 static bool helper_answer_login(struct helper *h, struct buf *body);
 static bool helper_answer_port_sock(struct helper *h, struct buf *body);
 static bool helper_answer_chown_upload(struct helper *h, struct buf *body);
+static bool helper_answer_start_tls(struct helper *h, struct buf *body);
+static bool helper_answer_tls_prot(struct helper *h, struct buf *body);
+static bool helper_answer_tls_sign(struct helper *h, struct buf *body);
+static bool helper_answer_tls_ready(struct helper *h, struct buf *body);
+static void dispatch(struct helper *h, uint16_t type, struct buf *body);
 
 static const struct helper_req requests[] = {
 	{ PRIV_REQ_LOGIN, PREAUTH, true, helper_answer_login },
 	{ PRIV_REQ_PORT_SOCK, POSTAUTH, false, helper_answer_port_sock },
 	{ PRIV_REQ_CHOWN_UPLOAD, POSTAUTH, false, helper_answer_chown_upload },
+	{ PRIV_REQ_START_TLS, PREAUTH, true, helper_answer_start_tls },
+	{ PRIV_REQ_TLS_PROT, PREAUTH, false, helper_answer_tls_prot },
+	/* from the TLS process, on its own socketpair (tls_handshake) */
+	{ PRIV_REQ_TLS_SIGN, TLS_HANDSHAKE, true, helper_answer_tls_sign },
+	{ PRIV_REQ_TLS_READY, TLS_HANDSHAKE, true, helper_answer_tls_ready },
 };
 
 static void
@@ -264,6 +283,110 @@ helper_answer_chown_upload(struct helper *h, struct buf *body)
 	sys_close(fd);
 	answer_result(h, PRIV_ANS_CHOWN_UPLOAD, r);
 	return r == 0;
+}
+
+/*
+ * The TLS process's handshake: its requests (one signature, then READY)
+ * come on SIGN_FD and go through the same table in state TLS_HANDSHAKE.
+ * RETURNS true on READY; false when it closed first (the handshake
+ * failed) or went silent for longer than its own deadline.
+ */
+static bool
+tls_handshake(struct helper *h, int sign_fd)
+{
+	int saved = h->fd, timeout = (int)h->cfg->idle_session_timeout * 1000 + 5000;
+	struct buf body;
+	uint16_t type;
+
+	h->fd = sign_fd;
+	h->state = TLS_HANDSHAKE;
+	while (!h->tls_ready && sys_poll_in(sign_fd, timeout) > 0 &&
+	       priv_recv(sign_fd, &type, &body) == 0)
+		dispatch(h, type, &body);
+	h->fd = saved;
+	h->state = PREAUTH;
+	return h->tls_ready;
+}
+
+/* A fresh ticket key, the post-login process's data context, the TLS
+ * process, its handshake; then the plain end for the service process. */
+static bool
+helper_answer_start_tls(struct helper *h, struct buf *body)
+{
+	struct tlsproc_args a = { .cfg = h->cfg, .rt = h->rt, .peer = h->peer_str,
+				  .tcp_fd = session_ctl_fd(), .close_fd = h->fd };
+	struct tlsproc_ends e = { .plain = -1, .ctl = -1, .sign = -1 };
+	char err[256];
+	int r;
+
+	if (buf_end(body) < 0 || !h->cfg->ssl_enable)
+		die("Malformed or unexpected START_TLS request");
+	r = sys_random(a.ticket_key, sizeof(a.ticket_key));
+	if (r == 0 && tlsdata_prepare(h->cfg, a.ticket_key, err, sizeof(err)) < 0) {
+		log_err("Failed to start TLS: %s", err);
+		r = -EIO;
+	}
+	if (r == 0)
+		r = tlsproc_start(&a, &e);
+	explicit_bzero(a.ticket_key, sizeof(a.ticket_key));
+	if (r == 0 && !tls_handshake(h, e.sign))
+		r = -EPROTO;
+	sys_close(e.sign);
+	if (r == 0)
+		session_tls_started(e.plain, e.ctl);
+	else
+		sys_close(e.plain), sys_close(e.ctl);
+	answer_result(h, PRIV_ANS_START_TLS, r);
+	if (r == 0 && (r = sys_send_fd(h->fd, e.plain)) < 0)
+		die("Failed to pass the plain end: %s", strerror(-r));
+	h->tls = r == 0;
+	return h->tls;
+}
+
+static bool
+helper_answer_tls_prot(struct helper *h, struct buf *body)
+{
+	uint32_t pbsz, prot_p;
+
+	if (buf_get_u32(body, &pbsz) < 0 || buf_get_u32(body, &prot_p) < 0 ||
+	    buf_end(body) < 0 || pbsz > 1 || prot_p > 1 || !h->tls)
+		die("Malformed or unexpected PROT request");
+	session_tls_prot(pbsz, prot_p);
+	answer_result(h, PRIV_ANS_TLS_PROT, 0);
+	return true;
+}
+
+/* tlssign_sign() checks what it signs and reads the key in a child. */
+static bool
+helper_answer_tls_sign(struct helper *h, struct buf *body)
+{
+	uint8_t in[TLSSIGN_MAX_SIG], sig[TLSSIGN_MAX_SIG];
+	uint32_t kind;
+	size_t len;
+	struct buf b;
+	int r;
+
+	if (buf_get_u32(body, &kind) < 0 || buf_get_bytes(body, in, sizeof(in), &len) < 0 ||
+	    buf_end(body) < 0)
+		die("Malformed sign request");
+	r = tlssign_sign(h->cfg, kind, in, len, sig);
+	if (r < 0)
+		log_warning("Refused or failed to sign for a TLS handshake: %s", strerror(-r));
+	buf_reset(&b);
+	if (buf_put_u32(&b, (uint32_t)(r < 0 ? r : 0)) < 0 ||
+	    buf_put_bytes(&b, sig, r < 0 ? 0 : (size_t)r) < 0)
+		bug("signature does not fit a message");
+	helper_send(h, PRIV_ANS_TLS_SIGN, &b);
+	return r >= 0;
+}
+
+static bool
+helper_answer_tls_ready(struct helper *h, struct buf *body)
+{
+	if (buf_end(body) < 0)
+		die("Malformed TLS ready message");
+	h->tls_ready = true;
+	return true;
 }
 
 static const struct helper_req *

@@ -19,6 +19,7 @@ static const char *const role_names[SANDBOX_NROLES] = {
 	[SANDBOX_PRELOGIN] = "pre-login",
 	[SANDBOX_POSTLOGIN] = "post-login",
 	[SANDBOX_HELPER] = "helper",
+	[SANDBOX_TLS] = "tls",
 };
 
 const char *

@@ -12,7 +12,10 @@
 #define PRE	(1u << SANDBOX_PRELOGIN)
 #define POST	(1u << SANDBOX_POSTLOGIN)
 #define HELP	(1u << SANDBOX_HELPER)
-#define ALL	(PRE | POST | HELP)
+#define TLS	(1u << SANDBOX_TLS)
+/* TLS gets these too: its whole job is reading and writing descriptors
+ * it holds, with OpenSSL's memory, clocks and getrandom */
+#define ALL	(PRE | POST | HELP | TLS)
 
 /* System calls allowed with any arguments. */
 static const struct {
@@ -108,7 +111,7 @@ static const struct arg_rule arg_rules[] = {
 	{ SCMP_SYS(socket), POST | HELP, ALLOW, 0, AF_INET },
 	{ SCMP_SYS(socket), POST | HELP, ALLOW, 0, AF_INET6 },
 	{ SCMP_SYS(socket), HELP, ALLOW, 0, AF_UNIX },		/* limitd, log */
-	{ SCMP_SYS(socket), PRE | POST, NO_UNIX, 0, AF_UNIX },
+	{ SCMP_SYS(socket), PRE | POST | TLS, NO_UNIX, 0, AF_UNIX },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_GETFL },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_SETFL },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_GETFD },

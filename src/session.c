@@ -37,7 +37,7 @@
 static struct {
 	struct session conn;
 	pid_t service;
-} sess = { .conn.ctl_fd = -1 };
+} sess = { .conn.ctl_fd = -1, .conn.tlsctl_fd = -1 };
 
 static void
 prelogin_drop(void)
@@ -135,6 +135,7 @@ session_start_postlogin(const struct login *login)
 	xferlog_close();
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = -1;
+	sess.conn.tlsctl_fd = sys_close(sess.conn.tlsctl_fd);
 	drop_to(&d);
 	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
 	return fd;
@@ -162,15 +163,39 @@ void
 session_service_ended(int status)
 {
 	static const char msg[] = "421 Service not available, closing control connection.\r\n";
-	int sig;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 
-	if (!WIFSIGNALED(status))
-		return;
-	sig = WTERMSIG(status);
-	log_warning("Service process killed by signal %d (%s)%s", sig, strsignal(sig),
-		    sig == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
-	if (sess.conn.ctl_fd >= 0)
-		(void)sys_write_full(sess.conn.ctl_fd, msg, sizeof(msg) - 1);
+	if (sig) {
+		log_warning("Service process killed by signal %d (%s)%s", sig, strsignal(sig),
+			    sig == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
+		if (sess.conn.ctl_fd >= 0)
+			(void)sys_write_full(sess.conn.ctl_fd, msg, sizeof(msg) - 1);
+	}
+	/* the TLS process ends when the last plain end closes */
+	if (sess.conn.tls)
+		sess.conn.ctl_fd = sys_close(sess.conn.ctl_fd);
+}
+
+int
+session_ctl_fd(void)
+{
+	return sess.conn.ctl_fd;
+}
+
+void
+session_tls_started(int plain_fd, int tlsctl_fd)
+{
+	sys_close(sess.conn.ctl_fd);
+	sess.conn.ctl_fd = plain_fd;
+	sess.conn.tlsctl_fd = tlsctl_fd;
+	sess.conn.tls = true;
+}
+
+void
+session_tls_prot(bool pbsz, bool prot_p)
+{
+	sess.conn.pbsz = pbsz;
+	sess.conn.prot_p = prot_p;
 }
 
 static void NORETURN

@@ -278,7 +278,7 @@ step_send_buffered(struct xfer *x)
 
 	if (x->pend_len == 0 && !refill(x))
 		return;
-	n = sys_send(x->data_fd, x->pend, x->pend_len, 0);
+	n = data_send(x->data_fd, x->pend, x->pend_len);
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
@@ -293,7 +293,7 @@ step_send_buffered(struct xfer *x)
 static void
 step_recv(struct xfer *x)
 {
-	ssize_t n = sys_recv(x->data_fd, inbuf, block(x, XFER_BUF), 0), w;
+	ssize_t n = data_recv(x->data_fd, inbuf, block(x, XFER_BUF)), w;
 	const char *data = inbuf;
 	size_t len = n > 0 ? (size_t)n : 0;
 
@@ -562,8 +562,16 @@ run_transfer(struct xfer *x, const char *opening)
 		return;
 	}
 	ftp_reply(x->s, FTP_DATACONN, "%s", opening);
+	if (data_start(x->s, x->data_fd) < 0) {
+		x->data_fd = -1;
+		x->end = XFER_NET_ERR;
+		maybe_delete(x);
+		return;
+	}
+	if (data_is_tls(x->data_fd))	/* no sendfile or splice through TLS (yet) */
+		x->step = x->upload ? step_recv : step_send_buffered;
 	run_loop(x);
-	x->data_fd = sys_close(x->data_fd);
+	x->data_fd = data_close(x->data_fd);
 	x->pipe_fd[0] = sys_close(x->pipe_fd[0]);
 	x->pipe_fd[1] = sys_close(x->pipe_fd[1]);
 	/* the lock goes with the file: release it before the client hears 226 */

@@ -47,6 +47,7 @@ static const struct {
 	{ "local_enable", "Users" },
 	{ "local_max_rate", "Transfers" },
 	{ "xferlog_enable", "Logging" },
+	{ "ssl_enable", "FTPS (TLS)" },
 	{ "seccomp_sandbox", "Confinement" },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

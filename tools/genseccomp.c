@@ -12,6 +12,7 @@ static const char *const names[SANDBOX_NROLES] = {
 	[SANDBOX_PRELOGIN] = "prelogin",
 	[SANDBOX_POSTLOGIN] = "postlogin",
 	[SANDBOX_HELPER] = "helper",
+	[SANDBOX_TLS] = "tls",
 };
 
 /* ROLE's BPF program, exported by libseccomp into a temporary file. */

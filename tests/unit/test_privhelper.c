@@ -181,6 +181,18 @@ test_unknown_and_unpermitted(void **state)
 	buf_put_u32(&b, 2121);
 	expect_death_msg(PRIV_REQ_PORT_SOCK, PRIV_PROTO_VERSION, &b, "PORT before login");
 	expect_death_msg(PRIV_REQ_CHOWN_UPLOAD, PRIV_PROTO_VERSION, NULL, "CHOWN before login");
+	/* TLS: a signature or READY only from the TLS process during its
+	 * handshake; START_TLS only with ssl_enable; PROT only after it */
+	buf_reset(&b);
+	buf_put_u32(&b, PRIV_TLS_SIGN_ECDSA);
+	buf_put_bytes(&b, "0123456789abcdef0123456789abcdef", 32);
+	expect_death_msg(PRIV_REQ_TLS_SIGN, PRIV_PROTO_VERSION, &b, "SIGN from the service");
+	expect_death_msg(PRIV_REQ_TLS_READY, PRIV_PROTO_VERSION, NULL, "READY from the service");
+	expect_death_msg(PRIV_REQ_START_TLS, PRIV_PROTO_VERSION, NULL, "START_TLS without ssl_enable");
+	buf_reset(&b);
+	buf_put_u32(&b, 1);
+	buf_put_u32(&b, 1);
+	expect_death_msg(PRIV_REQ_TLS_PROT, PRIV_PROTO_VERSION, &b, "PROT before START_TLS");
 }
 
 static void

@@ -25,7 +25,8 @@
 #define PRE	(1u << SANDBOX_PRELOGIN)
 #define POST	(1u << SANDBOX_POSTLOGIN)
 #define HELP	(1u << SANDBOX_HELPER)
-#define ALL	(PRE | POST | HELP)
+#define TLS	(1u << SANDBOX_TLS)
+#define ALL	(PRE | POST | HELP | TLS)
 #define NONE	0u
 
 /* Each probe makes one system call; returning at all means "not killed". */
@@ -319,6 +320,15 @@ test_helper(void **state)
 	check_abort(SANDBOX_HELPER);
 }
 
+/* The TLS process: its descriptors, memory, clocks; no open, no socket. */
+static void
+test_tls(void **state)
+{
+	(void)state;
+	check_role(SANDBOX_TLS);
+	check_abort(SANDBOX_TLS);
+}
+
 /* seccomp_sandbox=NO installs nothing: a forbidden call runs. */
 static void
 test_disabled(void **state)
@@ -348,6 +358,7 @@ test_role_names(void **state)
 	assert_string_equal(sandbox_role_name(SANDBOX_PRELOGIN), "pre-login");
 	assert_string_equal(sandbox_role_name(SANDBOX_POSTLOGIN), "post-login");
 	assert_string_equal(sandbox_role_name(SANDBOX_HELPER), "helper");
+	assert_string_equal(sandbox_role_name(SANDBOX_TLS), "tls");
 	assert_string_equal(sandbox_role_name(SANDBOX_NROLES), "?");
 }
 
@@ -358,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_prelogin),
 		cmocka_unit_test(test_postlogin),
 		cmocka_unit_test(test_helper),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_role_names),
 	};

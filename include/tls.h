@@ -1,0 +1,77 @@
+/*
+ * tls.h - what every FTPS role shares: OpenSSL set-up, the server
+ * contexts' common settings, the per-session ticket key, and the
+ * start-up checks of the certificate and the key.
+ *
+ * Who holds what (SECURITY.md, "TLS (FTPS)"):
+ *   - the TLS process: the control connection's SSL, a context with the
+ *     certificate and a delegated key (tlsdeleg.h) whose one signature
+ *     the helper makes (tlssign.h);
+ *   - the post-login process: a data context with the certificate and
+ *     the session's ticket key only (tlsdata.h), so it can accept nothing
+ *     but a data connection that resumes a session of this control
+ *     connection;
+ *   - nobody else: the private key is read only by a short-lived child of
+ *     the helper (tlssign.c) or of the start-up check, which exits at once.
+ *
+ * Both contexts of a session share one ticket key, made by the helper at
+ * AUTH TLS: a ticket of another session, or of another server, does not
+ * decrypt, so a data connection cannot resume it.
+ */
+#ifndef MINIFTPD_TLS_H
+#define MINIFTPD_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+
+/* A session's ticket key: 16 bytes of name, 32 of AES-256, 32 of HMAC-SHA256. */
+#define TLS_TICKET_KEY_LEN	80
+
+/*
+ * tls_check_config - with ssl_enable=YES, check the FTPS options before
+ * serving (main, at start, on SIGHUP and for -t): both protocol versions
+ * not off, ssl_ciphers understood, rsa_cert_file readable, a PEM
+ * certificate that has not expired, rsa_private_key_file (or the
+ * certificate file) holding an RSA or ECDSA key that matches it.  The key
+ * is read in a child process that exits at once, so that no byte of it
+ * stays in the memory the sessions inherit.  Loads OpenSSL's
+ * configuration (once, before any chroot).  RETURNS 0, or -1 with ERR
+ * holding "FILE:LINE: option value: problem" (cfg_origin).
+ */
+int tls_check_config(const struct config *cfg, char *err, size_t errlen);
+
+/*
+ * tls_ctx_new - a server context with the settings both FTPS contexts
+ * share: ssl_tlsv1_2 / ssl_tlsv1_3, ssl_ciphers, no renegotiation, no
+ * server-side session cache, tickets encrypted with KEY (copied: the
+ * process's one ticket key), sessions valid for the whole FTP session,
+ * RSA-PSS and ECDSA signatures only (the helper signs nothing else), and
+ * the certificate chain of rsa_cert_file.  RETURNS the context, or NULL
+ * with ERR set.  Helper and TLS process, before their privilege drop.
+ */
+SSL_CTX *tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+		     char *err, size_t errlen);
+
+/*
+ * tls_read_cert - the first certificate of the PEM file PATH, or NULL
+ * with ERR set (no option name: the caller adds it).
+ */
+X509 *tls_read_cert(const char *path, char *err, size_t errlen);
+
+/*
+ * tls_error - OpenSSL's reason for the last failure (its error queue,
+ * which is cleared), or FALLBACK when the queue is empty.  For logs.
+ */
+const char *tls_error(const char *fallback);
+
+/*
+ * tls_key_path - the file holding the private key: rsa_private_key_file,
+ * or rsa_cert_file when that is empty (vsftpd's rule).
+ */
+const char *tls_key_path(const struct config *cfg);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * tlsdata.h - TLS on data connections (PROT P), in the post-login
+ * process.
+ *
+ * The data context holds the certificate, a certificate callback (without
+ * one OpenSSL 3 will not offer TLS 1.3 from a context without a key) and
+ * the session's ticket key, and no private key: it can only resume a
+ * session whose ticket this control connection's TLS process issued.  A
+ * full handshake fails inside OpenSSL ("no suitable signature algorithm"
+ * under TLS 1.3, "no shared cipher" under 1.2), and the client gets 522.
+ * That is require_ssl_reuse, by construction.
+ *
+ * One data connection at a time: the SSL object lives here, keyed by its
+ * socket.  Reads and writes go through SSL_read/SSL_write (kernel TLS and
+ * SSL_sendfile are a later step).
+ */
+#ifndef MINIFTPD_TLSDATA_H
+#define MINIFTPD_TLSDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "session.h"
+#include "tls.h"
+
+/*
+ * tlsdata_prepare - build the data context with the session's ticket
+ * KEY, for the post-login process to inherit.  Helper, at START_TLS,
+ * before any privilege drop (it reads rsa_cert_file).  RETURNS 0 or -1
+ * with ERR set.
+ */
+int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+		    char *err, size_t errlen);
+
+/*
+ * tlsdata_accept - the TLS handshake as server on FD, the data
+ * connection (non-blocking), within data_connection_timeout.  It must
+ * resume this control connection's session.  RETURNS 0, or -1 after
+ * logging why (FD is left to the caller).
+ */
+int tlsdata_accept(struct session *s, int fd);
+
+/* tlsdata_active - FD carries the current TLS data connection. */
+bool tlsdata_active(int fd);
+
+/*
+ * tlsdata_send / tlsdata_recv - SSL_write / SSL_read on the TLS data
+ * connection FD.  RETURN the count, 0 at the end of the data (recv:
+ * close_notify or EOF), -EAGAIN when the socket must become ready
+ * first, or -errno (-EPROTO: a TLS error, logged).
+ */
+ssize_t tlsdata_send(int fd, const void *buf, size_t len);
+ssize_t tlsdata_recv(int fd, void *buf, size_t len);
+
+/* tlsdata_pending - decrypted bytes of FD are waiting in OpenSSL (poll
+ * would not say so). */
+bool tlsdata_pending(int fd);
+
+/*
+ * tlsdata_close - send close_notify (best effort, the socket is
+ * non-blocking) and free the SSL of FD, if it has one.  The caller
+ * closes FD.
+ */
+void tlsdata_close(int fd);
+
+#endif

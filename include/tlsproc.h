@@ -1,0 +1,78 @@
+/*
+ * tlsproc.h - the TLS process: the one holder of the control
+ * connection's TCP socket and of its SSL object, from the handshake to
+ * the end of the session.
+ *
+ * At AUTH TLS (or at once, with implicit_ssl) the helper forks it,
+ * still root, with three socketpairs:
+ *
+ *   plain   the FTP stream in clear: the service process (pre-login,
+ *           then post-login) reads and writes its end as if it were the
+ *           control connection; ftpcmd.c does not know about TLS
+ *   ctl     the TLS control channel: the post-login process asks for a
+ *           fresh session ticket before each PASV/EPSV/PORT/EPRT reply
+ *   sign    the handshake's one signature, asked of the helper
+ *           (PRIV_REQ_TLS_SIGN), then PRIV_REQ_TLS_READY and closed
+ *
+ * It drops to nopriv_user in secure_chroot_dir (as root; otherwise it
+ * stays the launching user, without chroot), enters the "tls" seccomp
+ * role, runs the handshake (bounded by idle_session_timeout), then pumps
+ * bytes between TLS records and the plain socketpair until either side
+ * closes; it sends close_notify when the service process ends.
+ */
+#ifndef MINIFTPD_TLSPROC_H
+#define MINIFTPD_TLSPROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "session.h"
+#include "tls.h"
+
+/*
+ * The TLS control channel, framed like the helper protocol (privsock.h):
+ * requests even, answers odd.
+ *   TLSCTL_REQ_NEW_TICKET  empty body; the TLS process queues a new TLS 1.3
+ *                          session ticket (nothing under TLS 1.2), to go
+ *                          out before any later reply.  Answer: empty.
+ * Anything else ends the TLS process, and with it the session.
+ */
+enum tlsctl_type {
+	TLSCTL_REQ_NEW_TICKET	= 2,
+	TLSCTL_ANS_NEW_TICKET	= 3,
+};
+
+struct tlsproc_args {
+	const struct config *cfg;
+	const struct runtime *rt;
+	const char *peer;		/* the client's address, for the log prefix */
+	int tcp_fd;			/* the control connection */
+	int close_fd;			/* a helper descriptor the child must not keep */
+	uint8_t ticket_key[TLS_TICKET_KEY_LEN];
+};
+
+/* The helper's ends. */
+struct tlsproc_ends {
+	pid_t pid;
+	int plain;			/* for the service processes */
+	int ctl;			/* for the post-login process */
+	int sign;			/* the TLS process's handshake requests */
+};
+
+/*
+ * tlsproc_start - fork the TLS process for A->tcp_fd.  RETURNS 0 with
+ * ENDS filled, or -errno (nothing forked, nothing left open).  The caller
+ * serves ENDS->sign until READY or its close, then closes it.  Helper,
+ * before login.
+ */
+int tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends);
+
+/*
+ * tlsproc_new_ticket - ask the TLS process on FD (the ctl end) for a
+ * fresh session ticket and wait for its answer.  RETURNS 0 or -errno.
+ * Post-login service process.
+ */
+int tlsproc_new_ticket(int fd);
+
+#endif

@@ -1,0 +1,167 @@
+/* ftptls.c - the FTPS verbs and policies; see ftptls.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
+#include "ftptls.h"
+#include "log.h"
+#include "privclient.h"
+#include "sysutil.h"
+#include "tlsproc.h"
+
+/* The TLS process takes the control connection; pre-login. */
+static void
+start_tls(struct session *s)
+{
+	int fd = priv_start_tls(s);
+
+	if (fd < 0) {
+		log_info("TLS did not start (%s), closing", strerror(-fd));
+		exit(0);
+	}
+	sys_close(s->ctl_fd);
+	s->ctl_fd = fd;
+	s->tls = true;
+}
+
+void
+ftptls_implicit(struct session *s)
+{
+	start_tls(s);
+}
+
+void
+ftp_auth(struct session *s, const char *arg)
+{
+	static const char *const kinds[] = { "TLS", "TLS-C", "SSL", "TLS-P" };
+
+	if (s->tls || s->logged_in) {
+		ftp_reply(s, FTP_BADSEQ, s->tls ? "Already using TLS." :
+			  "AUTH TLS must come before login.");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcasecmp(arg, kinds[i]) == 0) {
+			ftp_reply(s, FTP_AUTHOK, "Proceed with negotiation.");
+			start_tls(s);
+			return;
+		}
+	ftp_reply(s, FTP_BADPARAM, "Unknown AUTH type: use AUTH TLS.");
+}
+
+/* Before login the helper keeps PBSZ and PROT for the post-login process. */
+static void
+remember(struct session *s)
+{
+	if (!s->logged_in)
+		priv_tls_prot(s);
+}
+
+void
+ftp_pbsz(struct session *s, const char *arg)
+{
+	if (!s->tls) {
+		ftp_reply(s, FTP_BADSEQ, "PBSZ needs AUTH TLS first.");
+		return;
+	}
+	if (strspn(arg, "0123456789") != strlen(arg)) {
+		ftp_reply(s, FTP_BADARGS, "Bad PBSZ value.");
+		return;
+	}
+	s->pbsz = true;
+	remember(s);
+	ftp_reply(s, FTP_PBSZOK, "PBSZ=0");
+}
+
+/* The session's data connections must be encrypted. */
+static bool
+data_forced(const struct session *s)
+{
+	const struct config *c = s->cfg;
+
+	if (!c->ssl_enable)
+		return false;
+	if (s->login.kind == LOGIN_ANON)
+		return c->allow_anon_ssl && c->force_anon_data_ssl;
+	return c->force_local_data_ssl;
+}
+
+void
+ftp_prot(struct session *s, const char *arg)
+{
+	if (!s->tls || !s->pbsz) {
+		ftp_reply(s, FTP_BADSEQ, "PROT needs %s first.", s->tls ? "PBSZ" : "AUTH TLS");
+		return;
+	}
+	if (strcasecmp(arg, "S") == 0 || strcasecmp(arg, "E") == 0) {
+		ftp_reply(s, FTP_NOPROTLEVEL, "PROT %s is not supported.", arg);
+		return;
+	}
+	if (strcasecmp(arg, "P") != 0 && strcasecmp(arg, "C") != 0) {
+		ftp_reply(s, FTP_BADPARAM, "Unknown PROT level.");
+		return;
+	}
+	if (strcasecmp(arg, "C") == 0 && s->logged_in && data_forced(s)) {
+		ftp_reply(s, FTP_TLSPOLICY, "PROT C refused: data connections must be encrypted.");
+		return;
+	}
+	s->prot_p = strcasecmp(arg, "P") == 0;
+	remember(s);
+	ftp_reply(s, FTP_PROTOK, "PROT now %s.", s->prot_p ? "Private" : "Clear");
+}
+
+void
+ftp_ccc(struct session *s, const char *arg)
+{
+	(void)arg;
+	if (!s->tls)
+		ftp_reply(s, FTP_BADSEQ, "CCC needs AUTH TLS first.");
+	else
+		ftp_reply(s, FTP_TLSPOLICY, "CCC refused: the control connection stays encrypted.");
+}
+
+bool
+ftptls_user_allowed(struct session *s, const char *name)
+{
+	const struct config *c = s->cfg;
+	bool anon = c->anonymous_enable && auth_is_anonymous(name);
+	const char *why = NULL;
+
+	if (!c->ssl_enable)
+		return true;
+	if (anon && s->tls && !c->allow_anon_ssl)
+		why = "Anonymous sessions may not use encryption.";
+	else if (anon && !s->tls && c->allow_anon_ssl && c->force_anon_logins_ssl)
+		why = "Anonymous sessions must use encryption.";
+	else if (!anon && !s->tls && c->force_local_logins_ssl)
+		why = "Non-anonymous sessions must use encryption.";
+	if (why == NULL)
+		return true;
+	s->have_user = false;
+	ftp_reply(s, FTP_LOGINERR, "%s", why);
+	return false;
+}
+
+bool
+ftptls_data_allowed(struct session *s)
+{
+	if (s->prot_p || !data_forced(s))
+		return true;
+	ftp_reply(s, FTP_BADPROTO, "Data connections must be encrypted: use PROT P.");
+	return false;
+}
+
+void
+ftptls_fresh_ticket(struct session *s)
+{
+	int r;
+
+	if (!s->tls || s->tlsctl_fd < 0)
+		return;
+	r = tlsproc_new_ticket(s->tlsctl_fd);
+	if (r < 0)
+		die("The TLS process did not answer: %s", strerror(-r));
+}

@@ -1,0 +1,251 @@
+/* tls.c - OpenSSL set-up shared by the FTPS roles; see tls.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "sysutil.h"
+#include "tls.h"
+#include "tlssign.h"
+
+/* Tickets live as long as TLS 1.3 lets them (RFC 8446: 7 days), so that a
+ * long idle between two transfers never finds its ticket expired. */
+#define TICKET_LIFETIME		(7 * 24 * 3600)
+/* The one session id context of both contexts: a ticket of one resumes
+ * in the other. */
+#define SID_CTX			"miniftpd"
+/* Signatures the helper makes (tlssign.c): ECDSA and RSA-PSS, never PKCS#1 v1.5. */
+#define SIGALGS			"ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:" \
+				"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
+
+static uint8_t ticket_key[TLS_TICKET_KEY_LEN];
+
+const char *
+tls_error(const char *fallback)
+{
+	static char text[256];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return fallback;
+	ERR_error_string_n(e, text, sizeof(text));
+	ERR_clear_error();
+	return text;
+}
+
+const char *
+tls_key_path(const struct config *cfg)
+{
+	return cfg->rsa_private_key_file[0] ? cfg->rsa_private_key_file : cfg->rsa_cert_file;
+}
+
+/* RFC 5077-style tickets with the session's key: AES-256-CBC, HMAC-SHA256. */
+static int
+ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+	  EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	const uint8_t *aes = ticket_key + 16, *hmac = ticket_key + 48;
+
+	(void)ssl;
+	if (enc) {
+		memcpy(name, ticket_key, 16);
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1 ||
+		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, aes, iv) != 1 ||
+		    EVP_MAC_init(hctx, hmac, 32, params) != 1)
+			return -1;
+		return 1;
+	}
+	if (memcmp(name, ticket_key, 16) != 0)
+		return 0;	/* not this session's ticket: a full handshake */
+	if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, aes, iv) != 1 ||
+	    EVP_MAC_init(hctx, hmac, 32, params) != 1)
+		return -1;
+	return 1;
+}
+
+static int
+set_versions(SSL_CTX *ctx, const struct config *cfg)
+{
+	int lo = cfg->ssl_tlsv1_2 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	int hi = cfg->ssl_tlsv1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+
+	return SSL_CTX_set_min_proto_version(ctx, lo) == 1 &&
+	       SSL_CTX_set_max_proto_version(ctx, hi) == 1 ? 0 : -1;
+}
+
+SSL_CTX *
+tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+	    char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *what = "cannot create a TLS context";
+
+	memcpy(ticket_key, key, sizeof(ticket_key));
+	if (ctx == NULL)
+		goto fail;
+	/* a peer that closes without close_notify just ends the stream: FTP
+	 * replies and commands delimit themselves */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+			    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_timeout(ctx, TICKET_LIFETIME);
+	what = "bad ssl_tlsv1_2 / ssl_tlsv1_3";
+	if (set_versions(ctx, cfg) < 0)
+		goto fail;
+	what = "bad ssl_ciphers";
+	if (cfg->ssl_ciphers[0] && SSL_CTX_set_cipher_list(ctx, cfg->ssl_ciphers) != 1)
+		goto fail;
+	what = "cannot set the session id context or signature algorithms";
+	if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SID_CTX,
+					   sizeof(SID_CTX) - 1) != 1 ||
+	    SSL_CTX_set1_sigalgs_list(ctx, SIGALGS) != 1 ||
+	    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1)
+		goto fail;
+	what = "cannot load rsa_cert_file";
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->rsa_cert_file) != 1)
+		goto fail;
+	return ctx;
+fail:
+	snprintf(err, errlen, "%s: %s", what, tls_error("unknown error"));
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+X509 *
+tls_read_cert(const char *path, char *err, size_t errlen)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x;
+
+	if (bio == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+		ERR_clear_error();
+		return NULL;
+	}
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL)
+		snprintf(err, errlen, "%s holds no PEM certificate (%s)", path,
+			 tls_error("no certificate"));
+	return x;
+}
+
+/* The certificate's dates: not yet valid is only a warning (clock skew). */
+static int
+check_dates(X509 *x, const char *path, char *err, size_t errlen)
+{
+	char end[64] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+
+	if (b && ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1)
+		BIO_read(b, end, sizeof(end) - 1);
+	BIO_free(b);
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		snprintf(err, errlen, "the certificate expired on %s", end);
+		return -1;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+		log_warning("The certificate in %s is not valid yet", path);
+	return 0;
+}
+
+/* "ORIGIN: OPTION VALUE: PROBLEM" into ERR. */
+static int
+option_error(const char *option, const char *value, const char *problem, char *err,
+	     size_t errlen)
+{
+	char where[CFG_ERR_MAX];
+
+	cfg_origin(option, where, sizeof(where));
+	snprintf(err, errlen, "%s: %s %s: %s", where, option, value, problem);
+	return -1;
+}
+
+static int
+check_options(const struct config *cfg, char *err, size_t errlen)
+{
+	char where[CFG_ERR_MAX];
+	const char *problem = NULL, *option = NULL;
+
+	if (cfg->implicit_ssl && !cfg->ssl_enable)
+		option = "implicit_ssl", problem = "implicit_ssl=YES needs ssl_enable=YES";
+	else if (!cfg->ssl_enable)
+		return 0;
+	else if (cfg->rsa_cert_file[0] == '\0')
+		option = "rsa_cert_file", problem = "ssl_enable=YES needs rsa_cert_file";
+	else if (!cfg->ssl_tlsv1_2 && !cfg->ssl_tlsv1_3)
+		option = "ssl_tlsv1_3", problem = "ssl_tlsv1_2 and ssl_tlsv1_3 are both NO";
+	else if (!cfg->require_ssl_reuse)
+		option = "require_ssl_reuse", problem = "require_ssl_reuse=NO is not supported yet";
+	if (problem == NULL)
+		return 0;
+	cfg_origin(option, where, sizeof(where));
+	snprintf(err, errlen, "%s: %s", where, problem);
+	return -1;
+}
+
+static int
+check_cert(const struct config *cfg, char *err, size_t errlen)
+{
+	char problem[CFG_ERR_MAX];
+	X509 *x = tls_read_cert(cfg->rsa_cert_file, problem, sizeof(problem));
+	int r = x ? check_dates(x, cfg->rsa_cert_file, problem, sizeof(problem)) : -1;
+
+	X509_free(x);
+	if (r < 0)
+		return option_error("rsa_cert_file", cfg->rsa_cert_file, problem, err, errlen);
+	return 0;
+}
+
+static int
+check_ciphers(const struct config *cfg, char *err, size_t errlen)
+{
+	char problem[CFG_ERR_MAX];
+	SSL_CTX *ctx;
+
+	if (!cfg->ssl_ciphers[0])
+		return 0;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL || SSL_CTX_set_cipher_list(ctx, cfg->ssl_ciphers) != 1) {
+		snprintf(problem, sizeof(problem), "not understood (%s)",
+			 tls_error("no cipher matches"));
+		SSL_CTX_free(ctx);
+		return option_error("ssl_ciphers", cfg->ssl_ciphers, problem, err, errlen);
+	}
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+int
+tls_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	char problem[CFG_ERR_MAX];
+	const char *opt = cfg->rsa_private_key_file[0] ? "rsa_private_key_file" : "rsa_cert_file";
+
+	if (check_options(cfg, err, errlen) < 0)
+		return -1;
+	if (!cfg->ssl_enable)
+		return 0;
+	/* no atexit cleanup: session processes exit inside their sandbox */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
+		snprintf(err, errlen, "cannot initialise OpenSSL: %s", tls_error("unknown error"));
+		return -1;
+	}
+	if (check_cert(cfg, err, errlen) < 0 || check_ciphers(cfg, err, errlen) < 0)
+		return -1;
+	if (tlssign_check_key(cfg, problem, sizeof(problem)) < 0)
+		return option_error(opt, tls_key_path(cfg), problem, err, errlen);
+	return 0;
+}

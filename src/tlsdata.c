@@ -1,0 +1,159 @@
+/* tlsdata.c - TLS on data connections, post-login; see tlsdata.h. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "sysutil.h"
+#include "tlsdata.h"
+
+static SSL_CTX *data_ctx;	/* built by the helper, inherited */
+static SSL *cur;		/* the current data connection's */
+static int cur_fd = -1;
+
+/* No certificate to choose: the context can only resume. */
+static int
+cert_cb(SSL *ssl, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	return 1;
+}
+
+int
+tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+		char *err, size_t errlen)
+{
+	SSL_CTX_free(data_ctx);
+	data_ctx = tls_ctx_new(cfg, key, err, errlen);
+	if (data_ctx == NULL)
+		return -1;
+	SSL_CTX_set_cert_cb(data_ctx, cert_cb, NULL);
+	/* tickets come from the control connection (tlsproc.h) */
+	SSL_CTX_set_num_tickets(data_ctx, 0);
+	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	return 0;
+}
+
+bool
+tlsdata_active(int fd)
+{
+	return cur != NULL && fd == cur_fd;
+}
+
+static void
+forget(void)
+{
+	SSL_free(cur);
+	cur = NULL;
+	cur_fd = -1;
+}
+
+/* SSL_accept until DEADLINE. RETURNS 0, or -errno (-EPROTO: OpenSSL refused). */
+static int
+accept_loop(int fd, long long deadline)
+{
+	for (;;) {
+		int r = SSL_accept(cur), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(cur, r);
+		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
+		long long left = deadline - sys_now_ms();
+
+		if (r == 1)
+			return 0;
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+}
+
+int
+tlsdata_accept(struct session *s, int fd)
+{
+	long long deadline = sys_now_ms() + (long long)s->cfg->data_connection_timeout * 1000;
+	int r;
+
+	forget();
+	if (data_ctx == NULL || (cur = SSL_new(data_ctx)) == NULL || SSL_set_fd(cur, fd) != 1) {
+		log_warning("Failed to set up TLS on the data connection: %s",
+			    tls_error("no data context"));
+		forget();
+		return -1;
+	}
+	r = accept_loop(fd, deadline);
+	if (r == 0 && !SSL_session_reused(cur))
+		r = -EPERM;	/* cannot happen without a key; checked all the same */
+	if (r < 0) {
+		log_notice("TLS data connection refused: it must resume the control "
+			   "connection's TLS session (%s)",
+			   r == -EPROTO ? tls_error("handshake failed") : strerror(-r));
+		forget();
+		return -1;
+	}
+	cur_fd = fd;
+	return 0;
+}
+
+/* The -errno for the failed SSL call result R. */
+static ssize_t
+ssl_failure(int r)
+{
+	int e = SSL_get_error(cur, r);
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -EAGAIN;
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return errno ? -errno : 0;
+	log_info("TLS error on the data connection: %s", tls_error("unknown"));
+	return -EPROTO;
+}
+
+ssize_t
+tlsdata_send(int fd, const void *buf, size_t len)
+{
+	int n;
+
+	if (!tlsdata_active(fd))
+		return -EBADF;
+	n = SSL_write(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (n > 0)
+		return n;
+	n = (int)ssl_failure(n);
+	return n == 0 ? -EPIPE : n;
+}
+
+ssize_t
+tlsdata_recv(int fd, void *buf, size_t len)
+{
+	int n;
+
+	if (!tlsdata_active(fd))
+		return -EBADF;
+	n = SSL_read(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
+	return n > 0 ? n : ssl_failure(n);
+}
+
+bool
+tlsdata_pending(int fd)
+{
+	return tlsdata_active(fd) && SSL_pending(cur) > 0;
+}
+
+void
+tlsdata_close(int fd)
+{
+	if (!tlsdata_active(fd))
+		return;
+	(void)SSL_shutdown(cur);
+	ERR_clear_error();
+	forget();
+}

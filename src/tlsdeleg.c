@@ -1,0 +1,145 @@
+/* tlsdeleg.c - the TLS process's delegated key; see tlsdeleg.h.  The one
+ * user of OpenSSL's deprecated EC_KEY_METHOD and RSA_METHOD. */
+#define OPENSSL_API_COMPAT 0x10101000L	/* before any OpenSSL header */
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/rsa.h>
+
+#include "buf.h"
+#include "log.h"
+#include "privproto.h"
+#include "privsock.h"
+#include "tlsdeleg.h"
+#include "tlssign.h"
+
+static int sign_fd = -1;
+
+/* Ask the helper to sign IN. RETURNS the signature's length in OUT or -errno. */
+static int
+remote_sign(uint32_t kind, const unsigned char *in, size_t inlen, unsigned char *out,
+	    size_t outmax)
+{
+	struct buf b;
+	uint16_t type;
+	uint32_t result;
+	size_t len;
+	int r;
+
+	if (sign_fd < 0)
+		return -EPERM;
+	buf_reset(&b);
+	if (buf_put_u32(&b, kind) < 0 || buf_put_bytes(&b, in, inlen) < 0)
+		return -E2BIG;
+	r = priv_send(sign_fd, PRIV_REQ_TLS_SIGN, &b);
+	if (r == 0)
+		r = priv_recv(sign_fd, &type, &b);
+	if (r < 0)
+		return r;
+	if (type != PRIV_ANS_TLS_SIGN || buf_get_u32(&b, &result) < 0 ||
+	    buf_get_bytes(&b, out, outmax, &len) < 0 || buf_end(&b) < 0 ||
+	    (int32_t)result > 0)
+		return -EPROTO;
+	if ((int32_t)result < 0) {
+		log_warning("The helper refused to sign: %s", strerror(-(int32_t)result));
+		return (int32_t)result;
+	}
+	return (int)len;
+}
+
+static int
+ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+	unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *eckey)
+{
+	int n = remote_sign(PRIV_TLS_SIGN_ECDSA, dgst, (size_t)dlen, sig,
+			    (size_t)ECDSA_size(eckey));
+
+	(void)type;
+	(void)kinv;
+	(void)r;
+	if (n <= 0)
+		return 0;
+	*siglen = (unsigned int)n;
+	return 1;
+}
+
+static ECDSA_SIG *
+ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv, const BIGNUM *r,
+	    EC_KEY *eckey)
+{
+	unsigned char der[TLSSIGN_MAX_SIG];
+	const unsigned char *p = der;
+	int n = remote_sign(PRIV_TLS_SIGN_ECDSA, dgst, (size_t)dlen, der, sizeof(der));
+
+	(void)kinv;
+	(void)r;
+	(void)eckey;
+	return n > 0 ? d2i_ECDSA_SIG(NULL, &p, n) : NULL;
+}
+
+static int
+rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa, int padding)
+{
+	int n;
+
+	if (padding != RSA_NO_PADDING)
+		return -1;	/* only PSS, padded by OpenSSL (the helper checks it) */
+	n = remote_sign(PRIV_TLS_SIGN_RSA_PSS, from, (size_t)flen, to, (size_t)RSA_size(rsa));
+	return n == RSA_size(rsa) ? n : -1;
+}
+
+static EVP_PKEY *
+ec_key(EVP_PKEY *pub)
+{
+	static EC_KEY_METHOD *meth;
+	EC_KEY *ec = EC_KEY_dup(EVP_PKEY_get0_EC_KEY(pub));
+	EVP_PKEY *pk = EVP_PKEY_new();
+
+	if (meth == NULL && (meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) != NULL)
+		EC_KEY_METHOD_set_sign(meth, ec_sign, NULL, ec_sign_sig);
+	if (meth && ec && pk && EC_KEY_set_method(ec, meth) == 1 &&
+	    EVP_PKEY_assign_EC_KEY(pk, ec) == 1)
+		return pk;
+	EC_KEY_free(ec);
+	EVP_PKEY_free(pk);
+	return NULL;
+}
+
+static EVP_PKEY *
+rsa_key(EVP_PKEY *pub)
+{
+	static RSA_METHOD *meth;
+	RSA *rsa = RSAPublicKey_dup(EVP_PKEY_get0_RSA(pub));
+	EVP_PKEY *pk = EVP_PKEY_new();
+
+	if (meth == NULL && (meth = RSA_meth_dup(RSA_get_default_method())) != NULL)
+		RSA_meth_set_priv_enc(meth, rsa_priv_enc);
+	if (meth && rsa && pk && RSA_set_method(rsa, meth) == 1 &&
+	    EVP_PKEY_assign_RSA(pk, rsa) == 1)
+		return pk;
+	RSA_free(rsa);
+	EVP_PKEY_free(pk);
+	return NULL;
+}
+
+EVP_PKEY *
+tlsdeleg_key(X509 *cert, int fd)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert), *pk = NULL;
+
+	sign_fd = fd;
+	if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC)
+		pk = ec_key(pub);
+	else if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
+		pk = rsa_key(pub);
+	return pk;
+}
+
+void
+tlsdeleg_forget(void)
+{
+	sign_fd = -1;
+}

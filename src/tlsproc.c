@@ -1,0 +1,366 @@
+/* tlsproc.c - the TLS process of a control connection; see tlsproc.h. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "buf.h"
+#include "limitclient.h"
+#include "log.h"
+#include "privdrop.h"
+#include "privproto.h"
+#include "privsock.h"
+#include "sandbox.h"
+#include "sysutil.h"
+#include "tlsdeleg.h"
+#include "tlsproc.h"
+
+/* One TLS record's worth of plain text each way. */
+#define PUMP_BUF	16384
+
+struct pump {
+	SSL *ssl;
+	int tcp, plain, ctl;
+	char up[PUMP_BUF];	/* from the client, not yet given to the service */
+	size_t up_len, up_off;
+	char down[PUMP_BUF];	/* from the service, for SSL_write (same buffer on retry) */
+	size_t down_len;
+	bool client_eof;	/* close_notify, EOF or a TLS error from the client */
+	bool service_eof;	/* the service process closed its end */
+	bool ticket;		/* a new ticket is queued but maybe not sent */
+	short tcp_events;	/* what OpenSSL waits for */
+	short plain_events;
+};
+
+/* --- set-up, in the child, before and after the drop --- */
+
+static SSL *
+new_ssl(const struct tlsproc_args *a, int sign_fd)
+{
+	char err[256];
+	SSL_CTX *ctx = tls_ctx_new(a->cfg, a->ticket_key, err, sizeof(err));
+	X509 *cert = ctx ? tls_read_cert(a->cfg->rsa_cert_file, err, sizeof(err)) : NULL;
+	EVP_PKEY *key = cert ? tlsdeleg_key(cert, sign_fd) : NULL;
+	SSL *ssl = NULL;
+
+	if (cert && key == NULL)
+		snprintf(err, sizeof(err), "cannot make the delegated key");
+	if (key && SSL_CTX_use_PrivateKey(ctx, key) != 1)
+		snprintf(err, sizeof(err), "cannot use the delegated key: %s",
+			 tls_error("unknown error"));
+	else if (key)
+		ssl = SSL_new(ctx);
+	if (ssl == NULL || SSL_set_fd(ssl, a->tcp_fd) != 1)
+		die("Failed to set up TLS: %s", err);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	SSL_CTX_free(ctx);	/* the SSL holds a reference */
+	return ssl;
+}
+
+static void
+drop(const struct tlsproc_args *a)
+{
+	const struct runtime *rt = a->rt;
+	struct drop_spec d = {
+		.change_ids = rt->privileged,
+		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
+		.groups = &rt->nopriv_gid, .ngroups = 1,
+		.chroot_dir = rt->privileged ? a->cfg->secure_chroot_dir : NULL,
+	};
+	unsigned char seed[16];
+
+	/* the random generator reseeds after fork: let it do so before the
+	 * sandbox, so that nothing but getrandom is ever needed */
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		die("Failed to seed the random generator: %s", tls_error("unknown error"));
+	drop_to(&d);
+	sandbox_enter(a->cfg, SANDBOX_TLS);
+}
+
+/* SSL_accept on the non-blocking FD until DEADLINE. RETURNS 0 or -errno. */
+static int
+handshake(SSL *ssl, int fd, long long deadline)
+{
+	for (;;) {
+		int r = SSL_accept(ssl), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
+		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
+		long long left = deadline - sys_now_ms();
+
+		if (r == 1)
+			return 0;
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+}
+
+/* Tell the helper the handshake is over; no signature after this. */
+static void
+ready(int sign_fd)
+{
+	int r = priv_send(sign_fd, PRIV_REQ_TLS_READY, NULL);
+
+	if (r < 0)
+		die("Failed to tell the helper the handshake is over: %s", strerror(-r));
+	tlsdeleg_forget();
+	sys_close(sign_fd);
+}
+
+/* --- the pump --- */
+
+/* After an SSL call's result R: record what OpenSSL waits for.
+ * RETURNS false when it failed for good. */
+static bool
+ssl_waits(struct pump *p, int r)
+{
+	int e = SSL_get_error(p->ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ)
+		p->tcp_events |= POLLIN;
+	else if (e == SSL_ERROR_WANT_WRITE)
+		p->tcp_events |= POLLOUT;
+	else {
+		if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
+			log_info("TLS connection with the client ended: %s", tls_error(""));
+		ERR_clear_error();
+		return false;
+	}
+	return true;
+}
+
+static bool
+from_client(struct pump *p)
+{
+	int n;
+
+	if (p->client_eof || p->up_len)
+		return false;
+	n = SSL_read(p->ssl, p->up, sizeof(p->up));
+	if (n > 0) {
+		p->up_len = (size_t)n;
+		p->up_off = 0;
+		return true;
+	}
+	if (ssl_waits(p, n))
+		return false;
+	p->client_eof = true;
+	return true;
+}
+
+static bool
+to_service(struct pump *p)
+{
+	ssize_t n;
+
+	if (p->up_off == p->up_len)
+		return false;
+	n = sys_send(p->plain, p->up + p->up_off, p->up_len - p->up_off, MSG_DONTWAIT);
+	if (n == -EAGAIN) {
+		p->plain_events |= POLLOUT;
+		return false;
+	}
+	if (n < 0)
+		p->service_eof = true, p->up_off = p->up_len;
+	else
+		p->up_off += (size_t)n;
+	if (p->up_off == p->up_len)
+		p->up_off = p->up_len = 0;
+	return true;
+}
+
+static bool
+from_service(struct pump *p)
+{
+	ssize_t n;
+
+	if (p->service_eof || p->down_len)
+		return false;
+	n = sys_recv(p->plain, p->down, sizeof(p->down), MSG_DONTWAIT);
+	if (n == -EAGAIN) {
+		p->plain_events |= POLLIN;
+		return false;
+	}
+	if (n <= 0)
+		p->service_eof = true;
+	else
+		p->down_len = (size_t)n;
+	return true;
+}
+
+/* SSL_write what the service sent; with nothing to send, flush a ticket. */
+static bool
+to_client(struct pump *p)
+{
+	int n;
+
+	if (p->client_eof || (!p->down_len && !p->ticket))
+		return false;
+	n = p->down_len ? SSL_write(p->ssl, p->down, (int)p->down_len) : SSL_do_handshake(p->ssl);
+	if (n > 0) {
+		p->down_len = 0;
+		p->ticket = false;
+		return true;
+	}
+	if (ssl_waits(p, n))
+		return false;
+	p->client_eof = true;
+	p->down_len = 0;
+	return true;
+}
+
+/* One message on the TLS control channel (tlsproc.h). */
+static void
+control(struct pump *p)
+{
+	struct buf b;
+	uint16_t type;
+	int r = priv_recv(p->ctl, &type, &b);
+
+	if (r == -EPIPE || r == -ECONNRESET) {
+		p->ctl = sys_close(p->ctl);
+		return;
+	}
+	if (r < 0 || type != TLSCTL_REQ_NEW_TICKET || buf_end(&b) < 0)
+		die("Bad message on the TLS control channel");
+	if (SSL_version(p->ssl) >= TLS1_3_VERSION && SSL_new_session_ticket(p->ssl) == 1)
+		p->ticket = true;
+	buf_reset(&b);
+	if (priv_send(p->ctl, TLSCTL_ANS_NEW_TICKET, &b) < 0)
+		p->ctl = sys_close(p->ctl);
+}
+
+static void
+wait_events(struct pump *p)
+{
+	struct pollfd f[3] = {
+		{ .fd = p->tcp_events ? p->tcp : -1, .events = p->tcp_events },
+		{ .fd = p->plain_events ? p->plain : -1, .events = p->plain_events },
+		{ .fd = p->ctl, .events = POLLIN },
+	};
+	int r = sys_poll(f, 3, -1);
+
+	if (r < 0 && r != -EINTR)
+		die("Failed to poll: %s", strerror(-r));
+	if (r > 0 && f[2].revents)
+		control(p);
+}
+
+static void NORETURN
+pump(struct pump *p)
+{
+	for (;;) {
+		bool progress;
+
+		do {
+			p->tcp_events = p->plain_events = 0;
+			progress = from_client(p);
+			progress |= to_service(p);
+			progress |= from_service(p);
+			progress |= to_client(p);
+			if (p->service_eof && p->down_len == 0) {
+				if (!p->client_eof)
+					(void)SSL_shutdown(p->ssl);	/* close_notify, best effort */
+				sys_exit_session(0);
+			}
+			if (p->client_eof && p->up_len == 0)
+				sys_exit_session(0);
+		} while (progress);
+		wait_events(p);
+	}
+}
+
+static void NORETURN
+tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
+{
+	static struct pump p;
+	long long deadline = sys_now_ms() + (long long)a->cfg->idle_session_timeout * 1000;
+	int r;
+
+	log_set_prefix("tls %s", a->peer);
+	p.ssl = new_ssl(a, sign_fd);
+	p.tcp = a->tcp_fd;
+	p.plain = plain;
+	p.ctl = ctl;
+	drop(a);
+	if (sys_set_nonblock(p.tcp) < 0)
+		die_errno("Failed to make the control connection non-blocking");
+	r = handshake(p.ssl, p.tcp, deadline);
+	if (r < 0) {
+		log_notice("TLS handshake failed: %s",
+			   r == -EPROTO ? tls_error("connection closed") : strerror(-r));
+		sys_exit_session(0);
+	}
+	ready(sign_fd);
+	log_info("TLS session: %s, cipher %s%s", SSL_get_version(p.ssl),
+		 SSL_get_cipher_name(p.ssl), SSL_session_reused(p.ssl) ? ", resumed" : "");
+	pump(&p);
+}
+
+static int
+pairs(int fds[3][2])
+{
+	for (int i = 0; i < 3; i++) {
+		int r = sys_socketpair(SOCK_STREAM, fds[i]);
+
+		if (r < 0) {
+			while (i-- > 0)
+				sys_close(fds[i][0]), sys_close(fds[i][1]);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int
+tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
+{
+	int fds[3][2], r = pairs(fds);	/* plain, ctl, sign */
+	pid_t pid;
+
+	if (r < 0)
+		return r;
+	pid = sys_fork();
+	if (pid == 0) {
+		sys_close(a->close_fd);
+		limit_forget();
+		for (int i = 0; i < 3; i++)
+			sys_close(fds[i][0]);
+		tls_main(a, fds[0][1], fds[1][1], fds[2][1]);
+	}
+	for (int i = 0; i < 3; i++) {
+		sys_close(fds[i][1]);
+		if (pid < 0)
+			sys_close(fds[i][0]);
+	}
+	if (pid < 0)
+		return pid;
+	*ends = (struct tlsproc_ends){ .pid = pid, .plain = fds[0][0], .ctl = fds[1][0],
+				       .sign = fds[2][0] };
+	return 0;
+}
+
+int
+tlsproc_new_ticket(int fd)
+{
+	struct buf b;
+	uint16_t type;
+	int r;
+
+	buf_reset(&b);
+	r = priv_send(fd, TLSCTL_REQ_NEW_TICKET, &b);
+	if (r == 0)
+		r = priv_recv(fd, &type, &b);
+	if (r == 0 && (type != TLSCTL_ANS_NEW_TICKET || buf_end(&b) < 0))
+		r = -EPROTO;
+	return r;
+}

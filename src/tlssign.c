@@ -1,0 +1,285 @@
+/* tlssign.c - the private key, only ever in a short-lived child; see tlssign.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "sysutil.h"
+#include "tls.h"
+#include "tlssign.h"
+
+/* Largest key file read. */
+#define KEY_FILE_MAX	(64 * 1024)
+/* How long a child may take to read a key and sign. */
+#define CHILD_TIMEOUT_MS 10000
+/* A child's answer: i32 result, u32 length, then the bytes. */
+#define ANSWER_MAX	(TLSSIGN_MAX_SIG > 512 ? TLSSIGN_MAX_SIG : 512)
+
+/* --- pure checks --- */
+
+int
+tlssign_check_digest(size_t len)
+{
+	return len == 32 || len == 48 || len == 64 ? 0 : -EINVAL;
+}
+
+/* MGF1 (RFC 8017 B.2.1) of SEED with MD into MASK. RETURNS 0 or -EIO. */
+static int
+mgf1(uint8_t *mask, size_t len, const uint8_t *seed, size_t seedlen, const EVP_MD *md)
+{
+	uint8_t in[EVP_MAX_MD_SIZE + 4], h[EVP_MAX_MD_SIZE];
+	unsigned int hlen;
+
+	memcpy(in, seed, seedlen);
+	for (uint32_t c = 0, done = 0; done < len; c++) {
+		size_t n;
+
+		in[seedlen] = (uint8_t)(c >> 24);
+		in[seedlen + 1] = (uint8_t)(c >> 16);
+		in[seedlen + 2] = (uint8_t)(c >> 8);
+		in[seedlen + 3] = (uint8_t)c;
+		if (EVP_Digest(in, seedlen + 4, h, &hlen, md, NULL) != 1)
+			return -EIO;
+		n = len - done < hlen ? len - done : hlen;
+		memcpy(mask + done, h, n);
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+/* EM (EMLEN bytes, top bits and leading zero byte removed) decodes with MD. */
+static bool
+pss_decodes(const uint8_t *em, size_t emlen, unsigned int msbits, const EVP_MD *md)
+{
+	size_t hlen = (size_t)EVP_MD_get_size(md), dblen, i;
+	uint8_t db[1024] = { 0 };
+
+	if (emlen < 2 * hlen + 2 || emlen - hlen - 1 > sizeof(db))
+		return false;
+	dblen = emlen - hlen - 1;
+	if (mgf1(db, dblen, em + dblen, hlen, md) < 0)
+		return false;
+	for (i = 0; i < dblen; i++)
+		db[i] ^= em[i];
+	if (msbits)
+		db[0] &= (uint8_t)(0xff >> (8 - msbits));
+	for (i = 0; i < dblen - 1 && db[i] == 0; i++)
+		;
+	/* the separator, then a salt as long as the hash (TLS's choice) */
+	return db[i] == 0x01 && dblen - i - 1 == hlen;
+}
+
+int
+tlssign_check_pss(const uint8_t *em, size_t emlen, unsigned int modbits)
+{
+	const EVP_MD *mds[] = { EVP_sha256(), EVP_sha384(), EVP_sha512() };
+	unsigned int msbits = (modbits - 1) & 7;
+
+	if (modbits < 1024 || emlen != (modbits + 7) / 8 || (em[0] & (0xff << msbits)))
+		return -EINVAL;
+	if (msbits == 0) {
+		em++;
+		emlen--;
+	}
+	if (em[emlen - 1] != 0xbc)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(mds) / sizeof(mds[0]); i++)
+		if (pss_decodes(em, emlen, msbits, mds[i]))
+			return 0;
+	return -EINVAL;
+}
+
+/* --- reading the key (in the child) --- */
+
+/* The key in PATH; the file's bytes are wiped. NULL with ERR set. */
+static EVP_PKEY *
+read_key(const char *path, char *err, size_t errlen)
+{
+	char *text = NULL;
+	ssize_t n = sys_read_file(path, KEY_FILE_MAX, &text);
+	EVP_PKEY *key = NULL;
+	BIO *bio;
+
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror((int)-n));
+		return NULL;
+	}
+	bio = BIO_new_mem_buf(text, (int)n);
+	if (bio)
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	explicit_bzero(text, (size_t)n);
+	free(text);
+	if (key == NULL)
+		snprintf(err, errlen, "%s holds no PEM private key without a passphrase (%s)",
+			 path, tls_error("no key"));
+	return key;
+}
+
+/* The key of CFG, RSA or EC, matching the certificate; NULL with ERR set. */
+static EVP_PKEY *
+matching_key(const struct config *cfg, char *err, size_t errlen)
+{
+	X509 *cert = tls_read_cert(cfg->rsa_cert_file, err, errlen);
+	EVP_PKEY *key = cert ? read_key(tls_key_path(cfg), err, errlen) : NULL;
+	int type = key ? EVP_PKEY_get_base_id(key) : 0;
+
+	if (key && type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
+		snprintf(err, errlen, "not an RSA or ECDSA key");
+		EVP_PKEY_free(key);
+		key = NULL;
+	} else if (key && X509_check_private_key(cert, key) != 1) {
+		snprintf(err, errlen, "the key does not match the certificate in %s",
+			 cfg->rsa_cert_file);
+		ERR_clear_error();
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	X509_free(cert);
+	return key;
+}
+
+/* --- children --- */
+
+/* Work done in a child: fills OUT (at most *OUTLEN) and *OUTLEN. RETURNS
+ * the result to hand back (>= 0 or -errno). */
+typedef int (*child_fn)(const struct config *cfg, const void *arg, uint8_t *out,
+			size_t *outlen);
+
+static void NORETURN
+child_main(int fd, const struct config *cfg, child_fn fn, const void *arg)
+{
+	uint8_t msg[8 + ANSWER_MAX];
+	size_t len = ANSWER_MAX;
+	int32_t r = fn(cfg, arg, msg + 8, &len);
+
+	memcpy(msg, &r, 4);
+	memcpy(msg + 4, &(uint32_t){ (uint32_t)len }, 4);
+	(void)sys_write_full(fd, msg, 8 + len);
+	explicit_bzero(msg, sizeof(msg));
+	sys_exit_session(0);
+}
+
+/* Run FN in a child. RETURNS its result, with its bytes in OUT / *OUTLEN,
+ * or -errno when the child could not run or answer. */
+static int
+in_child(const struct config *cfg, child_fn fn, const void *arg, uint8_t *out,
+	 size_t *outlen)
+{
+	int sv[2], r = sys_socketpair(SOCK_STREAM, sv);
+	int32_t result = -EIO;
+	uint32_t len = 0;
+	pid_t pid;
+
+	if (r < 0)
+		return r;
+	pid = sys_fork();
+	if (pid == 0) {
+		sys_close(sv[0]);
+		child_main(sv[1], cfg, fn, arg);
+	}
+	sys_close(sv[1]);
+	if (pid > 0 && sys_poll_in(sv[0], CHILD_TIMEOUT_MS) > 0 &&
+	    sys_read_full(sv[0], &result, 4) == 4 && sys_read_full(sv[0], &len, 4) == 4 &&
+	    len <= *outlen && sys_read_full(sv[0], out, len) == (ssize_t)len)
+		*outlen = len;
+	else
+		result = pid < 0 ? pid : -EIO;
+	sys_close(sv[0]);
+	if (pid > 0)
+		(void)sys_wait_child(pid);
+	return result;
+}
+
+static int
+check_key_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
+{
+	EVP_PKEY *key = matching_key(cfg, (char *)out, *outlen);
+
+	(void)arg;
+	*outlen = key ? 0 : strlen((char *)out) + 1;
+	EVP_PKEY_free(key);
+	return key ? 0 : -EKEYREJECTED;
+}
+
+int
+tlssign_check_key(const struct config *cfg, char *err, size_t errlen)
+{
+	uint8_t text[ANSWER_MAX];
+	size_t len = sizeof(text);
+	int r = in_child(cfg, check_key_child, NULL, text, &len);
+
+	if (r == 0)
+		return 0;
+	if (r == -EKEYREJECTED && len > 0 && text[len - 1] == '\0')
+		snprintf(err, errlen, "%s", (const char *)text);
+	else
+		snprintf(err, errlen, "cannot check the key: %s", strerror(-r));
+	return -1;
+}
+
+struct sign_req {
+	uint32_t kind;
+	const uint8_t *in;
+	size_t inlen;
+};
+
+/* IN is what KIND may sign with KEY. */
+static int
+check_input(const struct sign_req *q, EVP_PKEY *key)
+{
+	int type = EVP_PKEY_get_base_id(key);
+
+	if (q->kind == PRIV_TLS_SIGN_ECDSA && type == EVP_PKEY_EC)
+		return tlssign_check_digest(q->inlen);
+	if (q->kind == PRIV_TLS_SIGN_RSA_PSS && type == EVP_PKEY_RSA)
+		return q->inlen == (size_t)EVP_PKEY_get_size(key) ?
+		       tlssign_check_pss(q->in, q->inlen, (unsigned int)EVP_PKEY_get_bits(key)) :
+		       -EINVAL;
+	return -EKEYREJECTED;
+}
+
+static int
+sign_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
+{
+	const struct sign_req *q = arg;
+	char err[256];
+	EVP_PKEY *key = matching_key(cfg, err, sizeof(err));
+	EVP_PKEY_CTX *ctx = NULL;
+	int r = key ? check_input(q, key) : -EKEYREJECTED;
+
+	if (r == 0 && (size_t)EVP_PKEY_get_size(key) > *outlen)
+		r = -E2BIG;
+	if (r == 0) {
+		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+		if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+		    (q->kind == PRIV_TLS_SIGN_RSA_PSS &&
+		     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) != 1) ||
+		    EVP_PKEY_sign(ctx, out, outlen, q->in, q->inlen) != 1)
+			r = -EIO;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	if (r < 0)
+		*outlen = 0;
+	return r;
+}
+
+int
+tlssign_sign(const struct config *cfg, uint32_t kind, const uint8_t *in, size_t inlen,
+	     uint8_t *out)
+{
+	struct sign_req q = { .kind = kind, .in = in, .inlen = inlen };
+	size_t len = TLSSIGN_MAX_SIG;
+	int r = in_child(cfg, sign_child, &q, out, &len);
+
+	return r < 0 ? r : (int)len;
+}

@@ -1,0 +1,661 @@
+"""FTPS (issue 17): explicit TLS (RFC 4217), implicit TLS, data connections
+that must resume the control connection's TLS session, and the process
+model behind it (SECURITY.md, "TLS (FTPS)").
+
+Certificates and keys are made here with openssl(1), never committed.
+Clients: Python's ftplib.FTP_TLS (with the data connection resuming the
+control session, which ftplib itself does not do), curl and lftp.  As
+root, /proc shows the TLS process's identity and confinement, that it
+alone holds the control connection's TCP socket, and that the private
+key is in no session process's memory.
+"""
+
+import ftplib
+import io
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_root,
+                      proc_alive, proc_children, proc_descendants, proc_status,
+                      run_cmd, sanitized, wait_until)
+
+
+# ---------------------------------------------------------------- certificates
+
+def openssl(*args):
+    r = subprocess.run(["openssl"] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60, text=True)
+    assert r.returncode == 0, r.stdout
+    return r.stdout
+
+
+class Certs:
+    """Keys and self-signed certificates in a private directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="miniftpd-certs-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.make("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        self.make("rsa", ["-newkey", "rsa:2048"])
+        self.make("ec2", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        # expired yesterday: openssl x509 -days -1
+        key, csr = self.path("old.key"), self.path("old.csr")
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=old")
+        openssl("x509", "-req", "-in", csr, "-signkey", key, "-days", "-1",
+                "-out", self.path("old.crt"))
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def make(self, name, newkey):
+        openssl("req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                "-keyout", self.path(name + ".key"), "-out", self.path(name + ".crt"),
+                *newkey)
+        os.chmod(self.path(name + ".key"), 0o600)
+
+    def secret_numbers(self, name):
+        """The private numbers of key NAME as bytes: the EC scalar, or RSA's primes."""
+        kind = "ec" if name.startswith("ec") else "rsa"
+        text = openssl(kind, "-in", self.path(name + ".key"), "-noout", "-text")
+        fields = ["priv"] if kind == "ec" else ["prime1", "prime2"]
+        out = []
+        for f in fields:
+            m = re.search(r"^%s:\s*\n((?:\s+[0-9a-f:]+\n)+)" % f, text, re.M)
+            assert m, text
+            hexs = re.sub(r"[\s:]", "", m.group(1))
+            b = bytes.fromhex(hexs).lstrip(b"\0")
+            assert len(b) >= 32
+            out.append(b)
+        return out
+
+    def opts(self, name="ec"):
+        return {"ssl_enable": "YES", "rsa_cert_file": self.path(name + ".crt"),
+                "rsa_private_key_file": self.path(name + ".key")}
+
+
+@pytest.fixture(scope="module")
+def certs():
+    c = Certs()
+    yield c
+    shutil.rmtree(c.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- clients
+
+def client_context(version="1.3"):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = v
+    return ctx
+
+
+class ReuseFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's
+    session (ftplib does not: bpo-19500), as curl, lftp and FileZilla do.
+    data_session, when set, is used instead (a session of another
+    connection); fresh_data_context a new context without any session."""
+
+    data_session = None
+    fresh_data_context = None
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            try:
+                if self.fresh_data_context is not None:
+                    conn = self.fresh_data_context.wrap_socket(conn)
+                else:
+                    conn = self.context.wrap_socket(
+                        conn, server_hostname=self.host,
+                        session=self.data_session or self.sock.session)
+            except Exception:
+                conn.close()
+                raise
+        return conn, size
+
+
+class ImplicitFTP_TLS(ReuseFTP_TLS):
+    """Implicit FTPS: TLS from the first byte."""
+
+    def connect(self, host, port, timeout=10):
+        self.host, self.port = host, port
+        self.sock = socket.create_connection((host, port), timeout)
+        self.af = self.sock.family
+        self.sock = self.context.wrap_socket(self.sock, server_hostname=host)
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+
+def tls_login(server, version="1.3", cls=ReuseFTP_TLS, prot_p=True, user="demo",
+              password=DEMO_PASSWORD, context=None):
+    f = cls(context=context or client_context(version), timeout=10)
+    server.ctls.append(f)
+    f.connect(HOST, server.port)
+    if cls is not ImplicitFTP_TLS:
+        assert f.auth().startswith("234")
+    f.login(user, password)
+    if prot_p:
+        assert f.prot_p().startswith("200")
+    return f
+
+
+def retr(f, name):
+    b = io.BytesIO()
+    f.retrbinary("RETR " + name, b.write)
+    return b.getvalue()
+
+
+def tls_server(ftpd, certs, mode="standalone", key="ec", **opts):
+    o = certs.opts(key)
+    o.update(opts)
+    return ftpd(mode, **o)
+
+
+# ---------------------------------------------------------------- transfers
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+@pytest.mark.parametrize("mode", MODES)
+def test_ftplib_transfers(ftpd, ftpenv, certs, mode, version):
+    """Login, listings, downloads and uploads, several in one session,
+    every data connection resuming the control session (require_ssl_reuse)."""
+    s = tls_server(ftpd, certs, mode)
+    f = tls_login(s, version)
+    assert f.sock.version() == "TLSv" + version
+    names = []
+    f.retrlines("LIST", names.append)
+    assert any(n.endswith(" hello.txt") for n in names), names
+    assert "hello.txt" in f.nlst()
+    assert any(n == "hello.txt" for n, _ in f.mlsd())
+    for i in range(3):
+        data = os.urandom(100000 + i * 70001)
+        assert f.storbinary("STOR up%d.bin" % i, io.BytesIO(data)).startswith("226")
+        assert retr(f, "up%d.bin" % i) == data
+        with open(os.path.join(ftpenv.root, "up%d.bin" % i), "rb") as fh:
+            assert fh.read() == data
+    assert f.storbinary("APPE up0.bin", io.BytesIO(b"tail")).startswith("226")
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert f.quit().startswith("221")
+
+
+def test_rsa_key(ftpd, certs):
+    """RSA-PSS signatures through the helper, both TLS versions."""
+    s = tls_server(ftpd, certs, key="rsa")
+    for version in ("1.3", "1.2"):
+        f = tls_login(s, version)
+        assert retr(f, "hello.txt") == b"hello\n"
+        f.quit()
+    assert "Refused or failed to sign" not in s.log()
+
+
+def test_big_transfer_and_active_mode(ftpd, ftpenv, certs):
+    data = os.urandom(8 << 20)
+    with open(os.path.join(ftpenv.root, "big.bin"), "wb") as fh:
+        fh.write(data)
+    s = tls_server(ftpd, certs)
+    f = tls_login(s)
+    assert retr(f, "big.bin") == data
+    f.set_pasv(False)       # PORT, then the server connects and accepts TLS
+    assert f.storbinary("STOR big2.bin", io.BytesIO(data)).startswith("226")
+    assert retr(f, "big2.bin") == data
+    f.quit()
+
+
+def test_curl_explicit(ftpd, ftpenv, certs):
+    if not shutil.which("curl"):
+        pytest.skip("curl not installed")
+    s = tls_server(ftpd, certs)
+    url = s.url("/")
+    r = run_cmd(["curl", "-sS", "--ssl-reqd", "-k", "-u", "demo:" + DEMO_PASSWORD,
+                 url + "hello.txt"])
+    assert r.returncode == 0 and r.stdout == "hello\n", r.stderr
+    src = os.path.join(ftpenv.dir, "curl-up.bin")
+    with open(src, "wb") as fh:
+        fh.write(os.urandom(300000))
+    r = run_cmd(["curl", "-sS", "--ssl-reqd", "-k", "-u", "demo:" + DEMO_PASSWORD,
+                 "-T", src, url + "curl.bin"])
+    assert r.returncode == 0, r.stderr
+    with open(src, "rb") as a, open(os.path.join(ftpenv.root, "curl.bin"), "rb") as b:
+        assert a.read() == b.read()
+    r = run_cmd(["curl", "-sS", "--ssl-reqd", "-k", "-u", "demo:" + DEMO_PASSWORD, url])
+    assert r.returncode == 0 and "curl.bin" in r.stdout, r.stderr
+
+
+def test_lftp(ftpd, ftpenv, certs):
+    if not shutil.which("lftp"):
+        pytest.skip("lftp not installed")
+    s = tls_server(ftpd, certs)
+    src = os.path.join(ftpenv.dir, "lftp-up.bin")
+    with open(src, "wb") as fh:
+        fh.write(os.urandom(200000))
+    got = os.path.join(ftpenv.dir, "lftp-got.txt")
+    script = ("set ftp:ssl-force true; set ftp:ssl-protect-data true; "
+              "set ssl:verify-certificate no; set net:max-retries 1; "
+              "ls; get hello.txt -o %s; put %s -o lftp.bin; ls; bye" % (got, src))
+    r = run_cmd(["lftp", "-u", "demo," + DEMO_PASSWORD, "-p", str(s.port), "-e", script,
+                 HOST], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "hello.txt" in r.stdout and "lftp.bin" in r.stdout
+    with open(got, "rb") as fh:
+        assert fh.read() == b"hello\n"
+    with open(src, "rb") as a, open(os.path.join(ftpenv.root, "lftp.bin"), "rb") as b:
+        assert a.read() == b.read()
+
+
+def test_implicit(ftpd, certs):
+    s = tls_server(ftpd, certs, implicit_ssl="YES")
+    f = tls_login(s, cls=ImplicitFTP_TLS)
+    assert f.welcome.startswith("220")
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+
+
+# ---------------------------------------------------------------- reuse
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_fresh_data_handshake_refused(ftpd, certs, version):
+    """A data connection that does not resume gets 522; the session goes on."""
+    s = tls_server(ftpd, certs)
+    f = tls_login(s, version)
+    f.fresh_data_context = client_context(version)
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        f.retrbinary("RETR hello.txt", lambda b: None)
+    resp = f.getline()
+    assert resp.startswith("522"), resp
+    assert "must resume the control connection's TLS session" in s.log()
+    f.fresh_data_context = None
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+
+
+def test_ticket_of_another_session_refused(ftpd, certs):
+    """A ticket from another control session (same server, same key) does
+    not decrypt: each session has its own ticket key."""
+    s = tls_server(ftpd, certs)
+    ctx = client_context()         # Python resumes only sessions of one context
+    other = tls_login(s, context=ctx)
+    other.voidcmd("NOOP")          # read the tickets
+    f = tls_login(s, context=ctx)
+    f.data_session = other.sock.session
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        f.retrbinary("RETR hello.txt", lambda b: None)
+    assert f.getline().startswith("522")
+    f.data_session = None
+    assert retr(f, "hello.txt") == b"hello\n"
+
+
+def test_fresh_ticket_before_each_pasv(ftpd, certs):
+    """Before a PASV reply the control connection carries a new TLS 1.3
+    ticket (clients such as GnuTLS use each ticket once)."""
+    s = tls_server(ftpd, certs)
+    f = tls_login(s)
+    f.voidcmd("NOOP")
+    before = f.sock.session
+    for _ in range(3):
+        assert f.sendcmd("PASV").startswith("227")
+        after = f.sock.session
+        assert after.id != before.id
+        before = after
+
+
+# ---------------------------------------------------------------- protocol
+
+def auth_tls(c, version="1.3"):
+    """AUTH TLS on raw control connection C; RETURNS an SSL socket."""
+    assert c.cmd("AUTH TLS").code == 234
+    c.sock = client_context(version).wrap_socket(c.sock)
+    return c
+
+
+def test_plain_login_refused(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    c = s.connect()
+    r = c.cmd("USER demo")
+    assert r.code == 530 and "must use encryption" in r.text, r
+    assert c.cmd("PASS " + DEMO_PASSWORD).code == 503
+    auth_tls(c)
+    assert c.login().code == 230
+    # and without force_local_logins_ssl, a plain login is fine
+    s2 = tls_server(ftpd, certs, force_local_logins_ssl="NO")
+    c2 = s2.connect()
+    assert c2.login().code == 230
+
+
+def test_anonymous_and_tls(ftpd, ftpenv, certs):
+    s = tls_server(ftpd, certs, anonymous_enable="YES", anon_root=ftpenv.anon_root)
+    c = auth_tls(s.connect())
+    r = c.cmd("USER anonymous")
+    assert r.code == 530 and "may not use encryption" in r.text, r
+    c2 = s.connect()
+    assert c2.login("anonymous", "x@").code == 230     # in clear: allowed
+
+
+def test_prot_rules(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    c = s.connect()
+    assert c.cmd("PBSZ 0").code == 503           # before AUTH
+    assert c.cmd("PROT P").code == 503
+    auth_tls(c)
+    assert c.cmd("PROT P").code == 503           # before PBSZ
+    assert c.login().code == 230
+    assert c.cmd("PBSZ 0").code == 200
+    r = c.cmd("PROT C")
+    assert r.code == 534, r
+    assert c.cmd("PROT S").code == 536
+    assert c.cmd("PROT X").code == 504
+    assert c.cmd("CCC").code == 534
+    assert c.cmd("PASV").code == 227
+    r = c.cmd("LIST")
+    assert r.code == 522 and "PROT P" in r.text, r
+    assert c.cmd("PROT P").code == 200
+
+
+def test_prot_before_login_carries_over(ftpd, certs):
+    """PBSZ and PROT P sent before USER hold for the session."""
+    s = tls_server(ftpd, certs)
+    f = ReuseFTP_TLS(context=client_context(), timeout=10)
+    s.ctls.append(f)
+    f.connect(HOST, s.port)
+    f.auth()
+    assert f.voidcmd("PBSZ 0").startswith("200")
+    assert f.voidcmd("PROT P").startswith("200")
+    f._prot_p = True
+    f.login("demo", DEMO_PASSWORD)
+    assert retr(f, "hello.txt") == b"hello\n"
+
+
+def test_clear_data_when_allowed(ftpd, certs):
+    s = tls_server(ftpd, certs, force_local_data_ssl="NO")
+    f = tls_login(s, prot_p=False)
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.voidcmd("PBSZ 0")
+    assert f.voidcmd("PROT C").startswith("200")
+
+
+def test_auth_twice(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    c = auth_tls(s.connect())
+    r = c.cmd("AUTH TLS")
+    assert r.code == 503, r
+    assert c.login().code == 230
+    assert c.cmd("AUTH TLS").code == 503
+    assert c.cmd("NOOP").code == 200
+
+
+def test_feat(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    r = s.connect().cmd("FEAT")
+    feats = [l.strip() for l in r.lines[1:-1]]
+    assert "AUTH TLS" in feats and "PBSZ" in feats and "PROT" in feats, feats
+    plain = ftpd()
+    c = plain.connect()
+    feats = [l.strip() for l in c.cmd("FEAT").lines[1:-1]]
+    assert not [x for x in feats if x.split()[0] in ("AUTH", "PBSZ", "PROT")], feats
+    assert c.cmd("AUTH TLS").code == 500
+    assert c.cmd("PBSZ 0").code == 500
+
+
+def session_gone(s, before, timeout=10):
+    return wait_until(lambda: not [p for p in proc_descendants(s.pid) if p not in before],
+                      timeout)
+
+
+def test_garbage_instead_of_client_hello(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    c.send(b"USER demo\r\nPASS x\r\n" + os.urandom(300))
+    assert c.wait_closed(10) is not None
+    assert session_gone(s, before), proc_descendants(s.pid)
+    assert "TLS handshake failed" in s.log()
+    assert "killed by signal" not in s.log()
+
+
+def client_hello(version="1.3"):
+    """The first flight of a TLS client, as bytes."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = client_context(version).wrap_bio(inc, out)
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    return out.read()
+
+
+def test_client_closes_mid_handshake(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    hello = client_hello()
+    c.send(hello[:len(hello) // 2])
+    time.sleep(0.2)
+    c.close()
+    assert session_gone(s, before), proc_descendants(s.pid)
+    assert "TLS handshake failed" in s.log()
+    # a full ClientHello, then silence, then close: the same
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    c.send(hello)
+    time.sleep(0.3)
+    c.close()
+    assert session_gone(s, before)
+    assert "killed by signal" not in s.log()
+
+
+def test_nothing_left_after_quit(ftpd, certs):
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert len(set(proc_descendants(s.pid)) - before) == 3      # helper, service, TLS
+    f.quit()
+    assert session_gone(s, before)
+    f = tls_login(s)
+    f.close()                                                   # no QUIT
+    assert session_gone(s, before)
+
+
+# ---------------------------------------------------------------- configuration
+
+def check_config(ftpenv, extra, *args):
+    path = ftpenv.write_config(extra, os.path.join(ftpenv.dir, "t.conf"))
+    r = run_cmd([os.environ.get("MINIFTPD_BIN") or
+                 os.path.join(os.path.dirname(__file__), "..", "..", "build", "rel",
+                              "miniftpd"), path, "-t"] + list(args))
+    return path, r
+
+
+def line_of(path, option):
+    with open(path) as fh:
+        for n, line in enumerate(fh, 1):
+            if line.startswith(option + "="):
+                return n
+    raise AssertionError(option)
+
+
+def test_config_checked(ftpenv, certs):
+    path, r = check_config(ftpenv, certs.opts())
+    assert r.returncode == 0 and r.stdout == "configuration OK\n", r.stderr
+    cases = [
+        ({"rsa_cert_file": certs.path("missing.crt")}, "rsa_cert_file", "cannot read"),
+        ({"rsa_private_key_file": certs.path("ec2.key")}, "rsa_private_key_file",
+         "does not match"),
+        ({"rsa_cert_file": certs.path("old.crt"), "rsa_private_key_file": certs.path("old.key")},
+         "rsa_cert_file", "expired"),
+        ({"rsa_private_key_file": certs.path("missing.key")}, "rsa_private_key_file",
+         "cannot read"),
+        ({"ssl_ciphers": "NOSUCHCIPHER"}, "ssl_ciphers", "not understood"),
+    ]
+    for change, option, problem in cases:
+        opts = certs.opts()
+        opts.update(change)
+        path, r = check_config(ftpenv, opts)
+        assert r.returncode == 2, (change, r.stdout, r.stderr)
+        want = "%s:%d: %s " % (path, line_of(path, option), option)
+        assert want in r.stderr and problem in r.stderr, (want, r.stderr)
+    # the key may sit in the certificate file, as vsftpd allows
+    both = os.path.join(ftpenv.dir, "both.pem")
+    with open(both, "w") as out:
+        for name in ("ec.crt", "ec.key"):
+            with open(certs.path(name)) as fh:
+                out.write(fh.read())
+    path, r = check_config(ftpenv, {"ssl_enable": "YES", "rsa_cert_file": both})
+    assert r.returncode == 0, r.stderr
+    path, r = check_config(ftpenv, {"ssl_enable": "YES"})
+    assert r.returncode == 2 and "needs rsa_cert_file" in r.stderr
+    # -o overrides are named as such
+    path, r = check_config(ftpenv, certs.opts(), "-orsa_private_key_file=" + certs.path("rsa.key"))
+    assert r.returncode == 2 and "-orsa_private_key_file: " in r.stderr, r.stderr
+
+
+def test_bad_key_stops_the_server(ftpenv, certs):
+    opts = certs.opts()
+    opts["rsa_private_key_file"] = certs.path("ec2.key")
+    path = ftpenv.write_config(opts, os.path.join(ftpenv.dir, "bad.conf"))
+    binary = os.environ.get("MINIFTPD_BIN") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "build", "rel", "miniftpd")
+    r = run_cmd([binary, path, "-olisten=YES", "-olisten_address=127.0.0.1",
+                 "-olisten_port=0"])
+    assert r.returncode == 2 and "does not match" in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------- processes (root)
+
+def socket_inodes(pid):
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(int(link[8:-1]))
+    return out
+
+
+def tcp_inode(pid, local_port, remote_port):
+    for name in ("tcp", "tcp6"):
+        with open("/proc/%d/net/%s" % (pid, name)) as fh:
+            for row in fh.read().splitlines()[1:]:
+                col = row.split()
+                if (int(col[1].rsplit(":", 1)[1], 16) == local_port and
+                        int(col[2].rsplit(":", 1)[1], 16) == remote_port):
+                    return int(col[9])
+    return None
+
+
+def session_processes(s, before):
+    """(helper, [its two children]) of the one new TLS session of S."""
+    def find():
+        helpers = [p for p in proc_children(s.pid) if p not in before]
+        if len(helpers) != 1:
+            return None
+        kids = proc_children(helpers[0])
+        return (helpers[0], kids) if len(kids) == 2 else None
+    found = wait_until(find, 10)
+    assert found, proc_descendants(s.pid)
+    return found
+
+
+def identify(s, c_port, helper, kids):
+    """(service pid, TLS pid): the TLS process holds the control TCP socket."""
+    ctl = tcp_inode(s.pid, s.port, c_port)
+    assert ctl
+    holders = [k for k in kids if ctl in socket_inodes(k)]
+    assert len(holders) == 1, (kids, holders)
+    tls = holders[0]
+    service = [k for k in kids if k != tls][0]
+    return service, tls, ctl
+
+
+@needs_root
+@pytest.mark.parametrize("mode", MODES)
+def test_tls_process_confined(ftpd, ftpenv, certs, mode):
+    import pwd
+    s = tls_server(ftpd, certs, mode)
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    assert retr(f, "hello.txt") == b"hello\n"
+    helper, kids = session_processes(s, before)
+    service, tls, ctl = identify(s, f.sock.getsockname()[1], helper, kids)
+    nobody = pwd.getpwnam(GUEST)
+    st = proc_status(tls)
+    assert [int(x) for x in st["Uid"].split()] == [nobody.pw_uid] * 4
+    assert [int(x) for x in st["Gid"].split()] == [nobody.pw_gid] * 4
+    assert st["CapEff"] == st["CapPrm"] == "0000000000000000"
+    assert st["NoNewPrivs"] == "1"
+    assert st["Seccomp"] == ("0" if sanitized() else "2")
+    assert os.readlink("/proc/%d/root" % tls) == ftpenv.empty
+    # the TLS process alone holds the control connection; the service
+    # process reads a UNIX socket, the helper holds neither
+    for p in (helper, service):
+        assert ctl not in socket_inodes(p), p
+    assert os.readlink("/proc/%d/root" % service) == ftpenv.root
+    # and before login: the pre-login process, chrooted, with the plain end
+    c = auth_tls(s.connect())
+    assert c.cmd("NOOP").code == 200
+    helper2, kids2 = wait_until(lambda: [(h, proc_children(h)) for h in proc_children(s.pid)
+                                         if h not in before and h != helper and
+                                         len(proc_children(h)) == 2], 10)[0]
+    service2, tls2, ctl2 = identify(s, c.sock.getsockname()[1], helper2, kids2)
+    assert ctl2 not in socket_inodes(helper2) and ctl2 not in socket_inodes(service2)
+    assert os.readlink("/proc/%d/root" % tls2) == ftpenv.empty
+    assert proc_status(tls2)["Seccomp"] == ("0" if sanitized() else "2")
+
+
+def memory_holds(pid, needles):
+    """Which of NEEDLES occur in PID's readable memory (/proc/PID/maps and
+    /proc/PID/mem, read 4 MiB at a time with an overlap).  RETURNS
+    (found, bytes read)."""
+    found, total, step = set(), 0, 4 << 20
+    overlap = max(len(n) for n in needles)
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if perms[0] != "r" or "[vvar]" in line or "[vsyscall]" in line:
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            tail = b""
+            for at in range(lo, hi, step):
+                try:
+                    mem.seek(at)
+                    chunk = tail + mem.read(min(step, hi - at))
+                except (OSError, ValueError, OverflowError):
+                    break
+                total += len(chunk) - len(tail)
+                found.update(n for n in needles if n in chunk)
+                tail = chunk[-overlap:]
+    return found, total
+
+
+@needs_root
+@pytest.mark.parametrize("key", ["ec", "rsa"])
+def test_private_key_in_no_session_process(ftpd, certs, key):
+    if sanitized():
+        pytest.skip("ASan's shadow memory is terabytes of mappings: the release build is checked")
+    secrets_ = certs.secret_numbers(key)
+    # the method finds a secret where one is: our own memory
+    assert memory_holds(os.getpid(), secrets_)[0] == set(secrets_)
+    s = tls_server(ftpd, certs, key=key)
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    assert retr(f, "hello.txt") == b"hello\n"
+    helper, kids = session_processes(s, before)
+    service, tls, _ = identify(s, f.sock.getsockname()[1], helper, kids)
+    for pid, what in ((service, "post-login process"), (tls, "TLS process"),
+                      (helper, "helper"), (s.pid, "listener")):
+        found, total = memory_holds(pid, secrets_)
+        assert total > 100000, what
+        assert not found, "the private key is in the %s's memory" % what
+    f.quit()
