@@ -74,4 +74,12 @@ const char *tls_error(const char *fallback);
  */
 const char *tls_key_path(const struct config *cfg);
 
+/*
+ * tls_accept - SSL_accept on SSL, whose non-blocking socket is FD, until
+ * DEADLINE (sys_now_ms() time).  RETURNS 0, -EPROTO when OpenSSL refused
+ * the handshake (tls_error() says why), -ETIMEDOUT, or another -errno.
+ * Used by the TLS process (control) and the post-login process (data).
+ */
+int tls_accept(SSL *ssl, int fd, long long deadline);
+
 #endif

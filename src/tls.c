@@ -1,5 +1,7 @@
 /* tls.c - OpenSSL set-up shared by the FTPS roles; see tls.h. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -248,4 +250,24 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 	if (tlssign_check_key(cfg, problem, sizeof(problem)) < 0)
 		return option_error(opt, tls_key_path(cfg), problem, err, errlen);
 	return 0;
+}
+
+int
+tls_accept(SSL *ssl, int fd, long long deadline)
+{
+	for (;;) {
+		int r = SSL_accept(ssl), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
+		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
+		long long left = deadline - sys_now_ms();
+
+		if (r == 1)
+			return 0;
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
 }

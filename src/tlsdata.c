@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "sysutil.h"
+#include "tls.h"
 #include "tlsdata.h"
 
 static SSL_CTX *data_ctx;	/* built by the helper, inherited */
@@ -53,27 +54,6 @@ forget(void)
 	cur_fd = -1;
 }
 
-/* SSL_accept until DEADLINE. RETURNS 0, or -errno (-EPROTO: OpenSSL refused). */
-static int
-accept_loop(int fd, long long deadline)
-{
-	for (;;) {
-		int r = SSL_accept(cur), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(cur, r);
-		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
-		long long left = deadline - sys_now_ms();
-
-		if (r == 1)
-			return 0;
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return -EPROTO;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && r != -EINTR)
-			return r;
-	}
-}
-
 int
 tlsdata_accept(struct session *s, int fd)
 {
@@ -87,7 +67,7 @@ tlsdata_accept(struct session *s, int fd)
 		forget();
 		return -1;
 	}
-	r = accept_loop(fd, deadline);
+	r = tls_accept(cur, fd, deadline);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
 	if (r < 0) {

@@ -17,6 +17,7 @@
 #include "privsock.h"
 #include "sandbox.h"
 #include "sysutil.h"
+#include "tls.h"
 #include "tlsdeleg.h"
 #include "tlsproc.h"
 
@@ -81,27 +82,6 @@ drop(const struct tlsproc_args *a)
 		die("Failed to seed the random generator: %s", tls_error("unknown error"));
 	drop_to(&d);
 	sandbox_enter(a->cfg, SANDBOX_TLS);
-}
-
-/* SSL_accept on the non-blocking FD until DEADLINE. RETURNS 0 or -errno. */
-static int
-handshake(SSL *ssl, int fd, long long deadline)
-{
-	for (;;) {
-		int r = SSL_accept(ssl), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
-		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
-		long long left = deadline - sys_now_ms();
-
-		if (r == 1)
-			return 0;
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return -EPROTO;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && r != -EINTR)
-			return r;
-	}
 }
 
 /* Tell the helper the handshake is over; no signature after this. */
@@ -294,7 +274,7 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 	drop(a);
 	if (sys_set_nonblock(p.tcp) < 0)
 		die_errno("Failed to make the control connection non-blocking");
-	r = handshake(p.ssl, p.tcp, deadline);
+	r = tls_accept(p.ssl, p.tcp, deadline);
 	if (r < 0) {
 		log_notice("TLS handshake failed: %s",
 			   r == -EPROTO ? tls_error("connection closed") : strerror(-r));
