@@ -126,7 +126,8 @@ enum log_event {
 };
 
 /*
- * One event's fields; NULL strings are left out.  BYTES and DURATION_MS
+ * One event's fields; NULL strings are left out.  The TLS fields are
+ * written even without an event (the TLS process's "TLS session" line).  BYTES and DURATION_MS
  * are written only for uploads and downloads (where 0 is a real value).
  */
 struct log_fields {
@@ -138,6 +139,8 @@ struct log_fields {
 	const char *reason;		/* FTP_REASON: why it failed or was refused */
 	unsigned long long bytes;	/* FTP_BYTES: bytes transferred */
 	unsigned long long duration_ms;	/* FTP_DURATION_MS: transfer time */
+	const char *tls_version;	/* FTP_TLS_VERSION: "TLSv1.3" (any event, or none) */
+	const char *tls_cipher;		/* FTP_TLS_CIPHER: OpenSSL's cipher name */
 };
 
 /*

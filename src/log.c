@@ -270,8 +270,11 @@ build_record(struct rec *r, int prio, const struct log_fields *f, const char *li
 		rec_put_num(r, "FTP_SESSION", (unsigned long long)L.session);
 	}
 	rec_put_opt(r, "FTP_USER", f && f->user ? f->user : L.user);
-	if (f)
+	if (f) {
+		rec_put_opt(r, "FTP_TLS_VERSION", f->tls_version);
+		rec_put_opt(r, "FTP_TLS_CIPHER", f->tls_cipher);
 		rec_put_event(r, f);
+	}
 }
 
 /* Send one datagram; a restarted log daemon gets one reconnect (outside chroot). */

@@ -281,8 +281,10 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 		sys_exit_session(0);
 	}
 	ready(sign_fd);
-	log_info("TLS session: %s, cipher %s%s", SSL_get_version(p.ssl),
-		 SSL_get_cipher_name(p.ssl), SSL_session_reused(p.ssl) ? ", resumed" : "");
+	log_event(LOG_INFO, &(struct log_fields){ .tls_version = SSL_get_version(p.ssl),
+		  .tls_cipher = SSL_get_cipher_name(p.ssl) },
+		  "TLS session: %s, cipher %s%s", SSL_get_version(p.ssl),
+		  SSL_get_cipher_name(p.ssl), SSL_session_reused(p.ssl) ? ", resumed" : "");
 	pump(&p);
 }
 

@@ -26,6 +26,8 @@ import pytest
 from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_root,
                       proc_alive, proc_children, proc_descendants, proc_status,
                       run_cmd, sanitized, wait_until)
+from logcapture import LogCapture
+from test_logging import start as start_logged
 
 
 # ---------------------------------------------------------------- certificates
@@ -464,6 +466,48 @@ def test_nothing_left_after_quit(ftpd, certs):
     f = tls_login(s)
     f.close()                                                   # no QUIT
     assert session_gone(s, before)
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_journal_tls_fields_and_handshake_reasons(ftpenv, certs, version):
+    """The TLS process's session line carries FTP_TLS_VERSION and
+    FTP_TLS_CIPHER; a failed handshake, on the control and on a data
+    connection, logs OpenSSL's reason."""
+    cap = LogCapture(os.path.join(ftpenv.dir, "journal.sock"))
+    try:
+        s = start_logged(ftpenv, "accept", journal_stream=True,
+                         journal_socket=cap.path, **certs.opts())
+        f = tls_login(s, version)
+        cipher = f.sock.cipher()[0]
+        f.fresh_data_context = client_context(version)
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            f.retrbinary("RETR hello.txt", lambda b: None)
+        assert f.getline().startswith("522")
+        f.quit()
+        c = s.connect()
+        assert c.cmd("AUTH TLS").code == 234
+        c.send(b"USER demo\r\n" + b"x" * 300)
+        assert c.wait_closed(10) is not None
+
+        def msgs(c):
+            return [r.get("MESSAGE", "") for r in c.records()]
+        assert cap.wait_for(lambda c: any("TLS handshake failed" in m for m in msgs(c))), \
+            msgs(cap)
+        recs = cap.records()
+        (sess,) = [r for r in recs if "TLS session:" in r.get("MESSAGE", "")]
+        assert sess["FTP_TLS_VERSION"] == "TLSv" + version, sess
+        assert sess["FTP_TLS_CIPHER"] == cipher, sess
+        assert sess["FTP_SESSION"].isdigit()
+        # OpenSSL's reasons: garbage is no TLS record; a fresh data handshake
+        # finds nothing to sign with (1.3) or no cipher (1.2) without the key
+        (bad,) = [m for m in msgs(cap) if "TLS handshake failed" in m]
+        assert re.search(r"SSL routines.*(wrong version number|http request|"
+                         r"record layer failure|unknown protocol)", bad), bad
+        data = [m for m in msgs(cap) if "TLS data connection refused" in m]
+        want = "no suitable signature algorithm" if version == "1.3" else "no shared cipher"
+        assert len(data) == 1 and want in data[0], data
+    finally:
+        cap.close()
 
 
 # ---------------------------------------------------------------- configuration
