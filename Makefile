@@ -43,7 +43,7 @@ COMMON	:= str buf sysutil log config limitproto
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth userdb path limitclient \
 	   dataconn transfer ls idnames xferlog \
-	   ftptls tls tlssign tlsdeleg tlsproc tlsdata
+	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.
 LIMITD	:= limitd limitstat limittab limitfail hash mempool
 

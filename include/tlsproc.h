@@ -9,8 +9,9 @@
  *   plain   the FTP stream in clear: the service process (pre-login,
  *           then post-login) reads and writes its end as if it were the
  *           control connection; ftpcmd.c does not know about TLS
- *   ctl     the TLS control channel: the post-login process asks for a
- *           fresh session ticket before each PASV/EPSV/PORT/EPRT reply
+ *   ctl     the TLS control channel (tlsctl.h): the post-login process
+ *           asks for a fresh session ticket before each PASV/EPSV/PORT/EPRT
+ *           reply
  *   sign    the handshake's one signature, asked of the helper
  *           (PRIV_REQ_TLS_SIGN), then PRIV_REQ_TLS_READY and closed
  *
@@ -29,19 +30,7 @@
 #include "config.h"
 #include "session.h"
 #include "tls.h"
-
-/*
- * The TLS control channel, framed like the helper protocol (privsock.h):
- * requests even, answers odd.
- *   TLSCTL_REQ_NEW_TICKET  empty body; the TLS process queues a new TLS 1.3
- *                          session ticket (nothing under TLS 1.2), to go
- *                          out before any later reply.  Answer: empty.
- * Anything else ends the TLS process, and with it the session.
- */
-enum tlsctl_type {
-	TLSCTL_REQ_NEW_TICKET	= 2,
-	TLSCTL_ANS_NEW_TICKET	= 3,
-};
+#include "tlsctl.h"
 
 struct tlsproc_args {
 	const struct config *cfg;

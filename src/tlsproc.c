@@ -18,6 +18,7 @@
 #include "sandbox.h"
 #include "sysutil.h"
 #include "tls.h"
+#include "tlsctl.h"
 #include "tlsdeleg.h"
 #include "tlsproc.h"
 
@@ -210,7 +211,7 @@ control(struct pump *p)
 		p->ctl = sys_close(p->ctl);
 		return;
 	}
-	if (r < 0 || type != TLSCTL_REQ_NEW_TICKET || buf_end(&b) < 0)
+	if (r < 0 || tlsctl_req_decode(type, &b) < 0)
 		die("Bad message on the TLS control channel");
 	if (SSL_version(p->ssl) >= TLS1_3_VERSION && SSL_new_session_ticket(p->ssl) == 1)
 		p->ticket = true;
@@ -342,7 +343,7 @@ tlsproc_new_ticket(int fd)
 	r = priv_send(fd, TLSCTL_REQ_NEW_TICKET, &b);
 	if (r == 0)
 		r = priv_recv(fd, &type, &b);
-	if (r == 0 && (type != TLSCTL_ANS_NEW_TICKET || buf_end(&b) < 0))
-		r = -EPROTO;
+	if (r == 0)
+		r = tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &b);
 	return r;
 }

@@ -1,0 +1,41 @@
+/*
+ * tlsctl.h - the messages of the TLS control channel, between the
+ * post-login service process and the TLS process (tlsproc.h), framed like
+ * the helper protocol (privsock.h: u32 length, u16 type, u16 version):
+ * requests even, answers odd.
+ *
+ *   TLSCTL_REQ_NEW_TICKET  empty body; the TLS process queues a new TLS 1.3
+ *                          session ticket (nothing under TLS 1.2), to go
+ *                          out before any later reply.  Answer: empty.
+ *
+ * Anything else ends the TLS process, and with it the session.  The
+ * decoders below are the only place either side checks a message's type
+ * and body; they are pure and fuzzed (tests/fuzz/fuzz_tlsctl.c).
+ */
+#ifndef MINIFTPD_TLSCTL_H
+#define MINIFTPD_TLSCTL_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+enum tlsctl_type {
+	TLSCTL_REQ_NEW_TICKET	= 2,
+	TLSCTL_ANS_NEW_TICKET	= 3,
+};
+
+/*
+ * tlsctl_req_decode - check a request of TYPE whose body is BODY (as
+ * priv_recv left it).  RETURNS 0, or -EPROTO for an unknown type or a
+ * body that is not what TYPE says.  TLS process.  Pure.
+ */
+int tlsctl_req_decode(uint16_t type, struct buf *body);
+
+/*
+ * tlsctl_ans_decode - check the answer of TYPE with BODY to request REQ.
+ * RETURNS 0, or -EPROTO for an unknown REQ, a TYPE that does not answer
+ * it or a wrong body.  Post-login service process.  Pure.
+ */
+int tlsctl_ans_decode(uint16_t req, uint16_t type, struct buf *body);
+
+#endif
