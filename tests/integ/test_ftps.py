@@ -25,7 +25,7 @@ import pytest
 
 from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_root,
                       proc_alive, proc_children, proc_descendants, proc_status,
-                      run_cmd, sanitized, wait_until)
+                      miniftpd_bin, run_cmd, sanitized, wait_until)
 from logcapture import LogCapture
 from test_logging import start as start_logged
 
@@ -189,6 +189,60 @@ def test_ftplib_transfers(ftpd, ftpenv, certs, mode, version):
     assert f.storbinary("APPE up0.bin", io.BytesIO(b"tail")).startswith("226")
     assert retr(f, "hello.txt") == b"hello\n"
     assert f.quit().startswith("221")
+
+
+class RecordingFTP_TLS(ReuseFTP_TLS):
+    """Remembers every command it sends."""
+
+    def putcmd(self, line):
+        self.sent = getattr(self, "sent", []) + [line]
+        super().putcmd(line)
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_ipv6(ftpenv, certs, version):
+    """Standalone on ::1: AUTH TLS, login, PROT P, then LIST and RETR over
+    EPSV, each data connection resuming the control session."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    errpath = os.path.join(ftpenv.dir, "ftps-ipv6-%s.log" % version)
+    opts = ["-o%s=%s" % kv for kv in certs.opts().items()]
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen([miniftpd_bin(), ftpenv.config, "-olisten=YES",
+                              "-olisten_ipv6=YES", "-olisten_address6=::1",
+                              "-olisten_port=0"] + opts, stdin=subprocess.DEVNULL,
+                             stdout=err, stderr=err)
+    f = None
+    try:
+        def port():
+            with open(errpath) as fh:
+                m = re.search(r"Listening on ::1 port (\d+)", fh.read())
+            return int(m.group(1)) if m else (p.poll() is not None and -1)
+        n = wait_until(port, 10)
+        assert n and n > 0, open(errpath).read()
+        f = RecordingFTP_TLS(context=client_context(version), timeout=10)
+        f.connect("::1", n)
+        assert f.af == socket.AF_INET6
+        assert f.auth().startswith("234")
+        f.login("demo", DEMO_PASSWORD)
+        assert f.prot_p().startswith("200")
+        assert f.sock.version() == "TLSv" + version
+        names = []
+        f.retrlines("LIST", names.append)
+        assert any(n.endswith(" hello.txt") for n in names), names
+        assert retr(f, "hello.txt") == b"hello\n"
+        assert f.quit().startswith("221")
+        assert [c for c in f.sent if c.startswith(("EPSV", "PASV"))] == ["EPSV", "EPSV"], f.sent
+        log = open(errpath).read()
+        assert "TLS data connection refused" not in log, log
+    finally:
+        if f is not None:
+            f.close()
+        p.terminate()
+        p.wait(10)
 
 
 def test_rsa_key(ftpd, certs):
