@@ -56,4 +56,12 @@ bool ftptls_data_allowed(struct session *s);
  */
 void ftptls_fresh_ticket(struct session *s);
 
+/*
+ * ftptls_import_session - at login, under TLS: fetch the control
+ * connection's TLS 1.2 session from the TLS process into the data
+ * context's cache, so that clients without tickets resume by session id.
+ * Ends the session if the TLS process does not answer.
+ */
+void ftptls_import_session(struct session *s);
+
 #endif

@@ -7,6 +7,13 @@
  *   TLSCTL_REQ_NEW_TICKET  empty body; the TLS process queues a new TLS 1.3
  *                          session ticket (nothing under TLS 1.2), to go
  *                          out before any later reply.  Answer: empty.
+ *   TLSCTL_REQ_GET_SESSION empty body, once, at login; the TLS process
+ *                          answers the control connection's session
+ *                          (i2d_SSL_SESSION) under TLS 1.2, which the
+ *                          post-login process adds to its data context's
+ *                          cache for clients that resume by session id,
+ *                          and no bytes under TLS 1.3.  Answer: bytes
+ *                          (u32 length, at most TLSCTL_SESSION_MAX).
  *
  * Anything else ends the TLS process, and with it the session.  The
  * decoders below are the only place either side checks a message's type
@@ -22,6 +29,17 @@
 enum tlsctl_type {
 	TLSCTL_REQ_NEW_TICKET	= 2,
 	TLSCTL_ANS_NEW_TICKET	= 3,
+	TLSCTL_REQ_GET_SESSION	= 4,
+	TLSCTL_ANS_GET_SESSION	= 5,
+};
+
+/* An encoded TLS 1.2 server session: ids, master secret, times, ticket. */
+#define TLSCTL_SESSION_MAX	4096
+
+/* What an answer carries. */
+struct tlsctl_ans {
+	uint8_t session[TLSCTL_SESSION_MAX];	/* GET_SESSION */
+	size_t session_len;
 };
 
 /*
@@ -32,10 +50,11 @@ enum tlsctl_type {
 int tlsctl_req_decode(uint16_t type, struct buf *body);
 
 /*
- * tlsctl_ans_decode - check the answer of TYPE with BODY to request REQ.
- * RETURNS 0, or -EPROTO for an unknown REQ, a TYPE that does not answer
- * it or a wrong body.  Post-login service process.  Pure.
+ * tlsctl_ans_decode - check the answer of TYPE with BODY to request REQ
+ * and fill OUT with what it carries.  RETURNS 0, or -EPROTO for an
+ * unknown REQ, a TYPE that does not answer it or a wrong body.
+ * Post-login service process.  Pure.
  */
-int tlsctl_ans_decode(uint16_t req, uint16_t type, struct buf *body);
+int tlsctl_ans_decode(uint16_t req, uint16_t type, struct buf *body, struct tlsctl_ans *out);
 
 #endif

@@ -36,6 +36,15 @@ int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_L
 		    char *err, size_t errlen);
 
 /*
+ * tlsdata_add_session - put the control connection's TLS 1.2 session
+ * (DER, LEN bytes, from the TLS process: tlsproc_get_session) into the
+ * data context's cache, for clients that resume by session id rather
+ * than with a ticket.  RETURNS 0, -EINVAL, -EPROTO (not a session) or
+ * -ENOMEM.  Post-login service process, once, at login.
+ */
+int tlsdata_add_session(const uint8_t *der, size_t len);
+
+/*
  * tlsdata_accept - the TLS handshake as server on FD, the data
  * connection (non-blocking), within data_connection_timeout.  It must
  * resume this control connection's session.  RETURNS 0, or -1 after

@@ -64,4 +64,11 @@ int tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends);
  */
 int tlsproc_new_ticket(int fd);
 
+/*
+ * tlsproc_get_session - ask the TLS process on FD, once, for the control
+ * connection's TLS 1.2 session (tlsctl.h); OUT->session_len is 0 under
+ * TLS 1.3.  RETURNS 0 or -errno.  Post-login service process.
+ */
+int tlsproc_get_session(int fd, struct tlsctl_ans *out);
+
 #endif

@@ -456,6 +456,7 @@ ftp_postlogin(struct session *s)
 	s->type_ascii = true;	/* RFC 959 3.1.1.5: TYPE A N until the client says otherwise */
 	ftpfs_enter_root(s);
 	xfer_session_init(s);
+	ftptls_import_session(s);
 	ftp_reply(s, FTP_LOGINOK, "Login successful.");
 	serve(s);
 }

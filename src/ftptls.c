@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "auth.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
@@ -10,6 +12,7 @@
 #include "log.h"
 #include "privclient.h"
 #include "sysutil.h"
+#include "tlsdata.h"
 #include "tlsproc.h"
 
 /* The TLS process takes the control connection; pre-login. */
@@ -164,4 +167,21 @@ ftptls_fresh_ticket(struct session *s)
 	r = tlsproc_new_ticket(s->tlsctl_fd);
 	if (r < 0)
 		die("The TLS process did not answer: %s", strerror(-r));
+}
+
+void
+ftptls_import_session(struct session *s)
+{
+	static struct tlsctl_ans ans;
+	int r;
+
+	if (!s->tls || s->tlsctl_fd < 0)
+		return;
+	r = tlsproc_get_session(s->tlsctl_fd, &ans);
+	if (r < 0)
+		die("The TLS process did not answer: %s", strerror(-r));
+	if (ans.session_len && (r = tlsdata_add_session(ans.session, ans.session_len)) < 0)
+		log_warning("Cannot cache the control connection's TLS session: %s",
+			    strerror(-r));
+	OPENSSL_cleanse(&ans, sizeof(ans));
 }

@@ -4,11 +4,16 @@
 
 #include "tlsctl.h"
 
-/* Every request, its answer; all bodies are empty so far. */
+/* The answers' bodies (requests have none). */
+enum body { BODY_EMPTY, BODY_SESSION };
+
+/* Every request, its answer and the answer's body. */
 static const struct {
 	uint16_t req, ans;
+	enum body body;
 } messages[] = {
-	{ TLSCTL_REQ_NEW_TICKET, TLSCTL_ANS_NEW_TICKET },
+	{ TLSCTL_REQ_NEW_TICKET, TLSCTL_ANS_NEW_TICKET, BODY_EMPTY },
+	{ TLSCTL_REQ_GET_SESSION, TLSCTL_ANS_GET_SESSION, BODY_SESSION },
 };
 
 static int
@@ -29,11 +34,18 @@ tlsctl_req_decode(uint16_t type, struct buf *body)
 }
 
 int
-tlsctl_ans_decode(uint16_t req, uint16_t type, struct buf *body)
+tlsctl_ans_decode(uint16_t req, uint16_t type, struct buf *body, struct tlsctl_ans *out)
 {
 	int i = find(req);
 
-	if (i < 0 || messages[i].ans != type || buf_end(body) < 0)
+	out->session_len = 0;
+	if (i < 0 || messages[i].ans != type)
 		return -EPROTO;
+	if ((messages[i].body == BODY_SESSION &&
+	     buf_get_bytes(body, out->session, sizeof(out->session), &out->session_len) < 0) ||
+	    buf_end(body) < 0) {
+		out->session_len = 0;
+		return -EPROTO;
+	}
 	return 0;
 }

@@ -37,7 +37,31 @@ tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
 	/* tickets come from the control connection (tlsproc.h) */
 	SSL_CTX_set_num_tickets(data_ctx, 0);
 	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* the cache holds the control session only (tlsdata_add_session):
+	 * a full handshake fails without a key, so nothing else gets in */
+	SSL_CTX_set_session_cache_mode(data_ctx, SSL_SESS_CACHE_SERVER |
+				       SSL_SESS_CACHE_NO_AUTO_CLEAR);
 	return 0;
+}
+
+int
+tlsdata_add_session(const uint8_t *der, size_t len)
+{
+	const unsigned char *q = der;
+	SSL_SESSION *sess;
+	int ok;
+
+	if (data_ctx == NULL || len == 0 || len > LONG_MAX)
+		return -EINVAL;
+	sess = d2i_SSL_SESSION(NULL, &q, (long)len);
+	if (sess == NULL || q != der + len) {
+		SSL_SESSION_free(sess);
+		ERR_clear_error();
+		return -EPROTO;
+	}
+	ok = SSL_CTX_add_session(data_ctx, sess);
+	SSL_SESSION_free(sess);		/* the cache holds a reference */
+	return ok == 1 ? 0 : -ENOMEM;
 }
 
 bool

@@ -35,6 +35,7 @@ struct pump {
 	bool client_eof;	/* close_notify, EOF or a TLS error from the client */
 	bool service_eof;	/* the service process closed its end */
 	bool ticket;		/* a new ticket is queued but maybe not sent */
+	bool session_sent;	/* GET_SESSION answered (once) */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
 };
@@ -199,7 +200,23 @@ to_client(struct pump *p)
 	return true;
 }
 
-/* One message on the TLS control channel (tlsproc.h). */
+/* GET_SESSION's answer into B: the TLS 1.2 session, or no bytes. */
+static void
+session_body(struct pump *p, struct buf *b)
+{
+	static uint8_t der[TLSCTL_SESSION_MAX];
+	SSL_SESSION *sess = SSL_get_session(p->ssl);
+	int n = sess && SSL_version(p->ssl) == TLS1_2_VERSION ? i2d_SSL_SESSION(sess, NULL) : 0;
+	unsigned char *q = der;
+
+	if (n <= 0 || n > (int)sizeof(der) || i2d_SSL_SESSION(sess, &q) != n)
+		n = 0;
+	if (buf_put_bytes(b, der, (size_t)n) < 0)
+		buf_reset(b);	/* cannot happen: the buffer holds far more */
+	OPENSSL_cleanse(der, sizeof(der));
+}
+
+/* One message on the TLS control channel (tlsctl.h). */
 static void
 control(struct pump *p)
 {
@@ -211,12 +228,18 @@ control(struct pump *p)
 		p->ctl = sys_close(p->ctl);
 		return;
 	}
-	if (r < 0 || tlsctl_req_decode(type, &b) < 0)
+	if (r < 0 || tlsctl_req_decode(type, &b) < 0 ||
+	    (type == TLSCTL_REQ_GET_SESSION && p->session_sent))
 		die("Bad message on the TLS control channel");
-	if (SSL_version(p->ssl) >= TLS1_3_VERSION && SSL_new_session_ticket(p->ssl) == 1)
-		p->ticket = true;
 	buf_reset(&b);
-	if (priv_send(p->ctl, TLSCTL_ANS_NEW_TICKET, &b) < 0)
+	if (type == TLSCTL_REQ_NEW_TICKET) {
+		if (SSL_version(p->ssl) >= TLS1_3_VERSION && SSL_new_session_ticket(p->ssl) == 1)
+			p->ticket = true;
+	} else {
+		p->session_sent = true;
+		session_body(p, &b);
+	}
+	if (priv_send(p->ctl, (uint16_t)(type + 1), &b) < 0)
 		p->ctl = sys_close(p->ctl);
 }
 
@@ -269,6 +292,10 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 
 	log_set_prefix("tls %s", a->peer);
 	p.ssl = new_ssl(a, sign_fd);
+	/* TLS 1.2 sends a session id only from a server-side cache; nothing is
+	 * stored here, the post-login process's data context gets the session */
+	SSL_CTX_set_session_cache_mode(SSL_get_SSL_CTX(p.ssl),
+				       SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
 	p.tcp = a->tcp_fd;
 	p.plain = plain;
 	p.ctl = ctl;
@@ -335,6 +362,7 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 int
 tlsproc_new_ticket(int fd)
 {
+	static struct tlsctl_ans ans;
 	struct buf b;
 	uint16_t type;
 	int r;
@@ -344,6 +372,23 @@ tlsproc_new_ticket(int fd)
 	if (r == 0)
 		r = priv_recv(fd, &type, &b);
 	if (r == 0)
-		r = tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &b);
+		r = tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &b, &ans);
+	return r;
+}
+
+int
+tlsproc_get_session(int fd, struct tlsctl_ans *out)
+{
+	struct buf b;
+	uint16_t type;
+	int r;
+
+	buf_reset(&b);
+	r = priv_send(fd, TLSCTL_REQ_GET_SESSION, &b);
+	if (r == 0)
+		r = priv_recv(fd, &type, &b);
+	if (r == 0)
+		r = tlsctl_ans_decode(TLSCTL_REQ_GET_SESSION, type, &b, out);
+	OPENSSL_cleanse(&b, sizeof(b));
 	return r;
 }

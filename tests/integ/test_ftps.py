@@ -335,6 +335,36 @@ def test_fresh_data_handshake_refused(ftpd, certs, version):
     f.quit()
 
 
+def test_tls12_session_id_resumption_without_tickets(ftpd, certs):
+    """A TLS 1.2 client that does not take tickets resumes its data
+    connections by session id: the post-login process's cache holds the
+    control session (GET_SESSION at login), and nothing else."""
+    s = tls_server(ftpd, certs)
+    ctx = client_context("1.2")
+    ctx.options |= ssl.OP_NO_TICKET
+    f = tls_login(s, context=ctx)
+    assert f.sock.version() == "TLSv1.2"
+    assert f.sock.session.has_ticket is False and f.sock.session.id
+    for _ in range(3):
+        assert retr(f, "hello.txt") == b"hello\n"
+    names = []
+    f.retrlines("LIST", names.append)
+    assert any(n.endswith(" hello.txt") for n in names), names
+    assert "TLS data connection refused" not in s.log()
+    assert "Cannot cache" not in s.log()
+    # a session id from another control session is not in this one's cache
+    other = tls_login(s, context=ctx)
+    other.voidcmd("NOOP")
+    f.data_session = other.sock.session
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        f.retrbinary("RETR hello.txt", lambda b: None)
+    assert f.getline().startswith("522")
+    f.data_session = None
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+    other.quit()
+
+
 def test_ticket_of_another_session_refused(ftpd, certs):
     """A ticket from another control session (same server, same key) does
     not decrypt: each session has its own ticket key."""
