@@ -239,7 +239,9 @@ control(struct pump *p)
 		p->session_sent = true;
 		session_body(p, &b);
 	}
-	if (priv_send(p->ctl, (uint16_t)(type + 1), &b) < 0)
+	r = priv_send(p->ctl, (uint16_t)(type + 1), &b);	/* the answer is type + 1 */
+	OPENSSL_cleanse(&b, sizeof(b));		/* it may hold the master secret */
+	if (r < 0)
 		p->ctl = sys_close(p->ctl);
 }
 
