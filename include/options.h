@@ -114,6 +114,7 @@
 	OPT_BOOL(ssl_tlsv1_2, 1, "Offer TLS 1.2.") \
 	OPT_BOOL(ssl_tlsv1_3, 1, "Offer TLS 1.3.") \
 	OPT_STR (ssl_ciphers, "", "OpenSSL cipher list for TLS 1.2 (empty: OpenSSL's default); TLS 1.3 uses OpenSSL's default suites.") \
+	OPT_STR (ssl_sni_hostname, "", "When set, refuse a control connection's TLS handshake unless its ClientHello names this host (SNI, compared without case); a client that sends no name, as most do when given an IP address, is refused too. Data connections are bound to the control session by resumption instead (empty: any name, or none).") \
 	/* confinement */ \
 	OPT_BOOL(seccomp_sandbox, 1, "Confine each process to a system call allowlist.")
 

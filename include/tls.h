@@ -57,6 +57,17 @@ SSL_CTX *tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_
 		     char *err, size_t errlen);
 
 /*
+ * tls_require_sni - make CTX refuse a handshake whose ClientHello does not
+ * name HOST in its server name extension (ssl_sni_hostname; compared
+ * without case; no name at all is refused, as vsftpd does), with the
+ * unrecognized_name alert and a log line naming what the client asked
+ * for.  HOST must outlive CTX (the configuration's string).  The TLS
+ * process sets it on the control connection only: a data connection can
+ * only resume that session.  RETURNS 0, or -1.
+ */
+int tls_require_sni(SSL_CTX *ctx, const char *host);
+
+/*
  * tls_read_cert - the first certificate of the PEM file PATH, or NULL
  * with ERR set (no option name: the caller adds it).
  */

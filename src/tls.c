@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -28,6 +29,7 @@
 				"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
 
 static uint8_t ticket_key[TLS_TICKET_KEY_LEN];
+static const char *sni_hostname;
 
 const char *
 tls_error(const char *fallback)
@@ -123,6 +125,32 @@ fail:
 	snprintf(err, errlen, "%s: %s", what, tls_error("unknown error"));
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/* ssl_sni_hostname: the client must name this host (vsftpd's rule: no name
+ * is refused too).  The name is the client's: log_msg escapes it. */
+static int
+sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)arg;
+	if (name && strcasecmp(name, sni_hostname) == 0)
+		return SSL_TLSEXT_ERR_OK;
+	log_notice("TLS client asked for %s%s%s, not ssl_sni_hostname %s",
+		   name ? "host \"" : "no host (no SNI)", name ? name : "", name ? "\"" : "",
+		   sni_hostname);
+	*alert = SSL_AD_UNRECOGNIZED_NAME;
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+int
+tls_require_sni(SSL_CTX *ctx, const char *host)
+{
+	sni_hostname = host;
+	if (SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb) != 1)
+		return -1;
+	return 0;
 }
 
 X509 *

@@ -56,6 +56,9 @@ new_ssl(const struct tlsproc_args *a, int sign_fd)
 	if (key && SSL_CTX_use_PrivateKey(ctx, key) != 1)
 		snprintf(err, sizeof(err), "cannot use the delegated key: %s",
 			 tls_error("unknown error"));
+	else if (key && a->cfg->ssl_sni_hostname[0] &&
+		 tls_require_sni(ctx, a->cfg->ssl_sni_hostname) < 0)
+		snprintf(err, sizeof(err), "cannot set ssl_sni_hostname");
 	else if (key)
 		ssl = SSL_new(ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, a->tcp_fd) != 1)

@@ -395,6 +395,69 @@ def test_fresh_ticket_before_each_pasv(ftpd, certs):
         before = after
 
 
+# ---------------------------------------------------------------- ssl_sni_hostname
+
+def sni_login(s, name, implicit=False):
+    """Log in with NAME in the ClientHello's server name extension (Python
+    sends none for an IP address): the control connection goes to HOST,
+    ftplib's auth() and the data connections wrap with server_hostname=f.host."""
+    cls = ImplicitFTP_TLS if implicit else ReuseFTP_TLS
+    f = cls(context=client_context(), timeout=10)
+    s.ctls.append(f)
+    if implicit:
+        sock = socket.create_connection((HOST, s.port), 10)
+        f.host, f.port, f.af = name, s.port, sock.family
+        f.sock = f.context.wrap_socket(sock, server_hostname=name)
+        f.file = f.sock.makefile("r", encoding=f.encoding)
+        f.welcome = f.getresp()
+    else:
+        f.connect(HOST, s.port)
+        f.host = name
+        assert f.auth().startswith("234")
+    f.login("demo", DEMO_PASSWORD)
+    f.prot_p()
+    return f
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_sni_hostname(ftpd, certs, implicit):
+    """ssl_sni_hostname (vsftpd's meaning): a ClientHello that names another
+    host, or none, is refused with unrecognized_name and a log line; the
+    named host (any case) is served, data connections included."""
+    opts = {"ssl_sni_hostname": "ftp.example.org", "implicit_ssl": "YES" if implicit else "NO"}
+    s = tls_server(ftpd, certs, **opts)
+    f = sni_login(s, "FTP.Example.org", implicit)
+    assert retr(f, "hello.txt") == b"hello\n"
+    names = []
+    f.retrlines("LIST", names.append)
+    assert any(n.endswith(" hello.txt") for n in names), names
+    f.quit()
+    for name in ("other.example.org", HOST):
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME|unrecognized name"):
+            sni_login(s, name, implicit)
+    log = s.log()
+    assert 'TLS client asked for host "other.example.org", not ssl_sni_hostname' in log, log
+    assert "TLS client asked for no host (no SNI)" in log, log
+    assert "killed by signal" not in log
+
+
+def test_sni_hostname_curl(ftpd, ftpenv, certs):
+    """curl sends the URL's host name: --resolve makes it reach 127.0.0.1."""
+    if not shutil.which("curl"):
+        pytest.skip("curl not installed")
+    s = tls_server(ftpd, certs, ssl_sni_hostname="ftp.example.org")
+
+    def curl(name):
+        return run_cmd(["curl", "-sS", "--ssl-reqd", "-k", "-u", "demo:" + DEMO_PASSWORD,
+                        "--resolve", "%s:%d:%s" % (name, s.port, HOST),
+                        "ftp://%s:%d/hello.txt" % (name, s.port)])
+    r = curl("ftp.example.org")
+    assert r.returncode == 0 and r.stdout == "hello\n", r.stderr
+    r = curl("www.example.org")
+    assert r.returncode == 35, (r.returncode, r.stderr)       # CURLE_SSL_CONNECT_ERROR
+    assert 'asked for host "www.example.org"' in s.log()
+
+
 # ---------------------------------------------------------------- protocol
 
 def auth_tls(c, version="1.3"):
