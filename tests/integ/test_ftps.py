@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -393,6 +394,50 @@ def test_fresh_ticket_before_each_pasv(ftpd, certs):
         after = f.sock.session
         assert after.id != before.id
         before = after
+
+
+# ---------------------------------------------------------------- renewed certificates
+
+def der_of(path):
+    with open(path) as fh:
+        return ssl.PEM_cert_to_DER_cert(fh.read())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_renewed_certificate(ftpd, ftpenv, certs, mode):
+    """A certificate and key renewed in place (new key, new subject and
+    serial, moved over the old files as certbot's symlink swap does) serve
+    the next connection: after SIGHUP for a listener, with nothing at all
+    in a process started per connection.  A session that began with the
+    old certificate goes on, its data connections resuming."""
+    d = os.path.join(ftpenv.dir, "live")
+    os.mkdir(d)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
+    shutil.copy(certs.path("ec.crt"), crt)
+    shutil.copy(certs.path("ec.key"), key)
+    s = ftpd(mode, ssl_enable="YES", rsa_cert_file=crt, rsa_private_key_file=key)
+    old = tls_login(s)
+    assert old.sock.getpeercert(binary_form=True) == der_of(certs.path("ec.crt"))
+    openssl("req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=renewed.example.org",
+            "-newkey", "rsa:2048", "-keyout", os.path.join(d, "new.key"),
+            "-out", os.path.join(d, "new.crt"))
+    os.replace(os.path.join(d, "new.key"), key)
+    os.replace(os.path.join(d, "new.crt"), crt)
+    if mode in ("standalone", "listenfd"):
+        os.kill(s.pid, signal.SIGHUP)
+        assert wait_until(lambda: "Reloaded the configuration" in s.log(), 10), s.log()
+    new = tls_login(s)
+    assert new.sock.getpeercert(binary_form=True) == der_of(crt)
+    assert new.sock.getpeercert(binary_form=True) != der_of(certs.path("ec.crt"))
+    assert retr(new, "hello.txt") == b"hello\n"
+    # the old session: still its old certificate, transfers still resume
+    assert old.sock.getpeercert(binary_form=True) == der_of(certs.path("ec.crt"))
+    assert retr(old, "hello.txt") == b"hello\n"
+    names = []
+    old.retrlines("LIST", names.append)
+    assert any(n.endswith(" hello.txt") for n in names), names
+    assert old.quit().startswith("221") and new.quit().startswith("221")
+    assert "TLS data connection refused" not in s.log()
 
 
 # ---------------------------------------------------------------- ssl_sni_hostname
