@@ -14,6 +14,7 @@ import ftplib
 import io
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -200,17 +201,24 @@ class RecordingFTP_TLS(ReuseFTP_TLS):
         super().putcmd(line)
 
 
+class RecordingImplicitFTP_TLS(ImplicitFTP_TLS, RecordingFTP_TLS):
+    pass
+
+
+@pytest.mark.parametrize("implicit", [False, True])
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
-def test_ipv6(ftpenv, certs, version):
-    """Standalone on ::1: AUTH TLS, login, PROT P, then LIST and RETR over
-    EPSV, each data connection resuming the control session."""
+def test_ipv6(ftpenv, certs, version, implicit):
+    """Standalone on ::1: AUTH TLS (or implicit TLS), login, PROT P, then
+    LIST and RETR over EPSV, each data connection resuming the control
+    session."""
     try:
         with socket.socket(socket.AF_INET6) as probe:
             probe.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback here")
-    errpath = os.path.join(ftpenv.dir, "ftps-ipv6-%s.log" % version)
+    errpath = os.path.join(ftpenv.dir, "ftps-ipv6-%s-%s.log" % (version, implicit))
     opts = ["-o%s=%s" % kv for kv in certs.opts().items()]
+    opts.append("-oimplicit_ssl=" + ("YES" if implicit else "NO"))
     with open(errpath, "wb") as err:
         p = subprocess.Popen([miniftpd_bin(), ftpenv.config, "-olisten=YES",
                               "-olisten_ipv6=YES", "-olisten_address6=::1",
@@ -224,10 +232,14 @@ def test_ipv6(ftpenv, certs, version):
             return int(m.group(1)) if m else (p.poll() is not None and -1)
         n = wait_until(port, 10)
         assert n and n > 0, open(errpath).read()
-        f = RecordingFTP_TLS(context=client_context(version), timeout=10)
+        cls = RecordingImplicitFTP_TLS if implicit else RecordingFTP_TLS
+        f = cls(context=client_context(version), timeout=10)
         f.connect("::1", n)
         assert f.af == socket.AF_INET6
-        assert f.auth().startswith("234")
+        if implicit:
+            assert f.welcome.startswith("220")
+        else:
+            assert f.auth().startswith("234")
         f.login("demo", DEMO_PASSWORD)
         assert f.prot_p().startswith("200")
         assert f.sock.version() == "TLSv" + version
@@ -644,6 +656,133 @@ def test_client_closes_mid_handshake(ftpd, certs):
     time.sleep(0.3)
     c.close()
     assert session_gone(s, before)
+    assert "killed by signal" not in s.log()
+
+
+class SClient:
+    """openssl s_client -starttls ftp: its own TLS stack, and its commands
+    (a line "R" renegotiates, "K" / "k" send a TLS 1.3 KeyUpdate)."""
+
+    def __init__(self, port, version):
+        self.p = subprocess.Popen(["openssl", "s_client", "-starttls", "ftp",
+                                   "-tls" + version.replace(".", "_"),
+                                   "-connect", "%s:%d" % (HOST, port)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        self.out = b""
+
+    def send(self, line):
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+
+    def expect(self, pattern, timeout=10):
+        """Read until PATTERN (bytes regex) is in the output; RETURNS the match or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.out)
+            if m:
+                return m
+            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                self.out += chunk
+        return re.search(pattern, self.out)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait(10)
+        self.p.stdin.close()
+        self.p.stdout.close()
+
+
+def s_client_login(s, version):
+    c = SClient(s.port, version)
+    assert c.expect(rb"\n220 "), c.out
+    c.send("USER demo")
+    assert c.expect(rb"\n331 "), c.out
+    c.send("PASS " + DEMO_PASSWORD)
+    assert c.expect(rb"\n230 "), c.out
+    return c
+
+
+def test_tls12_renegotiation_refused(ftpd, certs):
+    """A TLS 1.2 client that asks to renegotiate (s_client's "R") gets the
+    no_renegotiation alert: no second handshake, no second signature; the
+    client gives up and the session ends cleanly, before and after login."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    s = tls_server(ftpd, certs, log_ftp_protocol="YES")
+    before = set(proc_descendants(s.pid))
+    c = s_client_login(s, "1.2")
+    try:
+        c.send("R")
+        assert c.expect(rb"RENEGOTIATING"), c.out
+        assert c.expect(rb"no renegotiation"), c.out
+        assert c.p.wait(10) is not None
+    finally:
+        c.close()
+    assert session_gone(s, before), proc_descendants(s.pid)
+    log = s.log()
+    assert "TLS connection with the client ended" in log, log
+    assert log.count("TLS session: TLSv1.2") == 1, log
+    assert "killed by signal" not in log and "Refused or failed to sign" not in log
+    # the same before login: AUTH TLS, then renegotiation instead of USER
+    c = SClient(s.port, "1.2")
+    try:
+        assert c.expect(rb"\n220 "), c.out
+        c.send("R")
+        assert c.expect(rb"no renegotiation"), c.out
+    finally:
+        c.close()
+    assert session_gone(s, before), proc_descendants(s.pid)
+    assert "killed by signal" not in s.log()
+
+
+def test_tls13_key_update_harmless(ftpd, certs):
+    """TLS 1.3 has no renegotiation; a KeyUpdate (s_client's "K", and "k",
+    which asks the server to update its keys too) is harmless."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    s = tls_server(ftpd, certs)
+    c = s_client_login(s, "1.3")
+    try:
+        for cmd in ("K", "k"):
+            c.send(cmd)
+            assert c.expect(rb"KEYUPDATE"), c.out
+            c.out = b""
+            c.send("NOOP")
+            assert c.expect(rb"\n?200 "), c.out
+        c.send("quit")                  # a line starting with Q would be s_client's
+        assert c.expect(rb"221 "), c.out
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("login", [False, True])
+def test_overlong_line_inside_tls(ftpd, ftpenv, certs, login):
+    """A 100 KB line inside TLS (through the TLS process's pump) gets one
+    500, and the session goes on; the same in many records."""
+    s = tls_server(ftpd, certs)
+    c = auth_tls(s.connect())
+    if login:
+        assert c.login().code == 230
+    c.send(b"NOOP " + b"x" * 100_000 + b"\r\n")
+    assert c.reply().lines == ["500 Input line too long."]
+    assert c.cmd("NOOP").code == 200
+    for _ in range(100):
+        c.send(b"z" * 1000)
+    c.send(b"\r\nNOOP\r\n")
+    assert c.reply().code == 500
+    assert c.reply().code == 200
+    if not login:
+        assert c.login().code == 230
+    c.send(b"MKD " + b"y" * 100_000 + b"\r\n")
+    assert c.reply().code == 500
+    assert c.cmd("PWD").code == 257
+    assert not os.path.exists(os.path.join(ftpenv.root, "y" * 100))
     assert "killed by signal" not in s.log()
 
 
