@@ -105,7 +105,7 @@
 	OPT_BOOL(implicit_ssl, 0, "Start TLS at once on every connection, before the greeting (implicit FTPS, usually port 990); needs ssl_enable=YES.") \
 	OPT_STR (rsa_cert_file, "", "PEM file with the server's certificate (RSA or ECDSA) followed by its chain. Checked at start and by -t: readable, not expired.") \
 	OPT_STR (rsa_private_key_file, "", "PEM file with the private key of rsa_cert_file (empty: read it from rsa_cert_file). Read only by the helper while it is root, once per session, for one signature; checked at start and by -t to match the certificate.") \
-	OPT_BOOL(require_ssl_reuse, 1, "Accept a TLS data connection only if it resumes the control connection's TLS session (a ticket of this session). NO is not supported yet.") \
+	OPT_BOOL(require_ssl_reuse, 1, "Accept a TLS data connection only if it resumes the control connection's TLS session (a ticket of this session). NO is refused at start: the post-login process, which serves data connections, never holds the private key.") \
 	OPT_BOOL(force_local_logins_ssl, 1, "With ssl_enable=YES, local and virtual users must send AUTH TLS before USER (530 otherwise).") \
 	OPT_BOOL(force_local_data_ssl, 1, "With ssl_enable=YES, local and virtual users' data connections must be encrypted (PROT P): PROT C gets 534, a transfer without PROT P 522.") \
 	OPT_BOOL(force_anon_logins_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users must send AUTH TLS before USER.") \

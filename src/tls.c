@@ -28,6 +28,14 @@
 #define SIGALGS			"ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:" \
 				"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512"
 
+/* Why require_ssl_reuse=NO is refused (SECURITY.md, "TLS (FTPS)"): a full
+ * handshake on a data connection would make the post-login process a
+ * signing oracle for the key, or put the key in it. */
+#define NO_REUSE_REFUSED	"require_ssl_reuse=NO is not supported: the post-login " \
+				"process never holds the private key, so a data connection " \
+				"can only resume the control connection's TLS session (as " \
+				"curl, lftp and FileZilla do; SECURITY.md, \"TLS (FTPS)\")"
+
 static uint8_t ticket_key[TLS_TICKET_KEY_LEN];
 static const char *sni_hostname;
 
@@ -218,7 +226,7 @@ check_options(const struct config *cfg, char *err, size_t errlen)
 	else if (!cfg->ssl_tlsv1_2 && !cfg->ssl_tlsv1_3)
 		option = "ssl_tlsv1_3", problem = "ssl_tlsv1_2 and ssl_tlsv1_3 are both NO";
 	else if (!cfg->require_ssl_reuse)
-		option = "require_ssl_reuse", problem = "require_ssl_reuse=NO is not supported yet";
+		option = "require_ssl_reuse", problem = NO_REUSE_REFUSED;
 	if (problem == NULL)
 		return 0;
 	cfg_origin(option, where, sizeof(where));

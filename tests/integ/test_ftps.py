@@ -889,6 +889,15 @@ def test_config_checked(ftpenv, certs):
     assert r.returncode == 0, r.stderr
     path, r = check_config(ftpenv, {"ssl_enable": "YES"})
     assert r.returncode == 2 and "needs rsa_cert_file" in r.stderr
+    # require_ssl_reuse=NO: refused, at its line, saying why in one sentence
+    opts = certs.opts()
+    opts["require_ssl_reuse"] = "NO"
+    path, r = check_config(ftpenv, opts)
+    want = ("miniftpd: %s:%d: require_ssl_reuse=NO is not supported: the post-login "
+            "process never holds the private key, so a data connection can only resume "
+            "the control connection's TLS session (as curl, lftp and FileZilla do; "
+            "SECURITY.md, \"TLS (FTPS)\")\n" % (path, line_of(path, "require_ssl_reuse")))
+    assert r.returncode == 2 and r.stderr == want, r.stderr
     # -o overrides are named as such
     path, r = check_config(ftpenv, certs.opts(), "-orsa_private_key_file=" + certs.path("rsa.key"))
     assert r.returncode == 2 and "-orsa_private_key_file: " in r.stderr, r.stderr
