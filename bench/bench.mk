@@ -27,7 +27,7 @@ MACHCOST := $(BUILD)/machcost
 ftpload: $(FTPLOAD)
 
 $(FTPLOAD): bench/ftpload.c | $(BUILD)
-	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS) $(SSL_LIBS)
 
 $(LISTFLOOR): bench/listfloor.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
