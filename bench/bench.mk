@@ -44,5 +44,7 @@ bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)
 		echo "bench: the build failed; measuring whatever binaries exist" >&2
 	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_PORT='$(BENCH_PORT)' \
 		BENCH_LIMITD='$(BENCH_LIMITD)' BENCH_MINIFTPD='$(BENCH_MINIFTPD)' \
+		BENCH_TLS='$(BENCH_TLS)' BENCH_TLS_SIZE_MB='$(BENCH_TLS_SIZE_MB)' \
+		BENCH_TLS_KEY='$(BENCH_TLS_KEY)' BENCH_ROWS='$(BENCH_ROWS)' BENCH_SERVERS='$(BENCH_SERVERS)' \
 		timeout -s TERM $(BENCH_LIMIT) \
 		bash bench/run.sh $(BUILD) $(FTPLOAD)

@@ -565,18 +565,28 @@ data_tls(struct conn *c, int dfd, struct xfer *x)
 	return 0;
 }
 
-/* End TLS on the data connection: close_notify (an upload's end of data). */
+/*
+ * End TLS on the data connection: close_notify (an upload's end of data),
+ * then read up to the server's close_notify or EOF.  That read also takes
+ * the tickets the server sent on this connection, which an upload would
+ * otherwise never see: vsftpd's TLS 1.3 tickets are good for one
+ * resumption each, so the next data connection needs this one's.
+ */
 static void
 data_tls_end(struct xfer *x, int dfd)
 {
+	unsigned char sink[512];
+	int r = 0;
+
 	if (x->ssl == NULL)
 		return;
-	for (int i = 0; i < 100; i++) {
-		int r = SSL_shutdown(x->ssl);
-
-		if (r != -1 || tls_wait(x->ssl, dfd, r) != 0)
+	for (int i = 0; i < 100 && (r = SSL_shutdown(x->ssl)) < 0; i++)
+		if (tls_wait(x->ssl, dfd, r) != 0)
 			break;
-		if (r == 0)
+	for (int i = 0; i < 1000 && r == 0; i++) {
+		int n = SSL_read(x->ssl, sink, sizeof(sink));
+
+		if (n <= 0 && tls_wait(x->ssl, dfd, n) != 0)
 			break;
 	}
 	ERR_clear_error();
