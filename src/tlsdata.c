@@ -37,6 +37,11 @@ tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
 	/* tickets come from the control connection (tlsproc.h) */
 	SSL_CTX_set_num_tickets(data_ctx, 0);
 	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* kernel TLS where the kernel has it: OpenSSL sets TCP_ULP "tls" and
+	 * TLS_TX on the socket after the handshake, and falls back to its own
+	 * record layer when either fails (ENOENT without CONFIG_TLS) */
+	if (cfg->use_sendfile)
+		SSL_CTX_set_options(data_ctx, SSL_OP_ENABLE_KTLS);
 	/* the cache holds the control session only (tlsdata_add_session):
 	 * a full handshake fails without a key, so nothing else gets in */
 	SSL_CTX_set_session_cache_mode(data_ctx, SSL_SESS_CACHE_SERVER |
@@ -144,6 +149,59 @@ tlsdata_recv(int fd, void *buf, size_t len)
 		return -EBADF;
 	n = SSL_read(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
 	return n > 0 ? n : ssl_failure(n);
+}
+
+enum tlsdata_path
+tlsdata_choose_path(bool ktls_tx, bool ascii, bool use_sendfile)
+{
+	if (!ktls_tx)
+		return TLSDATA_USERSPACE;
+	return ascii || !use_sendfile ? TLSDATA_KTLS_WRITE : TLSDATA_KTLS_SENDFILE;
+}
+
+const char *
+tlsdata_path_name(enum tlsdata_path p)
+{
+	return p == TLSDATA_USERSPACE ? "userspace" : "ktls";
+}
+
+bool
+tlsdata_ktls_send(int fd)
+{
+#ifndef OPENSSL_NO_KTLS
+	return tlsdata_active(fd) && BIO_get_ktls_send(SSL_get_wbio(cur));
+#else
+	(void)fd;
+	return false;
+#endif
+}
+
+ssize_t
+tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len)
+{
+#ifndef OPENSSL_NO_KTLS
+	ossl_ssize_t n;
+	int err, e;
+
+	if (!tlsdata_ktls_send(fd))
+		return -EBADF;
+	errno = 0;
+	n = SSL_sendfile(cur, file_fd, off, len, 0);
+	if (n >= 0)
+		return n;
+	err = errno;
+	e = SSL_get_error(cur, (int)n);
+	ERR_clear_error();
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	return err ? -err : -EPROTO;
+#else
+	(void)fd;
+	(void)file_fd;
+	(void)off;
+	(void)len;
+	return -ENOSYS;
+#endif
 }
 
 bool
