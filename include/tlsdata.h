@@ -63,9 +63,11 @@ bool tlsdata_active(int fd);
 
 /*
  * tlsdata_send / tlsdata_recv - SSL_write / SSL_read on the TLS data
- * connection FD.  RETURN the count, 0 at the end of the data (recv:
- * close_notify or EOF), -EAGAIN when the socket must become ready
- * first, or -errno (-EPROTO: a TLS error, logged).
+ * connection FD, as many records as fit in LEN or until the socket would
+ * block.  RETURN the count, 0 at the end of the data (recv: close_notify
+ * or EOF), -EAGAIN when the socket must become ready first, or -errno
+ * (-EPROTO: a TLS error, logged).  An end met after some bytes is
+ * returned by the next call (tlsdata_pending says so meanwhile).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);
@@ -98,8 +100,8 @@ bool tlsdata_ktls_send(int fd);
  */
 ssize_t tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len);
 
-/* tlsdata_pending - decrypted bytes of FD are waiting in OpenSSL (poll
- * would not say so). */
+/* tlsdata_pending - bytes of FD (records read ahead, decrypted or not), or
+ * its end, are waiting in OpenSSL: poll would not say so. */
 bool tlsdata_pending(int fd);
 
 /*

@@ -15,6 +15,8 @@
 static SSL_CTX *data_ctx;	/* built by the helper, inherited */
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
+static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
+				 * end or error met after some bytes */
 
 /* No certificate to choose: the context can only resume. */
 static int
@@ -37,6 +39,9 @@ tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
 	/* tickets come from the control connection (tlsproc.h) */
 	SSL_CTX_set_num_tickets(data_ctx, 0);
 	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* read as much as the socket has: one recv for several records, not
+	 * two per record (header, then body); tlsdata_pending covers them */
+	SSL_CTX_set_read_ahead(data_ctx, 1);
 	/* kernel TLS where the kernel has it: OpenSSL sets TCP_ULP "tls" and
 	 * TLS_TX on the socket after the handshake, and falls back to its own
 	 * record layer when either fails (ENOENT without CONFIG_TLS) */
@@ -81,6 +86,7 @@ forget(void)
 	SSL_free(cur);
 	cur = NULL;
 	cur_fd = -1;
+	cur_end = 1;
 }
 
 int
@@ -126,16 +132,34 @@ ssl_failure(int r)
 	return -EPROTO;
 }
 
+/*
+ * A record carries at most 16 KiB: each SSL_write and SSL_read moves one.
+ * Both loop until LEN bytes moved or the socket would block, so that a
+ * transfer step moves a whole buffer (one poll and, for uploads, one file
+ * write per 256 KiB instead of per record).  What moved is returned; an
+ * error after some bytes comes back on the next call.
+ */
 ssize_t
 tlsdata_send(int fd, const void *buf, size_t len)
 {
-	int n;
+	const char *p = buf;
+	size_t done = 0;
+	int n = 0;
 
 	if (!tlsdata_active(fd))
 		return -EBADF;
-	n = SSL_write(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (n > 0)
-		return n;
+	while (done < len) {
+		size_t want = len - done;
+
+		n = SSL_write(cur, p + done, want > INT_MAX ? INT_MAX : (int)want);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done > 0) {
+		ERR_clear_error();
+		return (ssize_t)done;
+	}
 	n = (int)ssl_failure(n);
 	return n == 0 ? -EPIPE : n;
 }
@@ -143,12 +167,33 @@ tlsdata_send(int fd, const void *buf, size_t len)
 ssize_t
 tlsdata_recv(int fd, void *buf, size_t len)
 {
-	int n;
+	char *p = buf;
+	size_t done = 0;
+	int n = 0;
 
 	if (!tlsdata_active(fd))
 		return -EBADF;
-	n = SSL_read(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
-	return n > 0 ? n : ssl_failure(n);
+	if (cur_end <= 0)
+		return cur_end;
+	while (done < len) {
+		size_t want = len - done;
+
+		n = SSL_read(cur, p + done, want > INT_MAX ? INT_MAX : (int)want);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == 0)
+		return ssl_failure(n);
+	if (done < len) {
+		/* close_notify, EOF or an error behind the bytes: the socket may
+		 * never be readable again, so keep it for the next call */
+		ssize_t e = ssl_failure(n);
+
+		if (e != -EAGAIN)
+			cur_end = e;
+	}
+	return (ssize_t)done;
 }
 
 enum tlsdata_path
@@ -207,7 +252,8 @@ tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len)
 bool
 tlsdata_pending(int fd)
 {
-	return tlsdata_active(fd) && SSL_pending(cur) > 0;
+	/* SSL_has_pending: also records read from the socket, not yet decrypted */
+	return tlsdata_active(fd) && (SSL_has_pending(cur) || cur_end <= 0);
 }
 
 void
