@@ -1025,6 +1025,12 @@ machine() {
 	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK=1 (small sizes, few runs)" || echo full)," \
 	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric, $PRUNS of PSS," \
 	     "servers alternating within each run in an order rotated from run to run; cells are median (min–max)"
+	[ "$TLS_MODE" != no ] &&
+		echo "- FTPS: TLS 1.3 with $TLS_SUITE, the only suite ftpload offers; one $TLS_KEY" \
+		     "certificate for all, made for the run; TLS 1.2 ciphers $TLS12_CIPHERS on every" \
+		     "server; $(openssl version | cut -d' ' -f1-2); kernel TLS:" \
+		     "$(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && echo available ||
+			echo "not available (no tls in tcp_available_ulp)"), miniftpd sent with: ${TLS_SEND:-?}"
 	echo "- local user: system user with a sha512-crypt password (the same hash for all)" \
 	     "$([ "$ROOT" = 1 ] || echo "— not root: miniftpd virtual user instead, peers skipped")"
 }
