@@ -1,11 +1,12 @@
 # bench/bench.mk - benchmarks side by side with vsftpd and Pure-FTPd (issue 8).
 # Included from the top Makefile; never part of `make check`.
 #
-#   make bench           full run (1 GiB transfers, 5 runs, ~15 minutes)
-#   make bench QUICK=1   small sizes, few runs, under two minutes
+#   make bench           full run (1 GiB transfers, 5 runs, ~20 minutes)
+#   make bench QUICK=1   small sizes, few runs, under three minutes
 #   make ftpload         only the load generator ($(BUILD)/ftpload)
 #
-# RUNS=N, BENCH_PORT=N, BENCH_LIMITD=auto|yes|no and BENCH_MINIFTPD=PATH are
+# RUNS=N, BENCH_PORT=N, BENCH_LIMITD=auto|yes|no, BENCH_MINIFTPD=PATH, BENCH_TLS,
+# BENCH_TLS_SIZE_MB, BENCH_TLS_KEY, BENCH_ROWS and BENCH_SERVERS are
 # passed on to bench/run.sh; see bench/README.md.
 
 FTPLOAD      := $(BUILD)/ftpload
@@ -27,7 +28,7 @@ MACHCOST := $(BUILD)/machcost
 ftpload: $(FTPLOAD)
 
 $(FTPLOAD): bench/ftpload.c | $(BUILD)
-	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie -pthread $(LDFLAGS) $(SSL_LIBS)
 
 $(LISTFLOOR): bench/listfloor.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
@@ -44,5 +45,7 @@ bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)
 		echo "bench: the build failed; measuring whatever binaries exist" >&2
 	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_PORT='$(BENCH_PORT)' \
 		BENCH_LIMITD='$(BENCH_LIMITD)' BENCH_MINIFTPD='$(BENCH_MINIFTPD)' \
+		BENCH_TLS='$(BENCH_TLS)' BENCH_TLS_SIZE_MB='$(BENCH_TLS_SIZE_MB)' \
+		BENCH_TLS_KEY='$(BENCH_TLS_KEY)' BENCH_ROWS='$(BENCH_ROWS)' BENCH_SERVERS='$(BENCH_SERVERS)' \
 		timeout -s TERM $(BENCH_LIMIT) \
 		bash bench/run.sh $(BUILD) $(FTPLOAD)

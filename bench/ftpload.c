@@ -1,6 +1,6 @@
 /*
  * ftpload.c - FTP load generator for the benchmarks (bench/) and the load
- * tests (issue 7).  Plain sockets and POSIX threads, no other library.
+ * tests (issue 7).  Plain sockets and POSIX threads; OpenSSL for --tls.
  *
  * Modes (one per run):
  *   sessions (default)  CLIENTS threads each run whole sessions back to back:
@@ -12,6 +12,13 @@
  *                       "ready" once all are logged in.
  *   --list-time DIR     one session, -r times PASV + LIST DIR, times each.
  *   --gen PATH SIZE     write a pattern file that --retr-check can verify.
+ *
+ * --tls makes every session explicit FTPS: AUTH TLS after the banner, the
+ * handshake, login, PBSZ 0, PROT P, and every data connection in TLS,
+ * resuming the control connection's session (the latest ticket it
+ * received there), as vsftpd's require_ssl_reuse and miniftpd demand.
+ * TLS 1.3 only, with the one suite of --tls-suite (TLS_AES_128_GCM_SHA256),
+ * no certificate check (the bench's certificate is self-signed).
  *
  * The result is one line of KEY=VALUE words on stdout.  Exit status: 0 all
  * sessions ok, 1 a session failed, 2 usage, 3 the server answered 500/502
@@ -25,6 +32,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +51,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define LINE_MAX_FTP	4096
 #define IOBUF		(256 * 1024)
@@ -75,12 +86,19 @@ static struct opts {
 	const char *list_dir;
 	unsigned repeat;
 	const char *gen_path;
+	const char *stor_file;	/* upload this local file's bytes instead of the pattern */
+	const char *list_verb;	/* NLST (default) or LIST */
+	bool tls;
+	const char *tls_suite;
 	bool verbose;
 } o = {
 	.host = "127.0.0.1", .port = 21, .user = "anonymous", .pass = "ftpload@",
 	.clients = 1, .max_sessions = 1000, .seconds = 10, .timeout_ms = 10000,
-	.retr_size = -1, .stor_size = 1 << 20, .repeat = 5,
+	.retr_size = -1, .stor_size = 1 << 20, .repeat = 5, .list_verb = "NLST",
+	.tls_suite = "TLS_AES_128_GCM_SHA256",
 };
+
+static SSL_CTX *tls_ctx;
 
 static struct sockaddr_storage server;
 static socklen_t server_len;
@@ -91,6 +109,8 @@ static struct {
 	atomic_ulong started;
 	atomic_ulong counts[4];
 	atomic_ullong bytes_in, bytes_out;
+	double xfer_secs;	/* RETR/STOR: from the verb to the final reply (lock) */
+	char tls_info[64];	/* the first session's version/suite (lock) */
 	double *lat_ms;
 	atomic_int have_err;
 	char first_err[ERR_MAX];
@@ -101,6 +121,8 @@ static struct {
 /* One control connection with its read buffer. */
 struct conn {
 	int fd;
+	SSL *ssl;			/* control connection, with --tls */
+	SSL_SESSION *sess;		/* the latest session it gave (data reuse) */
 	size_t len, off;
 	char buf[LINE_MAX_FTP];
 	char last[LINE_MAX_FTP];	/* last reply line, for error messages */
@@ -219,10 +241,52 @@ fail:
 	return -1;
 }
 
+/* After SSL call result R on FD failed: wait as OpenSSL asks. RETURNS 0
+ * to retry, 1 at a clean end (close_notify), -1 with errno set. */
+static int
+tls_wait(SSL *ssl, int fd, int r)
+{
+	int e = SSL_get_error(ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(fd, POLLIN, o.timeout_ms);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(fd, POLLOUT, o.timeout_ms);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 1;
+	if (e != SSL_ERROR_SYSCALL || errno == 0)
+		errno = EPROTO;
+	if (o.verbose)
+		ERR_print_errors_fp(stderr);
+	ERR_clear_error();
+	return -1;
+}
+
+/* The TLS handshake as client on FD (non-blocking). RETURNS 0 or -1. */
+static int
+tls_connect(SSL *ssl, int fd)
+{
+	int r;
+
+	while ((r = SSL_connect(ssl)) != 1)
+		if (tls_wait(ssl, fd, r) != 0)
+			return -1;
+	return 0;
+}
+
 static ssize_t
-recv_some(int fd, void *p, size_t n)
+recv_some(int fd, SSL *ssl, void *p, size_t n)
 {
 	for (;;) {
+		if (ssl) {
+			int r = SSL_read(ssl, p, n > INT_MAX ? INT_MAX : (int)n), w;
+
+			if (r > 0)
+				return r;
+			if ((w = tls_wait(ssl, fd, r)) != 0)
+				return w > 0 ? 0 : -1;
+			continue;
+		}
 		ssize_t r = recv(fd, p, n, 0);
 
 		if (r >= 0 || (errno != EAGAIN && errno != EINTR))
@@ -233,11 +297,23 @@ recv_some(int fd, void *p, size_t n)
 }
 
 static int
-send_all(int fd, const void *p, size_t n)
+send_all(int fd, SSL *ssl, const void *p, size_t n)
 {
 	const char *c = p;
 
 	while (n > 0) {
+		if (ssl) {	/* whole records: SSL_write returns n or must be repeated */
+			int r = SSL_write(ssl, c, n > INT_MAX ? INT_MAX : (int)n);
+
+			if (r <= 0) {
+				if (tls_wait(ssl, fd, r) != 0)
+					return errno = errno ? errno : EPIPE, -1;
+				continue;
+			}
+			c += r;
+			n -= (size_t)r;
+			continue;
+		}
 		ssize_t r = send(fd, c, n, MSG_NOSIGNAL);
 
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -273,7 +349,7 @@ read_line(struct conn *c, char *line)
 			if (n + 1 < LINE_MAX_FTP)
 				line[n++] = ch;
 		}
-		ssize_t r = recv_some(c->fd, c->buf, sizeof(c->buf));
+		ssize_t r = recv_some(c->fd, c->ssl, c->buf, sizeof(c->buf));
 
 		if (r <= 0) {
 			if (r == 0)
@@ -316,7 +392,7 @@ command(struct conn *c, const char *verb, const char *arg)
 	int n = snprintf(line, sizeof(line), "%s%s%s\r\n", verb, arg ? " " : "",
 			 arg ? arg : "");
 
-	if (n < 0 || (size_t)n >= sizeof(line) || send_all(c->fd, line, (size_t)n) < 0)
+	if (n < 0 || (size_t)n >= sizeof(line) || send_all(c->fd, c->ssl, line, (size_t)n) < 0)
 		return -1;
 	int code = read_reply(c);
 
@@ -398,6 +474,8 @@ struct xfer {
 	uint64_t seed;
 	long long got;		/* bytes moved */
 	long lines;		/* download: newline count (listings) */
+	bool timed;		/* RETR/STOR: add the time to res.xfer_secs */
+	SSL *ssl;		/* the data connection's, with --tls */
 };
 
 static int
@@ -406,7 +484,7 @@ download(struct conn *c, int dfd, struct xfer *x)
 	unsigned char *want = c->io + IOBUF / 2;
 
 	for (;;) {
-		ssize_t r = recv_some(dfd, c->io, IOBUF / 2);
+		ssize_t r = recv_some(dfd, x->ssl, c->io, IOBUF / 2);
 
 		if (r < 0) {
 			note_error("%s %s: data: %s", x->verb, x->arg ? x->arg : "", strerror(errno));
@@ -422,8 +500,9 @@ download(struct conn *c, int dfd, struct xfer *x)
 				return -1;
 			}
 		}
-		for (ssize_t i = 0; i < r; i++)
-			x->lines += c->io[i] == '\n';
+		if (!x->timed)	/* listings: not a byte count the transfer should pay for */
+			for (ssize_t i = 0; i < r; i++)
+				x->lines += c->io[i] == '\n';
 		x->got += r;
 	}
 }
@@ -431,18 +510,88 @@ download(struct conn *c, int dfd, struct xfer *x)
 static int
 upload(struct conn *c, int dfd, struct xfer *x)
 {
+	int src = -1;
+
+	if (o.stor_file && (src = open(o.stor_file, O_RDONLY | O_CLOEXEC)) < 0) {
+		note_error("%s: %s", o.stor_file, strerror(errno));
+		return -1;
+	}
 	while (x->got < x->size) {
 		long long left = x->size - x->got;
 		size_t n = left < IOBUF ? (size_t)left : IOBUF;
 
-		pattern_fill(c->io, (uint64_t)x->got, n, x->seed);
-		if (send_all(dfd, c->io, n) < 0) {
+		if (src >= 0) {	/* from the page cache: no pattern to compute */
+			ssize_t r = read(src, c->io, n);
+
+			if (r <= 0) {
+				note_error("%s: %s", o.stor_file, r ? strerror(errno) : "short file");
+				close(src);
+				return -1;
+			}
+			n = (size_t)r;
+		} else {
+			pattern_fill(c->io, (uint64_t)x->got, n, x->seed);
+		}
+		if (send_all(dfd, x->ssl, c->io, n) < 0) {
 			note_error("%s %s: data: %s", x->verb, x->arg, strerror(errno));
+			if (src >= 0)
+				close(src);
 			return -1;
 		}
 		x->got += (long long)n;
 	}
+	if (src >= 0)
+		close(src);
 	return 0;
+}
+
+/* TLS on the data connection DFD, resuming the control session. */
+static int
+data_tls(struct conn *c, int dfd, struct xfer *x)
+{
+	x->ssl = SSL_new(tls_ctx);
+	if (x->ssl == NULL || SSL_set_fd(x->ssl, dfd) != 1) {
+		note_error("%s: SSL_new failed", x->verb);
+		return -1;
+	}
+	SSL_set_app_data(x->ssl, c);
+	if (c->sess)
+		SSL_set_session(x->ssl, c->sess);
+	if (tls_connect(x->ssl, dfd) < 0) {
+		note_error("%s %s: data TLS handshake: %s", x->verb, x->arg ? x->arg : "",
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * End TLS on the data connection: close_notify (an upload's end of data),
+ * then read up to the server's close_notify or EOF.  That read also takes
+ * the tickets the server sent on this connection, which an upload would
+ * otherwise never see: vsftpd's TLS 1.3 tickets are good for one
+ * resumption each, so the next data connection needs this one's.
+ */
+static void
+data_tls_end(struct xfer *x, int dfd)
+{
+	unsigned char sink[512];
+	int r = 0;
+
+	if (x->ssl == NULL)
+		return;
+	for (int i = 0; i < 100 && (r = SSL_shutdown(x->ssl)) < 0; i++)
+		if (tls_wait(x->ssl, dfd, r) != 0)
+			break;
+	for (int i = 0; i < 1000 && r == 0; i++) {
+		int n = SSL_read(x->ssl, sink, sizeof(sink));
+
+		if (n <= 0 && tls_wait(x->ssl, dfd, n) != 0)
+			break;
+	}
+	ERR_clear_error();
+	SSL_free(x->ssl);
+	x->ssl = NULL;
 }
 
 /* PASV, the transfer verb, the data, the final reply. */
@@ -454,16 +603,30 @@ transfer(struct conn *c, struct xfer *x)
 
 	if (dfd < 0)
 		return out;
+	double t0 = now_s();
+
 	out = expect(c, x->verb, x->arg, 125, 150);
 	if (out == S_OK) {
-		int r = x->upload ? upload(c, dfd, x) : download(c, dfd, x);
+		int r = o.tls ? data_tls(c, dfd, x) : 0;
 
+		if (r == 0)
+			r = x->upload ? upload(c, dfd, x) : download(c, dfd, x);
+		data_tls_end(x, dfd);
 		close(dfd);
 		dfd = -1;
 		out = r < 0 ? S_FAIL : expect_final(c, x->verb);
 	}
+	if (x->ssl) {
+		SSL_free(x->ssl);
+		x->ssl = NULL;
+	}
 	if (dfd >= 0)
 		close(dfd);
+	if (out == S_OK && x->timed) {
+		pthread_mutex_lock(&res.lock);
+		res.xfer_secs += now_s() - t0;
+		pthread_mutex_unlock(&res.lock);
+	}
 	if (out == S_OK && !x->upload && x->size >= 0 && x->got != x->size) {
 		note_error("%s %s: got %lld bytes, want %lld", x->verb, x->arg, x->got, x->size);
 		out = S_FAIL;
@@ -476,6 +639,78 @@ transfer(struct conn *c, struct xfer *x)
 }
 
 /* ---- one session ---- */
+
+/* A new session (ticket) on the control connection or a data connection of
+ * the conn C: the next data connection resumes it. */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+
+	if (c == NULL)
+		return 0;
+	SSL_SESSION_free(c->sess);
+	c->sess = sess;
+	return 1;	/* we keep the reference */
+}
+
+/* TLS 1.3 with one suite, no certificate check, sessions kept for reuse. */
+static int
+tls_setup(void)
+{
+	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (tls_ctx == NULL || SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(tls_ctx, o.tls_suite) != 1) {
+		fprintf(stderr, "ftpload: TLS setup failed (--tls-suite %s)\n", o.tls_suite);
+		ERR_print_errors_fp(stderr);
+		return -1;
+	}
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_CLIENT |
+				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(tls_ctx, on_new_session);
+	return 0;
+}
+
+/* AUTH TLS and the handshake on the control connection. */
+static enum outcome
+start_tls(struct conn *c)
+{
+	enum outcome out = expect(c, "AUTH", "TLS", 234, 234);
+
+	if (out != S_OK)
+		return out;
+	c->ssl = SSL_new(tls_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		note_error("AUTH TLS: SSL_new failed");
+		return S_FAIL;
+	}
+	SSL_set_app_data(c->ssl, c);
+	if (tls_connect(c->ssl, c->fd) < 0) {
+		note_error("AUTH TLS: handshake: %s", strerror(errno));
+		return S_FAIL;
+	}
+	pthread_mutex_lock(&res.lock);
+	if (res.tls_info[0] == '\0')
+		snprintf(res.tls_info, sizeof(res.tls_info), "%s/%s", SSL_get_version(c->ssl),
+			 SSL_get_cipher_name(c->ssl));
+	pthread_mutex_unlock(&res.lock);
+	return S_OK;
+}
+
+/* Forget the TLS state of C's last session. */
+static void
+tls_forget(struct conn *c)
+{
+	if (c->ssl) {
+		SSL_free(c->ssl);	/* no close_notify: QUIT was answered */
+		c->ssl = NULL;
+	}
+	SSL_SESSION_free(c->sess);
+	c->sess = NULL;
+	ERR_clear_error();
+}
 
 static enum outcome
 login(struct conn *c)
@@ -494,6 +729,8 @@ login(struct conn *c)
 		note_error("banner: %s", code < 0 ? strerror(errno) : c->last);
 		return S_FAIL;
 	}
+	if (o.tls && start_tls(c) != S_OK)
+		return S_FAIL;
 	code = command(c, "USER", o.user);
 	if (code == 331)
 		code = command(c, "PASS", o.pass);
@@ -501,13 +738,19 @@ login(struct conn *c)
 		note_error("login: %s", code < 0 ? strerror(errno) : c->last);
 		return code == 421 ? S_REFUSED : S_FAIL;
 	}
-	return expect(c, "PWD", NULL, 257, 257);
+	enum outcome out = S_OK;
+
+	if (o.tls)
+		out = expect(c, "PBSZ", "0", 200, 200);
+	if (out == S_OK && o.tls)
+		out = expect(c, "PROT", "P", 200, 200);
+	return out == S_OK ? expect(c, "PWD", NULL, 257, 257) : out;
 }
 
 static enum outcome
 do_list(struct conn *c)
 {
-	struct xfer x = { .verb = "NLST", .arg = o.nlst_dir, .size = -1 };
+	struct xfer x = { .verb = o.list_verb, .arg = o.nlst_dir, .size = -1 };
 
 	return transfer(c, &x);
 }
@@ -516,7 +759,7 @@ static enum outcome
 do_retr(struct conn *c)
 {
 	struct xfer x = { .verb = "RETR", .arg = o.retr_path, .size = o.retr_size,
-			  .check = o.retr_check, .seed = name_seed(o.retr_path) };
+			  .check = o.retr_check, .seed = name_seed(o.retr_path), .timed = true };
 
 	return transfer(c, &x);
 }
@@ -529,7 +772,7 @@ do_stor(struct conn *c, unsigned long idx)
 
 	snprintf(name, sizeof(name), "%s.%ld.%lu", o.stor_prefix, (long)getpid(), idx);
 	struct xfer up = { .verb = "STOR", .arg = name, .upload = true,
-			   .size = o.stor_size, .seed = name_seed(name) };
+			   .size = o.stor_size, .seed = name_seed(name), .timed = true };
 
 	out = transfer(c, &up);
 	if (out == S_OK && o.stor_verify) {
@@ -577,6 +820,7 @@ run_session(struct conn *c, unsigned long idx)
 		out = session_body(c, idx);
 	if (out == S_OK && expect(c, "QUIT", NULL, 221, 221) != S_OK)
 		out = S_FAIL;
+	tls_forget(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -615,6 +859,7 @@ conn_new(void)
 static void
 conn_free(struct conn *c)
 {
+	tls_forget(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->io);
@@ -695,12 +940,15 @@ report_sessions(double secs)
 	qsort(v, n, sizeof(double), cmp_double);
 	printf("mode=sessions clients=%u sessions=%lu ok=%lu fail=%lu refused=%lu "
 	       "unsupported=%s secs=%.3f rate=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-	       "bytes_in=%llu bytes_out=%llu mb_per_s=%.1f",
+	       "bytes_in=%llu bytes_out=%llu mb_per_s=%.1f xfer_secs=%.4f xfer_mb_per_s=%.1f "
+	       "tls=%s",
 	       o.clients, ok + fail + uns + ref, ok, fail, ref,
 	       res.unsupported[0] ? res.unsupported : "none", secs,
 	       secs > 0 ? (double)ok / secs : 0, percentile(v, n, 50), percentile(v, n, 99),
 	       n ? v[n - 1] : 0, (unsigned long long)res.bytes_in,
-	       (unsigned long long)res.bytes_out, secs > 0 ? mb / secs : 0);
+	       (unsigned long long)res.bytes_out, secs > 0 ? mb / secs : 0, res.xfer_secs,
+	       res.xfer_secs > 0 ? mb / res.xfer_secs : 0,
+	       res.tls_info[0] ? res.tls_info : "none");
 	if (res.have_err)
 		printf(" error=\"%s\"", res.first_err);
 	printf("\n");
@@ -779,7 +1027,8 @@ mode_hold(void)
 		hold_thread(NULL);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
-	printf("ready held=%u fail=%u%s%s%s\n", held_ok, held_fail,
+	printf("ready held=%u fail=%u tls=%s%s%s%s\n", held_ok, held_fail,
+	       res.tls_info[0] ? res.tls_info : "none",
 	       res.have_err ? " error=\"" : "", res.have_err ? res.first_err : "",
 	       res.have_err ? "\"" : "");
 	fflush(stdout);
@@ -864,7 +1113,8 @@ usage(void)
 "usage: ftpload [-h HOST] [-p PORT] [-u USER] [-w PASS] [-c CLIENTS] [-n SESSIONS]\n"
 "               [-t SECONDS] [-T TIMEOUT_MS] [-d NLST_DIR] [--no-list]\n"
 "               [--retr PATH [--retr-size N] [--retr-check]]\n"
-"               [--stor PREFIX [--size N] [--verify] [--delete]] [--mix]\n"
+"               [--stor PREFIX [--size N | --stor-file PATH] [--verify] [--delete]]\n"
+"               [--mix] [--list-verb NLST|LIST] [--tls [--tls-suite SUITE]]\n"
 "       ftpload ... --hold N [-t SECONDS]\n"
 "       ftpload ... --list-time DIR [-r REPEATS]\n"
 "       ftpload --gen PATH --size N\n");
@@ -887,7 +1137,8 @@ num(const char *s, long long lo, long long hi)
 }
 
 enum { O_NOLIST = 256, O_RETR, O_RETRSIZE, O_RETRCHECK, O_STOR, O_SIZE, O_VERIFY,
-       O_DELETE, O_MIX, O_HOLD, O_LISTTIME, O_GEN };
+       O_DELETE, O_MIX, O_HOLD, O_LISTTIME, O_GEN, O_STORFILE, O_LISTVERB, O_TLS,
+       O_TLSSUITE };
 
 static const struct option longopts[] = {
 	{ "no-list", no_argument, NULL, O_NOLIST },
@@ -902,6 +1153,10 @@ static const struct option longopts[] = {
 	{ "hold", required_argument, NULL, O_HOLD },
 	{ "list-time", required_argument, NULL, O_LISTTIME },
 	{ "gen", required_argument, NULL, O_GEN },
+	{ "stor-file", required_argument, NULL, O_STORFILE },
+	{ "list-verb", required_argument, NULL, O_LISTVERB },
+	{ "tls", no_argument, NULL, O_TLS },
+	{ "tls-suite", required_argument, NULL, O_TLSSUITE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -922,6 +1177,10 @@ parse_long(int c)
 	case O_HOLD: o.hold = (unsigned)num(optarg, 1, 100000); break;
 	case O_LISTTIME: o.list_dir = optarg; break;
 	case O_GEN: o.gen_path = optarg; break;
+	case O_STORFILE: o.stor_file = optarg; break;
+	case O_LISTVERB: o.list_verb = optarg; break;
+	case O_TLS: o.tls = true; break;
+	case O_TLSSUITE: o.tls_suite = optarg; break;
 	default: usage();
 	}
 }
@@ -947,8 +1206,17 @@ parse_args(int argc, char **argv)
 		default: parse_long(c);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (strcmp(o.list_verb, "NLST") != 0 && strcmp(o.list_verb, "LIST") != 0))
 		usage();
+	if (o.stor_file) {	/* its size is the upload's */
+		struct stat st;
+
+		if (stat(o.stor_file, &st) < 0) {
+			perror(o.stor_file);
+			exit(2);
+		}
+		o.stor_size = st.st_size;
+	}
 }
 
 static int
@@ -1004,6 +1272,8 @@ main(int argc, char **argv)
 	if (resolve() < 0)
 		return 1;
 	set_limits();
+	if (o.tls && tls_setup() < 0)
+		return 1;
 	if (o.hold)
 		return mode_hold();
 	if (o.list_dir)

@@ -7,7 +7,10 @@
 # BENCH_LIMITD_VM=auto|no (full runs: limitd at 100,000 held sessions in a VM
 # when this machine's descriptor limit is too low, bench/limitd-vm.sh),
 # BENCH_MINIFTPD=path (a miniftpd binary other than BUILD/miniftpd),
-# BENCH_SERVERS="mini minisa minisl vsftpd pure" (a subset, for quick comparisons).
+# BENCH_SERVERS="mini minisa minisl vsftpd pure" (a subset, for quick comparisons),
+# BENCH_TLS=yes|no (the FTPS rows, issue 17), BENCH_TLS_SIZE_MB=N (their
+# transfer size), BENCH_TLS_KEY=ec|rsa (the certificate's key),
+# BENCH_ROWS=all|tls (tls: the FTPS rows alone).
 #
 # Every server listens on its own loopback port; every wait is bounded; the
 # servers, the temporary user, the tmpfs mount and the work directory are
@@ -36,18 +39,41 @@ if [ "$QUICK" = 1 ]; then	# sessions cost the most time: 2 runs, only the
 	# targets' 8 and 32 clients; PSS (steady) 1 run
 	SIZE_MB=64; RUNS=${R:-3}; SRUNS=${R:-2}; PRUNS=${R:-1}; SECS=1; HOLD=100; LREP=3
 	CLIENTS="8 32"
+	TLS_CLIENTS="8 32"
 else
 	SIZE_MB=1024; RUNS=${R:-5}; SRUNS=$RUNS; PRUNS=$RUNS; SECS=5; HOLD=100; LREP=5
 	CLIENTS="1 8 32"
+	TLS_CLIENTS="8 32"
 fi
 SIZE=$((SIZE_MB * 1024 * 1024))
 LIST_N=10000
 
-ALL_SERVERS="mini minisa minisl vsftpd pure"
-SERVERS=${BENCH_SERVERS:-$ALL_SERVERS}
+# FTPS (issue 17): a second instance of each standalone server with TLS, on
+# ports of its own, so that the plain rows measure the servers as before.
+# One certificate for all (made here, deleted with the work directory);
+# TLS 1.3 with TLS_AES_128_GCM_SHA256 only, which ftpload offers alone.
+TLS_MODE=${BENCH_TLS:-yes}
+ROWS=${BENCH_ROWS:-all}
+[ "$ROWS" = tls ] && TLS_MODE=yes
+TLS_SIZE_MB=${BENCH_TLS_SIZE_MB:-$SIZE_MB}
+TLS_SIZE=$((TLS_SIZE_MB * 1024 * 1024))
+TLS_KEY=${BENCH_TLS_KEY:-ec}
+TLS_SUITE=TLS_AES_128_GCM_SHA256
+TLS12_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
+declare -A TLSOF=([mini]=minitls [vsftpd]=vsftpdtls [pure]=puretls)
+
+ALL_SERVERS="mini minisa minisl vsftpd pure minitls vsftpdtls puretls"
+SERVERS=${BENCH_SERVERS:-mini minisa minisl vsftpd pure}
+if [ "$TLS_MODE" != no ]; then	# each selected standalone server's TLS twin
+	for s in mini vsftpd pure; do
+		[[ " $SERVERS " == *" $s "* ]] && SERVERS="$SERVERS ${TLSOF[$s]}"
+	done
+fi
+PLAIN=$(for s in $SERVERS; do case $s in *tls) ;; *) echo "$s";; esac; done | xargs)
 declare -A NAME=([mini]="miniftpd" [minisa]="miniftpd (socket-activated)"
 		 [minisl]="miniftpd (socket-activated, Accept=no)"
-		 [vsftpd]="vsftpd" [pure]="Pure-FTPd")
+		 [vsftpd]="vsftpd" [pure]="Pure-FTPd" [minitls]="miniftpd (FTPS)"
+		 [vsftpdtls]="vsftpd (FTPS)" [puretls]="Pure-FTPd (FTPS)")
 declare -A PORT PID WHY	# control port, PID we started, why a server is absent
 declare -A CAP		# "server.what" -> ok | unsupported VERB | failed: ...
 declare -A FAILNOTE	# server -> the session runs counted despite a few failures
@@ -193,6 +219,33 @@ anon_setup() {
 
 make_small() { local i; for i in 1 2 3 4 5; do echo "file $i" > "$1/f$i.txt"; done; }
 
+# The one certificate of every FTPS server, made for this run (never kept).
+make_cert() {
+	local k
+	[ "$TLS_MODE" = no ] && return 0
+	case $TLS_KEY in
+	rsa) k=(-newkey rsa:2048);;
+	*) k=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1);;
+	esac
+	mkdir -p "$W/tls" && chmod 755 "$W/tls"
+	openssl req -x509 "${k[@]}" -nodes -days 2 -subj /CN=localhost \
+		-keyout "$W/tls/key.pem" -out "$W/tls/cert.pem" >>"$LOG" 2>&1 || {
+		log "openssl req failed: no FTPS rows"
+		for k in minitls vsftpdtls puretls; do WHY[$k]="no certificate"; done
+	}
+}
+
+tls_conf() {	# the FTPS lines of a miniftpd configuration
+	cat <<EOF
+ssl_enable=YES
+rsa_cert_file=$W/tls/cert.pem
+rsa_private_key_file=$W/tls/key.pem
+ssl_ciphers=$TLS12_CIPHERS
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+EOF
+}
+
 make_files() {
 	local h=$W/home
 	mkdir -p "$h/small" "$h/list10k" "$h/up"
@@ -268,17 +321,26 @@ start_limitd() {
 start_mini() {
 	[[ " $SERVERS " == *" mini"* ]] || return
 	[ -x "$MINIFTPD" ] || { WHY[mini]="not built ($MINIFTPD)"; WHY[minisa]=${WHY[mini]}
-				WHY[minisl]=${WHY[mini]}; return; }
+				WHY[minisl]=${WHY[mini]}; WHY[minitls]=${WHY[mini]}; return; }
 	mini_conf mini YES > "$W/mini.conf"
 	mini_conf minisa NO > "$W/minisa.conf"
 	mini_conf minisl YES > "$W/minisl.conf"
+	{ mini_conf minitls YES; tls_conf; } > "$W/minitls.conf"
 	if ! "$MINIFTPD" "$W/mini.conf" -t >>"$LOG" 2>&1; then
 		WHY[mini]="configuration refused (see build/bench/bench.log)"; WHY[minisa]=${WHY[mini]}
-		WHY[minisl]=${WHY[mini]}
+		WHY[minisl]=${WHY[mini]}; WHY[minitls]=${WHY[mini]}
 		return
 	fi
 	"$MINIFTPD" "$W/mini.conf" >>"$LOG" 2>&1 &
 	PID[mini]=$!
+	if up minitls; then
+		if "$MINIFTPD" "$W/minitls.conf" -t >>"$LOG" 2>&1; then
+			"$MINIFTPD" "$W/minitls.conf" >>"$LOG" 2>&1 &
+			PID[minitls]=$!
+		else
+			WHY[minitls]="FTPS configuration refused (see build/bench/bench.log)"
+		fi
+	fi
 	if command -v systemd-socket-activate >/dev/null; then
 		systemd-socket-activate -l "127.0.0.1:${PORT[minisa]}" --accept \
 			"$MINIFTPD" "$W/minisa.conf" >>"$LOG" 2>&1 &
@@ -294,20 +356,27 @@ start_mini() {
 }
 
 start_vsftpd() {
-	local v=/usr/sbin/vsftpd
-	up vsftpd || return
-	[ -x "$v" ] || { WHY[vsftpd]="not installed"; return; }
-	[ "$ROOT" = 1 ] || { WHY[vsftpd]="needs root"; return; }
+	local v=/usr/sbin/vsftpd s
+	for s in vsftpd vsftpdtls; do
+		up "$s" || continue
+		[ -x "$v" ] || { WHY[$s]="not installed"; continue; }
+		[ "$ROOT" = 1 ] || { WHY[$s]="needs root"; continue; }
+		start_vsftpd_as "$s"
+	done
+}
+
+start_vsftpd_as() {	# vsftpd|vsftpdtls
+	local v=/usr/sbin/vsftpd s=$1
 	mkdir -p /var/run/vsftpd/empty
-	cat > "$W/vsftpd.conf" <<EOF
+	{ cat <<EOF
 listen=YES
 listen_ipv6=NO
 background=NO
 listen_address=127.0.0.1
-listen_port=${PORT[vsftpd]}
+listen_port=${PORT[$s]}
 pasv_enable=YES
-pasv_min_port=${PASV_MIN[vsftpd]}
-pasv_max_port=${PASV_MAX[vsftpd]}
+pasv_min_port=${PASV_MIN[$s]}
+pasv_max_port=${PASV_MAX[$s]}
 max_clients=0
 max_per_ip=0
 local_enable=YES
@@ -327,18 +396,35 @@ dirmessage_enable=NO
 pam_service_name=vsftpd
 secure_chroot_dir=/var/run/vsftpd/empty
 EOF
-	"$v" "$W/vsftpd.conf" >>"$LOG" 2>&1 &
-	PID[vsftpd]=$!
+	# FTPS: require_ssl_reuse stays at its default, YES
+	[ "$s" = vsftpdtls ] && cat <<EOF
+ssl_enable=YES
+rsa_cert_file=$W/tls/cert.pem
+rsa_private_key_file=$W/tls/key.pem
+ssl_ciphers=$TLS12_CIPHERS
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+allow_anon_ssl=NO
+EOF
+	} > "$W/$s.conf"
+	"$v" "$W/$s.conf" >>"$LOG" 2>&1 &
+	PID[$s]=$!
 }
 
 start_pure() {
-	up pure || return
-	[ "$ROOT" = 1 ] || { WHY[pure]="needs root"; return; }
-	# -L: the default listing cap (2000 files) would cut the 10,000-entry LIST
-	"$PURE" -S "127.0.0.1,${PORT[pure]}" -p "${PASV_MIN[pure]}:${PASV_MAX[pure]}" \
-		-l unix -A -H -u 1 -U 022:022 -c 2000 -C 2000 -L 100000:10 -I 300 -f none \
-		>>"$LOG" 2>&1 &
-	PID[pure]=$!
+	local s
+	for s in pure puretls; do
+		up "$s" || continue
+		[ "$ROOT" = 1 ] || { WHY[$s]="needs root"; continue; }
+		# -L: the default listing cap (2000 files) would cut the 10,000-entry LIST.
+		# FTPS: --tls=1 (-Y 1) with the bench's certificate (-2 CERT,KEY) and
+		# the TLS 1.2 ciphers (-J); TLS 1.3 suites are OpenSSL's, the client's choice
+		"$PURE" -S "127.0.0.1,${PORT[$s]}" -p "${PASV_MIN[$s]}:${PASV_MAX[$s]}" \
+			-l unix -A -H -u 1 -U 022:022 -c 2000 -C 2000 -L 100000:10 -I 300 -f none \
+			$([ "$s" = puretls ] && echo "-Y 1 -2 $W/tls/cert.pem,$W/tls/key.pem -J $TLS12_CIPHERS") \
+			>>"$LOG" 2>&1 &
+		PID[$s]=$!
+	done
 }
 
 # Wait up to 5 s for a 220 banner on PORT.
@@ -411,7 +497,7 @@ probe() {	# SERVER WHAT ARGS...
 
 probe_all() {
 	local s
-	for s in $SERVERS; do
+	for s in $PLAIN; do
 		up "$s" || continue
 		probe "$s" nlst $(who local)
 		probe "$s" anon $(who anon)
@@ -534,7 +620,7 @@ server_pids() {	# SERVER
 	else
 		descendants "${PID[$s]}"
 	fi
-	case $s in mini|minisa|minisl) [ -n "${PID[limitd]:-}" ] && echo "${PID[limitd]}";; esac
+	case $s in mini|minisa|minisl|minitls) [ -n "${PID[limitd]:-}" ] && echo "${PID[limitd]}";; esac
 }
 
 pss_kib() {	# PID...: summed Pss in KiB
@@ -556,6 +642,157 @@ m_pss() {	# SERVER
 	echo "pss $s $line total_kib=$total" >> "$LOG"
 	[ "${held:-0}" = "$HOLD" ] || { VAL="NA failed"; return; }
 	VAL=$(awk -v t="$total" -v n="$HOLD" 'BEGIN { printf "%.0f\n", t / n }')
+}
+
+# ---------------------------------------------------------------- FTPS
+
+# The FTPS rows measure each standalone server's TLS twin (TLSOF) with
+# ftpload --tls: TLS 1.3, TLS_AES_128_GCM_SHA256 alone, PROT P, every data
+# connection resuming the control session.  Results are filed under the
+# plain server's name (tls.* metrics), so the table's columns and ratios
+# are the plain rows'.
+tload() {	# SERVER ARGS...: ftpload --tls against SERVER's TLS twin
+	local s=${TLSOF[$1]}; shift
+	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 --tls --tls-suite "$TLS_SUITE" "$@" 2>>"$LOG"
+}
+
+tls_ok() {	# LINE: the session used the forced version and suite
+	[ "$(kv tls "$1")" = "TLSv1.3/$TLS_SUITE" ]
+}
+
+tprobe() {	# SERVER: one session with a LIST, a RETR and a STOR read back
+	local s=$1 line rc
+	line=$(tload "$s" $(who local) --list-verb LIST --retr small/f1.txt \
+		--stor up/tprobe --size 100000 --verify --delete -c 1 -n 1 -t 20); rc=$?
+	echo "tls-probe $s rc=$rc $line" >> "$LOG"
+	if [ $rc = 0 ] && tls_ok "$line"; then
+		CAP[$s.tls]=ok
+	elif [ $rc = 3 ]; then
+		CAP[$s.tls]="unsupported $(kv unsupported "$line")"
+	else
+		CAP[$s.tls]="failed: $(kv error "$line") tls=$(kv tls "$line")"
+		log "${NAME[${TLSOF[$s]}]}: ${CAP[$s.tls]}"
+	fi
+}
+
+m_tls_retr() {	# SERVER
+	local s=$1 line
+	line=$(tload "$s" $(who local) --no-list --retr tls.bin --retr-size "$TLS_SIZE" \
+		-c 1 -n 1 -t 300)
+	echo "tls-retr $s $line" >> "$LOG"
+	[ "$(kv ok "$line")" = 1 ] && tls_ok "$line" || { VAL="NA failed"; return; }
+	VAL=$(kv xfer_mb_per_s "$line")
+}
+
+m_tls_stor() {	# SERVER
+	local s=$1 line k0 k1 f
+	[ -r "$REPORTED" ] && warm_uploads
+	k0=$(reported_kib)
+	line=$(tload "$s" $(who local) --no-list --stor up/tstor --stor-file "$W/home/tls.bin" \
+		-c 1 -n 1 -t 300)
+	k1=$(reported_kib)
+	echo "tls-stor $s $line reported_kib=$((k1 - k0))" >> "$LOG"
+	[ "$k1" = "$k0" ] || STOR_REPORTED=$((STOR_REPORTED + 1))
+	f=$(ls "$W"/home/up/tstor.* 2>/dev/null | head -1)
+	if [ "$(kv ok "$line")" != 1 ] || ! tls_ok "$line" || [ -z "$f" ] ||
+	   ! cmp -s "$W/home/tls.bin" "$f"; then
+		rm -f "$W"/home/up/tstor.*; VAL="NA failed"; return
+	fi
+	rm -f "$W"/home/up/tstor.*
+	VAL=$(kv xfer_mb_per_s "$line")
+}
+
+m_tls_sessions() {	# SERVER CLIENTS: AUTH TLS + login + PBSZ/PROT P + LIST, QUIT
+	local s=$1 c=$2 line rc key=tls.sess.$2
+	line=$(tload "$s" $(who local) --list-verb LIST -c "$c" -t "$SECS" -n 1000000); rc=$?
+	echo "tls-sessions $s c=$c rc=$rc $line" >> "$LOG"
+	if [ $rc -ne 0 ] && few_failures "$line"; then
+		FAILNOTE[$s]="${FAILNOTE[$s]:-}; $(kv fail "$line") of $(kv sessions "$line") FTPS sessions failed in one run with $c clients ($(kv error "$line")), counted"
+		rc=0
+	fi
+	if [ $rc -ne 0 ] || [ "$(kv ok "$line")" = 0 ] || ! tls_ok "$line"; then
+		put "$key.rate" "$s" "NA failed"; put "$key.p99" "$s" "NA failed"; return
+	fi
+	put "$key.rate" "$s" "$(kv rate "$line")"
+	put "$key.p99" "$s" "$(kv p99_ms "$line")"
+}
+
+m_tls_pss() {	# SERVER: PSS of the TLS twin's processes, HOLD idle FTPS sessions
+	local s=$1 t=${TLSOF[$1]} f=$W/hold.out i line held total
+	tload "$s" $(who local) --hold "$HOLD" -c 8 -t 120 > "$f" &
+	HOLDPID=$!
+	for i in $(seq 600); do grep -q '^ready' "$f" && break; sleep 0.1; done
+	line=$(grep '^ready' "$f")
+	held=$(kv held "$line")
+	sleep 0.5
+	total=$(pss_kib $(server_pids "$t"))
+	stop_pid "$HOLDPID"; wait "$HOLDPID" 2>/dev/null; HOLDPID=""
+	echo "tls-pss $s $line total_kib=$total" >> "$LOG"
+	[ "${held:-0}" = "$HOLD" ] && tls_ok "$line" || { VAL="NA failed"; return; }
+	VAL=$(awk -v t="$total" -v n="$HOLD" 'BEGIN { printf "%.0f\n", t / n }')
+}
+
+# miniftpd's send path of its last FTPS download (its log line,
+# "... TLS send: ktls|userspace"), for the RETR row's label.
+tls_send_path() {
+	grep -o 'TLS send: [a-z]*' "$LOG" | tail -1 | sed 's/TLS send: //'
+}
+
+tls_runs() {
+	local peers="" s r c m na
+	for s in mini vsftpd pure; do up "${TLSOF[$s]}" && peers="$peers $s"; done
+	[ -n "$peers" ] || return 0
+	log "FTPS rows: $TLS_SIZE_MB MiB transfers, TLS 1.3 $TLS_SUITE, $TLS_KEY certificate"
+	for s in $peers; do tprobe "$s"; done
+	"$FTPLOAD" --gen "$W/home/tls.bin" --size "$TLS_SIZE" >/dev/null || return 1
+	chmod a+r "$W/home/tls.bin"; cat "$W/home/tls.bin" > /dev/null	# into the page cache
+	for m in retr stor; do
+		for r in $(seq "$RUNS"); do
+			for s in $(rotated "$r" $peers); do
+				if na=$(tls_na "$s"); then [ "$r" = 1 ] && put "tls.$m" "$s" "$na"; continue; fi
+				VAL=""; "m_tls_$m" "$s"; put "tls.$m" "$s" "$VAL"
+			done
+		done
+	done
+	TLS_SEND=$(tls_send_path)
+	for c in $TLS_CLIENTS; do
+		for r in $(seq "$SRUNS"); do
+			for s in $(rotated "$r" $peers); do
+				if na=$(tls_na "$s"); then
+					[ "$r" = 1 ] && put "tls.sess.$c.rate" "$s" "$na" && put "tls.sess.$c.p99" "$s" "$na"
+					continue
+				fi
+				m_tls_sessions "$s" "$c"
+			done
+		done
+	done
+	for r in $(seq "$PRUNS"); do
+		for s in $(rotated "$r" $peers); do
+			if na=$(tls_na "$s"); then [ "$r" = 1 ] && put tls.pss "$s" "$na"; continue; fi
+			VAL=""; m_tls_pss "$s"; put tls.pss "$s" "$VAL"
+		done
+	done
+}
+
+tls_na() {	# SERVER: the NA text when its TLS twin failed the probe
+	local c=${CAP[$1.tls]:-}
+	case $c in
+	ok) return 1;;
+	unsupported*) echo "NA n/a (unsupported: ${c#unsupported })";;
+	*) echo "NA failed";;
+	esac
+}
+
+tls_rows() {
+	local c
+	[ "$TLS_MODE" = no ] && return 0
+	row tls.retr "FTPS RETR $TLS_SIZE_MB MiB, PROT P, MB/s ↑ (miniftpd sends: ${TLS_SEND:-?})" hi 0
+	row tls.stor "FTPS STOR $TLS_SIZE_MB MiB to $UPFS, PROT P, MB/s ↑" hi 0
+	for c in $TLS_CLIENTS; do
+		row "tls.sess.$c.rate" "FTPS sessions/s (AUTH TLS, login, PROT P, LIST), $(user_label local), $c clients ↑" hi 0
+		row "tls.sess.$c.p99" "FTPS session p99 ms, $(user_label local), $c clients ↓" lo 0
+	done
+	row tls.pss "PSS per idle FTPS session, KiB ($HOLD sessions) ↓" lo 0
 }
 
 # SERVERS rotated by R - 1 places: run R starts with its R-th server, so
@@ -587,7 +824,7 @@ run_sessions() {	# USER CAP [--no-list] ; the clients counts of CLIENTS
 	for c in $CLIENTS; do
 		[ -n "$extra" ] && [ "$c" = 1 ] && continue
 		for r in $(seq "$SRUNS"); do
-			for s in $(rotated "$r" $SERVERS); do
+			for s in $(rotated "$r" $PLAIN); do
 				up "$s" || continue
 				if [ -z "$extra" ] && na=$(na_for "$s" "$cap"); then
 					if [ "$r" = 1 ]; then
@@ -714,6 +951,7 @@ table() {
 	local u c lab n
 	echo "| metric | miniftpd | miniftpd (socket-activated) | miniftpd (socket-activated, Accept=no) | vsftpd | Pure-FTPd | miniftpd / vsftpd | miniftpd / Pure-FTPd | socket-activated / best peer | Accept=no / best peer |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
+	if [ "$ROWS" = tls ]; then tls_rows; return; fi
 	row retr "RETR $SIZE_MB MiB from page cache, MB/s ↑" hi 0
 	row stor "STOR $SIZE_MB MiB to $UPFS, MB/s ↑" hi 0
 	for u in local anon; do
@@ -736,6 +974,7 @@ table() {
 	fi
 	row pss "PSS per idle logged-in session, KiB ($HOLD sessions) ↓" lo 1
 	row list "LIST of $LIST_N entries, ms ↓" lo 0
+	tls_rows
 	limitd_rows
 }
 
@@ -786,6 +1025,12 @@ machine() {
 	echo "- mode: $([ "$QUICK" = 1 ] && echo "QUICK=1 (small sizes, few runs)" || echo full)," \
 	     "$RUNS runs per transfer/LIST metric, $SRUNS runs of ${SECS} s per session metric, $PRUNS of PSS," \
 	     "servers alternating within each run in an order rotated from run to run; cells are median (min–max)"
+	[ "$TLS_MODE" != no ] &&
+		echo "- FTPS: TLS 1.3 with $TLS_SUITE, the only suite ftpload offers; one $TLS_KEY" \
+		     "certificate for all, made for the run; TLS 1.2 ciphers $TLS12_CIPHERS on every" \
+		     "server; $(openssl version | cut -d' ' -f1-2); kernel TLS:" \
+		     "$(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && echo available ||
+			echo "not available (no tls in tcp_available_ulp)"), miniftpd sent with: ${TLS_SEND:-?}"
 	echo "- local user: system user with a sha512-crypt password (the same hash for all)" \
 	     "$([ "$ROOT" = 1 ] || echo "— not root: miniftpd virtual user instead, peers skipped")"
 }
@@ -826,7 +1071,7 @@ main() {
 	[ "$ROOT" = 1 ] || log "not root: no packages, no system user, no tmpfs, no peers; miniftpd alone with a virtual user"
 	[ -x "$FTPLOAD" ] || { log "no ftpload at $FTPLOAD"; exit 1; }
 	install_deps || true
-	fetch_pure || log "Pure-FTPd: ${WHY[pure]}"
+	fetch_pure || { log "Pure-FTPd: ${WHY[pure]}"; WHY[puretls]=${WHY[pure]}; }
 	machine_prices
 	W=$(mktemp -d /var/tmp/miniftpd-bench.XXXXXX) || exit 1
 	chmod 755 "$W"
@@ -843,8 +1088,17 @@ main() {
 	fi
 	anon_setup || { log "cannot set up the anonymous root"; exit 1; }
 	make_files
+	make_cert
 	log "files ready: $SIZE_MB MiB, $LIST_N-entry directory, uploads to $UPFS"
 	start_servers
+	NOLIST=""; LIMITD_ROW=""; LIMITD_VM_ROW=""
+	if [ "$ROWS" = tls ]; then	# BENCH_ROWS=tls: the FTPS rows alone
+		warm_uploads
+		tls_runs
+		log "all done ($((SECONDS - t0)) s)"
+		report
+		return
+	fi
 	probe_all
 	run_simple retr retr "$RUNS" mini vsftpd pure
 	warm_uploads
@@ -853,14 +1107,14 @@ main() {
 	log "transfers done ($((SECONDS - t0)) s)"
 	run_sessions local nlst
 	run_sessions anon anon
-	NOLIST=""
 	case "${CAP[mini.nlst]:-}" in unsupported*)
 		NOLIST="miniftpd answers 500/502 to PASV or NLST, so sessions were also measured without PASV+NLST (login, PWD, QUIT)"
 		run_sessions local - --no-list
 		run_sessions anon - --no-list;;
 	esac
 	log "sessions done ($((SECONDS - t0)) s)"
-	run_simple pss - "$PRUNS" $SERVERS
+	run_simple pss - "$PRUNS" $PLAIN
+	tls_runs
 	limitd_bench
 	log "all done ($((SECONDS - t0)) s)"
 	report

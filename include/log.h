@@ -141,6 +141,8 @@ struct log_fields {
 	unsigned long long duration_ms;	/* FTP_DURATION_MS: transfer time */
 	const char *tls_version;	/* FTP_TLS_VERSION: "TLSv1.3" (any event, or none) */
 	const char *tls_cipher;		/* FTP_TLS_CIPHER: OpenSSL's cipher name */
+	const char *tls_send;		/* FTP_TLS_SEND: a TLS download's encryption,
+					 * "ktls" (the kernel) or "userspace" (OpenSSL) */
 };
 
 /*

@@ -11,8 +11,14 @@
  * That is require_ssl_reuse, by construction.
  *
  * One data connection at a time: the SSL object lives here, keyed by its
- * socket.  Reads and writes go through SSL_read/SSL_write (kernel TLS and
- * SSL_sendfile are a later step).
+ * socket.  Reads go through SSL_read.  Sends go through SSL_write, or,
+ * where the kernel encrypts (kernel TLS: CONFIG_TLS, the "tls" ULP in
+ * /proc/sys/net/ipv4/tcp_available_ulp, and an OpenSSL built with kTLS),
+ * a binary RETR goes through SSL_sendfile: the file's pages go from the
+ * page cache to the kernel's TLS layer and never through the process.
+ * OpenSSL switches the socket to kernel TLS by itself at the end of the
+ * handshake (SSL_OP_ENABLE_KTLS, set when use_sendfile=YES) if the kernel
+ * takes the cipher; otherwise it stays in user space, silently.
  */
 #ifndef MINIFTPD_TLSDATA_H
 #define MINIFTPD_TLSDATA_H
@@ -57,15 +63,45 @@ bool tlsdata_active(int fd);
 
 /*
  * tlsdata_send / tlsdata_recv - SSL_write / SSL_read on the TLS data
- * connection FD.  RETURN the count, 0 at the end of the data (recv:
- * close_notify or EOF), -EAGAIN when the socket must become ready
- * first, or -errno (-EPROTO: a TLS error, logged).
+ * connection FD, as many records as fit in LEN or until the socket would
+ * block.  RETURN the count, 0 at the end of the data (recv: close_notify
+ * or EOF), -EAGAIN when the socket must become ready first, or -errno
+ * (-EPROTO: a TLS error, logged).  An end met after some bytes is
+ * returned by the next call (tlsdata_pending says so meanwhile).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);
 
-/* tlsdata_pending - decrypted bytes of FD are waiting in OpenSSL (poll
- * would not say so). */
+/* How a TLS download moves: who encrypts, and whether the file is read. */
+enum tlsdata_path {
+	TLSDATA_USERSPACE,	/* read + SSL_write: OpenSSL encrypts */
+	TLSDATA_KTLS_WRITE,	/* read + SSL_write: the kernel encrypts (kTLS) */
+	TLSDATA_KTLS_SENDFILE,	/* SSL_sendfile: the kernel reads and encrypts */
+};
+
+/*
+ * tlsdata_choose_path - the path of a download: SSL_sendfile needs kernel
+ * TLS on the socket (KTLS_TX), a binary transfer (ASCII rewrites line
+ * ends in the process) and use_sendfile=YES.  Pure.
+ */
+enum tlsdata_path tlsdata_choose_path(bool ktls_tx, bool ascii, bool use_sendfile);
+
+/* tlsdata_path_name - FTP_TLS_SEND's value: "ktls" or "userspace". */
+const char *tlsdata_path_name(enum tlsdata_path p);
+
+/* tlsdata_ktls_send - the kernel encrypts what is sent on FD (kTLS TX). */
+bool tlsdata_ktls_send(int fd);
+
+/*
+ * tlsdata_sendfile - SSL_sendfile of LEN bytes of FILE_FD from OFF on the
+ * TLS data connection FD, which must have kernel TLS (tlsdata_ktls_send).
+ * RETURNS the count (0 at the end of the file), -EAGAIN, or -errno
+ * (-ENOSYS: OpenSSL built without kTLS).
+ */
+ssize_t tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len);
+
+/* tlsdata_pending - bytes of FD (records read ahead, decrypted or not), or
+ * its end, are waiting in OpenSSL: poll would not say so. */
 bool tlsdata_pending(int fd);
 
 /*

@@ -273,6 +273,7 @@ build_record(struct rec *r, int prio, const struct log_fields *f, const char *li
 	if (f) {
 		rec_put_opt(r, "FTP_TLS_VERSION", f->tls_version);
 		rec_put_opt(r, "FTP_TLS_CIPHER", f->tls_cipher);
+		rec_put_opt(r, "FTP_TLS_SEND", f->tls_send);
 		rec_put_event(r, f);
 	}
 }

@@ -15,6 +15,8 @@
 static SSL_CTX *data_ctx;	/* built by the helper, inherited */
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
+static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
+				 * end or error met after some bytes */
 
 /* No certificate to choose: the context can only resume. */
 static int
@@ -37,6 +39,14 @@ tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
 	/* tickets come from the control connection (tlsproc.h) */
 	SSL_CTX_set_num_tickets(data_ctx, 0);
 	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* read as much as the socket has: one recv for several records, not
+	 * two per record (header, then body); tlsdata_pending covers them */
+	SSL_CTX_set_read_ahead(data_ctx, 1);
+	/* kernel TLS where the kernel has it: OpenSSL sets TCP_ULP "tls" and
+	 * TLS_TX on the socket after the handshake, and falls back to its own
+	 * record layer when either fails (ENOENT without CONFIG_TLS) */
+	if (cfg->use_sendfile)
+		SSL_CTX_set_options(data_ctx, SSL_OP_ENABLE_KTLS);
 	/* the cache holds the control session only (tlsdata_add_session):
 	 * a full handshake fails without a key, so nothing else gets in */
 	SSL_CTX_set_session_cache_mode(data_ctx, SSL_SESS_CACHE_SERVER |
@@ -76,6 +86,7 @@ forget(void)
 	SSL_free(cur);
 	cur = NULL;
 	cur_fd = -1;
+	cur_end = 1;
 }
 
 int
@@ -121,16 +132,34 @@ ssl_failure(int r)
 	return -EPROTO;
 }
 
+/*
+ * A record carries at most 16 KiB: each SSL_write and SSL_read moves one.
+ * Both loop until LEN bytes moved or the socket would block, so that a
+ * transfer step moves a whole buffer (one poll and, for uploads, one file
+ * write per 256 KiB instead of per record).  What moved is returned; an
+ * error after some bytes comes back on the next call.
+ */
 ssize_t
 tlsdata_send(int fd, const void *buf, size_t len)
 {
-	int n;
+	const char *p = buf;
+	size_t done = 0;
+	int n = 0;
 
 	if (!tlsdata_active(fd))
 		return -EBADF;
-	n = SSL_write(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (n > 0)
-		return n;
+	while (done < len) {
+		size_t want = len - done;
+
+		n = SSL_write(cur, p + done, want > INT_MAX ? INT_MAX : (int)want);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done > 0) {
+		ERR_clear_error();
+		return (ssize_t)done;
+	}
 	n = (int)ssl_failure(n);
 	return n == 0 ? -EPIPE : n;
 }
@@ -138,18 +167,93 @@ tlsdata_send(int fd, const void *buf, size_t len)
 ssize_t
 tlsdata_recv(int fd, void *buf, size_t len)
 {
-	int n;
+	char *p = buf;
+	size_t done = 0;
+	int n = 0;
 
 	if (!tlsdata_active(fd))
 		return -EBADF;
-	n = SSL_read(cur, buf, len > INT_MAX ? INT_MAX : (int)len);
-	return n > 0 ? n : ssl_failure(n);
+	if (cur_end <= 0)
+		return cur_end;
+	while (done < len) {
+		size_t want = len - done;
+
+		n = SSL_read(cur, p + done, want > INT_MAX ? INT_MAX : (int)want);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == 0)
+		return ssl_failure(n);
+	if (done < len) {
+		/* close_notify, EOF or an error behind the bytes: the socket may
+		 * never be readable again, so keep it for the next call */
+		ssize_t e = ssl_failure(n);
+
+		if (e != -EAGAIN)
+			cur_end = e;
+	}
+	return (ssize_t)done;
+}
+
+enum tlsdata_path
+tlsdata_choose_path(bool ktls_tx, bool ascii, bool use_sendfile)
+{
+	if (!ktls_tx)
+		return TLSDATA_USERSPACE;
+	return ascii || !use_sendfile ? TLSDATA_KTLS_WRITE : TLSDATA_KTLS_SENDFILE;
+}
+
+const char *
+tlsdata_path_name(enum tlsdata_path p)
+{
+	return p == TLSDATA_USERSPACE ? "userspace" : "ktls";
+}
+
+bool
+tlsdata_ktls_send(int fd)
+{
+#ifndef OPENSSL_NO_KTLS
+	return tlsdata_active(fd) && BIO_get_ktls_send(SSL_get_wbio(cur));
+#else
+	(void)fd;
+	return false;
+#endif
+}
+
+ssize_t
+tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len)
+{
+#ifndef OPENSSL_NO_KTLS
+	ossl_ssize_t n;
+	int err, e;
+
+	if (!tlsdata_ktls_send(fd))
+		return -EBADF;
+	errno = 0;
+	n = SSL_sendfile(cur, file_fd, off, len, 0);
+	if (n >= 0)
+		return n;
+	err = errno;
+	e = SSL_get_error(cur, (int)n);
+	ERR_clear_error();
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	return err ? -err : -EPROTO;
+#else
+	(void)fd;
+	(void)file_fd;
+	(void)off;
+	(void)len;
+	return -ENOSYS;
+#endif
 }
 
 bool
 tlsdata_pending(int fd)
 {
-	return tlsdata_active(fd) && SSL_pending(cur) > 0;
+	/* SSL_has_pending: also records read from the socket, not yet decrypted */
+	return tlsdata_active(fd) && (SSL_has_pending(cur) || cur_end <= 0);
 }
 
 void

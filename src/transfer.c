@@ -22,6 +22,7 @@
 #include "privclient.h"
 #include "str.h"
 #include "sysutil.h"
+#include "tlsdata.h"
 #include "transfer.h"
 #include "xferlog.h"
 
@@ -70,6 +71,8 @@ struct xfer {
 	const char *pend;		/* buffered download: bytes not yet sent */
 	size_t pend_len;
 	int err;			/* errno behind XFER_FILE_ERR / XFER_NET_ERR */
+	bool tls;			/* PROT P: the data connection is TLS */
+	enum tlsdata_path tls_path;	/* a TLS download's path (tlsdata.h) */
 	enum xfer_end end;
 	void (*step)(struct xfer *x);
 };
@@ -250,6 +253,30 @@ step_sendfile(struct xfer *x)
 		x->step = step_send_buffered;
 	else if (n != -EAGAIN)
 		fail(x, is_net_errno((int)-n) ? XFER_NET_ERR : XFER_FILE_ERR, (int)-n);
+}
+
+/* A binary download over kernel TLS: the kernel reads the file and
+ * encrypts (SSL_sendfile); the file's position is X->off. */
+static void
+step_tls_sendfile(struct xfer *x)
+{
+	ssize_t n = tlsdata_sendfile(x->data_fd, x->file_fd, x->off, block(x, SENDFILE_MAX));
+
+	if (n > 0) {
+		x->off += n;
+		progress(x, (size_t)n);
+	} else if (n == 0) {
+		x->end = XFER_DONE;
+	} else if (n == -EINVAL || n == -ENOSYS) {	/* no sendfile here: SSL_write */
+		off_t o = sys_lseek(x->file_fd, x->off, SEEK_SET);
+
+		x->tls_path = TLSDATA_KTLS_WRITE;
+		x->step = step_send_buffered;
+		if (o < 0)
+			fail(x, XFER_FILE_ERR, (int)-o);
+	} else if (n != -EAGAIN) {
+		fail(x, is_net_errno((int)-n) ? XFER_NET_ERR : XFER_FILE_ERR, (int)-n);
+	}
 }
 
 /* Read the next block of the file (converted in ASCII). RETURNS false at the end. */
@@ -522,15 +549,21 @@ log_end(const struct xfer *x)
 		.access = access[s->login.kind][0], .user = s->login.user,
 		.complete = x->end == XFER_DONE,
 	};
-	char reason[128];
+	char reason[128], how[64] = "";
+	/* a TLS download says who encrypted it (FTP_TLS_SEND) */
+	const char *send = x->tls && !x->upload ? tlsdata_path_name(x->tls_path) : NULL;
 
 	end_reason(x, reason, sizeof(reason));
+	if (send)
+		snprintf(how, sizeof(how), ", TLS send: %s%s", send,
+			 x->tls_path == TLSDATA_KTLS_SENDFILE ? " (sendfile)" : "");
 	log_event(LOG_INFO, &(struct log_fields){
 		  .event = x->upload ? LOG_EV_UPLOAD : LOG_EV_DOWNLOAD,
 		  .command = x->verb, .file = x->path, .bytes = x->bytes,
-		  .duration_ms = (unsigned long long)ms, .reason = reason[0] ? reason : NULL },
-		  "%s \"%s\" %llu bytes%s%s", x->upload ? "Upload" : "Download", x->path,
-		  x->bytes, reason[0] ? ", incomplete: " : "", reason);
+		  .duration_ms = (unsigned long long)ms, .reason = reason[0] ? reason : NULL,
+		  .tls_send = send },
+		  "%s \"%s\" %llu bytes%s%s%s", x->upload ? "Upload" : "Download", x->path,
+		  x->bytes, how, reason[0] ? ", incomplete: " : "", reason);
 	xferlog_write(&e);
 }
 
@@ -568,8 +601,14 @@ run_transfer(struct xfer *x, const char *opening)
 		maybe_delete(x);
 		return;
 	}
-	if (data_is_tls(x->data_fd))	/* no sendfile or splice through TLS (yet) */
-		x->step = x->upload ? step_recv : step_send_buffered;
+	if (data_is_tls(x->data_fd)) {	/* no splice through TLS; sendfile with kTLS */
+		x->tls = true;
+		x->tls_path = tlsdata_choose_path(tlsdata_ktls_send(x->data_fd), x->ascii,
+						  x->s->cfg->use_sendfile);
+		x->step = x->upload ? step_recv :
+			  x->tls_path == TLSDATA_KTLS_SENDFILE ? step_tls_sendfile :
+			  step_send_buffered;
+	}
 	run_loop(x);
 	x->data_fd = data_close(x->data_fd);
 	x->pipe_fd[0] = sys_close(x->pipe_fd[0]);
