@@ -78,6 +78,8 @@ check "account miniftpd: system, no shell, no home" sh -c \
 $(getent passwd miniftpd)
 E
 test "$uid" -lt 1000 && test "$home" = /nonexistent && test "$shell" = /usr/sbin/nologin && test ! -e /nonexistent && getent group miniftpd'
+check "no password for either account" sh -c \
+	'for a in miniftpd ftp; do p=$(getent shadow $a | cut -d: -f2); case $p in "*"|"!"*) ;; *) echo "$a: $p"; exit 1;; esac; done'
 check "account ftp: system, home /srv/ftp" sh -c \
 	'test "$(getent passwd ftp | cut -d: -f6,7)" = /srv/ftp:/usr/sbin/nologin && test "$(id -u ftp)" -lt 1000'
 check "/srv/ftp: root:ftp 0755" sh -c 'test "$(stat -c "%U:%G %a" /srv/ftp)" = "root:ftp 755"'
