@@ -57,9 +57,13 @@ else
 fi
 
 step "root $ROOT_CACHE"
-sh tests/nspawn/mkroot.sh "$ROOT_CACHE" || { bad "make the Debian 12 root"; exit 1; }
+# Neither the root nor the boot involves the package: when the machine
+# cannot make one (no network) or boot it (no privilege for namespaces),
+# the container tests are skipped, not failed.
+skip() { trap - EXIT; ns_stop; echo "check-deb: skipped the container tests: $* ($pass passed before)"; exit 0; }
+sh tests/nspawn/mkroot.sh "$ROOT_CACHE" || skip "could not make the Debian 12 root (mmdebstrap, network?)"
 step "boot a copy"
-ns_boot "$ROOT_CACHE" "$RUN" || { bad "boot the container"; exit 1; }
+ns_boot "$ROOT_CACHE" "$RUN" || skip "could not boot it with systemd-nspawn ($RUN/console.log)"
 # the packages go in through the copy's file system
 # (/root: systemd mounts a tmpfs on /tmp)
 cp build/deb/"$deb" build/deb-up/"$updeb" "$RUN/root/root/"

@@ -23,8 +23,10 @@ ns_boot() {
 	rm -rf "$NS_DIR"
 	mkdir -p "$NS_DIR"
 	cp -a "$1" "$NS_DIR/root" || return 1
+	# A machine name of its own (nspawn keeps /run/systemd/nspawn/propagate/
+	# NAME), so that two test runs can boot at once.
 	systemd-nspawn -q -b --register=no --keep-unit --private-network \
-		-D "$NS_DIR/root" >"$NS_DIR/console.log" 2>&1 </dev/null &
+		-M "miniftpd-test-$$" -D "$NS_DIR/root" >"$NS_DIR/console.log" 2>&1 </dev/null &
 	NS_PID=$!
 	i=0
 	while [ $i -lt 100 ]; do
