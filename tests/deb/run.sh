@@ -98,6 +98,7 @@ check "every socket unit installed disabled and inactive" sh -c \
 		s=$(systemctl is-enabled "$u"); a=$(systemctl is-active "$u")
 		echo "$u: $s $a"; [ "$s" = disabled ] && [ "$a" = inactive ] || exit 1; done'
 nothing_on_21 "after install"
+socks=$(ns_run sh -c 'dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p"' | tr '\n' ' ')
 check "miniftpd -t /etc/miniftpd.conf" miniftpd -t /etc/miniftpd.conf
 no_failed_units "after install"
 
@@ -154,6 +155,33 @@ check "LIST and RETR after the upgrade" sh -c \
 	'curl -sS --max-time 20 ftp://127.0.0.1/pub/ | grep -q big && test "$(curl -sS --max-time 20 ftp://127.0.0.1/pub/hello.txt)" = hello'
 no_failed_units "after the upgrade"
 
+# ------------------------------------------- upgrade, the resident listener
+# The Accept=no socket on port 21, whatever its name.
+lsock=$(sh_in 'cd /lib/systemd/system && grep -l "^Accept=no" $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p") | xargs grep -l "^ListenStream=21$" | head -n 1')
+lsvc=${lsock%.socket}.service
+step "reinstall under load with the resident listener ($lsock)"
+if [ -z "$lsock" ]; then bad "no Accept=no socket on port 21 in the package"; else
+check "switch to $lsock" sh -c "systemctl disable --now $ftpsock && systemctl enable --now $lsock"
+check "RETR through $lsvc" sh -c 'test "$(curl -sS --max-time 20 ftp://127.0.0.1/pub/hello.txt)" = hello'
+lsvc_id=$(ns_run systemctl show -P InvocationID "$lsvc")
+sh_in 'curl -sS --max-time 90 -o /tmp/big.4 ftp://127.0.0.1/pub/big; echo $? > /tmp/slow.rc' >/dev/null 2>&1 &
+slow=$!
+sh_in 'n=0; f=0; while [ $n -lt 10 ]; do curl -sS --max-time 60 ftp://127.0.0.1/pub/hello.txt | grep -qx hello || f=$((f+1)); n=$((n+1)); sleep 0.5; done; echo "$n $f" > /tmp/probe.out' \
+	>/dev/null 2>&1 &
+probe=$!
+sleep 1
+check "dpkg -i $updeb again over the running listener" sh -c "dpkg -i /root/$updeb </dev/null"
+wait "$slow" "$probe"
+check "the download in flight finished, same bytes" sh -c \
+	'test "$(cat /tmp/slow.rc)" = 0 && cmp /tmp/big.4 /srv/ftp/pub/big'
+check "10 connections during it, none refused (held while the listener stopped)" sh -c \
+	'cat /tmp/probe.out; test "$(cat /tmp/probe.out)" = "10 0"'
+if [ -n "$lsvc_id" ] && [ "$(ns_run systemctl show -P InvocationID "$lsvc")" != "$lsvc_id" ]; then
+	ok "$lsvc restarted (runs the new binary)"; else bad "$lsvc not restarted"; fi
+check "RETR after it" sh -c 'test "$(curl -sS --max-time 20 ftp://127.0.0.1/pub/hello.txt)" = hello'
+no_failed_units "after the listener's upgrade"
+fi
+
 # ----------------------------------------------------------------- remove
 step "remove"
 check "dpkg -r miniftpd" sh -c 'dpkg -r miniftpd </dev/null'
@@ -162,7 +190,7 @@ check "status: deinstall ok config-files" sh -c \
 check "binaries and units gone" sh -c \
 	'for f in /usr/sbin/miniftpd /usr/sbin/limitd /lib/systemd/system/limitd.socket "/lib/systemd/system/$1"; do
 		[ ! -e "$f" ] || { echo "$f is left"; exit 1; }; done' sh "$ftpsock"
-check "sockets stopped" sh -c '! systemctl is-active --quiet limitd.socket "'"$ftpsock"'"'
+check "every socket stopped ($socks)" sh -c 'for u; do ! systemctl is-active --quiet "$u" || exit 1; done' sh $socks
 nothing_on_21 "after remove"
 check "conffiles kept" test -f /etc/miniftpd.conf -a -f /etc/xinetd.d/miniftpd
 no_failed_units "after remove"
