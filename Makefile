@@ -88,6 +88,7 @@ deps:
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
 include mk/install.mk
+include mk/deb.mk
 
 help:
 	@echo "make            build miniftpd and limitd"
@@ -97,6 +98,8 @@ help:
 	@echo "make fuzz [FUZZ_SECONDS=60]   run every libFuzzer target (clang)"
 	@echo "make bench [QUICK=1]   benchmarks side by side with vsftpd and Pure-FTPd"
 	@echo "make install / uninstall [PREFIX= DESTDIR=]"
+	@echo "make deb        the Debian package in build/deb, lintian clean"
+	@echo "make check-deb  install/serve/upgrade/purge it in a Debian 12 container (root)"
 	@echo "make docs       regenerate the option lists of etc/miniftpd.conf and miniftpd.conf(5)"
 	@echo "make clean"
 

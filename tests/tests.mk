@@ -33,3 +33,5 @@ integ: all ftpload
 check: deps
 	@$(MAKE) --no-print-directory unit SANITIZE=$(SANITIZE)
 	@$(MAKE) --no-print-directory integ SANITIZE=$(SANITIZE)
+	@if [ "$(SANITIZE)" != 1 ] && [ "$(CHECK_DEB)" != 0 ]; then \
+		$(MAKE) --no-print-directory check-deb; fi
