@@ -4,7 +4,7 @@
 # in one line and fail.
 set -u
 
-BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev"
+BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev libpam0g-dev"
 TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind"
 EXTRA_PKGS="${EXTRA_PKGS:-}"
 

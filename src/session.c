@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 
 #include "auth.h"
+#include "authpam.h"
 #include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpproto.h"
@@ -136,6 +137,8 @@ session_start_postlogin(const struct login *login)
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = -1;
 	sess.conn.tlsctl_fd = sys_close(sess.conn.tlsctl_fd);
+	/* a PAM session is closed as root, by a keeper that reads no client */
+	authpam_keep_session((const int []){ fd, limit_fd() }, 2);
 	drop_to(&d);
 	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
 	return fd;
