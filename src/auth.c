@@ -391,17 +391,37 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 	a->pam = a->pam && a->deny == NULL;
 }
 
+/*
+ * What a real check costs on the PAM path, in dummy checks: Debian 12's
+ * pam_unix (Linux-PAM 1.5.2) calls crypt_r twice per password it verifies
+ * (measured: two calls per pam_authenticate, ~2x the shadow path's time).
+ */
+#define PAM_UNIX_CRYPTS 2
+
+/* A check against A's hash (the dummy when refused) costing what a real
+ * one costs on this path. RETURNS whether it matched. */
+static bool
+check_like_real(const struct config *cfg, const struct runtime *rt, const struct attempt *a)
+{
+	bool pam_local = cfg->pam_service_name[0] && rt->privileged && cfg->local_enable;
+	bool match = hash_matches(a->pass, a->hash);
+
+	for (int i = 1; pam_local && i < PAM_UNIX_CRYPTS; i++)
+		(void)hash_matches(a->pass, a->hash);
+	return match;
+}
+
 /* The PAM path: PAM's verdict; when PAM refused an account whose own hash
  * libcrypt cannot run (pam_unix refuses those without a crypt), the dummy
  * too, so that the refusal costs a real check. */
 static const char *
-pam_denies(const struct config *cfg, struct attempt *a)
+pam_denies(const struct config *cfg, const struct runtime *rt, struct attempt *a)
 {
 	if (authpam_check(cfg->pam_service_name, a->user, a->pass, a->rhost,
 			  a->pam_reason, sizeof(a->pam_reason)) == 0)
 		return NULL;
 	if (a->pad)
-		(void)hash_matches(a->pass, a->hash);
+		(void)check_like_real(cfg, rt, a);
 	return a->pam_reason;
 }
 
@@ -459,8 +479,8 @@ auth_check(const struct config *cfg, const struct runtime *rt,
 		local_prepare(cfg, rt, &a, out);
 
 	if (a.pam)
-		a.deny = pam_denies(cfg, &a);
-	else if (!hash_matches(pass, a.hash) && a.deny == NULL)
+		a.deny = pam_denies(cfg, rt, &a);
+	else if (!check_like_real(cfg, rt, &a) && a.deny == NULL)
 		a.deny = "wrong password";
 	return conclude(out, user, a.deny, reason, reasonlen);
 }
