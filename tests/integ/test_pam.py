@@ -109,7 +109,8 @@ def test_login_session_opened_and_closed(pam_services, system_user, ftpd):
     assert ids(service, "Uid") == [system_user.uid] * 4
     assert caps(service)["CapEff"] == CAP_NONE and caps(service)["CapPrm"] == CAP_NONE
     assert proc_status(service)["NoNewPrivs"] == "1"
-    assert ids(helper, "Uid")[0] == pwd.getpwnam(GUEST).pw_uid
+    # the helper drops right after forking the keeper
+    assert wait_until(lambda: ids(helper, "Uid") == [pwd.getpwnam(GUEST).pw_uid] * 4, 10)
     assert caps(helper)["CapEff"] == CAP_NET_BIND
     assert proc_status(helper)["Seccomp"] in ("2", "0")     # 0: a SANITIZE build
     assert ids(keeper, "Uid") == [0] * 4
