@@ -9,6 +9,7 @@ run on the PAM path and on the /etc/shadow path alike.
 import os
 import pwd
 import secrets
+import signal
 import subprocess
 import time
 
@@ -225,3 +226,20 @@ def test_pam_refusals_cost_a_real_check(pam_services, system_user, ftpenv, ftpd)
             srv.stop()
         subprocess.run(["userdel", "-f", locked], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=30)
+
+
+def test_session_closed_when_the_helper_dies(pam_services, system_user, ftpd):
+    """The keeper watches the helper, not the client: SIGKILL to the helper
+    after login still closes the PAM session, and nothing is left."""
+    s = ftpd(local_enable="YES", pam_service_name=pam_services.unix)
+    c = s.connect()
+    helper, pre = session_of(s)
+    assert c.login(system_user.name, system_user.password).code == 230
+    kids = wait_until(lambda: proc_children(helper) if len(proc_children(helper)) == 2
+                      else None, 10)
+    assert kids
+    os.kill(helper, signal.SIGKILL)
+    assert wait_until(lambda: len(pam_services.records()) == 2, 10), pam_services.records()
+    assert pam_services.records()[1] == "close_session %s 127.0.0.1 ftp 0" % system_user.name
+    assert_gone(kids)
+    assert c.wait_closed().startswith(b"421 ")    # from the service process
