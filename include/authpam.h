@@ -8,7 +8,8 @@
  * helper is still root and after the post-login process is forked,
  * authpam_keep_session, which forks the session keeper: a root child that
  * holds the handle and closes the PAM session when the helper's pipe to it
- * closes.  A login refused after authpam_check: authpam_abort.
+ * closes.  A login refused after authpam_check (limitd's max_per_user):
+ * authpam_abort.
  *
  * One handle per helper at a time (a login succeeds once per session).
  */
@@ -50,7 +51,8 @@ int authpam_check(const char *service, const char *user, const char *pass,
  */
 int authpam_open_session(char *reason, size_t reasonlen);
 
-/* authpam_abort - end a kept handle without a session (login refused). */
+/* authpam_abort - a login refused after authpam_check: close the PAM
+ * session if one is open, end the kept handle. */
 void authpam_abort(void);
 
 /*

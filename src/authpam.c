@@ -145,9 +145,27 @@ authpam_open_session(char *reason, size_t reasonlen)
 	return 0;
 }
 
+/* Close the open PAM session of the kept handle and end the handle. */
+static void
+close_session(void)
+{
+	int r = pam_close_session(pam.h, 0);
+
+	if (r != PAM_SUCCESS)
+		log_warning("Failed to close the PAM session: %s", pam_strerror(pam.h, r));
+	r = pam_setcred(pam.h, PAM_DELETE_CRED);
+	if (r != PAM_SUCCESS)
+		log_warning("Failed to delete the PAM credentials: %s", pam_strerror(pam.h, r));
+	pam_end(pam.h, r);
+	pam.h = NULL;
+	pam.session = false;
+}
+
 void
 authpam_abort(void)
 {
+	if (pam.session)
+		close_session();
 	if (pam.h)
 		pam_end(pam.h, PAM_ABORT);
 	pam.h = NULL;
@@ -160,7 +178,6 @@ keeper_main(int pipe_r)
 {
 	char c;
 	ssize_t n;
-	int r;
 
 	sys_signal(SIGTERM, SIG_IGN);
 	sys_signal(SIGINT, SIG_IGN);
@@ -169,13 +186,7 @@ keeper_main(int pipe_r)
 	do
 		n = sys_read(pipe_r, &c, 1);
 	while (n > 0 || n == -EINTR);
-	r = pam_close_session(pam.h, 0);
-	if (r != PAM_SUCCESS)
-		log_warning("Failed to close the PAM session: %s", pam_strerror(pam.h, r));
-	r = pam_setcred(pam.h, PAM_DELETE_CRED);
-	if (r != PAM_SUCCESS)
-		log_warning("Failed to delete the PAM credentials: %s", pam_strerror(pam.h, r));
-	pam_end(pam.h, r);
+	close_session();
 	sys_exit_session(0);
 }
 

@@ -152,17 +152,18 @@ helper_answer_login(struct helper *h, struct buf *body)
 		return false;
 	}
 	explicit_bzero(pass, sizeof(pass));
+	/* the PAM session first: limitd counts a login that cannot fail after it */
+	if (authpam_open_session(reason, sizeof(reason)) < 0) {
+		auth_release(&login);
+		login_failed(h, user, reason);
+		return false;
+	}
 	v = limit_login(h->cfg, login.user);
 	if (v != LIMIT_ADMIT) {
 		auth_release(&login);
 		authpam_abort();
 		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
 			     "address blocked after failed logins" : "max_per_user reached");
-		return false;
-	}
-	if (authpam_open_session(reason, sizeof(reason)) < 0) {
-		auth_release(&login);
-		login_failed(h, user, reason);
 		return false;
 	}
 	log_set_user(login.user);

@@ -18,14 +18,15 @@ import pytest
 from conftest import GUEST, needs_root, proc_children, proc_status, sanitized, wait_until
 from test_privsep import (CAP_NET_BIND, CAP_NONE, assert_gone, caps, ids, session_of,
                           socket_inodes)
+from test_limitd import make_limitd, workdir  # noqa: F401 (fixtures)
 from test_security import assert_alike, pass_times
 
 pytestmark = needs_root
 
 
 class PamServices:
-    def __init__(self, unix, deny, record):
-        self.unix, self.deny, self.record = unix, deny, record
+    def __init__(self, unix, deny, nosession, record):
+        self.unix, self.deny, self.nosession, self.record = unix, deny, nosession, record
 
     def records(self):
         try:
@@ -39,6 +40,7 @@ class PamServices:
 def pam_services(ftpenv):
     tag = secrets.token_hex(3)
     unix, deny = "miniftpd-test-" + tag, "miniftpd-deny-" + tag
+    nosession = "miniftpd-nosession-" + tag
     record = os.path.join(ftpenv.dir, "pam-session-" + tag)
     hook = os.path.join(ftpenv.dir, "pam-hook-" + tag)
     with open(hook, "w") as f:
@@ -54,12 +56,15 @@ def pam_services(ftpenv):
                        "session required pam_exec.so %s\n" % hook),
                 (deny, "auth required pam_deny.so\n"
                        "account required pam_deny.so\n"
-                       "session required pam_deny.so\n")):
+                       "session required pam_deny.so\n"),
+                (nosession, "auth required pam_unix.so\n"
+                            "account required pam_unix.so\n"
+                            "session required pam_deny.so\n")):
             path = "/etc/pam.d/" + name
             with open(path, "w") as f:
                 f.write(text)
             files.append(path)
-        yield PamServices(unix, deny, record)
+        yield PamServices(unix, deny, nosession, record)
     finally:
         for s in ftpenv.servers:
             s.stop()
@@ -243,3 +248,44 @@ def test_session_closed_when_the_helper_dies(pam_services, system_user, ftpd):
     assert pam_services.records()[1] == "close_session %s 127.0.0.1 ftp 0" % system_user.name
     assert_gone(kids)
     assert c.wait_closed().startswith(b"421 ")    # from the service process
+
+
+def test_session_closed_when_limitd_refuses_the_login(pam_services, system_user, ftpd,
+                                                       make_limitd):
+    """limitd counts a login only once its PAM session is open; a login it
+    refuses (max_per_user) gets 530 and its PAM session is closed at once,
+    while the first session stays open."""
+    ld = make_limitd(max_per_user=1, max_per_ip=0)
+    s = ftpd(local_enable="YES", max_login_fails="10", pam_service_name=pam_services.unix,
+             limitd_enable="YES", limitd_socket=str(ld.sock))
+    first = s.connect()
+    assert first.login(system_user.name, system_user.password).code == 230
+    second = s.connect()
+    assert second.login(system_user.name, system_user.password).lines == \
+        ["530 Login incorrect."]
+    assert _reason_logged(s, system_user.name, "max_per_user reached")
+    opened = "open_session %s 127.0.0.1 ftp 0" % system_user.name
+    closed = "close_session %s 127.0.0.1 ftp 0" % system_user.name
+    assert wait_until(lambda: pam_services.records() == [opened, opened, closed], 10), \
+        pam_services.records()
+    assert first.cmd("NOOP").code == 200
+    first.cmd("QUIT")
+    assert wait_until(lambda: pam_services.records()[3:] == [closed], 10), \
+        pam_services.records()
+
+
+def test_failed_session_counts_no_login(pam_services, system_user, ftpd, make_limitd):
+    """A right password whose PAM session cannot open (session pam_deny)
+    gets 530, and limitd never counted that login: with max_per_user=1 the
+    user still logs in elsewhere while the refused session stays connected."""
+    ld = make_limitd(max_per_user=1, max_per_ip=0)
+    common = dict(local_enable="YES", limitd_enable="YES", limitd_socket=str(ld.sock))
+    broken = ftpd(pam_service_name=pam_services.nosession, **common)
+    good = ftpd(pam_service_name=pam_services.unix, **common)
+    c = broken.connect()
+    assert c.login(system_user.name, system_user.password).lines == ["530 Login incorrect."]
+    assert _reason_logged(broken, system_user.name, "(PAM pam_open_session")
+    other = good.connect()
+    assert other.login(system_user.name, system_user.password).code == 230
+    assert c.cmd("NOOP").code == 200                  # still connected, not logged in
+    other.cmd("QUIT")
