@@ -34,6 +34,13 @@ int authpam_conv(int n, const struct pam_message **msg, struct pam_response **re
 		 void *appdata);
 
 /*
+ * authpam_service_ok - SERVICE is a plain name with a file /etc/pam.d/SERVICE
+ * (checked only where /etc/pam.d exists): without it PAM would silently use
+ * its "other" service.  RETURNS 0, or -1 with ERR (a start-up error).
+ */
+int authpam_service_ok(const char *service, char *err, size_t errlen);
+
+/*
  * authpam_check - authenticate USER with PASS through SERVICE, from RHOST
  * (the client's address), then account management (expired, locked, aged
  * passwords).  PAM's own failure delay is disabled: delay_failed_login is

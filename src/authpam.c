@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "authpam.h"
 #include "log.h"
@@ -63,6 +64,24 @@ authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	}
 	*resp = r;
 	return PAM_SUCCESS;
+}
+
+int
+authpam_service_ok(const char *service, char *err, size_t errlen)
+{
+	char path[256];
+	mode_t mode;
+
+	if (strchr(service, '/') || strcmp(service, ".") == 0 || strcmp(service, "..") == 0 ||
+	    str_fmt(path, sizeof(path), "/etc/pam.d/%s", service) < 0)
+		return str_fmt(err, errlen, "pam_service_name: \"%s\" is not a PAM service name",
+			       service), -1;
+	if (sys_lstat_mode("/etc/pam.d", &mode) < 0 || !S_ISDIR(mode))
+		return 0;		/* /etc/pam.conf decides */
+	if (sys_lstat_mode(path, &mode) < 0)
+		return str_fmt(err, errlen, "pam_service_name: no PAM service %s (PAM would "
+			       "use its \"other\" service instead)", path), -1;
+	return 0;
 }
 
 /* PAM_FAIL_DELAY: no delay of the stack's own (delay_failed_login is ours). */

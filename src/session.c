@@ -363,6 +363,9 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	    (cfg->user_db_file[0] &&
 	     need_user("guest_username", cfg->guest_username, err, errlen) == NULL))
 		return -1;
+	if (cfg->local_enable && cfg->pam_service_name[0] &&
+	    authpam_service_ok(cfg->pam_service_name, err, errlen) < 0)
+		return -1;
 	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
 			       "on this system", cfg->ftp_username), -1;

@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import GUEST, needs_root, proc_children, proc_status, sanitized, wait_until
+from conftest import (GUEST, miniftpd_bin, needs_root, proc_children, proc_status, run_cmd,
+                      sanitized, wait_until)
 from test_privsep import (CAP_NET_BIND, CAP_NONE, assert_gone, caps, ids, session_of,
                           socket_inodes)
 from test_limitd import make_limitd, workdir  # noqa: F401 (fixtures)
@@ -289,3 +290,15 @@ def test_failed_session_counts_no_login(pam_services, system_user, ftpd, make_li
     assert other.login(system_user.name, system_user.password).code == 230
     assert c.cmd("NOOP").code == 200                  # still connected, not logged in
     other.cmd("QUIT")
+
+
+def test_missing_service_stops_the_server(ftpenv):
+    """A pam_service_name without its /etc/pam.d file is a start-up error
+    (PAM would silently use its "other" service), as is a path."""
+    for name, words in (("no-such-service-xyz", "no PAM service /etc/pam.d/no-such-service-xyz"),
+                        ("../passwd", 'pam_service_name: "../passwd" is not a PAM service name')):
+        r = run_cmd([miniftpd_bin(), ftpenv.config, "-olocal_enable=YES",
+                     "-opam_service_name=" + name,
+                     "-olisten=YES", "-olisten_address=127.0.0.1", "-olisten_port=0"])
+        assert r.returncode == 2, r
+        assert words in r.stderr, r.stderr
