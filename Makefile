@@ -12,8 +12,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsyst
 # and no libseccomp at run time (its filters are compiled at build time,
 # see below): it is the one binary exec'ed per connection under socket
 # activation.  limitd keeps libsystemd for sd_notify.
+# PAM (pam_service_name): Debian libpam0g-dev; miniftpd only (and the tests).
+PAM_LIBS := $(shell pkg-config --libs pam 2>/dev/null || echo -lpam)
 FTPD_PKGS := libcap libcrypt
-FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt)
+FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt) $(PAM_LIBS)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 # FTPS: OpenSSL 3 (Debian libssl-dev), miniftpd only (and the tests that
 # link its modules).  src/tlsdeleg.c uses the deprecated EC_KEY_METHOD /
@@ -41,7 +43,7 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 COMMON	:= str buf sysutil log config limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
-	   privhelper privdrop sandbox auth userdb path limitclient \
+	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn transfer ls idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.

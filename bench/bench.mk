@@ -37,7 +37,7 @@ $(MACHCOST): bench/machcost.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
 
 $(BUILD)/limitd_bench: bench/limitd_bench.c $(BUILD)/libminiftpd.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 # A server that does not build is reported as such; the peers are still measured.
 bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)

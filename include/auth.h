@@ -3,7 +3,8 @@
  *
  * Anonymous (USER anonymous or ftp, any password), virtual users
  * (user_db_file) and local users (passwd/shadow, only when privileged;
- * password aging and account expiry as pam_unix applies them).
+ * password aging and account expiry as pam_unix applies them; through
+ * PAM instead when pam_service_name is set: authpam.h).
  * Exactly one crypt(3) call per attempt: an attempt that has no usable
  * hash (unknown user, locked or system account, any refusal) is checked
  * against a dummy setting of the method and cost a real one would have
@@ -28,14 +29,17 @@
 void auth_init(const struct config *cfg, struct runtime *rt);
 
 /*
- * auth_check - check USER / PASS.
+ * auth_check - check USER / PASS from the client at RHOST (its address).
+ * With pam_service_name, a local user's password and account go through
+ * PAM (authpam.h; RHOST is PAM_RHOST): a successful local login then
+ * leaves a PAM handle for authpam_open_session / authpam_abort.
  * RETURNS 0 and fills OUT on success (its groups are allocated: the
  * caller calls auth_release); -EACCES with REASON (for the operator's log
  * only, never the client) on failure, with nothing allocated in OUT.
  */
 int auth_check(const struct config *cfg, const struct runtime *rt,
-	       const char *user, const char *pass, struct login *out,
-	       char *reason, size_t reasonlen);
+	       const char *user, const char *pass, const char *rhost,
+	       struct login *out, char *reason, size_t reasonlen);
 
 /*
  * auth_cache_anon - resolve ftp_username (ids, groups, home) into RT->anon

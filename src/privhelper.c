@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "auth.h"
+#include "authpam.h"
 #include "buf.h"
 #include "dataconn.h"
 #include "limitclient.h"
@@ -144,15 +145,23 @@ helper_answer_login(struct helper *h, struct buf *body)
 	if (buf_get_str(body, user, sizeof(user)) < 0 ||
 	    buf_get_str(body, pass, sizeof(pass)) < 0 || buf_end(body) < 0)
 		die("Malformed login request");
-	if (auth_check(h->cfg, h->rt, user, pass, &login, reason, sizeof(reason)) < 0) {
+	if (auth_check(h->cfg, h->rt, user, pass, h->peer_str, &login, reason,
+		       sizeof(reason)) < 0) {
 		explicit_bzero(pass, sizeof(pass));
 		login_failed(h, user, reason);
 		return false;
 	}
 	explicit_bzero(pass, sizeof(pass));
+	/* the PAM session first: limitd counts a login that cannot fail after it */
+	if (authpam_open_session(reason, sizeof(reason)) < 0) {
+		auth_release(&login);
+		login_failed(h, user, reason);
+		return false;
+	}
 	v = limit_login(h->cfg, login.user);
 	if (v != LIMIT_ADMIT) {
 		auth_release(&login);
+		authpam_abort();
 		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
 			     "address blocked after failed logins" : "max_per_user reached");
 		return false;
@@ -417,11 +426,13 @@ static void NORETURN
 finish(void)
 {
 	int status;
+	pid_t pid;
 
+	authpam_end_session();		/* the keeper closes the PAM session */
 	for (;;) {
-		if (wait(&status) > 0)
+		if ((pid = wait(&status)) > 0 && pid != authpam_keeper())
 			session_service_ended(status);
-		else if (errno != EINTR)
+		else if (pid < 0 && errno != EINTR)
 			break;
 	}
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_DISCONNECT },

@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 
 #include "auth.h"
+#include "authpam.h"
 #include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpproto.h"
@@ -136,6 +137,8 @@ session_start_postlogin(const struct login *login)
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = -1;
 	sess.conn.tlsctl_fd = sys_close(sess.conn.tlsctl_fd);
+	/* a PAM session is closed as root, by a keeper that reads no client */
+	authpam_keep_session((const int []){ fd, limit_fd() }, 2);
 	drop_to(&d);
 	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
 	return fd;
@@ -359,6 +362,9 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	     need_user("ftp_username", cfg->ftp_username, err, errlen) == NULL) ||
 	    (cfg->user_db_file[0] &&
 	     need_user("guest_username", cfg->guest_username, err, errlen) == NULL))
+		return -1;
+	if (cfg->local_enable && cfg->pam_service_name[0] &&
+	    authpam_service_ok(cfg->pam_service_name, err, errlen) < 0)
 		return -1;
 	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "

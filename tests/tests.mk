@@ -19,10 +19,10 @@ $(BUILD)/libminiftpd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libminiftpd.a | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) -lcmocka $(PKG_LIBS) $(SSL_LIBS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) -lcmocka $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
 	@sh tests/run-unit.sh $(BUILD) $(UNIT_BINS) -- $(FUZZ_BINS)

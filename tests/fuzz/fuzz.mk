@@ -32,7 +32,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBFUZZER_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBFUZZER_OBJ) $(PKG_LIBS) $(SSL_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBFUZZER_OBJ) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 fuzz-build: $(LIBFUZZER_BINS)
 

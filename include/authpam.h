@@ -1,0 +1,84 @@
+/*
+ * authpam.h - local users through PAM (pam_service_name), in the helper
+ * before it drops root.  See SECURITY.md, "PAM".
+ *
+ * One attempt: authpam_check (pam_start, PAM_RHOST, PAM_TTY "ftp",
+ * pam_authenticate, pam_acct_mgmt).  A login that goes on: then
+ * authpam_open_session (pam_setcred, pam_open_session) and, while the
+ * helper is still root and after the post-login process is forked,
+ * authpam_keep_session, which forks the session keeper: a root child that
+ * holds the handle and closes the PAM session when the helper's pipe to it
+ * closes.  A login refused after authpam_check (limitd's max_per_user):
+ * authpam_abort.
+ *
+ * One handle per helper at a time (a login succeeds once per session).
+ */
+#ifndef MINIFTPD_AUTHPAM_H
+#define MINIFTPD_AUTHPAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <security/pam_appl.h>
+
+/*
+ * authpam_conv - the conversation: every message must be a
+ * PAM_PROMPT_ECHO_OFF prompt, answered with APPDATA (the password, a
+ * NUL-terminated string); anything else (echo-on prompts, info and error
+ * texts), no password (APPDATA NULL) or a count outside
+ * 1..PAM_MAX_NUM_MSG fails the whole conversation with PAM_CONV_ERR and
+ * *RESP NULL.  On PAM_SUCCESS *RESP is N malloc'ed responses (the caller,
+ * libpam, frees them).  Pure.
+ */
+int authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+		 void *appdata);
+
+/*
+ * authpam_service_ok - SERVICE is a plain name with a file /etc/pam.d/SERVICE
+ * (checked only where /etc/pam.d exists): without it PAM would silently use
+ * its "other" service.  RETURNS 0, or -1 with ERR (a start-up error).
+ */
+int authpam_service_ok(const char *service, char *err, size_t errlen);
+
+/*
+ * authpam_check - authenticate USER with PASS through SERVICE, from RHOST
+ * (the client's address), then account management (expired, locked, aged
+ * passwords).  PAM's own failure delay is disabled: delay_failed_login is
+ * the one delay.  RETURNS 0 (the handle is kept for authpam_open_session
+ * or authpam_abort), or -EACCES with REASON for the log (no handle left).
+ */
+int authpam_check(const char *service, const char *user, const char *pass,
+		  const char *rhost, char *reason, size_t reasonlen);
+
+/*
+ * authpam_open_session - pam_setcred(PAM_ESTABLISH_CRED) and
+ * pam_open_session on the handle authpam_check kept.  RETURNS 0 (also
+ * when no handle is kept: not a PAM login), or -EACCES with REASON (the
+ * handle ended).
+ */
+int authpam_open_session(char *reason, size_t reasonlen);
+
+/* authpam_abort - a login refused after authpam_check: close the PAM
+ * session if one is open, end the kept handle. */
+void authpam_abort(void);
+
+/*
+ * authpam_keep_session - when a PAM session is open, fork the session
+ * keeper: it closes CLOSE_FDS (the helper's descriptors it must not hold;
+ * negative entries skipped), ignores SIGTERM, SIGINT and SIGHUP, waits
+ * for end of file on a pipe from the helper, then pam_close_session,
+ * pam_setcred(PAM_DELETE_CRED), pam_end, and exits.  The helper keeps the
+ * pipe's write end and drops its own copy of the handle
+ * (pam_end(PAM_DATA_SILENT)).  Call as root, before the drop.  No PAM
+ * session: nothing.
+ */
+void authpam_keep_session(const int *close_fds, size_t nfds);
+
+/* authpam_keeper - the keeper's pid, or -1 (no PAM session). */
+pid_t authpam_keeper(void);
+
+/* authpam_end_session - the helper's side of the session's end: close the
+ * pipe, so the keeper closes the PAM session (the caller then reaps it). */
+void authpam_end_session(void);
+
+#endif

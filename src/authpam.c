@@ -1,0 +1,248 @@
+/* authpam.c - local users through PAM; see authpam.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "authpam.h"
+#include "log.h"
+#include "str.h"
+#include "sysutil.h"
+
+static struct {
+	pam_handle_t *h;
+	bool session;		/* pam_open_session succeeded */
+	pid_t keeper;
+	int pipe_w;		/* the helper's end: closed, the keeper ends the session */
+} pam = { .keeper = -1, .pipe_w = -1 };
+
+/* Why a step refused, in the words of the shadow path where they exist. */
+static const struct {
+	int code;
+	const char *what;
+} refusals[] = {
+	{ PAM_AUTH_ERR, "wrong password" },
+	{ PAM_USER_UNKNOWN, "unknown user" },
+	{ PAM_MAXTRIES, "wrong password" },
+	{ PAM_CRED_INSUFFICIENT, "wrong password" },
+	{ PAM_NEW_AUTHTOK_REQD, "password must be changed, which FTP cannot do" },
+	{ PAM_AUTHTOK_EXPIRED, "password expired (a change is required, which FTP cannot do)" },
+	{ PAM_ACCT_EXPIRED, "account expired" },
+	{ PAM_PERM_DENIED, "account refused" },
+};
+
+static void
+free_responses(struct pam_response *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (r[i].resp) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	free(r);
+}
+
+int
+authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+	     void *appdata)
+{
+	const char *pass = appdata;
+	struct pam_response *r;
+
+	*resp = NULL;
+	if (n <= 0 || n > PAM_MAX_NUM_MSG || pass == NULL)
+		return PAM_CONV_ERR;
+	r = xcalloc((size_t)n, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF) {
+			free_responses(r, i);
+			return PAM_CONV_ERR;
+		}
+		r[i].resp = xstrdup(pass);
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+int
+authpam_service_ok(const char *service, char *err, size_t errlen)
+{
+	char path[256];
+	mode_t mode;
+
+	if (strchr(service, '/') || strcmp(service, ".") == 0 || strcmp(service, "..") == 0 ||
+	    str_fmt(path, sizeof(path), "/etc/pam.d/%s", service) < 0)
+		return str_fmt(err, errlen, "pam_service_name: \"%s\" is not a PAM service name",
+			       service), -1;
+	if (sys_lstat_mode("/etc/pam.d", &mode) < 0 || !S_ISDIR(mode))
+		return 0;		/* /etc/pam.conf decides */
+	if (sys_lstat_mode(path, &mode) < 0)
+		return str_fmt(err, errlen, "pam_service_name: no PAM service %s (PAM would "
+			       "use its \"other\" service instead)", path), -1;
+	return 0;
+}
+
+/* PAM_FAIL_DELAY: no delay of the stack's own (delay_failed_login is ours). */
+static void
+no_fail_delay(int retval, unsigned usec, void *appdata)
+{
+	(void)retval, (void)usec, (void)appdata;
+}
+
+/* REASON for STEP's result R; ends the handle. RETURNS -EACCES. */
+static int
+refuse(const char *step, int r, char *reason, size_t reasonlen)
+{
+	const char *what = "refused";
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (refusals[i].code == r)
+			what = refusals[i].what;
+	str_fmt(reason, reasonlen, "%s (PAM %s: %s)", what, step,
+		pam.h ? pam_strerror(pam.h, r) : "no handle");
+	if (pam.h)
+		pam_end(pam.h, r);
+	pam.h = NULL;
+	pam.session = false;
+	return -EACCES;
+}
+
+int
+authpam_check(const char *service, const char *user, const char *pass,
+	      const char *rhost, char *reason, size_t reasonlen)
+{
+	/* libpam copies the structure; the password pointer goes at once */
+	struct pam_conv conv = { authpam_conv, (void *)(uintptr_t)pass };
+	struct pam_conv no_password = { authpam_conv, NULL };
+	const void *item = NULL;
+	int r;
+
+	if (pam.h)
+		bug("authpam_check with a handle kept");
+	r = pam_start(service, user, &conv, &pam.h);
+	if (r == PAM_SUCCESS)
+		r = pam_set_item(pam.h, PAM_RHOST, rhost);
+	if (r == PAM_SUCCESS)
+		r = pam_set_item(pam.h, PAM_TTY, "ftp");
+	if (r == PAM_SUCCESS)
+		r = pam_set_item(pam.h, PAM_FAIL_DELAY, (const void *)no_fail_delay);
+	if (r != PAM_SUCCESS)
+		return refuse("pam_start", r, reason, reasonlen);
+	r = pam_authenticate(pam.h, PAM_DISALLOW_NULL_AUTHTOK);
+	/* later prompts (account, session modules) get no password */
+	if (pam_set_item(pam.h, PAM_CONV, &no_password) != PAM_SUCCESS && r == PAM_SUCCESS)
+		r = PAM_SYSTEM_ERR;
+	if (r != PAM_SUCCESS)
+		return refuse("pam_authenticate", r, reason, reasonlen);
+	if (pam_get_item(pam.h, PAM_USER, &item) != PAM_SUCCESS || item == NULL ||
+	    strcmp(item, user) != 0)
+		return refuse("pam_authenticate", PAM_USER_UNKNOWN, reason, reasonlen);
+	r = pam_acct_mgmt(pam.h, PAM_DISALLOW_NULL_AUTHTOK);
+	if (r != PAM_SUCCESS)
+		return refuse("pam_acct_mgmt", r, reason, reasonlen);
+	return 0;
+}
+
+int
+authpam_open_session(char *reason, size_t reasonlen)
+{
+	int r;
+
+	if (pam.h == NULL)
+		return 0;
+	r = pam_setcred(pam.h, PAM_ESTABLISH_CRED);
+	if (r != PAM_SUCCESS)
+		return refuse("pam_setcred", r, reason, reasonlen);
+	r = pam_open_session(pam.h, 0);
+	if (r != PAM_SUCCESS) {
+		(void)pam_setcred(pam.h, PAM_DELETE_CRED);
+		return refuse("pam_open_session", r, reason, reasonlen);
+	}
+	pam.session = true;
+	return 0;
+}
+
+/* Close the open PAM session of the kept handle and end the handle. */
+static void
+close_session(void)
+{
+	int r = pam_close_session(pam.h, 0);
+
+	if (r != PAM_SUCCESS)
+		log_warning("Failed to close the PAM session: %s", pam_strerror(pam.h, r));
+	r = pam_setcred(pam.h, PAM_DELETE_CRED);
+	if (r != PAM_SUCCESS)
+		log_warning("Failed to delete the PAM credentials: %s", pam_strerror(pam.h, r));
+	pam_end(pam.h, r);
+	pam.h = NULL;
+	pam.session = false;
+}
+
+void
+authpam_abort(void)
+{
+	if (pam.session)
+		close_session();
+	if (pam.h)
+		pam_end(pam.h, PAM_ABORT);
+	pam.h = NULL;
+	pam.session = false;
+}
+
+/* The keeper: wait for the helper's end of the session, then close it. */
+static void NORETURN
+keeper_main(int pipe_r)
+{
+	char c;
+	ssize_t n;
+
+	sys_signal(SIGTERM, SIG_IGN);
+	sys_signal(SIGINT, SIG_IGN);
+	sys_signal(SIGHUP, SIG_IGN);
+	log_set_prefix("pam session");
+	do
+		n = sys_read(pipe_r, &c, 1);
+	while (n > 0 || n == -EINTR);
+	close_session();
+	sys_exit_session(0);
+}
+
+void
+authpam_keep_session(const int *close_fds, size_t nfds)
+{
+	int fds[2], r;
+
+	if (!pam.session)
+		return;
+	r = sys_pipe(fds, 4096);
+	if (r < 0)
+		die("Failed to create the PAM session keeper's pipe: %s", strerror(-r));
+	pam.keeper = xfork();
+	if (pam.keeper == 0) {
+		sys_close(fds[1]);
+		for (size_t i = 0; i < nfds; i++)
+			if (close_fds[i] >= 0)
+				sys_close(close_fds[i]);
+		keeper_main(fds[0]);
+	}
+	sys_close(fds[0]);
+	pam.pipe_w = fds[1];
+	/* the keeper's modules' state is its own: leave it untouched */
+	pam_end(pam.h, PAM_SUCCESS | PAM_DATA_SILENT);
+	pam.h = NULL;
+	pam.session = false;
+}
+
+pid_t
+authpam_keeper(void)
+{
+	return pam.keeper;
+}
+
+void
+authpam_end_session(void)
+{
+	pam.pipe_w = sys_close(pam.pipe_w);
+}
