@@ -77,7 +77,19 @@ void cfg_origin(const char *key, char *out, size_t outlen);
 void cfg_dump(const struct config *cfg, FILE *out);
 
 /*
- * cfg_check - cross-option checks (pasv range order, enum values).
+ * cfg_standalone - whether CFG asks for the standalone listener: listen=YES
+ * (IPv4) or listen_ipv6=YES (dual-stack), vsftpd's two exclusive switches.
+ */
+static inline bool
+cfg_standalone(const struct config *cfg)
+{
+	return cfg->listen || cfg->listen_ipv6;
+}
+
+/*
+ * cfg_check - cross-option checks (pasv range order, enum values, vsftpd
+ * switches accepted only as NO).  cfg_load also refuses listen=YES with
+ * listen_ipv6=YES, naming the lines.
  * RETURNS 0 or -1 with ERR set.
  */
 int cfg_check(const struct config *cfg, char err[CFG_ERR_MAX]);

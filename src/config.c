@@ -10,6 +10,7 @@
 #include "defs.h"
 #include "str.h"
 #include "sysutil.h"
+#include "vsfcompat.h"
 
 enum opt_type { T_BOOL, T_UINT, T_MODE, T_STR };
 
@@ -161,7 +162,12 @@ cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
 	char **sp;
 
 	if (d == NULL) {
-		if (msg)
+		const char *advice = vsf_advice(key);
+
+		if (msg && advice)
+			snprintf(msg, msglen, "\"%.64s\" is a vsftpd option that miniftpd "
+				 "does not implement: %s", key, advice);
+		else if (msg)
 			snprintf(msg, msglen, "unknown option \"%.64s\"", key);
 		return -ENOENT;
 	}
@@ -234,7 +240,7 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
 	       size_t len, char err[CFG_ERR_MAX])
 {
 	bool seen[NOPTIONS] = { false };
-	char line[MAX_CONFIG_LINE + 1], msg[256];
+	char line[MAX_CONFIG_LINE + 1], msg[CFG_ERR_MAX - 64];
 	size_t pos = 0, lineno = 0;
 
 	while (pos < len) {
@@ -272,9 +278,34 @@ check_enum(const char *name, const char *v, const char *a, const char *b,
 	return -1;
 }
 
+/* vsftpd switches that miniftpd accepts only in their off position. */
+static int
+check_only_no(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	static const struct {
+		size_t offset;
+		const char *name, *why;
+	} only_no[] = {
+		{ OFF(tcp_wrappers), "tcp_wrappers", "TCP wrappers are not supported "
+		  "(use a firewall, or IPAddressDeny= in the socket unit)" },
+		{ OFF(ssl_sslv2), "ssl_sslv2", "SSL 2 is never offered" },
+		{ OFF(ssl_sslv3), "ssl_sslv3", "SSL 3 is never offered" },
+	};
+
+	for (size_t i = 0; i < sizeof(only_no) / sizeof(only_no[0]); i++)
+		if (*(const bool *)((const char *)cfg + only_no[i].offset)) {
+			snprintf(err, CFG_ERR_MAX, "%s=YES: %s; only NO is accepted",
+				 only_no[i].name, only_no[i].why);
+			return -1;
+		}
+	return 0;
+}
+
 int
 cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 {
+	if (check_only_no(cfg, err) < 0)
+		return -1;
 	if (cfg->pasv_min_port > cfg->pasv_max_port) {
 		snprintf(err, CFG_ERR_MAX,
 			 "pasv_min_port (%lu) is above pasv_max_port (%lu)",
@@ -322,6 +353,16 @@ cfg_load(struct config *cfg, const char *file, bool named,
 	}
 	if (origin.file == NULL)
 		origin.file = file;
+	if (cfg->listen && cfg->listen_ipv6) {
+		char where4[160], where6[160];
+
+		cfg_origin("listen", where4, sizeof(where4));
+		cfg_origin("listen_ipv6", where6, sizeof(where6));
+		snprintf(err, CFG_ERR_MAX, "%s: listen_ipv6=YES and listen=YES (%s) exclude "
+			 "each other, as in vsftpd: listen_ipv6=YES alone is one dual-stack "
+			 "listener", where6, where4);
+		return -1;
+	}
 	if (cfg_check(cfg, err) < 0) {
 		char tmp[CFG_ERR_MAX];
 

@@ -343,7 +343,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 			return -1;
 		rt->have_pasv_addr = true;
 	}
-	if (cfg->listen && !cfg->hide_ids)
+	if (cfg_standalone(cfg) && !cfg->hide_ids)
 		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
@@ -360,7 +360,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	    (cfg->user_db_file[0] &&
 	     need_user("guest_username", cfg->guest_username, err, errlen) == NULL))
 		return -1;
-	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
+	if (cfg_standalone(cfg) && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
 			       "on this system", cfg->ftp_username), -1;
 	if (cfg->anonymous_enable && cfg->chown_uploads &&
