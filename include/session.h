@@ -46,6 +46,7 @@ struct runtime {
 	bool privileged;	/* root and run_as_launching_user=NO */
 	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
 	gid_t nopriv_gid;
+	char banner[MAX_MSG_FILE + 1];	/* banner_file's text, cleaned ("": none) */
 	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
 	struct in_addr pasv_addr;
 	struct port_ranges pasv_ports;	/* for pasv_min_port=pasv_max_port=0 */

@@ -419,7 +419,9 @@ ftp_http(struct session *s, const char *arg)
 static void
 banner(struct session *s)
 {
-	if (s->cfg->ftpd_banner[0])
+	if (s->rt->banner[0])
+		ftp_reply_multi(s, FTP_GREET, s->rt->banner);
+	else if (s->cfg->ftpd_banner[0])
 		ftp_reply(s, FTP_GREET, "%s", s->cfg->ftpd_banner);
 	else
 		ftp_reply(s, FTP_GREET, "(miniftpd %s)", MINIFTPD_VERSION);

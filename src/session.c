@@ -325,6 +325,23 @@ pin_timezone(void)
 	tzset();
 }
 
+/* banner_file, read before any chroot; a longer file is cut. */
+static int
+load_banner(const char *file, struct runtime *rt, char *err, size_t errlen)
+{
+	char *text = NULL;
+	ssize_t n = sys_read_file(file, 1 << 20, &text);
+
+	if (n < 0)
+		return str_fmt(err, errlen, "banner_file %s: %s", file, strerror((int)-n)), -1;
+	if ((size_t)n > MAX_MSG_FILE)
+		n = MAX_MSG_FILE;
+	memcpy(rt->banner, text, (size_t)n);
+	free(text);
+	ftp_text_clean(rt->banner, (size_t)n);
+	return 0;
+}
+
 int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
@@ -338,6 +355,8 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	auth_init(cfg, rt);
 	if (cfg->pasv_enable && cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)
 		data_load_pasv_ports(&rt->pasv_ports);
+	if (cfg->banner_file[0] && load_banner(cfg->banner_file, rt, err, errlen) < 0)
+		return -1;
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
 			return -1;
