@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -262,11 +263,37 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);
 }
 
+/* pasv_addr_resolve: a dynamic-DNS name may have moved since the last
+ * answer; a failed lookup keeps the last address. */
+static void
+refresh_pasv_address(const struct config *cfg, struct runtime *rt)
+{
+	long long now = sys_time();
+	struct in_addr a;
+	char err[256], was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+
+	if (now >= rt->pasv_addr_time && now - rt->pasv_addr_time < (long long)cfg->pasv_addr_ttl)
+		return;
+	rt->pasv_addr_time = now;
+	if (data_resolve_pasv_address(cfg->pasv_address, &a, err, sizeof(err)) < 0) {
+		log_warning("%s; keeping %s", err,
+			    inet_ntop(AF_INET, &rt->pasv_addr, was, sizeof(was)));
+		return;
+	}
+	if (a.s_addr != rt->pasv_addr.s_addr)
+		log_notice("pasv_address %s now resolves to %s (was %s)", cfg->pasv_address,
+			   inet_ntop(AF_INET, &a, is, sizeof(is)),
+			   inet_ntop(AF_INET, &rt->pasv_addr, was, sizeof(was)));
+	rt->pasv_addr = a;
+}
+
 void
-session_before_fork(const struct config *cfg)
+session_before_fork(const struct config *cfg, struct runtime *rt)
 {
 	if (!cfg->hide_ids)
 		idnames_refresh(cfg->names_cache_file);
+	if (cfg->pasv_addr_resolve && rt->have_pasv_addr)
+		refresh_pasv_address(cfg, rt);
 }
 
 /* Create secure_chroot_dir if missing; refuse one others could write to. */
@@ -361,6 +388,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
 			return -1;
 		rt->have_pasv_addr = true;
+		rt->pasv_addr_time = sys_time();
 	}
 	if (cfg_standalone(cfg) && !cfg->hide_ids)
 		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */

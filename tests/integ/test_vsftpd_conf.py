@@ -554,3 +554,53 @@ def test_variant_ftps(ftpenv, maybe_user):
             f.close()
     finally:
         shutil.rmtree(certs.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- pasv_addr_resolve
+
+@needs_root
+@pytest.mark.parametrize("resolve", ["YES", "NO"])
+def test_pasv_addr_resolve_follows_dns(ftpenv, resolve):
+    """pasv_addr_resolve=YES: pasv_address is resolved again for new sessions
+    (pasv_addr_ttl=0: every one), so a dynamic-DNS change shows without a
+    restart; NO keeps the start-up answer.  The server sees a hosts file of
+    the test's own, bind-mounted over /etc/hosts in a private mount namespace."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare not installed")
+    hosts = os.path.join(ftpenv.dir, "hosts")
+
+    def point(addr):
+        with open(hosts, "w") as f:      # same inode: the bind mount sees it
+            f.write("127.0.0.1 localhost\n%s ftp-dyn.test\n" % addr)
+
+    point("127.0.0.9")
+    conf = ftpenv.write_config({"listen": "YES", "listen_address": HOST, "listen_port": "0",
+                                "pasv_address": "ftp-dyn.test", "pasv_addr_resolve": resolve,
+                                "pasv_addr_ttl": "0"}, path=os.path.join(ftpenv.dir, "nat.conf"))
+    s = VsfServer(ftpenv, conf, test_env_opts(ftpenv))
+    ftpenv.servers.append(s)
+    real = [miniftpd_bin()]
+    miniftpd_argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                     'mount --bind "$0" /etc/hosts && exec "$@"', hosts] + real
+    with open(s.errpath, "ab") as err:
+        s.proc = subprocess.Popen(miniftpd_argv + [conf] + s.opts, stdin=subprocess.DEVNULL,
+                                  stdout=err, stderr=err, cwd=ftpenv.dir)
+    m = wait_until(lambda: re.search(r"Listening on \S+ port (\d+)", s.log()) or
+                   s.proc.poll() is not None, 10)
+    assert isinstance(m, re.Match), s.log()
+    s.port = int(m.group(1))
+
+    def pasv_host():
+        f = s.ftp()
+        try:
+            f.login("demo", DEMO_PASSWORD)
+            r = f.sendcmd("PASV")
+        finally:
+            f.close()
+        return ".".join(re.search(r"\((\d+),(\d+),(\d+),(\d+),", r).group(1, 2, 3, 4))
+
+    assert pasv_host() == "127.0.0.9"
+    point("127.0.0.10")
+    assert pasv_host() == ("127.0.0.10" if resolve == "YES" else "127.0.0.9")
+    if resolve == "YES":
+        assert "pasv_address ftp-dyn.test now resolves to 127.0.0.10 (was 127.0.0.9)" in s.log()
