@@ -157,6 +157,13 @@ void session_run(const struct config *cfg, const struct runtime *rt,
 void session_before_fork(const struct config *cfg, struct runtime *rt);
 
 /*
+ * session_use_config - in the helper, before session_start_postlogin: the
+ * post-login process will run with CFG (a user_config_dir copy, which
+ * must live as long as the helper) instead of the global configuration.
+ */
+void session_use_config(const struct config *cfg);
+
+/*
  * session_start_postlogin - in the helper, after a successful login:
  * fork the post-login service process for LOGIN, hand it the control
  * connection, close the helper's copy, and drop the helper to

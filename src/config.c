@@ -34,6 +34,14 @@ static const struct opt_desc options[] = {
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
+/* What a user_config_dir file may set (options.h: user_config_dir). */
+static const char *const per_user[] = {
+	"local_root", "write_enable", "chroot_local_user", "local_umask",
+	"file_open_mode", "local_max_rate", "upload_max_rate", "download_max_rate",
+	"idle_session_timeout", "data_connection_timeout", "hide_ids",
+	"use_localtime", "dirmessage_enable", "deny_file", "hide_file",
+};
+
 /* Where each option got its value in the last cfg_load (cfg_origin). */
 static struct {
 	const char *file;
@@ -205,10 +213,20 @@ trim(char *s)
 	return s;
 }
 
-/* One "key=value" line; SEEN marks keys already given in this file. */
+static bool
+is_per_user(const char *key)
+{
+	for (size_t i = 0; i < sizeof(per_user) / sizeof(per_user[0]); i++)
+		if (strcmp(per_user[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* One "key=value" line; SEEN marks keys already given in this file;
+ * USER: a user_config_dir file (only per_user[] keys). */
 static int
-parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
-	   size_t msglen)
+parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], bool user,
+	   char *msg, size_t msglen)
 {
 	char *eq, *key, *value;
 	const struct opt_desc *d;
@@ -225,6 +243,11 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
 	key = trim(line);
 	value = trim(eq + 1);
 	d = find_option(key);
+	if (user && !is_per_user(key)) {
+		snprintf(msg, msglen, "%s%.64s%s cannot be set per user (user_config_dir)",
+			 d ? "" : "\"", key, d ? "" : "\" is not an option and");
+		return -EINVAL;
+	}
 	if (d && seen[d - options]) {
 		snprintf(msg, msglen, "option %s is set twice", key);
 		return -EEXIST;
@@ -235,9 +258,9 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
 	return 0;
 }
 
-int
-cfg_parse_text(struct config *cfg, const char *name, const char *text,
-	       size_t len, char err[CFG_ERR_MAX])
+static int
+parse_text(struct config *cfg, const char *name, const char *text, size_t len,
+	   bool user, char err[CFG_ERR_MAX])
 {
 	bool seen[NOPTIONS] = { false };
 	char line[MAX_CONFIG_LINE + 1], msg[CFG_ERR_MAX - 64];
@@ -256,16 +279,41 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos += n + 1;
-		if (parse_line(cfg, line, seen, msg, sizeof(msg)) < 0) {
+		if (parse_line(cfg, line, seen, user, msg, sizeof(msg)) < 0) {
 			snprintf(err, CFG_ERR_MAX, "%s:%zu: %s", name, lineno, msg);
 			return -1;
 		}
-		for (size_t i = 0; i < NOPTIONS; i++)
+		for (size_t i = 0; i < NOPTIONS && !user; i++)
 			if (seen[i] && origin.line[i] == 0)
 				origin.line[i] = lineno;
 	}
-	origin.file = name;
+	if (!user)
+		origin.file = name;
 	return 0;
+}
+
+int
+cfg_parse_text(struct config *cfg, const char *name, const char *text,
+	       size_t len, char err[CFG_ERR_MAX])
+{
+	return parse_text(cfg, name, text, len, false, err);
+}
+
+int
+cfg_parse_user(struct config *cfg, const char *name, const char *text,
+	       size_t len, char err[CFG_ERR_MAX])
+{
+	return parse_text(cfg, name, text, len, true, err);
+}
+
+void
+cfg_copy(struct config *dst, const struct config *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].type == T_STR)
+			*(char **)field(dst, &options[i]) =
+				xstrdup(*(char *const *)cfield(src, &options[i]));
 }
 
 static int

@@ -115,6 +115,12 @@ start_service(const struct login *login)
 	return sv[0];
 }
 
+void
+session_use_config(const struct config *cfg)
+{
+	sess.conn.cfg = cfg;
+}
+
 int
 session_start_postlogin(const struct login *login)
 {

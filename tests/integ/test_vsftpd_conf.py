@@ -604,3 +604,59 @@ def test_pasv_addr_resolve_follows_dns(ftpenv, resolve):
     assert pasv_host() == ("127.0.0.10" if resolve == "YES" else "127.0.0.9")
     if resolve == "YES":
         assert "pasv_address ftp-dyn.test now resolves to 127.0.0.10 (was 127.0.0.9)" in s.log()
+
+
+# ---------------------------------------------------------------- user_config_dir
+
+@pytest.mark.parametrize("case", ["writable", "bad_line", "not_per_user", "bad_value",
+                                  "not_root_owned"])
+def test_user_config_dir_refusals(ftpenv, case):
+    """A user_config_dir file the helper cannot trust or parse ends the login
+    with 530 and a log line naming the file (and its line)."""
+    ucd = os.path.join(ftpenv.dir, "ucd")
+    os.mkdir(ucd, 0o755)
+    f_path = os.path.join(ucd, "demo")
+    body, mode, want = {
+        "writable": ("write_enable=NO\n", 0o646, "writable by group or others"),
+        "bad_line": ("# x\nwrite_enable\n", 0o644, f_path + ":2: expected key=value"),
+        "not_per_user": ("write_enable=NO\nlisten=YES\n", 0o644,
+                         f_path + ":2: listen cannot be set per user"),
+        "bad_value": ("local_umask=999\n", 0o644,
+                      f_path + ':1: local_umask: "999" is not an octal number'),
+        "not_root_owned": ("write_enable=NO\n", 0o644, "not owned by root"),
+    }[case]
+    write(f_path, body, mode)
+    if case == "not_root_owned":
+        if not IS_ROOT:
+            pytest.skip("needs root to give the file to another user")
+        pw = pwd.getpwnam(GUEST)
+        os.chown(f_path, pw.pw_uid, pw.pw_gid)
+    s = ftpenv.server("standalone", user_config_dir=ucd)
+    c = s.connect()
+    assert c.cmd("USER demo").code == 331
+    r = c.cmd("PASS " + DEMO_PASSWORD)
+    assert r.code == 530 and "configuration file is invalid" in r.text, r
+    c.wait_closed()
+    assert wait_until(lambda: want in s.log(), 5), s.log()
+    assert 'Login refused for "demo"' in s.log()
+    # other users (no file) still log in
+    if "ydemo" in ftpenv.passwords:
+        s.login("ydemo")
+
+
+@needs_root
+def test_user_config_dir_local_user(ftpenv, system_user):
+    """A local user's file: chroot_local_user=YES and local_umask=027 for that
+    user alone, read by the root helper (the file is root's, 0644)."""
+    ucd = os.path.join(ftpenv.dir, "ucd")
+    os.mkdir(ucd, 0o755)
+    write(os.path.join(ucd, system_user.name), "chroot_local_user=YES\nlocal_umask=027\n")
+    s = ftpenv.server("standalone", local_enable="YES", user_config_dir=ucd)
+    f = s.ftplib(system_user.name, system_user.password)
+    try:
+        assert f.pwd() == "/"
+        assert "local.txt" in listing(f)
+        f.storbinary("STOR u.txt", __import__("io").BytesIO(b"x"))
+    finally:
+        f.close()
+    assert os.stat(os.path.join(system_user.home, "u.txt")).st_mode & 0o777 == 0o640
