@@ -115,7 +115,7 @@ def have_ipv6():
         return False
 
 
-def test_env_opts(ftpenv):
+def server_opts(ftpenv):
     """-o options every server of this file gets: no limitd, logs in the test dir."""
     o = ["-olimitd_enable=NO", "-oxferlog_file=" + os.path.join(ftpenv.dir, "xferlog"),
          "-onames_cache_file=" + os.path.join(ftpenv.dir, "names"),
@@ -176,7 +176,7 @@ class VsfServer:
 
 
 def start(ftpenv, config, *opts):
-    s = VsfServer(ftpenv, config, test_env_opts(ftpenv) + list(opts))
+    s = VsfServer(ftpenv, config, server_opts(ftpenv) + list(opts))
     ftpenv.servers.append(s)
     return s.start()
 
@@ -577,7 +577,7 @@ def test_pasv_addr_resolve_follows_dns(ftpenv, resolve):
     conf = ftpenv.write_config({"listen": "YES", "listen_address": HOST, "listen_port": "0",
                                 "pasv_address": "ftp-dyn.test", "pasv_addr_resolve": resolve,
                                 "pasv_addr_ttl": "0"}, path=os.path.join(ftpenv.dir, "nat.conf"))
-    s = VsfServer(ftpenv, conf, test_env_opts(ftpenv))
+    s = VsfServer(ftpenv, conf, server_opts(ftpenv))
     ftpenv.servers.append(s)
     real = [miniftpd_bin()]
     miniftpd_argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
@@ -660,3 +660,50 @@ def test_user_config_dir_local_user(ftpenv, system_user):
     finally:
         f.close()
     assert os.stat(os.path.join(system_user.home, "u.txt")).st_mode & 0o777 == 0o640
+
+
+# ---------------------------------------------------------------- banner_file, message_file
+
+def test_banner_file(ftpenv):
+    """banner_file's text is the 220 greeting (multi-line, overriding
+    ftpd_banner); a line that looks like a reply's end stays a continuation."""
+    b = write(os.path.join(ftpenv.dir, "banner"),
+              "Welcome to example.org\r\n220 not the end\n\x07bell\n\n")
+    s = ftpenv.server("standalone", banner_file=b, ftpd_banner="ignored")
+    c = s.connect(greet=False)
+    r = c.reply()
+    assert r.code == 220
+    assert r.lines == ["220-Welcome to example.org", " 220 not the end", "220 ?bell"], r
+    assert c.login().code == 230
+
+
+def test_banner_file_missing_is_a_startup_error(ftpenv):
+    path = ftpenv.write_config({"banner_file": os.path.join(ftpenv.dir, "nope")},
+                               path=os.path.join(ftpenv.dir, "b.conf"))
+    r = run([miniftpd_bin(), path, "-olisten=YES", "-olisten_address=" + HOST,
+             "-olisten_port=0"], timeout=20)
+    assert r.returncode != 0 and "banner_file %s" % os.path.join(ftpenv.dir, "nope") \
+        in r.stdout, r.stdout
+
+
+def test_message_file_bounded(ftpenv):
+    """message_file names the file; only its first 50 lines (4 KiB) are shown;
+    a FIFO of that name is not read (no hang); dirmessage_enable=NO shows nothing."""
+    d = os.path.join(ftpenv.root, "big")
+    f2 = os.path.join(ftpenv.root, "fifo")
+    os.mkdir(d)
+    os.mkdir(f2)
+    write(os.path.join(d, "README.msg"), "".join("line %d\n" % i for i in range(1, 200)))
+    os.mkfifo(os.path.join(f2, "README.msg"))
+    if IS_ROOT:
+        ftpenv.chown_guest(ftpenv.root)
+    s = ftpenv.server("standalone", dirmessage_enable="YES", message_file="README.msg")
+    c = s.login()
+    r = c.cmd("CWD /big")
+    assert r.code == 250 and r.lines[0] == "250-line 1" and " line 50" in r.lines, r
+    assert " line 51" not in r.lines and len(r.lines) == 51, r
+    r = c.cmd("CWD /fifo", timeout=5)
+    assert r.lines == ["250 Directory successfully changed."], r
+    s2 = ftpenv.server("standalone", message_file="README.msg")
+    r = s2.login().cmd("CWD /big")
+    assert r.lines == ["250 Directory successfully changed."], r
