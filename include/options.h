@@ -45,8 +45,8 @@
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \
 	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: see pasv_min_port).") \
 	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
-	OPT_BOOL(pasv_addr_resolve, 0, "pasv_address is a host name to resolve again for each PASV (answers cached pasv_addr_ttl seconds), for a dynamic-DNS address; the helper resolves it (SECURITY.md). NO: resolved once at start.") \
-	OPT_UINT(pasv_addr_ttl, 60, 0, 86400, "Seconds a pasv_addr_resolve answer is reused (0: resolve at every PASV).") \
+	OPT_BOOL(pasv_addr_resolve, 0, "pasv_address is a dynamic-DNS host name: the standalone listener resolves it again for new sessions once its last answer is pasv_addr_ttl seconds old (a process started per connection resolves it at its start); never a chrooted or sandboxed process (SECURITY.md). NO: resolved once at start.") \
+	OPT_UINT(pasv_addr_ttl, 60, 0, 86400, "Seconds a pasv_addr_resolve answer is reused before the listener asks again (0: for every new session).") \
 	OPT_BOOL(pasv_promiscuous, 0, "Accept passive data connections from any address, not only the control peer.") \
 	OPT_BOOL(port_enable, 1, "Allow active data connections (PORT, EPRT).") \
 	OPT_BOOL(port_promiscuous, 0, "Allow PORT/EPRT to any address and port (disables FTP bounce protection).") \
