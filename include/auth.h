@@ -42,6 +42,17 @@ int auth_check(const struct config *cfg, const struct runtime *rt,
 	       struct login *out, char *reason, size_t reasonlen);
 
 /*
+ * auth_apply_user_config - after a user_config_dir file changed GLOBAL
+ * into USER for login L (local or virtual; anonymous logins keep their
+ * root), move L's root as USER's local_root and chroot_local_user say
+ * (virtual users are always chrooted).  Helper only, before the
+ * post-login process is forked.  RETURNS NULL, or why L cannot log in.
+ */
+const char *auth_apply_user_config(const struct config *global,
+				   const struct config *user,
+				   const struct runtime *rt, struct login *l);
+
+/*
  * auth_cache_anon - resolve ftp_username (ids, groups, home) into RT->anon
  * once, so that anonymous logins need no name service lookup: the
  * standalone listener calls it at start and on SIGHUP, as it resolves

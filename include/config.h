@@ -57,6 +57,20 @@ int cfg_parse_text(struct config *cfg, const char *name, const char *text,
 		   size_t len, char err[CFG_ERR_MAX]);
 
 /*
+ * cfg_copy - DST becomes a copy of SRC that owns its own strings.
+ */
+void cfg_copy(struct config *dst, const struct config *src);
+
+/*
+ * cfg_parse_user - apply a user_config_dir file: TEXT (LEN bytes, the body
+ * of file NAME) into CFG, a copy of the global configuration.  Only the
+ * per-user options listed in user_config_dir's description may appear,
+ * each at most once.  RETURNS 0 or -1 with ERR "NAME:LINE: message".
+ */
+int cfg_parse_user(struct config *cfg, const char *name, const char *text,
+		   size_t len, char err[CFG_ERR_MAX]);
+
+/*
  * cfg_set - set one option from its text value.
  * RETURNS 0, -ENOENT (unknown key), -EINVAL (malformed) or -ERANGE;
  * MSG (may be NULL) receives a short English explanation.
@@ -77,7 +91,19 @@ void cfg_origin(const char *key, char *out, size_t outlen);
 void cfg_dump(const struct config *cfg, FILE *out);
 
 /*
- * cfg_check - cross-option checks (pasv range order, enum values).
+ * cfg_standalone - whether CFG asks for the standalone listener: listen=YES
+ * (IPv4) or listen_ipv6=YES (dual-stack), vsftpd's two exclusive switches.
+ */
+static inline bool
+cfg_standalone(const struct config *cfg)
+{
+	return cfg->listen || cfg->listen_ipv6;
+}
+
+/*
+ * cfg_check - cross-option checks (pasv range order, enum values, vsftpd
+ * switches accepted only as NO).  cfg_load also refuses listen=YES with
+ * listen_ipv6=YES, naming the lines.
  * RETURNS 0 or -1 with ERR set.
  */
 int cfg_check(const struct config *cfg, char err[CFG_ERR_MAX]);

@@ -27,6 +27,10 @@
 #define SESSION_MAX_FDS		64
 /* Longest configuration file line. */
 #define MAX_CONFIG_LINE		4096
+/* Most of banner_file and of a directory's message_file that is shown:
+ * bytes, then lines (longer files are cut). */
+#define MAX_MSG_FILE		4096
+#define MAX_MSG_LINES		50
 
 /*
  * BUILT_WITH_ASAN: AddressSanitizer builds (make check SANITIZE=1, the

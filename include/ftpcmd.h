@@ -61,6 +61,15 @@ void ftp_reply(struct session *s, int code, const char *fmt, ...) PRINTF(3, 4);
  */
 void ftp_reply_multi(struct session *s, int code, const char *text);
 
+/*
+ * ftp_text_clean - make TEXT (LEN bytes of a banner or message file, not
+ * NUL-terminated) fit for ftp_reply_multi, in place: CR dropped, other
+ * control bytes but TAB (and DEL, 0xff) shown as '?', at most MAX_MSG_LINES lines, no
+ * trailing newline.  RETURNS the new length (TEXT is NUL-terminated
+ * there; it needs room for LEN + 1 bytes).  Pure.
+ */
+size_t ftp_text_clean(char *text, size_t len);
+
 /* ftp_write - raw bytes to the client; dies when the connection is gone. */
 void ftp_write(struct session *s, const char *buf, size_t len);
 

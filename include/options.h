@@ -19,10 +19,10 @@
 
 #define OPTIONS(OPT_BOOL, OPT_UINT, OPT_MODE, OPT_STR) \
 	/* launch and network */ \
-	OPT_BOOL(listen, 0, "Run standalone: bind listen_address:listen_port (or use the listening socket a systemd unit with Accept=no passes as fd 3) and fork a session per connection. NO means the connection comes from systemd (fd 3, Accept=yes) or inetd (fd 0).") \
+	OPT_BOOL(listen, 0, "Run standalone on IPv4: bind listen_address:listen_port (or use the listening socket a systemd unit with Accept=no passes as fd 3) and fork a session per connection. NO (with listen_ipv6=NO) means the connection comes from systemd (fd 3, Accept=yes) or inetd (fd 0). As in vsftpd, listen and listen_ipv6 exclude each other: both YES is an error.") \
 	OPT_STR (listen_address, "", "IPv4 address the standalone listener binds (empty: all addresses).") \
 	OPT_UINT(listen_port, 21, 0, 65535, "TCP port of the standalone listener (0: pick a free port and print it).") \
-	OPT_BOOL(listen_ipv6, 0, "Standalone listener on IPv6 (dual-stack, also accepts IPv4) instead of IPv4.") \
+	OPT_BOOL(listen_ipv6, 0, "Run standalone on IPv6, as vsftpd's listen_ipv6: one dual-stack listener (also accepts IPv4) on listen_address6:listen_port; implies standalone, with listen=NO (Debian's stock vsftpd.conf form).") \
 	OPT_STR (listen_address6, "", "IPv6 address the standalone listener binds when listen_ipv6=YES (empty: all).") \
 	/* limits (enforced by limitd) */ \
 	OPT_UINT(max_clients, 2000, 0, 1000000, "Most sessions at once, all addresses together (0: no limit).") \
@@ -45,6 +45,8 @@
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \
 	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: see pasv_min_port).") \
 	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
+	OPT_BOOL(pasv_addr_resolve, 0, "pasv_address is a dynamic-DNS host name: the standalone listener resolves it again for new sessions once its last answer is pasv_addr_ttl seconds old (a process started per connection resolves it at its start); never a chrooted or sandboxed process (SECURITY.md). NO: resolved once at start.") \
+	OPT_UINT(pasv_addr_ttl, 60, 0, 86400, "Seconds a pasv_addr_resolve answer is reused before the listener asks again (0: for every new session).") \
 	OPT_BOOL(pasv_promiscuous, 0, "Accept passive data connections from any address, not only the control peer.") \
 	OPT_BOOL(port_enable, 1, "Allow active data connections (PORT, EPRT).") \
 	OPT_BOOL(port_promiscuous, 0, "Allow PORT/EPRT to any address and port (disables FTP bounce protection).") \
@@ -58,6 +60,8 @@
 	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
 	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
 	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory (chroot).") \
+	OPT_BOOL(allow_writeable_chroot, 0, "Accepted for vsftpd compatibility, no effect: miniftpd's chroot is safe with a writable root too (the post-login process has no privilege to exploit one, and paths resolve beneath the root fd).") \
+	OPT_STR (user_config_dir, "", "Directory of per-user files named after the user, read by the helper at login: local_root, write_enable, chroot_local_user, local_umask, file_open_mode, local_max_rate, upload_max_rate, download_max_rate, idle_session_timeout, data_connection_timeout, hide_ids, use_localtime, dirmessage_enable, deny_file, hide_file. A file must be owned by root and not writable by group or others (else the login is refused).") \
 	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \
 	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
 	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
@@ -91,6 +95,10 @@
 	OPT_BOOL(use_sendfile, 1, "Send downloads with sendfile(2): no copy through the server's memory. NO reads and writes in 256 KiB blocks instead, which a client on the same machine can receive faster (bench/README.md, RETR).") \
 	OPT_BOOL(lock_upload_files, 1, "Hold a write lock on a file while it is uploaded (and a read lock while downloaded); a transfer of a locked file waits for the lock up to data_connection_timeout, then answers 450.") \
 	OPT_BOOL(hide_ids, 0, "Show owner and group as ftp in listings.") \
+	OPT_STR (deny_file, "", "vsftpd glob patterns, e.g. {*.mp3,secret*}: any command on a name that matches (the last component or the whole path) gets 550.") \
+	OPT_STR (hide_file, "", "vsftpd glob patterns, e.g. {.*,*.tmp}: names that match are left out of listings but can still be used.") \
+	OPT_BOOL(dirmessage_enable, 0, "On CWD into a directory that holds message_file, show its first lines in the 250 reply.") \
+	OPT_STR (message_file, ".message", "Name of the directory message file for dirmessage_enable (at most 4 KiB and 50 lines are shown).") \
 	OPT_STR (names_cache_file, "/run/miniftpd/names", "Where a process started per connection (socket activation with Accept=yes, inetd) keeps what it asked the name service before the chroot (the user and group names of listings, ftp_username's ids and groups) for the next ones, so that only one in a minute asks (empty: every session does).") \
 	OPT_BOOL(use_localtime, 0, "Listings and MDTM in local time instead of UTC.") \
 	/* logging */ \
@@ -101,6 +109,8 @@
 	OPT_STR (syslog_socket, "/dev/log", "Datagram socket of the syslog daemon, connected once before any chroot.") \
 	OPT_STR (journal_socket, "/run/systemd/journal/socket", "Native socket of systemd-journald (a journal namespace has its own), connected once before any chroot.") \
 	OPT_STR (ftpd_banner, "", "Text of the 220 greeting (empty: a default).") \
+	OPT_STR (banner_file, "", "File whose text is the 220 greeting, overriding ftpd_banner; read at start (and on reload), at most 4 KiB and 50 lines.") \
+	OPT_BOOL(tcp_wrappers, 0, "vsftpd's TCP wrappers switch: only NO is accepted (miniftpd has no TCP wrappers support; use a firewall or the socket unit's IPAddressDeny=).") \
 	/* FTPS (TLS, RFC 4217) */ \
 	OPT_BOOL(ssl_enable, 0, "Offer FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT; needs rsa_cert_file. The TLS state of the control connection lives in a process of its own, and the private key only in the root helper, which makes each handshake's one signature (SECURITY.md).") \
 	OPT_BOOL(implicit_ssl, 0, "Start TLS at once on every connection, before the greeting (implicit FTPS, usually port 990); needs ssl_enable=YES.") \
@@ -114,6 +124,9 @@
 	OPT_BOOL(allow_anon_ssl, 0, "Let anonymous users log in over TLS (NO: USER anonymous after AUTH TLS gets 530).") \
 	OPT_BOOL(ssl_tlsv1_2, 1, "Offer TLS 1.2.") \
 	OPT_BOOL(ssl_tlsv1_3, 1, "Offer TLS 1.3.") \
+	OPT_BOOL(ssl_tlsv1, 1, "Accepted for vsftpd compatibility, no effect: TLS 1.0 and 1.1 are never offered (ssl_tlsv1_2, ssl_tlsv1_3 choose).") \
+	OPT_BOOL(ssl_sslv2, 0, "vsftpd's SSL 2 switch: only NO is accepted.") \
+	OPT_BOOL(ssl_sslv3, 0, "vsftpd's SSL 3 switch: only NO is accepted.") \
 	OPT_STR (ssl_ciphers, "", "OpenSSL cipher list for TLS 1.2 (empty: OpenSSL's default); TLS 1.3 uses OpenSSL's default suites.") \
 	OPT_STR (ssl_sni_hostname, "", "When set, refuse a control connection's TLS handshake unless its ClientHello names this host (SNI, compared without case); a client that sends no name, as most do when given an IP address, is refused too. Data connections are bound to the control session by resumption instead (empty: any name, or none).") \
 	/* confinement */ \

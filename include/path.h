@@ -53,4 +53,20 @@ int path_open(int root_fd, const char *path, int flags, mode_t mode);
  */
 int path_open_parent(int root_fd, const char *path, char *name, size_t nlen);
 
+/*
+ * path_filter_match - whether NAME matches vsftpd-style filter PATTERNS
+ * (deny_file, hide_file): fnmatch(3) globs, '*' also matching '/', where
+ * one {a,b,...} group gives alternatives ("{*.mp3,*.iso}", "x{1,2}.txt").
+ * An empty PATTERNS matches nothing; a malformed one (unclosed '{', more
+ * than one group, an alternative too long) matches everything, so that a
+ * deny_file typo refuses rather than allows.  Pure; both roles.
+ */
+bool path_filter_match(const char *patterns, const char *name);
+
+/*
+ * path_filter_denies - whether normalised PATH, or any of its components,
+ * matches PATTERNS (path_filter_match): what deny_file refuses.
+ */
+bool path_filter_denies(const char *patterns, const char *path);
+
 #endif

@@ -61,6 +61,8 @@ enum priv_login_result {
 	PRIV_LOGIN_OK		= 0,	/* the post-login process takes over */
 	PRIV_LOGIN_FAIL		= 1,	/* 530, try again */
 	PRIV_LOGIN_FAIL_LAST	= 2,	/* 530, then close: max_login_fails */
+	PRIV_LOGIN_USER_CONFIG	= 3,	/* 530 (the user's user_config_dir file
+					 * was refused, logged), then close */
 };
 
 #endif

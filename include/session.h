@@ -46,7 +46,9 @@ struct runtime {
 	bool privileged;	/* root and run_as_launching_user=NO */
 	uid_t nopriv_uid;	/* nopriv_user (privileged only) */
 	gid_t nopriv_gid;
+	char banner[MAX_MSG_FILE + 1];	/* banner_file's text, cleaned ("": none) */
 	bool have_pasv_addr;	/* pasv_address resolved (IPv4 only: PASV) */
+	long long pasv_addr_time;	/* when (sys_time), for pasv_addr_resolve */
 	struct in_addr pasv_addr;
 	struct port_ranges pasv_ports;	/* for pasv_min_port=pasv_max_port=0 */
 	uid_t self_uid;		/* who started us (the unprivileged mode's identity) */
@@ -147,10 +149,19 @@ void session_run(const struct config *cfg, const struct runtime *rt,
 /*
  * session_before_fork - the standalone listener, before it forks a
  * session: bring what its sessions inherit up to date (the name cache of
- * listings, when /etc/passwd or /etc/group changed: idnames_refresh), so
- * that the change is read once here and not in every session.
+ * listings, when /etc/passwd or /etc/group changed: idnames_refresh; with
+ * pasv_addr_resolve, pasv_address resolved again into RT once its answer
+ * is pasv_addr_ttl seconds old), so that the change is read once here and
+ * not in every session, and never in a chrooted, sandboxed process.
  */
-void session_before_fork(const struct config *cfg);
+void session_before_fork(const struct config *cfg, struct runtime *rt);
+
+/*
+ * session_use_config - in the helper, before session_start_postlogin: the
+ * post-login process will run with CFG (a user_config_dir copy, which
+ * must live as long as the helper) instead of the global configuration.
+ */
+void session_use_config(const struct config *cfg);
 
 /*
  * session_start_postlogin - in the helper, after a successful login:

@@ -6,7 +6,7 @@
 set -u
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev libpam0g-dev"
-TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind tnftp filezilla xvfb xdotool"
+TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind tnftp filezilla xvfb xdotool vsftpd"
 EXTRA_PKGS="${EXTRA_PKGS:-}"
 # Only for `make deb` (deps.sh deb) and the container tests (deps.sh nspawn).
 DEB_PKGS="debhelper dpkg-dev lintian"

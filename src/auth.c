@@ -226,6 +226,25 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 	       "home directory name too long" : NULL;
 }
 
+const char *
+auth_apply_user_config(const struct config *global, const struct config *user,
+		       const struct runtime *rt, struct login *l)
+{
+	char dir[PATH_MAX];
+
+	if (l->kind == LOGIN_ANON ||
+	    (strcmp(global->local_root, user->local_root) == 0 &&
+	     global->chroot_local_user == user->chroot_local_user))
+		return NULL;
+	/* set_root() put the directory in home only for a privileged login
+	 * without chroot, else in root */
+	if (str_lcpy(dir, strcmp(global->local_root, user->local_root) != 0 ?
+		     user->local_root : rt->privileged && !l->chroot ? l->home : l->root,
+		     sizeof(dir)) < 0)
+		return "local_root too long";
+	return set_root(l, rt, dir, l->kind == LOGIN_VIRTUAL || user->chroot_local_user);
+}
+
 int
 auth_cache_anon(const struct config *cfg, struct runtime *rt)
 {

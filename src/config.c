@@ -10,6 +10,7 @@
 #include "defs.h"
 #include "str.h"
 #include "sysutil.h"
+#include "vsfcompat.h"
 
 enum opt_type { T_BOOL, T_UINT, T_MODE, T_STR };
 
@@ -32,6 +33,14 @@ static const struct opt_desc options[] = {
 	OPTIONS(DESC_BOOL, DESC_UINT, DESC_MODE, DESC_STR)
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* What a user_config_dir file may set (options.h: user_config_dir). */
+static const char *const per_user[] = {
+	"local_root", "write_enable", "chroot_local_user", "local_umask",
+	"file_open_mode", "local_max_rate", "upload_max_rate", "download_max_rate",
+	"idle_session_timeout", "data_connection_timeout", "hide_ids",
+	"use_localtime", "dirmessage_enable", "deny_file", "hide_file",
+};
 
 /* Where each option got its value in the last cfg_load (cfg_origin). */
 static struct {
@@ -161,7 +170,12 @@ cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
 	char **sp;
 
 	if (d == NULL) {
-		if (msg)
+		const char *advice = vsf_advice(key);
+
+		if (msg && advice)
+			snprintf(msg, msglen, "\"%.64s\" is a vsftpd option that miniftpd "
+				 "does not implement: %s", key, advice);
+		else if (msg)
 			snprintf(msg, msglen, "unknown option \"%.64s\"", key);
 		return -ENOENT;
 	}
@@ -199,10 +213,20 @@ trim(char *s)
 	return s;
 }
 
-/* One "key=value" line; SEEN marks keys already given in this file. */
+static bool
+is_per_user(const char *key)
+{
+	for (size_t i = 0; i < sizeof(per_user) / sizeof(per_user[0]); i++)
+		if (strcmp(per_user[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* One "key=value" line; SEEN marks keys already given in this file;
+ * USER: a user_config_dir file (only per_user[] keys). */
 static int
-parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
-	   size_t msglen)
+parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], bool user,
+	   char *msg, size_t msglen)
 {
 	char *eq, *key, *value;
 	const struct opt_desc *d;
@@ -219,6 +243,11 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
 	key = trim(line);
 	value = trim(eq + 1);
 	d = find_option(key);
+	if (user && !is_per_user(key)) {
+		snprintf(msg, msglen, "%s%.64s%s cannot be set per user (user_config_dir)",
+			 d ? "" : "\"", key, d ? "" : "\" is not an option and");
+		return -EINVAL;
+	}
 	if (d && seen[d - options]) {
 		snprintf(msg, msglen, "option %s is set twice", key);
 		return -EEXIST;
@@ -229,12 +258,12 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], char *msg,
 	return 0;
 }
 
-int
-cfg_parse_text(struct config *cfg, const char *name, const char *text,
-	       size_t len, char err[CFG_ERR_MAX])
+static int
+parse_text(struct config *cfg, const char *name, const char *text, size_t len,
+	   bool user, char err[CFG_ERR_MAX])
 {
 	bool seen[NOPTIONS] = { false };
-	char line[MAX_CONFIG_LINE + 1], msg[256];
+	char line[MAX_CONFIG_LINE + 1], msg[CFG_ERR_MAX - 64];
 	size_t pos = 0, lineno = 0;
 
 	while (pos < len) {
@@ -250,16 +279,41 @@ cfg_parse_text(struct config *cfg, const char *name, const char *text,
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos += n + 1;
-		if (parse_line(cfg, line, seen, msg, sizeof(msg)) < 0) {
+		if (parse_line(cfg, line, seen, user, msg, sizeof(msg)) < 0) {
 			snprintf(err, CFG_ERR_MAX, "%s:%zu: %s", name, lineno, msg);
 			return -1;
 		}
-		for (size_t i = 0; i < NOPTIONS; i++)
+		for (size_t i = 0; i < NOPTIONS && !user; i++)
 			if (seen[i] && origin.line[i] == 0)
 				origin.line[i] = lineno;
 	}
-	origin.file = name;
+	if (!user)
+		origin.file = name;
 	return 0;
+}
+
+int
+cfg_parse_text(struct config *cfg, const char *name, const char *text,
+	       size_t len, char err[CFG_ERR_MAX])
+{
+	return parse_text(cfg, name, text, len, false, err);
+}
+
+int
+cfg_parse_user(struct config *cfg, const char *name, const char *text,
+	       size_t len, char err[CFG_ERR_MAX])
+{
+	return parse_text(cfg, name, text, len, true, err);
+}
+
+void
+cfg_copy(struct config *dst, const struct config *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].type == T_STR)
+			*(char **)field(dst, &options[i]) =
+				xstrdup(*(char *const *)cfield(src, &options[i]));
 }
 
 static int
@@ -272,9 +326,34 @@ check_enum(const char *name, const char *v, const char *a, const char *b,
 	return -1;
 }
 
+/* vsftpd switches that miniftpd accepts only in their off position. */
+static int
+check_only_no(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	static const struct {
+		size_t offset;
+		const char *name, *why;
+	} only_no[] = {
+		{ OFF(tcp_wrappers), "tcp_wrappers", "TCP wrappers are not supported "
+		  "(use a firewall, or IPAddressDeny= in the socket unit)" },
+		{ OFF(ssl_sslv2), "ssl_sslv2", "SSL 2 is never offered" },
+		{ OFF(ssl_sslv3), "ssl_sslv3", "SSL 3 is never offered" },
+	};
+
+	for (size_t i = 0; i < sizeof(only_no) / sizeof(only_no[0]); i++)
+		if (*(const bool *)((const char *)cfg + only_no[i].offset)) {
+			snprintf(err, CFG_ERR_MAX, "%s=YES: %s; only NO is accepted",
+				 only_no[i].name, only_no[i].why);
+			return -1;
+		}
+	return 0;
+}
+
 int
 cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 {
+	if (check_only_no(cfg, err) < 0)
+		return -1;
 	if (cfg->pasv_min_port > cfg->pasv_max_port) {
 		snprintf(err, CFG_ERR_MAX,
 			 "pasv_min_port (%lu) is above pasv_max_port (%lu)",
@@ -322,6 +401,16 @@ cfg_load(struct config *cfg, const char *file, bool named,
 	}
 	if (origin.file == NULL)
 		origin.file = file;
+	if (cfg->listen && cfg->listen_ipv6) {
+		char where4[160], where6[160];
+
+		cfg_origin("listen", where4, sizeof(where4));
+		cfg_origin("listen_ipv6", where6, sizeof(where6));
+		snprintf(err, CFG_ERR_MAX, "%s: listen_ipv6=YES and listen=YES (%s) exclude "
+			 "each other, as in vsftpd: listen_ipv6=YES alone is one dual-stack "
+			 "listener", where6, where4);
+		return -1;
+	}
 	if (cfg_check(cfg, err) < 0) {
 		char tmp[CFG_ERR_MAX];
 

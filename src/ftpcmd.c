@@ -116,6 +116,27 @@ ftp_reply_multi(struct session *s, int code, const char *text)
 	}
 }
 
+size_t
+ftp_text_clean(char *text, size_t len)
+{
+	size_t o = 0, lines = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '\r')
+			continue;
+		if (c == '\n' && ++lines > MAX_MSG_LINES)
+			break;
+		text[o++] = c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f && c != 0xff) ?
+			   (char)c : '?';
+	}
+	while (o > 0 && text[o - 1] == '\n')
+		o--;
+	text[o] = '\0';
+	return o;
+}
+
 int
 ftp_line_clean(const char *raw, size_t len, char *out)
 {

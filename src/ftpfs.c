@@ -25,6 +25,11 @@ ftpfs_resolve(struct session *s, const char *arg, char *out)
 		ftp_reply(s, FTP_BADNAME, "File name too long.");
 		return false;
 	}
+	if (path_filter_denies(s->cfg->deny_file, out)) {
+		log_info("Refused %s: it matches deny_file", out);
+		ftp_reply(s, FTP_FILEFAIL, "Permission denied.");
+		return false;
+	}
 	return true;
 }
 
@@ -110,6 +115,32 @@ reply_errno(struct session *s, int err, const char *what)
 	}
 }
 
+/* dirmessage_enable: the 250 reply with DIR's message_file before its
+ * last line.  Only a regular file, opened without following it out of the
+ * root and without blocking (a FIFO), and only its first MAX_MSG_FILE
+ * bytes.  RETURNS whether it replied. */
+static bool
+dir_message(struct session *s, const char *dir)
+{
+	char path[MAX_FTP_PATH], text[MAX_MSG_FILE + sizeof("\nDirectory successfully changed.")];
+	struct stat st;
+	ssize_t n = -1;
+	size_t len;
+	int fd;
+
+	if (path_normalize(dir, s->cfg->message_file, path, sizeof(path)) < 0 ||
+	    (fd = path_open(s->root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0)) < 0)
+		return false;
+	if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = sys_read(fd, text, MAX_MSG_FILE);
+	sys_close(fd);
+	if (n <= 0 || (len = ftp_text_clean(text, (size_t)n)) == 0)
+		return false;
+	str_lcpy(text + len, "\nDirectory successfully changed.", sizeof(text) - len);
+	ftp_reply_multi(s, FTP_CWDOK, text);
+	return true;
+}
+
 static void
 change_dir(struct session *s, const char *arg)
 {
@@ -128,7 +159,8 @@ change_dir(struct session *s, const char *arg)
 	}
 	sys_close(fd);
 	str_lcpy(s->cwd, path, sizeof(s->cwd));
-	ftp_reply(s, FTP_CWDOK, "Directory successfully changed.");
+	if (!s->cfg->dirmessage_enable || !dir_message(s, path))
+		ftp_reply(s, FTP_CWDOK, "Directory successfully changed.");
 }
 
 void
@@ -293,6 +325,8 @@ stat_arg(struct session *s, const char *arg, struct stat *st)
 
 	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
+	if (path_filter_denies(s->cfg->deny_file, path))
+		return -EACCES;
 	return stat_path(s, path, st, 0);
 }
 

@@ -227,6 +227,11 @@ ftp_pass(struct session *s, const char *arg)
 	r = priv_login(s, s->user, arg);
 	if (r == PRIV_LOGIN_OK)
 		sys_exit_session(0);	/* the post-login process greets the client */
+	if (r == PRIV_LOGIN_USER_CONFIG) {
+		ftp_reply(s, FTP_LOGINERR, "Login refused: this user's configuration file is "
+			  "invalid (see the server log).");
+		exit(0);
+	}
 	ftp_reply(s, FTP_LOGINERR, "Login incorrect.");
 	if (r == PRIV_LOGIN_FAIL_LAST)
 		exit(0);
@@ -419,7 +424,9 @@ ftp_http(struct session *s, const char *arg)
 static void
 banner(struct session *s)
 {
-	if (s->cfg->ftpd_banner[0])
+	if (s->rt->banner[0])
+		ftp_reply_multi(s, FTP_GREET, s->rt->banner);
+	else if (s->cfg->ftpd_banner[0])
 		ftp_reply(s, FTP_GREET, "%s", s->cfg->ftpd_banner);
 	else
 		ftp_reply(s, FTP_GREET, "(miniftpd %s)", MINIFTPD_VERSION);

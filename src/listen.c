@@ -271,7 +271,7 @@ spawn_session(int c)
 {
 	pid_t pid;
 
-	session_before_fork(L.cfg);
+	session_before_fork(L.cfg, L.rt);
 	pid = sys_fork();
 
 	if (pid == 0)

@@ -677,6 +677,8 @@ open_target(struct session *s, const char *arg, bool allow_file, struct ls_targe
 	t->dfd = t->pfd = -1;
 	if (path_normalize(s->cwd, arg, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
+	if (path_filter_denies(s->cfg->deny_file, path))
+		return -EACCES;
 	if (allow_file && ls_has_glob(strrchr(path, '/') + 1)) {
 		if (path_split(path, parent, sizeof(parent), t->pattern, sizeof(t->pattern)) < 0)
 			return -ENAMETOOLONG;
@@ -729,6 +731,8 @@ wanted(const struct ls_job *j, const char *name, const char *pattern)
 {
 	bool dots = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 
+	if (path_filter_match(j->s->cfg->hide_file, name))
+		return false;
 	if (j->kind == LS_MLSD)
 		return !dots;
 	if (name[0] == '.' && !j->opts.all)

@@ -97,7 +97,7 @@ run(struct config *cfg)
 		log_err("%s: %s", arg_config, err);
 		return 2;
 	}
-	if (cfg->listen)
+	if (cfg_standalone(cfg))
 		return listen_standalone(cfg, &rt, reload);
 	fd = listen_inherited(err, sizeof(err));
 	if (fd < 0) {

@@ -1,6 +1,7 @@
 /* path.c - client path normalisation and confined opening; see path.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <string.h>
@@ -164,4 +165,71 @@ path_open_parent(int root_fd, const char *path, char *name, size_t nlen)
 	if (r < 0)
 		return r;
 	return path_open(root_fd, parent, O_PATH | O_DIRECTORY, 0);
+}
+
+/* An alternative of a filter, at most this long once expanded. */
+#define FILTER_MAX 512
+
+static bool
+glob_match(const char *pre, size_t prelen, const char *alt, size_t altlen,
+	   const char *post, const char *name)
+{
+	char pat[FILTER_MAX];
+
+	if (prelen + altlen + strlen(post) >= sizeof(pat))
+		return true;
+	memcpy(pat, pre, prelen);
+	memcpy(pat + prelen, alt, altlen);
+	strcpy(pat + prelen + altlen, post);
+	return fnmatch(pat, name, 0) == 0;
+}
+
+bool
+path_filter_match(const char *patterns, const char *name)
+{
+	const char *open = strchr(patterns, '{'), *close, *alt;
+
+	if (patterns[0] == '\0')
+		return false;
+	if (open == NULL)
+		return glob_match("", 0, patterns, strlen(patterns), "", name);
+	close = strchr(open, '}');
+	if (close == NULL || strchr(close + 1, '{') || memchr(open + 1, '{', (size_t)(close - open - 1)))
+		return true;
+	for (alt = open + 1; alt <= close; ) {
+		size_t len = strcspn(alt, ",}");
+
+		if (glob_match(patterns, (size_t)(open - patterns), alt, len, close + 1, name))
+			return true;
+		alt += len + 1;
+	}
+	return false;
+}
+
+bool
+path_filter_denies(const char *patterns, const char *path)
+{
+	char comp[FILTER_MAX];
+	const char *p = path;
+
+	if (patterns[0] == '\0')
+		return false;
+	if (path_filter_match(patterns, path))
+		return true;
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len >= sizeof(comp))
+			return true;
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		if (path_filter_match(patterns, comp))
+			return true;
+		p += len;
+	}
+	return false;
 }

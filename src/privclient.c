@@ -49,7 +49,7 @@ priv_login(struct session *s, const char *user, const char *pass)
 		bug("login request does not fit a message");
 	priv_request(s, PRIV_REQ_LOGIN, &b, PRIV_ANS_LOGIN);
 	if (buf_get_u32(&b, &result) < 0 || buf_end(&b) < 0 ||
-	    result > PRIV_LOGIN_FAIL_LAST)
+	    result > PRIV_LOGIN_USER_CONFIG)
 		die("Malformed login answer from the helper");
 	return (enum priv_login_result)result;
 }

@@ -1,5 +1,7 @@
 /* privhelper.c - the helper's request table and handlers; see privhelper.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 #include "privhelper.h"
 #include "privproto.h"
 #include "privsock.h"
+#include "str.h"
+#include "session.h"
 #include "sysutil.h"
 #include "tlsdata.h"
 #include "tlsproc.h"
@@ -135,6 +139,79 @@ login_failed(struct helper *h, const char *user, const char *reason)
 		end_after_last_failure(h, blocked);
 }
 
+/* Most of a user_config_dir file. */
+#define MAX_USER_CONFIG (64 * 1024)
+
+/* Why the user_config_dir file at PATH (open as FD) may not be trusted. */
+static const char *
+distrust(const struct helper *h, int fd)
+{
+	struct stat st;
+
+	if (sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_uid != 0 && (h->rt->privileged || st.st_uid != h->rt->self_uid))
+		return h->rt->privileged ? "not owned by root" :
+		       "owned neither by root nor by the server's user";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	if (st.st_size > MAX_USER_CONFIG)
+		return "larger than 64 KiB";
+	return NULL;
+}
+
+/*
+ * user_config_dir: L's own file, read here (the helper, still root, before
+ * the post-login process exists) into UCFG, a copy of the configuration.
+ * No file: the global settings.  RETURNS 1 applied, 0 no file, -1 refused
+ * (WHY says why, for the log).
+ */
+static int
+load_user_config(const struct helper *h, struct login *l, struct config *ucfg,
+		 char *why, size_t whylen)
+{
+	char path[PATH_MAX], err[CFG_ERR_MAX], text[MAX_USER_CONFIG + 1];
+	const char *fail;
+	ssize_t n;
+	int fd;
+
+	if (l->user[0] == '.' || strchr(l->user, '/') ||
+	    str_fmt(path, sizeof(path), "%s/%s", h->cfg->user_config_dir, l->user) < 0)
+		return str_fmt(why, whylen, "user_config_dir: no file name for \"%s\"",
+			       l->user), -1;
+	fd = sys_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return str_fmt(why, whylen, "user_config_dir file %s: %s", path,
+			       strerror(-fd)), -1;
+	fail = distrust(h, fd);
+	n = fail ? 0 : sys_read(fd, text, MAX_USER_CONFIG);
+	sys_close(fd);
+	if (fail || n < 0)
+		return str_fmt(why, whylen, "user_config_dir file %s refused: %s", path,
+			       fail ? fail : strerror((int)-n)), -1;
+	cfg_copy(ucfg, h->cfg);
+	if (cfg_parse_user(ucfg, path, text, (size_t)n, err) < 0)
+		return str_fmt(why, whylen, "user_config_dir file %s", err), -1;
+	if ((fail = auth_apply_user_config(h->cfg, ucfg, h->rt, l)) != NULL)
+		return str_fmt(why, whylen, "user_config_dir file %s: %s", path, fail), -1;
+	return 1;
+}
+
+/* The user's user_config_dir file is refused: the session ends. */
+static void NORETURN
+refuse_user_config(struct helper *h, const char *user, const char *why)
+{
+	log_event(LOG_ERR, &(struct log_fields){ .event = LOG_EV_LOGIN_FAILED,
+		  .user = user, .command = "PASS", .reason = why },
+		  "Login refused for \"%s\": %s", user, why);
+	answer_login_result(h, PRIV_LOGIN_USER_CONFIG);
+	h->fd = sys_close(h->fd);
+	session_stop_service(LAST_REPLY_GRACE_MS);
+	finish();
+}
+
 static bool
 helper_answer_login(struct helper *h, struct buf *body)
 {
@@ -152,6 +229,18 @@ helper_answer_login(struct helper *h, struct buf *body)
 		return false;
 	}
 	explicit_bzero(pass, sizeof(pass));
+	if (h->cfg->user_config_dir[0]) {
+		static struct config ucfg;	/* the post-login process's, for good */
+		char why[CFG_ERR_MAX + 64];
+		int r = load_user_config(h, &login, &ucfg, why, sizeof(why));
+
+		if (r < 0) {
+			auth_release(&login);
+			refuse_user_config(h, user, why);
+		}
+		if (r > 0)
+			session_use_config(&ucfg);
+	}
 	/* the PAM session first: limitd counts a login that cannot fail after it */
 	if (authpam_open_session(reason, sizeof(reason)) < 0) {
 		auth_release(&login);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -113,6 +114,12 @@ start_service(const struct login *login)
 	}
 	sys_close(sv[1]);
 	return sv[0];
+}
+
+void
+session_use_config(const struct config *cfg)
+{
+	sess.conn.cfg = cfg;
 }
 
 int
@@ -265,11 +272,37 @@ session_run(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);
 }
 
+/* pasv_addr_resolve: a dynamic-DNS name may have moved since the last
+ * answer; a failed lookup keeps the last address. */
+static void
+refresh_pasv_address(const struct config *cfg, struct runtime *rt)
+{
+	long long now = sys_time();
+	struct in_addr a;
+	char err[256], was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+
+	if (now >= rt->pasv_addr_time && now - rt->pasv_addr_time < (long long)cfg->pasv_addr_ttl)
+		return;
+	rt->pasv_addr_time = now;
+	if (data_resolve_pasv_address(cfg->pasv_address, &a, err, sizeof(err)) < 0) {
+		log_warning("%s; keeping %s", err,
+			    inet_ntop(AF_INET, &rt->pasv_addr, was, sizeof(was)));
+		return;
+	}
+	if (a.s_addr != rt->pasv_addr.s_addr)
+		log_notice("pasv_address %s now resolves to %s (was %s)", cfg->pasv_address,
+			   inet_ntop(AF_INET, &a, is, sizeof(is)),
+			   inet_ntop(AF_INET, &rt->pasv_addr, was, sizeof(was)));
+	rt->pasv_addr = a;
+}
+
 void
-session_before_fork(const struct config *cfg)
+session_before_fork(const struct config *cfg, struct runtime *rt)
 {
 	if (!cfg->hide_ids)
 		idnames_refresh(cfg->names_cache_file);
+	if (cfg->pasv_addr_resolve && rt->have_pasv_addr)
+		refresh_pasv_address(cfg, rt);
 }
 
 /* Create secure_chroot_dir if missing; refuse one others could write to. */
@@ -328,6 +361,23 @@ pin_timezone(void)
 	tzset();
 }
 
+/* banner_file, read before any chroot; a longer file is cut. */
+static int
+load_banner(const char *file, struct runtime *rt, char *err, size_t errlen)
+{
+	char *text = NULL;
+	ssize_t n = sys_read_file(file, 1 << 20, &text);
+
+	if (n < 0)
+		return str_fmt(err, errlen, "banner_file %s: %s", file, strerror((int)-n)), -1;
+	if ((size_t)n > MAX_MSG_FILE)
+		n = MAX_MSG_FILE;
+	memcpy(rt->banner, text, (size_t)n);
+	free(text);
+	ftp_text_clean(rt->banner, (size_t)n);
+	return 0;
+}
+
 int
 runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
@@ -341,12 +391,15 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	auth_init(cfg, rt);
 	if (cfg->pasv_enable && cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)
 		data_load_pasv_ports(&rt->pasv_ports);
+	if (cfg->banner_file[0] && load_banner(cfg->banner_file, rt, err, errlen) < 0)
+		return -1;
 	if (cfg->pasv_address[0]) {
 		if (data_resolve_pasv_address(cfg->pasv_address, &rt->pasv_addr, err, errlen) < 0)
 			return -1;
 		rt->have_pasv_addr = true;
+		rt->pasv_addr_time = sys_time();
 	}
-	if (cfg->listen && !cfg->hide_ids)
+	if (cfg_standalone(cfg) && !cfg->hide_ids)
 		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
@@ -366,7 +419,7 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	if (cfg->local_enable && cfg->pam_service_name[0] &&
 	    authpam_service_ok(cfg->pam_service_name, err, errlen) < 0)
 		return -1;
-	if (cfg->listen && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
+	if (cfg_standalone(cfg) && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
 			       "on this system", cfg->ftp_username), -1;
 	if (cfg->anonymous_enable && cfg->chown_uploads &&

@@ -195,7 +195,7 @@ def test_standalone_ipv6(ftpenv):
         pytest.skip("no IPv6 loopback here")
     errpath = os.path.join(ftpenv.dir, "ipv6.log")
     with open(errpath, "wb") as err:
-        p = subprocess.Popen([miniftpd_bin(), ftpenv.config, "-olisten=YES",
+        p = subprocess.Popen([miniftpd_bin(), ftpenv.config,
                               "-olisten_ipv6=YES", "-olisten_address6=::1",
                               "-olisten_port=0"], stdin=subprocess.DEVNULL,
                              stdout=err, stderr=err)

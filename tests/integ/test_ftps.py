@@ -220,7 +220,7 @@ def test_ipv6(ftpenv, certs, version, implicit):
     opts = ["-o%s=%s" % kv for kv in certs.opts().items()]
     opts.append("-oimplicit_ssl=" + ("YES" if implicit else "NO"))
     with open(errpath, "wb") as err:
-        p = subprocess.Popen([miniftpd_bin(), ftpenv.config, "-olisten=YES",
+        p = subprocess.Popen([miniftpd_bin(), ftpenv.config,
                               "-olisten_ipv6=YES", "-olisten_address6=::1",
                               "-olisten_port=0"] + opts, stdin=subprocess.DEVNULL,
                              stdout=err, stderr=err)

@@ -81,7 +81,7 @@ class V6Server(Server):
     host = HOST6
 
     def argv(self):
-        return ([miniftpd_bin(), self.config, "-olisten=YES", "-olisten_ipv6=YES",
+        return ([miniftpd_bin(), self.config, "-olisten_ipv6=YES",
                  "-olisten_address6=" + HOST6, "-olisten_port=0"] +
                 ["-o%s=%s" % kv for kv in self.opts.items()])
 

@@ -255,6 +255,84 @@ test_cross_checks(void **state)
 }
 
 static void
+test_vsftpd_advice(void **state)
+{
+	char msg[512];
+
+	(void)state;
+	assert_int_equal(cfg_set(&cfg, "guest_enable", "YES", msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "\"guest_enable\" is a vsftpd option that miniftpd does "
+				   "not implement: "));
+	assert_non_null(strstr(msg, "user_db_file"));
+	assert_int_equal(parse("# x\nno_anon_password=YES\n"), -1);
+	assert_non_null(strstr(err, "t.conf:2: \"no_anon_password\" is a vsftpd option"));
+	assert_ptr_equal(strstr(err, "t.conf:2: "), err);
+	/* a typo of a vsftpd option is only unknown */
+	assert_int_equal(cfg_set(&cfg, "guest_enabel", "YES", msg, sizeof(msg)), -ENOENT);
+	assert_string_equal(msg, "unknown option \"guest_enabel\"");
+	/* accepted as in vsftpd */
+	assert_int_equal(parse("dirmessage_enable=YES\nallow_writeable_chroot=YES\n"
+			       "tcp_wrappers=NO\nssl_tlsv1=YES\n"), 0);
+}
+
+static void
+test_listen_exclusive(void **state)
+{
+	const char *file = write_conf("listen=YES\n# v6\nlisten_ipv6=YES\n");
+	char expect[512];
+	char *v4off[] = { "listen=NO" };
+
+	(void)state;
+	cfg_free(&cfg);
+	assert_int_equal(cfg_load(&cfg, file, true, NULL, 0, err), -1);
+	snprintf(expect, sizeof(expect), "%s:3: listen_ipv6=YES and listen=YES (%s:1) "
+		 "exclude each other", file, file);
+	assert_int_equal(strncmp(err, expect, strlen(expect)), 0);
+	cfg_free(&cfg);
+	assert_int_equal(cfg_load(&cfg, file, true, v4off, 1, err), 0);
+	assert_true(cfg_standalone(&cfg) && cfg.listen_ipv6 && !cfg.listen);
+}
+
+static void
+test_only_no_switches(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("tcp_wrappers=YES\n"), 0);
+	assert_int_equal(cfg_check(&cfg, err), -1);
+	assert_non_null(strstr(err, "tcp_wrappers=YES: TCP wrappers are not supported"));
+	assert_int_equal(parse("ssl_sslv3=YES\n"), 0);
+	assert_int_equal(cfg_check(&cfg, err), -1);
+	assert_int_equal(parse("tcp_wrappers=NO\nssl_sslv2=NO\nssl_sslv3=NO\n"), 0);
+	assert_int_equal(cfg_check(&cfg, err), 0);
+}
+
+static void
+test_user_file(void **state)
+{
+	struct config u;
+	static const char good[] = "# per user\nlocal_root=/srv/u\nwrite_enable=YES\n"
+				   "local_umask=027\nlocal_max_rate=1000\n";
+
+	(void)state;
+	assert_int_equal(parse("local_root=/srv\nanon_root=/a\n"), 0);
+	cfg_copy(&u, &cfg);
+	assert_int_equal(cfg_parse_user(&u, "u", good, strlen(good), err), 0);
+	assert_string_equal(u.local_root, "/srv/u");
+	assert_string_equal(cfg.local_root, "/srv");	/* the copy owns its strings */
+	assert_string_equal(u.anon_root, "/a");
+	assert_int_equal(u.local_umask, 027);
+	assert_true(u.write_enable && !cfg.write_enable);
+	cfg_free(&u);
+	cfg_copy(&u, &cfg);
+	assert_int_equal(cfg_parse_user(&u, "u", "write_enable=NO\nnopriv_user=root\n", 35, err), -1);
+	assert_string_equal(err, "u:2: nopriv_user cannot be set per user (user_config_dir)");
+	assert_int_equal(cfg_parse_user(&u, "u", "bogus=1\n", 8, err), -1);
+	assert_string_equal(err, "u:1: \"bogus\" is not an option and cannot be set per user "
+			    "(user_config_dir)");
+	cfg_free(&u);
+}
+
+static void
 test_load_override(void **state)
 {
 	const char *file = write_conf("listen=YES\nlisten_port=2121\nwrite_enable=NO\n");
@@ -359,6 +437,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_string, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vsftpd_advice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_no_switches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_line_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_and_nul_lines, setup, teardown),

@@ -305,11 +305,36 @@ test_open_parent(void **state)
 	assert_int_equal(path_open_parent(root_fd, "/missing/x", name, sizeof(name)), -ENOENT);
 }
 
+static void
+test_filter(void **state)
+{
+	(void)state;
+	assert_false(path_filter_match("", "a.mp3"));
+	assert_true(path_filter_match("*.mp3", "a.mp3"));
+	assert_false(path_filter_match("*.mp3", "a.mp4"));
+	assert_true(path_filter_match("{*.mp3,*.iso,secret}", "x.iso"));
+	assert_true(path_filter_match("{*.mp3,*.iso,secret}", "secret"));
+	assert_false(path_filter_match("{*.mp3,*.iso,secret}", "secrets"));
+	assert_true(path_filter_match("x{1,2}.txt", "x2.txt"));
+	assert_false(path_filter_match("x{1,2}.txt", "x3.txt"));
+	assert_true(path_filter_match("{.*}", ".hidden"));
+	/* malformed: refuse everything rather than nothing */
+	assert_true(path_filter_match("{*.mp3", "anything"));
+	assert_true(path_filter_match("{a}{b}", "anything"));
+	assert_true(path_filter_denies("{secret*}", "/pub/secretdir/file"));
+	assert_true(path_filter_denies("*.mp3", "/a/b.mp3"));
+	assert_false(path_filter_denies("*.mp3", "/a.mp3dir/b"));
+	assert_true(path_filter_denies("/pub/*", "/pub/x"));
+	assert_false(path_filter_denies("", "/pub/x"));
+	assert_false(path_filter_denies("{x}", "/"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ends_in_dot),
+		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_double_slash),
 		cmocka_unit_test(test_dotdot_at_root),
