@@ -44,7 +44,7 @@ static const struct {
 	{ "dual_log_enable", LOGS },
 	{ "email_password_file", NO_ANON_PW },
 	{ "force_dot_files", "not supported; remove the line" },
-	{ "guest_enable", "virtual users come from user_db_file and run as guest_username" },
+	{ "guest_enable", "virtual users come from user_db_file and run as guest_username (drop the pam_service_name line that served them: it applies to local users)" },
 	{ "isolate", ALWAYS_SEPARATED },
 	{ "isolate_network", ALWAYS_SEPARATED },
 	{ "ls_recurse_enable", "LIST -R is not supported; remove the line" },

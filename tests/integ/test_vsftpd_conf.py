@@ -10,9 +10,9 @@ option miniftpd does not implement must be refused one by one, at their
 file:line, with a message naming it a vsftpd option; the test then applies
 the advice and goes on.
 
-pam_service_name is added by another branch (PAM): while this build does
-not know it, the test drops that one line and says so (xfail-like note in
-the output); once the option exists the line is kept.
+pam_service_name is kept (Debian's stock file names the vsftpd PAM service,
+which the vsftpd package installs); the virtual-users variant drops it with
+guest_enable, since its PAM service (pam_userdb) served only virtual users.
 """
 
 import ftplib
@@ -33,7 +33,7 @@ from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, miniftpd_bin, needs_r
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = os.path.join(HERE, "vsftpd")
-PAM_KEY = "pam_service_name"     # another branch's option (PAM)
+PAM_KEY = "pam_service_name"
 
 
 # ---------------------------------------------------------------- helpers
@@ -232,11 +232,7 @@ def settle(path, refused, notes):
         else:
             key = next((k for k in refused if k in out), None)
         assert key in refused, "unexpected refusal: %s" % out
-        if key == PAM_KEY:
-            notes.append("%s: %s dropped: that option comes from the PAM branch" %
-                         (os.path.basename(path), PAM_KEY))
-            assert 'unknown option "%s"' % PAM_KEY in out, out
-        elif refused[key] == "vsftpd":
+        if refused[key] == "vsftpd":
             assert '"%s" is a vsftpd option that miniftpd does not implement: ' % key in out, out
         else:
             assert refused[key] in out, out
@@ -254,11 +250,7 @@ def test_stock_vsftpd_conf_check(ftpenv):
     keys = [k for _, k, _ in settings(text)]
     assert "dirmessage_enable" in keys and "listen_ipv6" in keys  # it is the stock file
     path = write(os.path.join(ftpenv.dir, "vsftpd.conf"), text)
-    notes = []
-    refused = {} if PAM_KEY in known_options() else {PAM_KEY: None}
-    assert settle(path, refused, notes) == list(refused)
-    for n in notes:
-        print("NOTE:", n)
+    assert settle(path, {}, []) == []
 
 
 def test_stock_vsftpd_conf_serves(ftpenv, maybe_user):
@@ -269,8 +261,6 @@ def test_stock_vsftpd_conf_serves(ftpenv, maybe_user):
         pytest.skip("no IPv6 loopback here (the stock file listens on IPv6)")
     text = stock_vsftpd_conf()
     path = write(os.path.join(ftpenv.dir, "vsftpd.conf"), text)
-    if PAM_KEY not in known_options():
-        settle(path, {PAM_KEY: None}, [])
     user, password, extra = local_login(ftpenv, maybe_user)
     home = maybe_user.home if maybe_user else ftpenv.root
     os.makedirs(os.path.join(home, "docs"), exist_ok=True)
@@ -350,7 +340,7 @@ def test_every_vsftpd_option_known_or_advised(ftpenv):
     with "is a vsftpd option ... : advice"; a typo stays a plain unknown option."""
     path = write(os.path.join(ftpenv.dir, "empty.conf"), "")
     known = known_options()
-    for name in sorted(vsftpd_man_options() - known - {PAM_KEY}):
+    for name in sorted(vsftpd_man_options() - known):
         rc, out = check(path, "-o%s=YES" % name)
         assert rc != 0, name
         assert re.search(r'"%s" is a vsftpd option that miniftpd does not implement: \S'
@@ -384,10 +374,7 @@ def prepare_variant(ftpenv, name, subst):
 
 
 def refusals(base):
-    r = dict(base)
-    if PAM_KEY not in known_options():
-        r[PAM_KEY] = None
-    return r
+    return dict(base)
 
 
 def check_pasv_in_range(f):
@@ -479,7 +466,11 @@ def test_variant_virtual_users(ftpenv):
     got = settle(path, refusals({"guest_enable": "vsftpd",
                                  "virtual_use_local_privs": "vsftpd"}), [])
     assert got[:2] == ["guest_enable", "virtual_use_local_privs"]
-    # the advice for guest_enable: virtual users come from user_db_file
+    # the advice for guest_enable: virtual users come from user_db_file; the PAM
+    # service that served them (pam_userdb) goes with it: miniftpd's
+    # pam_service_name is for local users only
+    write(path, "".join(l for l in open(path).read().splitlines(True)
+                        if not l.startswith(PAM_KEY + "=")))
     with open(path, "a") as fh:
         fh.write("user_db_file=%s\n" % ftpenv.users_file)
     assert check(path) == (0, "configuration OK")
@@ -536,7 +527,7 @@ def test_variant_ftps(ftpenv, maybe_user):
         path = prepare_variant(ftpenv, "ftps", {"CERT": certs.path("ec.crt"),
                                                 "KEY": certs.path("ec.key")})
         got = settle(path, refusals({"require_ssl_reuse": "require_ssl_reuse=NO is not "
-                                     "supported yet", "debug_ssl": "vsftpd"}), [])
+                                     "supported:", "debug_ssl": "vsftpd"}), [])
         assert set(got) >= {"require_ssl_reuse", "debug_ssl"}
         s = start(ftpenv, path, "-olisten_address=" + HOST, *extra)
         f = s.ftp(cls=ReuseFTP_TLS, context=client_context("1.3"))
