@@ -32,6 +32,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Test packages such as vsftpd and xinetd would start their daemons (vsftpd on
+# port 21) at install: forbid that for this install only, unless the machine
+# already has a policy.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\n# deps.sh: no daemon starts while miniftpd installs its packages\nexit 101\n' >$policy
+	chmod 755 $policy
+	trap 'rm -f $policy' EXIT
+fi
 if ! apt-get install -y -q --no-install-recommends $missing >/tmp/miniftpd-apt.log 2>&1; then
 	apt-get update -q >>/tmp/miniftpd-apt.log 2>&1
 	apt-get install -y -q --no-install-recommends $missing >>/tmp/miniftpd-apt.log 2>&1 || {

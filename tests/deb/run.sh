@@ -104,14 +104,19 @@ no_failed_units "after install"
 
 # ------------------------------------------------------------------ serve
 # The per-connection socket (Accept=yes, port 21), whatever its name.
-ftpsock=$(sh_in 'cd /lib/systemd/system && grep -l "^Accept=yes" $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p") | head -n 1')
+ftpsock=$(sh_in 'cd /lib/systemd/system && grep -l "^Accept=yes" $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p") | xargs grep -l "^ListenStream=21$" | head -n 1')
 step "serve ($ftpsock)"
 [ -n "$ftpsock" ] || { bad "no Accept=yes socket unit in the package"; exit 1; }
 check "enable anonymous_enable in /etc/miniftpd.conf" sh -c \
 	'sed -i "s/^#anonymous_enable=NO$/anonymous_enable=YES/" /etc/miniftpd.conf && grep -qx anonymous_enable=YES /etc/miniftpd.conf && miniftpd -t /etc/miniftpd.conf'
 check "a file to serve (/srv/ftp/pub/big, 4 MiB)" sh -c \
 	'mkdir -p /srv/ftp/pub && head -c 4194304 /dev/urandom > /srv/ftp/pub/big && echo hello > /srv/ftp/pub/hello.txt'
-check "systemctl enable --now limitd.socket $ftpsock" systemctl enable --now limitd.socket "$ftpsock"
+# The first and only command a user types (issue 18): the FTP socket alone
+# brings limitd.socket with it ([Install] Also=, Wants=).
+check "systemctl enable --now $ftpsock (alone)" systemctl enable --now "$ftpsock"
+check "limitd.socket enabled and listening with it" sh -c \
+	'systemctl is-enabled --quiet limitd.socket && systemctl is-active --quiet limitd.socket'
+check "systemctl status $ftpsock names miniftpd" sh -c "systemctl status --no-pager $ftpsock | grep -q miniftpd"
 check "anonymous LIST" sh -c 'curl -sS --max-time 20 ftp://127.0.0.1/pub/ | grep -q "hello.txt"'
 check "anonymous RETR, same bytes" sh -c \
 	'curl -sS --max-time 20 -o /tmp/big.1 ftp://127.0.0.1/pub/big && cmp /tmp/big.1 /srv/ftp/pub/big'
