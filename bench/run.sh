@@ -397,15 +397,8 @@ pam_service_name=vsftpd
 secure_chroot_dir=/var/run/vsftpd/empty
 EOF
 	# FTPS: require_ssl_reuse stays at its default, YES
-	[ "$s" = vsftpdtls ] && cat <<EOF
-ssl_enable=YES
-rsa_cert_file=$W/tls/cert.pem
-rsa_private_key_file=$W/tls/key.pem
-ssl_ciphers=$TLS12_CIPHERS
-force_local_logins_ssl=YES
-force_local_data_ssl=YES
-allow_anon_ssl=NO
-EOF
+	# (vsftpd reads miniftpd's FTPS lines: the same option names)
+	[ "$s" = vsftpdtls ] && { tls_conf; echo allow_anon_ssl=NO; }
 	} > "$W/$s.conf"
 	"$v" "$W/$s.conf" >>"$LOG" 2>&1 &
 	PID[$s]=$!

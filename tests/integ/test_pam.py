@@ -20,7 +20,7 @@ from conftest import (GUEST, miniftpd_bin, needs_root, proc_children, proc_statu
 from test_privsep import (CAP_NET_BIND, CAP_NONE, assert_gone, caps, ids, session_of,
                           socket_inodes)
 from test_limitd import make_limitd, workdir  # noqa: F401 (fixtures)
-from test_security import assert_alike, pass_times
+from test_security import assert_alike, pass_times, yescrypt_and_locked_twin
 
 pytestmark = needs_root
 
@@ -203,16 +203,7 @@ def test_pam_refusals_cost_a_real_check(pam_services, system_user, ftpenv, ftpd)
     without a crypt, the dummy is checked after it), system accounts
     ('*') each cost what pam_unix's check costs (two crypts of the
     system's method on Debian 12), within a factor 1.5."""
-    from conftest import make_hash
-    yes = make_hash(system_user.password, "yescrypt")
-    if yes is None:
-        pytest.skip("libcrypt here cannot make yescrypt hashes")
-    r = subprocess.run(["chpasswd", "-e"], input=("%s:%s\n" % (system_user.name, yes)).encode(),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    assert r.returncode == 0, r.stdout
-    locked = system_user.name + "l"
-    _tool(["useradd", "-M", "-d", system_user.home, "-s", "/bin/bash", "-p", "!" + yes, locked])
-    try:
+    with yescrypt_and_locked_twin(system_user, ftpenv) as locked:
         s = ftpd(local_enable="YES", max_login_fails="1000", delay_failed_login="0",
                  pam_service_name=pam_services.unix)
         c = s.connect()
@@ -227,11 +218,6 @@ def test_pam_refusals_cost_a_real_check(pam_services, system_user, ftpenv, ftpd)
                 {u: "%.1f ms" % (m * 1000) for u, m in med.items()}
         assert c.login(system_user.name, system_user.password).code == 230
         c.cmd("QUIT")
-    finally:
-        for srv in ftpenv.servers:
-            srv.stop()
-        subprocess.run(["userdel", "-f", locked], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=30)
 
 
 def test_session_closed_when_the_helper_dies(pam_services, system_user, ftpd):

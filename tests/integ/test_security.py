@@ -25,6 +25,7 @@ tests/unit/test_privhelper.c.  Loopback only; every loop is bounded; only
 processes started here are signalled, by PID.
 """
 
+import contextlib
 import io
 import ftplib
 import os
@@ -618,12 +619,11 @@ def _useradd(*args):
                           stderr=subprocess.STDOUT, timeout=30)
 
 
-@needs_root
-def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
-    """A local user of the system's method (yescrypt here) with a wrong
-    password, an unknown name, a locked account ('!' before its hash),
-    system accounts ('*': daemon, bin, root): each costs one crypt() of the
-    system's default method."""
+@contextlib.contextmanager
+def yescrypt_and_locked_twin(system_user, ftpenv):
+    """system_user's password hashed with yescrypt (the system's method),
+    and a locked twin account NAMEl ('!' before the same hash); yields the
+    twin's name.  After: the test's servers stopped, the twin removed."""
     from conftest import make_hash
     yes = make_hash(system_user.password, "yescrypt")
     if yes is None:
@@ -635,16 +635,26 @@ def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
     r = _useradd("-M", "-d", system_user.home, "-s", "/bin/bash", "-p", "!" + yes, locked)
     assert r.returncode == 0, r.stdout
     try:
-        s = ftpd(local_enable="YES", max_login_fails="1000", delay_failed_login="0")
-        c = s.connect()
-        users = [system_user.name, "nosuchuser19", locked, "daemon", "bin", "root"]
-        assert_alike(pass_times(c, users), system_user.name)
-        assert c.login(system_user.name, system_user.password).code == 230
+        yield locked
     finally:
         for srv in ftpenv.servers:
             srv.stop()
         subprocess.run(["userdel", "-f", locked], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=30)
+
+
+@needs_root
+def test_local_refusals_cost_a_real_check(system_user, ftpenv, ftpd):
+    """A local user of the system's method (yescrypt here) with a wrong
+    password, an unknown name, a locked account ('!' before its hash),
+    system accounts ('*': daemon, bin, root): each costs one crypt() of the
+    system's default method."""
+    with yescrypt_and_locked_twin(system_user, ftpenv) as locked:
+        s = ftpd(local_enable="YES", max_login_fails="1000", delay_failed_login="0")
+        c = s.connect()
+        users = [system_user.name, "nosuchuser19", locked, "daemon", "bin", "root"]
+        assert_alike(pass_times(c, users), system_user.name)
+        assert c.login(system_user.name, system_user.password).code == 230
 
 
 def test_virtual_refusals_cost_a_real_check(ftpenv, ftpd):
