@@ -181,6 +181,32 @@ def terminate(proc, grace=5):
             proc.wait(grace)
 
 
+def tree_snapshot(pid):
+    """PID's descendants now, each with its start time (see end_left)."""
+    return [(p, proc_start_time(p)) for p in proc_descendants(pid)]
+
+
+def end_left(left, grace=3.0):
+    """Give the processes of a tree_snapshot GRACE seconds to end on their
+    own, then SIGKILL those still alive (the same start time: never a
+    reused PID)."""
+    def alive():
+        return [p for p, st in left if proc_alive(p) and proc_start_time(p) == st]
+    wait_until(lambda: not alive(), grace)
+    for p in alive():
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def terminate_tree(proc):
+    """terminate() a process we started, then end_left() its descendants."""
+    left = tree_snapshot(proc.pid)
+    terminate(proc)
+    end_left(left)
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     """Poll PRED until it returns a true value or TIMEOUT passes; RETURNS it."""
     deadline = time.monotonic() + timeout
@@ -403,22 +429,14 @@ class Server:
     def stop(self):
         if self.proc is None:
             return
-        left = [(p, proc_start_time(p)) for p in proc_descendants(self.proc.pid)]
+        left = tree_snapshot(self.proc.pid)
         for c in self.ctls:
             try:
                 c.close()
             except Exception:
                 pass
         self._kill_main()
-        # sessions end on their own once their clients are gone
-        def alive():
-            return [p for p, st in left if proc_alive(p) and proc_start_time(p) == st]
-        wait_until(lambda: not alive(), 3.0)
-        for p in alive():
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        end_left(left)      # sessions end on their own once their clients are gone
         self.proc = None
         self.check_sanitizers()
 

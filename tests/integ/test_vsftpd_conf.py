@@ -24,12 +24,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, miniftpd_bin, needs_root,
-                      proc_alive, proc_descendants, terminate, wait_until)
+                      terminate_tree, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = os.path.join(HERE, "vsftpd")
@@ -163,15 +162,7 @@ class VsfServer:
     def stop(self):
         if self.proc is None:
             return
-        left = proc_descendants(self.proc.pid)
-        terminate(self.proc)
-        wait_until(lambda: not [p for p in left if proc_alive(p)], 3.0)
-        for p in left:
-            if proc_alive(p):
-                try:
-                    os.kill(p, 9)
-                except ProcessLookupError:
-                    pass
+        terminate_tree(self.proc)
         self.proc = None
 
 

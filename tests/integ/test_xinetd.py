@@ -12,7 +12,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (DEMO_PASSWORD, HOST, IS_ROOT, Ctl, free_port, miniftpd_bin,
-                      proc_alive, proc_descendants, terminate, wait_until)
+                      terminate_tree)
 from logcapture import LogCapture, events
 
 TOP = Path(__file__).resolve().parents[2]
@@ -98,15 +97,7 @@ class Xinetd:
                 time.sleep(0.05)
 
     def stop(self):
-        left = proc_descendants(self.proc.pid)
-        terminate(self.proc)
-        wait_until(lambda: not [p for p in left if proc_alive(p)], 3.0)
-        for p in left:
-            if proc_alive(p):
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        terminate_tree(self.proc)
 
 
 @pytest.fixture
