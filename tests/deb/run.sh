@@ -24,6 +24,19 @@ check() { d=$1; shift; if out=$(ns_run "$@" 2>&1); then ok "$d"; else bad "$d"; 
 # check_not DESCRIPTION CMD... - CMD inside the container must fail
 check_not() { d=$1; shift; if out=$(ns_run "$@" 2>&1); then bad "$d"; printf '%s\n' "$out" | sed 's/^/        /' | tail -n 15; else ok "$d"; fi; }
 sh_in() { ns_run sh -c "$1"; }
+# start_load OUT N MAXTIME PAUSE: in the background, a slow download of
+# /pub/big into OUT (its curl status in /tmp/slow.rc) and N connections one
+# after another, each of at most MAXTIME s, PAUSE s apart ("N FAILED" in
+# /tmp/probe.out); sets $slow and $probe to their PIDs for `wait`.
+start_load() {
+	sh_in "curl -sS --max-time 90 -o $1 ftp://127.0.0.1/pub/big; echo \$? > /tmp/slow.rc" \
+		>/dev/null 2>&1 &
+	slow=$!
+	sh_in "n=0; f=0; while [ \$n -lt $2 ]; do curl -sS --max-time $3 ftp://127.0.0.1/pub/hello.txt | grep -qx hello || f=\$((f+1)); n=\$((n+1)); sleep $4; done; echo \"\$n \$f\" > /tmp/probe.out" \
+		>/dev/null 2>&1 &
+	probe=$!
+	sleep 1
+}
 step() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 finish() {
 	ns_stop
@@ -132,13 +145,7 @@ limitd_id=$(ns_run systemctl show -P InvocationID limitd.service)
 # another all along it.
 check "anon_max_rate=262144 for the next sessions" sh -c \
 	'sed -i "s/^#anon_max_rate=0$/anon_max_rate=262144/" /etc/miniftpd.conf && grep -qx anon_max_rate=262144 /etc/miniftpd.conf'
-sh_in 'curl -sS --max-time 90 -o /tmp/big.2 ftp://127.0.0.1/pub/big; echo $? > /tmp/slow.rc' \
-	>/dev/null 2>&1 &
-slow=$!
-sh_in 'n=0; f=0; while [ $n -lt 25 ]; do curl -sS --max-time 10 ftp://127.0.0.1/pub/hello.txt | grep -qx hello || f=$((f+1)); n=$((n+1)); sleep 0.2; done; echo "$n $f" > /tmp/probe.out' \
-	>/dev/null 2>&1 &
-probe=$!
-sleep 1
+start_load /tmp/big.2 25 10 0.2
 check "dpkg -i $updeb over the running server" sh -c "dpkg -i /root/$updeb </dev/null"
 if kill -0 "$slow" 2>/dev/null; then ok "the download was still in flight when dpkg ended"
 else bad "the download ended before dpkg did: the upgrade was not under load"; fi
@@ -169,12 +176,7 @@ if [ -z "$lsock" ]; then bad "no Accept=no socket on port 21 in the package"; el
 check "switch to $lsock" sh -c "systemctl disable --now $ftpsock && systemctl enable --now $lsock"
 check "RETR through $lsvc" sh -c 'test "$(curl -sS --max-time 20 ftp://127.0.0.1/pub/hello.txt)" = hello'
 lsvc_id=$(ns_run systemctl show -P InvocationID "$lsvc")
-sh_in 'curl -sS --max-time 90 -o /tmp/big.4 ftp://127.0.0.1/pub/big; echo $? > /tmp/slow.rc' >/dev/null 2>&1 &
-slow=$!
-sh_in 'n=0; f=0; while [ $n -lt 10 ]; do curl -sS --max-time 60 ftp://127.0.0.1/pub/hello.txt | grep -qx hello || f=$((f+1)); n=$((n+1)); sleep 0.5; done; echo "$n $f" > /tmp/probe.out' \
-	>/dev/null 2>&1 &
-probe=$!
-sleep 1
+start_load /tmp/big.4 10 60 0.5
 check "dpkg -i $updeb again over the running listener" sh -c "dpkg -i /root/$updeb </dev/null"
 wait "$slow" "$probe"
 check "the download in flight finished, same bytes" sh -c \
