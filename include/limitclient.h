@@ -16,34 +16,30 @@
 #include <sys/socket.h>
 
 #include "config.h"
-
-enum limit_verdict {
-	LIMIT_ADMIT,		/* go on (also: limitd down and limitd_fail=open) */
-	LIMIT_REFUSE_TOTAL,	/* max_clients reached */
-	LIMIT_REFUSE_IP,	/* max_per_ip reached for this address */
-	LIMIT_REFUSE_USER,	/* max_per_user reached for this user */
-	LIMIT_REFUSE_DOWN,	/* limitd unreachable and limitd_fail=closed */
-	LIMIT_REFUSE_BLOCKED,	/* too many failed logins from this address */
-};
+#include "limitproto.h"
 
 /*
  * limit_admit - ask limitd to admit a session from PEER, before the banner.
- * With limitd_enable=NO always LIMIT_ADMIT.  Logs refusals and failures.
+ * RETURNS a verdict of LIMIT_VERDICTS (limitproto.h): LIMIT_V_ADMIT to go
+ * on (always with limitd_enable=NO, and with limitd unreachable and
+ * limitd_fail=open), LIMIT_V_DOWN when it is unreachable and
+ * limitd_fail=closed, else limitd's refusal.  Logs refusals and failures.
  */
 enum limit_verdict limit_admit(const struct config *cfg,
 			       const struct sockaddr_storage *peer);
 
 /*
  * limit_login - report the logged-in USER (max_per_user).  RETURNS
- * LIMIT_ADMIT or LIMIT_REFUSE_USER (the session then answers 530).
+ * LIMIT_V_ADMIT, or limitd's refusal (LIMIT_V_USER, LIMIT_V_BLOCKED):
+ * the session then answers 530.
  */
 enum limit_verdict limit_login(const struct config *cfg, const char *user);
 
 /*
  * limit_login_failed - report one failed login from this session's
- * address (max_login_fails_per_ip).  RETURNS LIMIT_REFUSE_BLOCKED when
+ * address (max_login_fails_per_ip).  RETURNS LIMIT_V_BLOCKED when
  * limitd now refuses the address (the session then ends), else
- * LIMIT_ADMIT (also when limitd is disabled or unreachable).
+ * LIMIT_V_ADMIT (also when limitd is disabled or unreachable).
  */
 enum limit_verdict limit_login_failed(const struct config *cfg);
 

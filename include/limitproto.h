@@ -76,14 +76,51 @@ enum {
 };
 #define LIMIT_F_ALL	LIMIT_F_REREGISTER
 
-/* ANS_VERDICT values (wire values: never renumber). */
-enum limit_wire_verdict {
-	LIMIT_V_ADMIT	= 0,
-	LIMIT_V_TOTAL	= 1,	/* max_clients reached */
-	LIMIT_V_IP	= 2,	/* max_per_ip reached */
-	LIMIT_V_USER	= 3,	/* max_per_user reached */
-	LIMIT_V_BLOCKED	= 4,	/* max_login_fails_per_ip reached for the address */
-	LIMIT_V_COUNT
+/*
+ * LIMIT_VERDICTS - every verdict on an admission or a login, one row each;
+ * a new verdict is a new row here and nothing else.  Columns:
+ *   NAME    the constant is LIMIT_V_NAME
+ *   CODE    its value: 0, 1, 2... each once (the compiler refuses a repeat);
+ *           for a WIRE verdict the ANS_VERDICT code, never renumbered
+ *   WIRE    limitd sends it; false: miniftpd decides it alone (never sent)
+ *   LOG     how limitd's and the session's log lines name it
+ *   REASON  the reason logged for a refused connection or login
+ *           (the FTP_REASON journal field)
+ *   REPLY   the text after "421 " that a refused connection gets before
+ *           the session closes; NULL for ADMIT
+ * tests/unit/test_limitproto.c checks the table is complete.
+ */
+#define LIMIT_VERDICTS(X) \
+	X(ADMIT, 0, true, "admitted", NULL, NULL) \
+	X(TOTAL, 1, true, "total limit (max_clients)", "max_clients reached", \
+	  "There are too many connected users, please try later.") \
+	X(IP, 2, true, "per-ip limit (max_per_ip)", "max_per_ip reached", \
+	  "There are too many connections from your internet address.") \
+	X(USER, 3, true, "per-user limit (max_per_user)", "max_per_user reached", \
+	  "There are too many connected users, please try later.") \
+	X(BLOCKED, 4, true, "failed logins from the address (max_login_fails_per_ip)", \
+	  "max_login_fails_per_ip reached", \
+	  "Too many failed logins from your internet address, please try later.") \
+	X(DOWN, 5, false, "limitd unreachable (limitd_fail=closed)", \
+	  "limitd unreachable and limitd_fail=closed", \
+	  "Service not available, please try later.")
+
+#define LIMIT_V_ENUM_(name, code, wire, log, reason, reply) LIMIT_V_##name = code,
+#define LIMIT_V_ONE_(name, code, wire, log, reason, reply) + 1
+enum limit_verdict {
+	LIMIT_VERDICTS(LIMIT_V_ENUM_)
+};
+/* How many verdicts there are; their codes are 0 .. LIMIT_V_COUNT - 1. */
+enum { LIMIT_V_COUNT = 0 LIMIT_VERDICTS(LIMIT_V_ONE_) };
+#undef LIMIT_V_ENUM_
+#undef LIMIT_V_ONE_
+
+/* One row of LIMIT_VERDICTS. */
+struct limit_verdict_row {
+	bool wire;
+	const char *log;
+	const char *reason;
+	const char *reply;
 };
 
 /* ANS_FAIL codes (wire values: never renumber). */
@@ -224,8 +261,21 @@ void limit_key_str(const struct limit_addr *a, unsigned int prefix6,
 		   char out[LIMIT_KEY_STR]);
 
 /*
+ * limit_verdict_row - VERDICT's row of LIMIT_VERDICTS, or NULL when there
+ * is no such verdict.  Both sides.
+ */
+const struct limit_verdict_row *limit_verdict_row(uint32_t verdict);
+
+/*
+ * limit_verdict_on_wire - whether VERDICT may travel in ANS_VERDICT (a
+ * WIRE row); the codec refuses any other value.
+ */
+bool limit_verdict_on_wire(uint32_t verdict);
+
+/*
  * limit_verdict_name / limit_fail_name - short English text for logs
- * ("per-ip limit", "malformed message"); never NULL.
+ * ("per-ip limit", "malformed message"); never NULL.  limit_verdict_name
+ * is the LOG column of LIMIT_VERDICTS.
  */
 const char *limit_verdict_name(uint32_t verdict);
 const char *limit_fail_name(uint32_t code);

@@ -33,14 +33,6 @@ static struct {
 	unsigned int retries;
 } lc = { .fd = -1 };
 
-static const enum limit_verdict verdicts[LIMIT_V_COUNT] = {
-	[LIMIT_V_ADMIT] = LIMIT_ADMIT,
-	[LIMIT_V_TOTAL] = LIMIT_REFUSE_TOTAL,
-	[LIMIT_V_IP] = LIMIT_REFUSE_IP,
-	[LIMIT_V_USER] = LIMIT_REFUSE_USER,
-	[LIMIT_V_BLOCKED] = LIMIT_REFUSE_BLOCKED,
-};
-
 /* Wait for one packet until DEADLINE (monotonic ms). RETURNS length or -errno. */
 static ssize_t
 recv_until(int fd, uint8_t *pkt, size_t len, long long deadline)
@@ -127,12 +119,12 @@ unreachable(const struct config *cfg, const char *why, int err)
 	if (strcmp(cfg->limitd_fail, "closed") == 0) {
 		log_err("Failed to ask limitd at %s (%s: %s), refusing the session (limitd_fail=closed)",
 			cfg->limitd_socket, why, strerror(-err));
-		return LIMIT_REFUSE_DOWN;
+		return LIMIT_V_DOWN;
 	}
 	log_warning("Failed to ask limitd at %s (%s: %s), admitting the session (limitd_fail=open)",
 		    cfg->limitd_socket, why, strerror(-err));
 	schedule_reconnect(LIMIT_RETRY_MS);
-	return LIMIT_ADMIT;
+	return LIMIT_V_ADMIT;
 }
 
 enum limit_verdict
@@ -141,11 +133,11 @@ limit_admit(const struct config *cfg, const struct sockaddr_storage *peer)
 	int fd, v;
 
 	if (!cfg->limitd_enable)
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	if (limit_addr_from_sockaddr(peer, &lc.addr) < 0) {
 		log_warning("Client address family %d cannot be counted, admitting",
 			    peer->ss_family);
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	}
 	fd = sys_unix_connect(cfg->limitd_socket, SOCK_SEQPACKET);
 	if (fd < 0)
@@ -158,10 +150,10 @@ limit_admit(const struct config *cfg, const struct sockaddr_storage *peer)
 	if (v != LIMIT_V_ADMIT) {
 		sys_close(fd);
 		log_notice("limitd refused the session: %s", limit_verdict_name((uint32_t)v));
-		return verdicts[v];
+		return (enum limit_verdict)v;
 	}
 	lc.fd = fd;
-	return LIMIT_ADMIT;
+	return LIMIT_V_ADMIT;
 }
 
 /* The held connection broke: go on uncounted until re-registered. */
@@ -179,28 +171,28 @@ limit_login(const struct config *cfg, const char *user)
 	int v;
 
 	if (!cfg->limitd_enable)
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	if (str_lcpy(lc.user, user, sizeof(lc.user)) < 0 || !limit_user_valid(lc.user)) {
 		log_warning("User name cannot be reported to limitd, max_per_user not applied");
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	}
 	if (lc.fd < 0) {
 		lc.logged_in = true;	/* registered with the address, if ever */
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	}
 	v = send_login(lc.fd, 0);
 	if (v < 0) {
 		lc.logged_in = true;
 		lost("login", v);
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	}
 	if (v != LIMIT_V_ADMIT) {
 		log_notice("limitd refused the login of %s: %s", user,
 			   limit_verdict_name((uint32_t)v));
-		return verdicts[v];
+		return (enum limit_verdict)v;
 	}
 	lc.logged_in = true;
-	return LIMIT_ADMIT;
+	return LIMIT_V_ADMIT;
 }
 
 enum limit_verdict
@@ -210,13 +202,13 @@ limit_login_failed(const struct config *cfg)
 	int v;
 
 	if (!cfg->limitd_enable || lc.fd < 0)
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	v = call(lc.fd, &m);
 	if (v < 0) {
 		lost("login failure", v);
-		return LIMIT_ADMIT;
+		return LIMIT_V_ADMIT;
 	}
-	return verdicts[v];
+	return (enum limit_verdict)v;
 }
 
 int

@@ -141,7 +141,7 @@ dec_admit(struct buf *b, struct limit_msg *m)
 static int
 enc_verdict(struct buf *b, const struct limit_msg *m)
 {
-	if (m->u.verdict >= LIMIT_V_COUNT)
+	if (!limit_verdict_on_wire(m->u.verdict))
 		return -EINVAL;
 	return buf_put_u32(b, m->u.verdict);
 }
@@ -149,7 +149,7 @@ enc_verdict(struct buf *b, const struct limit_msg *m)
 static int
 dec_verdict(struct buf *b, struct limit_msg *m)
 {
-	if (buf_get_u32(b, &m->u.verdict) < 0 || m->u.verdict >= LIMIT_V_COUNT)
+	if (buf_get_u32(b, &m->u.verdict) < 0 || !limit_verdict_on_wire(m->u.verdict))
 		return -EBADMSG;
 	return 0;
 }
@@ -399,18 +399,32 @@ limit_addr_str(const struct limit_addr *a, char out[LIMIT_ADDR_STR])
 		snprintf(out, LIMIT_ADDR_STR, "unknown");
 }
 
-static const char *const verdict_names[LIMIT_V_COUNT] = {
-	[LIMIT_V_ADMIT] = "admitted",
-	[LIMIT_V_TOTAL] = "total limit (max_clients)",
-	[LIMIT_V_IP] = "per-ip limit (max_per_ip)",
-	[LIMIT_V_USER] = "per-user limit (max_per_user)",
-	[LIMIT_V_BLOCKED] = "failed logins from the address (max_login_fails_per_ip)",
+#define LIMIT_V_ROW_(name, code, wire, log, reason, reply) [code] = { wire, log, reason, reply },
+static const struct limit_verdict_row verdicts[LIMIT_V_COUNT] = {
+	LIMIT_VERDICTS(LIMIT_V_ROW_)
 };
+#undef LIMIT_V_ROW_
+
+const struct limit_verdict_row *
+limit_verdict_row(uint32_t verdict)
+{
+	return verdict < LIMIT_V_COUNT && verdicts[verdict].log ? &verdicts[verdict] : NULL;
+}
+
+bool
+limit_verdict_on_wire(uint32_t verdict)
+{
+	const struct limit_verdict_row *row = limit_verdict_row(verdict);
+
+	return row != NULL && row->wire;
+}
 
 const char *
 limit_verdict_name(uint32_t verdict)
 {
-	return verdict < LIMIT_V_COUNT ? verdict_names[verdict] : "unknown verdict";
+	const struct limit_verdict_row *row = limit_verdict_row(verdict);
+
+	return row ? row->log : "unknown verdict";
 }
 
 static const char *const fail_names[] = {

@@ -131,7 +131,7 @@ login_failed(struct helper *h, const char *user, const char *reason)
 		  "Login failed for \"%s\": %s", user, reason);
 	h->fails++;
 	/* limitd counts failures per address across sessions */
-	blocked = limit_login_failed(h->cfg) == LIMIT_REFUSE_BLOCKED;
+	blocked = limit_login_failed(h->cfg) == LIMIT_V_BLOCKED;
 	sys_sleep((unsigned int)h->cfg->delay_failed_login);
 	last = blocked || h->fails >= h->cfg->max_login_fails;
 	answer_login_result(h, last ? PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
@@ -248,11 +248,10 @@ helper_answer_login(struct helper *h, struct buf *body)
 		return false;
 	}
 	v = limit_login(h->cfg, login.user);
-	if (v != LIMIT_ADMIT) {
+	if (v != LIMIT_V_ADMIT) {
 		auth_release(&login);
 		authpam_abort();
-		login_failed(h, user, v == LIMIT_REFUSE_BLOCKED ?
-			     "address blocked after failed logins" : "max_per_user reached");
+		login_failed(h, user, limit_verdict_row(v)->reason);
 		return false;
 	}
 	log_set_user(login.user);

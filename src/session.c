@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "authpam.h"
 #include "dataconn.h"
+#include "ftpcodes.h"
 #include "ftpcmd.h"
 #include "ftpproto.h"
 #include "idnames.h"
@@ -218,27 +219,16 @@ refuse(int ctl_fd, const char *line)
 static void
 admit(void)
 {
-	static const char *const replies[] = {
-		[LIMIT_REFUSE_TOTAL] = "421 There are too many connected users, please try later.\r\n",
-		[LIMIT_REFUSE_IP] = "421 There are too many connections from your internet address.\r\n",
-		[LIMIT_REFUSE_USER] = "421 There are too many connected users, please try later.\r\n",
-		[LIMIT_REFUSE_DOWN] = "421 Service not available, please try later.\r\n",
-		[LIMIT_REFUSE_BLOCKED] = "421 Too many failed logins from your internet address, please try later.\r\n",
-	};
-	static const char *const reasons[] = {
-		[LIMIT_REFUSE_TOTAL] = "max_clients reached",
-		[LIMIT_REFUSE_IP] = "max_per_ip reached",
-		[LIMIT_REFUSE_USER] = "max_per_user reached",
-		[LIMIT_REFUSE_DOWN] = "limitd unreachable and limitd_fail=closed",
-		[LIMIT_REFUSE_BLOCKED] = "max_login_fails_per_ip reached",
-	};
 	enum limit_verdict v = limit_admit(sess.conn.cfg, &sess.conn.peer);
+	const struct limit_verdict_row *row = limit_verdict_row(v);
+	char line[256];
 
-	if (v == LIMIT_ADMIT)
+	if (v == LIMIT_V_ADMIT)
 		return;
 	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_REFUSED,
-		  .reason = reasons[v] }, "Connection refused: %s", reasons[v]);
-	refuse(sess.conn.ctl_fd, replies[v]);
+		  .reason = row->reason }, "Connection refused: %s", row->reason);
+	str_fmt(line, sizeof(line), "%d %s\r\n", FTP_TOOMANY, row->reply);
+	refuse(sess.conn.ctl_fd, line);
 }
 
 void

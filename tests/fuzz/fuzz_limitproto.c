@@ -29,7 +29,7 @@ check_fields(const struct limit_msg *m)
 			abort();
 		break;
 	case LIMIT_ANS_VERDICT:
-		if (m->u.verdict >= LIMIT_V_COUNT)
+		if (!limit_verdict_on_wire(m->u.verdict))
 			abort();
 		break;
 	case LIMIT_ANS_FAIL:

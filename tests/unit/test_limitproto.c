@@ -166,12 +166,17 @@ test_verdict_and_fail(void **state)
 
 	(void)state;
 	for (uint32_t v = 0; v < LIMIT_V_COUNT; v++) {
+		if (!limit_verdict_on_wire(v))
+			continue;
 		m.u.verdict = v;
 		roundtrip(&m, &d);
 		assert_int_equal(d.u.verdict, v);
 		assert_non_null(limit_verdict_name(v));
 	}
 	m.u.verdict = LIMIT_V_COUNT;
+	assert_int_equal(limit_encode(&m, &b), -EINVAL);
+	m.type = LIMIT_ANS_VERDICT;
+	m.u.verdict = LIMIT_V_DOWN;		/* miniftpd's own: never on the wire */
 	assert_int_equal(limit_encode(&m, &b), -EINVAL);
 	m.type = LIMIT_ANS_FAIL;
 	m.u.fail.code = LIMIT_FAIL_PERM;
@@ -181,6 +186,60 @@ test_verdict_and_fail(void **state)
 	assert_string_equal(d.u.fail.reason, m.u.fail.reason);
 	assert_string_equal(limit_fail_name(LIMIT_FAIL_PERM), "permission denied");
 	assert_string_equal(limit_fail_name(999), "unknown failure");
+}
+
+/*
+ * LIMIT_VERDICTS is complete: each code 0 .. LIMIT_V_COUNT - 1 has a row
+ * with a log name; every refusal has a reason and a one-line reply; a WIRE
+ * verdict travels both ways, any other is refused by the encoder and by
+ * the decoder.
+ */
+static void
+test_verdict_table(void **state)
+{
+	struct limit_msg m = { .type = LIMIT_ANS_VERDICT }, d;
+	struct buf b;
+	unsigned int wire = 0;
+
+	(void)state;
+	assert_true(LIMIT_V_COUNT >= 2);
+	assert_int_equal(LIMIT_V_ADMIT, 0);	/* the frozen code of "go on" */
+	for (uint32_t v = 0; v < LIMIT_V_COUNT; v++) {
+		const struct limit_verdict_row *row = limit_verdict_row(v);
+
+		assert_non_null(row);
+		assert_true(row->log != NULL && row->log[0] != '\0');
+		assert_string_equal(limit_verdict_name(v), row->log);
+		if (v == LIMIT_V_ADMIT) {
+			assert_true(row->wire);
+			assert_null(row->reply);
+		} else {
+			assert_true(row->reason != NULL && row->reason[0] != '\0');
+			assert_true(row->reply != NULL && row->reply[0] != '\0');
+			assert_null(strpbrk(row->reply, "\r\n"));
+			assert_true(row->reply[0] < '0' || row->reply[0] > '9');
+			assert_true(strlen(row->reply) < 200);
+		}
+		assert_true(limit_verdict_on_wire(v) == row->wire);
+		m.u.verdict = 0;
+		assert_int_equal(limit_encode(&m, &b), 0);
+		b.data[LIMIT_HDR_SIZE + 3] = (uint8_t)v;	/* u32 verdict, big-endian */
+		m.u.verdict = v;
+		if (row->wire) {
+			wire++;
+			assert_int_equal(limit_decode(b.data, b.len, &d), 0);
+			assert_int_equal(d.u.verdict, v);
+			assert_int_equal(limit_encode(&m, &b), 0);
+		} else {
+			assert_int_equal(limit_decode(b.data, b.len, &d), -EBADMSG);
+			assert_int_equal(limit_encode(&m, &b), -EINVAL);
+		}
+	}
+	assert_true(wire >= 2);
+	assert_null(limit_verdict_row(LIMIT_V_COUNT));
+	assert_null(limit_verdict_row(UINT32_MAX));
+	assert_string_equal(limit_verdict_name(LIMIT_V_COUNT), "unknown verdict");
+	assert_false(limit_verdict_on_wire(LIMIT_V_COUNT));
 }
 
 static void
@@ -444,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_admit_bad_fields),
 		cmocka_unit_test(test_login_roundtrip_and_names),
 		cmocka_unit_test(test_verdict_and_fail),
+		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_status_records),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_trailing_bytes),
