@@ -17,7 +17,8 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "session.h"
+#include "login.h"
+#include "runtime.h"
 
 /*
  * auth_init - make the dummy settings of RT (dummy_local, dummy_virtual):

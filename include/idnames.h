@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "session.h"
+#include "runtime.h"
 
 #define IDNAMES_MAX		8192
 #define IDNAMES_NAME_MAX	32

@@ -9,7 +9,7 @@
 #define MINIFTPD_LISTEN_H
 
 #include "config.h"
-#include "session.h"
+#include "runtime.h"
 
 /*
  * listen_close_inherited - close every descriptor above 2 that whoever

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "session.h"
+#include "runtime.h"
 
 /*
  * helper_run - serve requests on FD (the socketpair end) until the

@@ -28,7 +28,7 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "session.h"
+#include "runtime.h"
 #include "tls.h"
 #include "tlsctl.h"
 

@@ -14,6 +14,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "session.h"
 #include "str.h"
 #include "sysutil.h"
 
@@ -271,7 +272,7 @@ spawn_session(int c)
 {
 	pid_t pid;
 
-	session_before_fork(L.cfg, L.rt);
+	runtime_before_fork(L.cfg, L.rt);
 	pid = sys_fork();
 
 	if (pid == 0)

@@ -8,6 +8,7 @@
 #include "defs.h"
 #include "listen.h"
 #include "log.h"
+#include "runtime.h"
 #include "session.h"
 #include "tls.h"
 
