@@ -42,7 +42,7 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 # Modules shared by both binaries.
 COMMON	:= str buf sysutil log config vsfcompat limitproto
 # Only miniftpd.
-FTPD	:= main listen runtime session ftpcmd ftpproto ftpfs privsock privclient \
+FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn transfer ls idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata

@@ -77,7 +77,7 @@ void ftp_write(struct session *s, const char *buf, size_t len);
  * ftp_catch_term - make SIGTERM end the session between commands: it is
  * blocked from now on except while ftp_read_line() waits, so a transfer
  * in progress finishes first; then the client gets "421 Server shutting
- * down." and the process exits.  Called once by session_run() before it
+ * down." and the process exits.  Called once by helper_main() before it
  * forks; the service processes inherit it (the helper never waits in
  * ftp_read_line, so there the signal stays pending and the helper ends
  * with its service process).

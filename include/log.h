@@ -63,7 +63,7 @@ void log_set_prefix(const char *fmt, ...) PRINTF(1, 2);
  * log_set_peer - the session's client, for every later record of this
  * process and its children: REMOTE_ADDR=ADDR, REMOTE_PORT=PORT, and
  * FTP_SESSION=<pid of the caller>, which all processes of one session
- * share.  Called once by session_run().
+ * share.  Called once by helper_main().
  */
 void log_set_peer(const char *addr, unsigned int port);
 
@@ -94,7 +94,7 @@ void log_vmsg(int prio, const char *fmt, va_list ap) PRINTF(2, 0);
  * Session events.  Each has a name, carried in the journal as FTP_EVENT=,
  * so that `journalctl FTP_EVENT=upload` finds every upload.  Who logs it:
  *
- *   LOG_EV_CONNECT       helper, session_run(): a client connected
+ *   LOG_EV_CONNECT       helper, helper_main(): a client connected
  *   LOG_EV_REFUSED       helper: limitd refused admission (reason)
  *   LOG_EV_LOGIN         helper: a login succeeded (user)
  *   LOG_EV_LOGIN_FAILED  helper: a login failed (user, reason)

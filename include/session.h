@@ -1,12 +1,11 @@
 /*
- * session.h - one control connection's life, and the state its
- * processes share.
+ * session.h - the state of a service process (pre-login and post-login):
+ * struct session.
  *
- * session_run() is called once per connection by every launcher (listen.c
- * or main.c).  It asks limitd for admission, forks the pre-login service
- * process, and becomes the helper; after a successful login the helper
- * forks the post-login service process (session_start_postlogin) and
- * drops to nopriv_user.
+ * The helper fills one (configuration, control connection, addresses:
+ * helper_main in privhelper.c) as the starting state of each service
+ * process it forks; the child uses its copy in place (prelogin_main,
+ * postlogin_main) and every module of the service process works on it.
  */
 #ifndef MINIFTPD_SESSION_H
 #define MINIFTPD_SESSION_H
@@ -75,67 +74,5 @@ struct session {
 	bool prot_p;			/* PROT P: data connections in TLS */
 	int tlsctl_fd;			/* TLS control channel (post-login), else -1 */
 };
-
-/*
- * session_run - serve the client on CTL_FD until it leaves; never returns.
- * Called by every launcher in a process of its own.
- */
-void session_run(const struct config *cfg, const struct runtime *rt,
-		 int ctl_fd) __attribute__((noreturn));
-
-/*
- * session_use_config - in the helper, before session_start_postlogin: the
- * post-login process will run with CFG (a user_config_dir copy, which
- * must live as long as the helper) instead of the global configuration.
- */
-void session_use_config(const struct config *cfg);
-
-/*
- * session_start_postlogin - in the helper, after a successful login:
- * fork the post-login service process for LOGIN, hand it the control
- * connection, close the helper's copy, and drop the helper to
- * nopriv_user.  RETURNS the new socketpair end the helper serves.
- */
-int session_start_postlogin(const struct login *login);
-
-/*
- * session_stop_service - in the helper, after it answered a session's
- * last failed login: give the pre-login process GRACE_MS to send its
- * reply and exit, then kill it (a compromised one would go on), so that
- * the session ends.  Reaps it; the client gets one 421 when it was killed.
- * Helper only, before login.
- */
-void session_stop_service(int grace_ms);
-
-/*
- * session_ctl_fd - the control connection the helper holds before login.
- * Helper only.
- */
-int session_ctl_fd(void);
-
-/*
- * session_tls_started - the TLS process holds the control connection now:
- * the helper closes its copy of the TCP socket and keeps PLAIN_FD (the
- * plain end, for the post-login process) and TLSCTL_FD (the TLS control
- * channel) in its place, until it forks the post-login process.  Helper,
- * PRIV_REQ_START_TLS.
- */
-void session_tls_started(int plain_fd, int tlsctl_fd);
-
-/*
- * session_tls_prot - PBSZ and PROT as the pre-login process set them, for
- * the post-login process to start with.  Helper, PRIV_REQ_TLS_PROT.
- */
-void session_tls_prot(bool pbsz, bool prot_p);
-
-/*
- * session_service_ended - the helper reaped a service process (or the
- * TLS process) with wait STATUS.  One killed by a signal is logged
- * (SIGSYS: a system call outside its seccomp allowlist); before login the
- * helper still holds the control connection and sends the client one 421
- * line, then, with TLS, closes its plain end so that the TLS process sees
- * the end of the session.  Helper only.
- */
-void session_service_ended(int status);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "listen.h"
 #include "log.h"
-#include "session.h"
+#include "privhelper.h"
 #include "str.h"
 #include "sysutil.h"
 
@@ -264,7 +264,7 @@ become_session(int c)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sys_signal(sigs[i], SIG_DFL);
 	sys_sigmask(SIG_SETMASK, &L.startmask, NULL);
-	session_run(L.cfg, L.rt, c);
+	helper_main(L.cfg, L.rt, c);
 }
 
 static void

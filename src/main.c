@@ -8,8 +8,8 @@
 #include "defs.h"
 #include "listen.h"
 #include "log.h"
+#include "privhelper.h"
 #include "runtime.h"
-#include "session.h"
 #include "tls.h"
 
 #define MAX_OVERRIDES 256
@@ -106,7 +106,7 @@ run(struct config *cfg)
 		usage(stderr);
 		return 2;
 	}
-	session_run(cfg, &rt, fd);
+	helper_main(cfg, &rt, fd);
 }
 
 int

@@ -1,29 +1,39 @@
-/* privhelper.c - the helper's request table and handlers; see privhelper.h. */
+/* privhelper.c - the helper's whole life: admission, the service processes it
+ * forks, its request table and handlers, teardown; see privhelper.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "auth.h"
 #include "authpam.h"
 #include "buf.h"
 #include "dataconn.h"
+#include "ftpcmd.h"
+#include "ftpcodes.h"
 #include "limitclient.h"
 #include "log.h"
+#include "postlogin.h"
+#include "prelogin.h"
+#include "privdrop.h"
 #include "privhelper.h"
 #include "privproto.h"
 #include "privsock.h"
+#include "sandbox.h"
 #include "str.h"
 #include "session.h"
 #include "sysutil.h"
 #include "tlsdata.h"
 #include "tlsproc.h"
 #include "tlssign.h"
+#include "xferlog.h"
 
 enum helper_state {
 	PREAUTH = 1 << 0,
@@ -59,6 +69,13 @@ struct helper_req {
 };
 
 static void finish(void) NORETURN;
+static void session_use_config(const struct config *cfg);
+static int session_start_postlogin(const struct login *login);
+static void session_stop_service(int grace_ms);
+static void session_service_ended(int status);
+static int session_ctl_fd(void);
+static void session_tls_started(int plain_fd, int tlsctl_fd);
+static void session_tls_prot(bool pbsz, bool prot_p);
 static bool helper_answer_login(struct helper *h, struct buf *body);
 static bool helper_answer_port_sock(struct helper *h, struct buf *body);
 static bool helper_answer_chown_upload(struct helper *h, struct buf *body);
@@ -569,4 +586,217 @@ helper_run(const struct config *cfg, const struct runtime *rt, int fd,
 			die("Bad message from the service process: %s", strerror(-r));
 		dispatch(&h, type, &body);
 	}
+}
+
+/*
+ * The session the helper serves: CONN holds the connection's facts
+ * (configuration, control fd, addresses), filled once by helper_main() and
+ * the starting state of every service process it forks.  The session_*
+ * functions below keep it: the handlers above call them.
+ */
+static struct {
+	struct session conn;
+	pid_t service;
+} sess = { .conn.ctl_fd = -1, .conn.tlsctl_fd = -1 };
+
+/*
+ * Fork a service process: pre-login with LOGIN NULL, else post-login.
+ * The child's copy of the template is its session: a second copy would
+ * write (fault in) every page of the struct, where using it in place only
+ * copies the pages the session writes to.  RETURNS the helper's end of
+ * its socketpair.
+ */
+static int
+start_service(const struct login *login)
+{
+	int sv[2], r = sys_socketpair(SOCK_STREAM, sv);
+
+	if (r < 0)
+		die("Failed to create socketpair: %s", strerror(-r));
+	sess.service = xfork();
+	if (sess.service == 0) {
+		sys_close(sv[0]);
+		limit_forget();		/* the slot is the helper's, not the child's */
+		if (login == NULL)
+			prelogin_main(&sess.conn, sv[1]);
+		postlogin_main(&sess.conn, sv[1], login);
+	}
+	sys_close(sv[1]);
+	return sv[0];
+}
+
+/* The post-login process will run with CFG (a user_config_dir copy, which
+ * lives as long as the helper) instead of the global configuration. */
+static void
+session_use_config(const struct config *cfg)
+{
+	sess.conn.cfg = cfg;
+}
+
+/*
+ * After a successful login: fork the post-login service process for LOGIN,
+ * hand it the control connection, close the helper's copy, and drop the
+ * helper to nopriv_user.  RETURNS the new socketpair end the helper serves.
+ */
+static int
+session_start_postlogin(const struct login *login)
+{
+	const struct runtime *rt = sess.conn.rt;
+	struct drop_spec d = {
+		.change_ids = rt->privileged,
+		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
+		.groups = &rt->nopriv_gid, .ngroups = 1,
+		.keep_net_bind = true,
+		.keep_chown = login->kind == LOGIN_ANON && sess.conn.cfg->chown_uploads,
+	};
+	int fd;
+
+	/* the pre-login process exits on our answer: one reader of the client at a time */
+	if (sys_wait_child(sess.service) < 0)
+		die_errno("Failed to wait for the pre-login process");
+	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
+	fd = start_service(login);
+	xferlog_close();
+	sys_close(sess.conn.ctl_fd);
+	sess.conn.ctl_fd = -1;
+	sess.conn.tlsctl_fd = sys_close(sess.conn.tlsctl_fd);
+	/* a PAM session is closed as root, by a keeper that reads no client */
+	authpam_keep_session((const int []){ fd, limit_fd() }, 2);
+	drop_to(&d);
+	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
+	return fd;
+}
+
+/*
+ * After the session's last failed login is answered: give the pre-login
+ * process GRACE_MS to send its reply and exit, then kill it (a compromised
+ * one would go on), so that the session ends.  Reaps it; the client gets
+ * one 421 when it was killed.
+ */
+static void
+session_stop_service(int grace_ms)
+{
+	int status;
+
+	if (sess.service <= 0)
+		return;
+	status = sys_wait_child_ms(sess.service, grace_ms);
+	if (status == -ETIMEDOUT) {
+		log_warning("The pre-login process did not end after the last failed "
+			    "login: killing it");
+		(void)sys_kill(sess.service, SIGKILL);
+		status = sys_wait_child(sess.service);
+	}
+	if (status >= 0)
+		session_service_ended(status);
+}
+
+/*
+ * A service process (or the TLS process) was reaped with wait STATUS.  One
+ * killed by a signal is logged (SIGSYS: a system call outside its seccomp
+ * allowlist); before login the helper still holds the control connection
+ * and sends the client one 421 line, then, with TLS, closes its plain end
+ * so that the TLS process sees the end of the session.
+ */
+static void
+session_service_ended(int status)
+{
+	static const char msg[] = "421 Service not available, closing control connection.\r\n";
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+
+	if (sig) {
+		log_warning("Service process killed by signal %d (%s)%s", sig, strsignal(sig),
+			    sig == SIGSYS ? ": a system call outside its seccomp allowlist" : "");
+		if (sess.conn.ctl_fd >= 0)
+			(void)sys_write_full(sess.conn.ctl_fd, msg, sizeof(msg) - 1);
+	}
+	/* the TLS process ends when the last plain end closes */
+	if (sess.conn.tls)
+		sess.conn.ctl_fd = sys_close(sess.conn.ctl_fd);
+}
+
+/* The control connection the helper holds before login. */
+static int
+session_ctl_fd(void)
+{
+	return sess.conn.ctl_fd;
+}
+
+/*
+ * The TLS process holds the control connection now: the helper closes its
+ * copy of the TCP socket and keeps PLAIN_FD (the plain end, for the
+ * post-login process) and TLSCTL_FD (the TLS control channel) in its
+ * place, until it forks the post-login process.
+ */
+static void
+session_tls_started(int plain_fd, int tlsctl_fd)
+{
+	sys_close(sess.conn.ctl_fd);
+	sess.conn.ctl_fd = plain_fd;
+	sess.conn.tlsctl_fd = tlsctl_fd;
+	sess.conn.tls = true;
+}
+
+/* PBSZ and PROT as the pre-login process set them, for the post-login
+ * process to start with. */
+static void
+session_tls_prot(bool pbsz, bool prot_p)
+{
+	sess.conn.pbsz = pbsz;
+	sess.conn.prot_p = prot_p;
+}
+
+static void NORETURN
+refuse(int ctl_fd, const char *line)
+{
+	(void)sys_write_full(ctl_fd, line, strlen(line));
+	exit(0);
+}
+
+/* limitd's verdict on the connection, before the banner: a refusal is
+ * logged and the client gets its 421 line. */
+static void
+admit(void)
+{
+	enum limit_verdict v = limit_admit(sess.conn.cfg, &sess.conn.peer);
+	const struct limit_verdict_row *row = limit_verdict_row(v);
+	char line[256];
+
+	if (v == LIMIT_V_ADMIT)
+		return;
+	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_REFUSED,
+		  .reason = row->reason }, "Connection refused: %s", row->reason);
+	str_fmt(line, sizeof(line), "%d %s\r\n", FTP_TOOMANY, row->reply);
+	refuse(sess.conn.ctl_fd, line);
+}
+
+void
+helper_main(const struct config *cfg, const struct runtime *rt, int ctl_fd)
+{
+	socklen_t len = sizeof(sess.conn.peer);
+	int priv_fd;
+
+	sess.conn.cfg = cfg;
+	sess.conn.rt = rt;
+	sess.conn.ctl_fd = ctl_fd;
+	sys_signal(SIGPIPE, SIG_IGN);
+	if (getpeername(ctl_fd, (struct sockaddr *)&sess.conn.peer, &len) < 0)
+		die_errno("Failed to get the client's address");
+	len = sizeof(sess.conn.local);
+	if (getsockname(ctl_fd, (struct sockaddr *)&sess.conn.local, &len) < 0)
+		die_errno("Failed to get the local address");
+	sys_sockaddr_str(&sess.conn.peer, sess.conn.peer_str, sizeof(sess.conn.peer_str));
+	log_set_prefix("helper %s", sess.conn.peer_str);
+	log_set_peer(sess.conn.peer_str, sys_sockaddr_port(&sess.conn.peer));
+	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_CONNECT },
+		  "Connection from %s port %u", sess.conn.peer_str,
+		  sys_sockaddr_port(&sess.conn.peer));
+	ftp_catch_term();	/* before admission: a session told to stop never starts */
+	/* every reply goes out at once: a session that ends with the client's
+	 * pipelined input unread resets the connection, and replies Nagle still
+	 * held (530 after a 331) would be lost with it */
+	(void)sys_setsockopt_int(ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	admit();
+	priv_fd = start_service(NULL);
+	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);
 }

@@ -176,7 +176,7 @@ xfer_session_init(struct session *s)
 	r = sys_setsockopt_int(s->ctl_fd, SOL_SOCKET, SO_OOBINLINE, 1);
 	if (r < 0)
 		log_warning("Failed to set SO_OOBINLINE: %s, ignoring", strerror(-r));
-	/* TCP_NODELAY (150 then 226 back to back) is set by session_run(),
+	/* TCP_NODELAY (150 then 226 back to back) is set by helper_main(),
 	 * on the same socket, for every launch mode */
 	sys_signal(SIGXFSZ, SIG_IGN);
 }

@@ -123,3 +123,42 @@ def test_readme_migration_names_every_option():
     named = set(re.findall(r"`(\w+)`", m.group(1)))
     missing = [o for o in effective_defaults() if o not in named]
     assert missing == []
+
+
+ROLECHECK = TOP / "tools" / "rolecheck.py"
+
+
+def rolecheck(tree):
+    return run(["python3", str(ROLECHECK), str(tree)], text=True)
+
+
+def test_no_include_cycle_through_a_role_file():
+    """Each process's life file (main, listen, privhelper, prelogin,
+    postlogin, limitd) uses other modules, and none of them leads back."""
+    r = rolecheck(TOP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout == ""
+
+
+def test_rolecheck_finds_a_cycle(tmp_path):
+    """The check can fail: the pre-login process calling into the helper
+    (prelogin.c including privhelper.h) closes a cycle and is reported."""
+    for d in ("src", "include"):
+        shutil.copytree(TOP / d, tmp_path / d)
+    assert rolecheck(tmp_path).returncode == 0
+    with open(tmp_path / "src" / "prelogin.c", "a") as f:
+        f.write('#include "privhelper.h"\n')
+    r = rolecheck(tmp_path)
+    assert r.returncode == 1
+    assert "privhelper -> prelogin -> privhelper" in r.stdout
+    assert "prelogin -> privhelper -> prelogin" in r.stdout
+
+
+def test_readme_names_every_source_file_with_its_role():
+    """README.md's source table has one row per src/*.c, with the
+    processes that run it."""
+    readme = (TOP / "README.md").read_text()
+    rows = re.findall(r"^\| `(\w+\.c)` \| [^|]+ \| ([^|]+) \|$", readme, re.M)
+    listed = [name for name, _ in rows]
+    assert sorted(listed) == sorted(p.name for p in (TOP / "src").glob("*.c"))
+    assert all(role.strip() for _, role in rows)
