@@ -18,7 +18,7 @@ or the server lives on.
 
 Existing probes elsewhere are not repeated: 100 KB lines, NUL bytes and 2000
 pipelined commands (test_badinput.py), bounce and passive theft
-(test_transfer.py), max_login_fails (test_login.py), a malformed limitd
+(test_pasv_port.py), max_login_fails (test_login.py), a malformed limitd
 request (test_limitd.py), helper and service death (test_privsep.py).
 The compromised service process speaking garbage on the socketpair is
 tests/unit/test_privhelper.c.  Loopback only; every loop is bounded; only
