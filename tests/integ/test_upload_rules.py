@@ -1,8 +1,7 @@
 """What happens to uploads: write errors (file too large, disk full),
-delete_failed_uploads, chown_uploads, MFMT.
+delete_failed_uploads, chown_uploads.
 """
 
-import calendar
 import ftplib
 import io
 import os
@@ -13,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import HOST, Server, needs_root, run_cmd, wait_until
-from xfer import login, pasv_data, start
+from xfer import pasv_data, start
 
 
 class LimitedServer(Server):
@@ -35,20 +34,6 @@ class LimitedServer(Server):
             raise AssertionError("server did not start:\n" + self.log())
         self.port = int(m.group(1))
         return self
-
-
-def test_mfmt(ftpenv):
-    f = login(start(ftpenv))
-    assert f.sendcmd("MFMT 20210304050607 hello.txt") == \
-        "213 Modify=20210304050607; hello.txt"
-    assert f.sendcmd("MDTM hello.txt") == "213 20210304050607"
-    assert os.stat(os.path.join(ftpenv.root, "hello.txt")).st_mtime == \
-        calendar.timegm((2021, 3, 4, 5, 6, 7))
-    for bad in ("MFMT 20211304050607 hello.txt", "MFMT 2021 hello.txt", "MFMT hello.txt"):
-        with pytest.raises(ftplib.error_perm, match="501"):
-            f.sendcmd(bad)
-    with pytest.raises(ftplib.error_perm, match="550"):
-        f.sendcmd("MFMT 20210304050607 missing")
 
 
 def test_write_error_file_too_large(ftpenv):
