@@ -750,3 +750,13 @@ def make_ftpd(workdir):
             pass
     for s in servers:
         s.stop()
+
+
+# ---------------------------------------------------------------- FTPS (ftpskit.py)
+
+@pytest.fixture(scope="module")
+def certs():
+    from ftpskit import Certs
+    c = Certs()
+    yield c
+    shutil.rmtree(c.dir, ignore_errors=True)
