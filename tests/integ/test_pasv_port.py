@@ -13,7 +13,8 @@ import time
 import pytest
 
 from conftest import HOST, miniftpd_bin, needs_root, run_cmd
-from xfer import V6Server, big_file, have_ipv6_loopback, login, pasv_data, start, traced_server
+from xfer import (V6Server, big_file, have_ipv6_loopback, login, pasv_data, recv_all, start,
+                  traced_server)
 
 
 def test_bounce_refused(ftpenv):
@@ -214,3 +215,22 @@ def test_data_timeout_download_and_upload(ftpenv):
     assert c.reply(timeout=10).code == 426          # nobody writes
     data.close()
     assert c.cmd("PWD").code == 257
+
+
+def test_pasv_promiscuous_accepts_another_address(ftpenv):
+    """pasv_promiscuous=YES: the passive port takes a connection from an
+    address other than the control connection's (127.0.0.2 here), which
+    test_passive_theft_refused shows is refused by default."""
+    srv = start(ftpenv, pasv_promiscuous="YES")
+    c = srv.login()
+    r = c.cmd("PASV")
+    n = [int(x) for x in re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text).groups()]
+    other = socket.socket()
+    other.bind(("127.0.0.2", 0))
+    other.settimeout(10)
+    other.connect((HOST, n[4] * 256 + n[5]))
+    assert c.cmd("RETR hello.txt").code == 150
+    assert recv_all(other) == b"hello\n"
+    other.close()
+    assert c.reply().code == 226
+    assert "Refused a passive data connection" not in srv.log()

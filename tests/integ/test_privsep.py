@@ -48,6 +48,21 @@ def test_prelogin_unprivileged(ftpd, ftpenv, mode):
 
 
 @needs_root
+def test_secure_chroot_dir(ftpd, ftpenv):
+    """secure_chroot_dir names the pre-login process's root and working
+    directory; a directory that does not exist yet is made at start,
+    root's and empty."""
+    jail = os.path.join(ftpenv.dir, "jail")
+    s = ftpd(secure_chroot_dir=jail)
+    st = os.stat(jail)
+    assert (st.st_uid, os.listdir(jail)) == (0, [])
+    s.connect()
+    helper, service = session_of(s)
+    assert os.readlink("/proc/%d/root" % service) == jail
+    assert os.readlink("/proc/%d/cwd" % service) == jail
+    assert os.readlink("/proc/%d/root" % helper) == "/"
+
+@needs_root
 @pytest.mark.parametrize("mode", MODES)
 def test_postlogin_virtual_user(ftpd, ftpenv, mode):
     s = ftpd(mode)

@@ -37,3 +37,25 @@ def test_direction_rate_overrides(ftpenv):
     t0 = time.monotonic()
     f.retrbinary("RETR r", lambda b: None)
     assert 0.4 < time.monotonic() - t0 < 0.8
+
+
+def test_anon_max_rate(ftpenv):
+    """anon_max_rate paces anonymous sessions only: 600 kB at 300 kB/s take
+    2 s anonymously, while a local (virtual) user of the same server, with
+    local_max_rate unset, is not held back."""
+    rate, size = 300000, 600000
+    srv = start(ftpenv, anonymous_enable="YES", anon_root=ftpenv.anon_root,
+                anon_max_rate=str(rate))
+    for top in (ftpenv.anon_root, ftpenv.root):
+        write_random(os.path.join(top, "r"), size)
+        give_to_guest(ftpenv, os.path.join(top, "r"))
+    anon = srv.ftplib(user="anonymous", password="guest@")
+    t0 = time.monotonic()
+    anon.retrbinary("RETR r", lambda b: None)
+    took = time.monotonic() - t0
+    want = size / rate
+    assert abs(took - want) <= 0.15 * want, took
+    f = login(srv)
+    t0 = time.monotonic()
+    f.retrbinary("RETR r", lambda b: None)
+    assert time.monotonic() - t0 < want / 2

@@ -7,12 +7,13 @@ import io
 import os
 import re
 import resource
+import stat
 import subprocess
 
 import pytest
 
 from conftest import HOST, Server, needs_root, run_cmd, wait_until
-from xfer import pasv_data, start
+from xfer import login, pasv_data, start
 
 
 class LimitedServer(Server):
@@ -114,3 +115,12 @@ def test_write_error_no_space(ftpenv):
         for s in ftpenv.servers:
             s.stop()
         run_cmd(["umount", "-l", small])
+
+
+@pytest.mark.parametrize("mode,umask,want", [("0666", "077", 0o600), ("0640", "022", 0o640),
+                                             ("0604", "000", 0o604)])
+def test_file_open_mode(ftpenv, mode, umask, want):
+    """An upload's permission bits are file_open_mode less local_umask."""
+    f = login(start(ftpenv, file_open_mode=mode, local_umask=umask))
+    f.storbinary("STOR moded.bin", io.BytesIO(b"x" * 10))
+    assert stat.S_IMODE(os.stat(os.path.join(ftpenv.root, "moded.bin")).st_mode) == want

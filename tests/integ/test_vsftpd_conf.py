@@ -511,7 +511,7 @@ def test_variant_pasv_nat(ftpenv, maybe_user):
 def test_variant_ftps(ftpenv, maybe_user):
     """Explicit FTPS: TLS login and a PROT P listing; require_ssl_reuse=NO and
     debug_ssl refused with their reasons, ssl_tlsv1/sslv2/sslv3 accepted."""
-    from test_ftps import Certs, ReuseFTP_TLS, client_context
+    from ftpskit import Certs, ReuseFTP_TLS, client_context
     certs = Certs()
     try:
         user, password, extra = local_login(ftpenv, maybe_user)
