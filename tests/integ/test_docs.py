@@ -1,5 +1,6 @@
 """The option lists of etc/miniftpd.conf and miniftpd.conf(5) against the
-option table, and the manual pages through mandoc and man.
+option table, the manual pages through mandoc and man, and a test that
+names each option and each FTP verb (test_every_option_and_verb_is_named_by_a_test).
 
 tools/genopts.c is compiled here (with the project's warning flags) so that
 the check needs no write access to the build directory; `make docs`

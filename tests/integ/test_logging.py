@@ -1,4 +1,4 @@
-"""Session events read back from each log target (issue 5).
+"""Session events read back from each log target.
 
 The three targets of log.c, each with a real client:
   stderr   standalone server in the foreground: plain lines;

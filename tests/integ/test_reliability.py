@@ -1,4 +1,4 @@
-"""Reliability under load and faults (issue 7).
+"""Reliability under load and faults.
 
 Load: ftpload (bench/ftpload.c) runs hundreds of concurrent sessions
 through the standalone listener and through systemd-socket-activate

@@ -1,4 +1,4 @@
-"""Security probes (issue 6): each asserts the refusal AND that the session
+"""Security probes: each asserts the refusal AND that the session
 or the server lives on.
 
   confinement   seccomp filter per role and resource limits read from /proc;
