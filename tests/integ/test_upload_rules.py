@@ -118,7 +118,8 @@ def test_write_error_no_space(ftpenv):
 
 
 @pytest.mark.parametrize("mode,umask,want", [("0666", "077", 0o600), ("0640", "022", 0o640),
-                                             ("0604", "000", 0o604)])
+                                             ("0604", "000", 0o604)],
+                         ids=["0666-077", "0640-022", "0604-000"])
 def test_file_open_mode(ftpenv, mode, umask, want):
     """An upload's permission bits are file_open_mode less local_umask."""
     f = login(start(ftpenv, file_open_mode=mode, local_umask=umask))
