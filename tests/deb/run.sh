@@ -38,6 +38,12 @@ start_load() {
 	sleep 1
 }
 step() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
+# socket_units: the names of the package's socket units, one a line
+socket_units() { sh_in 'dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p"'; }
+# port21_socket YES|NO: the package's socket unit on port 21 with Accept=$1
+port21_socket() {
+	sh_in "cd /lib/systemd/system && grep -l '^Accept=$1' $(socket_units | tr '\n' ' ') | xargs grep -l '^ListenStream=21\$' | head -n 1"
+}
 finish() {
 	ns_stop
 	echo "check-deb: $pass passed, $fail failed ($(( $(date +%s) - t0 )) s)"
@@ -106,18 +112,18 @@ check "conffiles: /etc/miniftpd.conf and the xinetd entry" sh -c \
 	"dpkg-query -W -f='\${Conffiles}\n' miniftpd | awk 'NF {print \$1}' | sort | tr '\n' ' ' | grep -qx '/etc/miniftpd.conf /etc/xinetd.d/miniftpd '"
 check "the units name /usr/sbin and /etc/miniftpd.conf" sh -c \
 	'! grep -l /usr/local $(dpkg -L miniftpd | grep "^/lib/systemd/system/") /etc/xinetd.d/miniftpd'
+socks=$(socket_units | tr '\n' ' ')
 check "every socket unit installed disabled and inactive" sh -c \
-	'for u in $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p"); do
+	'[ $# -gt 0 ] || exit 1; for u; do
 		s=$(systemctl is-enabled "$u"); a=$(systemctl is-active "$u")
-		echo "$u: $s $a"; [ "$s" = disabled ] && [ "$a" = inactive ] || exit 1; done'
+		echo "$u: $s $a"; [ "$s" = disabled ] && [ "$a" = inactive ] || exit 1; done' sh $socks
 nothing_on_21 "after install"
-socks=$(ns_run sh -c 'dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p"' | tr '\n' ' ')
 check "miniftpd -t /etc/miniftpd.conf" miniftpd -t /etc/miniftpd.conf
 no_failed_units "after install"
 
 # ------------------------------------------------------------------ serve
 # The per-connection socket (Accept=yes, port 21), whatever its name.
-ftpsock=$(sh_in 'cd /lib/systemd/system && grep -l "^Accept=yes" $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p") | xargs grep -l "^ListenStream=21$" | head -n 1')
+ftpsock=$(port21_socket yes)
 step "serve ($ftpsock)"
 [ -n "$ftpsock" ] || { bad "no Accept=yes socket unit in the package"; exit 1; }
 check "enable anonymous_enable in /etc/miniftpd.conf" sh -c \
@@ -169,7 +175,7 @@ no_failed_units "after the upgrade"
 
 # ------------------------------------------- upgrade, the resident listener
 # The Accept=no socket on port 21, whatever its name.
-lsock=$(sh_in 'cd /lib/systemd/system && grep -l "^Accept=no" $(dpkg -L miniftpd | sed -n "s|^/lib/systemd/system/\(.*\.socket\)$|\1|p") | xargs grep -l "^ListenStream=21$" | head -n 1')
+lsock=$(port21_socket no)
 lsvc=${lsock%.socket}.service
 step "reinstall under load with the resident listener ($lsock)"
 if [ -z "$lsock" ]; then bad "no Accept=no socket on port 21 in the package"; else

@@ -34,8 +34,11 @@ import subprocess
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import pytest
+
+from limitdkit import Ftpd, Limitd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -692,3 +695,68 @@ def run_cmd(argv, timeout=30, **kw):
     """Run a client program with a time limit; RETURNS CompletedProcess (text)."""
     return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, text=True, **kw)
+
+
+# ---------------------------------------------------------------- limitd (limitdkit.py)
+
+@pytest.fixture
+def workdir():
+    """A directory every uid can traverse (sessions may run as nobody)."""
+    d = tempfile.mkdtemp(prefix="limitd-test-")
+    os.chmod(d, 0o755)
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def make_limitd(workdir):
+    started = []
+
+    def make(**options):
+        d = workdir / f"limitd{len(started)}"
+        d.mkdir()
+        os.chmod(d, 0o755)
+        ld = Limitd(d, **options)
+        started.append(ld)
+        return ld.start()
+
+    yield make
+    for ld in started:
+        ld.stop()
+
+
+@pytest.fixture
+def make_ftpd(workdir):
+    servers, sessions = [], []
+
+    def make(ld, **options):
+        d = workdir / f"ftpd{len(servers)}"
+        d.mkdir()
+        os.chmod(d, 0o755)
+        s = Ftpd(d, ld, **options)
+        servers.append(s)
+        return s
+
+    def track(f):
+        sessions.append(f)
+        return f
+
+    make.track = track
+    yield make
+    for f in sessions:
+        try:
+            f.close()
+        except OSError:
+            pass
+    for s in servers:
+        s.stop()
+
+
+# ---------------------------------------------------------------- FTPS (ftpskit.py)
+
+@pytest.fixture(scope="module")
+def certs():
+    from ftpskit import Certs
+    c = Certs()
+    yield c
+    shutil.rmtree(c.dir, ignore_errors=True)

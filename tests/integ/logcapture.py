@@ -5,6 +5,7 @@ from a thread; miniftpd is pointed at it with -ojournal_socket=PATH or
 -osyslog_socket=PATH.  The journal's native protocol is parsed into dicts
 (KEY=VALUE lines, or KEY, a little-endian 64-bit size and binary data).
 The reader stops by itself when close() is called; every wait is bounded.
+start() launches a server whose stderr may be declared the journal.
 """
 
 import os
@@ -12,6 +13,8 @@ import socket
 import struct
 import threading
 import time
+
+from conftest import Server
 
 
 def parse_journal(data):
@@ -95,3 +98,25 @@ class LogCapture:
 def events(records, name):
     """The records whose FTP_EVENT is NAME."""
     return [r for r in records if r.get("FTP_EVENT") == name]
+
+
+class EnvServer(Server):
+    """A Server whose miniftpd gets extra environment variables through env(1):
+    systemd-socket-activate passes on only the variables it is told to."""
+
+    extra_env = {}
+
+    def argv(self):
+        return (["/usr/bin/env"] + ["%s=%s" % kv for kv in self.extra_env.items()] +
+                super().argv())
+
+
+def start(ftpenv, mode, journal_stream=False, **opts):
+    """Start a server whose stderr may be declared the journal (JOURNAL_STREAM)."""
+    s = EnvServer(ftpenv, mode, opts)
+    ftpenv.servers.append(s)
+    open(s.errpath, "ab").close()
+    if journal_stream:
+        st = os.stat(s.errpath)
+        s.extra_env = {"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}
+    return s.start()

@@ -1,4 +1,8 @@
-"""Every command of issue 2, good and bad, with RFC 959 replies."""
+"""The commands of the session and the file system, good and bad, with RFC
+959 replies: login state, FEAT, OPTS, HELP, STAT, TYPE, MODE, STRU, PWD, CWD,
+MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM and MFMT, SITE; names and confinement.
+Transfers, listings and data connections have their own files (tests/README.md).
+"""
 
 import calendar
 import ftplib
@@ -13,6 +17,7 @@ import tempfile
 import pytest
 
 from conftest import DEMO_PASSWORD, GUEST, IS_ROOT, needs_root
+from xfer import login, start
 
 # Verbs that need a login, with an argument that would otherwise be fine.
 POSTLOGIN = ["STAT", "TYPE I", "MODE S", "STRU F", "ALLO 10", "PWD", "XPWD", "CWD pub",
@@ -22,7 +27,7 @@ POSTLOGIN = ["STAT", "TYPE I", "MODE S", "STRU F", "ALLO 10", "PWD", "XPWD", "CW
 # Allowed before login.
 PRELOGIN = {"SYST": 215, "FEAT": 211, "OPTS UTF8 ON": 200, "CLNT test": 200,
             "NOOP": 200, "HELP": 214}
-# Every verb of the issue, for HELP.
+# The verbs HELP lists.
 ALL_VERBS = ["USER", "PASS", "QUIT", "SYST", "FEAT", "OPTS", "CLNT", "NOOP", "HELP", "STAT",
              "PWD", "XPWD", "CWD", "XCWD", "CDUP", "XCUP", "MKD", "XMKD", "RMD", "XRMD",
              "DELE", "RNFR", "RNTO", "SIZE", "MDTM", "TYPE", "MODE", "STRU", "ALLO", "SITE"]
@@ -475,7 +480,7 @@ def test_long_names(server):
     assert c.cmd("NOOP").code == 200
 
 
-# ---------------------------------------------------------------- issue 19
+# ---------------------------------------------------------------- OPTS UTF8, HELP SITE
 
 def test_opts_utf8_off_refused(server):
     """Issue 19 #4: the server is always UTF-8, so OFF is refused."""
@@ -511,6 +516,8 @@ def test_help_site_lists_site_commands(server):
     assert "RETR" in " ".join(general.lines).split()
     assert c.cmd("HELP STOR").lines == general.lines
 
+
+# ---------------------------------------------------------------- MDTM and MFMT set the time
 
 def test_mdtm_sets_the_time(server):
     """Issue 19 #3: MDTM YYYYMMDDHHMMSS NAME sets the mtime (UTC), as vsftpd."""
@@ -576,6 +583,22 @@ def test_mdtm_set_anonymous_needs_other_write(ftpenv, ftpd):
     assert os.stat(welcome).st_mtime == calendar.timegm((2021, 3, 4, 5, 6, 7, 0, 0, 0))
 
 
+def test_mfmt(ftpenv):
+    f = login(start(ftpenv))
+    assert f.sendcmd("MFMT 20210304050607 hello.txt") == \
+        "213 Modify=20210304050607; hello.txt"
+    assert f.sendcmd("MDTM hello.txt") == "213 20210304050607"
+    assert os.stat(os.path.join(ftpenv.root, "hello.txt")).st_mtime == \
+        calendar.timegm((2021, 3, 4, 5, 6, 7))
+    for bad in ("MFMT 20211304050607 hello.txt", "MFMT 2021 hello.txt", "MFMT hello.txt"):
+        with pytest.raises(ftplib.error_perm, match="501"):
+            f.sendcmd(bad)
+    with pytest.raises(ftplib.error_perm, match="550"):
+        f.sendcmd("MFMT 20210304050607 missing")
+
+
+# ---------------------------------------------------------------- CWD into search-only directories
+
 def _retr(f, path):
     out = io.BytesIO()
     f.retrbinary("RETR " + path, out.write)
@@ -635,6 +658,8 @@ def test_cwd_search_only_directory_other(server):
     assert os.stat(dirs["xonly"]).st_uid == 0
     _check_cwd_search_only(server, dirs)
 
+
+# ---------------------------------------------------------------- times out of range
 
 # times gmtime_r cannot break down (year beyond int), years of five digits
 # and before year 0: MDTM says 550, MLSx leaves out "modify", LIST stays a
@@ -700,6 +725,8 @@ def test_times_out_of_range(ftpenv, ftpd, huge_times_root):
     assert f.sendcmd("STAT future.txt").startswith("213")
     assert f.sendcmd("NOOP") == "200 NOOP ok."
 
+
+# ---------------------------------------------------------------- anonymous uploads: SITE UMASK, chown_uploads
 
 def _anon_upload_server(ftpenv, ftpd, **extra):
     return ftpd(anonymous_enable="YES", anon_root=ftpenv.anon_root,

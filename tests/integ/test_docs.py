@@ -1,11 +1,13 @@
 """The option lists of etc/miniftpd.conf and miniftpd.conf(5) against the
-option table, and the manual pages through mandoc and man.
+option table, the manual pages through mandoc and man, and a test that
+names each option and each FTP verb (test_every_option_and_verb_is_named_by_a_test).
 
 tools/genopts.c is compiled here (with the project's warning flags) so that
 the check needs no write access to the build directory; `make docs`
 rewrites the files when include/options.h changes.
 """
 
+import ast
 import os
 import re
 import shutil
@@ -162,3 +164,75 @@ def test_readme_names_every_source_file_with_its_role():
     listed = [name for name, _ in rows]
     assert sorted(listed) == sorted(p.name for p in (TOP / "src").glob("*.c"))
     assert all(role.strip() for _, role in rows)
+
+
+# ---------------------------------------------------------------- a test per option and verb
+
+INTEG = TOP / "tests" / "integ"
+
+# Options and verbs no integration test names yet: {name: why}.  Empty; an
+# entry here is a debt, and one that a test names fails the check below.
+NOT_YET_TESTED = {}
+
+
+def option_names():
+    """Every option of include/options.h, in its order."""
+    return re.findall(r"^\s*OPT_(?:BOOL|UINT|MODE|STR)\s*\(\s*(\w+),",
+                      (TOP / "include" / "options.h").read_text(), re.M)
+
+
+def command_verbs():
+    """Every verb of the command table (struct ftp_cmd commands[] in src/)."""
+    for path in sorted((TOP / "src").glob("*.c")):
+        m = re.search(r"^static const struct ftp_cmd \w+\[\] = \{\n(.*?)^\};",
+                      path.read_text(), re.M | re.S)
+        if m:
+            return re.findall(r'^\s*\{\s*"([A-Z]+)",', m.group(1), re.M)
+    raise AssertionError("no struct ftp_cmd table in src/*.c")
+
+
+def integ_test_sources():
+    """{FILE::NAME: its source, decorators included} of every test function
+    in tests/integ/test_*.py but this file."""
+    out = {}
+    for path in sorted(INTEG.glob("test_*.py")):
+        if path.name == Path(__file__).name:
+            continue
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                out["%s::%s" % (path.name, node.name)] = \
+                    "\n".join(lines[first - 1:node.end_lineno])
+    return out
+
+
+def untested(names, sources, flags=0):
+    """NAMES that no source mentions as a word (case-sensitive for verbs)."""
+    return [n for n in names
+            if not any(re.search(r"\b%s\b" % re.escape(n), s, flags) for s in sources)]
+
+
+@pytest.mark.parametrize("kind", ["option", "verb"])
+def test_every_option_and_verb_is_named_by_a_test(kind):
+    """Each option of include/options.h and each verb of the command table
+    is named in the source of at least one test function (its body, its
+    docstring or its parameters), or listed in NOT_YET_TESTED."""
+    names = option_names() if kind == "option" else command_verbs()
+    assert len(names) >= (100 if kind == "option" else 50), names   # the parser found the table
+    sources = list(integ_test_sources().values())
+    missing = untested(names, sources)
+    new = [n for n in missing if n not in NOT_YET_TESTED]
+    assert new == [], "no test names these %ss: write one: %s" % (kind, " ".join(new))
+    listed = [n for n in NOT_YET_TESTED if n in names]
+    done = [n for n in listed if n not in missing]
+    assert done == [], "tested now, remove from NOT_YET_TESTED: " + " ".join(done)
+
+
+def test_the_check_sees_a_new_name():
+    """The check above is not vacuous: a name no test mentions is found,
+    one that a test names is not."""
+    sources = list(integ_test_sources().values())
+    assert untested(["no_such_option_xyz", "XQZV", "anon_max_rate", "RETR"], sources) == \
+        ["no_such_option_xyz", "XQZV"]

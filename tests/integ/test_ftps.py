@@ -10,7 +10,6 @@ alone holds the control connection's TCP socket, and that the private
 key is in no session process's memory.
 """
 
-import ftplib
 import io
 import os
 import re
@@ -20,7 +19,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -28,143 +26,9 @@ import pytest
 from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_root,
                       proc_alive, proc_children, proc_descendants, proc_status,
                       miniftpd_bin, run_cmd, sanitized, wait_until)
-from logcapture import LogCapture
-from test_logging import start as start_logged
-
-
-# ---------------------------------------------------------------- certificates
-
-def openssl(*args):
-    r = subprocess.run(["openssl"] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60, text=True)
-    assert r.returncode == 0, r.stdout
-    return r.stdout
-
-
-class Certs:
-    """Keys and self-signed certificates in a private directory."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="miniftpd-certs-", dir="/tmp")
-        os.chmod(self.dir, 0o755)
-        self.make("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
-        self.make("rsa", ["-newkey", "rsa:2048"])
-        self.make("ec2", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
-        # expired yesterday: openssl x509 -days -1
-        key, csr = self.path("old.key"), self.path("old.csr")
-        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=old")
-        openssl("x509", "-req", "-in", csr, "-signkey", key, "-days", "-1",
-                "-out", self.path("old.crt"))
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def make(self, name, newkey):
-        openssl("req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                "-keyout", self.path(name + ".key"), "-out", self.path(name + ".crt"),
-                *newkey)
-        os.chmod(self.path(name + ".key"), 0o600)
-
-    def secret_numbers(self, name):
-        """The private numbers of key NAME as bytes: the EC scalar, or RSA's primes."""
-        kind = "ec" if name.startswith("ec") else "rsa"
-        text = openssl(kind, "-in", self.path(name + ".key"), "-noout", "-text")
-        fields = ["priv"] if kind == "ec" else ["prime1", "prime2"]
-        out = []
-        for f in fields:
-            m = re.search(r"^%s:\s*\n((?:\s+[0-9a-f:]+\n)+)" % f, text, re.M)
-            assert m, text
-            hexs = re.sub(r"[\s:]", "", m.group(1))
-            b = bytes.fromhex(hexs).lstrip(b"\0")
-            assert len(b) >= 32
-            out.append(b)
-        return out
-
-    def opts(self, name="ec"):
-        return {"ssl_enable": "YES", "rsa_cert_file": self.path(name + ".crt"),
-                "rsa_private_key_file": self.path(name + ".key")}
-
-
-@pytest.fixture(scope="module")
-def certs():
-    c = Certs()
-    yield c
-    shutil.rmtree(c.dir, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- clients
-
-def client_context(version="1.3"):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
-    ctx.minimum_version = ctx.maximum_version = v
-    return ctx
-
-
-class ReuseFTP_TLS(ftplib.FTP_TLS):
-    """FTP_TLS whose data connections resume the control connection's
-    session (ftplib does not: bpo-19500), as curl, lftp and FileZilla do.
-    data_session, when set, is used instead (a session of another
-    connection); fresh_data_context a new context without any session."""
-
-    data_session = None
-    fresh_data_context = None
-
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            try:
-                if self.fresh_data_context is not None:
-                    conn = self.fresh_data_context.wrap_socket(conn)
-                else:
-                    conn = self.context.wrap_socket(
-                        conn, server_hostname=self.host,
-                        session=self.data_session or self.sock.session)
-            except Exception:
-                conn.close()
-                raise
-        return conn, size
-
-
-class ImplicitFTP_TLS(ReuseFTP_TLS):
-    """Implicit FTPS: TLS from the first byte."""
-
-    def connect(self, host, port, timeout=10):
-        self.host, self.port = host, port
-        self.sock = socket.create_connection((host, port), timeout)
-        self.af = self.sock.family
-        self.sock = self.context.wrap_socket(self.sock, server_hostname=host)
-        self.file = self.sock.makefile("r", encoding=self.encoding)
-        self.welcome = self.getresp()
-        return self.welcome
-
-
-def tls_login(server, version="1.3", cls=ReuseFTP_TLS, prot_p=True, user="demo",
-              password=DEMO_PASSWORD, context=None):
-    f = cls(context=context or client_context(version), timeout=10)
-    server.ctls.append(f)
-    f.connect(HOST, server.port)
-    if cls is not ImplicitFTP_TLS:
-        assert f.auth().startswith("234")
-    f.login(user, password)
-    if prot_p:
-        assert f.prot_p().startswith("200")
-    return f
-
-
-def retr(f, name):
-    b = io.BytesIO()
-    f.retrbinary("RETR " + name, b.write)
-    return b.getvalue()
-
-
-def tls_server(ftpd, certs, mode="standalone", key="ec", **opts):
-    o = certs.opts(key)
-    o.update(opts)
-    return ftpd(mode, **o)
+from logcapture import LogCapture, start as start_logged
+from ftpskit import (ImplicitFTP_TLS, ReuseFTP_TLS, client_context, openssl, retr, tls_login,
+                     tls_server)
 
 
 # ---------------------------------------------------------------- transfers

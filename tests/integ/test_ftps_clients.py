@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import DEMO_PASSWORD, HOST, run_cmd, wait_until
-from test_ftps import certs, tls_server  # noqa: F401  (certs is a fixture)
+from ftpskit import tls_server
 
 
 # ---------------------------------------------------------------- tnftp

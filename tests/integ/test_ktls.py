@@ -21,9 +21,8 @@ import socket
 import pytest
 
 from conftest import DEMO_PASSWORD, run_cmd
-from logcapture import LogCapture
-from test_ftps import certs, retr, tls_login, tls_server  # noqa: F401 (certs: fixture)
-from test_logging import start as start_logged
+from ftpskit import retr, tls_login, tls_server
+from logcapture import LogCapture, start as start_logged
 
 TCP_ULP = getattr(socket, "TCP_ULP", 31)
 SSL_CONF = "/usr/include/x86_64-linux-gnu/openssl/configuration.h"

@@ -1,4 +1,4 @@
-"""Session events read back from each log target (issue 5).
+"""Session events read back from each log target.
 
 The three targets of log.c, each with a real client:
   stderr   standalone server in the foreground: plain lines;
@@ -19,7 +19,7 @@ import re
 import pytest
 
 from conftest import DEMO_PASSWORD, HOST, Server, wait_until
-from logcapture import LogCapture, events
+from logcapture import LogCapture, events, start
 
 WRONG_PASSWORD = "not-the-password-9f3"
 
@@ -35,28 +35,6 @@ def capture(ftpenv):
     yield make
     for c in made:
         c.close()
-
-
-class EnvServer(Server):
-    """A Server whose miniftpd gets extra environment variables through env(1):
-    systemd-socket-activate passes on only the variables it is told to."""
-
-    extra_env = {}
-
-    def argv(self):
-        return (["/usr/bin/env"] + ["%s=%s" % kv for kv in self.extra_env.items()] +
-                super().argv())
-
-
-def start(ftpenv, mode, journal_stream=False, **opts):
-    """Start a server whose stderr may be declared the journal (JOURNAL_STREAM)."""
-    s = EnvServer(ftpenv, mode, opts)
-    ftpenv.servers.append(s)
-    open(s.errpath, "ab").close()
-    if journal_stream:
-        st = os.stat(s.errpath)
-        s.extra_env = {"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}
-    return s.start()
 
 
 def session_of_events(s):

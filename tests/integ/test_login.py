@@ -3,7 +3,9 @@
 import os
 import pwd
 import re
+import secrets
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -405,3 +407,72 @@ def test_local_user_password_aging(system_user, ftpd):
         assert r.lines == ["530 Login incorrect."], (args, r)
         assert wait_until(lambda: 'Login failed for "%s": %s' % (name, reason) in s.log(), 5), \
             (args, s.log()[-2000:])
+
+
+@needs_root
+@pytest.mark.parametrize("check", ["YES", "NO"])
+def test_check_shell(system_user, ftpd, check):
+    """check_shell=YES (the default) refuses a local user whose shell is not
+    in /etc/shells, whatever the password; NO lets the user in."""
+    shell = "/usr/sbin/nologin"
+    with open("/etc/shells") as f:
+        assert shell not in f.read().split()
+    r = subprocess.run(["usermod", "-s", shell, system_user.name], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    assert r.returncode == 0, r.stdout
+    s = ftpd(local_enable="YES", check_shell=check)
+    c = s.connect()
+    r = c.login(system_user.name, system_user.password)
+    if check == "YES":
+        assert r.lines == ["530 Login incorrect."]
+        assert "shell not in /etc/shells" in s.log()
+    else:
+        assert r.code == 230, r
+        assert c.cmd("SIZE local.txt").lines == ["213 6"]
+
+
+@pytest.fixture
+def uid0_account(ftpenv):
+    """A second account of uid 0 (useradd -o) with a random password and a
+    home in the test directory; removed afterwards (the test's servers are
+    stopped first).  RETURNS (name, password)."""
+    if not IS_ROOT:
+        pytest.skip("needs root to create an account")
+    from conftest import make_hash
+    name = "mftr%s" % secrets.token_hex(3)
+    password = "Root-" + secrets.token_hex(6)
+    home = os.path.join(ftpenv.dir, "home-" + name)
+    os.mkdir(home, 0o755)
+
+    def run(argv, data=None):
+        return subprocess.run(argv, input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=30)
+    r = run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", home, "-s", "/bin/bash", name])
+    assert r.returncode == 0, r.stdout
+    try:
+        r = run(["chpasswd", "-e"],
+                ("%s:%s\n" % (name, make_hash(password, "sha512"))).encode())
+        assert r.returncode == 0, r.stdout
+        yield name, password
+    finally:
+        for srv in ftpenv.servers:
+            srv.stop()
+        run(["userdel", "-f", name])
+        assert name not in [p.pw_name for p in pwd.getpwall()]
+
+
+@needs_root
+@pytest.mark.parametrize("allow", ["NO", "YES"])
+def test_root_login_enable(uid0_account, ftpd, allow):
+    """A uid-0 account (not in ftpusers_file) with its right password:
+    refused unless root_login_enable=YES."""
+    name, password = uid0_account
+    s = ftpd(local_enable="YES", root_login_enable=allow)
+    c = s.connect()
+    r = c.login(name, password)
+    if allow == "NO":
+        assert r.lines == ["530 Login incorrect."]
+        assert "root login disabled" in s.log()
+    else:
+        assert r.code == 230, r
+        assert c.cmd("PWD").code == 257

@@ -17,10 +17,9 @@ import pytest
 
 from conftest import (GUEST, miniftpd_bin, needs_root, proc_children, proc_status, run_cmd,
                       sanitized, wait_until)
-from test_privsep import (CAP_NET_BIND, CAP_NONE, assert_gone, caps, ids, session_of,
+from refusaltiming import assert_alike, pass_times, yescrypt_and_locked_twin
+from sessionprocs import (CAP_NET_BIND, CAP_NONE, assert_gone, caps, ids, session_of,
                           socket_inodes)
-from test_limitd import make_limitd, workdir  # noqa: F401 (fixtures)
-from test_security import assert_alike, pass_times, yescrypt_and_locked_twin
 
 pytestmark = needs_root
 

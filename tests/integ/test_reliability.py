@@ -1,4 +1,4 @@
-"""Reliability under load and faults (issue 7).
+"""Reliability under load and faults.
 
 Load: ftpload (bench/ftpload.c) runs hundreds of concurrent sessions
 through the standalone listener and through systemd-socket-activate
@@ -32,7 +32,7 @@ import pytest
 import conftest
 from conftest import (DEMO_PASSWORD, HOST, IS_ROOT, proc_alive, proc_children, run_cmd,
                       wait_until)
-from test_limitd import LIMITD, Limitd
+from limitdkit import LIMITD, Limitd
 
 TOP = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("BUILD", TOP / "build" / "rel"))

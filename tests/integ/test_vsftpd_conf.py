@@ -27,8 +27,8 @@ import tempfile
 
 import pytest
 
-from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, miniftpd_bin, needs_root,
-                      terminate_tree, wait_until)
+from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, Server, miniftpd_bin, needs_root,
+                      wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = os.path.join(HERE, "vsftpd")
@@ -124,18 +124,22 @@ def server_opts(ftpenv):
     return o
 
 
-class VsfServer:
+class VsfServer(Server):
     """miniftpd started from a vsftpd.conf as it is (standalone by the file's
-    own listen / listen_ipv6 lines), stopped by PID."""
+    own listen / listen_ipv6 lines; OPTS a list of -o arguments); conftest's
+    Server otherwise: stopped by PID, its log scanned for sanitizer reports."""
 
     def __init__(self, env, config, opts):
-        self.env, self.config, self.opts = env, config, opts
+        super().__init__(env, "standalone", {}, config)
+        self.opts = opts
         self.errpath = os.path.join(env.dir, "vsf-server-%d.log" % len(env.servers))
-        self.proc = None
+
+    def argv(self):
+        return [miniftpd_bin(), self.config] + self.opts
 
     def start(self, timeout=10.0):
         with open(self.errpath, "ab") as err:
-            self.proc = subprocess.Popen([miniftpd_bin(), self.config] + self.opts,
+            self.proc = subprocess.Popen(self.argv(),
                                          stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                          cwd=self.env.dir)
         want = re.compile(r"Listening on (\S+) port (\d+)")
@@ -147,23 +151,10 @@ class VsfServer:
         self.addr, self.port = m.group(1), int(m.group(2))
         return self
 
-    def log(self):
-        try:
-            with open(self.errpath, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
     def ftp(self, host=HOST, cls=ftplib.FTP, **kw):
         f = cls(timeout=10, **kw)
         f.connect(host, self.port)
         return f
-
-    def stop(self):
-        if self.proc is None:
-            return
-        terminate_tree(self.proc)
-        self.proc = None
 
 
 def start(ftpenv, config, *opts):
@@ -511,7 +502,7 @@ def test_variant_pasv_nat(ftpenv, maybe_user):
 def test_variant_ftps(ftpenv, maybe_user):
     """Explicit FTPS: TLS login and a PROT P listing; require_ssl_reuse=NO and
     debug_ssl refused with their reasons, ssl_tlsv1/sslv2/sslv3 accepted."""
-    from test_ftps import Certs, ReuseFTP_TLS, client_context
+    from ftpskit import Certs, ReuseFTP_TLS, client_context
     certs = Certs()
     try:
         user, password, extra = local_login(ftpenv, maybe_user)
