@@ -12,8 +12,8 @@
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
+#include "ftptime.h"
 #include "log.h"
-#include "ls.h"
 #include "path.h"
 #include "str.h"
 #include "sysutil.h"
@@ -342,8 +342,10 @@ ftp_size(struct session *s, const char *arg)
 	ftp_reply(s, FTP_SIZEOK, "%lld", (long long)st.st_size);
 }
 
-int
-ftpfs_set_mtime(struct session *s, const char *path, long long t)
+/* Set the modification (and access) time of the file at normalised PATH
+ * to T; a symlink's own time, never its target's.  RETURNS 0 or -errno. */
+static int
+set_mtime(struct session *s, const char *path, long long t)
 {
 	char name[MAX_FTP_PATH];
 	int dfd = path_open_parent(s->root_fd, path, name, sizeof(name)), r;
@@ -370,7 +372,7 @@ mdtm_set(struct session *s, const char *name, long long t)
 	if (!ftpfs_resolve(s, name, path))
 		return;
 	if (stat_path(s, path, &st, O_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    ftpfs_set_mtime(s, path, t) < 0) {
+	    set_mtime(s, path, t) < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
 		return;
 	}
@@ -381,13 +383,13 @@ void
 ftp_mdtm(struct session *s, const char *arg)
 {
 	struct stat st;
-	char when[LS_STAMP_MAX];
+	char when[FTPTIME_STAMP_MAX];
 	const char *name;
 	long long t;
 	int r = stat_arg(s, arg, &st);
 
 	/* as vsftpd: a name that exists is read, even "20200101000000 x" */
-	if (r < 0 && (name = ls_time_arg(arg, &t)) != NULL) {
+	if (r < 0 && (name = ftptime_arg(arg, &t)) != NULL) {
 		mdtm_set(s, name, t);
 		return;
 	}
@@ -395,11 +397,32 @@ ftp_mdtm(struct session *s, const char *arg)
 		ftp_reply(s, FTP_FILEFAIL, "Could not get file modification time.");
 		return;
 	}
-	if (ls_stamp(st.st_mtime, s->cfg->use_localtime, when) < 0) {
+	if (ftptime_stamp(st.st_mtime, s->cfg->use_localtime, when) < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "File modification time out of range.");
 		return;
 	}
 	ftp_reply(s, FTP_MDTMOK, "%s", when);
+}
+
+void
+ftp_mfmt(struct session *s, const char *arg)
+{
+	char stamp[FTPTIME_STAMP_MAX], path[MAX_FTP_PATH];
+	long long t;
+	const char *name = ftptime_arg(arg, &t);
+
+	if (name == NULL) {
+		ftp_reply(s, FTP_BADARGS, "MFMT needs a time (YYYYMMDDHHMMSS) and a file name.");
+		return;
+	}
+	if (!ftpfs_resolve(s, name, path))
+		return;
+	if (set_mtime(s, path, t) < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
+		return;
+	}
+	(void)ftptime_stamp((time_t)t, false, stamp);	/* 1970-9999: always fits */
+	ftp_reply(s, FTP_MFMTOK, "Modify=%s; %s", stamp, name);
 }
 
 /* Octal permission bits, at most 07777. RETURNS 0 or -EINVAL. */
