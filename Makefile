@@ -44,7 +44,7 @@ COMMON	:= str buf sysutil log config vsfcompat limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
-	   dataconn transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
+	   dataconn dataaddr datacmd datasetup transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.
 LIMITD	:= limitd limitstat limittab limitfail hash mempool
