@@ -40,7 +40,8 @@ ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
-COMMON	:= str buf sysutil log config vsfcompat limitproto
+COMMON	:= str buf sys_mem sys_io sys_file sys_net sys_event sys_proc sys_cred sys_time \
+	   log config vsfcompat limitproto
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \

@@ -1,0 +1,81 @@
+/* sys_cred.c - system-call wrappers: identity and privilege; see sys_cred.h. */
+#include <errno.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysutil.h"
+
+int
+sys_seccomp_filter(const struct sock_fprog *prog)
+{
+	/* no_new_privs first, as libseccomp's own loader does */
+	int r = sys_no_new_privs();
+
+	if (r < 0)
+		return r;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+sys_no_new_privs(void)
+{
+	static bool set;	/* inherited by fork, as the kernel's flag is */
+
+	if (set)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	set = true;
+	return 0;
+}
+
+int
+sys_user_uid(const char *name, uid_t *uid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL)
+		return errno ? -errno : -ENOENT;
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+int
+sys_user_groups(const char *name, gid_t gid, gid_t **groups)
+{
+	long max = sysconf(_SC_NGROUPS_MAX);
+	int n = 64, want;
+	gid_t *g = xreallocarray(NULL, (size_t)n, sizeof(*g));
+
+	/* a few rounds: the group file may grow between two calls */
+	for (int round = 0; round < 4; round++) {
+		want = n;
+		if (getgrouplist(name, gid, g, &want) >= 0 && want >= 1) {
+			*groups = g;
+			return want;
+		}
+		if (want <= n)
+			break;			/* not a matter of room */
+		if (max > 0 && want > max) {
+			free(g);
+			return -E2BIG;
+		}
+		n = want;
+		g = xreallocarray(g, (size_t)n, sizeof(*g));
+	}
+	g[0] = gid;
+	*groups = g;
+	return 1;
+}
