@@ -1,13 +1,15 @@
 /*
  * sys_cred.h - system-call wrappers: identity and privilege.
- * Identity and privilege: users and groups from the name service,
- * no_new_privs, seccomp.
+ * Identity and privilege: users and groups from the name service, the
+ * process's ids, what the privilege drop calls (groups, resuid/resgid,
+ * chroot, keepcaps, dumpable, rlimits), no_new_privs, seccomp.
  * The conventions of sysutil.h hold: EINTR retried, every descriptor
  * close-on-exec, -errno returned (x* functions die instead).
  */
 #ifndef MINIFTPD_SYS_CRED_H
 #define MINIFTPD_SYS_CRED_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct sock_fprog;
@@ -30,5 +32,29 @@ int sys_user_uid(const char *name, uid_t *uid);
  * or -E2BIG (nothing allocated) when they are more than the kernel lets a
  * process have (sysconf(_SC_NGROUPS_MAX)). */
 int sys_user_groups(const char *name, gid_t gid, gid_t **groups);
+
+/* sys_getuid / sys_geteuid / sys_getegid - the caller's ids. */
+uid_t sys_getuid(void);
+uid_t sys_geteuid(void);
+gid_t sys_getegid(void);
+/* sys_setgroups - setgroups(2) to the N GROUPS. RETURNS 0 or -errno. */
+int sys_setgroups(int n, const gid_t *groups);
+/* sys_setresuid / sys_setresgid - real, effective and saved id all set
+ * to ID. RETURN 0 or -errno. */
+int sys_setresuid(uid_t id);
+int sys_setresgid(gid_t id);
+/* sys_getresuid / sys_getresgid - the three ids, read back. RETURN 0 or -errno. */
+int sys_getresuid(uid_t *r, uid_t *e, uid_t *s);
+int sys_getresgid(gid_t *r, gid_t *e, gid_t *s);
+/* sys_chdir / sys_chroot - chdir(2), chroot(2). RETURN 0 or -errno. */
+int sys_chdir(const char *path);
+int sys_chroot(const char *path);
+/* sys_set_keepcaps - PR_SET_KEEPCAPS to ON. RETURNS 0 or -errno. */
+int sys_set_keepcaps(bool on);
+/* sys_set_dumpable - PR_SET_DUMPABLE to ON. RETURNS 0 or -errno. */
+int sys_set_dumpable(bool on);
+/* sys_setrlimit - RESOURCE's soft and hard limit both MAX.
+ * RETURNS 0 or -errno. */
+int sys_setrlimit(int resource, unsigned long max);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct open_how;
 struct stat;
 
 /* sys_open - open(2) with O_CLOEXEC always added. RETURNS fd or -errno. */
@@ -86,5 +87,22 @@ int sys_unlinkat(int dfd, const char *name, int flags);
  * in DFD (a last symlink itself, never its target) to MTIME.
  * RETURNS 0 or -errno. */
 int sys_set_mtime_nofollow(int dfd, const char *name, long long mtime);
+
+/* sys_stat - stat(2), following links. RETURNS 0 or -errno. */
+int sys_stat(const char *path, struct stat *st);
+/* sys_openat - openat(2) of NAME in DFD with O_CLOEXEC always added.
+ * RETURNS fd or -errno. */
+int sys_openat(int dfd, const char *name, int flags, mode_t mode);
+/* sys_openat2 - one openat2(2) of NAME in DFD with HOW (its flags carry
+ * O_CLOEXEC: the caller's), not retried: path_open decides on EINTR and
+ * EAGAIN.  RETURNS fd or -errno (-ENOSYS before Linux 5.6). */
+int sys_openat2(int dfd, const char *name, const struct open_how *how);
+/* sys_mkdirat - mkdirat(2). RETURNS 0 or -errno. */
+int sys_mkdirat(int dfd, const char *name, mode_t mode);
+/* sys_renameat - renameat(2): NAME1 in DFD1 becomes NAME2 in DFD2.
+ * RETURNS 0 or -errno. */
+int sys_renameat(int dfd1, const char *name1, int dfd2, const char *name2);
+/* sys_fchmod - fchmod(2). RETURNS 0 or -errno. */
+int sys_fchmod(int fd, mode_t mode);
 
 #endif

@@ -57,4 +57,14 @@ ssize_t sys_splice(int in, int out, size_t count, unsigned int flags);
  * (advanced) to OUT. RETURNS count (0: end of file) or -errno. */
 ssize_t sys_sendfile(int out, int in, off_t *off, size_t count);
 
+/* sys_dup_to - dup3(2) FD onto TARGET, close-on-exec (TARGET is closed
+ * first if open). RETURNS TARGET or -errno. */
+int sys_dup_to(int fd, int target);
+/* sys_dup_stdio - dup2(2) FD onto TARGET, one of 0, 1, 2: standard
+ * descriptors are the ones meant to survive exec. RETURNS TARGET or -errno. */
+int sys_dup_stdio(int fd, int target);
+/* sys_dup_above - a close-on-exec copy of FD numbered MIN or more
+ * (F_DUPFD_CLOEXEC). RETURNS the new fd or -errno. */
+int sys_dup_above(int fd, int min);
+
 #endif

@@ -78,6 +78,8 @@ int sys_listen(int fd, int backlog);
 
 /* sys_local_addr - getsockname(2) into SA. RETURNS 0 or -errno. */
 int sys_local_addr(int fd, struct sockaddr_storage *sa);
+/* sys_peer_addr - getpeername(2) into SA. RETURNS 0 or -errno. */
+int sys_peer_addr(int fd, struct sockaddr_storage *sa);
 
 /* sys_connect_timeout - connect FD (made non-blocking, and left so) to SA,
  * waiting at most TIMEOUT_MS. RETURNS 0, -ETIMEDOUT, or -errno. */

@@ -57,4 +57,23 @@ int sys_kill_group(pid_t pgid, int sig);
  * RETURNS its pid, 0 when none has exited, or -errno (-ECHILD: no children). */
 pid_t sys_reap_one(void);
 
+/* sys_getpid - the caller's pid. */
+pid_t sys_getpid(void);
+/* sys_exit_now - _exit(2): no exit handlers, in every build (compare
+ * sys_exit_session). */
+void sys_exit_now(int status) __attribute__((noreturn));
+/* sys_umask - umask(2). RETURNS the previous mask. */
+mode_t sys_umask(mode_t mask);
+/* sys_raise - raise(3) SIG in the calling thread. Async-signal-safe. */
+void sys_raise(int sig);
+/* sys_signal_default - SIG back to SIG_DFL, no flags. Async-signal-safe
+ * (for a handler that re-raises its signal). */
+void sys_signal_default(int sig);
+/* sys_signal_info - install the SA_SIGINFO HANDLER for SIG.
+ * RETURNS 0 or -errno. */
+int sys_signal_info(int sig, void (*handler)(int, siginfo_t *, void *));
+/* sys_wait_any - one wait(2) for any child; its status in *STATUS.
+ * RETURNS its pid, or -errno (-EINTR is returned: the caller loops). */
+pid_t sys_wait_any(int *status);
+
 #endif

@@ -18,9 +18,9 @@
  * Used by every process of both binaries.  A module may include just the
  * subject headers it uses; this one includes them all.
  *
- * The claim is checked: tests/integ/test_docs.py (test_raw_syscalls)
- * fails on a direct system call in src/ outside sys_*.c, but for the
- * files its allowlist names, with the reason.
+ * The claim is checked: tools/rawcalls.py, run by `make unit`, fails on
+ * a direct system call in a src file outside the sys_ ones, but for the
+ * calls its commented allowlist names, each a debt to pay.
  */
 #ifndef MINIFTPD_SYSUTIL_H
 #define MINIFTPD_SYSUTIL_H

@@ -180,13 +180,14 @@ void
 ftp_mkd(struct session *s, const char *arg)
 {
 	char path[MAX_FTP_PATH], name[MAX_FTP_PATH], q[2 * MAX_FTP_PATH + 1];
-	int dfd;
+	int dfd, r;
 
 	if (!ftpfs_resolve(s, arg, path))
 		return;
 	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
-	if (dfd < 0 || mkdirat(dfd, name, 0777 & ~s->umask) < 0) {
-		reply_errno(s, dfd < 0 ? -dfd : errno, "Create directory");
+	r = dfd < 0 ? dfd : sys_mkdirat(dfd, name, 0777 & ~s->umask);
+	if (r < 0) {
+		reply_errno(s, -r, "Create directory");
 		sys_close(dfd);
 		return;
 	}
@@ -202,7 +203,7 @@ static void
 remove_entry(struct session *s, const char *arg, int flags, const char *what)
 {
 	char path[MAX_FTP_PATH], name[MAX_FTP_PATH];
-	int dfd;
+	int dfd, r;
 
 	if (flags == AT_REMOVEDIR && path_ends_in_dot(arg)) {
 		reply_errno(s, EINVAL, what);	/* as rmdir(2) */
@@ -211,8 +212,9 @@ remove_entry(struct session *s, const char *arg, int flags, const char *what)
 	if (!ftpfs_resolve(s, arg, path))
 		return;
 	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
-	if (dfd < 0 || unlinkat(dfd, name, flags) < 0) {
-		reply_errno(s, dfd < 0 ? -dfd : errno, what);
+	r = dfd < 0 ? dfd : sys_unlinkat(dfd, name, flags);
+	if (r < 0) {
+		reply_errno(s, -r, what);
 		sys_close(dfd);
 		return;
 	}
@@ -241,7 +243,7 @@ ftp_dele(struct session *s, const char *arg)
 	/* DELE never removes a directory, even an empty one */
 	if (ftpfs_resolve(s, arg, path) &&
 	    (fd = path_open(s->root_fd, path, O_PATH | O_NOFOLLOW, 0)) >= 0) {
-		bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+		bool dir = sys_fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 
 		sys_close(fd);
 		if (dir) {
@@ -289,8 +291,8 @@ ftp_rnto(struct session *s, const char *arg)
 	tfd = ffd < 0 ? ffd : path_open_parent(s->root_fd, to, tname, sizeof(tname));
 	if (ffd < 0 || tfd < 0)
 		r = ffd < 0 ? -ffd : -tfd;
-	else if (renameat(ffd, fname, tfd, tname) < 0)
-		r = errno;
+	else
+		r = -sys_renameat(ffd, fname, tfd, tname);
 	sys_close(ffd);
 	sys_close(tfd);
 	if (r) {
@@ -450,7 +452,7 @@ site_chmod(struct session *s, const char *arg)
 	char path[MAX_FTP_PATH];
 	size_t mlen = strcspn(arg, " ");
 	mode_t mode;
-	int fd;
+	int fd, r;
 
 	/* as vsftpd: anonymous users never change modes */
 	if (s->login.kind == LOGIN_ANON || !ftpfs_may_write(s, CMD_W_OTHER)) {
@@ -469,8 +471,9 @@ site_chmod(struct session *s, const char *arg)
 	if (!ftpfs_resolve(s, arg + mlen + 1, path))
 		return;
 	fd = path_open(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
-	if (fd < 0 || fchmod(fd, mode) < 0) {
-		reply_errno(s, fd < 0 ? -fd : errno, "SITE CHMOD");
+	r = fd < 0 ? fd : sys_fchmod(fd, mode);
+	if (r < 0) {
+		reply_errno(s, -r, "SITE CHMOD");
 		sys_close(fd);
 		return;
 	}

@@ -1,5 +1,6 @@
 /* sys_cred.c - system-call wrappers: identity and privilege; see sys_cred.h. */
 #include <errno.h>
+#include <sys/resource.h>
 #include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -78,4 +79,84 @@ sys_user_groups(const char *name, gid_t gid, gid_t **groups)
 	g[0] = gid;
 	*groups = g;
 	return 1;
+}
+
+uid_t
+sys_getuid(void)
+{
+	return getuid();
+}
+
+uid_t
+sys_geteuid(void)
+{
+	return geteuid();
+}
+
+gid_t
+sys_getegid(void)
+{
+	return getegid();
+}
+
+int
+sys_setgroups(int n, const gid_t *groups)
+{
+	return setgroups((size_t)n, groups) < 0 ? -errno : 0;
+}
+
+int
+sys_setresuid(uid_t id)
+{
+	return setresuid(id, id, id) < 0 ? -errno : 0;
+}
+
+int
+sys_setresgid(gid_t id)
+{
+	return setresgid(id, id, id) < 0 ? -errno : 0;
+}
+
+int
+sys_getresuid(uid_t *r, uid_t *e, uid_t *s)
+{
+	return getresuid(r, e, s) < 0 ? -errno : 0;
+}
+
+int
+sys_getresgid(gid_t *r, gid_t *e, gid_t *s)
+{
+	return getresgid(r, e, s) < 0 ? -errno : 0;
+}
+
+int
+sys_chdir(const char *path)
+{
+	return chdir(path) < 0 ? -errno : 0;
+}
+
+int
+sys_chroot(const char *path)
+{
+	return chroot(path) < 0 ? -errno : 0;
+}
+
+int
+sys_set_keepcaps(bool on)
+{
+	return prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int
+sys_set_dumpable(bool on)
+{
+	return prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int
+sys_setrlimit(int resource, unsigned long max)
+{
+	struct rlimit rl = { (rlim_t)max, (rlim_t)max };
+
+	return setrlimit(resource, &rl) < 0 ? -errno : 0;
 }

@@ -1,6 +1,7 @@
 /* sys_file.c - system-call wrappers: files and directories; see sys_file.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -206,4 +207,44 @@ sys_set_mtime_nofollow(int dfd, const char *name, long long mtime)
 	};
 
 	return utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int
+sys_stat(const char *path, struct stat *st)
+{
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
+int
+sys_openat(int dfd, const char *name, int flags, mode_t mode)
+{
+	int fd = openat(dfd, name, flags | O_CLOEXEC, mode);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+sys_openat2(int dfd, const char *name, const struct open_how *how)
+{
+	long fd = syscall(SYS_openat2, dfd, name, how, sizeof(*how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int
+sys_mkdirat(int dfd, const char *name, mode_t mode)
+{
+	return mkdirat(dfd, name, mode) < 0 ? -errno : 0;
+}
+
+int
+sys_renameat(int dfd1, const char *name1, int dfd2, const char *name2)
+{
+	return renameat(dfd1, name1, dfd2, name2) < 0 ? -errno : 0;
+}
+
+int
+sys_fchmod(int fd, mode_t mode)
+{
+	return fchmod(fd, mode) < 0 ? -errno : 0;
 }

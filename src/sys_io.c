@@ -164,3 +164,35 @@ sys_splice(int in, int out, size_t count, unsigned int flags)
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
+
+int
+sys_dup_to(int fd, int target)
+{
+	int r;
+
+	do
+		r = dup3(fd, target, O_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int
+sys_dup_stdio(int fd, int target)
+{
+	int r;
+
+	if (target < 0 || target > 2)
+		return -EINVAL;
+	do
+		r = dup2(fd, target);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int
+sys_dup_above(int fd, int min)
+{
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, min);
+
+	return r < 0 ? -errno : r;
+}

@@ -298,6 +298,14 @@ sys_local_addr(int fd, struct sockaddr_storage *sa)
 }
 
 int
+sys_peer_addr(int fd, struct sockaddr_storage *sa)
+{
+	socklen_t len = sizeof(*sa);
+
+	return getpeername(fd, (struct sockaddr *)sa, &len) < 0 ? -errno : 0;
+}
+
+int
 sys_connect_start(int fd, const struct sockaddr_storage *sa)
 {
 	int r = sys_set_nonblock(fd);

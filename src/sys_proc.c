@@ -1,5 +1,6 @@
 /* sys_proc.c - system-call wrappers: processes and signals; see sys_proc.h. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -144,6 +145,61 @@ sys_reap_one(void)
 {
 	int status;
 	pid_t pid = waitpid(-1, &status, WNOHANG);
+
+	return pid < 0 ? -errno : pid;
+}
+
+pid_t
+sys_getpid(void)
+{
+	return getpid();
+}
+
+void
+sys_exit_now(int status)
+{
+	_exit(status);
+}
+
+mode_t
+sys_umask(mode_t mask)
+{
+	return umask(mask);
+}
+
+void
+sys_raise(int sig)
+{
+	(void)raise(sig);
+}
+
+void
+sys_signal_default(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(sig, &sa, NULL);
+}
+
+int
+sys_signal_info(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) < 0 ? -errno : 0;
+}
+
+pid_t
+sys_wait_any(int *status)
+{
+	pid_t pid = wait(status);
 
 	return pid < 0 ? -errno : pid;
 }
