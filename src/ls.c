@@ -3,11 +3,9 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,7 +15,6 @@
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
-#include "idnames.h"
 #include "log.h"
 #include "ls.h"
 #include "lsfmt.h"
