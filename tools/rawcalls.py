@@ -5,11 +5,13 @@ the wrappers of src/sys_*.c.
 Fails (exit 1) on a direct call to a system call below in any other
 src/*.c, unless ALLOWED names that file and that call, and on an ALLOWED
 entry that no longer occurs (so the list only shrinks).  Comments and
-string literals are ignored.  Run by `make unit`; usage: rawcalls.py [SRCDIR].
+string literals are ignored.  Run by `make unit`; usage:
+rawcalls.py [SRCDIR], or rawcalls.py --self-test (the check can fail).
 """
 import os
 import re
 import sys
+import tempfile
 
 # libc functions that are one system call each (or a vDSO read of a
 # clock).  Name-service lookups (getpwnam, getpwent, getgrouplist) are
@@ -93,7 +95,31 @@ def check(srcdir):
     return errors
 
 
+SELF_TEST_C = r"""
+/* read(fd) in a comment */ static const char *s = "write(1)";
+int f(struct x *p) { p->close(1); p.open(2); sys_read(0, 0, 0);
+  return read(0, 0, 0) + fork(); }
+"""
+
+
+def self_test():
+    """A file with two raw calls among lookalikes: exactly those two."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "x.c"), "w") as f:
+            f.write(SELF_TEST_C)
+        with open(os.path.join(d, "sys_x.c"), "w") as f:
+            f.write("int g(void) { return read(0, 0, 0); }\n")
+        got = [e.split(": ")[1] for e in check(d) if e.startswith("src/x.c")]
+    want = ["read() called directly", "fork() called directly"]
+    if got != want:
+        print("rawcalls self-test: got %r, want %r" % (got, want), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     srcdir = sys.argv[1] if len(sys.argv) > 1 else "src"
     errors = check(srcdir)
     for e in errors:
