@@ -3,6 +3,8 @@
  * Identity and privilege: users and groups from the name service, the
  * process's ids, what the privilege drop calls (groups, resuid/resgid,
  * chroot, keepcaps, dumpable, rlimits), no_new_privs, seccomp.
+ * On failure these leave errno as the call set it: privdrop.c dies with
+ * die_errno (%m) right after them.
  * The conventions of sysutil.h hold: EINTR retried, every descriptor
  * close-on-exec, -errno returned (x* functions die instead).
  */

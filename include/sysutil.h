@@ -14,7 +14,7 @@
  *
  * Wrappers retry on EINTR, create every descriptor close-on-exec, and
  * return -errno on failure (0 or a count on success) unless the name
- * starts with x, which dies instead; errno is left as the call set it.
+ * starts with x, which dies instead.
  * Used by every process of both binaries.  A module may include just the
  * subject headers it uses; this one includes them all.
  *
