@@ -40,11 +40,12 @@ ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
-COMMON	:= str buf sysutil log config vsfcompat limitproto
+COMMON	:= str buf sys_mem sys_io sys_file sys_net sys_event sys_proc sys_cred sys_time \
+	   log config vsfcompat limitproto
 # Only miniftpd.
 FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
-	   dataconn transfer ls idnames xferlog \
+	   dataconn dataaddr datacmd datasetup transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.
 LIMITD	:= limitd limitstat limittab limitfail hash mempool

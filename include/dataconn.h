@@ -1,91 +1,33 @@
 /*
- * dataconn.h - data connections: PASV/EPSV, PORT/EPRT, and opening the
- * connection a transfer command runs over.
+ * dataconn.h - the data connection a transfer command (RETR, STOR, LIST
+ * ...) runs over, after PASV/EPSV/PORT/EPRT (datacmd.h) chose it.
  *
- * Passive: the service process listens on a port of pasv_min_port ..
- * pasv_max_port (when both are 0, of the kernel's ephemeral range, less
- * its reserved ports) at the address the client reached us on, tried from
- * a random start, with SO_REUSEADDR, and accepts only
- * a connection from the control peer (unless pasv_promiscuous); others
- * are closed and the wait goes on, for at most accept_timeout.  Active:
- * the target must be the control peer and a port >= 1024 (unless
- * port_promiscuous); the service process connects itself, or, with
+ * Passive: accepts only a connection from the control peer (unless
+ * pasv_promiscuous); others are closed and the wait goes on, for at most
+ * accept_timeout.  Active: the service process connects itself, or, with
  * connect_from_port_20, the helper binds ftp_data_port and passes the
  * connected socket back (priv_port_sock).  connect_timeout bounds it.
- *
- * The parsers and checks are pure (unit-tested and fuzzed) and shared
- * with the helper, which re-checks every target it is asked to connect.
+ * Meanwhile the control connection is watched: ABOR ends the wait.
+ * Service process, post-login.
  */
 #ifndef MINIFTPD_DATACONN_H
 #define MINIFTPD_DATACONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "session.h"
 
-/* Verbs: rows of the command table (ftpproto.c).  Service, post-login. */
-void ftp_pasv(struct session *s, const char *arg);
-void ftp_epsv(struct session *s, const char *arg);
-void ftp_port(struct session *s, const char *arg);
-void ftp_eprt(struct session *s, const char *arg);
-
 /*
- * data_parse_port - parse a PORT argument "h1,h2,h3,h4,p1,p2" (decimal
- * numbers 0..255, nothing else) into an AF_INET address in OUT.
- * RETURNS 0, or -EINVAL when malformed or the port is 0.  Pure.
+ * TRANSITIONAL: session.c (datasetup.h), privhelper.c (dataaddr.h) and
+ * ftpproto.c (datacmd.h) still include this header for what moved out
+ * of it; drop these three lines once they include what they use.
  */
-int data_parse_port(const char *arg, struct sockaddr_storage *out);
-
-/*
- * data_parse_eprt - parse an EPRT argument (RFC 2428) "<d>1<d>addr<d>port<d>"
- * where <d> is any printable ASCII but a digit; protocol 1 is IPv4 and 2
- * IPv6.  RETURNS 0 with OUT filled, -EAFNOSUPPORT for another protocol
- * number (reply 522), or -EINVAL when malformed.  Pure.
- */
-int data_parse_eprt(const char *arg, struct sockaddr_storage *out);
-
-/* data_parse_epsv's answer for "EPSV ALL" (not an address family). */
-#define DATA_EPSV_ALL 0x10000
-
-/*
- * data_parse_epsv - parse an EPSV argument: "" (any family), "1", "2"
- * or "ALL" (case-insensitive).  RETURNS AF_UNSPEC, AF_INET, AF_INET6,
- * DATA_EPSV_ALL, -EAFNOSUPPORT for another number, or -EINVAL.  Pure.
- */
-int data_parse_epsv(const char *arg);
-
-/*
- * data_same_addr - A and B are the same host address (an IPv4-mapped
- * IPv6 address equals its IPv4 address); ports are ignored.  Pure.
- */
-bool data_same_addr(const struct sockaddr_storage *a,
-		    const struct sockaddr_storage *b);
-
-/*
- * data_unmap - turn an IPv4-mapped AF_INET6 address into AF_INET in place
- * (port kept); any other address is left alone.  Pure.
- */
-void data_unmap(struct sockaddr_storage *sa);
-
-/*
- * data_default_host - an unspecified TARGET address (0.0.0.0 or ::, which
- * lftp sends in EPRT over IPv6) means "where you see me": it becomes
- * PEER's address, the port kept.  Other targets are left alone.  Pure.
- */
-void data_default_host(struct sockaddr_storage *target,
-		       const struct sockaddr_storage *peer);
-
-/*
- * data_check_target - the FTP bounce check for an active-mode TARGET:
- * same host as PEER and port >= 1024, both waived when PROMISCUOUS.
- * RETURNS 0, -EAFNOSUPPORT (not AF_INET/AF_INET6), -EACCES (another
- * host) or -EPERM (a reserved port).  Pure; service and helper.
- */
-int data_check_target(const struct sockaddr_storage *target,
-		      const struct sockaddr_storage *peer, bool promiscuous);
+#include "dataaddr.h"
+#include "datacmd.h"
+#include "datasetup.h"
 
 /*
  * data_session_init - a post-login session without a data connection.
@@ -165,45 +107,16 @@ void data_reply_aborted(struct session *s);
 void data_reset(struct session *s);
 
 /*
+ * data_local_addr - the control connection's local address (where the
+ * client reached us), an IPv4-mapped one turned to IPv4.
+ */
+struct sockaddr_storage data_local_addr(const struct session *s);
+
+/*
  * data_write_all - write LEN bytes to the data socket FD (non-blocking),
  * waiting at most data_connection_timeout for any progress.
  * RETURNS 0, -ETIMEDOUT or -errno.  For listings.
  */
 int data_write_all(struct session *s, int fd, const void *buf, size_t len);
-
-/*
- * data_parse_port_range - "LO HI" (net.ipv4.ip_local_port_range: two
- * numbers 1..65535 separated by blanks, LO <= HI) into OUT's lo and hi.
- * RETURNS 0 or -EINVAL.  Pure.
- */
-int data_parse_port_range(const char *text, struct port_ranges *out);
-
-/*
- * data_parse_reserved_ports - "P,LO-HI,..." (net.ipv4.ip_local_reserved_ports,
- * empty when none) into OUT's reserved list.  RETURNS 0, or -EINVAL for
- * malformed text, or -E2BIG for more than MAX_RESERVED_RANGES ranges.
- * Pure.
- */
-int data_parse_reserved_ports(const char *text, struct port_ranges *out);
-
-/* data_port_reserved - PORT is in one of R's reserved ranges. Pure. */
-bool data_port_reserved(const struct port_ranges *r, unsigned int port);
-
-/*
- * data_load_pasv_ports - read the kernel's ephemeral port range and
- * reserved ports into OUT for PASV without pasv_min_port/pasv_max_port,
- * as vsftpd picks a port itself rather than leave it to the kernel.  On
- * any failure OUT->lo is 0: the kernel picks.  Called by runtime_init, at
- * start, before any chroot (/proc).
- */
-void data_load_pasv_ports(struct port_ranges *out);
-
-/*
- * data_resolve_pasv_address - resolve NAME (an IPv4 address or a host
- * name) for pasv_address into OUT.  RETURNS 0, or -1 with ERR set.
- * Called by runtime_init at start, before any chroot (NSS, DNS).
- */
-int data_resolve_pasv_address(const char *name, struct in_addr *out,
-			      char *err, size_t errlen);
 
 #endif

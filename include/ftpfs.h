@@ -6,8 +6,10 @@
  * "MDTM NAME" answers the time (UTC unless use_localtime; 550 when its
  * year has not four digits); "MDTM YYYYMMDDHHMMSS NAME" sets it (UTC)
  * as vsftpd does, with the write permission of MFMT, when the whole
- * argument is not itself an existing name.  Anonymous users may not
- * SITE CHMOD nor change their umask (anon_umask) by SITE UMASK.
+ * argument is not itself an existing name.  "MFMT YYYYMMDDHHMMSS NAME"
+ * (a write: CMD_W_OTHER) sets it and answers "Modify=...; NAME".
+ * Anonymous users may not SITE CHMOD nor change their umask (anon_umask)
+ * by SITE UMASK.
  */
 #ifndef MINIFTPD_FTPFS_H
 #define MINIFTPD_FTPFS_H
@@ -26,6 +28,7 @@ void ftp_rnfr(struct session *s, const char *arg);
 void ftp_rnto(struct session *s, const char *arg);
 void ftp_size(struct session *s, const char *arg);
 void ftp_mdtm(struct session *s, const char *arg);
+void ftp_mfmt(struct session *s, const char *arg);
 void ftp_site(struct session *s, const char *arg);
 
 /*
@@ -40,14 +43,6 @@ bool ftpfs_resolve(struct session *s, const char *arg, char *out);
  * and set the first working directory.  Dies when it is unusable.
  */
 void ftpfs_enter_root(struct session *s);
-
-/*
- * ftpfs_set_mtime - set the modification (and access) time of the file
- * at normalised PATH to T (epoch seconds); a symlink's own time, never
- * its target's.  For MFMT (ls.c) and MDTM's set form.  RETURNS 0 or
- * -errno; does not reply.
- */
-int ftpfs_set_mtime(struct session *s, const char *path, long long t);
 
 /*
  * ftpfs_site_help - reply 214 with the SITE subcommands, one word each,

@@ -213,7 +213,7 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 
 	if (dir == NULL || dir[0] != '/')
 		return "no root directory configured";
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (sys_stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return "root directory missing";
 	out->chroot = rt->privileged && chroot_it;
 	if (!rt->privileged || chroot_it) {

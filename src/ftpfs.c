@@ -12,8 +12,8 @@
 #include "ftpcodes.h"
 #include "ftpfs.h"
 #include "ftpproto.h"
+#include "ftptime.h"
 #include "log.h"
-#include "ls.h"
 #include "path.h"
 #include "str.h"
 #include "sysutil.h"
@@ -180,13 +180,14 @@ void
 ftp_mkd(struct session *s, const char *arg)
 {
 	char path[MAX_FTP_PATH], name[MAX_FTP_PATH], q[2 * MAX_FTP_PATH + 1];
-	int dfd;
+	int dfd, r;
 
 	if (!ftpfs_resolve(s, arg, path))
 		return;
 	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
-	if (dfd < 0 || mkdirat(dfd, name, 0777 & ~s->umask) < 0) {
-		reply_errno(s, dfd < 0 ? -dfd : errno, "Create directory");
+	r = dfd < 0 ? dfd : sys_mkdirat(dfd, name, 0777 & ~s->umask);
+	if (r < 0) {
+		reply_errno(s, -r, "Create directory");
 		sys_close(dfd);
 		return;
 	}
@@ -202,7 +203,7 @@ static void
 remove_entry(struct session *s, const char *arg, int flags, const char *what)
 {
 	char path[MAX_FTP_PATH], name[MAX_FTP_PATH];
-	int dfd;
+	int dfd, r;
 
 	if (flags == AT_REMOVEDIR && path_ends_in_dot(arg)) {
 		reply_errno(s, EINVAL, what);	/* as rmdir(2) */
@@ -211,8 +212,9 @@ remove_entry(struct session *s, const char *arg, int flags, const char *what)
 	if (!ftpfs_resolve(s, arg, path))
 		return;
 	dfd = path_open_parent(s->root_fd, path, name, sizeof(name));
-	if (dfd < 0 || unlinkat(dfd, name, flags) < 0) {
-		reply_errno(s, dfd < 0 ? -dfd : errno, what);
+	r = dfd < 0 ? dfd : sys_unlinkat(dfd, name, flags);
+	if (r < 0) {
+		reply_errno(s, -r, what);
 		sys_close(dfd);
 		return;
 	}
@@ -241,7 +243,7 @@ ftp_dele(struct session *s, const char *arg)
 	/* DELE never removes a directory, even an empty one */
 	if (ftpfs_resolve(s, arg, path) &&
 	    (fd = path_open(s->root_fd, path, O_PATH | O_NOFOLLOW, 0)) >= 0) {
-		bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+		bool dir = sys_fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 
 		sys_close(fd);
 		if (dir) {
@@ -289,8 +291,8 @@ ftp_rnto(struct session *s, const char *arg)
 	tfd = ffd < 0 ? ffd : path_open_parent(s->root_fd, to, tname, sizeof(tname));
 	if (ffd < 0 || tfd < 0)
 		r = ffd < 0 ? -ffd : -tfd;
-	else if (renameat(ffd, fname, tfd, tname) < 0)
-		r = errno;
+	else
+		r = -sys_renameat(ffd, fname, tfd, tname);
 	sys_close(ffd);
 	sys_close(tfd);
 	if (r) {
@@ -342,8 +344,10 @@ ftp_size(struct session *s, const char *arg)
 	ftp_reply(s, FTP_SIZEOK, "%lld", (long long)st.st_size);
 }
 
-int
-ftpfs_set_mtime(struct session *s, const char *path, long long t)
+/* Set the modification (and access) time of the file at normalised PATH
+ * to T; a symlink's own time, never its target's.  RETURNS 0 or -errno. */
+static int
+set_mtime(struct session *s, const char *path, long long t)
 {
 	char name[MAX_FTP_PATH];
 	int dfd = path_open_parent(s->root_fd, path, name, sizeof(name)), r;
@@ -370,7 +374,7 @@ mdtm_set(struct session *s, const char *name, long long t)
 	if (!ftpfs_resolve(s, name, path))
 		return;
 	if (stat_path(s, path, &st, O_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    ftpfs_set_mtime(s, path, t) < 0) {
+	    set_mtime(s, path, t) < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
 		return;
 	}
@@ -381,13 +385,13 @@ void
 ftp_mdtm(struct session *s, const char *arg)
 {
 	struct stat st;
-	char when[LS_STAMP_MAX];
+	char when[FTPTIME_STAMP_MAX];
 	const char *name;
 	long long t;
 	int r = stat_arg(s, arg, &st);
 
 	/* as vsftpd: a name that exists is read, even "20200101000000 x" */
-	if (r < 0 && (name = ls_time_arg(arg, &t)) != NULL) {
+	if (r < 0 && (name = ftptime_arg(arg, &t)) != NULL) {
 		mdtm_set(s, name, t);
 		return;
 	}
@@ -395,11 +399,32 @@ ftp_mdtm(struct session *s, const char *arg)
 		ftp_reply(s, FTP_FILEFAIL, "Could not get file modification time.");
 		return;
 	}
-	if (ls_stamp(st.st_mtime, s->cfg->use_localtime, when) < 0) {
+	if (ftptime_stamp(st.st_mtime, s->cfg->use_localtime, when) < 0) {
 		ftp_reply(s, FTP_FILEFAIL, "File modification time out of range.");
 		return;
 	}
 	ftp_reply(s, FTP_MDTMOK, "%s", when);
+}
+
+void
+ftp_mfmt(struct session *s, const char *arg)
+{
+	char stamp[FTPTIME_STAMP_MAX], path[MAX_FTP_PATH];
+	long long t;
+	const char *name = ftptime_arg(arg, &t);
+
+	if (name == NULL) {
+		ftp_reply(s, FTP_BADARGS, "MFMT needs a time (YYYYMMDDHHMMSS) and a file name.");
+		return;
+	}
+	if (!ftpfs_resolve(s, name, path))
+		return;
+	if (set_mtime(s, path, t) < 0) {
+		ftp_reply(s, FTP_FILEFAIL, "Could not set file modification time.");
+		return;
+	}
+	(void)ftptime_stamp((time_t)t, false, stamp);	/* 1970-9999: always fits */
+	ftp_reply(s, FTP_MFMTOK, "Modify=%s; %s", stamp, name);
 }
 
 /* Octal permission bits, at most 07777. RETURNS 0 or -EINVAL. */
@@ -427,7 +452,7 @@ site_chmod(struct session *s, const char *arg)
 	char path[MAX_FTP_PATH];
 	size_t mlen = strcspn(arg, " ");
 	mode_t mode;
-	int fd;
+	int fd, r;
 
 	/* as vsftpd: anonymous users never change modes */
 	if (s->login.kind == LOGIN_ANON || !ftpfs_may_write(s, CMD_W_OTHER)) {
@@ -446,8 +471,9 @@ site_chmod(struct session *s, const char *arg)
 	if (!ftpfs_resolve(s, arg + mlen + 1, path))
 		return;
 	fd = path_open(s->root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
-	if (fd < 0 || fchmod(fd, mode) < 0) {
-		reply_errno(s, fd < 0 ? -fd : errno, "SITE CHMOD");
+	r = fd < 0 ? fd : sys_fchmod(fd, mode);
+	if (r < 0) {
+		reply_errno(s, -r, "SITE CHMOD");
 		sys_close(fd);
 		return;
 	}

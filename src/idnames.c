@@ -335,7 +335,7 @@ idnames_parse(char *text, struct timespec passwd, struct timespec group)
 static bool
 trusted(const struct stat *st)
 {
-	return (st->st_uid == 0 || st->st_uid == geteuid()) && (st->st_mode & 022) == 0;
+	return (st->st_uid == 0 || st->st_uid == sys_geteuid()) && (st->st_mode & 022) == 0;
 }
 
 /* Read CACHE_FILE into the tables. RETURNS 0, or <0 (tables then unusable). */
@@ -394,7 +394,7 @@ write_cache(const char *cache_file)
 	int fd;
 
 	if (cache_file[0] == '\0' || !dir_trusted(cache_file) ||
-	    str_fmt(tmp, sizeof(tmp), "%s.%ld", cache_file, (long)getpid()) < 0)
+	    str_fmt(tmp, sizeof(tmp), "%s.%ld", cache_file, (long)sys_getpid()) < 0)
 		return;
 	fd = sys_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
 	if (fd < 0)

@@ -84,7 +84,7 @@ stderr_is_journal(void)
 
 	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
 		return false;
-	return fstat(STDERR_FILENO, &st) == 0 &&
+	return sys_fstat(STDERR_FILENO, &st) == 0 &&
 	       (unsigned long long)st.st_dev == dev &&
 	       (unsigned long long)st.st_ino == ino;
 }
@@ -95,7 +95,7 @@ stderr_usable(void)
 {
 	struct stat st;
 
-	if (fstat(STDERR_FILENO, &st) < 0)
+	if (sys_fstat(STDERR_FILENO, &st) < 0)
 		return false;
 	return !S_ISSOCK(st.st_mode);
 }
@@ -164,7 +164,7 @@ log_set_peer(const char *addr, unsigned int port)
 {
 	snprintf(L.addr, sizeof(L.addr), "%s", addr);
 	L.port = port;
-	L.session = (long)getpid();
+	L.session = (long)sys_getpid();
 }
 
 void
@@ -288,7 +288,7 @@ sink_send(const void *buf, size_t len)
 		int fd = sys_unix_connect(L.target == LOG_TO_JOURNAL ? L.journal_path :
 					  L.syslog_path, SOCK_DGRAM);
 
-		if (fd >= 0 && dup3(fd, L.fd, O_CLOEXEC) >= 0)
+		if (fd >= 0 && sys_dup_to(fd, L.fd) >= 0)
 			r = sys_send(L.fd, buf, len, 0);
 		sys_close(fd);
 	}
@@ -299,14 +299,14 @@ static void
 send_syslog(int prio, const char *line)
 {
 	char msg[LOG_TEXT_MAX + 256], stamp[32];
-	time_t now = time(NULL);
+	time_t now = (time_t)sys_time();
 	struct tm tm;
 	int n;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 	n = snprintf(msg, sizeof(msg), "<%d>%s %s[%d]: %s", LOG_FTP | (prio & LOG_PRIMASK),
-		     stamp, L.ident, (int)getpid(), line);
+		     stamp, L.ident, (int)sys_getpid(), line);
 	if (n > 0)
 		sink_send(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
@@ -357,7 +357,7 @@ emit(int prio, const struct log_fields *f, const char *text)
 		send_syslog(prio, line);
 		break;
 	case LOG_TO_STDERR:
-		stderr_line("%s[%d]: %s\n", L.ident, (int)getpid(), line);
+		stderr_line("%s[%d]: %s\n", L.ident, (int)sys_getpid(), line);
 		break;
 	case LOG_TO_NONE:
 		break;
@@ -408,7 +408,7 @@ run_hook_and_exit(int status)
 	L.die_hook = NULL;	/* a die() inside the hook must not loop */
 	if (hook)
 		hook();
-	_exit(status);
+	sys_exit_now(status);
 }
 
 static void

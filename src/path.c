@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "path.h"
 #include "str.h"
+#include "sys_file.h"
 
 /* Drop the last component of OUT (length *LEN), never above "/". */
 static void
@@ -110,7 +110,7 @@ is_process_root(int root_fd)
 {
 	struct stat a, b;
 
-	return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 &&
+	return sys_fstat(root_fd, &a) == 0 && sys_stat("/", &b) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
@@ -120,14 +120,12 @@ is_process_root(int root_fd)
  * links start there), so fall back; beneath any other directory fail
  * closed rather than follow links out of it.
  */
-static long
+static int
 openat_fallback(int root_fd, const char *rel, const struct open_how *how)
 {
-	if (!is_process_root(root_fd)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return openat(root_fd, rel, (int)how->flags, (mode_t)how->mode);
+	if (!is_process_root(root_fd))
+		return -ENOSYS;
+	return sys_openat(root_fd, rel, (int)how->flags, (mode_t)how->mode);
 }
 
 int
@@ -139,7 +137,7 @@ path_open(int root_fd, const char *path, int flags, mode_t mode)
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	const char *rel = path;
-	long fd;
+	int fd;
 
 	while (*rel == '/')
 		rel++;
@@ -147,13 +145,13 @@ path_open(int root_fd, const char *path, int flags, mode_t mode)
 		rel = ".";
 	/* EAGAIN: a concurrent rename raced the lookup; retry a few times */
 	for (int tries = 0; tries < 8; tries++) {
-		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
-		if (fd < 0 && errno == ENOSYS)
+		fd = sys_openat2(root_fd, rel, &how);
+		if (fd == -ENOSYS)
 			fd = openat_fallback(root_fd, rel, &how);
-		if (fd >= 0 || (errno != EINTR && errno != EAGAIN))
+		if (fd >= 0 || (fd != -EINTR && fd != -EAGAIN))
 			break;
 	}
-	return fd < 0 ? -errno : (int)fd;
+	return fd;
 }
 
 int

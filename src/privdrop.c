@@ -16,19 +16,19 @@ set_ids(const struct drop_spec *d)
 {
 	bool keep = d->keep_net_bind || d->keep_chown;
 
-	if (setgroups((size_t)d->ngroups, d->groups) < 0)
+	if (sys_setgroups(d->ngroups, d->groups) < 0)
 		die_errno("Failed to set supplementary groups");
 	if (d->chroot_dir) {
-		if (chdir(d->chroot_dir) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		if (sys_chdir(d->chroot_dir) < 0 || sys_chroot(".") < 0 || sys_chdir("/") < 0)
 			die_errno("Failed to chroot to %s", d->chroot_dir);
 	}
-	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	if (keep && sys_set_keepcaps(true) < 0)
 		die_errno("Failed to keep capabilities");
-	if (setresgid(d->gid, d->gid, d->gid) < 0)
+	if (sys_setresgid(d->gid) < 0)
 		die_errno("Failed to set group id %u", (unsigned int)d->gid);
-	if (setresuid(d->uid, d->uid, d->uid) < 0)
+	if (sys_setresuid(d->uid) < 0)
 		die_errno("Failed to set user id %u", (unsigned int)d->uid);
-	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if (keep && sys_set_keepcaps(false) < 0)
 		die_errno("Failed to reset keep-capabilities");
 }
 
@@ -66,7 +66,7 @@ verify_ids(const struct drop_spec *d)
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
 
-	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0)
+	if (sys_getresuid(&r, &e, &s) < 0 || sys_getresgid(&rg, &eg, &sg) < 0)
 		die_errno("Failed to read back credentials");
 	if (r != d->uid || e != d->uid || s != d->uid ||
 	    rg != d->gid || eg != d->gid || sg != d->gid)
@@ -109,9 +109,7 @@ static void
 set_limits(void)
 {
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		struct rlimit rl = { limits[i].max, limits[i].max };
-
-		if (setrlimit(limits[i].resource, &rl) == 0)
+		if (sys_setrlimit(limits[i].resource, limits[i].max) == 0)
 			continue;
 		if (limits[i].required)
 			die_errno("Failed to set %s to %lu", limits[i].name,
@@ -137,7 +135,7 @@ drop_to(const struct drop_spec *d)
 	}
 	if (sys_no_new_privs() < 0)
 		die_errno("Failed to set no_new_privs");
-	if (d->change_ids && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+	if (d->change_ids && sys_set_dumpable(false) < 0)
 		die_errno("Failed to clear the dumpable flag");
 	set_limits();
 }

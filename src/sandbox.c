@@ -64,18 +64,16 @@ on_sigsys(int sig, siginfo_t *si, void *ctx)
 	(void)ctx;
 	n = snprintf(msg, sizeof(msg), "sandbox: system call %d not permitted\n",
 		     si->si_syscall);
-	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+	if (n > 0 && sys_write(STDERR_FILENO, msg, (size_t)n) < 0)
 		n = 0;
-	signal(sig, SIG_DFL);
-	raise(sig);
+	sys_signal_default(sig);
+	sys_raise(sig);
 }
 
 static void
 catch_violations(void)
 {
-	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
-
-	sigaction(SIGSYS, &sa, NULL);
+	(void)sys_signal_info(SIGSYS, on_sigsys);
 }
 #else
 static void
@@ -95,7 +93,7 @@ instantiate(enum sandbox_role role)
 	for (size_t i = 0; i < len; i++)
 		if (f[i].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
 		    f[i].k == SANDBOX_PID_PLACEHOLDER) {
-			f[i].k = (uint32_t)getpid();
+			f[i].k = (uint32_t)sys_getpid();
 			hits++;
 		}
 	if (hits != 1)

@@ -25,6 +25,7 @@ $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c $(BUILD)/libmi
 	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/fuzz_main.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
+	@python3 tools/rawcalls.py --self-test && python3 tools/rawcalls.py src
 	@sh tests/run-unit.sh $(BUILD) $(UNIT_BINS) -- $(FUZZ_BINS)
 
 integ: all ftpload

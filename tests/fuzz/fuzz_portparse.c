@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataconn.h"
+#include "dataaddr.h"
 #include "sysutil.h"
 
 #define ARG_MAX_LEN 4096

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataconn.h"
+#include "dataaddr.h"
+#include "datasetup.h"
 #include "sysutil.h"
 
 static struct sockaddr_storage

@@ -1,4 +1,4 @@
-/* test_sysutil.c - the directory reader and the once-only no_new_privs. */
+/* test_sysutil.c - the directory reader, the once-only no_new_privs, new fds close-on-exec. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -135,6 +135,39 @@ test_no_new_privs(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static bool
+cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+
+	return flags >= 0 && (flags & FD_CLOEXEC);
+}
+
+/* The descriptor wrappers added for the raw calls they replaced: every
+ * new fd close-on-exec (but the stdio ones), -errno on failure. */
+static void
+test_new_fds_are_cloexec(void **state)
+{
+	int dfd = sys_open("/", O_RDONLY | O_DIRECTORY, 0), fd, up;
+
+	(void)state;
+	assert_true(dfd >= 0);
+	fd = sys_openat(dfd, "proc", O_RDONLY | O_DIRECTORY, 0);
+	assert_true(fd >= 0);
+	assert_true(cloexec(fd));
+	up = sys_dup_above(fd, 100);
+	assert_true(up >= 100);
+	assert_true(cloexec(up));
+	assert_int_equal(sys_dup_to(dfd, up), up);
+	assert_true(cloexec(up));
+	assert_int_equal(sys_openat(dfd, "no such name here", O_RDONLY, 0), -ENOENT);
+	assert_int_equal(sys_dup_stdio(dfd, 3), -EINVAL);
+	assert_int_equal(sys_mkdirat(dfd, "proc", 0755), -EEXIST);
+	sys_close(up);
+	sys_close(fd);
+	sys_close(dfd);
+}
+
 int
 main(void)
 {
@@ -143,6 +176,7 @@ main(void)
 						remove_dir),
 		cmocka_unit_test(test_dir_error_is_reported),
 		cmocka_unit_test(test_no_new_privs),
+		cmocka_unit_test(test_new_fds_are_cloexec),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);

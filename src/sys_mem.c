@@ -1,0 +1,57 @@
+/* sys_mem.c - system-call wrappers: memory; see sys_mem.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sysutil.h"
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		bug("xmalloc: zero size");
+	p = malloc(size);
+	if (p == NULL)
+		die("Out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		bug("xcalloc: zero size");
+	p = calloc(n, size);
+	if (p == NULL)
+		die("Out of memory allocating %zu * %zu bytes", n, size);
+	return p;
+}
+
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		bug("xreallocarray: zero size");
+	if (n > SIZE_MAX / size)
+		die("Allocation of %zu * %zu bytes overflows", n, size);
+	p = realloc(old, n * size);
+	if (p == NULL)
+		die("Out of memory allocating %zu * %zu bytes", n, size);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
