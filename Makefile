@@ -40,9 +40,9 @@ ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
-COMMON	:= str buf sysutil log config vsfcompat limitproto
+COMMON	:= str buf sysutil log config vsfcompat frame limitproto
 # Only miniftpd.
-FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privsock privclient \
+FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privproto privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn transfer ls idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
