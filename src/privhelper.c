@@ -235,7 +235,7 @@ refuse_user_config(struct helper *h, const char *user, const char *why)
 static bool
 helper_answer_login(struct helper *h, struct buf *body)
 {
-	static struct priv_msg m;	/* a password: no copy left on the stack */
+	struct priv_msg m;
 	const char *user = m.u.login.user;
 	char reason[128];
 	struct login login;
