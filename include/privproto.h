@@ -95,7 +95,8 @@ enum priv_login_result {
 					 * was refused, logged), then close */
 };
 
-/* Longest input or signature of TLS_SIGN (TLSSIGN_MAX_SIG, checked). */
+/* Longest input or signature of TLS_SIGN (at least TLSSIGN_MAX_SIG: the
+ * helper checks it at compile time). */
 #define PRIV_SIGN_MAX	1024
 
 /* Most negative -errno an answer may carry (the kernel's MAX_ERRNO). */

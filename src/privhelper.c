@@ -461,6 +461,8 @@ helper_answer_tls_prot(struct helper *h, struct buf *body)
 	return true;
 }
 
+_Static_assert(PRIV_SIGN_MAX >= TLSSIGN_MAX_SIG, "a signature must fit its answer");
+
 /* tlssign_sign() checks what it signs and reads the key in a child. */
 static bool
 helper_answer_tls_sign(struct helper *h, struct buf *body)

@@ -1,12 +1,10 @@
 /* privproto.c - the helper protocol's codec; see privproto.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "privproto.h"
-#include "tlssign.h"
-
-_Static_assert(PRIV_SIGN_MAX == TLSSIGN_MAX_SIG, "TLS_SIGN bounds differ");
 
 struct codec {
 	uint16_t type;
