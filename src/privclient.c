@@ -1,6 +1,7 @@
 /* privclient.c - service-process stubs of the private protocol; see privclient.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -46,8 +47,8 @@ priv_login(struct session *s, const char *user, const char *pass)
 
 	if (strlen(user) > MAX_USER_NAME || strlen(pass) > MAX_PASSWORD)
 		user = pass = "";	/* still ask: same reply, same delay */
-	strcpy(req.u.login.user, user);
-	strcpy(req.u.login.pass, pass);
+	snprintf(req.u.login.user, sizeof(req.u.login.user), "%s", user);
+	snprintf(req.u.login.pass, sizeof(req.u.login.pass), "%s", pass);
 	priv_request(s, &req, PRIV_ANS_LOGIN, &ans, "login");
 	explicit_bzero(req.u.login.pass, sizeof(req.u.login.pass));
 	return ans.u.login_result;
