@@ -41,9 +41,9 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
 COMMON	:= str buf sys_mem sys_io sys_file sys_net sys_event sys_proc sys_cred sys_time \
-	   log config vsfcompat limitproto
+	   log config vsfcompat frame limitproto
 # Only miniftpd.
-FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privsock privclient \
+FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privproto privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn dataaddr datacmd datasetup transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata

@@ -17,7 +17,8 @@
 /* Longest user name and password accepted at login. */
 #define MAX_USER_NAME		128
 #define MAX_PASSWORD		512
-/* Largest private-protocol message body (a path and a little more). */
+/* Largest helper-protocol message, header included (frame.h); also the
+ * size of a buf (buf.h). */
 #define PRIV_MAX_MSG		8192
 /* Unknown commands tolerated before login before the session is closed. */
 #define MAX_PRELOGIN_UNKNOWN	10

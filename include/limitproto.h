@@ -3,7 +3,7 @@
  *
  * Transport: a SOCK_SEQPACKET UNIX socket, so one send is one message
  * and a message is never split or merged.  Every message starts with
- * the same 8-byte header, big-endian:
+ * the 8-byte header both private protocols share (frame.h), big-endian:
  *
  *     u32 length   whole message, header included (== bytes received)
  *     u16 type     requests even, answers odd
@@ -38,6 +38,7 @@
 
 #include "buf.h"
 #include "defs.h"
+#include "frame.h"
 
 /*
  * 1: ADMIT, LOGIN, STATUS.  2: LOGIN_FAIL and the BLOCKED verdict.
@@ -45,7 +46,7 @@
  * counted within the limits and may be refused.
  */
 #define LIMIT_PROTO_VERSION	3
-#define LIMIT_HDR_SIZE		8
+#define LIMIT_HDR_SIZE		FRAME_HDR_SIZE
 /* Largest message; the longest is a status record with a user name. */
 #define LIMIT_MAX_MSG		512
 /* Longest reason text in a FAIL message. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame.h"
 #include "limitproto.h"
 
 struct codec {
@@ -297,35 +298,27 @@ limit_encode(const struct limit_msg *m, struct buf *out)
 	const struct codec *c = find_codec(m->type);
 	int r;
 
-	buf_reset(out);
+	frame_begin(out);
 	if (c == NULL)
 		return -EINVAL;
-	if (buf_put_u32(out, 0) < 0 || buf_put_u16(out, m->type) < 0 ||
-	    buf_put_u16(out, LIMIT_PROTO_VERSION) < 0)
-		return -E2BIG;
 	r = c->enc(out, m);
 	if (r < 0)
 		return r;
-	if (out->len > LIMIT_MAX_MSG)
-		return -E2BIG;
-	for (int i = 0; i < 4; i++)
-		out->data[i] = (uint8_t)(out->len >> (24 - 8 * i));
-	return 0;
+	return frame_end(out, m->type, LIMIT_PROTO_VERSION, LIMIT_MAX_MSG);
 }
 
 int
 limit_decode(const void *data, size_t len, struct limit_msg *m)
 {
 	const struct codec *c;
+	struct frame_hdr h;
 	struct buf b;
-	uint32_t total;
 
 	memset(m, 0, sizeof(*m));
-	if (len < LIMIT_HDR_SIZE || len > LIMIT_MAX_MSG || buf_load(&b, data, len) < 0)
+	if (frame_open(&b, data, len, LIMIT_MAX_MSG, &h) < 0)
 		return -EBADMSG;
-	if (buf_get_u32(&b, &total) < 0 || buf_get_u16(&b, &m->type) < 0 ||
-	    buf_get_u16(&b, &m->version) < 0 || total != len)
-		return -EBADMSG;
+	m->type = h.type;
+	m->version = h.version;
 	if (m->version != LIMIT_PROTO_VERSION && m->type != LIMIT_ANS_FAIL)
 		return -EPROTONOSUPPORT;
 	c = find_codec(m->type);

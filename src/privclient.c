@@ -1,99 +1,68 @@
 /* privclient.c - service-process stubs of the private protocol; see privclient.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
 #include "defs.h"
 #include "log.h"
 #include "privclient.h"
 #include "privsock.h"
 #include "sysutil.h"
 
-/* Send TYPE with BODY (and FD when >= 0) and wait for the answer WANT
- * into BODY; dies otherwise. */
+/* Send REQ (and FD when >= 0) and wait for its answer, of type WANT, into
+ * ANS; dies otherwise (WHAT names the request in the log). */
 static void
-priv_request_fd(struct session *s, uint16_t type, struct buf *body, int fd,
-		uint16_t want)
+priv_request_fd(struct session *s, const struct priv_msg *req, int fd, uint16_t want,
+		struct priv_msg *ans, const char *what)
 {
-	uint16_t got;
-	int r = priv_send(s->priv_fd, type, body);
+	int r = priv_send_msg(s->priv_fd, req);
 
+	if (r == -EINVAL || r == -E2BIG)
+		bug("%s request does not fit a message", what);
 	if (r == 0 && fd >= 0)
 		r = sys_send_fd(s->priv_fd, fd);
 	if (r == 0)
-		r = priv_recv(s->priv_fd, &got, body);
+		r = priv_recv_msg(s->priv_fd, want, ans);
+	if (r == -EBADMSG)
+		die("Malformed %s answer from the helper", what);
+	if (r == -ENOMSG)
+		die("Helper answered another type than %u to request %u", want, req->type);
 	if (r < 0)
-		die("Helper request %u failed: %s", type, strerror(-r));
-	if (got != want)
-		die("Helper answered %u to request %u", got, type);
+		die("Helper request %u failed: %s", req->type, strerror(-r));
 }
 
 static void
-priv_request(struct session *s, uint16_t type, struct buf *body, uint16_t want)
+priv_request(struct session *s, const struct priv_msg *req, uint16_t want,
+	     struct priv_msg *ans, const char *what)
 {
-	priv_request_fd(s, type, body, -1, want);
+	priv_request_fd(s, req, -1, want, ans, what);
 }
 
 enum priv_login_result
 priv_login(struct session *s, const char *user, const char *pass)
 {
-	struct buf b;
-	uint32_t result;
+	struct priv_msg req = { .type = PRIV_REQ_LOGIN }, ans;
 
-	buf_reset(&b);
 	if (strlen(user) > MAX_USER_NAME || strlen(pass) > MAX_PASSWORD)
 		user = pass = "";	/* still ask: same reply, same delay */
-	if (buf_put_str(&b, user) < 0 || buf_put_str(&b, pass) < 0)
-		bug("login request does not fit a message");
-	priv_request(s, PRIV_REQ_LOGIN, &b, PRIV_ANS_LOGIN);
-	if (buf_get_u32(&b, &result) < 0 || buf_end(&b) < 0 ||
-	    result > PRIV_LOGIN_USER_CONFIG)
-		die("Malformed login answer from the helper");
-	return (enum priv_login_result)result;
-}
-
-/* The i32 -errno-or-0 answer in B. */
-static int
-get_result(struct buf *b, const char *what)
-{
-	uint32_t result;
-
-	if (buf_get_u32(b, &result) < 0 || buf_end(b) < 0 ||
-	    (int32_t)result > 0 || (int32_t)result < -4095)
-		die("Malformed %s answer from the helper", what);
-	return (int32_t)result;
-}
-
-/* TARGET as u32 family, bytes address, u32 port (privproto.h). */
-static void
-put_target(struct buf *b, const struct sockaddr_storage *target)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)target;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)target;
-	bool v4 = target->ss_family == AF_INET;
-
-	if ((!v4 && target->ss_family != AF_INET6) ||
-	    buf_put_u32(b, target->ss_family) < 0 ||
-	    buf_put_bytes(b, v4 ? (const void *)&s4->sin_addr : (const void *)&s6->sin6_addr,
-			  v4 ? 4 : 16) < 0 ||
-	    buf_put_u32(b, sys_sockaddr_port(target)) < 0)
-		bug("port request does not fit a message");
+	snprintf(req.u.login.user, sizeof(req.u.login.user), "%s", user);
+	snprintf(req.u.login.pass, sizeof(req.u.login.pass), "%s", pass);
+	priv_request(s, &req, PRIV_ANS_LOGIN, &ans, "login");
+	explicit_bzero(req.u.login.pass, sizeof(req.u.login.pass));
+	return ans.u.login_result;
 }
 
 int
 priv_port_sock(struct session *s, const struct sockaddr_storage *target)
 {
-	struct buf b;
-	int fd, r;
+	struct priv_msg req = { .type = PRIV_REQ_PORT_SOCK, .u.target = *target }, ans;
+	int fd;
 
-	buf_reset(&b);
-	put_target(&b, target);
-	priv_request(s, PRIV_REQ_PORT_SOCK, &b, PRIV_ANS_PORT_SOCK);
-	r = get_result(&b, "port");
-	if (r < 0)
-		return r;
+	priv_request(s, &req, PRIV_ANS_PORT_SOCK, &ans, "port");
+	if (ans.u.result < 0)
+		return ans.u.result;
 	fd = sys_recv_fd(s->priv_fd);
 	if (fd < 0)
 		die("Failed to receive the data socket from the helper: %s", strerror(-fd));
@@ -105,25 +74,22 @@ priv_port_sock(struct session *s, const struct sockaddr_storage *target)
 int
 priv_chown_upload(struct session *s, int fd)
 {
-	struct buf b;
+	struct priv_msg req = { .type = PRIV_REQ_CHOWN_UPLOAD }, ans;
 
-	buf_reset(&b);
-	priv_request_fd(s, PRIV_REQ_CHOWN_UPLOAD, &b, fd, PRIV_ANS_CHOWN_UPLOAD);
-	return get_result(&b, "chown");
+	priv_request_fd(s, &req, fd, PRIV_ANS_CHOWN_UPLOAD, &ans, "chown");
+	return ans.u.result;
 }
 
 int
 priv_start_tls(struct session *s)
 {
-	struct buf b;
+	struct priv_msg req = { .type = PRIV_REQ_START_TLS }, ans;
 	struct stat st;
-	int fd, r;
+	int fd;
 
-	buf_reset(&b);
-	priv_request(s, PRIV_REQ_START_TLS, &b, PRIV_ANS_START_TLS);
-	r = get_result(&b, "start TLS");
-	if (r < 0)
-		return r;
+	priv_request(s, &req, PRIV_ANS_START_TLS, &ans, "start TLS");
+	if (ans.u.result < 0)
+		return ans.u.result;
 	fd = sys_recv_fd(s->priv_fd);
 	if (fd < 0)
 		die("Failed to receive the TLS process's socket: %s", strerror(-fd));
@@ -136,12 +102,10 @@ priv_start_tls(struct session *s)
 void
 priv_tls_prot(struct session *s)
 {
-	struct buf b;
+	struct priv_msg req = { .type = PRIV_REQ_TLS_PROT,
+				.u.tls_prot = { .pbsz = s->pbsz, .prot_p = s->prot_p } }, ans;
 
-	buf_reset(&b);
-	if (buf_put_u32(&b, s->pbsz) < 0 || buf_put_u32(&b, s->prot_p) < 0)
-		bug("PROT request does not fit a message");
-	priv_request(s, PRIV_REQ_TLS_PROT, &b, PRIV_ANS_TLS_PROT);
-	if (get_result(&b, "PROT") != 0)
+	priv_request(s, &req, PRIV_ANS_TLS_PROT, &ans, "PROT");
+	if (ans.u.result != 0)
 		die("The helper refused the PROT state");
 }

@@ -97,32 +97,35 @@ static const struct helper_req requests[] = {
 };
 
 static void
-helper_send(struct helper *h, uint16_t type, const struct buf *body)
+helper_send(struct helper *h, const struct priv_msg *m)
 {
-	int r = priv_send(h->fd, type, body);
+	int r = priv_send_msg(h->fd, m);
 
+	if (r == -EINVAL || r == -E2BIG)
+		bug("Answer %u does not fit a message", m->type);
 	if (r < 0)
 		die("Failed to answer the service process: %s", strerror(-r));
+}
+
+/* Decode BODY as TYPE into M; WHAT names it when it is malformed. */
+static void
+helper_decode(uint16_t type, struct buf *body, struct priv_msg *m, const char *what)
+{
+	if (priv_decode(type, body, m) < 0)
+		die("Malformed %s", what);
 }
 
 static void
 answer_result(struct helper *h, uint16_t type, int r)
 {
-	struct buf b;
-
-	buf_reset(&b);
-	buf_put_u32(&b, (uint32_t)r);
-	helper_send(h, type, &b);
+	helper_send(h, &(const struct priv_msg){ .type = type, .u.result = r });
 }
 
 static void
 answer_login_result(struct helper *h, enum priv_login_result result)
 {
-	struct buf b;
-
-	buf_reset(&b);
-	buf_put_u32(&b, result);
-	helper_send(h, PRIV_ANS_LOGIN, &b);
+	helper_send(h, &(const struct priv_msg){ .type = PRIV_ANS_LOGIN,
+						 .u.login_result = result });
 }
 
 /* The last failed login is answered: the helper checks no more passwords,
@@ -232,20 +235,22 @@ refuse_user_config(struct helper *h, const char *user, const char *why)
 static bool
 helper_answer_login(struct helper *h, struct buf *body)
 {
-	char user[MAX_USER_NAME + 1], pass[MAX_PASSWORD + 1], reason[128];
+	struct priv_msg m;
+	const char *user = m.u.login.user;
+	char reason[128];
 	struct login login;
 	enum limit_verdict v;
+	int checked;
 
-	if (buf_get_str(body, user, sizeof(user)) < 0 ||
-	    buf_get_str(body, pass, sizeof(pass)) < 0 || buf_end(body) < 0)
-		die("Malformed login request");
-	if (auth_check(h->cfg, h->rt, user, pass, h->peer_str, &login, reason,
-		       sizeof(reason)) < 0) {
-		explicit_bzero(pass, sizeof(pass));
+	helper_decode(PRIV_REQ_LOGIN, body, &m, "login request");
+	explicit_bzero(body, sizeof(*body));
+	checked = auth_check(h->cfg, h->rt, user, m.u.login.pass, h->peer_str, &login, reason,
+		       sizeof(reason));
+	explicit_bzero(m.u.login.pass, sizeof(m.u.login.pass));
+	if (checked < 0) {
 		login_failed(h, user, reason);
 		return false;
 	}
-	explicit_bzero(pass, sizeof(pass));
 	if (h->cfg->user_config_dir[0]) {
 		static struct config ucfg;	/* the post-login process's, for good */
 		char why[CFG_ERR_MAX + 64];
@@ -288,30 +293,14 @@ helper_answer_login(struct helper *h, struct buf *body)
 	return true;
 }
 
-/* PORT request body: u32 family, bytes address (4 or 16), u32 port. */
+/* The PORT request's target (privproto.h). */
 static void
 get_port_target(struct buf *body, struct sockaddr_storage *sa)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	uint8_t addr[16];
-	uint32_t family, port;
-	size_t len;
+	struct priv_msg m;
 
-	if (buf_get_u32(body, &family) < 0 ||
-	    buf_get_bytes(body, addr, sizeof(addr), &len) < 0 ||
-	    buf_get_u32(body, &port) < 0 || buf_end(body) < 0 || port > 65535 ||
-	    !((family == AF_INET && len == 4) || (family == AF_INET6 && len == 16)))
-		die("Malformed port request");
-	memset(sa, 0, sizeof(*sa));
-	sa->ss_family = (sa_family_t)family;
-	if (family == AF_INET) {
-		memcpy(&s4->sin_addr, addr, 4);
-		s4->sin_port = htons((uint16_t)port);
-	} else {
-		memcpy(&s6->sin6_addr, addr, 16);
-		s6->sin6_port = htons((uint16_t)port);
-	}
+	helper_decode(PRIV_REQ_PORT_SOCK, body, &m, "port request");
+	*sa = m.u.target;
 }
 
 /* A socket bound to the local address at ftp_data_port, connecting to
@@ -377,11 +366,11 @@ helper_answer_port_sock(struct helper *h, struct buf *body)
 static bool
 helper_answer_chown_upload(struct helper *h, struct buf *body)
 {
+	struct priv_msg m;
 	struct stat st;
 	int fd, r;
 
-	if (buf_end(body) < 0)
-		die("Malformed chown request");
+	helper_decode(PRIV_REQ_CHOWN_UPLOAD, body, &m, "chown request");
 	fd = sys_recv_fd(h->fd);
 	if (fd < 0)
 		die("Failed to receive the file to chown: %s", strerror(-fd));
@@ -430,11 +419,13 @@ helper_answer_start_tls(struct helper *h, struct buf *body)
 	struct tlsproc_args a = { .cfg = h->cfg, .rt = h->rt, .peer = h->peer_str,
 				  .tcp_fd = session_ctl_fd(), .close_fd = h->fd };
 	struct tlsproc_ends e = { .plain = -1, .ctl = -1, .sign = -1 };
+	struct priv_msg m;
 	char err[256];
 	int r;
 
-	if (buf_end(body) < 0 || !h->cfg->ssl_enable)
-		die("Malformed or unexpected START_TLS request");
+	helper_decode(PRIV_REQ_START_TLS, body, &m, "START_TLS request");
+	if (!h->cfg->ssl_enable)
+		die("Unexpected START_TLS request");
 	r = sys_random(a.ticket_key, sizeof(a.ticket_key));
 	if (r == 0 && tlsdata_prepare(h->cfg, a.ticket_key, err, sizeof(err)) < 0) {
 		log_err("Failed to start TLS: %s", err);
@@ -460,45 +451,42 @@ helper_answer_start_tls(struct helper *h, struct buf *body)
 static bool
 helper_answer_tls_prot(struct helper *h, struct buf *body)
 {
-	uint32_t pbsz, prot_p;
+	struct priv_msg m;
 
-	if (buf_get_u32(body, &pbsz) < 0 || buf_get_u32(body, &prot_p) < 0 ||
-	    buf_end(body) < 0 || pbsz > 1 || prot_p > 1 || !h->tls)
-		die("Malformed or unexpected PROT request");
-	session_tls_prot(pbsz, prot_p);
+	helper_decode(PRIV_REQ_TLS_PROT, body, &m, "PROT request");
+	if (!h->tls)
+		die("Unexpected PROT request");
+	session_tls_prot(m.u.tls_prot.pbsz, m.u.tls_prot.prot_p);
 	answer_result(h, PRIV_ANS_TLS_PROT, 0);
 	return true;
 }
+
+_Static_assert(PRIV_SIGN_MAX >= TLSSIGN_MAX_SIG, "a signature must fit its answer");
 
 /* tlssign_sign() checks what it signs and reads the key in a child. */
 static bool
 helper_answer_tls_sign(struct helper *h, struct buf *body)
 {
-	uint8_t in[TLSSIGN_MAX_SIG], sig[TLSSIGN_MAX_SIG];
-	uint32_t kind;
-	size_t len;
-	struct buf b;
+	struct priv_msg req, ans = { .type = PRIV_ANS_TLS_SIGN };
 	int r;
 
-	if (buf_get_u32(body, &kind) < 0 || buf_get_bytes(body, in, sizeof(in), &len) < 0 ||
-	    buf_end(body) < 0)
-		die("Malformed sign request");
-	r = tlssign_sign(h->cfg, kind, in, len, sig);
+	helper_decode(PRIV_REQ_TLS_SIGN, body, &req, "sign request");
+	r = tlssign_sign(h->cfg, req.u.sign.kind, req.u.sign.in, req.u.sign.len,
+			 ans.u.sign_ans.sig);
 	if (r < 0)
 		log_warning("Refused or failed to sign for a TLS handshake: %s", strerror(-r));
-	buf_reset(&b);
-	if (buf_put_u32(&b, (uint32_t)(r < 0 ? r : 0)) < 0 ||
-	    buf_put_bytes(&b, sig, r < 0 ? 0 : (size_t)r) < 0)
-		bug("signature does not fit a message");
-	helper_send(h, PRIV_ANS_TLS_SIGN, &b);
+	ans.u.sign_ans.result = r < 0 ? r : 0;
+	ans.u.sign_ans.len = r < 0 ? 0 : (size_t)r;
+	helper_send(h, &ans);
 	return r >= 0;
 }
 
 static bool
 helper_answer_tls_ready(struct helper *h, struct buf *body)
 {
-	if (buf_end(body) < 0)
-		die("Malformed TLS ready message");
+	struct priv_msg m;
+
+	helper_decode(PRIV_REQ_TLS_READY, body, &m, "TLS ready message");
 	h->tls_ready = true;
 	return true;
 }

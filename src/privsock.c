@@ -1,52 +1,37 @@
-/* privsock.c - private protocol framing; see privsock.h. */
+/* privsock.c - the helper protocol on its socket; see privsock.h. */
 #include <errno.h>
 #include <string.h>
 
-#include "privproto.h"
 #include "privsock.h"
 #include "sysutil.h"
-
-#define HDR_LEN 8
-
-static void
-put_be(uint8_t *p, uint32_t v, int width)
-{
-	for (int i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-}
-
-static uint32_t
-get_be(const uint8_t *p, int width)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < width; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 int
 priv_send(int fd, uint16_t type, const struct buf *body)
 {
-	uint8_t msg[HDR_LEN + BUF_MAX];
+	uint8_t msg[PRIV_MAX_MSG];
 	size_t len = body ? body->len : 0;
+	struct frame_hdr h = { .type = type, .version = PRIV_PROTO_VERSION };
 	ssize_t n;
 
-	put_be(msg, (uint32_t)len, 4);
-	put_be(msg + 4, type, 2);
-	put_be(msg + 6, PRIV_PROTO_VERSION, 2);
+	if (len > PRIV_MAX_MSG - FRAME_HDR_SIZE)
+		return -E2BIG;
+	h.len = (uint32_t)(FRAME_HDR_SIZE + len);
+	frame_hdr_put(msg, &h);
 	if (len)
-		memcpy(msg + HDR_LEN, body->data, len);
-	n = sys_write_full(fd, msg, HDR_LEN + len);
+		memcpy(msg + FRAME_HDR_SIZE, body->data, len);
+	n = sys_write_full(fd, msg, h.len);
 	return n < 0 ? (int)n : 0;
 }
 
 int
-priv_hdr_decode(const uint8_t hdr[HDR_LEN], uint32_t *len, uint16_t *type)
+priv_hdr_decode(const uint8_t hdr[FRAME_HDR_SIZE], uint32_t *body_len, uint16_t *type)
 {
-	*len = get_be(hdr, 4);
-	*type = (uint16_t)get_be(hdr + 4, 2);
-	if (get_be(hdr + 6, 2) != PRIV_PROTO_VERSION || *len > BUF_MAX)
+	struct frame_hdr h;
+	int r = frame_hdr_get(hdr, PRIV_MAX_MSG, &h);
+
+	*type = h.type;
+	*body_len = r < 0 ? 0 : h.len - FRAME_HDR_SIZE;
+	if (r < 0 || h.version != PRIV_PROTO_VERSION)
 		return -EPROTO;
 	return 0;
 }
@@ -54,12 +39,12 @@ priv_hdr_decode(const uint8_t hdr[HDR_LEN], uint32_t *len, uint16_t *type)
 int
 priv_recv(int fd, uint16_t *type, struct buf *body)
 {
-	uint8_t hdr[HDR_LEN];
+	uint8_t hdr[FRAME_HDR_SIZE];
 	uint32_t len;
 	ssize_t n;
 
 	buf_reset(body);
-	n = sys_read_full(fd, hdr, HDR_LEN);
+	n = sys_read_full(fd, hdr, FRAME_HDR_SIZE);
 	if (n < 0)
 		return (int)n;
 	if (priv_hdr_decode(hdr, &len, type) < 0)
@@ -69,4 +54,31 @@ priv_recv(int fd, uint16_t *type, struct buf *body)
 		return (int)n;
 	body->len = len;
 	return 0;
+}
+
+int
+priv_send_msg(int fd, const struct priv_msg *m)
+{
+	struct buf body;
+	int r = priv_encode(m, &body);
+
+	if (r == 0)
+		r = priv_send(fd, m->type, &body);
+	explicit_bzero(&body, sizeof(body));	/* a password, a signature */
+	return r;
+}
+
+int
+priv_recv_msg(int fd, uint16_t want, struct priv_msg *m)
+{
+	struct buf body;
+	uint16_t type;
+	int r = priv_recv(fd, &type, &body);
+
+	if (r == 0 && type != want)
+		r = -ENOMSG;
+	if (r == 0)
+		r = priv_decode(type, &body, m);
+	explicit_bzero(&body, sizeof(body));
+	return r;
 }

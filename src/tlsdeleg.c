@@ -9,7 +9,6 @@
 #include <openssl/ecdsa.h>
 #include <openssl/rsa.h>
 
-#include "buf.h"
 #include "log.h"
 #include "privproto.h"
 #include "privsock.h"
@@ -23,31 +22,27 @@ static int
 remote_sign(uint32_t kind, const unsigned char *in, size_t inlen, unsigned char *out,
 	    size_t outmax)
 {
-	struct buf b;
-	uint16_t type;
-	uint32_t result;
-	size_t len;
+	struct priv_msg m = { .type = PRIV_REQ_TLS_SIGN, .u.sign = { .kind = kind, .len = inlen } };
 	int r;
 
 	if (sign_fd < 0)
 		return -EPERM;
-	buf_reset(&b);
-	if (buf_put_u32(&b, kind) < 0 || buf_put_bytes(&b, in, inlen) < 0)
+	if (inlen > sizeof(m.u.sign.in))
 		return -E2BIG;
-	r = priv_send(sign_fd, PRIV_REQ_TLS_SIGN, &b);
+	memcpy(m.u.sign.in, in, inlen);
+	r = priv_send_msg(sign_fd, &m);
 	if (r == 0)
-		r = priv_recv(sign_fd, &type, &b);
+		r = priv_recv_msg(sign_fd, PRIV_ANS_TLS_SIGN, &m);
+	if (r == -ENOMSG || r == -EBADMSG || (r == 0 && m.u.sign_ans.len > outmax))
+		return -EPROTO;
 	if (r < 0)
 		return r;
-	if (type != PRIV_ANS_TLS_SIGN || buf_get_u32(&b, &result) < 0 ||
-	    buf_get_bytes(&b, out, outmax, &len) < 0 || buf_end(&b) < 0 ||
-	    (int32_t)result > 0)
-		return -EPROTO;
-	if ((int32_t)result < 0) {
-		log_warning("The helper refused to sign: %s", strerror(-(int32_t)result));
-		return (int32_t)result;
+	if (m.u.sign_ans.result < 0) {
+		log_warning("The helper refused to sign: %s", strerror(-m.u.sign_ans.result));
+		return m.u.sign_ans.result;
 	}
-	return (int)len;
+	memcpy(out, m.u.sign_ans.sig, m.u.sign_ans.len);
+	return (int)m.u.sign_ans.len;
 }
 
 static int

@@ -93,7 +93,7 @@ drop(const struct tlsproc_args *a)
 static void
 ready(int sign_fd)
 {
-	int r = priv_send(sign_fd, PRIV_REQ_TLS_READY, NULL);
+	int r = priv_send_msg(sign_fd, &(const struct priv_msg){ .type = PRIV_REQ_TLS_READY });
 
 	if (r < 0)
 		die("Failed to tell the helper the handshake is over: %s", strerror(-r));

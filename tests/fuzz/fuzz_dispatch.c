@@ -175,14 +175,13 @@ is_skipped(const char *line)
 static void
 fake_helper(const char *line)
 {
-	struct buf b;
+	static const struct priv_msg fail = { .type = PRIV_ANS_LOGIN,
+					      .u.login_result = PRIV_LOGIN_FAIL };
 
 	if (s.logged_in || !s.have_user || strncasecmp(line, "PASS", 4) != 0 ||
 	    (line[4] != ' ' && line[4] != '\0'))
 		return;
-	buf_reset(&b);
-	buf_put_u32(&b, PRIV_LOGIN_FAIL);
-	if (priv_send(H.priv[1], PRIV_ANS_LOGIN, &b) < 0)
+	if (priv_send_msg(H.priv[1], &fail) < 0)
 		abort();
 }
 

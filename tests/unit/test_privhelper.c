@@ -142,7 +142,7 @@ expect_death_msg(uint16_t type, uint16_t version, const struct buf *body, const 
 	uint8_t msg[8 + BUF_MAX];
 	size_t len = body ? body->len : 0;
 
-	put_header(msg, (uint32_t)len, type, version);
+	put_header(msg, (uint32_t)(8 + len), type, version);	/* whole message */
 	if (len)
 		memcpy(msg + 8, body->data, len);
 	expect_death(msg, 8 + len, what);
@@ -154,11 +154,17 @@ test_bad_headers(void **state)
 	uint8_t h[8];
 
 	(void)state;
-	put_header(h, 0, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION + 1);
+	put_header(h, 8, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION + 1);
 	expect_death(h, 8, "wrong version");
-	put_header(h, 0, PRIV_REQ_LOGIN, 0);
+	put_header(h, 8, PRIV_REQ_LOGIN, 0);
 	expect_death(h, 8, "version 0");
-	put_header(h, BUF_MAX + 1, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION);
+	put_header(h, 8, PRIV_REQ_LOGIN, 1);
+	expect_death(h, 8, "version 1 (length counted the body only)");
+	for (uint32_t len = 0; len < 8; len++) {
+		put_header(h, len, PRIV_REQ_CHOWN_UPLOAD, PRIV_PROTO_VERSION);
+		expect_death(h, 8, "length shorter than the header");
+	}
+	put_header(h, PRIV_MAX_MSG + 1, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION);
 	expect_death(h, 8, "oversized length");
 	put_header(h, 0xffffffffu, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION);
 	expect_death(h, 8, "length 4 GiB");
@@ -309,7 +315,7 @@ test_stops_after_max_login_fails(void **state)
 static void
 test_peer_closes(void **state)
 {
-	static const uint8_t half[] = { 0, 0, 0, 20, 0, 2, 0, 1, 'x' };
+	static const uint8_t half[] = { 0, 0, 0, 28, 0, 2, 0, PRIV_PROTO_VERSION, 'x' };
 	struct helper_proc h;
 	int st;
 
@@ -343,7 +349,7 @@ test_random_garbage(void **state)
 		for (size_t i = 0; i < len; i++)
 			junk[i] = (uint8_t)rand_r(&seed);
 		if (round % 2)
-			put_header(junk, (uint32_t)(len - 8 < len ? len - 8 : 0),
+			put_header(junk, (uint32_t)len,
 				   (uint16_t)(rand_r(&seed) % 16), PRIV_PROTO_VERSION);
 		(void)sys_write_full(h.fd, junk, len);
 		shutdown(h.fd, SHUT_WR);

@@ -96,15 +96,16 @@ test_wire_format(void **state)
 	buf_put_u32(&out, 0x01020304);
 	assert_int_equal(priv_send(sv[0], 0x1234, &out), 0);
 	assert_int_equal(read(sv[1], got, sizeof(got)), 12);
-	assert_memory_equal(got, "\0\0\0\x04\x12\x34\0\x01\x01\x02\x03\x04", 12);
-	assert_int_equal(PRIV_PROTO_VERSION, 1);
+	/* the length counts the whole message, header included, as limitd's */
+	assert_memory_equal(got, "\0\0\0\x0c\x12\x34\0\x02\x01\x02\x03\x04", 12);
+	assert_int_equal(PRIV_PROTO_VERSION, 2);
 }
 
 static void
 test_max_size(void **state)
 {
 	static struct buf out, in;
-	static uint8_t big[PRIV_MAX_MSG - 4];
+	static uint8_t big[PRIV_MAX_MSG - 8 - 4];
 	uint8_t got[PRIV_MAX_MSG];
 	uint16_t type;
 	size_t n;
@@ -113,7 +114,10 @@ test_max_size(void **state)
 	memset(big, 'x', sizeof(big));
 	buf_reset(&out);
 	assert_int_equal(buf_put_bytes(&out, big, sizeof(big)), 0);
-	assert_int_equal(out.len, PRIV_MAX_MSG);
+	assert_int_equal(out.len, PRIV_MAX_MSG - 8);
+	assert_int_equal(buf_put_u8(&out, 0), 0);
+	assert_int_equal(priv_send(sv[0], PRIV_REQ_LOGIN, &out), -E2BIG);	/* one byte over */
+	out.len--;
 	/* a full-size message is more than a socket buffer may hold at once */
 	if (fork() == 0) {
 		sys_close(sv[1]);
@@ -133,20 +137,30 @@ test_hdr_decode(void **state)
 	uint16_t type;
 
 	(void)state;
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x10\0\x02\0\x01", &len, &type), 0);
-	assert_int_equal(len, 16);
+	/* the header's length is the whole message: the body is 8 bytes less */
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x10\0\x02\0\x02", &len, &type), 0);
+	assert_int_equal(len, 8);
 	assert_int_equal(type, 2);
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\x20\0\0\x02\0\x01", &len, &type), 0);
-	assert_int_equal(len, PRIV_MAX_MSG);
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\x20\x01\0\x02\0\x01", &len, &type),
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x08\0\x07\0\x02", &len, &type), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(type, 7);
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\x20\0\0\x02\0\x02", &len, &type), 0);
+	assert_int_equal(len, PRIV_MAX_MSG - 8);
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\x20\x01\0\x02\0\x02", &len, &type),
 			 -EPROTO);
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\xff\xff\xff\xff\0\x02\0\x01", &len, &type),
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\xff\xff\xff\xff\0\x02\0\x02", &len, &type),
 			 -EPROTO);
+	/* shorter than its own header */
 	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\0\0\x02\0\x02", &len, &type),
 			 -EPROTO);
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\0\0\x02\0\0", &len, &type),
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x07\0\x02\0\x02", &len, &type),
 			 -EPROTO);
-	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\0\0\x02\x01\x01", &len, &type),
+	/* other versions, version 1 (length of the body only) included */
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x08\0\x02\0\x01", &len, &type),
+			 -EPROTO);
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x08\0\x02\0\0", &len, &type),
+			 -EPROTO);
+	assert_int_equal(priv_hdr_decode((const uint8_t *)"\0\0\0\x08\0\x02\x01\x02", &len, &type),
 			 -EPROTO);
 }
 
@@ -157,7 +171,7 @@ test_bad_version(void **state)
 	uint16_t type;
 
 	(void)state;
-	raw_header(sv[0], 0, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION + 1);
+	raw_header(sv[0], 8, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION + 1);
 	assert_int_equal(priv_recv(sv[1], &type, &in), -EPROTO);
 }
 
@@ -182,7 +196,7 @@ test_truncated(void **state)
 
 	(void)state;
 	/* a body cut short by the peer closing */
-	raw_header(sv[0], 10, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION);
+	raw_header(sv[0], 18, PRIV_REQ_LOGIN, PRIV_PROTO_VERSION);
 	assert_int_equal(write(sv[0], "12345", 5), 5);
 	shutdown(sv[0], SHUT_WR);
 	assert_int_equal(priv_recv(sv[1], &type, &in), -EPIPE);
