@@ -21,15 +21,6 @@
 #include "session.h"
 
 /*
- * TRANSITIONAL: session.c (datasetup.h), privhelper.c (dataaddr.h) and
- * ftpproto.c (datacmd.h) still include this header for what moved out
- * of it; drop these three lines once they include what they use.
- */
-#include "dataaddr.h"
-#include "datacmd.h"
-#include "datasetup.h"
-
-/*
  * data_session_init - a post-login session without a data connection.
  * Called once by ftp_postlogin.
  */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "datacmd.h"
 #include "dataconn.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
@@ -459,7 +460,7 @@ ftp_postlogin(struct session *s)
 	s->logged_in = true;
 	s->umask = (mode_t)(s->login.kind == LOGIN_ANON ? s->cfg->anon_umask :
 			    s->cfg->local_umask);
-	umask(0);	/* s->umask is applied explicitly to every creation */
+	sys_umask(0);	/* s->umask is applied explicitly to every creation */
 	s->type_ascii = true;	/* RFC 959 3.1.1.5: TYPE A N until the client says otherwise */
 	ftpfs_enter_root(s);
 	xfer_session_init(s);

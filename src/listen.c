@@ -60,7 +60,7 @@ null_fd(int fd)
 	int n = sys_open("/dev/null", O_RDWR, 0);
 
 	if (n >= 0 && n != fd) {
-		dup2(n, fd);
+		sys_dup_stdio(n, fd);
 		sys_close(n);
 	}
 }
@@ -70,11 +70,11 @@ static int
 move_connection(int fd)
 {
 	struct stat a, b;
-	int c = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int c = sys_dup_above(fd, 3);
 
 	if (c < 0)
 		return -1;
-	bool err_is_conn = fstat(2, &a) == 0 && fstat(fd, &b) == 0 &&
+	bool err_is_conn = sys_fstat(2, &a) == 0 && sys_fstat(fd, &b) == 0 &&
 			   a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 	if (fd != c)
 		sys_close(fd);
@@ -92,7 +92,7 @@ listen_close_inherited(void)
 	unsigned long p = 0, n = 0;
 	int first = LISTEN_FDS_START, r;
 
-	if (pid && fds && str_to_ulong(pid, &p) == 0 && p == (unsigned long)getpid() &&
+	if (pid && fds && str_to_ulong(pid, &p) == 0 && p == (unsigned long)sys_getpid() &&
 	    str_to_ulong(fds, &n) == 0 && n <= (unsigned long)(INT_MAX - LISTEN_FDS_START))
 		first += (int)n;	/* a bad count: listen_fds() refuses it later */
 	r = sys_close_from(first);
@@ -117,7 +117,7 @@ listen_fds(void)
 	unsigned long n = 0;
 	int r = 0;
 
-	if (pid && fds && str_to_ulong(pid, &n) == 0 && n == (unsigned long)getpid()) {
+	if (pid && fds && str_to_ulong(pid, &n) == 0 && n == (unsigned long)sys_getpid()) {
 		r = str_to_ulong(fds, &n) < 0 || n == 0 ||
 		    n > (unsigned long)(INT_MAX - LISTEN_FDS_START) ? -EINVAL : (int)n;
 		for (int fd = LISTEN_FDS_START, e; r > 0 && fd < LISTEN_FDS_START + r; fd++)

@@ -15,7 +15,7 @@
 #include "auth.h"
 #include "authpam.h"
 #include "buf.h"
-#include "dataconn.h"
+#include "dataaddr.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "limitclient.h"
@@ -523,9 +523,9 @@ finish(void)
 
 	authpam_end_session();		/* the keeper closes the PAM session */
 	for (;;) {
-		if ((pid = wait(&status)) > 0 && pid != authpam_keeper())
+		if ((pid = sys_wait_any(&status)) > 0 && pid != authpam_keeper())
 			session_service_ended(status);
-		else if (pid < 0 && errno != EINTR)
+		else if (pid < 0 && pid != -EINTR)
 			break;
 	}
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_DISCONNECT },
@@ -541,10 +541,10 @@ wait_event(struct helper *h)
 		{ .fd = h->fd, .events = POLLIN },
 		{ .fd = limit_fd(), .events = POLLIN },
 	};
-	int r = poll(p, p[1].fd >= 0 ? 2 : 1, limit_timeout_ms());
+	int r = sys_poll(p, p[1].fd >= 0 ? 2 : 1, limit_timeout_ms());
 
-	if (r < 0 && errno != EINTR)
-		die_errno("Failed to poll");
+	if (r < 0 && r != -EINTR)
+		die("Failed to poll: %s", strerror(-r));
 	if (r == 0 || (r > 0 && p[1].fd >= 0 && p[1].revents))
 		limit_handle(h->cfg);
 	return r > 0 && p[0].revents;
@@ -761,18 +761,16 @@ admit(void)
 void
 helper_main(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 {
-	socklen_t len = sizeof(sess.conn.peer);
-	int priv_fd;
+	int priv_fd, r;
 
 	sess.conn.cfg = cfg;
 	sess.conn.rt = rt;
 	sess.conn.ctl_fd = ctl_fd;
 	sys_signal(SIGPIPE, SIG_IGN);
-	if (getpeername(ctl_fd, (struct sockaddr *)&sess.conn.peer, &len) < 0)
-		die_errno("Failed to get the client's address");
-	len = sizeof(sess.conn.local);
-	if (getsockname(ctl_fd, (struct sockaddr *)&sess.conn.local, &len) < 0)
-		die_errno("Failed to get the local address");
+	if ((r = sys_peer_addr(ctl_fd, &sess.conn.peer)) < 0)
+		die("Failed to get the client's address: %s", strerror(-r));
+	if ((r = sys_local_addr(ctl_fd, &sess.conn.local)) < 0)
+		die("Failed to get the local address: %s", strerror(-r));
 	sys_sockaddr_str(&sess.conn.peer, sess.conn.peer_str, sizeof(sess.conn.peer_str));
 	log_set_prefix("helper %s", sess.conn.peer_str);
 	log_set_peer(sess.conn.peer_str, sys_sockaddr_port(&sess.conn.peer));

@@ -12,7 +12,7 @@
 #include "auth.h"
 #include "authpam.h"
 #include "config.h"
-#include "dataconn.h"
+#include "datasetup.h"
 #include "ftpcmd.h"
 #include "idnames.h"
 #include "log.h"
@@ -60,21 +60,22 @@ secure_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 	char parent[PATH_MAX];
 	char *slash;
+	int r;
 
 	if (dir[0] != '/' || str_lcpy(parent, dir, sizeof(parent)) < 0)
 		return str_fmt(err, errlen, "secure_chroot_dir %s: not an absolute path", dir), -1;
-	if (stat(dir, &st) < 0 && errno == ENOENT) {
+	if (sys_stat(dir, &st) == -ENOENT) {
 		for (slash = strchr(parent + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
 			*slash = '\0';
-			if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			if ((r = sys_mkdir(parent, 0755)) < 0 && r != -EEXIST)
 				break;
 			*slash = '/';
 		}
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if ((r = sys_mkdir(dir, 0755)) < 0 && r != -EEXIST)
 			return str_fmt(err, errlen, "secure_chroot_dir %s: cannot create: %s",
-				       dir, strerror(errno)), -1;
+				       dir, strerror(-r)), -1;
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (sys_stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return str_fmt(err, errlen, "secure_chroot_dir %s: not a directory", dir), -1;
 	if (st.st_uid != 0 || (st.st_mode & 022))
 		return str_fmt(err, errlen, "secure_chroot_dir %s: must be owned by root "
@@ -132,9 +133,9 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	const struct passwd *pw;
 
 	memset(rt, 0, sizeof(*rt));
-	rt->privileged = geteuid() == 0 && !cfg->run_as_launching_user;
-	rt->self_uid = geteuid();
-	rt->self_gid = getegid();
+	rt->privileged = sys_geteuid() == 0 && !cfg->run_as_launching_user;
+	rt->self_uid = sys_geteuid();
+	rt->self_gid = sys_getegid();
 	pin_timezone();
 	auth_init(cfg, rt);
 	if (cfg->pasv_enable && cfg->pasv_min_port == 0 && cfg->pasv_max_port == 0)

@@ -4,18 +4,12 @@
 Each process of miniftpd has its whole life in one file (README.md,
 "Layout"): the launcher main.c, the standalone listener listen.c, the
 helper privhelper.c, the pre-login and post-login service processes
-prelogin.c and postlogin.c, and limitd.c.  A module is src/X.c with
-include/X.h; module X uses module Y when src/X.c or include/X.h has
+prelogin.c and postlogin.c, the TLS process tlsproc.c, and limitd.c.
+A module is src/X.c with include/X.h; module X uses module Y when src/X.c or include/X.h has
 #include "Y.h".  A role's file may use any module, but nothing it uses
 may lead back to it: a cycle through a role's file means its life
 continues in another file that calls back into it (as the helper's did,
 between session.c and privhelper.c).
-
-Not checked yet: tlsproc.c, the TLS process's life.  tlsproc.h names
-struct runtime, and runtime.c (start-up) reaches ftptls.c, which starts
-the TLS process, through dataconn.c's start-up functions
-(data_load_pasv_ports, data_resolve_pasv_address); once those live apart
-from the verbs, add "tlsproc" to ROLES.
 
 Prints each cycle found and exits 1; exits 0 when there is none.
 """
@@ -30,6 +24,7 @@ ROLES = {
     "privhelper": "helper",
     "prelogin": "pre-login",
     "postlogin": "post-login",
+    "tlsproc": "TLS process",
     "limitd": "limitd",
 }
 
