@@ -33,9 +33,17 @@
 #include "tls.h"
 
 /*
- * tlsdata_prepare - build the data context with the session's ticket
- * KEY, for the post-login process to inherit.  Helper, at START_TLS,
- * before any privilege drop (it reads rsa_cert_file).  RETURNS 0 or -1
+ * tlsdata_setup_ctx - the data context's own settings on CTX: a
+ * certificate callback, no tickets of its own, partial writes, read-ahead,
+ * kernel TLS with use_sendfile=YES, a server session cache for
+ * tlsdata_add_session.  RETURNS 0 or -1.  tls_check_config, once.
+ */
+int tlsdata_setup_ctx(SSL_CTX *ctx, const struct config *cfg);
+
+/*
+ * tlsdata_prepare - take the data context (tls_ctx(TLS_DATA), built
+ * before the session forked) with the session's ticket KEY, for the
+ * post-login process to inherit.  Helper, at START_TLS.  RETURNS 0 or -1
  * with ERR set.
  */
 int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],

@@ -50,6 +50,13 @@ struct tlsproc_ends {
 };
 
 /*
+ * tlsproc_setup_ctx - the control context's own settings on CTX: a
+ * server session cache mode without a store (TLS 1.2 session ids),
+ * ssl_sni_hostname.  RETURNS 0 or -1.  tls_check_config, once.
+ */
+int tlsproc_setup_ctx(SSL_CTX *ctx, const struct config *cfg);
+
+/*
  * tlsproc_start - fork the TLS process for A->tcp_fd.  RETURNS 0 with
  * ENDS filled, or -errno (nothing forked, nothing left open).  The caller
  * serves ENDS->sign until READY or its close, then closes it.  Helper,

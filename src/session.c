@@ -29,6 +29,7 @@
 #include "session.h"
 #include "str.h"
 #include "sysutil.h"
+#include "tls.h"
 #include "xferlog.h"
 
 /*
@@ -80,6 +81,7 @@ service_main(int priv_fd, const struct login *login)
 	struct session *s = &sess.conn;
 
 	limit_forget();
+	tls_forget_key();	/* only the helper's signing children read it */
 	s->priv_fd = priv_fd;
 	s->root_fd = -1;
 	ftp_set_session_for_die(s);
@@ -138,6 +140,7 @@ session_start_postlogin(const struct login *login)
 	/* the pre-login process exits on our answer: one reader of the client at a time */
 	if (sys_wait_child(sess.service) < 0)
 		die_errno("Failed to wait for the pre-login process");
+	tls_forget_key();	/* nothing is signed after login */
 	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
 	fd = start_service(login);
 	xferlog_close();

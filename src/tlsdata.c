@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -12,7 +13,7 @@
 #include "tls.h"
 #include "tlsdata.h"
 
-static SSL_CTX *data_ctx;	/* built by the helper, inherited */
+static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited */
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
 static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
@@ -28,29 +29,38 @@ cert_cb(SSL *ssl, void *arg)
 }
 
 int
-tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
-		char *err, size_t errlen)
+tlsdata_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
 {
-	SSL_CTX_free(data_ctx);
-	data_ctx = tls_ctx_new(cfg, key, err, errlen);
-	if (data_ctx == NULL)
-		return -1;
-	SSL_CTX_set_cert_cb(data_ctx, cert_cb, NULL);
+	SSL_CTX_set_cert_cb(ctx, cert_cb, NULL);
 	/* tickets come from the control connection (tlsproc.h) */
-	SSL_CTX_set_num_tickets(data_ctx, 0);
-	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
 	/* read as much as the socket has: one recv for several records, not
 	 * two per record (header, then body); tlsdata_pending covers them */
-	SSL_CTX_set_read_ahead(data_ctx, 1);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* kernel TLS where the kernel has it: OpenSSL sets TCP_ULP "tls" and
 	 * TLS_TX on the socket after the handshake, and falls back to its own
 	 * record layer when either fails (ENOENT without CONFIG_TLS) */
 	if (cfg->use_sendfile)
-		SSL_CTX_set_options(data_ctx, SSL_OP_ENABLE_KTLS);
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	/* the cache holds the control session only (tlsdata_add_session):
 	 * a full handshake fails without a key, so nothing else gets in */
-	SSL_CTX_set_session_cache_mode(data_ctx, SSL_SESS_CACHE_SERVER |
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
 				       SSL_SESS_CACHE_NO_AUTO_CLEAR);
+	return 0;
+}
+
+int
+tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+		char *err, size_t errlen)
+{
+	(void)cfg;
+	tls_set_ticket_key(key);
+	data_ctx = tls_ctx(TLS_DATA);
+	if (data_ctx == NULL) {
+		snprintf(err, errlen, "no TLS context (ssl_enable was off at start)");
+		return -1;
+	}
 	return 0;
 }
 

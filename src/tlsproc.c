@@ -42,30 +42,32 @@ struct pump {
 
 /* --- set-up, in the child, before and after the drop --- */
 
+int
+tlsproc_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
+{
+	/* TLS 1.2 sends a session id only from a server-side cache; nothing is
+	 * stored here, the post-login process's data context gets the session */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+	if (cfg->ssl_sni_hostname[0])
+		return tls_require_sni(ctx, cfg->ssl_sni_hostname);
+	return 0;
+}
+
+/* The control connection's SSL: the context loaded before the session
+ * forked, with the delegated key. */
 static SSL *
 new_ssl(const struct tlsproc_args *a, int sign_fd)
 {
-	char err[256];
-	SSL_CTX *ctx = tls_ctx_new(a->cfg, a->ticket_key, err, sizeof(err));
-	X509 *cert = ctx ? tls_read_cert(a->cfg->rsa_cert_file, err, sizeof(err)) : NULL;
-	EVP_PKEY *key = cert ? tlsdeleg_key(cert, sign_fd) : NULL;
-	SSL *ssl = NULL;
+	SSL_CTX *ctx = tls_ctx(TLS_CONTROL);
+	EVP_PKEY *key = ctx ? tlsdeleg_key(tls_cert(), sign_fd) : NULL;
+	SSL *ssl = key ? SSL_new(ctx) : NULL;
 
-	if (cert && key == NULL)
-		snprintf(err, sizeof(err), "cannot make the delegated key");
-	if (key && SSL_CTX_use_PrivateKey(ctx, key) != 1)
-		snprintf(err, sizeof(err), "cannot use the delegated key: %s",
-			 tls_error("unknown error"));
-	else if (key && a->cfg->ssl_sni_hostname[0] &&
-		 tls_require_sni(ctx, a->cfg->ssl_sni_hostname) < 0)
-		snprintf(err, sizeof(err), "cannot set ssl_sni_hostname");
-	else if (key)
-		ssl = SSL_new(ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, a->tcp_fd) != 1)
-		die("Failed to set up TLS: %s", err);
+	if (key == NULL)
+		die("Failed to set up TLS: %s", ctx ? "cannot make the delegated key" :
+		    "no TLS context");
+	if (ssl == NULL || SSL_use_PrivateKey(ssl, key) != 1 || SSL_set_fd(ssl, a->tcp_fd) != 1)
+		die("Failed to set up TLS: %s", tls_error("unknown error"));
 	EVP_PKEY_free(key);
-	X509_free(cert);
-	SSL_CTX_free(ctx);	/* the SSL holds a reference */
 	return ssl;
 }
 
@@ -296,11 +298,8 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 	int r;
 
 	log_set_prefix("tls %s", a->peer);
+	tls_set_ticket_key(a->ticket_key);
 	p.ssl = new_ssl(a, sign_fd);
-	/* TLS 1.2 sends a session id only from a server-side cache; nothing is
-	 * stored here, the post-login process's data context gets the session */
-	SSL_CTX_set_session_cache_mode(SSL_get_SSL_CTX(p.ssl),
-				       SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
 	p.tcp = a->tcp_fd;
 	p.plain = plain;
 	p.ctl = ctl;
@@ -348,6 +347,7 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 	if (pid == 0) {
 		sys_close(a->close_fd);
 		limit_forget();
+		tls_forget_key();
 		for (int i = 0; i < 3; i++)
 			sys_close(fds[i][0]);
 		tls_main(a, fds[0][1], fds[1][1], fds[2][1]);

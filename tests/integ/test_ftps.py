@@ -452,6 +452,44 @@ def test_renewed_certificate(ftpd, ftpenv, certs, mode):
     assert "TLS data connection refused" not in s.log()
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_renewed_certificate(ftpd, ftpenv, certs, mode):
+    """A renewal that leaves a certificate and a key that do not match (a
+    new certificate moved in, the key file rewritten in place with another
+    key, as a half-done or wrong deployment leaves them): a listener checks
+    the files on SIGHUP, says why, and goes on serving the pair it loaded
+    before, although neither file holds it any more; a process started per
+    connection cannot start, refuses the connection and logs why.  The
+    session that began before goes on either way."""
+    d = os.path.join(ftpenv.dir, "live-bad")
+    os.mkdir(d)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
+    shutil.copy(certs.path("ec.crt"), crt)
+    shutil.copy(certs.path("ec.key"), key)
+    s = ftpd(mode, ssl_enable="YES", rsa_cert_file=crt, rsa_private_key_file=key)
+    old = tls_login(s)
+    shutil.copy(certs.path("ec2.crt"), crt + ".new")
+    os.replace(crt + ".new", crt)
+    with open(certs.path("rsa.key"), "rb") as src, open(key, "r+b") as dst:
+        dst.truncate(0)
+        dst.write(src.read())
+    if mode in ("standalone", "listenfd"):
+        os.kill(s.pid, signal.SIGHUP)
+        assert wait_until(lambda: "keeping the old one" in s.log(), 10), s.log()
+        assert "does not match the certificate" in s.log()
+        new = tls_login(s)
+        assert new.sock.getpeercert(binary_form=True) == der_of(certs.path("ec.crt"))
+        assert retr(new, "hello.txt") == b"hello\n"
+        assert new.quit().startswith("221")
+        assert "Cannot sign" not in s.log()
+    else:
+        with pytest.raises((EOFError, OSError, ftplib.Error)):
+            tls_login(s)
+        assert wait_until(lambda: "does not match the certificate" in s.log(), 10), s.log()
+    assert retr(old, "hello.txt") == b"hello\n"
+    assert old.quit().startswith("221")
+
+
 # ---------------------------------------------------------------- ssl_sni_hostname
 
 def sni_login(s, name, implicit=False):
@@ -963,6 +1001,18 @@ def identify(s, c_port, helper, kids):
     return service, tls, ctl
 
 
+def key_copies(pid):
+    """PID's descriptors of the key's memory file (tlssign_snapshot)."""
+    fds = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if "miniftpd-key" in os.readlink("/proc/%d/fd/%s" % (pid, fd)):
+                fds.append(fd)
+        except FileNotFoundError:
+            pass
+    return fds
+
+
 @needs_root
 @pytest.mark.parametrize("mode", MODES)
 def test_tls_process_confined(ftpd, ftpenv, certs, mode):
@@ -996,6 +1046,14 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
     assert ctl2 not in socket_inodes(helper2) and ctl2 not in socket_inodes(service2)
     assert os.readlink("/proc/%d/root" % tls2) == ftpenv.empty
     assert proc_status(tls2)["Seccomp"] == ("0" if sanitized() else "2")
+    # the copy of the key the listener keeps (a memory file) reaches only
+    # the helper before login, which signs in a child: no process that
+    # reads client bytes holds it, nor the helper after login
+    for p in (helper, service, tls, service2, tls2):
+        assert not key_copies(p), (p, key_copies(p))
+    assert key_copies(helper2)
+    if mode in ("standalone", "listenfd"):
+        assert key_copies(s.pid)
 
 
 def memory_holds(pid, needles):
