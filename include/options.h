@@ -122,6 +122,7 @@
 	OPT_BOOL(force_anon_logins_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users must send AUTH TLS before USER.") \
 	OPT_BOOL(force_anon_data_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users' data connections must be encrypted.") \
 	OPT_BOOL(allow_anon_ssl, 0, "Let anonymous users log in over TLS (NO: USER anonymous after AUTH TLS gets 530).") \
+	OPT_BOOL(ssl_allow_ccc, 0, "Let a client that has logged in over TLS send CCC (RFC 4217): after the 200 reply and an exchange of close_notify the control connection goes on in clear text (so that a NAT or firewall can read PORT and PASV), while data connections keep their protection (PROT P still needs TLS). NO: CCC gets 534. Before login CCC always gets 534.") \
 	OPT_BOOL(ssl_tlsv1_2, 1, "Offer TLS 1.2.") \
 	OPT_BOOL(ssl_tlsv1_3, 1, "Offer TLS 1.3.") \
 	OPT_BOOL(ssl_tlsv1, 1, "Accepted for vsftpd compatibility, no effect: TLS 1.0 and 1.1 are never offered (ssl_tlsv1_2, ssl_tlsv1_3 choose).") \

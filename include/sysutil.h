@@ -151,6 +151,8 @@ int sys_epoll_wait(int ep, struct epoll_event *ev, int max, int timeout_ms,
 void sys_sigmask(int how, const sigset_t *set, sigset_t *old);
 /* sys_set_nonblock - set O_NONBLOCK on FD. RETURNS 0 or -errno. */
 int sys_set_nonblock(int fd);
+/* sys_set_blocking - clear O_NONBLOCK on FD. RETURNS 0 or -errno. */
+int sys_set_blocking(int fd);
 
 /* sys_raise_nofile - raise the soft RLIMIT_NOFILE to the hard limit.
  * RETURNS the new soft limit, or -errno. */

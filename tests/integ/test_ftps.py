@@ -605,6 +605,55 @@ def test_prot_rules(ftpd, certs):
     assert c.cmd("PROT P").code == 200
 
 
+def test_ccc_refused_by_default(ftpd, certs):
+    """Without ssl_allow_ccc, CCC gets 534 and the control connection stays
+    in TLS."""
+    s = tls_server(ftpd, certs)
+    f = tls_login(s)
+    with pytest.raises(ftplib.error_perm, match="^534"):
+        f.ccc()
+    assert isinstance(f.sock, ssl.SSLSocket)
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert f.quit().startswith("221")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ccc_allowed(ftpd, ftpenv, certs, mode):
+    """ssl_allow_ccc=YES: CCC before login gets 534; after login 200, then
+    close_notify both ways (ftplib's unwrap), and the control connection
+    goes on in clear text while PROT P data connections still use TLS,
+    resuming the session of the control connection's TLS days."""
+    s = tls_server(ftpd, certs, mode, ssl_allow_ccc="YES")
+    f = ReuseFTP_TLS(context=client_context(), timeout=10)
+    s.ctls.append(f)
+    f.connect(HOST, s.port)
+    assert f.auth().startswith("234")
+    with pytest.raises(ftplib.error_perm, match="^534 .*log in first"):
+        f.ccc()
+    f.login("demo", DEMO_PASSWORD)
+    assert f.prot_p().startswith("200")
+    f.voidcmd("NOOP")               # read the tickets
+    f.data_session = f.sock.session
+    assert f.ccc().startswith("200")
+    assert f.sock.version() is None       # unwrapped: plain TCP from here
+    assert f.voidcmd("NOOP").startswith("200")
+    assert f.sendcmd("PWD").startswith("257")
+    assert retr(f, "hello.txt") == b"hello\n"
+    data = os.urandom(200000)
+    assert f.storbinary("STOR ccc.bin", io.BytesIO(data)).startswith("226")
+    assert retr(f, "ccc.bin") == data
+    names = []
+    f.retrlines("LIST", names.append)
+    assert any(n.endswith(" ccc.bin") for n in names), names
+    with pytest.raises(ftplib.error_perm, match="^534 .*clear text already"):
+        f.sendcmd("CCC")
+    assert f.quit().startswith("221")
+    log = s.log()
+    assert "CCC: the control connection is in clear text" in log, log
+    assert "TLS data connection refused" not in log
+
+
 def test_prot_before_login_carries_over(ftpd, certs):
     """PBSZ and PROT P sent before USER hold for the session."""
     s = tls_server(ftpd, certs)
