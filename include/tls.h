@@ -11,8 +11,13 @@
  *     the session's ticket key only (tlsdata.h), so it can accept nothing
  *     but a data connection that resumes a session of this control
  *     connection;
- *   - nobody else: the private key is read only by a short-lived child of
- *     the helper (tlssign.c) or of the start-up check, which exits at once.
+ *   - nobody else: the private key is parsed only by short-lived children
+ *     that exit at once: the start-up check's, which copies the key file
+ *     into a memory file that the listener keeps (tls_key_fd), and the
+ *     helper's signing children, which read that copy (tlssign.c).
+ *
+ * The certificate chain and both contexts are loaded once, before any
+ * session forks (tls_check_config), and inherited.
  *
  * Both contexts of a session share one ticket key, made by the helper at
  * AUTH TLS: a ticket of another session, or of another server, does not
@@ -93,8 +98,9 @@ void tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN]);
  * name HOST in its server name extension (ssl_sni_hostname; compared
  * without case; no name at all is refused, as vsftpd does), with the
  * unrecognized_name alert and a log line naming what the client asked
- * for.  HOST is copied.  Set on the control connection's context only: a data connection can
- * only resume that session.  RETURNS 0, or -1.
+ * for.  HOST is copied.  Set on the control connection's context only
+ * (tlsproc_setup_ctx): a data connection can only resume that session.
+ * RETURNS 0, or -1.
  */
 int tls_require_sni(SSL_CTX *ctx, const char *host);
 
