@@ -8,7 +8,9 @@
  *   PBSZ n                200 PBSZ=0, after AUTH only
  *   PROT P / C            200; C gets 534 when the session's data must be
  *                         encrypted; S and E 536
- *   CCC                   534: no option allows it yet
+ *   CCC                   534 unless ssl_allow_ccc and logged in; then 200,
+ *                         the TLS process ends TLS and hands over the TCP
+ *                         socket (tlsproc_ccc); data keeps its PROT level
  *
  * The rows carry CMD_TLS: with ssl_enable=NO the dispatcher treats them
  * as unknown verbs and FEAT leaves them out.

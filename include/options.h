@@ -114,14 +114,15 @@
 	/* FTPS (TLS, RFC 4217) */ \
 	OPT_BOOL(ssl_enable, 0, "Offer FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT; needs rsa_cert_file. The TLS state of the control connection lives in a process of its own, and the private key only in the root helper, which makes each handshake's one signature (SECURITY.md).") \
 	OPT_BOOL(implicit_ssl, 0, "Start TLS at once on every connection, before the greeting (implicit FTPS, usually port 990); needs ssl_enable=YES.") \
-	OPT_STR (rsa_cert_file, "", "PEM file with the server's certificate (RSA or ECDSA) followed by its chain. Checked at start and by -t: readable, not expired.") \
-	OPT_STR (rsa_private_key_file, "", "PEM file with the private key of rsa_cert_file (empty: read it from rsa_cert_file). Read only by the helper while it is root, once per session, for one signature; checked at start and by -t to match the certificate.") \
+	OPT_STR (rsa_cert_file, "", "PEM file with the server's certificate (RSA or ECDSA) followed by its chain. Loaded at start and on SIGHUP (a bad file on SIGHUP keeps the one loaded before); checked by -t: readable, not expired.") \
+	OPT_STR (rsa_private_key_file, "", "PEM file with the private key of rsa_cert_file (empty: read it from rsa_cert_file). Read at start and on SIGHUP by a short-lived child that checks it against the certificate (so does -t) and copies it into a memory file; each handshake's one signature is made from that copy by a child of the root helper.") \
 	OPT_BOOL(require_ssl_reuse, 1, "Accept a TLS data connection only if it resumes the control connection's TLS session (a ticket of this session). NO is refused at start: the post-login process, which serves data connections, never holds the private key.") \
 	OPT_BOOL(force_local_logins_ssl, 1, "With ssl_enable=YES, local and virtual users must send AUTH TLS before USER (530 otherwise).") \
 	OPT_BOOL(force_local_data_ssl, 1, "With ssl_enable=YES, local and virtual users' data connections must be encrypted (PROT P): PROT C gets 534, a transfer without PROT P 522.") \
 	OPT_BOOL(force_anon_logins_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users must send AUTH TLS before USER.") \
 	OPT_BOOL(force_anon_data_ssl, 0, "With ssl_enable=YES and allow_anon_ssl=YES, anonymous users' data connections must be encrypted.") \
 	OPT_BOOL(allow_anon_ssl, 0, "Let anonymous users log in over TLS (NO: USER anonymous after AUTH TLS gets 530).") \
+	OPT_BOOL(ssl_allow_ccc, 0, "Let a client that has logged in over TLS send CCC (RFC 4217): after the 200 reply and an exchange of close_notify the control connection goes on in clear text (so that a NAT or firewall can read PORT and PASV), while data connections keep their protection (PROT P still needs TLS). NO: CCC gets 534. Before login CCC always gets 534.") \
 	OPT_BOOL(ssl_tlsv1_2, 1, "Offer TLS 1.2.") \
 	OPT_BOOL(ssl_tlsv1_3, 1, "Offer TLS 1.3.") \
 	OPT_BOOL(ssl_tlsv1, 1, "Accepted for vsftpd compatibility, no effect: TLS 1.0 and 1.1 are never offered (ssl_tlsv1_2, ssl_tlsv1_3 choose).") \

@@ -23,6 +23,13 @@ int sys_open(const char *path, int flags, mode_t mode);
  * buffer of at most MAX bytes; *OUT is xmalloc'ed. RETURNS length or -errno
  * (-EFBIG when larger). */
 ssize_t sys_read_file(const char *path, size_t max, char **out);
+/* sys_memfd - an anonymous file in memory (memfd_create, close-on-exec),
+ * named NAME in /proc/PID/fd. RETURNS fd or -errno. */
+int sys_memfd(const char *name);
+/* sys_pread_whole - up to LEN bytes of FD from offset 0 with pread, which
+ * leaves the offset (shared by every process that inherited FD) alone.
+ * RETURNS the bytes read (fewer at the end of the file) or -errno. */
+ssize_t sys_pread_whole(int fd, void *buf, size_t len);
 
 /* sys_mkdir - mkdir(2). RETURNS 0 or -errno (-EEXIST included). */
 int sys_mkdir(const char *path, mode_t mode);

@@ -40,6 +40,8 @@ int sys_set_cloexec(int fd);
 
 /* sys_set_nonblock - set O_NONBLOCK on FD. RETURNS 0 or -errno. */
 int sys_set_nonblock(int fd);
+/* sys_set_blocking - clear O_NONBLOCK on FD. RETURNS 0 or -errno. */
+int sys_set_blocking(int fd);
 
 /* sys_write - one write(2), EINTR retried. RETURNS count or -errno. */
 ssize_t sys_write(int fd, const void *buf, size_t len);

@@ -11,8 +11,13 @@
  *     the session's ticket key only (tlsdata.h), so it can accept nothing
  *     but a data connection that resumes a session of this control
  *     connection;
- *   - nobody else: the private key is read only by a short-lived child of
- *     the helper (tlssign.c) or of the start-up check, which exits at once.
+ *   - nobody else: the private key is parsed only by short-lived children
+ *     that exit at once: the start-up check's, which copies the key file
+ *     into a memory file that the listener keeps (tls_key_fd), and the
+ *     helper's signing children, which read that copy (tlssign.c).
+ *
+ * The certificate chain and both contexts are loaded once, before any
+ * session forks (tls_check_config), and inherited.
  *
  * Both contexts of a session share one ticket key, made by the helper at
  * AUTH TLS: a ticket of another session, or of another server, does not
@@ -31,47 +36,73 @@
 /* A session's ticket key: 16 bytes of name, 32 of AES-256, 32 of HMAC-SHA256. */
 #define TLS_TICKET_KEY_LEN	80
 
+/* The two kinds of context (tls_ctx). */
+enum tls_role {
+	TLS_CONTROL,	/* the TLS process's: control connection, delegated key */
+	TLS_DATA,	/* the post-login process's: resumption only, no key */
+	TLS_ROLES
+};
+
 /*
- * tls_check_config - with ssl_enable=YES, check the FTPS options before
- * serving (main, at start, on SIGHUP and for -t): both protocol versions
- * not off, ssl_ciphers understood, rsa_cert_file readable, a PEM
- * certificate that has not expired, rsa_private_key_file (or the
- * certificate file) holding an RSA or ECDSA key that matches it.  The key
- * is read in a child process that exits at once, so that no byte of it
- * stays in the memory the sessions inherit.  Loads OpenSSL's
- * configuration (once, before any chroot).  RETURNS 0, or -1 with ERR
- * holding "FILE:LINE: option value: problem" (cfg_origin).
+ * tls_check_config - with ssl_enable=YES, check the FTPS options and load
+ * what the sessions use (main, at start, on SIGHUP and for -t): both
+ * protocol versions not off, ssl_ciphers understood, rsa_cert_file
+ * readable, a PEM certificate that has not expired, rsa_private_key_file
+ * (or the certificate file) holding an RSA or ECDSA key that matches it.
+ * The key is read in a child process that exits at once, so that no byte
+ * of it stays in the memory the sessions inherit; that child copies the
+ * file into a memory file (tlssign_snapshot) which only signing children
+ * read.  On success the certificate chain, that copy and both contexts
+ * (tls_ctx) replace the ones loaded before; on failure those stay as
+ * they were, so a listener whose renewed files are bad on SIGHUP goes on
+ * with the last good ones.  Loads OpenSSL's configuration (once, before
+ * any chroot).  RETURNS 0, or -1 with ERR holding "FILE:LINE: option
+ * value: problem" (cfg_origin).
  */
 int tls_check_config(const struct config *cfg, char *err, size_t errlen);
 
 /*
- * tls_ctx_new - a server context with the settings both FTPS contexts
- * share: ssl_tlsv1_2 / ssl_tlsv1_3, ssl_ciphers, no renegotiation, no
- * server-side session cache, tickets encrypted with KEY (copied: the
- * process's one ticket key), sessions valid for the whole FTP session,
- * RSA-PSS and ECDSA signatures only (the helper signs nothing else), and
- * the certificate chain of rsa_cert_file.  RETURNS the context, or NULL
- * with ERR set.  Helper and TLS process, before their privilege drop.
+ * tls_ctx - the context for ROLE that tls_check_config built last, with
+ * the settings both roles share (ssl_tlsv1_2 / ssl_tlsv1_3, ssl_ciphers,
+ * no renegotiation, tickets with the process's ticket key and valid for
+ * the whole FTP session, RSA-PSS and ECDSA signatures only) and the
+ * certificate chain; no private key.  NULL before a successful check.
+ * Built once, before any session forks, so that sessions share its pages.
  */
-SSL_CTX *tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
-		     char *err, size_t errlen);
+SSL_CTX *tls_ctx(enum tls_role role);
+
+/* tls_cert - the certificate (leaf) of the last successful check, or NULL. */
+X509 *tls_cert(void);
+
+/*
+ * tls_key_fd - the memory file holding the key of the last successful
+ * check (tlssign_snapshot), or -1.  Read only by tlssign_sign's child.
+ */
+int tls_key_fd(void);
+
+/*
+ * tls_forget_key - close tls_key_fd.  Every process of a session that may
+ * not sign calls it: the pre- and post-login processes and the TLS
+ * process when forked, the helper at its drop after login.
+ */
+void tls_forget_key(void);
+
+/*
+ * tls_set_ticket_key - the process's session ticket key (copied), which
+ * both contexts use.  Helper, at START_TLS; its forks inherit it.
+ */
+void tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN]);
 
 /*
  * tls_require_sni - make CTX refuse a handshake whose ClientHello does not
  * name HOST in its server name extension (ssl_sni_hostname; compared
  * without case; no name at all is refused, as vsftpd does), with the
  * unrecognized_name alert and a log line naming what the client asked
- * for.  HOST must outlive CTX (the configuration's string).  The TLS
- * process sets it on the control connection only: a data connection can
- * only resume that session.  RETURNS 0, or -1.
+ * for.  HOST is copied.  Set on the control connection's context only
+ * (the control context, built in tls.c): a data connection can only resume that session.
+ * RETURNS 0, or -1.
  */
 int tls_require_sni(SSL_CTX *ctx, const char *host);
-
-/*
- * tls_read_cert - the first certificate of the PEM file PATH, or NULL
- * with ERR set (no option name: the caller adds it).
- */
-X509 *tls_read_cert(const char *path, char *err, size_t errlen);
 
 /*
  * tls_error - OpenSSL's reason for the last failure (its error queue,

@@ -14,6 +14,13 @@
  *                          cache for clients that resume by session id,
  *                          and no bytes under TLS 1.3.  Answer: bytes
  *                          (u32 length, at most TLSCTL_SESSION_MAX).
+ *   TLSCTL_REQ_CCC         empty body, after the post-login process wrote
+ *                          CCC's 200 reply (ssl_allow_ccc): the TLS process
+ *                          sends what the service wrote, exchanges
+ *                          close_notify with the client, answers (empty
+ *                          body) with the control connection's TCP socket
+ *                          attached (SCM_RIGHTS, blocking again) and exits.
+ *                          On any failure it exits without answering.
  *
  * Anything else ends the TLS process, and with it the session.  The
  * decoders below are the only place either side checks a message's type
@@ -31,6 +38,8 @@ enum tlsctl_type {
 	TLSCTL_ANS_NEW_TICKET	= 3,
 	TLSCTL_REQ_GET_SESSION	= 4,
 	TLSCTL_ANS_GET_SESSION	= 5,
+	TLSCTL_REQ_CCC		= 6,
+	TLSCTL_ANS_CCC		= 7,
 };
 
 /* An encoded TLS 1.2 server session: ids, master secret, times, ticket. */

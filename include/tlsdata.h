@@ -33,9 +33,17 @@
 #include "tls.h"
 
 /*
- * tlsdata_prepare - build the data context with the session's ticket
- * KEY, for the post-login process to inherit.  Helper, at START_TLS,
- * before any privilege drop (it reads rsa_cert_file).  RETURNS 0 or -1
+ * tlsdata_setup_ctx - the data context's own settings on CTX: a
+ * certificate callback, no tickets of its own, partial writes, read-ahead,
+ * kernel TLS with use_sendfile=YES, a server session cache for
+ * tlsdata_add_session.  RETURNS 0 or -1.  tls_check_config, once.
+ */
+int tlsdata_setup_ctx(SSL_CTX *ctx, const struct config *cfg);
+
+/*
+ * tlsdata_prepare - take the data context (tls_ctx(TLS_DATA), built
+ * before the session forked) with the session's ticket KEY, for the
+ * post-login process to inherit.  Helper, at START_TLS.  RETURNS 0 or -1
  * with ERR set.
  */
 int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
@@ -67,7 +75,11 @@ bool tlsdata_active(int fd);
  * block.  RETURN the count, 0 at the end of the data (recv: close_notify
  * or EOF), -EAGAIN when the socket must become ready first, or -errno
  * (-EPROTO: a TLS error, logged).  An end met after some bytes is
- * returned by the next call (tlsdata_pending says so meanwhile).
+ * returned by the next call (tlsdata_pending says so meanwhile).  Without
+ * kernel TLS, sent records are gathered in a 256 KiB buffer (one write for
+ * many records) that tlsdata_send flushes before it returns, waiting for
+ * the socket within data_connection_timeout (-ETIMEDOUT after it): what it
+ * counts as sent is on the socket.
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);

@@ -65,6 +65,15 @@ int tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends);
 int tlsproc_new_ticket(int fd);
 
 /*
+ * tlsproc_ccc - after CCC's 200 reply went to the plain end: ask the TLS
+ * process on FD to end TLS on the control connection (close_notify both
+ * ways) and hand over its TCP socket, after which it exits.  RETURNS the
+ * socket (blocking), or -errno (then the session cannot go on).
+ * Post-login service process, once.
+ */
+int tlsproc_ccc(int fd);
+
+/*
  * tlsproc_get_session - ask the TLS process on FD, once, for the control
  * connection's TLS 1.2 session (tlsctl.h); OUT->session_len is 0 under
  * TLS 1.3.  RETURNS 0 or -errno.  Post-login service process.

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "config.h"
 #include "privproto.h"
 
@@ -28,21 +30,24 @@
 #define TLSSIGN_MAX_SIG		1024
 
 /*
- * tlssign_check_key - in a child: the key file (tls_key_path) is
- * readable and holds an RSA or ECDSA key that matches rsa_cert_file's
- * certificate.  RETURNS 0, or -1 with ERR set (without the option name).
- * Start-up, -t, SIGHUP.
+ * tlssign_snapshot - in a child: read the key file (tls_key_path), check
+ * that it holds an RSA or ECDSA key that matches CERT, and copy the file's
+ * bytes into a new memory file (memfd "miniftpd-key"; never mapped, so
+ * the key is in no process's memory, and a renewal that rewrites the file
+ * in place does not change it).  RETURNS the memory file's descriptor, or
+ * -1 with ERR set (without the option name).  tls_check_config: start-up,
+ * -t, SIGHUP.
  */
-int tlssign_check_key(const struct config *cfg, char *err, size_t errlen);
+int tlssign_snapshot(const struct config *cfg, X509 *cert, char *err, size_t errlen);
 
 /*
- * tlssign_sign - in a child: read the key, check that it matches the
- * certificate and is of KIND (enum priv_tls_sign_kind), check IN (INLEN
- * bytes) for KIND, sign it into OUT (room for TLSSIGN_MAX_SIG).  ECDSA:
- * a DER signature of the digest; RSA: the raw private operation on the
- * PSS block.  RETURNS the signature's length, or -EINVAL (IN refused),
- * -EKEYREJECTED (no key of KIND that matches), or -errno.  Helper, before
- * login.
+ * tlssign_sign - in a child: read the key from tls_key_fd(), check that
+ * it matches tls_cert() and is of KIND (enum priv_tls_sign_kind), check IN
+ * (INLEN bytes) for KIND, sign it into OUT (room for TLSSIGN_MAX_SIG).
+ * ECDSA: a DER signature of the digest; RSA: the raw private operation on
+ * the PSS block.  RETURNS the signature's length, or -EINVAL (IN
+ * refused), -EKEYREJECTED (no key of KIND that matches), or -errno.
+ * Helper, before login.
  */
 int tlssign_sign(const struct config *cfg, uint32_t kind, const uint8_t *in,
 		 size_t inlen, uint8_t *out);

@@ -116,14 +116,34 @@ ftp_prot(struct session *s, const char *arg)
 	ftp_reply(s, FTP_PROTOK, "PROT now %s.", s->prot_p ? "Private" : "Clear");
 }
 
+/* CCC (RFC 4217 section 6): the control connection back in clear text
+ * after login, when ssl_allow_ccc allows it; data connections keep their
+ * PROT level.  The TLS process hands over the TCP socket and exits. */
 void
 ftp_ccc(struct session *s, const char *arg)
 {
+	int fd;
+
 	(void)arg;
-	if (!s->tls)
+	if (!s->tls) {
 		ftp_reply(s, FTP_BADSEQ, "CCC needs AUTH TLS first.");
-	else
-		ftp_reply(s, FTP_TLSPOLICY, "CCC refused: the control connection stays encrypted.");
+		return;
+	}
+	if (!s->cfg->ssl_allow_ccc || !s->logged_in || s->tlsctl_fd < 0) {
+		ftp_reply(s, FTP_TLSPOLICY, "CCC refused: %s", !s->cfg->ssl_allow_ccc ?
+			  "the control connection stays encrypted." : s->logged_in ?
+			  "the control connection is in clear text already." :
+			  "log in first.");
+		return;
+	}
+	ftp_reply(s, FTP_CCCOK, "Control connection in clear text from now on.");
+	fd = tlsproc_ccc(s->tlsctl_fd);
+	if (fd < 0)
+		die("CCC failed: %s", strerror(-fd));
+	sys_close(s->ctl_fd);
+	s->ctl_fd = fd;
+	s->tlsctl_fd = sys_close(s->tlsctl_fd);
+	log_info("CCC: the control connection is in clear text");
 }
 
 bool

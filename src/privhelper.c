@@ -32,6 +32,7 @@
 #include "sysutil.h"
 #include "tlsdata.h"
 #include "tlsproc.h"
+#include "tls.h"
 #include "tlssign.h"
 #include "xferlog.h"
 
@@ -605,6 +606,7 @@ start_service(const struct login *login)
 	if (sess.service == 0) {
 		sys_close(sv[0]);
 		limit_forget();		/* the slot is the helper's, not the child's */
+		tls_forget_key();	/* only the helper's signing children read it */
 		if (login == NULL)
 			prelogin_main(&sess.conn, sv[1]);
 		postlogin_main(&sess.conn, sv[1], login);
@@ -642,6 +644,7 @@ session_start_postlogin(const struct login *login)
 	/* the pre-login process exits on our answer: one reader of the client at a time */
 	if (sys_wait_child(sess.service) < 0)
 		die_errno("Failed to wait for the pre-login process");
+	tls_forget_key();	/* nothing is signed after login */
 	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
 	fd = start_service(login);
 	xferlog_close();

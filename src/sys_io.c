@@ -117,6 +117,16 @@ sys_set_nonblock(int fd)
 	return 0;
 }
 
+int
+sys_set_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
 ssize_t
 sys_write(int fd, const void *buf, size_t len)
 {

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "sysutil.h"
 #include "tls.h"
+#include "tlsdata.h"
 #include "tlssign.h"
 
 /* Tickets live as long as TLS 1.3 lets them (RFC 8446: 7 days), so that a
@@ -37,7 +39,17 @@
 				"curl, lftp and FileZilla do; SECURITY.md, \"TLS (FTPS)\")"
 
 static uint8_t ticket_key[TLS_TICKET_KEY_LEN];
-static const char *sni_hostname;
+static char *sni_hostname;
+
+/* What the sessions use, loaded by tls_check_config and inherited. */
+struct material {
+	X509 *cert;			/* the leaf of rsa_cert_file */
+	STACK_OF(X509) *chain;		/* the certificates after it */
+	SSL_CTX *ctx[TLS_ROLES];	/* TLS_CONTROL, TLS_DATA */
+	int key_fd;			/* tlssign_snapshot's copy of the key */
+};
+
+static struct material cur = { .key_fd = -1 };
 
 const char *
 tls_error(const char *fallback)
@@ -96,14 +108,19 @@ set_versions(SSL_CTX *ctx, const struct config *cfg)
 	       SSL_CTX_set_max_proto_version(ctx, hi) == 1 ? 0 : -1;
 }
 
-SSL_CTX *
-tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
-	    char *err, size_t errlen)
+void
+tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN])
+{
+	memcpy(ticket_key, key, sizeof(ticket_key));
+}
+
+/* The settings both contexts share, and the certificate chain of M. */
+static SSL_CTX *
+ctx_new(const struct config *cfg, const struct material *m, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	const char *what = "cannot create a TLS context";
 
-	memcpy(ticket_key, key, sizeof(ticket_key));
 	if (ctx == NULL)
 		goto fail;
 	/* a peer that closes without close_notify just ends the stream: FTP
@@ -125,8 +142,8 @@ tls_ctx_new(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
 	    SSL_CTX_set1_sigalgs_list(ctx, SIGALGS) != 1 ||
 	    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1)
 		goto fail;
-	what = "cannot load rsa_cert_file";
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->rsa_cert_file) != 1)
+	what = "cannot use rsa_cert_file";
+	if (SSL_CTX_use_certificate(ctx, m->cert) != 1 || SSL_CTX_set1_chain(ctx, m->chain) != 1)
 		goto fail;
 	return ctx;
 fail:
@@ -155,14 +172,17 @@ sni_cb(SSL *ssl, int *alert, void *arg)
 int
 tls_require_sni(SSL_CTX *ctx, const char *host)
 {
-	sni_hostname = host;
+	free(sni_hostname);
+	sni_hostname = xstrdup(host);
 	if (SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb) != 1)
 		return -1;
 	return 0;
 }
 
-X509 *
-tls_read_cert(const char *path, char *err, size_t errlen)
+/* The certificates of the PEM file PATH into M (the leaf, then its chain).
+ * RETURNS 0, or -1 with ERR set (no option name: the caller adds it). */
+static int
+read_chain(const char *path, struct material *m, char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_file(path, "r");
 	X509 *x;
@@ -170,14 +190,24 @@ tls_read_cert(const char *path, char *err, size_t errlen)
 	if (bio == NULL) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
 		ERR_clear_error();
-		return NULL;
+		return -1;
 	}
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (x == NULL)
+	m->cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	m->chain = m->cert ? sk_X509_new_null() : NULL;
+	if (m->cert == NULL || m->chain == NULL) {
+		BIO_free(bio);
 		snprintf(err, errlen, "%s holds no PEM certificate (%s)", path,
 			 tls_error("no certificate"));
-	return x;
+		return -1;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(m->chain, x) <= 0) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error();	/* the end of the file */
+	BIO_free(bio);
+	return 0;
 }
 
 /* The certificate's dates: not yet valid is only a warning (clock skew). */
@@ -235,14 +265,12 @@ check_options(const struct config *cfg, char *err, size_t errlen)
 }
 
 static int
-check_cert(const struct config *cfg, char *err, size_t errlen)
+check_cert(const struct config *cfg, struct material *m, char *err, size_t errlen)
 {
 	char problem[CFG_ERR_MAX];
-	X509 *x = tls_read_cert(cfg->rsa_cert_file, problem, sizeof(problem));
-	int r = x ? check_dates(x, cfg->rsa_cert_file, problem, sizeof(problem)) : -1;
 
-	X509_free(x);
-	if (r < 0)
+	if (read_chain(cfg->rsa_cert_file, m, problem, sizeof(problem)) < 0 ||
+	    check_dates(m->cert, cfg->rsa_cert_file, problem, sizeof(problem)) < 0)
 		return option_error("rsa_cert_file", cfg->rsa_cert_file, problem, err, errlen);
 	return 0;
 }
@@ -266,11 +294,73 @@ check_ciphers(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int
-tls_check_config(const struct config *cfg, char *err, size_t errlen)
+static void
+material_free(struct material *m)
+{
+	X509_free(m->cert);
+	sk_X509_pop_free(m->chain, X509_free);
+	for (int i = 0; i < TLS_ROLES; i++)
+		SSL_CTX_free(m->ctx[i]);
+	sys_close(m->key_fd);
+	*m = (struct material){ .key_fd = -1 };
+}
+
+/* The control context's own settings: a server session cache mode
+ * without a store (TLS 1.2 session ids), ssl_sni_hostname.  RETURNS 0 or -1. */
+static int
+control_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
+{
+	/* TLS 1.2 sends a session id only from a server-side cache; nothing is
+	 * stored here, the post-login process's data context gets the session */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+	/* an idle session holds no record buffers (34 KiB and more) */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (cfg->ssl_sni_hostname[0])
+		return tls_require_sni(ctx, cfg->ssl_sni_hostname);
+	return 0;
+}
+
+/* Each role's context, with its own settings on top of the common ones. */
+static int
+build_contexts(const struct config *cfg, struct material *m, char *err, size_t errlen)
+{
+	static int (*const setup[TLS_ROLES])(SSL_CTX *, const struct config *) = {
+		[TLS_CONTROL] = control_setup_ctx,
+		[TLS_DATA] = tlsdata_setup_ctx,
+	};
+
+	for (int i = 0; i < TLS_ROLES; i++) {
+		m->ctx[i] = ctx_new(cfg, m, err, errlen);
+		if (m->ctx[i] == NULL)
+			return -1;
+		if (setup[i](m->ctx[i], cfg) < 0) {
+			snprintf(err, errlen, "cannot set up a TLS context: %s",
+				 tls_error("unknown error"));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read and check everything into M. */
+static int
+load(const struct config *cfg, struct material *m, char *err, size_t errlen)
 {
 	char problem[CFG_ERR_MAX];
 	const char *opt = cfg->rsa_private_key_file[0] ? "rsa_private_key_file" : "rsa_cert_file";
+
+	if (check_cert(cfg, m, err, errlen) < 0 || check_ciphers(cfg, err, errlen) < 0)
+		return -1;
+	m->key_fd = tlssign_snapshot(cfg, m->cert, problem, sizeof(problem));
+	if (m->key_fd < 0)
+		return option_error(opt, tls_key_path(cfg), problem, err, errlen);
+	return build_contexts(cfg, m, err, errlen);
+}
+
+int
+tls_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	struct material next = { .key_fd = -1 };
 
 	if (check_options(cfg, err, errlen) < 0)
 		return -1;
@@ -281,11 +371,37 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot initialise OpenSSL: %s", tls_error("unknown error"));
 		return -1;
 	}
-	if (check_cert(cfg, err, errlen) < 0 || check_ciphers(cfg, err, errlen) < 0)
+	if (load(cfg, &next, err, errlen) < 0) {
+		material_free(&next);
 		return -1;
-	if (tlssign_check_key(cfg, problem, sizeof(problem)) < 0)
-		return option_error(opt, tls_key_path(cfg), problem, err, errlen);
+	}
+	material_free(&cur);
+	cur = next;
 	return 0;
+}
+
+SSL_CTX *
+tls_ctx(enum tls_role role)
+{
+	return cur.ctx[role];
+}
+
+X509 *
+tls_cert(void)
+{
+	return cur.cert;
+}
+
+int
+tls_key_fd(void)
+{
+	return cur.key_fd;
+}
+
+void
+tls_forget_key(void)
+{
+	cur.key_fd = sys_close(cur.key_fd);
 }
 
 int

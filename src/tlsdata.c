@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -12,9 +13,14 @@
 #include "tls.h"
 #include "tlsdata.h"
 
-static SSL_CTX *data_ctx;	/* built by the helper, inherited */
+/* Bytes of records gathered per write (tlsdata_send). */
+#define COALESCE	(256 * 1024)
+
+static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited */
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
+static BIO *cur_wbuf;		/* its write buffer, without kernel TLS */
+static int cur_timeout_ms;	/* data_connection_timeout */
 static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
 				 * end or error met after some bytes */
 
@@ -28,29 +34,38 @@ cert_cb(SSL *ssl, void *arg)
 }
 
 int
-tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
-		char *err, size_t errlen)
+tlsdata_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
 {
-	SSL_CTX_free(data_ctx);
-	data_ctx = tls_ctx_new(cfg, key, err, errlen);
-	if (data_ctx == NULL)
-		return -1;
-	SSL_CTX_set_cert_cb(data_ctx, cert_cb, NULL);
+	SSL_CTX_set_cert_cb(ctx, cert_cb, NULL);
 	/* tickets come from the control connection (tlsproc.h) */
-	SSL_CTX_set_num_tickets(data_ctx, 0);
-	SSL_CTX_set_mode(data_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
 	/* read as much as the socket has: one recv for several records, not
 	 * two per record (header, then body); tlsdata_pending covers them */
-	SSL_CTX_set_read_ahead(data_ctx, 1);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* kernel TLS where the kernel has it: OpenSSL sets TCP_ULP "tls" and
 	 * TLS_TX on the socket after the handshake, and falls back to its own
 	 * record layer when either fails (ENOENT without CONFIG_TLS) */
 	if (cfg->use_sendfile)
-		SSL_CTX_set_options(data_ctx, SSL_OP_ENABLE_KTLS);
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	/* the cache holds the control session only (tlsdata_add_session):
 	 * a full handshake fails without a key, so nothing else gets in */
-	SSL_CTX_set_session_cache_mode(data_ctx, SSL_SESS_CACHE_SERVER |
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
 				       SSL_SESS_CACHE_NO_AUTO_CLEAR);
+	return 0;
+}
+
+int
+tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_LEN],
+		char *err, size_t errlen)
+{
+	(void)cfg;
+	tls_set_ticket_key(key);
+	data_ctx = tls_ctx(TLS_DATA);
+	if (data_ctx == NULL) {
+		snprintf(err, errlen, "no TLS context (ssl_enable was off at start)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -83,10 +98,57 @@ tlsdata_active(int fd)
 static void
 forget(void)
 {
-	SSL_free(cur);
+	SSL_free(cur);		/* frees the write buffer too */
 	cur = NULL;
+	cur_wbuf = NULL;
 	cur_fd = -1;
 	cur_end = 1;
+}
+
+/*
+ * Records go out through a buffer: OpenSSL writes each 16 KiB record with
+ * a write of its own (4,141 writes for 64 MiB), the buffer gathers
+ * COALESCE bytes of records per write.  Not with kernel TLS, whose socket
+ * BIO must stay the write BIO (SSL_sendfile).
+ */
+static void
+coalesce(void)
+{
+	BIO *sock = SSL_get_wbio(cur), *b;
+
+	if (BIO_get_ktls_send(sock))
+		return;
+	b = BIO_new(BIO_f_buffer());
+	if (b == NULL || BIO_set_write_buffer_size(b, COALESCE) != 1 || !BIO_up_ref(sock)) {
+		BIO_free(b);
+		ERR_clear_error();
+		return;		/* a write per record, as before */
+	}
+	BIO_push(b, sock);
+	SSL_set0_wbio(cur, b);
+	cur_wbuf = b;
+}
+
+/* Write out what the buffer holds, waiting for the socket within
+ * data_connection_timeout.  RETURNS 0, -ETIMEDOUT or -EPIPE. */
+static int
+flush_out(void)
+{
+	long long deadline = sys_now_ms() + cur_timeout_ms;
+
+	while (cur_wbuf && BIO_wpending(cur_wbuf) > 0) {
+		struct pollfd p = { .fd = cur_fd, .events = POLLOUT };
+		long long left = deadline - sys_now_ms();
+
+		if (BIO_flush(cur_wbuf) > 0)
+			break;
+		if (!BIO_should_retry(cur_wbuf))
+			return -EPIPE;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		(void)sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+	}
+	return 0;
 }
 
 int
@@ -113,6 +175,9 @@ tlsdata_accept(struct session *s, int fd)
 		return -1;
 	}
 	cur_fd = fd;
+	cur_timeout_ms = (int)(s->cfg->data_connection_timeout > INT_MAX / 1000 ? INT_MAX :
+			       s->cfg->data_connection_timeout * 1000);
+	coalesce();
 	return 0;
 }
 
@@ -144,7 +209,7 @@ tlsdata_send(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	size_t done = 0;
-	int n = 0;
+	int n = 0, r;
 
 	if (!tlsdata_active(fd))
 		return -EBADF;
@@ -156,6 +221,10 @@ tlsdata_send(int fd, const void *buf, size_t len)
 			break;
 		done += (size_t)n;
 	}
+	/* what is counted as sent must be on the socket: the caller may close
+	 * next, and a tail left in the buffer would be lost after a 226 */
+	if (done > 0 && (r = flush_out()) < 0)
+		return r;
 	if (done > 0) {
 		ERR_clear_error();
 		return (ssize_t)done;
@@ -261,7 +330,8 @@ tlsdata_close(int fd)
 {
 	if (!tlsdata_active(fd))
 		return;
-	(void)SSL_shutdown(cur);
+	(void)flush_out();
+	(void)SSL_shutdown(cur);	/* the alert is flushed by OpenSSL */
 	ERR_clear_error();
 	forget();
 }

@@ -1,6 +1,7 @@
 /* tlsproc.c - the TLS process of a control connection; see tlsproc.h. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,39 +34,33 @@ struct pump {
 	char down[PUMP_BUF];	/* from the service, for SSL_write (same buffer on retry) */
 	size_t down_len;
 	bool client_eof;	/* close_notify, EOF or a TLS error from the client */
+	bool close_notify;	/* ... and it was a close_notify */
+	bool ccc_allowed;	/* ssl_allow_ccc */
 	bool service_eof;	/* the service process closed its end */
 	bool ticket;		/* a new ticket is queued but maybe not sent */
 	bool session_sent;	/* GET_SESSION answered (once) */
+	unsigned int ccc_timeout;	/* seconds for CCC's close_notify exchange */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
 };
 
 /* --- set-up, in the child, before and after the drop --- */
 
+/* The control connection's SSL: the context loaded before the session
+ * forked, with the delegated key. */
 static SSL *
 new_ssl(const struct tlsproc_args *a, int sign_fd)
 {
-	char err[256];
-	SSL_CTX *ctx = tls_ctx_new(a->cfg, a->ticket_key, err, sizeof(err));
-	X509 *cert = ctx ? tls_read_cert(a->cfg->rsa_cert_file, err, sizeof(err)) : NULL;
-	EVP_PKEY *key = cert ? tlsdeleg_key(cert, sign_fd) : NULL;
-	SSL *ssl = NULL;
+	SSL_CTX *ctx = tls_ctx(TLS_CONTROL);
+	EVP_PKEY *key = ctx ? tlsdeleg_key(tls_cert(), sign_fd) : NULL;
+	SSL *ssl = key ? SSL_new(ctx) : NULL;
 
-	if (cert && key == NULL)
-		snprintf(err, sizeof(err), "cannot make the delegated key");
-	if (key && SSL_CTX_use_PrivateKey(ctx, key) != 1)
-		snprintf(err, sizeof(err), "cannot use the delegated key: %s",
-			 tls_error("unknown error"));
-	else if (key && a->cfg->ssl_sni_hostname[0] &&
-		 tls_require_sni(ctx, a->cfg->ssl_sni_hostname) < 0)
-		snprintf(err, sizeof(err), "cannot set ssl_sni_hostname");
-	else if (key)
-		ssl = SSL_new(ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, a->tcp_fd) != 1)
-		die("Failed to set up TLS: %s", err);
+	if (key == NULL)
+		die("Failed to set up TLS: %s", ctx ? "cannot make the delegated key" :
+		    "no TLS context");
+	if (ssl == NULL || SSL_use_PrivateKey(ssl, key) != 1 || SSL_set_fd(ssl, a->tcp_fd) != 1)
+		die("Failed to set up TLS: %s", tls_error("unknown error"));
 	EVP_PKEY_free(key);
-	X509_free(cert);
-	SSL_CTX_free(ctx);	/* the SSL holds a reference */
 	return ssl;
 }
 
@@ -115,6 +110,7 @@ ssl_waits(struct pump *p, int r)
 	else if (e == SSL_ERROR_WANT_WRITE)
 		p->tcp_events |= POLLOUT;
 	else {
+		p->close_notify = e == SSL_ERROR_ZERO_RETURN;
 		if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
 			log_info("TLS connection with the client ended: %s", tls_error(""));
 		ERR_clear_error();
@@ -219,6 +215,87 @@ session_body(struct pump *p, struct buf *b)
 	OPENSSL_cleanse(der, sizeof(der));
 }
 
+/* Wait until the TCP socket is ready for what OpenSSL asked (P->tcp_events)
+ * or DEADLINE passes.  RETURNS 0 or -ETIMEDOUT. */
+static int
+wait_tcp(struct pump *p, long long deadline)
+{
+	struct pollfd f = { .fd = p->tcp, .events = p->tcp_events ? p->tcp_events : POLLIN };
+	long long left = deadline - sys_now_ms();
+	int r;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	r = sys_poll(&f, 1, left > INT_MAX ? INT_MAX : (int)left);
+	return r < 0 && r != -EINTR ? r : 0;
+}
+
+/* CCC: what the service wrote before asking (its 200 reply) goes out
+ * first.  RETURNS 0, or -EPIPE when the client went away. */
+static int
+flush_service(struct pump *p, long long deadline)
+{
+	for (;;) {
+		bool progress;
+
+		p->tcp_events = p->plain_events = 0;
+		progress = from_service(p);
+		progress |= to_client(p);
+		if (p->client_eof)	/* its close_notify came first: all was sent */
+			return p->close_notify && p->down_len == 0 ? 0 : -EPIPE;
+		if (p->down_len == 0 && !p->ticket && (p->plain_events & POLLIN || p->service_eof))
+			return 0;
+		if (!progress && wait_tcp(p, deadline) < 0)
+			return -ETIMEDOUT;
+	}
+}
+
+/* CCC: close_notify both ways (RFC 4217 section 6).  OpenSSL reads the
+ * control connection record by record (no read-ahead), so what the client
+ * sends in clear after its close_notify stays in the socket. */
+static int
+close_tls(struct pump *p, long long deadline)
+{
+	for (;;) {
+		int r = SSL_shutdown(p->ssl), e;
+
+		if (r == 1)
+			return 0;
+		if (r == 0)
+			continue;	/* ours is out; now the client's */
+		e = SSL_get_error(p->ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		p->tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		if (wait_tcp(p, deadline) < 0)
+			return -ETIMEDOUT;
+	}
+}
+
+/* CCC (ssl_allow_ccc; the post-login process checked the policy): end
+ * TLS on the control connection, hand its socket to the post-login
+ * process, exit.  Any failure ends the session: TLS is half closed. */
+static void NORETURN
+clear_text(struct pump *p)
+{
+	long long deadline = sys_now_ms() + (long long)p->ccc_timeout * 1000;
+	int r = flush_service(p, deadline);
+
+	if (r == 0)
+		r = close_tls(p, deadline);
+	if (r == 0)
+		r = sys_set_blocking(p->tcp);
+	if (r == 0)
+		r = priv_send(p->ctl, TLSCTL_ANS_CCC, &(struct buf){ 0 });
+	if (r == 0)
+		r = sys_send_fd(p->ctl, p->tcp);
+	if (r < 0)
+		log_notice("CCC failed: %s", r == -EPROTO ? tls_error("TLS error") : strerror(-r));
+	else
+		log_info("CCC: the control connection is in clear text from now on");
+	sys_exit_session(0);
+}
+
 /* One message on the TLS control channel (tlsctl.h). */
 static void
 control(struct pump *p)
@@ -235,6 +312,8 @@ control(struct pump *p)
 	    (type == TLSCTL_REQ_GET_SESSION && p->session_sent))
 		die("Bad message on the TLS control channel");
 	buf_reset(&b);
+	if (type == TLSCTL_REQ_CCC)
+		clear_text(p);
 	if (type == TLSCTL_REQ_NEW_TICKET) {
 		if (SSL_version(p->ssl) >= TLS1_3_VERSION && SSL_new_session_ticket(p->ssl) == 1)
 			p->ticket = true;
@@ -246,6 +325,31 @@ control(struct pump *p)
 	OPENSSL_cleanse(&b, sizeof(b));		/* it may hold the master secret */
 	if (r < 0)
 		p->ctl = sys_close(p->ctl);
+}
+
+/* The client's close_notify may be CCC's (ftplib's unwrap sends it as soon
+ * as it reads the 200), read before the post-login process's request
+ * arrives: wait for that request, for as long as CCC may take, unless the
+ * client closes the connection meanwhile. */
+static void
+await_ccc(struct pump *p)
+{
+	long long deadline = sys_now_ms() + (long long)p->ccc_timeout * 1000;
+
+	while (p->ctl >= 0) {
+		struct pollfd f[2] = {
+			{ .fd = p->ctl, .events = POLLIN },
+			{ .fd = p->tcp, .events = POLLIN },
+		};
+		long long left = deadline - sys_now_ms();
+		int r = left > 0 ? sys_poll(f, 2, left > INT_MAX ? INT_MAX : (int)left) : 0;
+
+		if (r == -EINTR)
+			continue;
+		if (r <= 0 || f[1].revents)
+			return;		/* timed out, or the client sent more: no CCC */
+		control(p);
+	}
 }
 
 static void
@@ -281,8 +385,11 @@ pump(struct pump *p)
 					(void)SSL_shutdown(p->ssl);	/* close_notify, best effort */
 				sys_exit_session(0);
 			}
-			if (p->client_eof && p->up_len == 0)
+			if (p->client_eof && p->up_len == 0) {
+				if (p->close_notify && p->ccc_allowed)
+					await_ccc(p);
 				sys_exit_session(0);
+			}
 		} while (progress);
 		wait_events(p);
 	}
@@ -296,14 +403,13 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 	int r;
 
 	log_set_prefix("tls %s", a->peer);
+	tls_set_ticket_key(a->ticket_key);
 	p.ssl = new_ssl(a, sign_fd);
-	/* TLS 1.2 sends a session id only from a server-side cache; nothing is
-	 * stored here, the post-login process's data context gets the session */
-	SSL_CTX_set_session_cache_mode(SSL_get_SSL_CTX(p.ssl),
-				       SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
 	p.tcp = a->tcp_fd;
 	p.plain = plain;
 	p.ctl = ctl;
+	p.ccc_timeout = a->cfg->data_connection_timeout;
+	p.ccc_allowed = a->cfg->ssl_allow_ccc;
 	drop(a);
 	if (sys_set_nonblock(p.tcp) < 0)
 		die_errno("Failed to make the control connection non-blocking");
@@ -314,6 +420,9 @@ tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 		sys_exit_session(0);
 	}
 	ready(sign_fd);
+	/* the handshake's memory back to the kernel: idle sessions are the
+	 * common case, and this process lives as long as the session */
+	malloc_trim(0);
 	log_event(LOG_INFO, &(struct log_fields){ .tls_version = SSL_get_version(p.ssl),
 		  .tls_cipher = SSL_get_cipher_name(p.ssl) },
 		  "TLS session: %s, cipher %s%s", SSL_get_version(p.ssl),
@@ -348,6 +457,7 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 	if (pid == 0) {
 		sys_close(a->close_fd);
 		limit_forget();
+		tls_forget_key();
 		for (int i = 0; i < 3; i++)
 			sys_close(fds[i][0]);
 		tls_main(a, fds[0][1], fds[1][1], fds[2][1]);
@@ -379,6 +489,23 @@ tlsproc_new_ticket(int fd)
 	if (r == 0)
 		r = tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &b, &ans);
 	return r;
+}
+
+int
+tlsproc_ccc(int fd)
+{
+	static struct tlsctl_ans ans;
+	struct buf b;
+	uint16_t type;
+	int r;
+
+	buf_reset(&b);
+	r = priv_send(fd, TLSCTL_REQ_CCC, &b);
+	if (r == 0)
+		r = priv_recv(fd, &type, &b);
+	if (r == 0)
+		r = tlsctl_ans_decode(TLSCTL_REQ_CCC, type, &b, &ans);
+	return r < 0 ? r : sys_recv_fd(fd);
 }
 
 int

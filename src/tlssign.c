@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -99,51 +100,54 @@ tlssign_check_pss(const uint8_t *em, size_t emlen, unsigned int modbits)
 
 /* --- reading the key (in the child) --- */
 
-/* The key in PATH; the file's bytes are wiped. NULL with ERR set. */
-static EVP_PKEY *
-read_key(const char *path, char *err, size_t errlen)
-{
-	char *text = NULL;
-	ssize_t n = sys_read_file(path, KEY_FILE_MAX, &text);
-	EVP_PKEY *key = NULL;
-	BIO *bio;
+/* Built before any session forks (tlssign_snapshot): making a decoder
+ * costs some 4 M instructions (OpenSSL 3 looks through every provider's
+ * decoders), using one a few thousand.  It holds no key; each signing
+ * child uses its own copy once. */
+static OSSL_DECODER_CTX *decoder;
+static EVP_PKEY *decoded;
 
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror((int)-n));
-		return NULL;
+/* The PEM key in TEXT (N bytes), or NULL. */
+static EVP_PKEY *
+decode_key(const char *text, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	BIO *bio;
+	EVP_PKEY *key = NULL;
+
+	if (decoder) {
+		decoded = NULL;
+		return OSSL_DECODER_from_data(decoder, &p, &n) == 1 ? decoded : NULL;
 	}
 	bio = BIO_new_mem_buf(text, (int)n);
 	if (bio)
 		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	explicit_bzero(text, (size_t)n);
-	free(text);
-	if (key == NULL)
-		snprintf(err, errlen, "%s holds no PEM private key without a passphrase (%s)",
-			 path, tls_error("no key"));
 	return key;
 }
 
-/* The key of CFG, RSA or EC, matching the certificate; NULL with ERR set. */
+/* The key in TEXT (N bytes of PEM), RSA or EC, matching CERT (from the
+ * file CERTPATH); NULL with ERR set.  WHAT names the source. */
 static EVP_PKEY *
-matching_key(const struct config *cfg, char *err, size_t errlen)
+parse_key(const char *text, size_t n, X509 *cert, const char *certpath, const char *what,
+	  char *err, size_t errlen)
 {
-	X509 *cert = tls_read_cert(cfg->rsa_cert_file, err, errlen);
-	EVP_PKEY *key = cert ? read_key(tls_key_path(cfg), err, errlen) : NULL;
+	EVP_PKEY *key = decode_key(text, n);
 	int type = key ? EVP_PKEY_get_base_id(key) : 0;
 
-	if (key && type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
+	if (key == NULL) {
+		snprintf(err, errlen, "%s holds no PEM private key without a passphrase (%s)",
+			 what, tls_error("no key"));
+	} else if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
 		snprintf(err, errlen, "not an RSA or ECDSA key");
 		EVP_PKEY_free(key);
 		key = NULL;
-	} else if (key && X509_check_private_key(cert, key) != 1) {
-		snprintf(err, errlen, "the key does not match the certificate in %s",
-			 cfg->rsa_cert_file);
+	} else if (X509_check_private_key(cert, key) != 1) {
+		snprintf(err, errlen, "the key does not match the certificate in %s", certpath);
 		ERR_clear_error();
 		EVP_PKEY_free(key);
 		key = NULL;
 	}
-	X509_free(cert);
 	return key;
 }
 
@@ -199,26 +203,60 @@ in_child(const struct config *cfg, child_fn fn, const void *arg, uint8_t *out,
 	return result;
 }
 
-static int
-check_key_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
-{
-	EVP_PKEY *key = matching_key(cfg, (char *)out, *outlen);
+struct snapshot_req {
+	X509 *cert;
+	int memfd;
+};
 
-	(void)arg;
-	*outlen = key ? 0 : strlen((char *)out) + 1;
+/* Read the key file, check it, copy its bytes into the memory file. */
+static int
+snapshot_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
+{
+	const struct snapshot_req *q = arg;
+	const char *path = tls_key_path(cfg);
+	char *text = NULL;
+	ssize_t n = sys_read_file(path, KEY_FILE_MAX, &text);
+	EVP_PKEY *key = NULL;
+	int r = -EKEYREJECTED;
+
+	if (n < 0)
+		snprintf((char *)out, *outlen, "cannot read %s: %s", path, strerror((int)-n));
+	else
+		key = parse_key(text, (size_t)n, q->cert, cfg->rsa_cert_file, path,
+				(char *)out, *outlen);
+	if (key && sys_write_full(q->memfd, text, (size_t)n) == n)
+		r = 0;
+	else if (key)
+		snprintf((char *)out, *outlen, "cannot copy the key: %s", strerror(errno));
+	if (n >= 0) {
+		explicit_bzero(text, (size_t)n);
+		free(text);
+	}
 	EVP_PKEY_free(key);
-	return key ? 0 : -EKEYREJECTED;
+	*outlen = r == 0 ? 0 : strlen((char *)out) + 1;
+	return r;
 }
 
 int
-tlssign_check_key(const struct config *cfg, char *err, size_t errlen)
+tlssign_snapshot(const struct config *cfg, X509 *cert, char *err, size_t errlen)
 {
+	struct snapshot_req q = { .cert = cert, .memfd = sys_memfd("miniftpd-key") };
 	uint8_t text[ANSWER_MAX];
 	size_t len = sizeof(text);
-	int r = in_child(cfg, check_key_child, NULL, text, &len);
+	int r;
 
+	if (q.memfd < 0) {
+		snprintf(err, errlen, "cannot make a memory file for the key: %s",
+			 strerror(-q.memfd));
+		return -1;
+	}
+	r = in_child(cfg, snapshot_child, &q, text, &len);
+	if (r == 0 && decoder == NULL)
+		decoder = OSSL_DECODER_CTX_new_for_pkey(&decoded, "PEM", NULL, NULL,
+							EVP_PKEY_KEYPAIR, NULL, NULL);
 	if (r == 0)
-		return 0;
+		return q.memfd;
+	sys_close(q.memfd);
 	if (r == -EKEYREJECTED && len > 0 && text[len - 1] == '\0')
 		snprintf(err, errlen, "%s", (const char *)text);
 	else
@@ -247,15 +285,35 @@ check_input(const struct sign_req *q, EVP_PKEY *key)
 	return -EKEYREJECTED;
 }
 
+/* The key from tls_key_fd, checked against tls_cert; NULL with ERR set. */
+static EVP_PKEY *
+snapshot_key(const struct config *cfg, char *err, size_t errlen)
+{
+	char *text = xmalloc(KEY_FILE_MAX);
+	ssize_t n = tls_key_fd() < 0 ? -EBADF : sys_pread_whole(tls_key_fd(), text, KEY_FILE_MAX);
+	EVP_PKEY *key = NULL;
+
+	if (n < 0)
+		snprintf(err, errlen, "cannot read the key's copy: %s", strerror((int)-n));
+	else
+		key = parse_key(text, (size_t)n, tls_cert(), cfg->rsa_cert_file,
+				"the key's copy", err, errlen);
+	explicit_bzero(text, KEY_FILE_MAX);
+	free(text);
+	return key;
+}
+
 static int
 sign_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
 {
 	const struct sign_req *q = arg;
 	char err[256];
-	EVP_PKEY *key = matching_key(cfg, err, sizeof(err));
+	EVP_PKEY *key = snapshot_key(cfg, err, sizeof(err));
 	EVP_PKEY_CTX *ctx = NULL;
 	int r = key ? check_input(q, key) : -EKEYREJECTED;
 
+	if (key == NULL)
+		log_warning("Cannot sign: %s", err);
 	if (r == 0 && (size_t)EVP_PKEY_get_size(key) > *outlen)
 		r = -E2BIG;
 	if (r == 0) {

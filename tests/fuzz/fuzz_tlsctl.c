@@ -6,7 +6,7 @@
  * body goes to tlsctl_req_decode under the header's type, and to
  * tlsctl_ans_decode as the answer of each known request.  A request is
  * accepted only with a known type and an empty body; an answer only for
- * its request, with an empty body or (GET_SESSION) exactly one u32
+ * its request, with an empty body (NEW_TICKET, CCC) or (GET_SESSION) exactly one u32
  * length and that many bytes, at most TLSCTL_SESSION_MAX, which it
  * returns unchanged; a request is never taken for an answer or back.
  */
@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct buf body;
 static struct tlsctl_ans ans;
 
-static const uint16_t requests[] = { TLSCTL_REQ_NEW_TICKET, TLSCTL_REQ_GET_SESSION };
+static const uint16_t requests[] = { TLSCTL_REQ_NEW_TICKET, TLSCTL_REQ_GET_SESSION,
+				     TLSCTL_REQ_CCC };
 
 static void
 expect(int r, int ok)
@@ -53,10 +54,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(uint32_t)data[10] << 8 | data[11] : 0;
 	session_ok = len >= 4 && n == len - 4 && n <= TLSCTL_SESSION_MAX;
 	expect(tlsctl_req_decode(type, &body),
-	       (type == TLSCTL_REQ_NEW_TICKET || type == TLSCTL_REQ_GET_SESSION) && len == 0);
+	       (type == TLSCTL_REQ_NEW_TICKET || type == TLSCTL_REQ_GET_SESSION ||
+		type == TLSCTL_REQ_CCC) && len == 0);
 	body.off = 0;
 	expect(tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &body, &ans),
 	       type == TLSCTL_ANS_NEW_TICKET && len == 0);
+	if (ans.session_len != 0)
+		abort();
+	body.off = 0;
+	expect(tlsctl_ans_decode(TLSCTL_REQ_CCC, type, &body, &ans),
+	       type == TLSCTL_ANS_CCC && len == 0);
 	if (ans.session_len != 0)
 		abort();
 	body.off = 0;

@@ -10,6 +10,7 @@ alone holds the control connection's TCP socket, and that the private
 key is in no session process's memory.
 """
 
+import ftplib
 import io
 import os
 import re
@@ -316,6 +317,44 @@ def test_renewed_certificate(ftpd, ftpenv, certs, mode):
     assert "TLS data connection refused" not in s.log()
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_renewed_certificate(ftpd, ftpenv, certs, mode):
+    """A renewal that leaves a certificate and a key that do not match (a
+    new certificate moved in, the key file rewritten in place with another
+    key, as a half-done or wrong deployment leaves them): a listener checks
+    the files on SIGHUP, says why, and goes on serving the pair it loaded
+    before, although neither file holds it any more; a process started per
+    connection cannot start, refuses the connection and logs why.  The
+    session that began before goes on either way."""
+    d = os.path.join(ftpenv.dir, "live-bad")
+    os.mkdir(d)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
+    shutil.copy(certs.path("ec.crt"), crt)
+    shutil.copy(certs.path("ec.key"), key)
+    s = ftpd(mode, ssl_enable="YES", rsa_cert_file=crt, rsa_private_key_file=key)
+    old = tls_login(s)
+    shutil.copy(certs.path("ec2.crt"), crt + ".new")
+    os.replace(crt + ".new", crt)
+    with open(certs.path("rsa.key"), "rb") as src, open(key, "r+b") as dst:
+        dst.truncate(0)
+        dst.write(src.read())
+    if mode in ("standalone", "listenfd"):
+        os.kill(s.pid, signal.SIGHUP)
+        assert wait_until(lambda: "keeping the old one" in s.log(), 10), s.log()
+        assert "does not match the certificate" in s.log()
+        new = tls_login(s)
+        assert new.sock.getpeercert(binary_form=True) == der_of(certs.path("ec.crt"))
+        assert retr(new, "hello.txt") == b"hello\n"
+        assert new.quit().startswith("221")
+        assert "Cannot sign" not in s.log()
+    else:
+        with pytest.raises((EOFError, OSError, ftplib.Error)):
+            tls_login(s)
+        assert wait_until(lambda: "does not match the certificate" in s.log(), 10), s.log()
+    assert retr(old, "hello.txt") == b"hello\n"
+    assert old.quit().startswith("221")
+
+
 # ---------------------------------------------------------------- ssl_sni_hostname
 
 def sni_login(s, name, implicit=False):
@@ -429,6 +468,55 @@ def test_prot_rules(ftpd, certs):
     r = c.cmd("LIST")
     assert r.code == 522 and "PROT P" in r.text, r
     assert c.cmd("PROT P").code == 200
+
+
+def test_ccc_refused_by_default(ftpd, certs):
+    """Without ssl_allow_ccc, CCC gets 534 and the control connection stays
+    in TLS."""
+    s = tls_server(ftpd, certs)
+    f = tls_login(s)
+    with pytest.raises(ftplib.error_perm, match="^534"):
+        f.ccc()
+    assert isinstance(f.sock, ssl.SSLSocket)
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert f.quit().startswith("221")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ccc_allowed(ftpd, ftpenv, certs, mode):
+    """ssl_allow_ccc=YES: CCC before login gets 534; after login 200, then
+    close_notify both ways (ftplib's unwrap), and the control connection
+    goes on in clear text while PROT P data connections still use TLS,
+    resuming the session of the control connection's TLS days."""
+    s = tls_server(ftpd, certs, mode, ssl_allow_ccc="YES")
+    f = ReuseFTP_TLS(context=client_context(), timeout=10)
+    s.ctls.append(f)
+    f.connect(HOST, s.port)
+    assert f.auth().startswith("234")
+    with pytest.raises(ftplib.error_perm, match="^534 .*log in first"):
+        f.ccc()
+    f.login("demo", DEMO_PASSWORD)
+    assert f.prot_p().startswith("200")
+    f.voidcmd("NOOP")               # read the tickets
+    f.data_session = f.sock.session
+    assert f.ccc().startswith("200")
+    assert f.sock.version() is None       # unwrapped: plain TCP from here
+    assert f.voidcmd("NOOP").startswith("200")
+    assert f.sendcmd("PWD").startswith("257")
+    assert retr(f, "hello.txt") == b"hello\n"
+    data = os.urandom(200000)
+    assert f.storbinary("STOR ccc.bin", io.BytesIO(data)).startswith("226")
+    assert retr(f, "ccc.bin") == data
+    names = []
+    f.retrlines("LIST", names.append)
+    assert any(n.endswith(" ccc.bin") for n in names), names
+    with pytest.raises(ftplib.error_perm, match="^534 .*clear text already"):
+        f.sendcmd("CCC")
+    assert f.quit().startswith("221")
+    log = s.log()
+    assert "CCC: the control connection is in clear text" in log, log
+    assert "TLS data connection refused" not in log
 
 
 def test_prot_before_login_carries_over(ftpd, certs):
@@ -827,6 +915,18 @@ def identify(s, c_port, helper, kids):
     return service, tls, ctl
 
 
+def key_copies(pid):
+    """PID's descriptors of the key's memory file (tlssign_snapshot)."""
+    fds = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if "miniftpd-key" in os.readlink("/proc/%d/fd/%s" % (pid, fd)):
+                fds.append(fd)
+        except FileNotFoundError:
+            pass
+    return fds
+
+
 @needs_root
 @pytest.mark.parametrize("mode", MODES)
 def test_tls_process_confined(ftpd, ftpenv, certs, mode):
@@ -860,6 +960,14 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
     assert ctl2 not in socket_inodes(helper2) and ctl2 not in socket_inodes(service2)
     assert os.readlink("/proc/%d/root" % tls2) == ftpenv.empty
     assert proc_status(tls2)["Seccomp"] == ("0" if sanitized() else "2")
+    # the copy of the key the listener keeps (a memory file) reaches only
+    # the helper before login, which signs in a child: no process that
+    # reads client bytes holds it, nor the helper after login
+    for p in (helper, service, tls, service2, tls2):
+        assert not key_copies(p), (p, key_copies(p))
+    assert key_copies(helper2)
+    if mode in ("standalone", "listenfd"):
+        assert key_copies(s.pid)
 
 
 def memory_holds(pid, needles):
