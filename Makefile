@@ -47,7 +47,9 @@ FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   dataconn transfer ls idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.
-LIMITD	:= limitd limitstat limittab limitfail hash mempool
+# The daemon's own files (one state, D): not in libminiftpd.a.
+LIMITD_DAEMON := limitd limitd_clients limitd_handlers
+LIMITD	:= limitd limitd_clients limitd_handlers limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)
