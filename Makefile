@@ -8,6 +8,9 @@ SANITIZE ?= 0
 PKGS	:= libcap libsystemd libcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt -lseccomp)
+# hiredis (Debian libhiredis-dev): limitd only, for limitd_cluster (the
+# Redis store of a farm); included as <hiredis/hiredis.h>, no -I.
+PKG_LIBS   += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 # miniftpd itself needs no libsystemd (listen.c reads LISTEN_FDS itself)
 # and no libseccomp at run time (its filters are compiled at build time,
 # see below): it is the one binary exec'ed per connection under socket
@@ -40,7 +43,7 @@ ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
-COMMON	:= str buf sysutil log config vsfcompat limitproto
+COMMON	:= str buf sysutil log config vsfcompat limitproto limitstore
 # Only miniftpd.
 FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
@@ -49,7 +52,7 @@ FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 # Only limitd.
 # The daemon's own files (one state, D): not in libminiftpd.a.
 LIMITD_DAEMON := limitd limitd_clients limitd_handlers
-LIMITD	:= limitd limitd_clients limitd_handlers limitstat limittab limitfail hash mempool
+LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)

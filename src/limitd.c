@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "defs.h"
+#include "limitcluster.h"
 #include "limitd.h"
 #include "limitstat.h"
 #include "str.h"
@@ -170,6 +171,7 @@ setup_signals(void)
 static void
 setup(void)
 {
+	char err[CFG_ERR_MAX];
 	int r;
 
 	D.started = sys_time();
@@ -191,6 +193,9 @@ setup(void)
 		r = pool_init(&D.outq, sizeof(struct outmsg), 0, 0);
 	if (r < 0)
 		die("Failed to set up tables: %s", strerror(-r));
+	r = limit_cluster_start(&D.cfg, &D.tab, err);
+	if (r < 0)
+		die("Failed to set up limitd_cluster: %s", err);
 	D.ep = sys_epoll_create();
 	if (D.ep < 0)
 		die("Failed to create epoll instance: %s", strerror(-D.ep));
@@ -219,6 +224,11 @@ reload(void)
 	if (strcmp(n.limitd_socket, D.cfg.limitd_socket) != 0)
 		log_warning("limitd_socket changed to %s: takes effect at restart, ignoring",
 			    n.limitd_socket);
+	if (strcmp(n.limitd_cluster, D.cfg.limitd_cluster) != 0 ||
+	    strcmp(n.limitd_cluster_id, D.cfg.limitd_cluster_id) != 0 ||
+	    strcmp(n.limitd_cluster_password_file, D.cfg.limitd_cluster_password_file) != 0 ||
+	    n.limitd_cluster_lease != D.cfg.limitd_cluster_lease)
+		log_warning("limitd_cluster options changed: take effect at restart, ignoring");
 	if (n.max_per_ip_prefix6 != D.tab.prefix6)	/* the tables' keys depend on it */
 		log_warning("max_per_ip_prefix6 changed to %lu: takes effect at restart, ignoring",
 			    n.max_per_ip_prefix6);
@@ -234,11 +244,13 @@ static int
 wait_timeout(void)
 {
 	long long left;
+	int cluster = limit_cluster_next_ms();
 
 	if (!D.paused || D.resume_at == LLONG_MAX)
-		return -1;
+		return cluster;
 	left = D.resume_at - sys_now_ms();
-	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+	left = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : left;
+	return cluster >= 0 && cluster < left ? cluster : (int)left;
 }
 
 static void
@@ -255,6 +267,7 @@ main_loop(void)
 		}
 		if (D.paused && D.resume_at != LLONG_MAX && sys_now_ms() >= D.resume_at)
 			set_listening(true);
+		limit_cluster_tick();
 		n = sys_epoll_wait(D.ep, ev, MAX_EVENTS, wait_timeout(), &D.waitmask);
 		if (n == -EINTR)
 			continue;
@@ -282,6 +295,7 @@ run_daemon(void)
 		   D.lim.max_clients, D.lim.max_per_ip, D.tab.prefix6, D.lim.max_per_user, D.nofile);
 	main_loop();
 	sd_notify(0, "STOPPING=1");
+	limit_cluster_stop();
 	log_notice("Stopping with %zu sessions held", limit_tab_sessions(&D.tab));
 	if (D.own_socket)
 		sys_unlink(D.own_socket);
@@ -365,6 +379,6 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	if (arg_status)
-		return limit_status_run(D.cfg.limitd_socket, arg_json, STATUS_TIMEOUT_MS, stdout);
+		return limit_status_run(&D.cfg, arg_json, STATUS_TIMEOUT_MS, stdout);
 	return run_daemon();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "limitcluster.h"
 #include "limitd.h"
 #include "sysutil.h"
 
@@ -40,8 +41,10 @@ can_accept(void)
 void
 client_close(struct client *c)
 {
-	if (c->state & CL_ADMITTED)
+	if (c->state & CL_ADMITTED) {
+		limit_cluster_release(c->sess.addr, c->sess.user);
 		limit_tab_release(&D.tab, &c->sess);
+	}
 	sys_close(c->fd);
 	while (c->out_head) {
 		struct outmsg *o = c->out_head;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "limitcluster.h"
 #include "limitd.h"
 #include "str.h"
 #include "sysutil.h"
@@ -37,6 +38,44 @@ blocked(const struct limit_addr *addr)
 	return limit_fails_blocked(&D.fails, &D.fpol, addr, sys_time());
 }
 
+/* With a store, the local tables only record: the store judged. */
+static const struct limit_limits unlimited;
+
+/* The store is configured but unreachable, and limitd_fail=closed. */
+static bool
+store_down_closed(void)
+{
+	return !limit_cluster_up() && strcmp(D.cfg.limitd_fail, "closed") == 0;
+}
+
+/*
+ * The farm's verdict while the store answers; without it, limitd_fail's:
+ * this host's tables and limits alone (open), or no new session (closed).
+ */
+static int
+admit(struct client *c, const struct limit_addr *addr)
+{
+	const struct limit_limits *lim = &D.lim;
+	int v;
+
+	if (limit_cluster_enabled()) {
+		v = limit_cluster_admit(addr, &D.lim, D.fpol.max);
+		if (v != LIMIT_V_ADMIT && v != -ENOTCONN)
+			return v;
+		if (v == LIMIT_V_ADMIT)
+			lim = &unlimited;
+		else if (store_down_closed())
+			return LIMIT_V_TOTAL;
+	}
+	if (lim != &unlimited && blocked(addr))
+		return LIMIT_V_BLOCKED;
+	v = limit_tab_admit(&D.tab, lim, &c->sess, addr, (uint32_t)c->pid, (uint32_t)c->uid,
+			    sys_time());
+	if (v != LIMIT_V_ADMIT && lim == &unlimited)
+		limit_cluster_release(addr, NULL);
+	return v;
+}
+
 /*
  * A re-registration (a live session after a limitd restart, or one
  * admitted while limitd was down) is an admission like any other: were
@@ -47,13 +86,8 @@ handle_admit(struct client *c, const struct limit_msg *m)
 {
 	bool again = m->u.admit.flags & LIMIT_F_REREGISTER;
 	char a[LIMIT_ADDR_STR];
-	int v;
+	int v = admit(c, &m->u.admit.addr);
 
-	if (blocked(&m->u.admit.addr))
-		v = LIMIT_V_BLOCKED;
-	else
-		v = limit_tab_admit(&D.tab, &D.lim, &c->sess, &m->u.admit.addr,
-				    (uint32_t)c->pid, (uint32_t)c->uid, sys_time());
 	if (v < 0)
 		return client_fail(c, LIMIT_FAIL_RESOURCE, "cannot admit: %s", strerror(-v));
 	if (v == LIMIT_V_ADMIT)
@@ -68,12 +102,28 @@ handle_admit(struct client *c, const struct limit_msg *m)
 	return send_verdict(c, v);
 }
 
+/* As admit(); a store that refuses nothing here still recorded the login. */
+static int
+login(struct client *c, const char *user)
+{
+	int v;
+
+	if (limit_cluster_enabled() && limit_user_valid(user)) {
+		v = limit_cluster_login(c->sess.addr, user, &D.lim, D.fpol.max);
+		if (v == LIMIT_V_ADMIT)
+			return limit_tab_login(&D.tab, &unlimited, &c->sess, user);
+		if (v != -ENOTCONN)
+			return v;
+	}
+	return blocked(c->sess.addr) ? LIMIT_V_BLOCKED :
+		limit_tab_login(&D.tab, &D.lim, &c->sess, user);
+}
+
 static int
 handle_login(struct client *c, const struct limit_msg *m)
 {
 	bool again = m->u.login.flags & LIMIT_F_REREGISTER;
-	int v = blocked(c->sess.addr) ? LIMIT_V_BLOCKED :
-		limit_tab_login(&D.tab, &D.lim, &c->sess, m->u.login.user);
+	int v = login(c, m->u.login.user);
 
 	if (v == -EALREADY)
 		return client_fail(c, LIMIT_FAIL_STATE, "already logged in");
@@ -111,7 +161,9 @@ handle_login_fail(struct client *c, const struct limit_msg *m)
 	(void)m;
 	if (D.fpol.max == 0)
 		return send_verdict(c, LIMIT_V_ADMIT);
-	n = limit_fails_add(&D.fails, &D.fpol, addr, sys_time());
+	n = limit_cluster_fail(addr, D.fpol.forget);
+	if (n == -ENOTCONN)
+		n = limit_fails_add(&D.fails, &D.fpol, addr, sys_time());
 	if (n < 0) {
 		log_fails_full((int)n);
 		return send_verdict(c, LIMIT_V_ADMIT);

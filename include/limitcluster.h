@@ -1,0 +1,160 @@
+/*
+ * limitcluster.h - limitd's link to the Redis store that the limitd of
+ * several hosts share (limitd_cluster=redis://HOST:PORT/DB).  The design,
+ * what the store is trusted with and what a hostile one can do:
+ * SECURITY.md, "limitd on several hosts".
+ *
+ * One store connection per limitd, synchronous (hiredis), each call
+ * bounded by LIMIT_CLUSTER_TIMEOUT_MS; every count is changed by one Lua
+ * script run with EVALSHA, atomically in the store:
+ *   mftpd:hosts      sorted set: host id -> lease end (store ms)
+ *   mftpd:h:ID       hash: that host's counts, fields "n" (sessions),
+ *                    "a:KEY" (sessions per address key), "u:USER"
+ *   mftpd:g          hash: the same fields summed over live hosts
+ *   mftpd:f:KEY      failed logins of an address key, expiring
+ *   mftpd:gone       sorted set: hosts whose lease ran out (last 16)
+ * Each script run first forgets the hosts whose lease ran out.
+ *
+ * The local tables (limittab) stay the truth of what this limitd holds:
+ * when the store is unreachable the calls below return -ENOTCONN and
+ * limitd counts alone; when it is back (limit_cluster_tick) limitd
+ * replaces its host's counts in the store with the local tables' ("join").
+ *
+ * limitd only (logs, never exits); one store per process.
+ */
+#ifndef MINIFTPD_LIMITCLUSTER_H
+#define MINIFTPD_LIMITCLUSTER_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "limitstore.h"
+#include "limittab.h"
+
+/* Connect, and each reply, at most this long. */
+#define LIMIT_CLUSTER_TIMEOUT_MS	100
+/* An unreachable store is tried again at most this often. */
+#define LIMIT_CLUSTER_RETRY_MS		1000
+/* Hosts a status lists at most; hosts gone (lease ran out) listed. */
+#define LIMIT_CLUSTER_MAX_HOSTS		1024
+#define LIMIT_CLUSTER_MAX_GONE		16
+
+/*
+ * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
+ * empty) for the counts of TAB (limitd's local tables, kept by the
+ * caller: read on every join).  Reads the password file, picks the id
+ * (see limit_cluster_id), and tries to connect and join once; a store
+ * that does not answer is tried again by limit_cluster_tick.
+ * RETURNS 0, or -errno for a configuration that can never work (bad URL
+ * or id, unreadable or open password file), with ERR (CFG_ERR_MAX) set.
+ */
+int limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
+			char err[CFG_ERR_MAX]);
+
+/*
+ * limit_cluster_enabled - a store is configured.
+ * limit_cluster_up - and joined now (the last call reached it).
+ */
+bool limit_cluster_enabled(void);
+bool limit_cluster_up(void);
+
+/*
+ * limit_cluster_id - this limitd's host id in the store: CFG's
+ * limitd_cluster_id, or "<host name>:<limitd_socket>" cut to
+ * LIMIT_STORE_ID_MAX, into OUT.  RETURNS 0 or -EINVAL (not a valid id).
+ */
+int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
+
+/*
+ * limit_cluster_admit - count one more session from address key KEY in
+ * the farm when LIM and the failed-login ban (FAIL_MAX, 0: none) allow.
+ * RETURNS a LIMIT_V_* verdict (only ADMIT counted), or -ENOTCONN when the
+ * store could not be asked (nothing counted there).
+ */
+int limit_cluster_admit(const struct limit_addr *key, const struct limit_limits *lim,
+			unsigned long fail_max);
+
+/*
+ * limit_cluster_login - count a login as USER for a session from KEY
+ * (already admitted through the store).  RETURNS a LIMIT_V_* verdict, or
+ * -ENOTCONN.
+ */
+int limit_cluster_login(const struct limit_addr *key, const char *user,
+			const struct limit_limits *lim, unsigned long fail_max);
+
+/*
+ * limit_cluster_release - take a session from KEY (logged in as USER, or
+ * NULL) off the farm's counts.  Silent when the store is down (the next
+ * join carries the local tables).
+ */
+void limit_cluster_release(const struct limit_addr *key, const char *user);
+
+/*
+ * limit_cluster_fail - one failed login from KEY, forgotten FORGET
+ * seconds after the last.  RETURNS the failures the farm counts for KEY
+ * (>= 1), or -ENOTCONN.
+ */
+long limit_cluster_fail(const struct limit_addr *key, unsigned long forget);
+
+/*
+ * limit_cluster_tick - renew the lease when due, or try an unreachable
+ * store again (at most every LIMIT_CLUSTER_RETRY_MS).  Call it from the
+ * event loop at least every limit_cluster_next_ms().
+ */
+void limit_cluster_tick(void);
+
+/*
+ * limit_cluster_next_ms - milliseconds until limit_cluster_tick has
+ * something to do (0: now); -1 without a store.
+ */
+int limit_cluster_next_ms(void);
+
+/*
+ * limit_cluster_stop - hang up (the lease runs out on its own: a stopped
+ * limitd's sessions are gone with it, and a restart joins afresh).
+ */
+void limit_cluster_stop(void);
+
+/* The farm, as `limitd --status` shows it. */
+struct limit_cluster_host {
+	char id[LIMIT_STORE_ID_MAX + 1];
+	long long lease_ms;	/* live: ms of lease left; gone: ms since it ran out */
+	unsigned long sessions;	/* live hosts only */
+};
+
+struct limit_cluster_status {
+	unsigned long sessions, addresses, users;	/* the farm's */
+	size_t nhosts, ngone;
+	struct limit_cluster_host hosts[LIMIT_CLUSTER_MAX_HOSTS];
+	struct limit_cluster_host gone[LIMIT_CLUSTER_MAX_GONE];
+};
+
+/*
+ * limit_cluster_reply_int - R is an integer reply in [MIN, MAX]: store it
+ * in *OUT.  RETURNS 0, or -EBADMSG (another type, or out of range).
+ */
+int limit_cluster_reply_int(const redisReply *r, long long min, long long max,
+			    long long *out);
+
+/*
+ * limit_cluster_reply_status - decode the status script's answer R:
+ *   [now, sessions, addresses, users, nhosts, (id, lease left, sessions)
+ *    x nhosts, ngone, (id, ms since) x ngone]
+ * checking every type, count and id (limit_store_id_valid) against the
+ * bounds above.  RETURNS 0 or -EBADMSG.
+ */
+int limit_cluster_reply_status(const redisReply *r, struct limit_cluster_status *st);
+
+/*
+ * limit_cluster_status_print - `limitd --status`'s farm part, asked
+ * directly of the store named by CFG (in the --status process, not
+ * through limitd): text, or with JSON a "cluster" member's value (one
+ * object).  The store unreachable is shown as such, not an error.
+ * RETURNS 0, or -1 when CFG names no usable store.
+ */
+int limit_cluster_status_print(const struct config *cfg, bool json, FILE *out);
+
+#endif
