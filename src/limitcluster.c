@@ -490,6 +490,8 @@ limit_cluster_admit(const struct limit_addr *key, const struct limit_limits *lim
 	long long v;
 	int r;
 
+	if (!C.up)
+		return -ENOTCONN;
 	fmt_key(key, k);
 	r = eval("admit", 4, args, 0, LIMIT_V_COUNT - 1, &v);
 	return r < 0 ? r : (int)v;
@@ -504,6 +506,8 @@ limit_cluster_login(const struct limit_addr *key, const char *user,
 	long long v;
 	int r;
 
+	if (!C.up)
+		return -ENOTCONN;
 	fmt_key(key, k);
 	r = eval("login", 4, args, 0, LIMIT_V_COUNT - 1, &v);
 	return r < 0 ? r : (int)v;
@@ -516,6 +520,8 @@ limit_cluster_release(const struct limit_addr *key, const char *user)
 	const char *args[] = { k, user ? user : "" };
 	long long v;
 
+	if (!C.up)
+		return;
 	fmt_key(key, k);
 	(void)eval("release", 2, args, 0, 0, &v);
 }
@@ -528,6 +534,8 @@ limit_cluster_fail(const struct limit_addr *key, unsigned long forget)
 	long long v;
 	int r;
 
+	if (!C.up)
+		return -ENOTCONN;
 	fmt_key(key, k);
 	r = eval("fail", 2, args, 1, LONG_MAX, &v);
 	return r < 0 ? r : (long)v;
