@@ -12,6 +12,8 @@
  * (default 3):
  *   admissions_per_s   admissions answered per second, all workers
  *   p50_us, p99_us     one admission's latency: connect to verdict
+ *   store_lost         times limitd logged losing the store so far (a
+ *                      reply later than LIMIT_CLUSTER_TIMEOUT_MS)
  * and prints one line per (mode, workers) of KEY=VALUE pairs on stdout.
  * On a machine with few CPUs the workers, limitd and redis-server compete
  * for them: the figures are what this machine did, not what limitd
@@ -39,7 +41,7 @@
 
 #define MAX_SAMPLES	400000	/* per worker */
 
-static char dir_path[64], sock_path[128];
+static char dir_path[64], sock_path[128], log_path[128];
 
 static void
 fatal(const char *what)
@@ -72,18 +74,19 @@ free_port(void)
 	return port;
 }
 
+/* Start ARGV with its output to LOG (or /dev/null). */
 static pid_t
-spawn(char *const argv[])
+spawn(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 
 	if (pid < 0)
 		fatal("fork");
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int out = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
 
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -112,7 +115,7 @@ start_redis(const char *redis, int port)
 	pid_t pid;
 
 	snprintf(p, sizeof(p), "%d", port);
-	pid = spawn(argv);
+	pid = spawn(argv, NULL);
 	for (int i = 0; i < 500; i++) {
 		if (tcp_up(port))
 			return pid;
@@ -142,7 +145,7 @@ start_limitd(const char *limitd, int redis_port)
 		str_fmt(cluster, sizeof(cluster), "-olimitd_cluster=redis://127.0.0.1:%d/0", redis_port);
 	else
 		str_fmt(cluster, sizeof(cluster), "-olimitd_cluster=");
-	pid = spawn(argv);
+	pid = spawn(argv, log_path);
 	for (int i = 0; i < 500; i++) {
 		int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
 
@@ -219,6 +222,21 @@ cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Times limitd logged losing the store so far. */
+static unsigned int
+store_losses(void)
+{
+	char line[512];
+	unsigned int n = 0;
+	FILE *f = fopen(log_path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "Lost the cluster store") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static void
 measure(const char *mode, unsigned int workers, int seconds)
 {
@@ -248,9 +266,10 @@ measure(const char *mode, unsigned int workers, int seconds)
 		failed += fails[w];
 	}
 	qsort(samples, kept, sizeof(float), cmp_float);
-	printf("mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f failed=%lu\n",
-	       mode, workers, (double)total * 1e6 / took, kept ? samples[kept / 2] : 0.0,
-	       kept ? samples[kept * 99 / 100] : 0.0, failed);
+	printf("mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f failed=%lu "
+	       "store_lost=%u\n", mode, workers, (double)total * 1e6 / took,
+	       kept ? samples[kept / 2] : 0.0, kept ? samples[kept * 99 / 100] : 0.0, failed,
+	       store_losses());
 	fflush(stdout);
 	munmap(samples, size);
 }
@@ -290,6 +309,7 @@ main(int argc, char **argv)
 	if (mkdtemp(dir_path) == NULL)
 		fatal("mkdtemp");
 	str_fmt(sock_path, sizeof(sock_path), "%s/limitd.sock", dir_path);
+	str_fmt(log_path, sizeof(log_path), "%s/limitd.log", dir_path);
 	signal(SIGPIPE, SIG_IGN);
 	port = free_port();
 	rpid = start_redis(redis, port);
@@ -303,6 +323,7 @@ main(int argc, char **argv)
 	str_fmt(path, sizeof(path), "%s/limitd.conf", dir_path);
 	unlink(path);
 	unlink(sock_path);
+	unlink(log_path);
 	rmdir(dir_path);
 	return 0;
 }
