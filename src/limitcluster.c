@@ -125,6 +125,7 @@ static struct {
 	char lease[NUM_MAX];	/* ms, as text for the script */
 	char sha[41];
 	long long lease_ms, next_renew, next_retry;
+	unsigned long pending;	/* releases sent whose answers are unread */
 	const struct limit_tab *tab;
 	redisContext *ctx;
 } C;
@@ -142,6 +143,7 @@ hang_up(void)
 		redisFree(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
+	C.pending = 0;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
 }
 
@@ -253,6 +255,53 @@ load_script(char why[128])
 	return ret;
 }
 
+/* EVALSHA op with NARGS ARGS, as hiredis wants it (free it). */
+static const char **
+script_argv(const char *op, size_t nargs, const char **args)
+{
+	const char **argv = xcalloc(nargs + 6, sizeof(*argv));
+
+	argv[0] = "EVALSHA";
+	argv[1] = C.sha;
+	argv[2] = "0";
+	argv[3] = op;
+	argv[4] = C.id;
+	argv[5] = C.lease;
+	if (nargs)
+		memcpy(argv + 6, args, nargs * sizeof(*argv));
+	return argv;
+}
+
+static int join(void);
+
+/*
+ * Read the answers of the releases sent without waiting (in order: they
+ * precede whatever is asked next).  One of -1 means the store forgot our
+ * lease: join again.  RETURNS 0, or -ENOTCONN (lost: logged, hung up).
+ */
+static int
+drain(void)
+{
+	bool rejoin = false;
+
+	while (C.pending) {
+		void *reply = NULL;
+		long long v;
+		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
+
+		if (r == 0)
+			r = limit_cluster_reply_int(reply, -1, 0, &v);
+		freeReplyObject(reply);
+		if (r < 0) {
+			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer to release");
+			return -ENOTCONN;
+		}
+		C.pending--;
+		rejoin |= v == -1;
+	}
+	return rejoin ? join() : 0;
+}
+
 /*
  * EVALSHA op with NARGS ARGS; the answer an integer in [MIN, MAX].
  * RETURNS 0, or -ENOTCONN (the store is lost: logged, hung up).
@@ -261,18 +310,14 @@ static int
 eval_raw(const char *op, size_t nargs, const char **args, long long min, long long max,
 	 long long *out)
 {
-	const char **argv = xcalloc(nargs + 6, sizeof(*argv));
+	const char **argv;
 	char why[128];
 	redisReply *r;
 	int ret;
 
-	argv[0] = "EVALSHA";
-	argv[1] = C.sha;
-	argv[2] = "0";
-	argv[3] = op;
-	argv[4] = C.id;
-	argv[5] = C.lease;
-	memcpy(argv + 6, args, nargs * sizeof(*argv));
+	if (drain() < 0)
+		return -ENOTCONN;
+	argv = script_argv(op, nargs, args);
 	r = command(C.ctx, (int)nargs + 6, argv, why);
 	free(argv);
 	ret = limit_cluster_reply_int(r, min, max, out);
@@ -513,17 +558,30 @@ limit_cluster_login(const struct limit_addr *key, const char *user,
 	return r < 0 ? r : (int)v;
 }
 
+/*
+ * Sent at once, the answer read before the next question (drain): an
+ * admission waits for one round trip to the store, not two.
+ */
 void
 limit_cluster_release(const struct limit_addr *key, const char *user)
 {
 	char k[LIMIT_KEY_STR];
-	const char *args[] = { k, user ? user : "" };
-	long long v;
+	const char *args[] = { k, user ? user : "" }, **argv;
+	int done = 0, r;
 
 	if (!C.up)
 		return;
 	fmt_key(key, k);
-	(void)eval("release", 2, args, 0, 0, &v);
+	argv = script_argv("release", 2, args);
+	r = redisAppendCommandArgv(C.ctx, 8, argv, NULL);
+	free(argv);
+	while (r == REDIS_OK && !done)
+		r = redisBufferWrite(C.ctx, &done);
+	if (r != REDIS_OK) {
+		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot send a release");
+		return;
+	}
+	C.pending++;
 }
 
 long
