@@ -63,8 +63,9 @@ bool limit_cluster_up(void);
 
 /*
  * limit_cluster_id - this limitd's host id in the store: CFG's
- * limitd_cluster_id, or "<host name>:<limitd_socket>" cut to
- * LIMIT_STORE_ID_MAX, into OUT.  RETURNS 0 or -EINVAL (not a valid id).
+ * limitd_cluster_id, or "<host name>:<limitd_socket>", into OUT.
+ * RETURNS 0 or -EINVAL (not a valid id, or longer than
+ * LIMIT_STORE_ID_MAX: never cut, so that two ids never become one).
  */
 int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
 

@@ -437,16 +437,18 @@ int
 limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 {
 	char host[256] = "";
+	int r;
 
 	if (cfg->limitd_cluster_id[0])
-		snprintf(out, LIMIT_STORE_ID_MAX + 1, "%s", cfg->limitd_cluster_id);
+		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s", cfg->limitd_cluster_id);
 	else {
 		/* uname(2) underneath: no descriptor, nothing to wrap in sysutil. */
 		if (gethostname(host, sizeof(host) - 1) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		snprintf(out, LIMIT_STORE_ID_MAX + 1, "%s:%s", host, cfg->limitd_socket);
+			str_lcpy(host, "localhost", sizeof(host));
+		/* Never cut: two limitd whose ids share a prefix would be one host. */
+		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s:%s", host, cfg->limitd_socket);
 	}
-	return limit_store_id_valid(out) ? 0 : -EINVAL;
+	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
 }
 
 /* The password file: ours or root's, not for others, first line. */
@@ -489,7 +491,9 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 		return 0;
 	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 ||
 	    limit_cluster_id(cfg, C.id) < 0) {
-		snprintf(err, CFG_ERR_MAX, "limitd_cluster or limitd_cluster_id not usable");
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster or the host id not usable (the default, "
+			 "host name:limitd_socket, must be at most %d printable characters: "
+			 "set limitd_cluster_id)", LIMIT_STORE_ID_MAX);
 		return -EINVAL;
 	}
 	if (cfg->limitd_cluster_password_file[0]) {
