@@ -14,6 +14,10 @@
  *   p50_us, p99_us     one admission's latency: connect to verdict
  *   store_lost         times limitd logged losing the store so far (a
  *                      reply later than LIMIT_CLUSTER_TIMEOUT_MS)
+ *   limitd_cpu_us_per_admission, redis_cpu_us_per_admission
+ *                      CPU time (user + system) each used per admission
+ *                      (and its release): what a CPU of its own would
+ *                      sustain, 10^6 / that
  * and prints one line per (mode, workers) of KEY=VALUE pairs on stdout.
  * On a machine with few CPUs the workers, limitd and redis-server compete
  * for them: the figures are what this machine did, not what limitd
@@ -222,6 +226,31 @@ cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* CPU time PID has used (user + system), microseconds, or -1. */
+static long long
+cpu_us(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* fields 14 and 15 follow the command name */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				&ut, &st) != 2)
+		return -1;
+	return (long long)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
 /* Times limitd logged losing the store so far. */
 static unsigned int
 store_losses(void)
@@ -237,9 +266,20 @@ store_losses(void)
 	return n;
 }
 
-static void
-measure(const char *mode, unsigned int workers, int seconds)
+/* CPU microseconds per admission of PID since CPU0 (-1: unknown). */
+static double
+per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 {
+	long long now = cpu_us(pid);
+
+	return pid <= 0 || cpu0 < 0 || now < 0 || admitted == 0 ? -1.0 :
+		(double)(now - cpu0) / (double)admitted;
+}
+
+static void
+measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t redis)
+{
+	long long lcpu0 = cpu_us(limitd), rcpu0 = redis > 0 ? cpu_us(redis) : -1;
 	size_t size = (size_t)workers * MAX_SAMPLES * sizeof(float) + 2 * workers * sizeof(long);
 	float *samples = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	unsigned long *counts, *fails, total = 0, failed = 0;
@@ -257,6 +297,7 @@ measure(const char *mode, unsigned int workers, int seconds)
 		while (wait(NULL) < 0 && errno == EINTR)
 			;
 	took = now_us() - start;
+	usleep(100000);		/* let limitd finish the workers' closes */
 	for (unsigned int w = 0; w < workers; w++) {
 		size_t k = counts[w] < MAX_SAMPLES ? counts[w] : MAX_SAMPLES;
 
@@ -267,9 +308,11 @@ measure(const char *mode, unsigned int workers, int seconds)
 	}
 	qsort(samples, kept, sizeof(float), cmp_float);
 	printf("mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f failed=%lu "
-	       "store_lost=%u\n", mode, workers, (double)total * 1e6 / took,
+	       "store_lost=%u limitd_cpu_us_per_admission=%.1f redis_cpu_us_per_admission=%.1f\n",
+	       mode, workers, (double)total * 1e6 / took,
 	       kept ? samples[kept / 2] : 0.0, kept ? samples[kept * 99 / 100] : 0.0, failed,
-	       store_losses());
+	       store_losses(), per_admission(limitd, lcpu0, total),
+	       per_admission(redis, rcpu0, total));
 	fflush(stdout);
 	munmap(samples, size);
 }
@@ -316,7 +359,8 @@ main(int argc, char **argv)
 	for (int with_store = 0; with_store < 2; with_store++) {
 		lpid = start_limitd(limitd, with_store ? port : 0);
 		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++)
-			measure(with_store ? "store" : "alone", concurrency[i], seconds);
+			measure(with_store ? "store" : "alone", concurrency[i], seconds, lpid,
+				with_store ? rpid : 0);
 		stop(lpid);
 	}
 	stop(rpid);

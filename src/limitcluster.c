@@ -2,9 +2,10 @@
  * limitcluster.c - limitd's counts shared through a Redis store; see
  * limitcluster.h and SECURITY.md ("limitd on several hosts").
  *
- * Synchronous on purpose: a loopback round trip costs tens of
- * microseconds (bench/RESULTS.md), limitd stays one thread with one
- * order of events, and a store that stalls costs one bounded timeout.
+ * Synchronous on purpose: limitd stays one thread with one order of
+ * events, every verdict is the store's answer to that very question, and
+ * a store that stalls costs one bounded timeout.  The price, one round
+ * trip per admission, is measured in bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
 #include <fcntl.h>
