@@ -706,8 +706,7 @@ limit_cluster_reply_status(const redisReply *r, struct limit_cluster_status *st)
 }
 
 static int
-fetch_status(const struct config *cfg, const char *id, struct limit_cluster_status *st,
-	     char why[128])
+fetch_status(const char *id, struct limit_cluster_status *st, char why[128])
 {
 	const char *argv[] = { "EVAL", script, "0", "status", id, "0" };
 	redisContext *ctx;
@@ -717,7 +716,6 @@ fetch_status(const struct config *cfg, const char *id, struct limit_cluster_stat
 	ctx = open_store(&C.url, C.have_pass ? C.pass : NULL, why);
 	if (ctx == NULL)
 		return -1;
-	(void)cfg;
 	r = command(ctx, 6, argv, why);
 	ret = limit_cluster_reply_status(r, st);
 	if (r && ret < 0)
@@ -741,9 +739,8 @@ print_json(const char *id, const struct limit_cluster_status *st, const char *wh
 {
 	fprintf(out, "{\"store\":\"%s:%u/%u\",\"self\":\"%s\",\"reachable\":%s", C.url.host,
 		C.url.port, C.url.db, id, why ? "false" : "true");
-	if (why) {
-		fputs(",\"error\":", out);
-		fprintf(out, "\"%s\"}", "store unreachable or refused us");
+	if (why) {	/* the reason may quote the store: not for JSON */
+		fputs("}", out);
 		return;
 	}
 	fprintf(out, ",\"sessions\":%lu,\"addresses\":%lu,\"users\":%lu,\"hosts\":[",
@@ -788,7 +785,7 @@ limit_cluster_status_print(const struct config *cfg, bool json, FILE *out)
 		fprintf(stderr, "limitd: %s\n", err);
 		return -1;
 	}
-	failed = fetch_status(cfg, id, &st, why) < 0;
+	failed = fetch_status(id, &st, why) < 0;
 	(json ? print_json : print_text)(id, &st, failed ? why : NULL, out);
 	explicit_bzero(C.pass, sizeof(C.pass));
 	return 0;
