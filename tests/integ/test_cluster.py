@@ -56,7 +56,8 @@ def resp(*args):
 class Redis:
     """A redis-server of our own: loopback, PORT, no persistence."""
 
-    def __init__(self, directory, port=None):
+    def __init__(self, directory, port=None, password=None):
+        self.password = password
         self.dir = Path(directory)
         self.dir.mkdir(exist_ok=True)
         os.chmod(self.dir, 0o777)
@@ -68,7 +69,8 @@ class Redis:
         log = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
+             "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no",
+             *(["--requirepass", self.password] if self.password else [])],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(self.dir))
         log.close()
         wait_until(self._ready, timeout=10, what="redis-server")
@@ -77,7 +79,7 @@ class Redis:
     def _ready(self):
         assert self.proc.poll() is None, "redis-server exited: " + self.logpath.read_text()
         try:
-            return self.call("PING") == b"+PONG"
+            return self.call("PING") in (b"+PONG", b"-NOAUTH Authentication required.")
         except OSError:
             return False
 
@@ -317,3 +319,52 @@ def test_no_slot_leaked_after_random_kills(farm, make_ftpd):
     st = cluster(hosts[0][0])
     assert (st["sessions"], st["addresses"], st["users"]) == (0, 0, 0)
     assert sorted(h["sessions"] for h in st["hosts"]) == [0, 0, 0]
+
+
+def test_password_file(workdir, make_ftpd):
+    """requirepass on the store: limitd sends the first line of
+    limitd_cluster_password_file; a wrong one is the store refusing us
+    (logged, counted alone); a file others may read stops limitd at start."""
+    store = Redis(workdir / "redis-pw", password="s3cret-pw").start()
+    try:
+        url = f"redis://127.0.0.1:{store.port}/0"
+        good = workdir / "good.pass"
+        good.write_text("s3cret-pw\nnot this line\n")
+        good.chmod(0o600)
+        d = workdir / "pw0"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=url, limitd_cluster_id="pw0",
+                    limitd_cluster_password_file=good, max_per_ip=0).start()
+        try:
+            wait_until(lambda: "Joined the cluster store" in ld.log(), what="join with AUTH")
+            ftpd = make_ftpd(ld)
+            login(make_ftpd, ftpd)
+            assert farm_sessions(ld) == 1
+            assert "s3cret" not in ld.log()
+        finally:
+            ld.stop()
+
+        wrong = workdir / "wrong.pass"
+        wrong.write_text("guess\n")
+        wrong.chmod(0o600)
+        d = workdir / "pw1"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=url, limitd_cluster_id="pw1",
+                    limitd_cluster_password_file=wrong).start()
+        try:
+            wait_until(lambda: "Lost the cluster store" in ld.log(), what="refused AUTH logged")
+            assert "counting this host's sessions alone" in ld.log()
+            assert cluster(ld)["reachable"] is False
+        finally:
+            ld.stop()
+
+        wrong.chmod(0o644)
+        d = workdir / "pw2"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=url, limitd_cluster_password_file=wrong)
+        r = subprocess.run([str(LIMITD), str(ld.conf)], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode != 0
+        assert "must be a regular file others cannot read" in r.stderr
+    finally:
+        store.kill()
