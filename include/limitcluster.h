@@ -79,6 +79,35 @@ int limit_cluster_admit(const struct limit_addr *key, const struct limit_limits 
 			unsigned long fail_max);
 
 /*
+ * limit_cluster_admit_queue - as limit_cluster_admit, but the question is
+ * only queued: its answer is handed to the function given to
+ * limit_cluster_on_admit, with COOKIE, when the queue is read (by
+ * limit_cluster_flush, or before any other question), as a LIMIT_V_*
+ * verdict or -ENOTCONN (the store was lost meanwhile: decide alone).
+ * The admissions of one turn of the event loop thus share round trips.
+ * RETURNS 0 (queued), or -ENOTCONN (store down: nothing queued).
+ */
+int limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
+			      unsigned long fail_max, void *cookie);
+
+/*
+ * limit_cluster_on_admit - who gets the queued admissions' answers.
+ */
+void limit_cluster_on_admit(void (*done)(void *cookie, int verdict));
+
+/*
+ * limit_cluster_forget - nobody waits for COOKIE's queued admission any
+ * more (its client went): an admission the store grants is taken back.
+ */
+void limit_cluster_forget(const void *cookie);
+
+/*
+ * limit_cluster_flush - send what is queued and read every answer (the
+ * event loop calls it at the end of each turn).
+ */
+void limit_cluster_flush(void);
+
+/*
  * limit_cluster_login - count a login as USER for a session from KEY
  * (already admitted through the store).  RETURNS a LIMIT_V_* verdict, or
  * -ENOTCONN.
@@ -88,8 +117,8 @@ int limit_cluster_login(const struct limit_addr *key, const char *user,
 
 /*
  * limit_cluster_release - take a session from KEY (logged in as USER, or
- * NULL) off the farm's counts.  Silent when the store is down (the next
- * join carries the local tables).
+ * NULL) off the farm's counts: queued, as limit_cluster_admit_queue.
+ * Silent when the store is down (the next join carries the local tables).
  */
 void limit_cluster_release(const struct limit_addr *key, const char *user);
 

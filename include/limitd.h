@@ -29,7 +29,7 @@
 #include "mempool.h"
 
 enum { PERM_SESSION = 1, PERM_STATUS = 2 };
-enum { CL_ADMITTED = 1, CL_LOGGED_IN = 2 };
+enum { CL_ADMITTED = 1, CL_LOGGED_IN = 2, CL_WAITING = 4 /* for the store */ };
 
 struct outmsg {
 	struct outmsg *next;
@@ -47,6 +47,8 @@ struct client {
 	uint32_t out_count;	/* messages queued */
 	uint8_t perm;		/* PERM_*, from the peer's uid */
 	uint8_t state;		/* CL_* */
+	bool again;		/* CL_WAITING: the ADMIT was a re-registration */
+	struct limit_addr want;	/* CL_WAITING: the address it asked for */
 };
 
 /* The daemon's state; one instance, D, defined in limitd.c. */
@@ -118,5 +120,12 @@ void client_close(struct client *c);
  * RETURNS 0, or -1 when C is gone.
  */
 int dispatch(struct client *c, const uint8_t *pkt, size_t len);
+
+/*
+ * admit_answered - the store's answer to C's queued admission (a
+ * LIMIT_V_* verdict, or -ENOTCONN: decide alone); C gets its verdict.
+ * Given to limit_cluster_on_admit.
+ */
+void admit_answered(void *c, int verdict);
 
 #endif

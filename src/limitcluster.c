@@ -117,6 +117,14 @@ static const char script[] =
 #define FIELD_MAX	(2 + MAX_USER_NAME + LIMIT_KEY_STR)
 #define NUM_MAX		24
 
+/* A question sent without waiting for its answer. */
+struct queued {
+	bool admit;		/* else a release */
+	void *cookie;		/* the admission's, NULL once forgotten */
+	char key[LIMIT_KEY_STR];	/* the address key */
+	char lim[3][NUM_MAX];	/* the admission's limits, to ask again */
+};
+
 static struct {
 	bool enabled, up, fail_closed, lost_logged;
 	struct limit_store_url url;
@@ -126,7 +134,9 @@ static struct {
 	char lease[NUM_MAX];	/* ms, as text for the script */
 	char sha[41];
 	long long lease_ms, next_renew, next_retry;
-	unsigned long pending;	/* releases sent whose answers are unread */
+	struct queued *q;	/* questions sent whose answers are unread, in order */
+	size_t nq, qcap;
+	void (*admit_done)(void *cookie, int verdict);
 	const struct limit_tab *tab;
 	redisContext *ctx;
 } C;
@@ -144,7 +154,6 @@ hang_up(void)
 		redisFree(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
-	C.pending = 0;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
 }
 
@@ -275,32 +284,125 @@ script_argv(const char *op, size_t nargs, const char **args)
 
 static int join(void);
 
+/* The store answered "no lease" though we hold one: say so, join again. */
+static int
+rejoin(void)
+{
+	log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
+		    "joining again", C.lease_ms);
+	return join();
+}
+
+/* Send op and its arguments without waiting; the answer is read by drain(). */
+static int
+enqueue(const char *op, size_t nargs, const char **args, bool admit, void *cookie)
+{
+	const char **argv = script_argv(op, nargs, args);
+	int r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
+
+	free(argv);
+	if (r != REDIS_OK) {
+		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot queue a question");
+		return -ENOTCONN;
+	}
+	if (C.nq == C.qcap) {
+		C.qcap = C.qcap ? 2 * C.qcap : 64;
+		C.q = xreallocarray(C.q, C.qcap, sizeof(*C.q));
+	}
+	memset(&C.q[C.nq], 0, sizeof(C.q[C.nq]));
+	C.q[C.nq].admit = admit;
+	C.q[C.nq].cookie = cookie;
+	str_lcpy(C.q[C.nq].key, args[0], sizeof(C.q[C.nq].key));
+	for (size_t i = 0; admit && i < 3; i++)
+		str_lcpy(C.q[C.nq].lim[i], args[i + 1], NUM_MAX);
+	C.nq++;
+	return 0;
+}
+
+/* The store is lost with questions in flight: their askers decide alone. */
+static void
+fail_queue(size_t from)
+{
+	for (size_t i = from; i < C.nq; i++)
+		if (C.q[i].admit && C.q[i].cookie)
+			C.admit_done(C.q[i].cookie, -ENOTCONN);
+	C.nq = 0;
+}
+
+/* Answer I of the queue: hand it over; an admission nobody waits for is undone. */
+static void
+answered(size_t i, long long v, struct queued *retry, size_t *nretry)
+{
+	char key[LIMIT_KEY_STR];
+	const char *args[] = { key, "" };
+
+	if (!C.q[i].admit)
+		return;
+	if (v == -1) {		/* no lease: asked again after the join */
+		if (C.q[i].cookie)
+			retry[(*nretry)++] = C.q[i];
+	} else if (C.q[i].cookie)
+		C.admit_done(C.q[i].cookie, (int)v);
+	else if (v == LIMIT_V_ADMIT) {
+		str_lcpy(key, C.q[i].key, sizeof(key));	/* enqueue may move C.q */
+		(void)enqueue("release", 2, args, false, NULL);
+	}
+}
+
+static int eval_raw(const char *op, size_t nargs, const char **args, long long min,
+		    long long max, long long *out);
+
+/* The admissions answered "no lease", asked again once joined. */
+static void
+ask_again(const struct queued *retry, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *args[] = { retry[i].key, retry[i].lim[0], retry[i].lim[1],
+				       retry[i].lim[2] };
+		long long v;
+		int r = C.up ? eval_raw("admit", 4, args, 0, LIMIT_V_COUNT - 1, &v) : -ENOTCONN;
+
+		C.admit_done(retry[i].cookie, r < 0 ? -ENOTCONN : (int)v);
+	}
+}
+
 /*
- * Read the answers of the releases sent without waiting (in order: they
- * precede whatever is asked next).  One of -1 means the store forgot our
- * lease: join again.  RETURNS 0, or -ENOTCONN (lost: logged, hung up).
+ * Read every queued answer, in order (an answer handed over may queue a
+ * release: read too).  An answer of -1 means the store forgot our lease:
+ * join again, then ask those admissions again.
+ * RETURNS 0, or -ENOTCONN (lost: logged, hung up, askers told).
  */
 static int
 drain(void)
 {
-	bool rejoin = false;
+	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
+	size_t nretry = 0;
+	bool again = false;
+	int ret = 0;
 
-	while (C.pending) {
+	for (size_t i = 0; i < C.nq; i++) {
 		void *reply = NULL;
 		long long v;
 		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
 
 		if (r == 0)
-			r = limit_cluster_reply_int(reply, -1, 0, &v);
+			r = limit_cluster_reply_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
 		freeReplyObject(reply);
 		if (r < 0) {
-			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer to release");
-			return -ENOTCONN;
+			lost(C.ctx && C.ctx->err ? C.ctx->errstr : "unexpected answer");
+			fail_queue(i);
+			ret = -ENOTCONN;
+			break;
 		}
-		C.pending--;
-		rejoin |= v == -1;
+		again |= v == -1;
+		answered(i, v, retry, &nretry);
 	}
-	return rejoin ? join() : 0;
+	C.nq = 0;
+	if (ret == 0 && again && rejoin() < 0)
+		ret = -ENOTCONN;
+	ask_again(retry, nretry);
+	free(retry);
+	return ret;
 }
 
 /*
@@ -402,9 +504,7 @@ eval(const char *op, size_t nargs, const char **args, long long min, long long m
 		return -ENOTCONN;
 	r = eval_raw(op, nargs, args, -1, max, out);
 	if (r == 0 && *out == -1) {
-		log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
-			    "joining again", C.lease_ms);
-		r = join();
+		r = rejoin();
 		if (r == 0)
 			r = eval_raw(op, nargs, args, min, max, out);
 	}
@@ -547,6 +647,41 @@ limit_cluster_admit(const struct limit_addr *key, const struct limit_limits *lim
 	return r < 0 ? r : (int)v;
 }
 
+void
+limit_cluster_on_admit(void (*done)(void *cookie, int verdict))
+{
+	C.admit_done = done;
+}
+
+int
+limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
+			  unsigned long fail_max, void *cookie)
+{
+	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
+	const char *args[] = { k, num(n1, lim->max_clients), num(n2, lim->max_per_ip),
+			       num(n3, fail_max) };
+
+	if (!C.up || C.admit_done == NULL)
+		return -ENOTCONN;
+	fmt_key(key, k);
+	return enqueue("admit", 4, args, true, cookie);
+}
+
+void
+limit_cluster_forget(const void *cookie)
+{
+	for (size_t i = 0; i < C.nq; i++)
+		if (C.q[i].admit && C.q[i].cookie == cookie)
+			C.q[i].cookie = NULL;
+}
+
+void
+limit_cluster_flush(void)
+{
+	if (C.up && C.nq)
+		(void)drain();
+}
+
 int
 limit_cluster_login(const struct limit_addr *key, const char *user,
 		    const struct limit_limits *lim, unsigned long fail_max)
@@ -564,29 +699,19 @@ limit_cluster_login(const struct limit_addr *key, const char *user,
 }
 
 /*
- * Sent at once, the answer read before the next question (drain): an
- * admission waits for one round trip to the store, not two.
+ * Sent without waiting, the answer read with the next question or at the
+ * end of the event loop's turn (limit_cluster_flush).
  */
 void
 limit_cluster_release(const struct limit_addr *key, const char *user)
 {
 	char k[LIMIT_KEY_STR];
-	const char *args[] = { k, user ? user : "" }, **argv;
-	int done = 0, r;
+	const char *args[] = { k, user ? user : "" };
 
 	if (!C.up)
 		return;
 	fmt_key(key, k);
-	argv = script_argv("release", 2, args);
-	r = redisAppendCommandArgv(C.ctx, 8, argv, NULL);
-	free(argv);
-	while (r == REDIS_OK && !done)
-		r = redisBufferWrite(C.ctx, &done);
-	if (r != REDIS_OK) {
-		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot send a release");
-		return;
-	}
-	C.pending++;
+	(void)enqueue("release", 2, args, false, NULL);
 }
 
 long

@@ -193,6 +193,7 @@ setup(void)
 		r = pool_init(&D.outq, sizeof(struct outmsg), 0, 0);
 	if (r < 0)
 		die("Failed to set up tables: %s", strerror(-r));
+	limit_cluster_on_admit(admit_answered);
 	r = limit_cluster_start(&D.cfg, &D.tab, err);
 	if (r < 0)
 		die("Failed to set up limitd_cluster: %s", err);
@@ -279,6 +280,7 @@ main_loop(void)
 			else
 				client_event(ev[i].data.ptr, ev[i].events);
 		}
+		limit_cluster_flush();	/* this turn's questions to the store, together */
 	}
 }
 

@@ -41,6 +41,8 @@ can_accept(void)
 void
 client_close(struct client *c)
 {
+	if (c->state & CL_WAITING)
+		limit_cluster_forget(c);
 	if (c->state & CL_ADMITTED) {
 		limit_cluster_release(c->sess.addr, c->sess.user);
 		limit_tab_release(&D.tab, &c->sess);

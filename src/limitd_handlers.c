@@ -48,52 +48,41 @@ store_down_closed(void)
 	return !limit_cluster_up() && strcmp(D.cfg.limitd_fail, "closed") == 0;
 }
 
-/*
- * The farm's verdict while the store answers; without it, limitd_fail's:
- * this host's tables and limits alone (open), or no new session (closed).
- */
+/* This host's tables and limits alone; with a store configured, limitd_fail's choice. */
 static int
-admit(struct client *c, const struct limit_addr *addr)
+admit_alone(struct client *c, const struct limit_addr *addr)
 {
-	const struct limit_limits *lim = &D.lim;
-	int v;
-
-	if (limit_cluster_enabled()) {
-		v = limit_cluster_admit(addr, &D.lim, D.fpol.max);
-		if (v != LIMIT_V_ADMIT && v != -ENOTCONN)
-			return v;
-		if (v == LIMIT_V_ADMIT)
-			lim = &unlimited;
-		else if (store_down_closed())
-			return LIMIT_V_TOTAL;
-	}
-	if (lim != &unlimited && blocked(addr))
+	if (limit_cluster_enabled() && store_down_closed())
+		return LIMIT_V_TOTAL;
+	if (blocked(addr))
 		return LIMIT_V_BLOCKED;
-	v = limit_tab_admit(&D.tab, lim, &c->sess, addr, (uint32_t)c->pid, (uint32_t)c->uid,
-			    sys_time());
-	if (v != LIMIT_V_ADMIT && lim == &unlimited)
+	return limit_tab_admit(&D.tab, &D.lim, &c->sess, addr, (uint32_t)c->pid,
+			       (uint32_t)c->uid, sys_time());
+}
+
+/* The store admitted: record it locally, or take it back. */
+static int
+admit_recorded(struct client *c, const struct limit_addr *addr)
+{
+	int v = limit_tab_admit(&D.tab, &unlimited, &c->sess, addr, (uint32_t)c->pid,
+				(uint32_t)c->uid, sys_time());
+
+	if (v != LIMIT_V_ADMIT)
 		limit_cluster_release(addr, NULL);
 	return v;
 }
 
-/*
- * A re-registration (a live session after a limitd restart, or one
- * admitted while limitd was down) is an admission like any other: were
- * it forced, a process with the session uid could pass every limit.
- */
 static int
-handle_admit(struct client *c, const struct limit_msg *m)
+admit_reply(struct client *c, const struct limit_addr *addr, bool again, int v)
 {
-	bool again = m->u.admit.flags & LIMIT_F_REREGISTER;
 	char a[LIMIT_ADDR_STR];
-	int v = admit(c, &m->u.admit.addr);
 
 	if (v < 0)
 		return client_fail(c, LIMIT_FAIL_RESOURCE, "cannot admit: %s", strerror(-v));
 	if (v == LIMIT_V_ADMIT)
 		c->state |= CL_ADMITTED;
 	if (v != LIMIT_V_ADMIT || again)
-		limit_addr_str(&m->u.admit.addr, a);	/* the common case logs nothing */
+		limit_addr_str(addr, a);	/* the common case logs nothing */
 	if (v != LIMIT_V_ADMIT)
 		log_notice("Refused %ssession pid %d from %s: %s", again ? "to register again " : "",
 			   (int)c->pid, a, limit_verdict_name((uint32_t)v));
@@ -102,7 +91,41 @@ handle_admit(struct client *c, const struct limit_msg *m)
 	return send_verdict(c, v);
 }
 
-/* As admit(); a store that refuses nothing here still recorded the login. */
+void
+admit_answered(void *cookie, int v)
+{
+	struct client *c = cookie;
+
+	c->state &= ~CL_WAITING;
+	if (v == -ENOTCONN)
+		v = admit_alone(c, &c->want);
+	else if (v == LIMIT_V_ADMIT)
+		v = admit_recorded(c, &c->want);
+	(void)admit_reply(c, &c->want, c->again, v);
+}
+
+/*
+ * A re-registration (a live session after a limitd restart, or one
+ * admitted while limitd was down) is an admission like any other: were
+ * it forced, a process with the session uid could pass every limit.
+ * With a store, the question is queued: the admissions of one turn of
+ * the event loop share the round trips (admit_answered gets the answer).
+ */
+static int
+handle_admit(struct client *c, const struct limit_msg *m)
+{
+	bool again = m->u.admit.flags & LIMIT_F_REREGISTER;
+
+	if (limit_cluster_admit_queue(&m->u.admit.addr, &D.lim, D.fpol.max, c) == 0) {
+		c->state |= CL_WAITING;
+		c->want = m->u.admit.addr;
+		c->again = again;
+		return 0;
+	}
+	return admit_reply(c, &m->u.admit.addr, again, admit_alone(c, &m->u.admit.addr));
+}
+
+/* The store judges while it answers, this host alone otherwise (synchronous: logins are few). */
 static int
 login(struct client *c, const char *user)
 {
@@ -249,7 +272,7 @@ handle_status(struct client *c, const struct limit_msg *req)
 }
 
 static const struct request requests[] = {
-	{ LIMIT_REQ_ADMIT,  PERM_SESSION, 0, CL_ADMITTED, handle_admit, "ADMIT" },
+	{ LIMIT_REQ_ADMIT,  PERM_SESSION, 0, CL_ADMITTED | CL_WAITING, handle_admit, "ADMIT" },
 	{ LIMIT_REQ_LOGIN,  PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login, "LOGIN" },
 	{ LIMIT_REQ_LOGIN_FAIL, PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login_fail,
 	  "LOGIN_FAIL" },

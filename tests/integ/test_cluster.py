@@ -368,3 +368,23 @@ def test_password_file(workdir, make_ftpd):
         assert "must be a regular file others cannot read" in r.stderr
     finally:
         store.kill()
+
+
+def test_forgotten_lease_rejoins(farm, make_ftpd, redis):
+    """The store forgets a live host (as after a stall longer than the
+    lease): that host's next admission is answered "no lease", limitd joins
+    again with its live sessions and asks again; nothing is refused, and the
+    farm counts every session."""
+    [(a, fa)] = farm(n=1, max_clients=3, limitd_cluster_lease=60)
+    held = login(make_ftpd, fa)
+    assert redis.call("ZREM", "mftpd:hosts", "host0") == b":1"
+    assert redis.call("DEL", "mftpd:h:host0") == b":1"
+    assert redis.call("DEL", "mftpd:g") == b":1"
+    more = login(make_ftpd, fa, "127.0.0.2")
+    assert "forgot this host's lease" in a.log()
+    st = cluster(a)
+    assert (st["sessions"], [h["id"] for h in st["hosts"]]) == (2, ["host0"])
+    assert login(make_ftpd, fa, "127.0.0.3").voidcmd("NOOP").startswith("200")
+    assert refused(fa, "127.0.0.4") == TOO_MANY_USERS     # max_clients=3 still holds
+    for f in (held, more):
+        assert f.voidcmd("NOOP").startswith("200")
