@@ -4,9 +4,11 @@
  * what the store is trusted with and what a hostile one can do:
  * SECURITY.md, "limitd on several hosts".
  *
- * One store connection per limitd, synchronous (hiredis), each call
- * bounded by LIMIT_CLUSTER_TIMEOUT_MS; every count is changed by one Lua
- * script run with EVALSHA, atomically in the store:
+ * One store connection per limitd (hiredis, blocking, each reply bounded
+ * by LIMIT_CLUSTER_TIMEOUT_MS): admissions and releases are queued and
+ * sent together at the end of each turn of limitd's event loop, the rest
+ * is asked synchronously.  Every count is changed by one Lua script run
+ * with EVALSHA, atomically in the store:
  *   mftpd:hosts      sorted set: host id -> lease end (store ms)
  *   mftpd:h:ID       hash: that host's counts, fields "n" (sessions),
  *                    "a:KEY" (sessions per address key), "u:USER"

@@ -2,10 +2,11 @@
  * limitcluster.c - limitd's counts shared through a Redis store; see
  * limitcluster.h and SECURITY.md ("limitd on several hosts").
  *
- * Synchronous on purpose: limitd stays one thread with one order of
- * events, every verdict is the store's answer to that very question, and
- * a store that stalls costs one bounded timeout.  The price, one round
- * trip per admission, is measured in bench/NOTES.md ("limitd_cluster").
+ * A blocking connection on purpose: limitd stays one thread with one
+ * order of events, every verdict is the store's answer to that very
+ * question, and a store that stalls costs one bounded timeout.  The
+ * admissions of one turn of the event loop share their round trips
+ * (pipelined); the price is measured in bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
 #include <fcntl.h>
