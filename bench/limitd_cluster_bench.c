@@ -260,7 +260,10 @@ store_losses(void)
 	FILE *f = fopen(log_path, "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, "Lost the cluster store") != NULL;
+		if (strstr(line, "Lost the cluster store") || strstr(line, "forgot this host")) {
+			fprintf(stderr, "limitd_cluster_bench: limitd said: %s", line);
+			n += strstr(line, "Lost") != NULL;
+		}
 	if (f)
 		fclose(f);
 	return n;
