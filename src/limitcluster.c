@@ -148,6 +148,8 @@ timeout(void)
 	return (struct timeval){ .tv_sec = 0, .tv_usec = LIMIT_CLUSTER_TIMEOUT_MS * 1000 };
 }
 
+static void fail_queue(void);
+
 static void
 hang_up(void)
 {
@@ -156,6 +158,7 @@ hang_up(void)
 	C.ctx = NULL;
 	C.up = false;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
+	fail_queue();
 }
 
 /* The store failed us: log it once per outage, count alone until it is back. */
@@ -298,9 +301,13 @@ rejoin(void)
 static int
 enqueue(const char *op, size_t nargs, const char **args, bool admit, void *cookie)
 {
-	const char **argv = script_argv(op, nargs, args);
-	int r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
+	const char **argv;
+	int r;
 
+	if (!C.up)
+		return -ENOTCONN;
+	argv = script_argv(op, nargs, args);
+	r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
 	free(argv);
 	if (r != REDIS_OK) {
 		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot queue a question");
@@ -320,14 +327,27 @@ enqueue(const char *op, size_t nargs, const char **args, bool admit, void *cooki
 	return 0;
 }
 
+/* Hand ANSWER to the asker of queued admission I, once. */
+static void
+hand_over(size_t i, int answer)
+{
+	void *cookie = C.q[i].cookie;
+
+	C.q[i].cookie = NULL;
+	if (cookie)
+		C.admit_done(cookie, answer);
+}
+
 /* The store is lost with questions in flight: their askers decide alone. */
 static void
-fail_queue(size_t from)
+fail_queue(void)
 {
-	for (size_t i = from; i < C.nq; i++)
-		if (C.q[i].admit && C.q[i].cookie)
-			C.admit_done(C.q[i].cookie, -ENOTCONN);
+	size_t n = C.nq;
+
 	C.nq = 0;
+	for (size_t i = 0; i < n; i++)
+		if (C.q[i].admit)
+			hand_over(i, -ENOTCONN);
 }
 
 /* Answer I of the queue: hand it over; an admission nobody waits for is undone. */
@@ -342,8 +362,9 @@ answered(size_t i, long long v, struct queued *retry, size_t *nretry)
 	if (v == -1) {		/* no lease: asked again after the join */
 		if (C.q[i].cookie)
 			retry[(*nretry)++] = C.q[i];
+		C.q[i].cookie = NULL;
 	} else if (C.q[i].cookie)
-		C.admit_done(C.q[i].cookie, (int)v);
+		hand_over(i, (int)v);
 	else if (v == LIMIT_V_ADMIT) {
 		str_lcpy(key, C.q[i].key, sizeof(key));	/* enqueue may move C.q */
 		(void)enqueue("release", 2, args, false, NULL);
@@ -381,7 +402,7 @@ drain(void)
 	bool again = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < C.nq; i++) {
+	for (size_t i = 0; i < C.nq && C.up; i++) {
 		void *reply = NULL;
 		long long v;
 		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
@@ -389,15 +410,15 @@ drain(void)
 		if (r == 0)
 			r = limit_cluster_reply_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
 		freeReplyObject(reply);
-		if (r < 0) {
-			lost(C.ctx && C.ctx->err ? C.ctx->errstr : "unexpected answer");
-			fail_queue(i);
-			ret = -ENOTCONN;
+		if (r < 0) {	/* hang_up tells the askers still waiting */
+			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer");
 			break;
 		}
 		again |= v == -1;
 		answered(i, v, retry, &nretry);
 	}
+	if (!C.up)
+		ret = -ENOTCONN;
 	C.nq = 0;
 	if (ret == 0 && again && rejoin() < 0)
 		ret = -ENOTCONN;
