@@ -52,7 +52,7 @@ FTPD	:= main listen session ftpcmd ftpproto ftpfs privsock privclient \
 # Only limitd.
 # The daemon's own files (one state, D): not in libminiftpd.a.
 LIMITD_DAEMON := limitd limitd_clients limitd_handlers
-LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitstat limittab limitfail hash mempool
+LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitclusterstat limitredis limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)

@@ -13,7 +13,7 @@
  *   admissions_per_s   admissions answered per second, all workers
  *   p50_us, p99_us     one admission's latency: connect to verdict
  *   store_lost         times limitd logged losing the store so far (a
- *                      reply later than LIMIT_CLUSTER_TIMEOUT_MS)
+ *                      reply later than LIMIT_REDIS_TIMEOUT_MS)
  *   limitd_cpu_us_per_admission, redis_cpu_us_per_admission
  *                      CPU time (user + system) each used per admission
  *                      (and its release): what a CPU of its own would

@@ -5,7 +5,7 @@
  * SECURITY.md, "limitd on several hosts".
  *
  * One store connection per limitd (hiredis, blocking, each reply bounded
- * by LIMIT_CLUSTER_TIMEOUT_MS): admissions and releases are queued and
+ * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions and releases are queued and
  * sent together at the end of each turn of limitd's event loop, the rest
  * is asked synchronously.  Every count is changed by one Lua script run
  * with EVALSHA, atomically in the store:
@@ -22,27 +22,22 @@
  * limitd counts alone; when it is back (limit_cluster_tick) limitd
  * replaces its host's counts in the store with the local tables' ("join").
  *
- * limitd only (logs, never exits); one store per process.
+ * The script, the connection and the checked answers are limitredis.c's;
+ * --status's farm part is limitclusterstat.c's.  limitd only (logs,
+ * never exits); one store per process.
  */
 #ifndef MINIFTPD_LIMITCLUSTER_H
 #define MINIFTPD_LIMITCLUSTER_H
 
-#include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "config.h"
 #include "limitstore.h"
 #include "limittab.h"
 
-/* Connect, and each reply, at most this long. */
-#define LIMIT_CLUSTER_TIMEOUT_MS	100
 /* An unreachable store is tried again at most this often. */
 #define LIMIT_CLUSTER_RETRY_MS		1000
-/* Hosts a status lists at most; hosts gone (lease ran out) listed. */
-#define LIMIT_CLUSTER_MAX_HOSTS		1024
-#define LIMIT_CLUSTER_MAX_GONE		16
 
 /*
  * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
@@ -72,17 +67,10 @@ bool limit_cluster_up(void);
 int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
 
 /*
- * limit_cluster_admit - count one more session from address key KEY in
- * the farm when LIM and the failed-login ban (FAIL_MAX, 0: none) allow.
- * RETURNS a LIMIT_V_* verdict (only ADMIT counted), or -ENOTCONN when the
- * store could not be asked (nothing counted there).
- */
-int limit_cluster_admit(const struct limit_addr *key, const struct limit_limits *lim,
-			unsigned long fail_max);
-
-/*
- * limit_cluster_admit_queue - as limit_cluster_admit, but the question is
- * only queued: its answer is handed to the function given to
+ * limit_cluster_admit_queue - ask the store to count one more session from
+ * address key KEY in the farm when LIM and the failed-login ban (FAIL_MAX,
+ * 0: none) allow.  The question is only queued: its answer is handed to
+ * the function given to
  * limit_cluster_on_admit, with COOKIE, when the queue is read (by
  * limit_cluster_flush, or before any other question), as a LIMIT_V_*
  * verdict or -ENOTCONN (the store was lost meanwhile: decide alone).
@@ -149,44 +137,5 @@ int limit_cluster_next_ms(void);
  * limitd's sessions are gone with it, and a restart joins afresh).
  */
 void limit_cluster_stop(void);
-
-/* The farm, as `limitd --status` shows it. */
-struct limit_cluster_host {
-	char id[LIMIT_STORE_ID_MAX + 1];
-	long long lease_ms;	/* live: ms of lease left; gone: ms since it ran out */
-	unsigned long sessions;	/* live hosts only */
-};
-
-struct limit_cluster_status {
-	unsigned long sessions, addresses, users;	/* the farm's */
-	size_t nhosts, ngone;
-	struct limit_cluster_host hosts[LIMIT_CLUSTER_MAX_HOSTS];
-	struct limit_cluster_host gone[LIMIT_CLUSTER_MAX_GONE];
-};
-
-/*
- * limit_cluster_reply_int - R is an integer reply in [MIN, MAX]: store it
- * in *OUT.  RETURNS 0, or -EBADMSG (another type, or out of range).
- */
-int limit_cluster_reply_int(const redisReply *r, long long min, long long max,
-			    long long *out);
-
-/*
- * limit_cluster_reply_status - decode the status script's answer R:
- *   [now, sessions, addresses, users, nhosts, (id, lease left, sessions)
- *    x nhosts, ngone, (id, ms since) x ngone]
- * checking every type, count and id (limit_store_id_valid) against the
- * bounds above.  RETURNS 0 or -EBADMSG.
- */
-int limit_cluster_reply_status(const redisReply *r, struct limit_cluster_status *st);
-
-/*
- * limit_cluster_status_print - `limitd --status`'s farm part, asked
- * directly of the store named by CFG (in the --status process, not
- * through limitd): text, or with JSON a "cluster" member's value (one
- * object).  The store unreachable is shown as such, not an error.
- * RETURNS 0, or -1 when CFG names no usable store.
- */
-int limit_cluster_status_print(const struct config *cfg, bool json, FILE *out);
 
 #endif

@@ -9,110 +9,19 @@
  * (pipelined); the price is measured in bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "limitcluster.h"
 #include "limitproto.h"
+#include "limitredis.h"
 #include "limitstore.h"
 #include "log.h"
 #include "str.h"
 #include "sysutil.h"
-
-/*
- * ARGV: op, host id, lease ms, then per op.  Every op first forgets the
- * hosts whose lease ran out.  -1: this host holds no lease (never joined,
- * or forgotten): the caller joins and asks again.
- */
-static const char script[] =
-	"local H, G, P, F = 'mftpd:hosts', 'mftpd:g', 'mftpd:h:', 'mftpd:f:'\n"
-	"local op, id, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-	"local function drop(h)\n"
-	"  local kv = redis.call('HGETALL', P .. h)\n"
-	"  for i = 1, #kv, 2 do\n"
-	"    if redis.call('HINCRBY', G, kv[i], -tonumber(kv[i + 1])) <= 0 then\n"
-	"      redis.call('HDEL', G, kv[i]) end\n"
-	"  end\n"
-	"  redis.call('DEL', P .. h)\n"
-	"  redis.call('ZREM', H, h)\n"
-	"end\n"
-	"for _, h in ipairs(redis.call('ZRANGEBYSCORE', H, '-inf', now)) do\n"
-	"  drop(h)\n"
-	"  redis.call('ZADD', 'mftpd:gone', now, h)\n"
-	"  redis.call('ZREMRANGEBYRANK', 'mftpd:gone', 0, -17)\n"
-	"end\n"
-	"local function get(k, f) return tonumber(redis.call('HGET', k, f) or '0') end\n"
-	"local function up(f) redis.call('HINCRBY', G, f, 1); redis.call('HINCRBY', P .. id, f, 1) end\n"
-	"local function down(f)\n"
-	"  if get(P .. id, f) <= 0 then return end\n"
-	"  if redis.call('HINCRBY', P .. id, f, -1) <= 0 then redis.call('HDEL', P .. id, f) end\n"
-	"  if redis.call('HINCRBY', G, f, -1) <= 0 then redis.call('HDEL', G, f) end\n"
-	"end\n"
-	"local function banned(a, max)\n"
-	"  return max > 0 and tonumber(redis.call('GET', F .. a) or '0') >= max\n"
-	"end\n"
-	"local live = redis.call('ZSCORE', H, id)\n"
-	"if op == 'admit' then\n"	/* addr, max_clients, max_per_ip, fail_max */
-	"  if not live then return -1 end\n"
-	"  if banned(ARGV[4], tonumber(ARGV[7])) then return 4 end\n"
-	"  local mc, mi = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-	"  if mc > 0 and get(G, 'n') >= mc then return 1 end\n"
-	"  if mi > 0 and get(G, 'a:' .. ARGV[4]) >= mi then return 2 end\n"
-	"  up('n'); up('a:' .. ARGV[4]); return 0\n"
-	"elseif op == 'login' then\n"	/* addr, user, max_per_user, fail_max */
-	"  if not live then return -1 end\n"
-	"  if banned(ARGV[4], tonumber(ARGV[7])) then return 4 end\n"
-	"  local mu = tonumber(ARGV[6])\n"
-	"  if mu > 0 and get(G, 'u:' .. ARGV[5]) >= mu then return 3 end\n"
-	"  up('u:' .. ARGV[5]); return 0\n"
-	"elseif op == 'release' then\n"	/* addr, user or '' */
-	"  if not live then return -1 end\n"
-	"  down('n'); down('a:' .. ARGV[4])\n"
-	"  if ARGV[5] ~= '' then down('u:' .. ARGV[5]) end\n"
-	"  return 0\n"
-	"elseif op == 'fail' then\n"	/* addr, forget ms */
-	"  local n = redis.call('INCR', F .. ARGV[4])\n"
-	"  redis.call('PEXPIRE', F .. ARGV[4], ARGV[5])\n"
-	"  return n\n"
-	"elseif op == 'renew' then\n"
-	"  if not live then return -1 end\n"
-	"  redis.call('ZADD', H, now + lease, id); return 0\n"
-	"elseif op == 'join' then\n"	/* field, count, field, count... */
-	"  drop(id)\n"
-	"  for i = 4, #ARGV - 1, 2 do\n"
-	"    redis.call('HINCRBY', G, ARGV[i], ARGV[i + 1])\n"
-	"    redis.call('HINCRBY', P .. id, ARGV[i], ARGV[i + 1])\n"
-	"  end\n"
-	"  redis.call('ZADD', H, now + lease, id)\n"
-	"  redis.call('ZREM', 'mftpd:gone', id)\n"
-	"  return 0\n"
-	"elseif op == 'status' then\n"
-	"  local r = {now, get(G, 'n'), 0, 0}\n"
-	"  for _, f in ipairs(redis.call('HKEYS', G)) do\n"
-	"    local c = f:sub(1, 2)\n"
-	"    if c == 'a:' then r[3] = r[3] + 1 elseif c == 'u:' then r[4] = r[4] + 1 end\n"
-	"  end\n"
-	"  local hs = redis.call('ZRANGE', H, 0, 1023, 'WITHSCORES')\n"
-	"  table.insert(r, #hs / 2)\n"
-	"  for i = 1, #hs, 2 do\n"
-	"    table.insert(r, hs[i]); table.insert(r, tonumber(hs[i + 1]) - now)\n"
-	"    table.insert(r, get(P .. hs[i], 'n'))\n"
-	"  end\n"
-	"  local gs = redis.call('ZREVRANGE', 'mftpd:gone', 0, 15, 'WITHSCORES')\n"
-	"  table.insert(r, #gs / 2)\n"
-	"  for i = 1, #gs, 2 do\n"
-	"    table.insert(r, gs[i]); table.insert(r, now - tonumber(gs[i + 1]))\n"
-	"  end\n"
-	"  return r\n"
-	"end\n"
-	"return redis.error_reply('unknown op')\n";
 
 /* A field of a join: "a:" and an address key, or "u:" and a user. */
 #define FIELD_MAX	(2 + MAX_USER_NAME + LIMIT_KEY_STR)
@@ -142,12 +51,6 @@ static struct {
 	redisContext *ctx;
 } C;
 
-static struct timeval
-timeout(void)
-{
-	return (struct timeval){ .tv_sec = 0, .tv_usec = LIMIT_CLUSTER_TIMEOUT_MS * 1000 };
-}
-
 static void fail_queue(void);
 
 static void
@@ -174,89 +77,11 @@ lost(const char *why)
 	hang_up();
 }
 
-int
-limit_cluster_reply_int(const redisReply *r, long long min, long long max, long long *out)
-{
-	if (r == NULL || r->type != REDIS_REPLY_INTEGER || r->integer < min || r->integer > max)
-		return -EBADMSG;
-	*out = r->integer;
-	return 0;
-}
-
-static bool
-reply_ok(const redisReply *r)
-{
-	return r && r->type == REDIS_REPLY_STATUS && r->len == 2 && memcmp(r->str, "OK", 2) == 0;
-}
-
-/* One command on CTX; a reply that is an error is logged text in WHY. */
-static redisReply *
-command(redisContext *ctx, int argc, const char **argv, char why[128])
-{
-	redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
-
-	if (r == NULL) {
-		snprintf(why, 128, "%s", ctx->errstr[0] ? ctx->errstr : "no answer");
-		return NULL;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, 128, "store said: %.100s", r->str ? r->str : "");
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
-}
-
-/* AUTH and SELECT on a new connection; RETURNS 0 or -1 with WHY set. */
 static int
-greet(redisContext *ctx, const struct limit_store_url *u, const char *pass, char why[128])
+load_script(char why[LIMIT_REDIS_WHY])
 {
-	char db[NUM_MAX];
-	const char *auth[] = { "AUTH", pass }, *sel[] = { "SELECT", db };
-	redisReply *r;
-	bool ok;
-
-	if (redisSetTimeout(ctx, timeout()) != REDIS_OK) {
-		snprintf(why, 128, "cannot set a timeout");
-		return -1;
-	}
-	if (pass) {
-		r = command(ctx, 2, auth, why);
-		ok = reply_ok(r);
-		freeReplyObject(r);
-		if (!ok)
-			return -1;
-	}
-	snprintf(db, sizeof(db), "%u", u->db);
-	r = command(ctx, 2, sel, why);
-	ok = reply_ok(r);
-	freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
-static redisContext *
-open_store(const struct limit_store_url *u, const char *pass, char why[128])
-{
-	redisContext *ctx = redisConnectWithTimeout(u->host, (int)u->port, timeout());
-
-	if (ctx == NULL || ctx->err) {
-		snprintf(why, 128, "%s", ctx ? ctx->errstr : "out of memory");
-		if (ctx)
-			redisFree(ctx);
-		return NULL;
-	}
-	if (greet(ctx, u, pass, why) < 0) {
-		redisFree(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-static int
-load_script(char why[128])
-{
-	const char *argv[] = { "SCRIPT", "LOAD", script };
-	redisReply *r = command(C.ctx, 3, argv, why);
+	const char *argv[] = { "SCRIPT", "LOAD", limit_redis_script };
+	redisReply *r = limit_redis_command(C.ctx, 3, argv, why);
 	int ret = -1;
 
 	if (r && r->type == REDIS_REPLY_STRING && r->len == 40) {
@@ -264,7 +89,7 @@ load_script(char why[128])
 		C.sha[40] = '\0';
 		ret = 0;
 	} else if (r)
-		snprintf(why, 128, "unexpected answer to SCRIPT LOAD");
+		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to SCRIPT LOAD");
 	freeReplyObject(r);
 	return ret;
 }
@@ -408,7 +233,7 @@ drain(void)
 		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
 
 		if (r == 0)
-			r = limit_cluster_reply_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
+			r = limit_redis_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
 		freeReplyObject(reply);
 		if (r < 0) {	/* hang_up tells the askers still waiting */
 			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer");
@@ -436,16 +261,16 @@ eval_raw(const char *op, size_t nargs, const char **args, long long min, long lo
 	 long long *out)
 {
 	const char **argv;
-	char why[128];
+	char why[LIMIT_REDIS_WHY];
 	redisReply *r;
 	int ret;
 
 	if (drain() < 0)
 		return -ENOTCONN;
 	argv = script_argv(op, nargs, args);
-	r = command(C.ctx, (int)nargs + 6, argv, why);
+	r = limit_redis_command(C.ctx, (int)nargs + 6, argv, why);
 	free(argv);
-	ret = limit_cluster_reply_int(r, min, max, out);
+	ret = limit_redis_int(r, min, max, out);
 	if (r && ret < 0)
 		snprintf(why, sizeof(why), "unexpected answer to %s", op);
 	freeReplyObject(r);
@@ -540,9 +365,9 @@ eval(const char *op, size_t nargs, const char **args, long long min, long long m
 static void
 connect_and_join(void)
 {
-	char why[128];
+	char why[LIMIT_REDIS_WHY];
 
-	C.ctx = open_store(&C.url, C.have_pass ? C.pass : NULL, why);
+	C.ctx = limit_redis_open(&C.url, C.have_pass ? C.pass : NULL, why);
 	if (C.ctx == NULL || load_script(why) < 0) {
 		lost(why);
 		return;
@@ -574,37 +399,6 @@ limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
 }
 
-/* The password file: ours or root's, not for others, first line. */
-static int
-read_password(const char *path, char err[CFG_ERR_MAX])
-{
-	char data[LIMIT_STORE_PASS_MAX + 1];
-	struct stat st;
-	ssize_t n;
-	int r, fd = sys_open(path, O_RDONLY | O_NOFOLLOW, 0);
-
-	if (fd < 0) {
-		snprintf(err, CFG_ERR_MAX, "cannot open %s: %s", path, strerror(-fd));
-		return fd;
-	}
-	r = sys_fstat(fd, &st);
-	if (r == 0 && (!S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO))) {
-		snprintf(err, CFG_ERR_MAX, "%s must be a regular file others cannot read", path);
-		r = -EPERM;
-	}
-	n = r < 0 ? r : read(fd, data, sizeof(data));
-	sys_close(fd);
-	if (r < 0)
-		return r;
-	r = n < 0 ? -errno : limit_store_password(data, (size_t)n, C.pass, sizeof(C.pass));
-	if (r < 0)
-		snprintf(err, CFG_ERR_MAX, "%s: no password on its first line, or longer than %d bytes",
-			 path, LIMIT_STORE_PASS_MAX);
-	explicit_bzero(data, sizeof(data));
-	C.have_pass = r == 0;
-	return r;
-}
-
 int
 limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
 {
@@ -620,9 +414,11 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 		return -EINVAL;
 	}
 	if (cfg->limitd_cluster_password_file[0]) {
-		r = read_password(cfg->limitd_cluster_password_file, err);
+		r = limit_redis_password(cfg->limitd_cluster_password_file, C.pass,
+					 sizeof(C.pass), err);
 		if (r < 0)
 			return r;
+		C.have_pass = true;
 	}
 	C.tab = tab;
 	C.enabled = true;
@@ -650,23 +446,6 @@ num(char buf[NUM_MAX], unsigned long v)
 {
 	snprintf(buf, NUM_MAX, "%lu", v);
 	return buf;
-}
-
-int
-limit_cluster_admit(const struct limit_addr *key, const struct limit_limits *lim,
-		    unsigned long fail_max)
-{
-	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
-	const char *args[] = { k, num(n1, lim->max_clients), num(n2, lim->max_per_ip),
-			       num(n3, fail_max) };
-	long long v;
-	int r;
-
-	if (!C.up)
-		return -ENOTCONN;
-	fmt_key(key, k);
-	r = eval("admit", 4, args, 0, LIMIT_V_COUNT - 1, &v);
-	return r < 0 ? r : (int)v;
 }
 
 void
@@ -790,150 +569,3 @@ limit_cluster_stop(void)
 	explicit_bzero(C.pass, sizeof(C.pass));
 }
 
-/* --- status --- */
-
-static int
-reply_id(const redisReply *r, char out[LIMIT_STORE_ID_MAX + 1])
-{
-	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > LIMIT_STORE_ID_MAX)
-		return -EBADMSG;
-	memcpy(out, r->str, r->len);
-	out[r->len] = '\0';
-	return limit_store_id_valid(out) ? 0 : -EBADMSG;
-}
-
-/* COUNT hosts of WIDTH elements from R's element *AT on, into HOSTS. */
-static int
-reply_hosts(const redisReply *r, size_t *at, size_t width, size_t max,
-	    struct limit_cluster_host *hosts, size_t *count)
-{
-	long long n, v;
-
-	if (*at >= r->elements || limit_cluster_reply_int(r->element[(*at)++], 0, (long long)max, &n) < 0)
-		return -EBADMSG;
-	if (r->elements - *at < (size_t)n * width)
-		return -EBADMSG;
-	for (size_t i = 0; i < (size_t)n; i++) {
-		struct limit_cluster_host *h = &hosts[i];
-
-		if (reply_id(r->element[(*at)++], h->id) < 0 ||
-		    limit_cluster_reply_int(r->element[(*at)++], -INT64_MAX, INT64_MAX, &h->lease_ms) < 0)
-			return -EBADMSG;
-		h->sessions = 0;
-		if (width == 3) {
-			if (limit_cluster_reply_int(r->element[(*at)++], 0, UINT32_MAX, &v) < 0)
-				return -EBADMSG;
-			h->sessions = (unsigned long)v;
-		}
-	}
-	*count = (size_t)n;
-	return 0;
-}
-
-int
-limit_cluster_reply_status(const redisReply *r, struct limit_cluster_status *st)
-{
-	long long v[4];
-	size_t at = 4;
-
-	memset(st, 0, sizeof(*st));
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 6)
-		return -EBADMSG;
-	for (size_t i = 0; i < 4; i++)
-		if (limit_cluster_reply_int(r->element[i], 0, INT64_MAX, &v[i]) < 0)
-			return -EBADMSG;
-	st->sessions = (unsigned long)v[1];
-	st->addresses = (unsigned long)v[2];
-	st->users = (unsigned long)v[3];
-	if (reply_hosts(r, &at, 3, LIMIT_CLUSTER_MAX_HOSTS, st->hosts, &st->nhosts) < 0 ||
-	    reply_hosts(r, &at, 2, LIMIT_CLUSTER_MAX_GONE, st->gone, &st->ngone) < 0 ||
-	    at != r->elements)
-		return -EBADMSG;
-	return 0;
-}
-
-static int
-fetch_status(const char *id, struct limit_cluster_status *st, char why[128])
-{
-	const char *argv[] = { "EVAL", script, "0", "status", id, "0" };
-	redisContext *ctx;
-	redisReply *r;
-	int ret;
-
-	ctx = open_store(&C.url, C.have_pass ? C.pass : NULL, why);
-	if (ctx == NULL)
-		return -1;
-	r = command(ctx, 6, argv, why);
-	ret = limit_cluster_reply_status(r, st);
-	if (r && ret < 0)
-		snprintf(why, 128, "unexpected answer");
-	freeReplyObject(r);
-	redisFree(ctx);
-	return ret < 0 ? -1 : 0;
-}
-
-static void
-print_hosts_json(const struct limit_cluster_host *h, size_t n, bool live, FILE *out)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%s{\"id\":\"%s\",\"lease_live\":%s,\"%s\":%lld,\"sessions\":%lu}",
-			i ? "," : "", h[i].id, live ? "true" : "false",
-			live ? "lease_left_ms" : "gone_ms", h[i].lease_ms, h[i].sessions);
-}
-
-static void
-print_json(const char *id, const struct limit_cluster_status *st, const char *why, FILE *out)
-{
-	fprintf(out, "{\"store\":\"%s:%u/%u\",\"self\":\"%s\",\"reachable\":%s", C.url.host,
-		C.url.port, C.url.db, id, why ? "false" : "true");
-	if (why) {	/* the reason may quote the store: not for JSON */
-		fputs("}", out);
-		return;
-	}
-	fprintf(out, ",\"sessions\":%lu,\"addresses\":%lu,\"users\":%lu,\"hosts\":[",
-		st->sessions, st->addresses, st->users);
-	print_hosts_json(st->hosts, st->nhosts, true, out);
-	fputs("],\"gone\":[", out);
-	print_hosts_json(st->gone, st->ngone, false, out);
-	fputs("]}", out);
-}
-
-static void
-print_text(const char *id, const struct limit_cluster_status *st, const char *why, FILE *out)
-{
-	fprintf(out, "\ncluster store %s:%u/%u, this host %s\n", C.url.host, C.url.port,
-		C.url.db, id);
-	if (why) {
-		fprintf(out, "store unreachable: %s\n", why);
-		return;
-	}
-	fprintf(out, "farm: %lu sessions, %lu addresses, %lu users\n", st->sessions,
-		st->addresses, st->users);
-	fprintf(out, "\n%-40s %-10s %-14s %s\n", "HOST", "LEASE", "LEFT/GONE (ms)", "SESSIONS");
-	for (size_t i = 0; i < st->nhosts; i++)
-		fprintf(out, "%-40s %-10s %-14lld %lu\n", st->hosts[i].id, "live",
-			st->hosts[i].lease_ms, st->hosts[i].sessions);
-	for (size_t i = 0; i < st->ngone; i++)
-		fprintf(out, "%-40s %-10s %-14lld -\n", st->gone[i].id, "ran out",
-			st->gone[i].lease_ms);
-}
-
-int
-limit_cluster_status_print(const struct config *cfg, bool json, FILE *out)
-{
-	static struct limit_cluster_status st;
-	char id[LIMIT_STORE_ID_MAX + 1], why[128], err[CFG_ERR_MAX];
-	bool failed;
-
-	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 || limit_cluster_id(cfg, id) < 0)
-		return -1;
-	if (cfg->limitd_cluster_password_file[0] &&
-	    read_password(cfg->limitd_cluster_password_file, err) < 0) {
-		fprintf(stderr, "limitd: %s\n", err);
-		return -1;
-	}
-	failed = fetch_status(id, &st, why) < 0;
-	(json ? print_json : print_text)(id, &st, failed ? why : NULL, out);
-	explicit_bzero(C.pass, sizeof(C.pass));
-	return 0;
-}

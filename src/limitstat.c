@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "limitcluster.h"
+#include "limitclusterstat.h"
 #include "limitproto.h"
 #include "limitstat.h"
 #include "log.h"

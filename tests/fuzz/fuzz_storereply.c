@@ -1,7 +1,7 @@
 /*
  * fuzz_storereply.c - what limitd makes of the bytes a Redis store sends
  * (limitd_cluster): hiredis's reader turns them into a reply, then
- * limit_cluster_reply_int and limit_cluster_reply_status must accept it
+ * limit_redis_int and limit_cluster_reply_status must accept it
  * within their bounds or refuse it, never crash; what they accept must be
  * in range.  The input is also tried as a URL and a password file.
  */
@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limitcluster.h"
+#include "limitclusterstat.h"
+#include "limitproto.h"
+#include "limitredis.h"
 #include "limitstore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,7 +35,7 @@ try_reply(const redisReply *r)
 	static struct limit_cluster_status st;
 	long long v;
 
-	if (limit_cluster_reply_int(r, -1, LIMIT_V_COUNT - 1, &v) == 0 &&
+	if (limit_redis_int(r, -1, LIMIT_V_COUNT - 1, &v) == 0 &&
 	    (v < -1 || v >= LIMIT_V_COUNT))
 		abort();
 	if (limit_cluster_reply_status(r, &st) == 0)

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "limitcluster.h"
+#include "limitclusterstat.h"
+#include "limitredis.h"
 
 #define MAX_ELEMS	(6 + 3 * LIMIT_CLUSTER_MAX_HOSTS + 2 * LIMIT_CLUSTER_MAX_GONE + 4)
 
@@ -91,21 +92,21 @@ test_int(void **state)
 
 	(void)state;
 	used = 0;
-	assert_int_equal(limit_cluster_reply_int(r_int(2), 0, 4, &v), 0);
+	assert_int_equal(limit_redis_int(r_int(2), 0, 4, &v), 0);
 	assert_int_equal(v, 2);
-	assert_int_equal(limit_cluster_reply_int(r_int(-1), -1, 4, &v), 0);
+	assert_int_equal(limit_redis_int(r_int(-1), -1, 4, &v), 0);
 	assert_int_equal(v, -1);
 	v = 99;
-	assert_int_equal(limit_cluster_reply_int(r_int(5), 0, 4, &v), -EBADMSG);
-	assert_int_equal(limit_cluster_reply_int(r_int(-2), -1, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(r_int(5), 0, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(r_int(-2), -1, 4, &v), -EBADMSG);
 	assert_int_equal(v, 99);
-	assert_int_equal(limit_cluster_reply_int(r_str("0"), 0, 4, &v), -EBADMSG);
-	assert_int_equal(limit_cluster_reply_int(NULL, 0, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(r_str("0"), 0, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(NULL, 0, 4, &v), -EBADMSG);
 	memset(&s, 0, sizeof(s));
 	s.type = REDIS_REPLY_NIL;
-	assert_int_equal(limit_cluster_reply_int(&s, 0, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(&s, 0, 4, &v), -EBADMSG);
 	s = array(0);
-	assert_int_equal(limit_cluster_reply_int(&s, 0, 4, &v), -EBADMSG);
+	assert_int_equal(limit_redis_int(&s, 0, 4, &v), -EBADMSG);
 }
 
 static void
