@@ -5,7 +5,7 @@
  *
  * Pure module: returns -errno, never logs, never exits.  Used by
  * config.c (cfg_check refuses a bad URL or id, so `miniftpd -t` does too)
- * and by limitd's limitcluster.c.
+ * and by limitd's limitcluster.c and limitredis.c.
  */
 #ifndef MINIFTPD_LIMITSTORE_H
 #define MINIFTPD_LIMITSTORE_H
