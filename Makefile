@@ -8,6 +8,9 @@ SANITIZE ?= 0
 PKGS	:= libcap libsystemd libcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsystemd -lcrypt -lseccomp)
+# hiredis (Debian libhiredis-dev): limitd only, for limitd_cluster (the
+# Redis store of a farm); included as <hiredis/hiredis.h>, no -I.
+PKG_LIBS   += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 # miniftpd itself needs no libsystemd (listen.c reads LISTEN_FDS itself)
 # and no libseccomp at run time (its filters are compiled at build time,
 # see below): it is the one binary exec'ed per connection under socket
@@ -41,14 +44,16 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Modules shared by both binaries.
 COMMON	:= str buf sys_mem sys_io sys_file sys_net sys_event sys_proc sys_cred sys_time \
-	   log config vsfcompat frame limitproto
+	   log config vsfcompat frame limitproto limitstore
 # Only miniftpd.
 FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privproto privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn dataaddr datacmd datasetup transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
 	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
 # Only limitd.
-LIMITD	:= limitd limitstat limittab limitfail hash mempool
+# The daemon's own files (one state, D): not in libminiftpd.a.
+LIMITD_DAEMON := limitd limitd_clients limitd_handlers
+LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitclusterstat limitredis limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)

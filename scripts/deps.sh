@@ -5,8 +5,8 @@
 # nspawn (the tests in a booted Debian 12 container).
 set -u
 
-BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev libpam0g-dev"
-TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind tnftp filezilla xvfb xdotool vsftpd"
+BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev libpam0g-dev libhiredis-dev"
+TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind tnftp filezilla xvfb xdotool vsftpd redis-server"
 EXTRA_PKGS="${EXTRA_PKGS:-}"
 # Only for `make deb` (deps.sh deb) and the container tests (deps.sh nspawn).
 DEB_PKGS="debhelper dpkg-dev lintian"

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "defs.h"
+#include "limitstore.h"
 #include "str.h"
 #include "sysutil.h"
 #include "vsfcompat.h"
@@ -349,6 +350,34 @@ check_only_no(const struct config *cfg, char err[CFG_ERR_MAX])
 	return 0;
 }
 
+/* limitd_cluster's URL and id, checked here so that -t refuses them too. */
+static int
+check_cluster(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	struct limit_store_url u;
+	int r;
+
+	if (cfg->limitd_cluster[0] != '\0') {
+		r = limit_store_parse_url(cfg->limitd_cluster, &u);
+		if (r == -EPROTONOSUPPORT) {
+			snprintf(err, CFG_ERR_MAX, "limitd_cluster: \"%.64s\": TLS (rediss://) is not "
+				 "supported, see SECURITY.md", cfg->limitd_cluster);
+			return -1;
+		}
+		if (r < 0) {
+			snprintf(err, CFG_ERR_MAX, "limitd_cluster: \"%.64s\" is not "
+				 "redis://HOST[:PORT][/DB]", cfg->limitd_cluster);
+			return -1;
+		}
+	}
+	if (cfg->limitd_cluster_id[0] != '\0' && !limit_store_id_valid(cfg->limitd_cluster_id)) {
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster_id: \"%.64s\" must be 1 to %d printable "
+			 "characters without spaces", cfg->limitd_cluster_id, LIMIT_STORE_ID_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 {
@@ -360,6 +389,8 @@ cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 			 cfg->pasv_min_port, cfg->pasv_max_port);
 		return -1;
 	}
+	if (check_cluster(cfg, err) < 0)
+		return -1;
 	return check_enum("limitd_fail", cfg->limitd_fail, "open", "closed", err);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "limitclusterstat.h"
 #include "limitproto.h"
 #include "limitstat.h"
 #include "log.h"
@@ -330,20 +331,25 @@ print_json(const struct status *st, FILE *out)
 		h->pid, t, h->max_clients, h->max_per_ip, h->prefix6, h->max_per_user,
 		h->sessions, h->addresses, h->users);
 	print_json_lists(st, out);
-	fputs("}\n", out);
 }
 
 int
-limit_status_run(const char *socket_path, bool json, int timeout_ms, FILE *out)
+limit_status_run(const struct config *cfg, bool json, int timeout_ms, FILE *out)
 {
 	struct status st;
 	int r;
 
 	memset(&st, 0, sizeof(st));
-	r = fetch(socket_path, timeout_ms, &st);
+	r = fetch(cfg->limitd_socket, timeout_ms, &st);
 	if (r == 0) {
 		sort_status(&st);
 		(json ? print_json : print_text)(&st, out);
+		if (json && cfg->limitd_cluster[0])
+			fputs(",\"cluster\":", out);
+		if (cfg->limitd_cluster[0] && limit_cluster_status_print(cfg, json, out) < 0)
+			r = -1;
+		if (json)
+			fputs("}\n", out);
 	}
 	free(st.addrs);
 	free(st.users);

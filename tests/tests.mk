@@ -9,7 +9,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(filter-out tests/fuzz/fuzz_main.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
-LIB_OBJ   := $(filter-out $(BUILD)/main.o $(BUILD)/limitd.o,$(COMMON_OBJ) $(FTPD_OBJ) $(LIMITD_OBJ))
+LIB_OBJ   := $(filter-out $(BUILD)/main.o $(LIMITD_DAEMON:%=$(BUILD)/%.o),$(COMMON_OBJ) $(FTPD_OBJ) $(LIMITD_OBJ))
 TEST_CFLAGS := $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) $(shell pkg-config --cflags cmocka 2>/dev/null)
 
 $(BUILD)/tests:

@@ -20,7 +20,7 @@ FUZZ_TARGETS	?= $(LIBFUZZER_ALL)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS	:= $(filter-out -Wmissing-prototypes,$(WARN)) -g -O1 -fno-omit-frame-pointer \
 		   $(FUZZ_SAN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
-LIBFUZZER_MODS	:= $(filter-out main limitd,$(COMMON) $(FTPD) $(LIMITD))
+LIBFUZZER_MODS	:= $(filter-out main $(LIMITD_DAEMON),$(COMMON) $(FTPD) $(LIMITD))
 LIBFUZZER_OBJ	:= $(LIBFUZZER_MODS:%=$(FUZZ_BUILD)/obj/%.o)
 LIBFUZZER_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 

@@ -5,6 +5,7 @@ it (Ftpd).  The fixtures workdir, make_limitd and make_ftpd are in
 conftest.py.
 """
 
+import ftplib
 import json
 import os
 import re
@@ -240,3 +241,25 @@ class Ftpd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+
+
+def refused(ftpd, source="127.0.0.1"):
+    """Connect and RETURN the refusal line (the connection must be refused)."""
+    with pytest.raises(ftplib.error_temp) as e:
+        ftpd.connect(source)
+    return str(e.value)
+
+
+def is_descendant(pid, ancestor):
+    """PID's parent chain reaches ANCESTOR (read from /proc)."""
+    for _ in range(16):
+        if pid == ancestor:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid <= 1:
+            return False
+    return False

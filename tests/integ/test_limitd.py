@@ -28,7 +28,7 @@ from limitdkit import (LIMITD, VERSION, ANS_FAIL, REQ_ADMIT, ANS_VERDICT, REQ_ST
                        REQ_LOGIN_FAIL, F_REREGISTER, V_ADMIT, V_TOTAL, V_IP, V_USER,
                        V_BLOCKED, FAIL_VERSION, FAIL_MALFORMED, FAIL_PERM, FAIL_STATE,
                        TOO_MANY_USERS, TOO_MANY_FROM_IP, message, lp, admit_msg, login_msg,
-                       wait_until, Client, Limitd, ftp_needed)
+                       wait_until, Client, Limitd, ftp_needed, refused, is_descendant)
 
 pytestmark = pytest.mark.skipif(not LIMITD.exists(), reason="limitd not built")
 
@@ -500,16 +500,6 @@ def _try_client(path):
 
 # --- real FTP clients through miniftpd ---
 
-# --- real FTP clients through miniftpd ---
-
-
-def refused(ftpd, source="127.0.0.1"):
-    """Connect and RETURN the refusal line (the connection must be refused)."""
-    import ftplib
-    with pytest.raises(ftplib.error_temp) as e:
-        ftpd.connect(source)
-    return str(e.value)
-
 
 def logged_in(make_ftpd, ftpd, source="127.0.0.1"):
     f = make_ftpd.track(ftpd.connect(source))
@@ -548,21 +538,6 @@ def test_ftp_max_per_ip(make_limitd, make_ftpd):
 
 def session_pids(ld):
     return [s["pid"] for s in ld.status_json()["sessions"]]
-
-
-def is_descendant(pid, ancestor):
-    """PID's parent chain reaches ANCESTOR (read from /proc)."""
-    for _ in range(16):
-        if pid == ancestor:
-            return True
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-        if pid <= 1:
-            return False
-    return False
 
 
 @ftp_needed

@@ -1,0 +1,141 @@
+/*
+ * limitcluster.h - limitd's link to the Redis store that the limitd of
+ * several hosts share (limitd_cluster=redis://HOST:PORT/DB).  The design,
+ * what the store is trusted with and what a hostile one can do:
+ * SECURITY.md, "limitd on several hosts".
+ *
+ * One store connection per limitd (hiredis, blocking, each reply bounded
+ * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions and releases are queued and
+ * sent together at the end of each turn of limitd's event loop, the rest
+ * is asked synchronously.  Every count is changed by one Lua script run
+ * with EVALSHA, atomically in the store:
+ *   mftpd:hosts      sorted set: host id -> lease end (store ms)
+ *   mftpd:h:ID       hash: that host's counts, fields "n" (sessions),
+ *                    "a:KEY" (sessions per address key), "u:USER"
+ *   mftpd:g          hash: the same fields summed over live hosts
+ *   mftpd:f:KEY      failed logins of an address key, expiring
+ *   mftpd:gone       sorted set: hosts whose lease ran out (last 16)
+ * Each script run first forgets the hosts whose lease ran out.
+ *
+ * The local tables (limittab) stay the truth of what this limitd holds:
+ * when the store is unreachable the calls below return -ENOTCONN and
+ * limitd counts alone; when it is back (limit_cluster_tick) limitd
+ * replaces its host's counts in the store with the local tables' ("join").
+ *
+ * The script, the connection and the checked answers are limitredis.c's;
+ * --status's farm part is limitclusterstat.c's.  limitd only (logs,
+ * never exits); one store per process.
+ */
+#ifndef MINIFTPD_LIMITCLUSTER_H
+#define MINIFTPD_LIMITCLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "limitstore.h"
+#include "limittab.h"
+
+/* An unreachable store is tried again at most this often. */
+#define LIMIT_CLUSTER_RETRY_MS		1000
+
+/*
+ * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
+ * empty) for the counts of TAB (limitd's local tables, kept by the
+ * caller: read on every join).  Reads the password file, picks the id
+ * (see limit_cluster_id), and tries to connect and join once; a store
+ * that does not answer is tried again by limit_cluster_tick.
+ * RETURNS 0, or -errno for a configuration that can never work (bad URL
+ * or id, unreadable or open password file), with ERR (CFG_ERR_MAX) set.
+ */
+int limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
+			char err[CFG_ERR_MAX]);
+
+/*
+ * limit_cluster_enabled - a store is configured.
+ * limit_cluster_up - and joined now (the last call reached it).
+ */
+bool limit_cluster_enabled(void);
+bool limit_cluster_up(void);
+
+/*
+ * limit_cluster_id - this limitd's host id in the store: CFG's
+ * limitd_cluster_id, or "<host name>:<limitd_socket>", into OUT.
+ * RETURNS 0 or -EINVAL (not a valid id, or longer than
+ * LIMIT_STORE_ID_MAX: never cut, so that two ids never become one).
+ */
+int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
+
+/*
+ * limit_cluster_admit_queue - ask the store to count one more session from
+ * address key KEY in the farm when LIM and the failed-login ban (FAIL_MAX,
+ * 0: none) allow.  The question is only queued: its answer is handed to
+ * the function given to
+ * limit_cluster_on_admit, with COOKIE, when the queue is read (by
+ * limit_cluster_flush, or before any other question), as a LIMIT_V_*
+ * verdict or -ENOTCONN (the store was lost meanwhile: decide alone).
+ * The admissions of one turn of the event loop thus share round trips.
+ * RETURNS 0 (queued), or -ENOTCONN (store down: nothing queued).
+ */
+int limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
+			      unsigned long fail_max, void *cookie);
+
+/*
+ * limit_cluster_on_admit - who gets the queued admissions' answers.
+ */
+void limit_cluster_on_admit(void (*done)(void *cookie, int verdict));
+
+/*
+ * limit_cluster_forget - nobody waits for COOKIE's queued admission any
+ * more (its client went): an admission the store grants is taken back.
+ */
+void limit_cluster_forget(const void *cookie);
+
+/*
+ * limit_cluster_flush - send what is queued and read every answer (the
+ * event loop calls it at the end of each turn).
+ */
+void limit_cluster_flush(void);
+
+/*
+ * limit_cluster_login - count a login as USER for a session from KEY
+ * (already admitted through the store).  RETURNS a LIMIT_V_* verdict, or
+ * -ENOTCONN.
+ */
+int limit_cluster_login(const struct limit_addr *key, const char *user,
+			const struct limit_limits *lim, unsigned long fail_max);
+
+/*
+ * limit_cluster_release - take a session from KEY (logged in as USER, or
+ * NULL) off the farm's counts: queued, as limit_cluster_admit_queue.
+ * Silent when the store is down (the next join carries the local tables).
+ */
+void limit_cluster_release(const struct limit_addr *key, const char *user);
+
+/*
+ * limit_cluster_fail - one failed login from KEY, forgotten FORGET
+ * seconds after the last.  RETURNS the failures the farm counts for KEY
+ * (>= 1), or -ENOTCONN.
+ */
+long limit_cluster_fail(const struct limit_addr *key, unsigned long forget);
+
+/*
+ * limit_cluster_tick - renew the lease when due, or try an unreachable
+ * store again (at most every LIMIT_CLUSTER_RETRY_MS).  Call it from the
+ * event loop at least every limit_cluster_next_ms().
+ */
+void limit_cluster_tick(void);
+
+/*
+ * limit_cluster_next_ms - milliseconds until limit_cluster_tick has
+ * something to do (0: now); -1 without a store.
+ */
+int limit_cluster_next_ms(void);
+
+/*
+ * limit_cluster_stop - hang up (the lease runs out on its own: a stopped
+ * limitd's sessions are gone with it, and a restart joins afresh).
+ */
+void limit_cluster_stop(void);
+
+#endif

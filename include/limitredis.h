@@ -1,0 +1,62 @@
+/*
+ * limitredis.h - the Redis store as limitd talks to it (limitd_cluster):
+ * the one Lua script every count goes through, a connection with AUTH and
+ * SELECT and a hard timeout, one command, an integer answer checked in
+ * range, the password file.  The keys and what the script does with them:
+ * limitcluster.h; the trust placed in the store: SECURITY.md.
+ *
+ * Used by limitd's limitcluster.c (the daemon) and limitclusterstat.c
+ * (--status).  Never logs: failures come back as text in WHY or ERR.
+ */
+#ifndef MINIFTPD_LIMITREDIS_H
+#define MINIFTPD_LIMITREDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "limitstore.h"
+
+/* Connect, and each reply, at most this long. */
+#define LIMIT_REDIS_TIMEOUT_MS	100
+/* Room for the reason a call failed. */
+#define LIMIT_REDIS_WHY		128
+
+/*
+ * limit_redis_script - the Lua script (ARGV: op, host id, lease ms, then
+ * per op: admit, login, release, fail, renew, join, status), loaded with
+ * SCRIPT LOAD and run with EVALSHA (status: EVAL).
+ */
+extern const char limit_redis_script[];
+
+/*
+ * limit_redis_open - connect to U (at most LIMIT_REDIS_TIMEOUT_MS, the
+ * same for every later reply), AUTH with PASS unless NULL, SELECT U's db.
+ * RETURNS the context, or NULL with WHY set.
+ */
+redisContext *limit_redis_open(const struct limit_store_url *u, const char *pass,
+			       char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_command - ARGC words of ARGV as one command on CTX, waiting
+ * for its answer.  RETURNS the reply (freeReplyObject it), or NULL with WHY
+ * set: no answer (CTX is then unusable) or an error reply.
+ */
+redisReply *limit_redis_command(redisContext *ctx, int argc, const char **argv,
+				char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_int - R is an integer reply in [MIN, MAX]: store it in *OUT.
+ * RETURNS 0, or -EBADMSG (NULL, another type, or out of range).
+ */
+int limit_redis_int(const redisReply *r, long long min, long long max, long long *out);
+
+/*
+ * limit_redis_password - the password in the file at PATH (its first
+ * line, see limit_store_password) into OUT (OUTSZ bytes).  The file must
+ * be a regular file, not a symbolic link, that others cannot read.
+ * RETURNS 0, or -errno with ERR set (the password never in it).
+ */
+int limit_redis_password(const char *path, char *out, size_t outsz, char err[CFG_ERR_MAX]);
+
+#endif

@@ -1,0 +1,571 @@
+/*
+ * limitcluster.c - limitd's counts shared through a Redis store; see
+ * limitcluster.h and SECURITY.md ("limitd on several hosts").
+ *
+ * A blocking connection on purpose: limitd stays one thread with one
+ * order of events, every verdict is the store's answer to that very
+ * question, and a store that stalls costs one bounded timeout.  The
+ * admissions of one turn of the event loop share their round trips
+ * (pipelined); the price is measured in bench/NOTES.md ("limitd_cluster").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "limitcluster.h"
+#include "limitproto.h"
+#include "limitredis.h"
+#include "limitstore.h"
+#include "log.h"
+#include "str.h"
+#include "sysutil.h"
+
+/* A field of a join: "a:" and an address key, or "u:" and a user. */
+#define FIELD_MAX	(2 + MAX_USER_NAME + LIMIT_KEY_STR)
+#define NUM_MAX		24
+
+/* A question sent without waiting for its answer. */
+struct queued {
+	bool admit;		/* else a release */
+	void *cookie;		/* the admission's, NULL once forgotten */
+	char key[LIMIT_KEY_STR];	/* the address key */
+	char lim[3][NUM_MAX];	/* the admission's limits, to ask again */
+};
+
+static struct {
+	bool enabled, up, fail_closed, lost_logged;
+	struct limit_store_url url;
+	char pass[LIMIT_STORE_PASS_MAX + 1];
+	bool have_pass;
+	char id[LIMIT_STORE_ID_MAX + 1];
+	char lease[NUM_MAX];	/* ms, as text for the script */
+	char sha[41];
+	long long lease_ms, next_renew, next_retry;
+	struct queued *q;	/* questions sent whose answers are unread, in order */
+	size_t nq, qcap;
+	void (*admit_done)(void *cookie, int verdict);
+	const struct limit_tab *tab;
+	redisContext *ctx;
+} C;
+
+static void fail_queue(void);
+
+static void
+hang_up(void)
+{
+	if (C.ctx)
+		redisFree(C.ctx);
+	C.ctx = NULL;
+	C.up = false;
+	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
+	fail_queue();
+}
+
+/* The store failed us: log it once per outage, count alone until it is back. */
+static void
+lost(const char *why)
+{
+	if (!C.lost_logged)
+		log_warning("Lost the cluster store %s:%u (%s): %s until it answers again",
+			    C.url.host, C.url.port, why,
+			    C.fail_closed ? "refusing new sessions (limitd_fail=closed)"
+					  : "counting this host's sessions alone (limitd_fail=open)");
+	C.lost_logged = true;
+	hang_up();
+}
+
+static int
+load_script(char why[LIMIT_REDIS_WHY])
+{
+	const char *argv[] = { "SCRIPT", "LOAD", limit_redis_script };
+	redisReply *r = limit_redis_command(C.ctx, 3, argv, why);
+	int ret = -1;
+
+	if (r && r->type == REDIS_REPLY_STRING && r->len == 40) {
+		memcpy(C.sha, r->str, 40);
+		C.sha[40] = '\0';
+		ret = 0;
+	} else if (r)
+		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to SCRIPT LOAD");
+	freeReplyObject(r);
+	return ret;
+}
+
+/* EVALSHA op with NARGS ARGS, as hiredis wants it (free it). */
+static const char **
+script_argv(const char *op, size_t nargs, const char **args)
+{
+	const char **argv = xcalloc(nargs + 6, sizeof(*argv));
+
+	argv[0] = "EVALSHA";
+	argv[1] = C.sha;
+	argv[2] = "0";
+	argv[3] = op;
+	argv[4] = C.id;
+	argv[5] = C.lease;
+	if (nargs)
+		memcpy(argv + 6, args, nargs * sizeof(*argv));
+	return argv;
+}
+
+static int join(void);
+
+/* The store answered "no lease" though we hold one: say so, join again. */
+static int
+rejoin(void)
+{
+	log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
+		    "joining again", C.lease_ms);
+	return join();
+}
+
+/* Send op and its arguments without waiting; the answer is read by drain(). */
+static int
+enqueue(const char *op, size_t nargs, const char **args, bool admit, void *cookie)
+{
+	const char **argv;
+	int r;
+
+	if (!C.up)
+		return -ENOTCONN;
+	argv = script_argv(op, nargs, args);
+	r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
+	free(argv);
+	if (r != REDIS_OK) {
+		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot queue a question");
+		return -ENOTCONN;
+	}
+	if (C.nq == C.qcap) {
+		C.qcap = C.qcap ? 2 * C.qcap : 64;
+		C.q = xreallocarray(C.q, C.qcap, sizeof(*C.q));
+	}
+	memset(&C.q[C.nq], 0, sizeof(C.q[C.nq]));
+	C.q[C.nq].admit = admit;
+	C.q[C.nq].cookie = cookie;
+	str_lcpy(C.q[C.nq].key, args[0], sizeof(C.q[C.nq].key));
+	for (size_t i = 0; admit && i < 3; i++)
+		str_lcpy(C.q[C.nq].lim[i], args[i + 1], NUM_MAX);
+	C.nq++;
+	return 0;
+}
+
+/* Hand ANSWER to the asker of queued admission I, once. */
+static void
+hand_over(size_t i, int answer)
+{
+	void *cookie = C.q[i].cookie;
+
+	C.q[i].cookie = NULL;
+	if (cookie)
+		C.admit_done(cookie, answer);
+}
+
+/* The store is lost with questions in flight: their askers decide alone. */
+static void
+fail_queue(void)
+{
+	size_t n = C.nq;
+
+	C.nq = 0;
+	for (size_t i = 0; i < n; i++)
+		if (C.q[i].admit)
+			hand_over(i, -ENOTCONN);
+}
+
+/* Answer I of the queue: hand it over; an admission nobody waits for is undone. */
+static void
+answered(size_t i, long long v, struct queued *retry, size_t *nretry)
+{
+	char key[LIMIT_KEY_STR];
+	const char *args[] = { key, "" };
+
+	if (!C.q[i].admit)
+		return;
+	if (v == -1) {		/* no lease: asked again after the join */
+		if (C.q[i].cookie)
+			retry[(*nretry)++] = C.q[i];
+		C.q[i].cookie = NULL;
+	} else if (C.q[i].cookie)
+		hand_over(i, (int)v);
+	else if (v == LIMIT_V_ADMIT) {
+		str_lcpy(key, C.q[i].key, sizeof(key));	/* enqueue may move C.q */
+		(void)enqueue("release", 2, args, false, NULL);
+	}
+}
+
+static int eval_raw(const char *op, size_t nargs, const char **args, long long min,
+		    long long max, long long *out);
+
+/* The admissions answered "no lease", asked again once joined. */
+static void
+ask_again(const struct queued *retry, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *args[] = { retry[i].key, retry[i].lim[0], retry[i].lim[1],
+				       retry[i].lim[2] };
+		long long v;
+		int r = C.up ? eval_raw("admit", 4, args, 0, LIMIT_V_COUNT - 1, &v) : -ENOTCONN;
+
+		C.admit_done(retry[i].cookie, r < 0 ? -ENOTCONN : (int)v);
+	}
+}
+
+/*
+ * Read every queued answer, in order (an answer handed over may queue a
+ * release: read too).  An answer of -1 means the store forgot our lease:
+ * join again, then ask those admissions again.
+ * RETURNS 0, or -ENOTCONN (lost: logged, hung up, askers told).
+ */
+static int
+drain(void)
+{
+	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
+	size_t nretry = 0;
+	bool again = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < C.nq && C.up; i++) {
+		void *reply = NULL;
+		long long v;
+		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
+
+		if (r == 0)
+			r = limit_redis_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
+		freeReplyObject(reply);
+		if (r < 0) {	/* hang_up tells the askers still waiting */
+			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer");
+			break;
+		}
+		again |= v == -1;
+		answered(i, v, retry, &nretry);
+	}
+	if (!C.up)
+		ret = -ENOTCONN;
+	C.nq = 0;
+	if (ret == 0 && again && rejoin() < 0)
+		ret = -ENOTCONN;
+	ask_again(retry, nretry);
+	free(retry);
+	return ret;
+}
+
+/*
+ * EVALSHA op with NARGS ARGS; the answer an integer in [MIN, MAX].
+ * RETURNS 0, or -ENOTCONN (the store is lost: logged, hung up).
+ */
+static int
+eval_raw(const char *op, size_t nargs, const char **args, long long min, long long max,
+	 long long *out)
+{
+	const char **argv;
+	char why[LIMIT_REDIS_WHY];
+	redisReply *r;
+	int ret;
+
+	if (drain() < 0)
+		return -ENOTCONN;
+	argv = script_argv(op, nargs, args);
+	r = limit_redis_command(C.ctx, (int)nargs + 6, argv, why);
+	free(argv);
+	ret = limit_redis_int(r, min, max, out);
+	if (r && ret < 0)
+		snprintf(why, sizeof(why), "unexpected answer to %s", op);
+	freeReplyObject(r);
+	if (ret < 0)
+		lost(why);
+	return ret < 0 ? -ENOTCONN : 0;
+}
+
+static void
+fmt_key(const struct limit_addr *addr, char out[LIMIT_KEY_STR])
+{
+	struct limit_addr a = *addr;
+
+	limit_addr_mask(&a, C.tab->prefix6);
+	limit_key_str(&a, C.tab->prefix6, out);
+}
+
+/* Fields and counts of the local tables, as the join's arguments. */
+static size_t
+join_args(const char ***argv, char **mem)
+{
+	size_t max = 2 * (1 + limit_tab_addresses(C.tab) + limit_tab_users(C.tab)), n = 0;
+	struct hash_iter it;
+	const struct limit_addr *a;
+	const char *u;
+	uint32_t count;
+	char *p;
+
+	*argv = xcalloc(max + 1, sizeof(**argv));
+	p = *mem = xcalloc(max + 1, FIELD_MAX);
+#define ADD(...) do { snprintf(p, FIELD_MAX, __VA_ARGS__); (*argv)[n++] = p; p += FIELD_MAX; } while (0)
+	if (limit_tab_sessions(C.tab)) {
+		ADD("n");
+		ADD("%zu", limit_tab_sessions(C.tab));
+	}
+	hash_iter_init(&it);
+	while (n + 2 <= max && limit_tab_next_addr(C.tab, &it, &a, &count)) {
+		char key[LIMIT_KEY_STR];
+
+		limit_key_str(a, C.tab->prefix6, key);
+		ADD("a:%s", key);
+		ADD("%" PRIu32, count);
+	}
+	hash_iter_init(&it);
+	while (n + 2 <= max && limit_tab_next_user(C.tab, &it, &u, &count)) {
+		ADD("u:%s", u);
+		ADD("%" PRIu32, count);
+	}
+#undef ADD
+	return n;
+}
+
+/* Replace this host's counts in the store by the local tables'. */
+static int
+join(void)
+{
+	const char **argv;
+	char *mem;
+	long long v;
+	size_t n = join_args(&argv, &mem);
+	int r = eval_raw("join", n, argv, 0, 0, &v);
+
+	free(argv);
+	free(mem);
+	if (r == 0)
+		C.next_renew = sys_now_ms() + C.lease_ms / 3;
+	return r;
+}
+
+/* As eval_raw, joining first when the store holds no lease of ours. */
+static int
+eval(const char *op, size_t nargs, const char **args, long long min, long long max,
+     long long *out)
+{
+	int r;
+
+	if (!C.up)
+		return -ENOTCONN;
+	r = eval_raw(op, nargs, args, -1, max, out);
+	if (r == 0 && *out == -1) {
+		r = rejoin();
+		if (r == 0)
+			r = eval_raw(op, nargs, args, min, max, out);
+	}
+	if (r == 0 && *out < min) {
+		lost("answer out of range");
+		return -ENOTCONN;
+	}
+	return r;
+}
+
+static void
+connect_and_join(void)
+{
+	char why[LIMIT_REDIS_WHY];
+
+	C.ctx = limit_redis_open(&C.url, C.have_pass ? C.pass : NULL, why);
+	if (C.ctx == NULL || load_script(why) < 0) {
+		lost(why);
+		return;
+	}
+	C.up = true;
+	if (join() < 0)
+		return;
+	log_notice("%s the cluster store %s:%u/%u as %s: registered %zu sessions, %zu users",
+		   C.lost_logged ? "Joined again" : "Joined", C.url.host, C.url.port, C.url.db,
+		   C.id, limit_tab_sessions(C.tab), limit_tab_users(C.tab));
+	C.lost_logged = false;
+}
+
+int
+limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
+{
+	char host[256] = "";
+	int r;
+
+	if (cfg->limitd_cluster_id[0])
+		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s", cfg->limitd_cluster_id);
+	else {
+		/* uname(2) underneath: no descriptor, nothing to wrap in sysutil. */
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			str_lcpy(host, "localhost", sizeof(host));
+		/* Never cut: two limitd whose ids share a prefix would be one host. */
+		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s:%s", host, cfg->limitd_socket);
+	}
+	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
+}
+
+int
+limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+{
+	int r;
+
+	if (cfg->limitd_cluster[0] == '\0')
+		return 0;
+	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 ||
+	    limit_cluster_id(cfg, C.id) < 0) {
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster or the host id not usable (the default, "
+			 "host name:limitd_socket, must be at most %d printable characters: "
+			 "set limitd_cluster_id)", LIMIT_STORE_ID_MAX);
+		return -EINVAL;
+	}
+	if (cfg->limitd_cluster_password_file[0]) {
+		r = limit_redis_password(cfg->limitd_cluster_password_file, C.pass,
+					 sizeof(C.pass), err);
+		if (r < 0)
+			return r;
+		C.have_pass = true;
+	}
+	C.tab = tab;
+	C.enabled = true;
+	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
+	C.lease_ms = (long long)cfg->limitd_cluster_lease * 1000;
+	snprintf(C.lease, sizeof(C.lease), "%lld", C.lease_ms);
+	connect_and_join();
+	return 0;
+}
+
+bool
+limit_cluster_enabled(void)
+{
+	return C.enabled;
+}
+
+bool
+limit_cluster_up(void)
+{
+	return C.up;
+}
+
+static const char *
+num(char buf[NUM_MAX], unsigned long v)
+{
+	snprintf(buf, NUM_MAX, "%lu", v);
+	return buf;
+}
+
+void
+limit_cluster_on_admit(void (*done)(void *cookie, int verdict))
+{
+	C.admit_done = done;
+}
+
+int
+limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
+			  unsigned long fail_max, void *cookie)
+{
+	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
+	const char *args[] = { k, num(n1, lim->max_clients), num(n2, lim->max_per_ip),
+			       num(n3, fail_max) };
+
+	if (!C.up || C.admit_done == NULL)
+		return -ENOTCONN;
+	fmt_key(key, k);
+	return enqueue("admit", 4, args, true, cookie);
+}
+
+void
+limit_cluster_forget(const void *cookie)
+{
+	for (size_t i = 0; i < C.nq; i++)
+		if (C.q[i].admit && C.q[i].cookie == cookie)
+			C.q[i].cookie = NULL;
+}
+
+void
+limit_cluster_flush(void)
+{
+	if (C.up && C.nq)
+		(void)drain();
+}
+
+int
+limit_cluster_login(const struct limit_addr *key, const char *user,
+		    const struct limit_limits *lim, unsigned long fail_max)
+{
+	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX];
+	const char *args[] = { k, user, num(n1, lim->max_per_user), num(n2, fail_max) };
+	long long v;
+	int r;
+
+	if (!C.up)
+		return -ENOTCONN;
+	fmt_key(key, k);
+	r = eval("login", 4, args, 0, LIMIT_V_COUNT - 1, &v);
+	return r < 0 ? r : (int)v;
+}
+
+/*
+ * Sent without waiting, the answer read with the next question or at the
+ * end of the event loop's turn (limit_cluster_flush).
+ */
+void
+limit_cluster_release(const struct limit_addr *key, const char *user)
+{
+	char k[LIMIT_KEY_STR];
+	const char *args[] = { k, user ? user : "" };
+
+	if (!C.up)
+		return;
+	fmt_key(key, k);
+	(void)enqueue("release", 2, args, false, NULL);
+}
+
+long
+limit_cluster_fail(const struct limit_addr *key, unsigned long forget)
+{
+	char k[LIMIT_KEY_STR], n1[NUM_MAX];
+	const char *args[] = { k, num(n1, forget * 1000) };
+	long long v;
+	int r;
+
+	if (!C.up)
+		return -ENOTCONN;
+	fmt_key(key, k);
+	r = eval("fail", 2, args, 1, LONG_MAX, &v);
+	return r < 0 ? r : (long)v;
+}
+
+void
+limit_cluster_tick(void)
+{
+	long long now = sys_now_ms(), v;
+
+	if (!C.enabled)
+		return;
+	if (!C.up) {
+		if (now >= C.next_retry)
+			connect_and_join();
+		return;
+	}
+	if (now < C.next_renew)
+		return;
+	if (eval("renew", 0, NULL, 0, 0, &v) == 0)
+		C.next_renew = now + C.lease_ms / 3;
+}
+
+int
+limit_cluster_next_ms(void)
+{
+	long long left;
+
+	if (!C.enabled)
+		return -1;
+	left = (C.up ? C.next_renew : C.next_retry) - sys_now_ms();
+	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+void
+limit_cluster_stop(void)
+{
+	if (C.ctx)
+		redisFree(C.ctx);
+	C.ctx = NULL;
+	C.up = false;
+	explicit_bzero(C.pass, sizeof(C.pass));
+}
+
