@@ -20,7 +20,8 @@
 
 static struct session *die_session;
 static volatile sig_atomic_t got_term;
-static sigset_t wait_mask;	/* in force while waiting for a command */
+static sigset_t wait_mask;	/* in force while waiting for a command or data */
+static bool term_caught;	/* wait_mask is set */
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 
@@ -34,6 +35,19 @@ ftp_catch_term(void)
 	sigaddset(&set, SIGTERM);
 	sys_sigmask(SIG_BLOCK, &set, &wait_mask);
 	sigdelset(&wait_mask, SIGTERM);
+	term_caught = true;
+}
+
+const sigset_t *
+ftp_term_mask(void)
+{
+	return term_caught ? &wait_mask : NULL;
+}
+
+bool
+ftp_term_requested(void)
+{
+	return got_term != 0;
 }
 
 static void
@@ -181,7 +195,8 @@ wait_input(struct session *s, long long deadline)
 
 	for (;;) {
 		long long left = deadline - sys_now_ms();
-		int r = sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
+		/* SIGTERM may have come already, during a transfer (data_poll) */
+		int r = got_term ? 0 : sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
 				  left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left, &wait_mask);
 
 		if (got_term)
