@@ -22,6 +22,7 @@ static struct session *die_session;
 static volatile sig_atomic_t got_term;
 static sigset_t wait_mask;	/* in force while waiting for a command or data */
 static bool term_caught;	/* wait_mask is set */
+static bool closing;		/* the last reply: a client gone is no error */
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 
@@ -70,6 +71,8 @@ void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
 	if (sys_write_full(s->ctl_fd, buf, len) < 0) {
+		if (closing)	/* e.g. left after a 426: the session ends anyway */
+			return;
 		die_session = NULL;
 		die("Client connection lost while replying");
 	}
@@ -179,6 +182,7 @@ static void NORETURN
 close_session(struct session *s, const char *reply, const char *why)
 {
 	log_set_die_hook(NULL);
+	closing = true;
 	ftp_reply(s, FTP_TOOMANY, "%s", reply);
 	log_info("%s, closing", why);
 	exit(0);
