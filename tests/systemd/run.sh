@@ -156,7 +156,7 @@ echo "== root $ROOT_CACHE ($(elapsed) s)"
 [ -x "$ROOT_CACHE/lib/systemd/systemd" ] && cached=warm
 sh tests/nspawn/mkroot.sh "$ROOT_CACHE" || skip "could not make the Debian 12 root (mmdebstrap, network?)"
 t_root=$(elapsed)
-echo "== boot a copy ($(elapsed) s)"
+echo "== boot it under an overlay ($(elapsed) s)"
 ns_boot "$ROOT_CACHE" "$RUN" || skip "could not boot it with systemd-nspawn ($RUN/console.log)"
 t_boot=$(elapsed)
 ok "container up (init pid $NS_INIT)"
