@@ -19,7 +19,8 @@
 #   [limitd-down] stopped limitd comes back (Wants=); masked: limitd_fail=
 #                open admits (logged), closed refuses with 421
 #   [listener]   miniftpd-listener.socket serves; reload re-reads the
-#                configuration for new sessions, an old one stays up
+#                configuration for new sessions, an old one stays up; a
+#                download in progress completes through its stop
 #   [ftps]       ftps.socket (implicit, 990), AUTH TLS on ftp.socket,
 #                ftps-listener.socket
 #   [stop]       stopping ftp.socket, then a session's unit, during a
@@ -124,6 +125,24 @@ now_in() { ns_run date +%s; }
 curl_in() { ns_run curl -sS --max-time 30 "$@"; }
 # greeting URL - the first reply of a connection (curl -v), e.g. "421 ..."
 greeting() { ns_run curl -sv --max-time 10 "$1" 2>&1 | sed -n 's/^< //p' | head -n 1 | tr -d '\r'; }
+
+# slow_download OUT: in the background, RETR /pub/slow (rate-limited by
+# the caller) into OUT, curl's status into OUT.rc; returns once bytes arrive
+# (5 s at most); $slow is its pid for `wait`.
+slow_download() {
+	sh_in "curl -sS --max-time 60 -o $1 ftp://127.0.0.1/pub/slow 2>$1.err; echo \$? > $1.rc" >/dev/null 2>&1 &
+	slow=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		sh_in "test -s $1" && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "the download did not start"
+	return 1
+}
+# in_flight OUT: slow_download OUT has not ended yet (checked)
+in_flight() { check_sh "a download in flight" "test ! -e $1.rc"; }
+xfer_lines() { sh_in 'wc -l < /var/log/xferlog 2>/dev/null || echo 0'; }
 
 finish() {
 	# background clients still running (jobs: never a pid reused since)
@@ -368,6 +387,22 @@ if hold l 1; then
 	check_host "the old session stayed up through the reload" held_alive l 1
 else bad "a session held"; fi
 check_host "ftpd_banner back" conf ftpd_banner=
+# The listener stopped during a download (KillMode=mixed: SIGTERM to it
+# alone; it passes it on and waits shutdown_timeout for its sessions).
+check_host "anon_max_rate=262144" conf anon_max_rate=262144
+check "systemctl reload miniftpd-listener.service" systemctl reload miniftpd-listener.service
+n0=$(xfer_lines)
+if slow_download /tmp/stopl; then
+	in_flight /tmp/stopl
+	check "systemctl stop miniftpd-listener.service during it" systemctl stop miniftpd-listener.service
+	wait "$slow"
+	check_sh "the download completed, the same bytes" 'test "$(cat /tmp/stopl.rc)" = 0 && cmp /tmp/stopl /srv/ftp/pub/slow'
+	check_sh "xferlog: one complete line for it" \
+		"tail -n +$((n0 + 1)) /var/log/xferlog | grep ' $SLOW /pub/slow b _ o a ' | grep -q ' c\$'"
+	check_sh "the listener stopped, not failed" \
+		'! systemctl is-active --quiet miniftpd-listener.service && ! systemctl is-failed --quiet miniftpd-listener.service'
+else bad "a slow download through the listener"; fi
+check_host "anon_max_rate back" conf anon_max_rate=
 check "switch back to ftp.socket" sh -c \
 	'systemctl disable --now --quiet miniftpd-listener.socket && systemctl stop miniftpd-listener.service &&
 	 systemctl enable --now --quiet limitd.socket ftp.socket'
@@ -403,24 +438,11 @@ check_host "ssl_enable back" conf ssl_enable=
 section stop "stop during a rate-limited download"
 # anon_max_rate 256 KiB/s: the 1 MiB download of /pub/slow takes 4 s.
 check_host "anon_max_rate=262144" conf anon_max_rate=262144
-# slow_download OUT: in the background, curl's status into OUT.rc
-slow_download() {
-	sh_in "curl -sS --max-time 60 -o $1 ftp://127.0.0.1/pub/slow 2>$1.err; echo \$? > $1.rc" >/dev/null 2>&1 &
-	slow=$!
-	i=0
-	while [ $i -lt 50 ]; do
-		[ -n "$(ns_run systemctl list-units --no-legend --plain --state=running 'ftp@*.service')" ] &&
-			sh_in "test -s $1" && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	echo "the download did not start"
-	return 1
-}
-xfer_lines() { sh_in 'wc -l < /var/log/xferlog 2>/dev/null || echo 0'; }
 # A closed socket stops new connections only: the running session is a unit
 # of its own and goes on.
 n0=$(xfer_lines)
 if slow_download /tmp/stop1; then
+	in_flight /tmp/stop1
 	check "systemctl stop ftp.socket during it" systemctl stop ftp.socket
 	check_sh "new connections refused" '! curl -sS --max-time 5 ftp://127.0.0.1/ >/dev/null 2>&1'
 	wait "$slow"
@@ -433,6 +455,7 @@ check "systemctl start ftp.socket" systemctl start ftp.socket
 # on (for up to shutdown_timeout), then the session says 421 and ends.
 n0=$(xfer_lines)
 if slow_download /tmp/stop2; then
+	in_flight /tmp/stop2
 	u=$(ns_run systemctl list-units --no-legend --plain --state=running 'ftp@*.service' | cut -d' ' -f1 | head -n 1)
 	check "systemctl stop $u during it" systemctl stop "$u"
 	check_sh "the unit stopped after the transfer, not failed" "! systemctl is-active --quiet '$u' && ! systemctl is-failed --quiet '$u'"
@@ -447,6 +470,7 @@ check_host "shutdown_timeout=1" conf shutdown_timeout=1
 n0=$(xfer_lines)
 since=$(now_in)
 if slow_download /tmp/stop3; then
+	in_flight /tmp/stop3
 	u=$(ns_run systemctl list-units --no-legend --plain --state=running 'ftp@*.service' | cut -d' ' -f1 | head -n 1)
 	check "systemctl stop $u during it" systemctl stop "$u"
 	wait "$slow"
