@@ -62,14 +62,16 @@ check_host() { d=$1; shift; if out=$("$@" 2>&1); then ok "$d"; else bad "$d"; pr
 elapsed() { echo $(( $(date +%s) - t0 )); }
 section() { group=$1; echo "== $group: $2 ($(elapsed) s)"; }
 
-# conf KEY=VALUE... - set options in /etc/miniftpd.conf (KEY= alone: drop it)
+# conf KEY=VALUE... - set options in /etc/miniftpd.conf (KEY= alone: drop
+# it), then miniftpd -t; one shell in the container
 conf() {
+	script=
 	for kv; do
 		k=${kv%%=*} v=${kv#*=}
-		sh_in "sed -i '/^$k=/d' $CONF" || return 1
-		[ -n "$v" ] && { sh_in "echo '$kv' >> $CONF" || return 1; }
+		script="$script sed -i '/^$k=/d' $CONF &&"
+		[ -n "$v" ] && script="$script echo '$kv' >> $CONF &&"
 	done
-	ns_run miniftpd -t "$CONF" >/dev/null
+	sh_in "$script miniftpd -t $CONF >/dev/null"
 }
 
 # hold TAG N [USER PASS PORT] - N sessions logged in and held (hold.sh) in
