@@ -216,7 +216,7 @@ check_sh "both sockets enabled and listening" \
 	'systemctl is-enabled --quiet limitd.socket ftp.socket && systemctl is-active --quiet limitd.socket ftp.socket'
 check_sh "port 21 is systemd's (ss)" 'ss -Hltnp "sport = :21" | grep -q "systemd"'
 check_sh "a connection gets 220 from miniftpd" \
-	'test "$(curl -sv --max-time 10 ftp://127.0.0.1/ 2>&1 | sed -n "s/^< //p" | head -n 1 | tr -d "\r")" = "220 (miniftpd 0.1.0)"'
+	'curl -sv --max-time 10 ftp://127.0.0.1/ 2>&1 | sed -n "s/^< //p" | head -n 1 | grep -q "^220 (miniftpd "'
 
 # ------------------------------------------------------------------- 2
 section transfer "curl as a local user and anonymously"
@@ -233,8 +233,9 @@ check_sh "anonymous RETR, the same bytes" \
 check_sh "anonymous STOR into /incoming, the same bytes, owned by ftp" \
 	"curl -sS --max-time 30 -T /home/alice/big ftp://127.0.0.1/incoming/a.bin &&
 	 cmp /srv/ftp/incoming/a.bin /home/alice/big && test \"\$(stat -c %U /srv/ftp/incoming/a.bin)\" = ftp"
-check_sh "anonymous root is /srv/ftp (no way out)" \
-	"curl -sS --max-time 30 ftp://127.0.0.1/../../ | grep -q ' pub\$' && ! curl -sS --max-time 30 ftp://127.0.0.1/../../ | grep -q ' etc\$'"
+check_sh "anonymous root is /srv/ftp: CWD .. twice stays there" \
+	"l=\$(curl -sS --max-time 30 --path-as-is ftp://127.0.0.1/../../) && printf '%s\n' \"\$l\" | grep -q ' pub\$' &&
+	 ! printf '%s\n' \"\$l\" | grep -q ' etc\$'"
 
 # ------------------------------------------------------------------- 3
 section sessions "5 held sessions"
@@ -338,7 +339,7 @@ section limitd-down "limitd stopped, then masked"
 # Stopped by hand, limitd comes back with the next session (ftp@.service
 # Wants=limitd.socket): enforcement is not lost by accident.
 check "systemctl stop limitd.socket limitd.service" systemctl stop limitd.socket limitd.service
-check_sh "a new session starts limitd.socket again (Wants=) and is counted" \
+check_sh "a new session starts limitd.socket and limitd.service again (Wants=)" \
 	'curl -sS --max-time 10 ftp://127.0.0.1/pub/hello.txt >/dev/null && systemctl is-active --quiet limitd.socket limitd.service'
 # (stopped before masked: a running unit masked has no unit file left)
 check "stop both, mask --runtime: limitd unreachable" sh -c \
@@ -358,7 +359,7 @@ check_host "... the journal: refused, limitd_fail=closed" journal_has "$since" F
 check_host "limitd_fail back to open" conf limitd_fail=
 check "unmask and start limitd.socket" sh -c \
 	'systemctl unmask --runtime --quiet limitd.socket limitd.service && systemctl start limitd.socket'
-check_sh "served and counted again" \
+check_sh "served, limitd.service running again" \
 	'test "$(curl -sS --max-time 10 ftp://127.0.0.1/pub/hello.txt)" = hello && systemctl is-active --quiet limitd.service'
 
 # ------------------------------------------------------------------- 9
