@@ -97,6 +97,7 @@ include tests/tests.mk
 include tests/fuzz/fuzz.mk
 include mk/install.mk
 include mk/deb.mk
+include mk/systemd.mk
 
 help:
 	@echo "make            build miniftpd and limitd"
@@ -108,6 +109,7 @@ help:
 	@echo "make install / uninstall [PREFIX= DESTDIR=]"
 	@echo "make deb        the Debian package in build/deb, lintian clean"
 	@echo "make check-deb  install/serve/upgrade/purge it in a Debian 12 container (root)"
+	@echo "make check-systemd   make install into a Debian 12 container, check the units under its systemd (root)"
 	@echo "make docs       regenerate the option lists of etc/miniftpd.conf and miniftpd.conf(5)"
 	@echo "make clean"
 

@@ -70,7 +70,7 @@ int data_open(struct session *s);
  * for a command line on the control connection (unless ftp_hold_full);
  * the session ends if the helper goes away meanwhile.  RETURNS
  * DATA_READY_FD | DATA_READY_CTL bits, 0 when the time ran out or a signal
- * came.
+ * came (SIGTERM is let in while it waits: ftp_term_requested() then says so).
  */
 enum { DATA_READY_FD = 1, DATA_READY_CTL = 2 };
 int data_poll(struct session *s, int fd, short events, int timeout_ms);

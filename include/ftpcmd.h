@@ -5,6 +5,7 @@
 #ifndef MINIFTPD_FTPCMD_H
 #define MINIFTPD_FTPCMD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -80,9 +81,18 @@ void ftp_write(struct session *s, const char *buf, size_t len);
  * down." and the process exits.  Called once by helper_main() before it
  * forks; the service processes inherit it (the helper never waits in
  * ftp_read_line, so there the signal stays pending and the helper ends
- * with its service process).
+ * with its service process).  A transfer in progress sees it through
+ * data_poll (ftp_term_mask) and goes on for at most shutdown_timeout
+ * seconds (transfer.c).
  */
 void ftp_catch_term(void);
+
+/* ftp_term_mask - the signal mask to wait with (ppoll) so that SIGTERM is
+ * delivered during the wait; NULL before ftp_catch_term(). */
+const sigset_t *ftp_term_mask(void);
+
+/* ftp_term_requested - SIGTERM came (it ends the session; see above). */
+bool ftp_term_requested(void);
 
 /*
  * ftp_set_session_for_die - after die(), send "421 Service not available,

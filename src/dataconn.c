@@ -102,7 +102,8 @@ data_poll(struct session *s, int fd, short events, int timeout_ms)
 	};
 	/* bytes OpenSSL already decrypted: poll would not see them */
 	bool pending = (events & POLLIN) && tlsdata_pending(fd);
-	int r = sys_poll(p, 3, pending ? 0 : timeout_ms);
+	/* SIGTERM may come in meanwhile: the transfer then has shutdown_timeout */
+	int r = sys_ppoll(p, 3, pending ? 0 : timeout_ms, ftp_term_mask());
 
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll for the data connection: %s", strerror(-r));

@@ -20,7 +20,9 @@
 
 static struct session *die_session;
 static volatile sig_atomic_t got_term;
-static sigset_t wait_mask;	/* in force while waiting for a command */
+static sigset_t wait_mask;	/* in force while waiting for a command or data */
+static bool term_caught;	/* wait_mask is set */
+static bool closing;		/* the last reply: a client gone is no error */
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 
@@ -34,6 +36,19 @@ ftp_catch_term(void)
 	sigaddset(&set, SIGTERM);
 	sys_sigmask(SIG_BLOCK, &set, &wait_mask);
 	sigdelset(&wait_mask, SIGTERM);
+	term_caught = true;
+}
+
+const sigset_t *
+ftp_term_mask(void)
+{
+	return term_caught ? &wait_mask : NULL;
+}
+
+bool
+ftp_term_requested(void)
+{
+	return got_term != 0;
 }
 
 static void
@@ -56,6 +71,8 @@ void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
 	if (sys_write_full(s->ctl_fd, buf, len) < 0) {
+		if (closing)	/* e.g. left after a 426: the session ends anyway */
+			return;
 		die_session = NULL;
 		die("Client connection lost while replying");
 	}
@@ -165,6 +182,7 @@ static void NORETURN
 close_session(struct session *s, const char *reply, const char *why)
 {
 	log_set_die_hook(NULL);
+	closing = true;
 	ftp_reply(s, FTP_TOOMANY, "%s", reply);
 	log_info("%s, closing", why);
 	exit(0);
@@ -181,7 +199,8 @@ wait_input(struct session *s, long long deadline)
 
 	for (;;) {
 		long long left = deadline - sys_now_ms();
-		int r = sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
+		/* SIGTERM may have come already, during a transfer (data_poll) */
+		int r = got_term ? 0 : sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
 				  left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left, &wait_mask);
 
 		if (got_term)

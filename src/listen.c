@@ -28,6 +28,10 @@
 #define SHORTAGE_LOG_MS		10000
 /* After SIGKILL, how long to wait for the killed sessions to be reaped. */
 #define REAP_AFTER_KILL_MS	5000
+/* After shutdown_timeout a session aborts its transfer itself (426, an
+ * incomplete xferlog line) and exits: this long it may take before the
+ * listener kills it. */
+#define SHUTDOWN_MARGIN_MS	2000
 
 static const char busy_reply[] = "421 Service not available, please try later.\r\n";
 
@@ -486,9 +490,10 @@ shut_down(void)
 	log_notice("Terminating on signal: no new connections; %zu session(s) may finish "
 		   "their transfer for up to %lu s", L.nkids, grace);
 	signal_kids(SIGTERM);
-	wait_kids(sys_now_ms() + (long long)grace * 1000);
+	wait_kids(sys_now_ms() + (long long)grace * 1000 + SHUTDOWN_MARGIN_MS);
 	if (L.nkids > 0) {
-		log_warning("%zu session(s) still running after %lu s, killing them", L.nkids, grace);
+		log_warning("%zu session(s) still running %lu s after the signal, killing them",
+			    L.nkids, grace + SHUTDOWN_MARGIN_MS / 1000);
 		signal_kids(SIGKILL);
 		wait_kids(sys_now_ms() + REAP_AFTER_KILL_MS);
 	}

@@ -48,6 +48,7 @@ enum xfer_end {
 	XFER_NET_ERR,
 	XFER_TIMEOUT,
 	XFER_FILE_ERR,
+	XFER_SHUTDOWN,		/* SIGTERM, and shutdown_timeout ran out */
 };
 
 struct xfer {
@@ -74,6 +75,7 @@ struct xfer {
 	bool tls;			/* PROT P: the data connection is TLS */
 	enum tlsdata_path tls_path;	/* a TLS download's path (tlsdata.h) */
 	enum xfer_end end;
+	long long term_deadline_ms;	/* after SIGTERM: end by then (0: none came) */
 	void (*step)(struct xfer *x);
 };
 
@@ -437,6 +439,25 @@ clamp_ms(long long ms)
 	return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/*
+ * SIGTERM (systemctl stop, the listener's shutdown) lets the transfer go
+ * on for shutdown_timeout seconds; then it ends as XFER_SHUTDOWN: the
+ * client gets 426 with what it has so far, xferlog an incomplete line.
+ */
+static void
+check_term(struct xfer *x)
+{
+	long long now;
+
+	if (!ftp_term_requested())
+		return;
+	now = sys_now_ms();
+	if (x->term_deadline_ms == 0)
+		x->term_deadline_ms = now + (long long)x->s->cfg->shutdown_timeout * 1000;
+	if (now >= x->term_deadline_ms)
+		x->end = XFER_SHUTDOWN;
+}
+
 /* Wait for the data or the control connection, or for the rate pacing.
  * RETURNS DATA_READY_* bits; sets XFER_TIMEOUT when nothing moved for too long. */
 static int
@@ -445,8 +466,13 @@ wait_ready(struct xfer *x)
 	long long now = sys_now_ms();
 	long long pace = xfer_pace_ms(x->bytes, x->rate, now - x->start_ms);
 	long long deadline = x->progress_ms + (long long)x->s->cfg->data_connection_timeout * 1000;
-	int ready = data_poll(x->s, pace > 0 ? -1 : x->data_fd, x->upload ? POLLIN : POLLOUT,
-			      clamp_ms(pace > 0 ? pace : deadline - now));
+	long long wait = pace > 0 ? pace : deadline - now;
+	int ready;
+
+	if (x->term_deadline_ms && x->term_deadline_ms - now < wait)
+		wait = x->term_deadline_ms - now;
+	ready = data_poll(x->s, pace > 0 ? -1 : x->data_fd, x->upload ? POLLIN : POLLOUT,
+			  clamp_ms(wait));
 
 	if (pace > 0)
 		x->progress_ms = sys_now_ms();	/* our own wait is not the client's stall */
@@ -460,8 +486,12 @@ run_loop(struct xfer *x)
 {
 	x->start_ms = x->progress_ms = sys_now_ms();
 	while (x->end == XFER_RUNNING) {
-		int ready = wait_ready(x);
+		int ready;
 
+		check_term(x);
+		if (x->end != XFER_RUNNING)
+			break;
+		ready = wait_ready(x);
 		if (ready & DATA_READY_CTL)
 			control_event(x);
 		if (x->end == XFER_RUNNING && (ready & DATA_READY_FD))
@@ -507,6 +537,8 @@ reply_end(struct session *s, const struct xfer *x)
 				   "Failure reading network stream." },
 		[XFER_TIMEOUT] = { FTP_BADSENDNET, "Data connection timed out.",
 				   "Data connection timed out." },
+		[XFER_SHUTDOWN] = { FTP_BADSENDNET, "Server shutting down; transfer aborted.",
+				    "Server shutting down; transfer aborted." },
 	};
 
 	if (x->end == XFER_FILE_ERR) {
@@ -529,6 +561,7 @@ end_reason(const struct xfer *x, char *out, size_t outlen)
 		[XFER_NET_ERR] = "data connection failed",
 		[XFER_TIMEOUT] = "data connection timed out",
 		[XFER_FILE_ERR] = "local file error",
+		[XFER_SHUTDOWN] = "server shutting down",
 	};
 
 	snprintf(out, outlen, "%s%s%s", why[x->end], x->err ? ": " : "",

@@ -701,9 +701,46 @@ def test_sigterm_listener_grace_period(ftpenv):
     assert srv.proc.wait(10) == 0
     assert time.monotonic() - t0 < 4       # 1 s grace, not the 8 s the transfer needs
     t.join(5)
-    assert len(got["data"]) < len(data)
+    # the session aborted the transfer itself: the client is told, holds a
+    # prefix, the log says incomplete; the listener had nothing to kill
+    assert 0 < len(got["data"]) < len(data)
+    assert got["data"] == data[:len(got["data"])]
+    assert c.reply(5).lines == ["426 Server shutting down; transfer aborted."]
+    assert c.reply(5).lines == ["421 Server shutting down."]
     assert gone(*pids)
-    assert "killing them" in srv.log()
+    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, incomplete: server shutting down', srv.log())
+    assert "killing them" not in srv.log()
+
+
+@pytest.mark.parametrize("mode", ["accept", "inetd"])
+def test_sigterm_session_grace_period(ftpenv, mode):
+    """systemctl stop of one ftp@.service: SIGTERM to the session's processes
+    (KillMode=control-group).  The transfer goes on for shutdown_timeout,
+    then is aborted with 426 and logged incomplete, and the session ends
+    by itself, well before systemd's TimeoutStopSec would kill it."""
+    data = pattern(4 << 20, 11)
+    put_file(ftpenv, "slow.bin", data)
+    srv = ftpenv.server(mode, download_max_rate=512 << 10, shutdown_timeout=1)
+    c, helper, service = new_session(srv)
+    assert c.cmd("TYPE I").code == 200
+    d = pasv(c)
+    assert c.cmd("RETR slow.bin").code == 150
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("data", recv_all(d)), daemon=True)
+    t.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    for pid in (helper, service):
+        os.kill(pid, signal.SIGTERM)
+    assert c.reply(6).lines == ["426 Server shutting down; transfer aborted."]
+    assert c.reply(5).lines == ["421 Server shutting down."]
+    assert c.wait_closed(5) == b""
+    assert 0.8 < time.monotonic() - t0 < 4
+    t.join(5)
+    assert 0 < len(got["data"]) < len(data)
+    assert got["data"] == data[:len(got["data"])]
+    assert wait_until(lambda: gone(helper, service), 5)
+    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, incomplete: server shutting down', srv.log())
 
 
 @pytest.mark.parametrize("mode", ["standalone", "listenfd"])
