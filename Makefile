@@ -91,6 +91,7 @@ include tests/tests.mk
 include tests/fuzz/fuzz.mk
 include mk/install.mk
 include mk/deb.mk
+include mk/ktls.mk
 
 help:
 	@echo "make            build miniftpd and limitd"

@@ -35,3 +35,5 @@ check: deps
 	@$(MAKE) --no-print-directory integ SANITIZE=$(SANITIZE)
 	@if [ "$(SANITIZE)" != 1 ] && [ "$(CHECK_DEB)" != 0 ]; then \
 		$(MAKE) --no-print-directory check-deb; fi
+	@if [ "$(SANITIZE)" != 1 ] && [ "$(CHECK_KTLS)" != 0 ]; then \
+		$(MAKE) --no-print-directory check-ktls; fi
