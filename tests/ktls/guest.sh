@@ -123,10 +123,16 @@ ktls_big "TLS 1.3 AES-128-GCM" --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
 ktls_big "TLS 1.3 AES-256-GCM" --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384
 ktls_big "TLS 1.3 ChaCha20-Poly1305" --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256
 ktls_big "TLS 1.2 ECDHE-ECDSA-AES128-GCM" --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256
-# a slow reader: the socket buffer fills, so SSL_sendfile returns short
-# counts and EAGAIN in the middle of records, and the transfer polls
-ktls_big "TLS 1.3 AES-128-GCM, slow reader (curl --limit-rate 1M)" \
+# a slow reader behind small socket buffers (64 KiB at most, where loopback
+# would grow them to MBs): the send buffer fills, so SSL_sendfile returns
+# short counts and EAGAIN in the middle of records, and the transfer polls
+wmem=$(cat /proc/sys/net/ipv4/tcp_wmem) rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
+echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_wmem
+echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_rmem
+ktls_big "TLS 1.3 AES-128-GCM, slow reader (curl --limit-rate 1M, 64 KiB buffers)" \
 	--tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 --limit-rate 1M
+echo "$wmem" > /proc/sys/net/ipv4/tcp_wmem
+echo "$rmem" > /proc/sys/net/ipv4/tcp_rmem
 
 # a resumed download (REST): SSL_sendfile from an offset
 sw=$(stat_field TlsTxSw)
