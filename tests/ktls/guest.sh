@@ -129,8 +129,20 @@ ktls_big "TLS 1.2 ECDHE-ECDSA-AES128-GCM" --tlsv1.2 --tls-max 1.2 --ciphers ECDH
 wmem=$(cat /proc/sys/net/ipv4/tcp_wmem) rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
 echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_wmem
 echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_rmem
+# meanwhile: the session's processes (nobody's, here) have their filters
+rm -f /tmp/seccomp.pid
+( i=0; while [ $i -lt 40 ]; do
+	for p in $(pgrep -u nobody); do
+		grep -q '^Seccomp:[[:space:]]*2' /proc/$p/status 2>/dev/null &&
+			{ echo $p > /tmp/seccomp.pid; exit 0; }
+	done
+	sleep 0.25; i=$((i + 1))
+done ) &
+watch=$!
 ktls_big "TLS 1.3 AES-128-GCM, slow reader (curl --limit-rate 1M, 64 KiB buffers)" \
 	--tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 --limit-rate 1M
+wait $watch
+check "a session process ran under its seccomp filter meanwhile (Seccomp: 2)" test -s /tmp/seccomp.pid
 echo "$wmem" > /proc/sys/net/ipv4/tcp_wmem
 echo "$rmem" > /proc/sys/net/ipv4/tcp_rmem
 
