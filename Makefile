@@ -98,6 +98,7 @@ include tests/fuzz/fuzz.mk
 include mk/install.mk
 include mk/deb.mk
 include mk/systemd.mk
+include mk/ktls.mk
 
 help:
 	@echo "make            build miniftpd and limitd"

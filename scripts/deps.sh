@@ -2,20 +2,24 @@
 # deps.sh - make sure the Debian packages miniftpd builds and tests with are
 # installed: install the missing ones when run as root, otherwise name them
 # in one line and fail.  Arguments add package sets: deb (make deb),
-# nspawn (the tests in a booted Debian 12 container).
+# nspawn (the tests in a booted Debian 12 container), ktls (make check-ktls:
+# Debian 12's kernel under qemu, software emulation).
 set -u
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libcap-dev libcrypt-dev libsystemd-dev libseccomp-dev libcmocka-dev libssl-dev libpam0g-dev libhiredis-dev"
 TEST_PKGS="python3 python3-pytest curl lftp openssl xinetd systemd passwd iproute2 procps util-linux mandoc man-db strace valgrind tnftp filezilla xvfb xdotool vsftpd redis-server"
 EXTRA_PKGS="${EXTRA_PKGS:-}"
-# Only for `make deb` (deps.sh deb) and the container tests (deps.sh nspawn).
+# Only for `make deb` (deps.sh deb), the container tests (deps.sh nspawn)
+# and the kernel TLS VM (deps.sh ktls).
 DEB_PKGS="debhelper dpkg-dev lintian"
 NSPAWN_PKGS="mmdebstrap systemd-container"
+KTLS_PKGS="mmdebstrap qemu-system-x86 e2fsprogs"
 for set in "$@"; do
 	case $set in
 	deb) EXTRA_PKGS="$EXTRA_PKGS $DEB_PKGS" ;;
 	nspawn) EXTRA_PKGS="$EXTRA_PKGS $NSPAWN_PKGS" ;;
-	*) echo "deps: unknown package set $set (deb, nspawn)" >&2; exit 2 ;;
+	ktls) EXTRA_PKGS="$EXTRA_PKGS $KTLS_PKGS" ;;
+	*) echo "deps: unknown package set $set (deb, nspawn, ktls)" >&2; exit 2 ;;
 	esac
 done
 

@@ -38,3 +38,5 @@ check: deps
 		$(MAKE) --no-print-directory check-deb; fi
 	@if [ "$(SANITIZE)" != 1 ] && [ "$(CHECK_SYSTEMD)" != 0 ]; then \
 		$(MAKE) --no-print-directory check-systemd; fi
+	@if [ "$(SANITIZE)" != 1 ] && [ "$(CHECK_KTLS)" != 0 ]; then \
+		$(MAKE) --no-print-directory check-ktls; fi

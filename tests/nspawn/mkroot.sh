@@ -9,6 +9,8 @@
 # libraries miniftpd and limitd link (so that a .deb installs with dpkg -i
 # inside a container without network), adduser, curl, iproute2, procps.
 # PACKAGE... adds more (e.g. lftp python3).
+# MKROOT_TIMEOUT (seconds, default 900) bounds mmdebstrap: a root with a
+# kernel (tests/ktls) runs mkinitramfs twice, minutes on a loaded machine.
 set -eu
 root=${1:?usage: mkroot.sh ROOT [PACKAGE...]}
 shift
@@ -27,7 +29,7 @@ mkdir -p "$(dirname "$root")"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # --variant=minbase: essential packages and apt; no recommends.
-timeout 900 mmdebstrap --quiet --variant=minbase --include="$pkgs" \
+timeout "${MKROOT_TIMEOUT:-900}" mmdebstrap --quiet --variant=minbase --include="$pkgs" \
 	--customize-hook='echo miniftpd-test > "$1/etc/hostname"' \
 	--customize-hook='rm -f "$1/etc/machine-id"; : > "$1/etc/machine-id"' \
 	bookworm "$root.tmp" \
