@@ -492,6 +492,33 @@ def test_ccc_allowed(ftpd, ftpenv, certs, mode):
     assert "TLS data connection refused" not in log
 
 
+def test_ccc_reaps_the_tls_process(ftpd, certs):
+    """After CCC the TLS process exits while the session goes on: the helper
+    reaps it at once (no zombie child of the helper, read from /proc),
+    and the session's other child, the post-login process, is untouched."""
+    s = tls_server(ftpd, certs, ssl_allow_ccc="YES")
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    helper, kids = session_processes(s, before)
+    assert all(proc_alive(k) for k in kids), kids
+    f.voidcmd("NOOP")
+    f.data_session = f.sock.session
+    assert f.ccc().startswith("200")
+
+    def zombies():
+        return [k for k in proc_children(helper) if not proc_alive(k)]
+    assert wait_until(lambda: not zombies() and len(proc_children(helper)) == 1, 5), (
+        zombies(), proc_children(helper), s.log())
+    left = proc_children(helper)
+    assert left[0] in kids and proc_alive(left[0])
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert f.quit().startswith("221")
+    assert wait_until(lambda: not proc_alive(helper), 10), proc_descendants(s.pid)
+    log = s.log()
+    assert "killed by signal" not in log and "the TLS process" not in log, log
+
+
 def test_prot_before_login_carries_over(ftpd, certs):
     """PBSZ and PROT P sent before USER hold for the session."""
     s = tls_server(ftpd, certs)
