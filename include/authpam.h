@@ -33,12 +33,18 @@
 int authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		 void *appdata);
 
+struct config;
+
 /*
- * authpam_service_ok - SERVICE is a plain name with a file /etc/pam.d/SERVICE
- * (checked only where /etc/pam.d exists): without it PAM would silently use
- * its "other" service.  RETURNS 0, or -1 with ERR (a start-up error).
+ * authpam_check_config - with local_enable=YES and pam_service_name set:
+ * the name is a plain name with a file in /etc/pam.d or /usr/lib/pam.d
+ * (libpam's vendor directory, read after /etc/pam.d), checked where
+ * either directory exists: without one, PAM would silently use its
+ * "other" service.  RETURNS 0, or -1 with ERR "FILE:LINE: pam_service_name:
+ * problem" (cfg_origin), a configuration error.  Main: -t, start-up and
+ * the listener's reload, before anything is built.
  */
-int authpam_service_ok(const char *service, char *err, size_t errlen);
+int authpam_check_config(const struct config *cfg, char *err, size_t errlen);
 
 /*
  * authpam_check - authenticate USER with PASS through SERVICE, from RHOST

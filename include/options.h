@@ -69,7 +69,7 @@
 	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \
 	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
 	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
-	OPT_STR (pam_service_name, "", "PAM service (a file in /etc/pam.d) that checks local users' passwords, account (expiry, aging) and opens their session; empty: /etc/shadow directly, with pam_unix's aging rules. Anonymous and virtual users never go through PAM.") \
+	OPT_STR (pam_service_name, "", "PAM service (a file in /etc/pam.d or /usr/lib/pam.d; -t checks it) that checks local users' passwords, account (expiry, aging) and opens their session; empty: /etc/shadow directly, with pam_unix's aging rules. Anonymous and virtual users never go through PAM.") \
 	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login.") \
 	OPT_BOOL(userlist_deny, 1, "YES: users in userlist_file are refused; NO: only they may log in.") \
 	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable.") \

@@ -70,9 +70,11 @@ struct runtime {
 };
 
 /*
- * runtime_init - resolve users and directories named by CFG, create
- * secure_chroot_dir if missing.  RETURNS 0 or -1 with ERR set (a
- * start-up error).  Called once by main before serving.
+ * runtime_init - resolve users and directories named by CFG into RT,
+ * create secure_chroot_dir if missing, then (standalone) load the name
+ * cache of listings.  On failure nothing but RT has changed, so a
+ * listener's reload that fails here keeps everything it had.  RETURNS 0
+ * or -1 with ERR set (a start-up error).  Main: at start and on reload.
  */
 int runtime_init(const struct config *cfg, struct runtime *rt, char *err,
 		 size_t errlen);

@@ -30,6 +30,10 @@ int sys_wait_child_ms(pid_t pid, int timeout_ms);
 /* sys_kill - kill(2) one process PID (> 0: never a group). RETURNS 0 or -errno. */
 int sys_kill(pid_t pid, int sig);
 
+/* sys_pidfd_open - a descriptor (close-on-exec) that polls readable once
+ * the child PID has exited (Linux 5.3).  RETURNS it or -errno. */
+int sys_pidfd_open(pid_t pid);
+
 /* sys_reap_children - reap every exited child without blocking; RETURNS count. */
 int sys_reap_children(void);
 

@@ -17,7 +17,7 @@
  *     helper's signing children, which read that copy (tlssign.c).
  *
  * The certificate chain and both contexts are loaded once, before any
- * session forks (tls_check_config), and inherited.
+ * session forks (tls_prepare, tls_commit), and inherited.
  *
  * Both contexts of a session share one ticket key, made by the helper at
  * AUTH TLS: a ticket of another session, or of another server, does not
@@ -44,34 +44,49 @@ enum tls_role {
 };
 
 /*
- * tls_check_config - with ssl_enable=YES, check the FTPS options and load
- * what the sessions use (main, at start, on SIGHUP and for -t): both
- * protocol versions not off, ssl_ciphers understood, rsa_cert_file
+ * tls_prepare - with ssl_enable=YES, check the FTPS options and load what
+ * the sessions would use, aside, without touching what they use now:
+ * both protocol versions not off, ssl_ciphers understood, rsa_cert_file
  * readable, a PEM certificate that has not expired, rsa_private_key_file
- * (or the certificate file) holding an RSA or ECDSA key that matches it.
- * The key is read in a child process that exits at once, so that no byte
- * of it stays in the memory the sessions inherit; that child copies the
- * file into a memory file (tlssign_snapshot) which only signing children
- * read.  On success the certificate chain, that copy and both contexts
- * (tls_ctx) replace the ones loaded before; on failure those stay as
- * they were, so a listener whose renewed files are bad on SIGHUP goes on
- * with the last good ones.  Loads OpenSSL's configuration (once, before
- * any chroot).  RETURNS 0, or -1 with ERR holding "FILE:LINE: option
- * value: problem" (cfg_origin).
+ * (or the certificate file) holding an RSA or ECDSA key that matches it,
+ * both contexts built (ssl_sni_hostname included: the name lives in the
+ * control context).  The key is read in a child process that exits at
+ * once, so that no byte of it stays in the memory the sessions inherit;
+ * that child copies the file into a memory file (tlssign_snapshot) which
+ * only signing children read.  Loads OpenSSL's configuration (once,
+ * before any chroot).  RETURNS 0 with *OUT the new material (NULL when
+ * ssl_enable=NO: nothing to load), to be passed to exactly one of
+ * tls_commit or tls_discard; or -1 with *OUT NULL and ERR holding
+ * "FILE:LINE: option value: problem" (cfg_origin).  Main: at start, -t,
+ * and the listener's SIGHUP, whose reload commits it only when every
+ * other part of the new configuration was built too.
  */
-int tls_check_config(const struct config *cfg, char *err, size_t errlen);
+struct tls_material;
+int tls_prepare(const struct config *cfg, struct tls_material **out, char *err,
+		size_t errlen);
 
 /*
- * tls_ctx - the context for ROLE that tls_check_config built last, with
+ * tls_commit - M (from tls_prepare) replaces, all at once, the
+ * certificate chain, the key's copy and both contexts that tls_ctx,
+ * tls_cert and tls_key_fd return; the old ones are freed (sessions forked
+ * before keep their copies).  M NULL: nothing changes.  Takes M.
+ */
+void tls_commit(struct tls_material *m);
+
+/* tls_discard - free M (from tls_prepare; NULL is fine) unused. */
+void tls_discard(struct tls_material *m);
+
+/*
+ * tls_ctx - the context for ROLE of the material committed last, with
  * the settings both roles share (ssl_tlsv1_2 / ssl_tlsv1_3, ssl_ciphers,
  * no renegotiation, tickets with the process's ticket key and valid for
  * the whole FTP session, RSA-PSS and ECDSA signatures only) and the
- * certificate chain; no private key.  NULL before a successful check.
+ * certificate chain; no private key.  NULL before the first commit.
  * Built once, before any session forks, so that sessions share its pages.
  */
 SSL_CTX *tls_ctx(enum tls_role role);
 
-/* tls_cert - the certificate (leaf) of the last successful check, or NULL. */
+/* tls_cert - the certificate (leaf) of the material committed last, or NULL. */
 X509 *tls_cert(void);
 
 /*
@@ -98,9 +113,11 @@ void tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN]);
  * name HOST in its server name extension (ssl_sni_hostname; compared
  * without case; no name at all is refused, as vsftpd does), with the
  * unrecognized_name alert and a log line naming what the client asked
- * for.  HOST is copied.  Set on the control connection's context only
- * (the control context, built in tls.c): a data connection can only resume that session.
- * RETURNS 0, or -1.
+ * for.  HOST is copied into CTX (freed with it: a context that a failed
+ * reload discards takes its name along, the one in use keeps its own).
+ * Set once, on the control connection's context only (the control
+ * context, built in tls.c): a data connection can only resume that
+ * session.  RETURNS 0, or -1.
  */
 int tls_require_sni(SSL_CTX *ctx, const char *host);
 

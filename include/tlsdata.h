@@ -36,7 +36,7 @@
  * tlsdata_setup_ctx - the data context's own settings on CTX: a
  * certificate callback, no tickets of its own, partial writes, read-ahead,
  * kernel TLS with use_sendfile=YES, a server session cache for
- * tlsdata_add_session.  RETURNS 0 or -1.  tls_check_config, once.
+ * tlsdata_add_session.  RETURNS 0 or -1.  tls_prepare, once.
  */
 int tlsdata_setup_ctx(SSL_CTX *ctx, const struct config *cfg);
 

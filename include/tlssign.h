@@ -35,7 +35,7 @@
  * bytes into a new memory file (memfd "miniftpd-key"; never mapped, so
  * the key is in no process's memory, and a renewal that rewrites the file
  * in place does not change it).  RETURNS the memory file's descriptor, or
- * -1 with ERR set (without the option name).  tls_check_config: start-up,
+ * -1 with ERR set (without the option name).  tls_prepare: start-up,
  * -t, SIGHUP.
  */
 int tlssign_snapshot(const struct config *cfg, X509 *cert, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "authpam.h"
+#include "config.h"
 #include "log.h"
 #include "str.h"
 #include "sysutil.h"
@@ -66,22 +67,55 @@ authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	return PAM_SUCCESS;
 }
 
-int
-authpam_service_ok(const char *service, char *err, size_t errlen)
+/* libpam's directories of services, in its order (pam_handlers.c): the
+ * admin's, then the vendor's. */
+static const char *const service_dirs[] = { "/etc/pam.d", "/usr/lib/pam.d" };
+
+static bool
+is_dir(const char *path)
 {
-	char path[256];
 	mode_t mode;
 
-	if (strchr(service, '/') || strcmp(service, ".") == 0 || strcmp(service, "..") == 0 ||
-	    str_fmt(path, sizeof(path), "/etc/pam.d/%s", service) < 0)
-		return str_fmt(err, errlen, "pam_service_name: \"%s\" is not a PAM service name",
-			       service), -1;
-	if (sys_lstat_mode("/etc/pam.d", &mode) < 0 || !S_ISDIR(mode))
-		return 0;		/* /etc/pam.conf decides */
-	if (sys_lstat_mode(path, &mode) < 0)
-		return str_fmt(err, errlen, "pam_service_name: no PAM service %s (PAM would "
-			       "use its \"other\" service instead)", path), -1;
-	return 0;
+	return sys_lstat_mode(path, &mode) == 0 && S_ISDIR(mode);
+}
+
+/* SERVICE has a file in one of service_dirs (those that exist), or none
+ * exists (then /etc/pam.conf decides).  RETURNS 0, or -1 with PROBLEM. */
+static int
+service_ok(const char *service, char *problem, size_t len)
+{
+	char path[2][256];
+	bool dirs = false;
+	mode_t mode;
+
+	if (strchr(service, '/') || strcmp(service, ".") == 0 || strcmp(service, "..") == 0)
+		return str_fmt(problem, len, "\"%s\" is not a PAM service name", service), -1;
+	for (size_t i = 0; i < 2; i++) {
+		if (str_fmt(path[i], sizeof(path[i]), "%s/%s", service_dirs[i], service) < 0)
+			return str_fmt(problem, len, "\"%s\" is not a PAM service name",
+				       service), -1;
+		if (!is_dir(service_dirs[i]))
+			continue;
+		dirs = true;
+		if (sys_lstat_mode(path[i], &mode) == 0)
+			return 0;
+	}
+	if (!dirs)
+		return 0;
+	return str_fmt(problem, len, "no PAM service %s (nor %s; PAM would use its "
+		       "\"other\" service instead)", path[0], path[1]), -1;
+}
+
+int
+authpam_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	char where[CFG_ERR_MAX], problem[CFG_ERR_MAX];
+
+	if (!cfg->local_enable || !cfg->pam_service_name[0] ||
+	    service_ok(cfg->pam_service_name, problem, sizeof(problem)) == 0)
+		return 0;
+	cfg_origin("pam_service_name", where, sizeof(where));
+	return str_fmt(err, errlen, "%s: pam_service_name: %s", where, problem), -1;
 }
 
 /* PAM_FAIL_DELAY: no delay of the stack's own (delay_failed_login is ours). */

@@ -4,12 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authpam.h"
 #include "config.h"
 #include "defs.h"
 #include "listen.h"
 #include "log.h"
 #include "privhelper.h"
 #include "runtime.h"
+#include "str.h"
 #include "tls.h"
 
 #define MAX_OVERRIDES 256
@@ -64,25 +66,43 @@ parse_argv(int argc, char **argv)
 	return 0;
 }
 
-/* SIGHUP in the standalone listener: the same file and overrides again. */
+/* The file and overrides into CFG, checked, and the TLS material for it
+ * built aside (*TLS).  RETURNS 0, or -1 with ERR set (CFG to be freed). */
+static int
+load_config(struct config *cfg, struct tls_material **tls, char err[CFG_ERR_MAX])
+{
+	*tls = NULL;
+	if (cfg_load(cfg, arg_config, arg_config_named, arg_overrides, arg_noverrides,
+		     err) < 0 || authpam_check_config(cfg, err, CFG_ERR_MAX) < 0)
+		return -1;
+	return tls_prepare(cfg, tls, err, CFG_ERR_MAX);
+}
+
+/*
+ * SIGHUP in the standalone listener: the same file and overrides again.
+ * All or nothing: the configuration, its runtime facts and its TLS
+ * material are all built aside first; only then does the TLS material
+ * replace the old (the listener swaps the rest as we return).
+ */
 static int
 reload(struct config *cfg, struct runtime *rt)
 {
-	char err[CFG_ERR_MAX];
+	struct tls_material *tls = NULL;
+	char err[CFG_ERR_MAX], why[CFG_ERR_MAX];
 
-	if (cfg_load(cfg, arg_config, arg_config_named, arg_overrides,
-		     arg_noverrides, err) < 0 || tls_check_config(cfg, err, sizeof(err)) < 0) {
-		log_err("Failed to reload the configuration: %s; keeping the old one", err);
-		cfg_free(cfg);
-		return -1;
+	if (load_config(cfg, &tls, err) < 0)
+		goto fail;
+	if (runtime_init(cfg, rt, why, sizeof(why)) < 0) {
+		str_fmt(err, sizeof(err), "%s: %s", arg_config, why);
+		goto fail;
 	}
-	if (runtime_init(cfg, rt, err, sizeof(err)) < 0) {
-		log_err("Failed to reload the configuration: %s: %s; keeping the old one",
-			arg_config, err);
-		cfg_free(cfg);
-		return -1;
-	}
+	tls_commit(tls);
 	return 0;
+fail:
+	log_err("Failed to reload the configuration: %s; keeping the old one", err);
+	tls_discard(tls);
+	cfg_free(cfg);
+	return -1;
 }
 
 static int
@@ -113,16 +133,17 @@ int
 main(int argc, char **argv)
 {
 	static struct config cfg;
+	struct tls_material *tls;
 	char err[CFG_ERR_MAX];
 
 	listen_close_inherited();	/* before anything of ours is open */
 	if (parse_argv(argc, argv) < 0)
 		return 2;
-	if (cfg_load(&cfg, arg_config, arg_config_named, arg_overrides,
-		     arg_noverrides, err) < 0 || tls_check_config(&cfg, err, sizeof(err)) < 0) {
+	if (load_config(&cfg, &tls, err) < 0) {
 		fprintf(stderr, "miniftpd: %s\n", err);
 		return 2;
 	}
+	tls_commit(tls);
 	if (arg_dump)
 		cfg_dump(&cfg, stdout);
 	if (arg_test)

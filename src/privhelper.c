@@ -75,7 +75,9 @@ static int session_start_postlogin(const struct login *login);
 static void session_stop_service(int grace_ms);
 static void session_service_ended(int status);
 static int session_ctl_fd(void);
-static void session_tls_started(int plain_fd, int tlsctl_fd);
+static void session_tls_started(int plain_fd, int tlsctl_fd, pid_t tls_pid);
+static int session_tls_pidfd(void);
+static void session_tls_ended(void);
 static void session_tls_prot(bool pbsz, bool prot_p);
 static bool helper_answer_login(struct helper *h, struct buf *body);
 static bool helper_answer_port_sock(struct helper *h, struct buf *body);
@@ -439,7 +441,7 @@ helper_answer_start_tls(struct helper *h, struct buf *body)
 		r = -EPROTO;
 	sys_close(e.sign);
 	if (r == 0)
-		session_tls_started(e.plain, e.ctl);
+		session_tls_started(e.plain, e.ctl, e.pid);
 	else
 		sys_close(e.plain), sys_close(e.ctl);
 	answer_result(h, PRIV_ANS_START_TLS, r);
@@ -534,20 +536,25 @@ finish(void)
 	sys_exit_session(0);
 }
 
-/* Wait for the service process or limitd. RETURNS true when a request is ready. */
+/* Wait for the service process, limitd, or the end of the TLS process
+ * after login (CCC: it exits while the session goes on; negative fds are
+ * not polled).  RETURNS true when a request is ready. */
 static bool
 wait_event(struct helper *h)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = h->fd, .events = POLLIN },
 		{ .fd = limit_fd(), .events = POLLIN },
+		{ .fd = session_tls_pidfd(), .events = POLLIN },
 	};
-	int r = sys_poll(p, p[1].fd >= 0 ? 2 : 1, limit_timeout_ms());
+	int r = sys_poll(p, 3, limit_timeout_ms());
 
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll: %s", strerror(-r));
 	if (r == 0 || (r > 0 && p[1].fd >= 0 && p[1].revents))
 		limit_handle(h->cfg);
+	if (r > 0 && p[2].fd >= 0 && p[2].revents)
+		session_tls_ended();
 	return r > 0 && p[0].revents;
 }
 
@@ -586,7 +593,9 @@ helper_run(const struct config *cfg, const struct runtime *rt, int fd,
 static struct {
 	struct session conn;
 	pid_t service;
-} sess = { .conn.ctl_fd = -1, .conn.tlsctl_fd = -1 };
+	pid_t tls;		/* the TLS process, until reaped (0: none) */
+	int tls_pidfd;		/* after login: readable once it has exited */
+} sess = { .conn.ctl_fd = -1, .conn.tlsctl_fd = -1, .tls_pidfd = -1 };
 
 /*
  * Fork a service process: pre-login with LOGIN NULL, else post-login.
@@ -624,6 +633,25 @@ session_use_config(const struct config *cfg)
 }
 
 /*
+ * After login the TLS process can end before the session (CCC): watch it
+ * with a pidfd, opened after the post-login process is forked so that only
+ * the helper holds it, and reap it when it ends (session_tls_ended).
+ * Without a pidfd it is reaped at the session's end, as before.
+ */
+static void
+watch_tls(void)
+{
+	int fd;
+
+	if (sess.tls <= 0)
+		return;
+	fd = sys_pidfd_open(sess.tls);
+	if (fd < 0)
+		log_warning("Failed to watch the TLS process: %s, ignoring", strerror(-fd));
+	sess.tls_pidfd = fd;
+}
+
+/*
  * After a successful login: fork the post-login service process for LOGIN,
  * hand it the control connection, close the helper's copy, and drop the
  * helper to nopriv_user.  RETURNS the new socketpair end the helper serves.
@@ -651,8 +679,9 @@ session_start_postlogin(const struct login *login)
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = -1;
 	sess.conn.tlsctl_fd = sys_close(sess.conn.tlsctl_fd);
+	watch_tls();
 	/* a PAM session is closed as root, by a keeper that reads no client */
-	authpam_keep_session((const int []){ fd, limit_fd() }, 2);
+	authpam_keep_session((const int []){ fd, limit_fd(), sess.tls_pidfd }, 3);
 	drop_to(&d);
 	sandbox_enter(sess.conn.cfg, SANDBOX_HELPER);
 	return fd;
@@ -714,18 +743,41 @@ session_ctl_fd(void)
 }
 
 /*
- * The TLS process holds the control connection now: the helper closes its
- * copy of the TCP socket and keeps PLAIN_FD (the plain end, for the
+ * The TLS process (TLS_PID) holds the control connection now: the helper
+ * closes its copy of the TCP socket and keeps PLAIN_FD (the plain end, for the
  * post-login process) and TLSCTL_FD (the TLS control channel) in its
  * place, until it forks the post-login process.
  */
 static void
-session_tls_started(int plain_fd, int tlsctl_fd)
+session_tls_started(int plain_fd, int tlsctl_fd, pid_t tls_pid)
 {
+	sess.tls = tls_pid;
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = plain_fd;
 	sess.conn.tlsctl_fd = tlsctl_fd;
 	sess.conn.tls = true;
+}
+
+/* The pidfd of the TLS process after login, or -1. */
+static int
+session_tls_pidfd(void)
+{
+	return sess.tls_pidfd;
+}
+
+/* The TLS process has exited (its pidfd polled readable): reap it, the
+ * way finish() reaps the others. */
+static void
+session_tls_ended(void)
+{
+	int status = sys_wait_child(sess.tls);
+
+	sess.tls_pidfd = sys_close(sess.tls_pidfd);
+	sess.tls = 0;
+	if (status < 0)
+		log_warning("Failed to reap the TLS process: %s", strerror(-status));
+	else
+		session_service_ended(status);
 }
 
 /* PBSZ and PROT as the pre-login process set them, for the post-login

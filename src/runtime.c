@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 
 #include "auth.h"
-#include "authpam.h"
 #include "config.h"
 #include "datasetup.h"
 #include "ftpcmd.h"
@@ -127,8 +126,9 @@ load_banner(const char *file, struct runtime *rt, char *err, size_t errlen)
 	return 0;
 }
 
-int
-runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
+/* Everything of runtime_init that can fail, into RT only. */
+static int
+resolve(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
 {
 	const struct passwd *pw;
 
@@ -148,8 +148,6 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		rt->have_pasv_addr = true;
 		rt->pasv_addr_time = sys_time();
 	}
-	if (cfg_standalone(cfg) && !cfg->hide_ids)
-		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
 	if (!rt->privileged)
 		return 0;
 	pw = need_user("nopriv_user", cfg->nopriv_user, err, errlen);
@@ -165,9 +163,6 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 	    (cfg->user_db_file[0] &&
 	     need_user("guest_username", cfg->guest_username, err, errlen) == NULL))
 		return -1;
-	if (cfg->local_enable && cfg->pam_service_name[0] &&
-	    authpam_service_ok(cfg->pam_service_name, err, errlen) < 0)
-		return -1;
 	if (cfg_standalone(cfg) && cfg->anonymous_enable && auth_cache_anon(cfg, rt) < 0)
 		return str_fmt(err, errlen, "ftp_username: user \"%s\" does not exist "
 			       "on this system", cfg->ftp_username), -1;
@@ -176,4 +171,15 @@ runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t err
 		return str_fmt(err, errlen, "chown_username: user \"%s\" does not exist "
 			       "on this system", cfg->chown_username), -1;
 	return secure_dir(cfg->secure_chroot_dir, err, errlen);
+}
+
+int
+runtime_init(const struct config *cfg, struct runtime *rt, char *err, size_t errlen)
+{
+	if (resolve(cfg, rt, err, errlen) < 0)
+		return -1;
+	/* the one process-wide state, changed only once all else succeeded */
+	if (cfg_standalone(cfg) && !cfg->hide_ids)
+		idnames_load(cfg->names_cache_file);	/* once for every session to inherit */
+	return 0;
 }

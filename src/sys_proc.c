@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +82,14 @@ sys_reap_children(void)
 	while (waitpid(-1, &status, WNOHANG) > 0)
 		n++;
 	return n;
+}
+
+int
+sys_pidfd_open(pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);	/* always close-on-exec */
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
 void

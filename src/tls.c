@@ -39,17 +39,19 @@
 				"curl, lftp and FileZilla do; SECURITY.md, \"TLS (FTPS)\")"
 
 static uint8_t ticket_key[TLS_TICKET_KEY_LEN];
-static char *sni_hostname;
+/* ssl_sni_hostname lives in the control context (its ex_data), freed with
+ * it: a context built by a failed reload takes its name with it. */
+static int sni_index = -1;
 
-/* What the sessions use, loaded by tls_check_config and inherited. */
-struct material {
+/* What the sessions use, loaded by tls_prepare and inherited. */
+struct tls_material {
 	X509 *cert;			/* the leaf of rsa_cert_file */
 	STACK_OF(X509) *chain;		/* the certificates after it */
 	SSL_CTX *ctx[TLS_ROLES];	/* TLS_CONTROL, TLS_DATA */
 	int key_fd;			/* tlssign_snapshot's copy of the key */
 };
 
-static struct material cur = { .key_fd = -1 };
+static struct tls_material cur = { .key_fd = -1 };
 
 const char *
 tls_error(const char *fallback)
@@ -116,7 +118,7 @@ tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN])
 
 /* The settings both contexts share, and the certificate chain of M. */
 static SSL_CTX *
-ctx_new(const struct config *cfg, const struct material *m, char *err, size_t errlen)
+ctx_new(const struct config *cfg, const struct tls_material *m, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	const char *what = "cannot create a TLS context";
@@ -158,8 +160,11 @@ static int
 sni_cb(SSL *ssl, int *alert, void *arg)
 {
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	const char *sni_hostname = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), sni_index);
 
 	(void)arg;
+	if (sni_hostname == NULL)
+		return SSL_TLSEXT_ERR_OK;
 	if (name && strcasecmp(name, sni_hostname) == 0)
 		return SSL_TLSEXT_ERR_OK;
 	log_notice("TLS client asked for %s%s%s, not ssl_sni_hostname %s",
@@ -169,11 +174,27 @@ sni_cb(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+static void
+sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	free(ptr);
+}
+
 int
 tls_require_sni(SSL_CTX *ctx, const char *host)
 {
-	free(sni_hostname);
-	sni_hostname = xstrdup(host);
+	char *copy;
+
+	if (sni_index < 0)
+		sni_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, sni_free);
+	if (sni_index < 0 || SSL_CTX_get_ex_data(ctx, sni_index) != NULL)
+		return -1;
+	copy = xstrdup(host);
+	if (SSL_CTX_set_ex_data(ctx, sni_index, copy) != 1) {
+		free(copy);
+		return -1;
+	}
 	if (SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb) != 1)
 		return -1;
 	return 0;
@@ -182,7 +203,7 @@ tls_require_sni(SSL_CTX *ctx, const char *host)
 /* The certificates of the PEM file PATH into M (the leaf, then its chain).
  * RETURNS 0, or -1 with ERR set (no option name: the caller adds it). */
 static int
-read_chain(const char *path, struct material *m, char *err, size_t errlen)
+read_chain(const char *path, struct tls_material *m, char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_file(path, "r");
 	X509 *x;
@@ -265,7 +286,7 @@ check_options(const struct config *cfg, char *err, size_t errlen)
 }
 
 static int
-check_cert(const struct config *cfg, struct material *m, char *err, size_t errlen)
+check_cert(const struct config *cfg, struct tls_material *m, char *err, size_t errlen)
 {
 	char problem[CFG_ERR_MAX];
 
@@ -295,14 +316,14 @@ check_ciphers(const struct config *cfg, char *err, size_t errlen)
 }
 
 static void
-material_free(struct material *m)
+material_free(struct tls_material *m)
 {
 	X509_free(m->cert);
 	sk_X509_pop_free(m->chain, X509_free);
 	for (int i = 0; i < TLS_ROLES; i++)
 		SSL_CTX_free(m->ctx[i]);
 	sys_close(m->key_fd);
-	*m = (struct material){ .key_fd = -1 };
+	*m = (struct tls_material){ .key_fd = -1 };
 }
 
 /* The control context's own settings: a server session cache mode
@@ -322,7 +343,7 @@ control_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
 
 /* Each role's context, with its own settings on top of the common ones. */
 static int
-build_contexts(const struct config *cfg, struct material *m, char *err, size_t errlen)
+build_contexts(const struct config *cfg, struct tls_material *m, char *err, size_t errlen)
 {
 	static int (*const setup[TLS_ROLES])(SSL_CTX *, const struct config *) = {
 		[TLS_CONTROL] = control_setup_ctx,
@@ -344,7 +365,7 @@ build_contexts(const struct config *cfg, struct material *m, char *err, size_t e
 
 /* Read and check everything into M. */
 static int
-load(const struct config *cfg, struct material *m, char *err, size_t errlen)
+load(const struct config *cfg, struct tls_material *m, char *err, size_t errlen)
 {
 	char problem[CFG_ERR_MAX];
 	const char *opt = cfg->rsa_private_key_file[0] ? "rsa_private_key_file" : "rsa_cert_file";
@@ -358,10 +379,11 @@ load(const struct config *cfg, struct material *m, char *err, size_t errlen)
 }
 
 int
-tls_check_config(const struct config *cfg, char *err, size_t errlen)
+tls_prepare(const struct config *cfg, struct tls_material **out, char *err, size_t errlen)
 {
-	struct material next = { .key_fd = -1 };
+	struct tls_material *next;
 
+	*out = NULL;
 	if (check_options(cfg, err, errlen) < 0)
 		return -1;
 	if (!cfg->ssl_enable)
@@ -371,13 +393,33 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot initialise OpenSSL: %s", tls_error("unknown error"));
 		return -1;
 	}
-	if (load(cfg, &next, err, errlen) < 0) {
-		material_free(&next);
+	next = xcalloc(1, sizeof(*next));
+	next->key_fd = -1;
+	if (load(cfg, next, err, errlen) < 0) {
+		tls_discard(next);
 		return -1;
 	}
-	material_free(&cur);
-	cur = next;
+	*out = next;
 	return 0;
+}
+
+void
+tls_commit(struct tls_material *m)
+{
+	if (m == NULL)
+		return;
+	material_free(&cur);
+	cur = *m;
+	free(m);
+}
+
+void
+tls_discard(struct tls_material *m)
+{
+	if (m == NULL)
+		return;
+	material_free(m);
+	free(m);
 }
 
 SSL_CTX *

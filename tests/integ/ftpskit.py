@@ -142,3 +142,30 @@ def tls_server(ftpd, certs, mode="standalone", key="ec", **opts):
     o = certs.opts(key)
     o.update(opts)
     return ftpd(mode, **o)
+
+
+def der_of(path):
+    with open(path) as fh:
+        return ssl.PEM_cert_to_DER_cert(fh.read())
+
+
+def sni_login(s, name, implicit=False):
+    """Log in with NAME in the ClientHello's server name extension (Python
+    sends none for an IP address): the control connection goes to HOST,
+    ftplib's auth() and the data connections wrap with server_hostname=f.host."""
+    cls = ImplicitFTP_TLS if implicit else ReuseFTP_TLS
+    f = cls(context=client_context(), timeout=10)
+    s.ctls.append(f)
+    if implicit:
+        sock = socket.create_connection((HOST, s.port), 10)
+        f.host, f.port, f.af = name, s.port, sock.family
+        f.sock = f.context.wrap_socket(sock, server_hostname=name)
+        f.file = f.sock.makefile("r", encoding=f.encoding)
+        f.welcome = f.getresp()
+    else:
+        f.connect(HOST, s.port)
+        f.host = name
+        assert f.auth().startswith("234")
+    f.login("demo", DEMO_PASSWORD)
+    f.prot_p()
+    return f

@@ -28,8 +28,8 @@ from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_roo
                       proc_alive, proc_children, proc_descendants, proc_status,
                       miniftpd_bin, run_cmd, sanitized, wait_until)
 from logcapture import LogCapture, start as start_logged
-from ftpskit import (ImplicitFTP_TLS, ReuseFTP_TLS, client_context, openssl, retr, tls_login,
-                     tls_server)
+from ftpskit import (ImplicitFTP_TLS, ReuseFTP_TLS, client_context, der_of, openssl, retr,
+                     sni_login, tls_login, tls_server)
 
 
 # ---------------------------------------------------------------- transfers
@@ -275,11 +275,6 @@ def test_fresh_ticket_before_each_pasv(ftpd, certs):
 
 # ---------------------------------------------------------------- renewed certificates
 
-def der_of(path):
-    with open(path) as fh:
-        return ssl.PEM_cert_to_DER_cert(fh.read())
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_renewed_certificate(ftpd, ftpenv, certs, mode):
     """A certificate and key renewed in place (new key, new subject and
@@ -356,28 +351,6 @@ def test_bad_renewed_certificate(ftpd, ftpenv, certs, mode):
 
 
 # ---------------------------------------------------------------- ssl_sni_hostname
-
-def sni_login(s, name, implicit=False):
-    """Log in with NAME in the ClientHello's server name extension (Python
-    sends none for an IP address): the control connection goes to HOST,
-    ftplib's auth() and the data connections wrap with server_hostname=f.host."""
-    cls = ImplicitFTP_TLS if implicit else ReuseFTP_TLS
-    f = cls(context=client_context(), timeout=10)
-    s.ctls.append(f)
-    if implicit:
-        sock = socket.create_connection((HOST, s.port), 10)
-        f.host, f.port, f.af = name, s.port, sock.family
-        f.sock = f.context.wrap_socket(sock, server_hostname=name)
-        f.file = f.sock.makefile("r", encoding=f.encoding)
-        f.welcome = f.getresp()
-    else:
-        f.connect(HOST, s.port)
-        f.host = name
-        assert f.auth().startswith("234")
-    f.login("demo", DEMO_PASSWORD)
-    f.prot_p()
-    return f
-
 
 @pytest.mark.parametrize("implicit", [False, True])
 def test_sni_hostname(ftpd, certs, implicit):
@@ -517,6 +490,33 @@ def test_ccc_allowed(ftpd, ftpenv, certs, mode):
     log = s.log()
     assert "CCC: the control connection is in clear text" in log, log
     assert "TLS data connection refused" not in log
+
+
+def test_ccc_reaps_the_tls_process(ftpd, certs):
+    """After CCC the TLS process exits while the session goes on: the helper
+    reaps it at once (no zombie child of the helper, read from /proc),
+    and the session's other child, the post-login process, is untouched."""
+    s = tls_server(ftpd, certs, ssl_allow_ccc="YES")
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    helper, kids = session_processes(s, before)
+    assert all(proc_alive(k) for k in kids), kids
+    f.voidcmd("NOOP")
+    f.data_session = f.sock.session
+    assert f.ccc().startswith("200")
+
+    def zombies():
+        return [k for k in proc_children(helper) if not proc_alive(k)]
+    assert wait_until(lambda: not zombies() and len(proc_children(helper)) == 1, 5), (
+        zombies(), proc_children(helper), s.log())
+    left = proc_children(helper)
+    assert left[0] in kids and proc_alive(left[0])
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert f.quit().startswith("221")
+    assert wait_until(lambda: not proc_alive(helper), 10), proc_descendants(s.pid)
+    log = s.log()
+    assert "killed by signal" not in log and "the TLS process" not in log, log
 
 
 def test_prot_before_login_carries_over(ftpd, certs):

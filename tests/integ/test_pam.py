@@ -287,3 +287,43 @@ def test_missing_service_stops_the_server(ftpenv):
                      "-olisten=YES", "-olisten_address=127.0.0.1", "-olisten_port=0"])
         assert r.returncode == 2, r
         assert words in r.stderr, r.stderr
+
+
+def _config_line(path, option):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith(option + "="):
+                return n
+    raise AssertionError("%s not in %s" % (option, path))
+
+
+def test_check_reports_missing_service(ftpenv):
+    """miniftpd -t checks pam_service_name as start-up does: a service with
+    no file in /etc/pam.d nor in libpam's vendor directory /usr/lib/pam.d is
+    a configuration error at its FILE:LINE; a service found only in
+    /usr/lib/pam.d passes; without local_enable the option is unused and
+    not checked."""
+    name = "miniftpd-missing-" + secrets.token_hex(3)
+    path = ftpenv.write_config({"local_enable": "YES", "pam_service_name": name})
+    r = run_cmd([miniftpd_bin(), path, "-t"])
+    assert r.returncode == 2, r
+    assert "%s:%d: pam_service_name: no PAM service /etc/pam.d/%s (nor /usr/lib/pam.d/%s" % (
+        path, _config_line(path, "pam_service_name"), name, name) in r.stderr, r.stderr
+    assert "configuration OK" not in r.stdout
+    path = ftpenv.write_config({"local_enable": "NO", "pam_service_name": name})
+    r = run_cmd([miniftpd_bin(), path, "-t"])
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r
+    made_dir = not os.path.isdir("/usr/lib/pam.d")
+    vendor = "/usr/lib/pam.d/" + name
+    if made_dir:
+        os.mkdir("/usr/lib/pam.d", 0o755)
+    try:
+        with open(vendor, "w") as f:
+            f.write("auth required pam_deny.so\naccount required pam_deny.so\n")
+        path = ftpenv.write_config({"local_enable": "YES", "pam_service_name": name})
+        r = run_cmd([miniftpd_bin(), path, "-t"])
+        assert r.returncode == 0 and "configuration OK" in r.stdout, r
+    finally:
+        os.unlink(vendor)
+        if made_dir:
+            os.rmdir("/usr/lib/pam.d")

@@ -12,7 +12,8 @@ the advice and goes on.
 
 pam_service_name is kept (Debian's stock file names the vsftpd PAM service,
 which the vsftpd package installs); the virtual-users variant drops it with
-guest_enable, since its PAM service (pam_userdb) served only virtual users.
+guest_enable, since its PAM service (pam_userdb) served only virtual users:
+`-t` refuses it, as that service has no file in /etc/pam.d here.
 """
 
 import ftplib
@@ -445,14 +446,14 @@ def test_variant_virtual_users(ftpenv):
     path = prepare_variant(ftpenv, "virtual-users", {"GUEST": GUEST if IS_ROOT else
                                                      pwd.getpwuid(os.getuid()).pw_name,
                                                      "USER_CONFIG_DIR": ucd})
-    got = settle(path, refusals({"guest_enable": "vsftpd",
-                                 "virtual_use_local_privs": "vsftpd"}), [])
-    assert got[:2] == ["guest_enable", "virtual_use_local_privs"]
     # the advice for guest_enable: virtual users come from user_db_file; the PAM
-    # service that served them (pam_userdb) goes with it: miniftpd's
-    # pam_service_name is for local users only
-    write(path, "".join(l for l in open(path).read().splitlines(True)
-                        if not l.startswith(PAM_KEY + "=")))
+    # service that served them (pam_userdb, not installed here) goes with it:
+    # miniftpd's pam_service_name is for local users only, and -t refuses a
+    # service without its file at the line that names it
+    got = settle(path, refusals({"guest_enable": "vsftpd",
+                                 "virtual_use_local_privs": "vsftpd",
+                                 PAM_KEY: "no PAM service /etc/pam.d/vsftpd.virtual"}), [])
+    assert got == ["guest_enable", "virtual_use_local_privs", PAM_KEY]
     with open(path, "a") as fh:
         fh.write("user_db_file=%s\n" % ftpenv.users_file)
     assert check(path) == (0, "configuration OK")
