@@ -17,11 +17,14 @@ signalled, by PID.
 
 import ftplib
 import os
+import queue
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +32,7 @@ import pytest
 
 from conftest import free_port
 from limitdkit import (LIMITD, MINIFTPD, TOO_MANY_FROM_IP, TOO_MANY_USERS,
-                       Limitd, is_descendant, refused, wait_until)
+                       Limitd, admit_msg, is_descendant, refused, wait_until)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 BANNED = "421 Too many failed logins from your internet address, please try later."
@@ -99,6 +102,91 @@ class Redis:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=5)
+
+
+class SlowProxy:
+    """A TCP relay on a free loopback port to the store at PORT that hands
+    each reply back DELAY seconds late (settable while it runs): a slow
+    store.  Threads of its own, ended by close()."""
+
+    def __init__(self, port):
+        self.target = port
+        self.delay = 0.0
+        self.socks = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.closed = False
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                down, _ = self.lsock.accept()
+                up = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                return
+            up.settimeout(None)
+            self.socks += [down, up]
+            late = queue.Queue()
+            threading.Thread(target=self._pump, args=(down, up, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(up, None, late), daemon=True).start()
+            threading.Thread(target=self._late, args=(late, down), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, late):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if late is not None:
+                late.put((time.monotonic(), data))
+            if not data:
+                return
+            if dst is not None:
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    return
+
+    def _late(self, late, dst):
+        while True:
+            got, data = late.get()
+            if not data:
+                return
+            time.sleep(max(0.0, got + self.delay - time.monotonic()))
+            try:
+                dst.sendall(data)
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed = True
+        for s in [self.lsock, *self.socks]:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def evalsha_calls(redis):
+    """EVALSHA calls the store has run (INFO commandstats)."""
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as s:
+        s.sendall(resp("INFO", "commandstats"))
+        data = b""
+        for _ in range(100):
+            chunk = s.recv(65536)
+            data += chunk
+            if not chunk or b"cmdstat_evalsha" in data and data.endswith(b"\r\n"):
+                break
+    m = re.search(rb"cmdstat_evalsha:calls=(\d+)", data)
+    return int(m.group(1)) if m else 0
 
 
 @pytest.fixture
@@ -388,3 +476,56 @@ def test_forgotten_lease_rejoins(farm, make_ftpd, redis):
     assert refused(fa, "127.0.0.4") == TOO_MANY_USERS     # max_clients=3 still holds
     for f in (held, more):
         assert f.voidcmd("NOOP").startswith("200")
+
+
+def no_sanitizer_report(ld):
+    """Stop LD; under BUILD=build/san its log must hold no ASan/LSan report."""
+    ld.stop()
+    assert ld.proc.returncode == 0, ld.log()
+    assert "Sanitizer" not in ld.log(), ld.log()
+
+
+def test_sessions_gone_while_store_is_slow(farm, make_ftpd, redis):
+    """Sessions that go while their admission waits for a slow store (each
+    reply 40 ms late through a relay; then later than limitd's 100 ms, the
+    store lost while they wait): every admission the store granted is taken
+    back, limitd stays up, and afterwards the farm and limitd count nothing.
+    Run it with BUILD=build/san too (make SANITIZE=1)."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, fa)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                         limitd_cluster_lease=60)
+        calls = evalsha_calls(redis)
+        proxy.delay = 0.04
+        n = 40
+        for i in range(n):                      # ADMIT sent, gone before the answer
+            c = a.client()
+            c.sock.send(admit_msg(f"10.0.{i // 200}.{1 + i % 200}"))
+            c.close()
+        for i in range(6):                      # FTP clients gone before the banner
+            socket.create_connection(("127.0.0.1", fa.port), timeout=5).close()
+        wait_until(lambda: evalsha_calls(redis) - calls >= 2 * n, timeout=20,
+                   what="each admission granted, then taken back")
+        wait_until(lambda: a.sessions() == 0 and farm_sessions(a) == 0, timeout=20,
+                   what="nothing counted after the slow store")
+        assert a.proc.poll() is None
+        assert "Lost the cluster store" not in a.log()   # 40 ms: late, not lost
+
+        proxy.delay = 0.3                       # later than limitd waits: lost meanwhile
+        for i in range(10):
+            c = a.client()
+            c.sock.send(admit_msg(f"10.1.0.{1 + i}"))
+            c.close()
+        wait_until(lambda: "Lost the cluster store" in a.log(), what="store lost while waiting")
+        wait_until(lambda: a.sessions() == 0, timeout=10, what="local count 0")
+        proxy.delay = 0.0
+        wait_until(lambda: "Joined again the cluster store" in a.log(), timeout=10,
+                   what="rejoin")
+        assert a.proc.poll() is None
+        st = cluster(a)
+        assert (st["sessions"], st["addresses"], st["users"]) == (0, 0, 0)
+        assert login(make_ftpd, fa).voidcmd("NOOP").startswith("200")
+        assert farm_sessions(a) == 1
+        no_sanitizer_report(a)
+    finally:
+        proxy.close()
