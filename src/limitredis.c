@@ -61,9 +61,9 @@ const char limit_redis_script[] =
 	"  local mu = tonumber(ARGV[6])\n"
 	"  if mu > 0 and get(G, 'u:' .. ARGV[5]) >= mu then return 3 end\n"
 	"  up('u:' .. ARGV[5]); return 0\n"
-	"elseif op == 'release' then\n"	/* addr, user or '' */
+	"elseif op == 'release' then\n"	/* addr or '' (the user alone), user or '' */
 	"  if not live then return -1 end\n"
-	"  down('n'); down('a:' .. ARGV[4])\n"
+	"  if ARGV[4] ~= '' then down('n'); down('a:' .. ARGV[4]) end\n"
 	"  if ARGV[5] ~= '' then down('u:' .. ARGV[5]) end\n"
 	"  return 0\n"
 	"elseif op == 'fail' then\n"	/* addr, forget ms */

@@ -31,8 +31,9 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from limitdkit import (LIMITD, MINIFTPD, TOO_MANY_FROM_IP, TOO_MANY_USERS,
-                       Limitd, admit_msg, is_descendant, refused, wait_until)
+from limitdkit import (ANS_VERDICT, LIMITD, MINIFTPD, REQ_LOGIN_FAIL, TOO_MANY_FROM_IP,
+                       TOO_MANY_USERS, V_ADMIT, V_BLOCKED, Limitd, admit_msg,
+                       is_descendant, login_msg, message, parse, refused, wait_until)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 BANNED = "421 Too many failed logins from your internet address, please try later."
@@ -107,11 +108,14 @@ class Redis:
 class SlowProxy:
     """A TCP relay on a free loopback port to the store at PORT that hands
     each reply back DELAY seconds late (settable while it runs): a slow
-    store.  Threads of its own, ended by close()."""
+    store.  FLIGHTS counts the writes it got from limitd (each a round
+    trip limitd then waits for; questions pipelined together are one).
+    Threads of its own, ended by close()."""
 
     def __init__(self, port):
         self.target = port
         self.delay = 0.0
+        self.flights = 0
         self.socks = []
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
@@ -133,17 +137,20 @@ class SlowProxy:
             up.settimeout(None)
             self.socks += [down, up]
             late = queue.Queue()
-            threading.Thread(target=self._pump, args=(down, up, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(down, up, None, self),
+                             daemon=True).start()
             threading.Thread(target=self._pump, args=(up, None, late), daemon=True).start()
             threading.Thread(target=self._late, args=(late, down), daemon=True).start()
 
     @staticmethod
-    def _pump(src, dst, late):
+    def _pump(src, dst, late, counter=None):
         while True:
             try:
                 data = src.recv(65536)
             except OSError:
                 data = b""
+            if counter is not None and data:
+                counter.flights += 1
             if late is not None:
                 late.put((time.monotonic(), data))
             if not data:
@@ -529,3 +536,75 @@ def test_sessions_gone_while_store_is_slow(farm, make_ftpd, redis):
         no_sanitizer_report(a)
     finally:
         proxy.close()
+
+
+def verdict_of(c):
+    mtype, _, body = parse(c.sock.recv(4096))
+    assert mtype == ANS_VERDICT, (mtype, body)
+    return int.from_bytes(body, "big")
+
+
+def test_logins_and_fails_share_round_trips(farm, redis):
+    """Logins and failed-login reports arriving together are sent to the
+    store together (one pipelined write per turn of limitd's loop), as
+    admissions are: N of each cost a few round trips, not N.  The store is
+    slow (50 ms a reply) so that they certainly arrive together."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60, max_login_fails_per_ip=3,
+                        login_fail_block_time=60)
+        n = 20
+        clients = [a.client() for _ in range(2 * n)]
+        for i, c in enumerate(clients):
+            assert c.admit(f"10.3.{i % 2}.{1 + i}") == V_ADMIT
+        proxy.delay = 0.05
+        start = proxy.flights
+        for c in clients[:n]:
+            c.sock.send(login_msg("ftp"))
+        assert [verdict_of(c) for c in clients[:n]] == [V_ADMIT] * n
+        logins = proxy.flights - start
+        start = proxy.flights
+        for c in clients[n:]:
+            c.sock.send(message(REQ_LOGIN_FAIL))
+        fails = [verdict_of(c) for c in clients[n:]]
+        reports = proxy.flights - start
+        # one address key per 10.3.x.y (/32): each failed once, none banned
+        assert fails == [V_ADMIT] * n
+        print("round trips for", n, "logins:", logins, "failed-login reports:", reports)
+        assert logins <= n // 4 and reports <= n // 4, (logins, reports)
+        st = cluster(a)
+        assert (st["sessions"], st["users"]) == (2 * n, 1)
+        for c in clients:
+            c.close()
+        proxy.delay = 0.0
+        wait_until(lambda: farm_sessions(a) == 0 and cluster(a)["users"] == 0,
+                   what="all released")
+        assert a.proc.poll() is None
+    finally:
+        proxy.close()
+
+
+def test_fail_closed_refuses_logins_while_store_down(farm, redis):
+    """limitd_fail=closed with the store unreachable: a session admitted
+    before the loss may not log in either (the farm's max_per_user and bans
+    cannot be checked); one that logged in goes on; failed logins are
+    counted locally.  Once the store is back, logins are judged again."""
+    [(a, _)] = farm(n=1, limitd_fail="closed", max_per_user=1)
+    early, held = a.client(), a.client()
+    assert early.admit("10.4.0.1") == V_ADMIT
+    assert held.admit("10.4.0.2") == V_ADMIT
+    assert held.login("alice") == V_ADMIT
+    redis.kill()
+    assert early.login("bob") != V_ADMIT                 # store down: refused
+    wait_until(lambda: "Lost the cluster store" in a.log(), what="store loss logged")
+    assert "cluster store unreachable, limitd_fail=closed" in a.log()
+    assert a.client().admit("10.4.0.3") != V_ADMIT       # new sessions too, as before
+    assert early.login_fail() in (V_ADMIT, V_BLOCKED)    # counted alone, answered
+    redis.start()
+    wait_until(lambda: "Joined again the cluster store" in a.log(), timeout=10, what="rejoin")
+    assert early.login("bob") == V_ADMIT
+    st = cluster(a)
+    assert (st["sessions"], st["users"]) == (2, 2)
+    early.close()
+    held.close()
