@@ -5,8 +5,9 @@
  * A blocking connection on purpose: limitd stays one thread with one
  * order of events, every verdict is the store's answer to that very
  * question, and a store that stalls costs one bounded timeout.  The
- * admissions of one turn of the event loop share their round trips
- * (pipelined); the price is measured in bench/NOTES.md ("limitd_cluster").
+ * questions of one turn of the event loop (admissions, logins, failed
+ * logins, releases, the renewal) share one round trip (pipelined); the
+ * price is measured in bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
 #include <inttypes.h>
