@@ -7,7 +7,7 @@
  * One store connection per limitd (hiredis, blocking, each reply bounded
  * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions, logins, failed
  * logins, releases and the lease's renewal are queued and sent together
- * at the end of each turn of limitd's event loop; only the join (and the
+ * at the end of each turn of limitd's event loop, as one script call; only the join (and the
  * questions asked again after one) waits alone.  Every count is changed by one Lua script run
  * with EVALSHA, atomically in the store:
  *   mftpd:hosts      sorted set: host id -> lease end (store ms)

@@ -140,23 +140,14 @@ rejoin(void)
 	return join();
 }
 
-/* Send OP and its arguments without waiting; the answer is read by drain(). */
+/* Queue OP and its arguments; they are sent by drain(), with the turn's others. */
 static int
 enqueue(enum limit_q op, size_t nargs, const char **args, void *cookie)
 {
-	const char **argv;
 	struct queued *q;
-	int r;
 
 	if (!C.up)
 		return -ENOTCONN;
-	argv = script_argv(ops[op].name, nargs, args);
-	r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
-	free(argv);
-	if (r != REDIS_OK) {
-		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot queue a question");
-		return -ENOTCONN;
-	}
 	if (C.nq == C.qcap) {
 		C.qcap = C.qcap ? 2 * C.qcap : 64;
 		C.q = xreallocarray(C.q, C.qcap, sizeof(*C.q));
@@ -247,39 +238,90 @@ ask_again(const struct queued *retry, size_t n)
 }
 
 /*
- * Read every queued answer, in order (an answer handed over may queue a
- * release: read too).  An answer of -1 means the store forgot our lease:
- * join again, then ask those admissions again.
+ * Questions FROM..TO of the queue as one script call ("batch"); their
+ * answers, each in its question's range or -1, into V.
+ * RETURNS 0, or -1 with WHY set.
+ */
+static int
+ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
+{
+	size_t argc = 5;
+	const char **argv = xcalloc(6 + 5 * (to - from), sizeof(*argv));
+	redisReply *r;
+	int ret = 0;
+
+	argv[0] = "EVALSHA";
+	argv[1] = C.sha;
+	argv[2] = "0";
+	argv[3] = "batch";
+	argv[4] = C.id;
+	argv[argc++] = C.lease;
+	for (size_t i = from; i < to; i++) {
+		argv[argc++] = ops[C.q[i].op].name;
+		for (size_t j = 0; j < C.q[i].nargs; j++)
+			argv[argc++] = C.q[i].arg[j];
+	}
+	r = limit_redis_command(C.ctx, (int)argc, argv, why);
+	free(argv);
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != to - from)
+		ret = -1;
+	for (size_t i = 0; ret == 0 && i < to - from; i++) {
+		const struct op *o = &ops[C.q[from + i].op];
+
+		if (limit_redis_int(r->element[i], -1, o->max, &v[i]) < 0 ||
+		    (v[i] != -1 && v[i] < o->min))
+			ret = -1;
+	}
+	if (ret < 0)
+		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
+	freeReplyObject(r);
+	return ret;
+}
+
+/* Rounds of questions one drain sends: answers queue releases, releases nothing. */
+#define DRAIN_ROUNDS	4
+
+/*
+ * Send what is queued as one script call and hand every answer over, in
+ * order; what the answers queue (releases) goes in the next round.  An
+ * answer of -1 means the store forgot our lease: join again, then ask
+ * those questions again.
  * RETURNS 0, or -ENOTCONN (lost: logged, hung up, askers told).
  */
 static int
 drain(void)
 {
 	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
-	size_t nretry = 0;
+	size_t nretry = 0, done = 0, cap = C.nq;
 	bool again = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < C.nq && C.up; i++) {
-		void *reply = NULL;
-		long long v;
-		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
+	for (int round = 0; round < DRAIN_ROUNDS && C.up && done < C.nq; round++) {
+		size_t to = C.nq;
+		long long *v = xcalloc(to - done, sizeof(*v));
+		char why[LIMIT_REDIS_WHY];
 
-		if (r == 0)
-			r = limit_redis_int(reply, -1, ops[C.q[i].op].max, &v);
-		if (r == 0 && v != -1 && v < ops[C.q[i].op].min)
-			r = -EBADMSG;
-		freeReplyObject(reply);
-		if (r < 0) {	/* hang_up tells the askers still waiting */
-			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer");
+		if (ask_batch(done, to, v, why) < 0) {
+			free(v);	/* hang_up tells the askers still waiting */
+			lost(why);
 			break;
 		}
-		again |= v == -1;
-		answered(i, v, retry, &nretry);
+		for (size_t i = done; i < to; i++) {
+			again |= v[i - done] == -1;
+			if (v[i - done] == -1 && C.q[i].cookie && nretry == cap)
+				bug("limitd: more questions to ask again than asked");
+			answered(i, v[i - done], retry, &nretry);
+		}
+		free(v);
+		done = to;
 	}
 	if (!C.up)
 		ret = -ENOTCONN;
-	C.nq = 0;
+	if (C.up && done < C.nq)	/* left for the next turn */
+		memmove(C.q, C.q + done, (C.nq - done) * sizeof(*C.q));
+	C.nq = C.up ? C.nq - done : 0;
 	if (ret == 0 && again && rejoin() < 0)
 		ret = -ENOTCONN;
 	ask_again(retry, nretry);
