@@ -5,9 +5,10 @@
  * SECURITY.md, "limitd on several hosts".
  *
  * One store connection per limitd (hiredis, blocking, each reply bounded
- * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions and releases are queued and
- * sent together at the end of each turn of limitd's event loop, the rest
- * is asked synchronously.  Every count is changed by one Lua script run
+ * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions, logins, failed
+ * logins, releases and the lease's renewal are queued and sent together
+ * at the end of each turn of limitd's event loop, as one script call; only the join (and the
+ * questions asked again after one) waits alone.  Every count is changed by one Lua script run
  * with EVALSHA, atomically in the store:
  *   mftpd:hosts      sorted set: host id -> lease end (store ms)
  *   mftpd:h:ID       hash: that host's counts, fields "n" (sessions),
@@ -67,27 +68,53 @@ bool limit_cluster_up(void);
 int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
 
 /*
+ * The questions queued for the store: the first three have an asker
+ * waiting for the answer, the others none.
+ */
+enum limit_q {
+	LIMIT_Q_ADMIT, LIMIT_Q_LOGIN, LIMIT_Q_FAIL, LIMIT_Q_RELEASE, LIMIT_Q_RENEW
+};
+
+/*
+ * limit_cluster_on_answer - who gets the answers to the queued questions:
+ * DONE(COOKIE, OP, ANSWER), ANSWER a LIMIT_V_* verdict (ADMIT, LOGIN), a
+ * count of failures >= 1 (FAIL), or -ENOTCONN (the store was lost
+ * meanwhile: decide alone).  Each answer is handed over once, in the
+ * order asked, when the queue is read: by limit_cluster_flush at the end
+ * of the event loop's turn (or before a join).  The questions of one turn
+ * thus share one round trip.
+ */
+void limit_cluster_on_answer(void (*done)(void *cookie, enum limit_q op, long answer));
+
+/*
  * limit_cluster_admit_queue - ask the store to count one more session from
  * address key KEY in the farm when LIM and the failed-login ban (FAIL_MAX,
- * 0: none) allow.  The question is only queued: its answer is handed to
- * the function given to
- * limit_cluster_on_admit, with COOKIE, when the queue is read (by
- * limit_cluster_flush, or before any other question), as a LIMIT_V_*
- * verdict or -ENOTCONN (the store was lost meanwhile: decide alone).
- * The admissions of one turn of the event loop thus share round trips.
+ * 0: none) allow; the answer goes to COOKIE.
  * RETURNS 0 (queued), or -ENOTCONN (store down: nothing queued).
  */
 int limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
 			      unsigned long fail_max, void *cookie);
 
 /*
- * limit_cluster_on_admit - who gets the queued admissions' answers.
+ * limit_cluster_login_queue - ask to count a login as USER for a session
+ * from KEY (already admitted through the store), when LIM's max_per_user
+ * and the ban allow.  RETURNS as limit_cluster_admit_queue.
  */
-void limit_cluster_on_admit(void (*done)(void *cookie, int verdict));
+int limit_cluster_login_queue(const struct limit_addr *key, const char *user,
+			      const struct limit_limits *lim, unsigned long fail_max,
+			      void *cookie);
 
 /*
- * limit_cluster_forget - nobody waits for COOKIE's queued admission any
- * more (its client went): an admission the store grants is taken back.
+ * limit_cluster_fail_queue - one failed login from KEY, forgotten FORGET
+ * seconds after the last; the answer (the failures the farm counts for
+ * KEY) goes to COOKIE.  RETURNS as limit_cluster_admit_queue.
+ */
+int limit_cluster_fail_queue(const struct limit_addr *key, unsigned long forget, void *cookie);
+
+/*
+ * limit_cluster_forget - nobody waits for COOKIE's queued question any
+ * more (its client went): an admission or a login the store grants is
+ * taken back.
  */
 void limit_cluster_forget(const void *cookie);
 
@@ -98,37 +125,23 @@ void limit_cluster_forget(const void *cookie);
 void limit_cluster_flush(void);
 
 /*
- * limit_cluster_login - count a login as USER for a session from KEY
- * (already admitted through the store).  RETURNS a LIMIT_V_* verdict, or
- * -ENOTCONN.
- */
-int limit_cluster_login(const struct limit_addr *key, const char *user,
-			const struct limit_limits *lim, unsigned long fail_max);
-
-/*
  * limit_cluster_release - take a session from KEY (logged in as USER, or
- * NULL) off the farm's counts: queued, as limit_cluster_admit_queue.
+ * NULL) off the farm's counts: queued, nobody waits for the answer.
  * Silent when the store is down (the next join carries the local tables).
  */
 void limit_cluster_release(const struct limit_addr *key, const char *user);
 
 /*
- * limit_cluster_fail - one failed login from KEY, forgotten FORGET
- * seconds after the last.  RETURNS the failures the farm counts for KEY
- * (>= 1), or -ENOTCONN.
- */
-long limit_cluster_fail(const struct limit_addr *key, unsigned long forget);
-
-/*
- * limit_cluster_tick - renew the lease when due, or try an unreachable
- * store again (at most every LIMIT_CLUSTER_RETRY_MS).  Call it from the
- * event loop at least every limit_cluster_next_ms().
+ * limit_cluster_tick - queue the lease's renewal when due (sent with the
+ * turn's other questions), or try an unreachable store again (at most
+ * every LIMIT_CLUSTER_RETRY_MS, synchronously).  Call it from the event
+ * loop at least every limit_cluster_next_ms().
  */
 void limit_cluster_tick(void);
 
 /*
- * limit_cluster_next_ms - milliseconds until limit_cluster_tick has
- * something to do (0: now); -1 without a store.
+ * limit_cluster_next_ms - milliseconds until limit_cluster_tick or
+ * limit_cluster_flush has something to do (0: now); -1 without a store.
  */
 int limit_cluster_next_ms(void);
 

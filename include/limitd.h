@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "limitcluster.h"
 #include "limitfail.h"
 #include "limitproto.h"
 #include "limittab.h"
@@ -47,8 +48,9 @@ struct client {
 	uint32_t out_count;	/* messages queued */
 	uint8_t perm;		/* PERM_*, from the peer's uid */
 	uint8_t state;		/* CL_* */
-	bool again;		/* CL_WAITING: the ADMIT was a re-registration */
-	struct limit_addr want;	/* CL_WAITING: the address it asked for */
+	bool again;		/* CL_WAITING: the ADMIT or LOGIN was a re-registration */
+	struct limit_addr want;	/* CL_WAITING for an ADMIT: the address it asked for */
+	char want_user[MAX_USER_NAME + 1];	/* CL_WAITING for a LOGIN: the user */
 };
 
 /* The daemon's state; one instance, D, defined in limitd.c. */
@@ -122,10 +124,10 @@ void client_close(struct client *c);
 int dispatch(struct client *c, const uint8_t *pkt, size_t len);
 
 /*
- * admit_answered - the store's answer to C's queued admission (a
- * LIMIT_V_* verdict, or -ENOTCONN: decide alone); C gets its verdict.
- * Given to limit_cluster_on_admit.
+ * store_answered - the store's answer to C's queued question OP (see
+ * limit_cluster_on_answer; -ENOTCONN: decide alone); C gets its verdict.
+ * Given to limit_cluster_on_answer.
  */
-void admit_answered(void *c, int verdict);
+void store_answered(void *c, enum limit_q op, long answer);
 
 #endif

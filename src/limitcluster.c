@@ -5,8 +5,9 @@
  * A blocking connection on purpose: limitd stays one thread with one
  * order of events, every verdict is the store's answer to that very
  * question, and a store that stalls costs one bounded timeout.  The
- * admissions of one turn of the event loop share their round trips
- * (pipelined); the price is measured in bench/NOTES.md ("limitd_cluster").
+ * questions of one turn of the event loop (admissions, logins, failed
+ * logins, releases, the renewal) share one round trip (pipelined); the
+ * price is measured in bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,13 +27,30 @@
 /* A field of a join: "a:" and an address key, or "u:" and a user. */
 #define FIELD_MAX	(2 + MAX_USER_NAME + LIMIT_KEY_STR)
 #define NUM_MAX		24
+/* The longest argument a queued question keeps: a user name. */
+#define ARG_MAX		(MAX_USER_NAME + 1)
+
+/*
+ * The questions that are queued, their script op and the range of their
+ * answers (-1, "no lease", aside).  The first three have an asker waiting.
+ */
+static const struct op {
+	const char *name;
+	long long min, max;
+} ops[] = {
+	[LIMIT_Q_ADMIT] = { "admit", 0, LIMIT_V_COUNT - 1 },
+	[LIMIT_Q_LOGIN] = { "login", 0, LIMIT_V_COUNT - 1 },
+	[LIMIT_Q_FAIL] = { "fail", 1, LONG_MAX },
+	[LIMIT_Q_RELEASE] = { "release", 0, 0 },
+	[LIMIT_Q_RENEW] = { "renew", 0, 0 },
+};
 
 /* A question sent without waiting for its answer. */
 struct queued {
-	bool admit;		/* else a release */
-	void *cookie;		/* the admission's, NULL once forgotten */
-	char key[LIMIT_KEY_STR];	/* the address key */
-	char lim[3][NUM_MAX];	/* the admission's limits, to ask again */
+	enum limit_q op;
+	void *cookie;		/* the asker's, NULL once forgotten (or none) */
+	size_t nargs;
+	char arg[4][ARG_MAX];	/* to ask again after a join */
 };
 
 static struct {
@@ -46,7 +64,7 @@ static struct {
 	long long lease_ms, next_renew, next_retry;
 	struct queued *q;	/* questions sent whose answers are unread, in order */
 	size_t nq, qcap;
-	void (*admit_done)(void *cookie, int verdict);
+	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
 	redisContext *ctx;
 } C;
@@ -122,45 +140,37 @@ rejoin(void)
 	return join();
 }
 
-/* Send op and its arguments without waiting; the answer is read by drain(). */
+/* Queue OP and its arguments; they are sent by drain(), with the turn's others. */
 static int
-enqueue(const char *op, size_t nargs, const char **args, bool admit, void *cookie)
+enqueue(enum limit_q op, size_t nargs, const char **args, void *cookie)
 {
-	const char **argv;
-	int r;
+	struct queued *q;
 
 	if (!C.up)
 		return -ENOTCONN;
-	argv = script_argv(op, nargs, args);
-	r = redisAppendCommandArgv(C.ctx, (int)nargs + 6, argv, NULL);
-	free(argv);
-	if (r != REDIS_OK) {
-		lost(C.ctx->errstr[0] ? C.ctx->errstr : "cannot queue a question");
-		return -ENOTCONN;
-	}
 	if (C.nq == C.qcap) {
 		C.qcap = C.qcap ? 2 * C.qcap : 64;
 		C.q = xreallocarray(C.q, C.qcap, sizeof(*C.q));
 	}
-	memset(&C.q[C.nq], 0, sizeof(C.q[C.nq]));
-	C.q[C.nq].admit = admit;
-	C.q[C.nq].cookie = cookie;
-	str_lcpy(C.q[C.nq].key, args[0], sizeof(C.q[C.nq].key));
-	for (size_t i = 0; admit && i < 3; i++)
-		str_lcpy(C.q[C.nq].lim[i], args[i + 1], NUM_MAX);
-	C.nq++;
+	q = &C.q[C.nq++];
+	memset(q, 0, sizeof(*q));
+	q->op = op;
+	q->cookie = cookie;
+	q->nargs = nargs;
+	for (size_t i = 0; i < nargs; i++)
+		str_lcpy(q->arg[i], args[i], ARG_MAX);
 	return 0;
 }
 
-/* Hand ANSWER to the asker of queued admission I, once. */
+/* Hand ANSWER to the asker of queued question I, once. */
 static void
-hand_over(size_t i, int answer)
+hand_over(size_t i, long answer)
 {
 	void *cookie = C.q[i].cookie;
 
 	C.q[i].cookie = NULL;
 	if (cookie)
-		C.admit_done(cookie, answer);
+		C.done(cookie, C.q[i].op, answer);
 }
 
 /* The store is lost with questions in flight: their askers decide alone. */
@@ -171,80 +181,147 @@ fail_queue(void)
 
 	C.nq = 0;
 	for (size_t i = 0; i < n; i++)
-		if (C.q[i].admit)
-			hand_over(i, -ENOTCONN);
+		hand_over(i, -ENOTCONN);
 }
 
-/* Answer I of the queue: hand it over; an admission nobody waits for is undone. */
+/*
+ * What the store granted to an asker who went is taken back: an
+ * admission by a release, a login by a release of the user alone.
+ */
+static void
+take_back(const struct queued *q)
+{
+	char key[LIMIT_KEY_STR], user[ARG_MAX];
+	const char *args[] = { key, user };
+
+	str_lcpy(key, q->op == LIMIT_Q_ADMIT ? q->arg[0] : "", sizeof(key));
+	str_lcpy(user, q->op == LIMIT_Q_LOGIN ? q->arg[1] : "", sizeof(user));
+	(void)enqueue(LIMIT_Q_RELEASE, 2, args, NULL);	/* may move C.q: copies above */
+}
+
+/* Answer I of the queue: hand it over; a grant nobody waits for is undone. */
 static void
 answered(size_t i, long long v, struct queued *retry, size_t *nretry)
 {
-	char key[LIMIT_KEY_STR];
-	const char *args[] = { key, "" };
-
-	if (!C.q[i].admit)
-		return;
 	if (v == -1) {		/* no lease: asked again after the join */
 		if (C.q[i].cookie)
 			retry[(*nretry)++] = C.q[i];
 		C.q[i].cookie = NULL;
 	} else if (C.q[i].cookie)
-		hand_over(i, (int)v);
-	else if (v == LIMIT_V_ADMIT) {
-		str_lcpy(key, C.q[i].key, sizeof(key));	/* enqueue may move C.q */
-		(void)enqueue("release", 2, args, false, NULL);
+		hand_over(i, (long)v);
+	else if ((C.q[i].op == LIMIT_Q_ADMIT || C.q[i].op == LIMIT_Q_LOGIN) &&
+		 v == LIMIT_V_ADMIT) {
+		struct queued q = C.q[i];
+
+		take_back(&q);
 	}
 }
 
 static int eval_raw(const char *op, size_t nargs, const char **args, long long min,
 		    long long max, long long *out);
 
-/* The admissions answered "no lease", asked again once joined. */
+/* The questions answered "no lease", asked again once joined. */
 static void
 ask_again(const struct queued *retry, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *args[] = { retry[i].key, retry[i].lim[0], retry[i].lim[1],
-				       retry[i].lim[2] };
+		const struct op *o = &ops[retry[i].op];
+		const char *args[4];
 		long long v;
-		int r = C.up ? eval_raw("admit", 4, args, 0, LIMIT_V_COUNT - 1, &v) : -ENOTCONN;
+		int r;
 
-		C.admit_done(retry[i].cookie, r < 0 ? -ENOTCONN : (int)v);
+		for (size_t j = 0; j < retry[i].nargs; j++)
+			args[j] = retry[i].arg[j];
+		r = C.up ? eval_raw(o->name, retry[i].nargs, args, o->min, o->max, &v) : -ENOTCONN;
+		C.done(retry[i].cookie, retry[i].op, r < 0 ? -ENOTCONN : (long)v);
 	}
 }
 
 /*
- * Read every queued answer, in order (an answer handed over may queue a
- * release: read too).  An answer of -1 means the store forgot our lease:
- * join again, then ask those admissions again.
+ * Questions FROM..TO of the queue as one script call ("batch"); their
+ * answers, each in its question's range or -1, into V.
+ * RETURNS 0, or -1 with WHY set.
+ */
+static int
+ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
+{
+	size_t argc = 5;
+	const char **argv = xcalloc(6 + 5 * (to - from), sizeof(*argv));
+	redisReply *r;
+	int ret = 0;
+
+	argv[0] = "EVALSHA";
+	argv[1] = C.sha;
+	argv[2] = "0";
+	argv[3] = "batch";
+	argv[4] = C.id;
+	argv[argc++] = C.lease;
+	for (size_t i = from; i < to; i++) {
+		argv[argc++] = ops[C.q[i].op].name;
+		for (size_t j = 0; j < C.q[i].nargs; j++)
+			argv[argc++] = C.q[i].arg[j];
+	}
+	r = limit_redis_command(C.ctx, (int)argc, argv, why);
+	free(argv);
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != to - from)
+		ret = -1;
+	for (size_t i = 0; ret == 0 && i < to - from; i++) {
+		const struct op *o = &ops[C.q[from + i].op];
+
+		if (limit_redis_int(r->element[i], -1, o->max, &v[i]) < 0 ||
+		    (v[i] != -1 && v[i] < o->min))
+			ret = -1;
+	}
+	if (ret < 0)
+		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
+	freeReplyObject(r);
+	return ret;
+}
+
+/* Rounds of questions one drain sends: answers queue releases, releases nothing. */
+#define DRAIN_ROUNDS	4
+
+/*
+ * Send what is queued as one script call and hand every answer over, in
+ * order; what the answers queue (releases) goes in the next round.  An
+ * answer of -1 means the store forgot our lease: join again, then ask
+ * those questions again.
  * RETURNS 0, or -ENOTCONN (lost: logged, hung up, askers told).
  */
 static int
 drain(void)
 {
 	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
-	size_t nretry = 0;
+	size_t nretry = 0, done = 0, cap = C.nq;
 	bool again = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < C.nq && C.up; i++) {
-		void *reply = NULL;
-		long long v;
-		int r = redisGetReply(C.ctx, &reply) == REDIS_OK ? 0 : -1;
+	for (int round = 0; round < DRAIN_ROUNDS && C.up && done < C.nq; round++) {
+		size_t to = C.nq;
+		long long *v = xcalloc(to - done, sizeof(*v));
+		char why[LIMIT_REDIS_WHY];
 
-		if (r == 0)
-			r = limit_redis_int(reply, -1, C.q[i].admit ? LIMIT_V_COUNT - 1 : 0, &v);
-		freeReplyObject(reply);
-		if (r < 0) {	/* hang_up tells the askers still waiting */
-			lost(C.ctx->err ? C.ctx->errstr : "unexpected answer");
+		if (ask_batch(done, to, v, why) < 0) {
+			free(v);	/* hang_up tells the askers still waiting */
+			lost(why);
 			break;
 		}
-		again |= v == -1;
-		answered(i, v, retry, &nretry);
+		for (size_t i = done; i < to; i++) {
+			again |= v[i - done] == -1;
+			if (v[i - done] == -1 && C.q[i].cookie && nretry == cap)
+				bug("limitd: more questions to ask again than asked");
+			answered(i, v[i - done], retry, &nretry);
+		}
+		free(v);
+		done = to;
 	}
 	if (!C.up)
 		ret = -ENOTCONN;
-	C.nq = 0;
+	if (C.up && done < C.nq)	/* left for the next turn */
+		memmove(C.q, C.q + done, (C.nq - done) * sizeof(*C.q));
+	C.nq = C.up ? C.nq - done : 0;
 	if (ret == 0 && again && rejoin() < 0)
 		ret = -ENOTCONN;
 	ask_again(retry, nretry);
@@ -340,28 +417,6 @@ join(void)
 	return r;
 }
 
-/* As eval_raw, joining first when the store holds no lease of ours. */
-static int
-eval(const char *op, size_t nargs, const char **args, long long min, long long max,
-     long long *out)
-{
-	int r;
-
-	if (!C.up)
-		return -ENOTCONN;
-	r = eval_raw(op, nargs, args, -1, max, out);
-	if (r == 0 && *out == -1) {
-		r = rejoin();
-		if (r == 0)
-			r = eval_raw(op, nargs, args, min, max, out);
-	}
-	if (r == 0 && *out < min) {
-		lost("answer out of range");
-		return -ENOTCONN;
-	}
-	return r;
-}
-
 static void
 connect_and_join(void)
 {
@@ -449,30 +504,73 @@ num(char buf[NUM_MAX], unsigned long v)
 }
 
 void
-limit_cluster_on_admit(void (*done)(void *cookie, int verdict))
+limit_cluster_on_answer(void (*done)(void *cookie, enum limit_q op, long answer))
 {
-	C.admit_done = done;
+	C.done = done;
+}
+
+/* Queue OP for COOKIE with ADDR's key first, then ARGS. */
+static int
+ask(enum limit_q op, const struct limit_addr *addr, size_t nargs, const char **args,
+    void *cookie)
+{
+	char k[LIMIT_KEY_STR];
+	const char *argv[4] = { k };
+
+	if (!C.up || (cookie && C.done == NULL))
+		return -ENOTCONN;
+	if (addr)
+		fmt_key(addr, k);
+	else
+		k[0] = '\0';
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = args[i];
+	return enqueue(op, nargs + 1, argv, cookie);
 }
 
 int
 limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
 			  unsigned long fail_max, void *cookie)
 {
-	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
-	const char *args[] = { k, num(n1, lim->max_clients), num(n2, lim->max_per_ip),
+	char n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
+	const char *args[] = { num(n1, lim->max_clients), num(n2, lim->max_per_ip),
 			       num(n3, fail_max) };
 
-	if (!C.up || C.admit_done == NULL)
-		return -ENOTCONN;
-	fmt_key(key, k);
-	return enqueue("admit", 4, args, true, cookie);
+	return ask(LIMIT_Q_ADMIT, key, 3, args, cookie);
+}
+
+int
+limit_cluster_login_queue(const struct limit_addr *key, const char *user,
+			  const struct limit_limits *lim, unsigned long fail_max, void *cookie)
+{
+	char n1[NUM_MAX], n2[NUM_MAX];
+	const char *args[] = { user, num(n1, lim->max_per_user), num(n2, fail_max) };
+
+	return ask(LIMIT_Q_LOGIN, key, 3, args, cookie);
+}
+
+int
+limit_cluster_fail_queue(const struct limit_addr *key, unsigned long forget, void *cookie)
+{
+	char n1[NUM_MAX];
+	const char *args[] = { num(n1, forget * 1000) };
+
+	return ask(LIMIT_Q_FAIL, key, 1, args, cookie);
+}
+
+void
+limit_cluster_release(const struct limit_addr *key, const char *user)
+{
+	const char *args[] = { user ? user : "" };
+
+	(void)ask(LIMIT_Q_RELEASE, key, 1, args, NULL);
 }
 
 void
 limit_cluster_forget(const void *cookie)
 {
 	for (size_t i = 0; i < C.nq; i++)
-		if (C.q[i].admit && C.q[i].cookie == cookie)
+		if (C.q[i].cookie == cookie)
 			C.q[i].cookie = NULL;
 }
 
@@ -483,57 +581,11 @@ limit_cluster_flush(void)
 		(void)drain();
 }
 
-int
-limit_cluster_login(const struct limit_addr *key, const char *user,
-		    const struct limit_limits *lim, unsigned long fail_max)
-{
-	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX];
-	const char *args[] = { k, user, num(n1, lim->max_per_user), num(n2, fail_max) };
-	long long v;
-	int r;
-
-	if (!C.up)
-		return -ENOTCONN;
-	fmt_key(key, k);
-	r = eval("login", 4, args, 0, LIMIT_V_COUNT - 1, &v);
-	return r < 0 ? r : (int)v;
-}
-
-/*
- * Sent without waiting, the answer read with the next question or at the
- * end of the event loop's turn (limit_cluster_flush).
- */
-void
-limit_cluster_release(const struct limit_addr *key, const char *user)
-{
-	char k[LIMIT_KEY_STR];
-	const char *args[] = { k, user ? user : "" };
-
-	if (!C.up)
-		return;
-	fmt_key(key, k);
-	(void)enqueue("release", 2, args, false, NULL);
-}
-
-long
-limit_cluster_fail(const struct limit_addr *key, unsigned long forget)
-{
-	char k[LIMIT_KEY_STR], n1[NUM_MAX];
-	const char *args[] = { k, num(n1, forget * 1000) };
-	long long v;
-	int r;
-
-	if (!C.up)
-		return -ENOTCONN;
-	fmt_key(key, k);
-	r = eval("fail", 2, args, 1, LONG_MAX, &v);
-	return r < 0 ? r : (long)v;
-}
-
+/* The renewal rides with the turn's other questions (never waited for alone). */
 void
 limit_cluster_tick(void)
 {
-	long long now = sys_now_ms(), v;
+	long long now = sys_now_ms();
 
 	if (!C.enabled)
 		return;
@@ -544,7 +596,7 @@ limit_cluster_tick(void)
 	}
 	if (now < C.next_renew)
 		return;
-	if (eval("renew", 0, NULL, 0, 0, &v) == 0)
+	if (enqueue(LIMIT_Q_RENEW, 0, NULL, NULL) == 0)
 		C.next_renew = now + C.lease_ms / 3;
 }
 
@@ -555,6 +607,8 @@ limit_cluster_next_ms(void)
 
 	if (!C.enabled)
 		return -1;
+	if (C.up && C.nq)
+		return 0;	/* queued, not sent yet */
 	left = (C.up ? C.next_renew : C.next_retry) - sys_now_ms();
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }

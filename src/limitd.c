@@ -193,7 +193,7 @@ setup(void)
 		r = pool_init(&D.outq, sizeof(struct outmsg), 0, 0);
 	if (r < 0)
 		die("Failed to set up tables: %s", strerror(-r));
-	limit_cluster_on_admit(admit_answered);
+	limit_cluster_on_answer(store_answered);
 	r = limit_cluster_start(&D.cfg, &D.tab, err);
 	if (r < 0)
 		die("Failed to set up limitd_cluster: %s", err);

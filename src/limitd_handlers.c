@@ -1,6 +1,7 @@
 /*
  * limitd_handlers.c - the requests limitd answers (ADMIT, LOGIN,
- * LOGIN_FAIL, STATUS), one table and one handler each.  See limitd.h.
+ * LOGIN_FAIL, STATUS), one table and one handler each, and the store's
+ * answers to the questions they queued.  See limitd.h.
  */
 #include <errno.h>
 #include <string.h>
@@ -91,25 +92,22 @@ admit_reply(struct client *c, const struct limit_addr *addr, bool again, int v)
 	return send_verdict(c, v);
 }
 
-void
-admit_answered(void *cookie, int v)
+static void
+admit_answered(struct client *c, long v)
 {
-	struct client *c = cookie;
-
-	c->state &= ~CL_WAITING;
 	if (v == -ENOTCONN)
 		v = admit_alone(c, &c->want);
 	else if (v == LIMIT_V_ADMIT)
 		v = admit_recorded(c, &c->want);
-	(void)admit_reply(c, &c->want, c->again, v);
+	(void)admit_reply(c, &c->want, c->again, (int)v);
 }
 
 /*
  * A re-registration (a live session after a limitd restart, or one
  * admitted while limitd was down) is an admission like any other: were
  * it forced, a process with the session uid could pass every limit.
- * With a store, the question is queued: the admissions of one turn of
- * the event loop share the round trips (admit_answered gets the answer).
+ * With a store, the question is queued: the questions of one turn of
+ * the event loop share the round trip (store_answered gets the answer).
  */
 static int
 handle_admit(struct client *c, const struct limit_msg *m)
@@ -125,29 +123,23 @@ handle_admit(struct client *c, const struct limit_msg *m)
 	return admit_reply(c, &m->u.admit.addr, again, admit_alone(c, &m->u.admit.addr));
 }
 
-/* The store judges while it answers, this host alone otherwise (synchronous: logins are few). */
+/*
+ * This host alone.  With a store configured but unreachable and
+ * limitd_fail=closed, a login is refused like a new session: the farm's
+ * max_per_user and bans cannot be checked (SECURITY.md, "The store down").
+ */
 static int
-login(struct client *c, const char *user)
+login_alone(struct client *c, const char *user)
 {
-	int v;
-
-	if (limit_cluster_enabled() && limit_user_valid(user)) {
-		v = limit_cluster_login(c->sess.addr, user, &D.lim, D.fpol.max);
-		if (v == LIMIT_V_ADMIT)
-			return limit_tab_login(&D.tab, &unlimited, &c->sess, user);
-		if (v != -ENOTCONN)
-			return v;
-	}
+	if (limit_cluster_enabled() && store_down_closed())
+		return LIMIT_V_TOTAL;
 	return blocked(c->sess.addr) ? LIMIT_V_BLOCKED :
 		limit_tab_login(&D.tab, &D.lim, &c->sess, user);
 }
 
 static int
-handle_login(struct client *c, const struct limit_msg *m)
+login_reply(struct client *c, const char *user, bool again, int v)
 {
-	bool again = m->u.login.flags & LIMIT_F_REREGISTER;
-	int v = login(c, m->u.login.user);
-
 	if (v == -EALREADY)
 		return client_fail(c, LIMIT_FAIL_STATE, "already logged in");
 	if (v < 0)
@@ -155,10 +147,43 @@ handle_login(struct client *c, const struct limit_msg *m)
 	if (v == LIMIT_V_ADMIT)
 		c->state |= CL_LOGGED_IN;
 	else
-		log_notice("Refused %slogin of %s for session pid %d: %s",
-			   again ? "to register again the " : "", m->u.login.user,
-			   (int)c->pid, limit_verdict_name((uint32_t)v));
+		log_notice("Refused %slogin of %s for session pid %d: %s%s",
+			   again ? "to register again the " : "", user, (int)c->pid,
+			   limit_verdict_name((uint32_t)v),
+			   limit_cluster_enabled() && store_down_closed() ?
+			   " (cluster store unreachable, limitd_fail=closed)" : "");
 	return send_verdict(c, v);
+}
+
+/* The store judged the login: record it locally, or refuse. */
+static void
+login_answered(struct client *c, long v)
+{
+	if (v == -ENOTCONN)
+		v = login_alone(c, c->want_user);
+	else if (v == LIMIT_V_ADMIT) {
+		v = limit_tab_login(&D.tab, &unlimited, &c->sess, c->want_user);
+		if (v != LIMIT_V_ADMIT)
+			limit_cluster_release(NULL, c->want_user);
+	}
+	(void)login_reply(c, c->want_user, c->again, (int)v);
+}
+
+/* The store judges while it answers (queued, as admissions), this host alone otherwise. */
+static int
+handle_login(struct client *c, const struct limit_msg *m)
+{
+	bool again = m->u.login.flags & LIMIT_F_REREGISTER;
+	const char *user = m->u.login.user;
+
+	if (limit_cluster_enabled() && limit_user_valid(user) &&
+	    limit_cluster_login_queue(c->sess.addr, user, &D.lim, D.fpol.max, c) == 0) {
+		c->state |= CL_WAITING;
+		str_lcpy(c->want_user, user, sizeof(c->want_user));
+		c->again = again;
+		return 0;
+	}
+	return login_reply(c, user, again, login_alone(c, user));
 }
 
 static void
@@ -173,20 +198,13 @@ log_fails_full(int err)
 		    strerror(-err), limit_fails_count(&D.fails));
 }
 
-/* One failed login from the session's address; BLOCKED once it reaches the limit. */
+/* N failed logins counted for C's address; BLOCKED once it reaches the limit. */
 static int
-handle_login_fail(struct client *c, const struct limit_msg *m)
+fail_reply(struct client *c, long n)
 {
-	const struct limit_addr *addr = c->sess.addr;	/* admitted: see requests[] */
+	const struct limit_addr *addr = c->sess.addr;
 	char a[LIMIT_KEY_STR];
-	long n;
 
-	(void)m;
-	if (D.fpol.max == 0)
-		return send_verdict(c, LIMIT_V_ADMIT);
-	n = limit_cluster_fail(addr, D.fpol.forget);
-	if (n == -ENOTCONN)
-		n = limit_fails_add(&D.fails, &D.fpol, addr, sys_time());
 	if (n < 0) {
 		log_fails_full((int)n);
 		return send_verdict(c, LIMIT_V_ADMIT);
@@ -197,6 +215,46 @@ handle_login_fail(struct client *c, const struct limit_msg *m)
 	if ((unsigned long)n == D.fpol.max)
 		log_notice("Blocking %s for %lus: %ld failed logins", a, D.fpol.forget, n);
 	return send_verdict(c, LIMIT_V_BLOCKED);
+}
+
+static void
+fail_answered(struct client *c, long n)
+{
+	if (n == -ENOTCONN)
+		n = limit_fails_add(&D.fails, &D.fpol, c->sess.addr, sys_time());
+	(void)fail_reply(c, n);
+}
+
+/* One failed login from the session's address (admitted: see requests[]). */
+static int
+handle_login_fail(struct client *c, const struct limit_msg *m)
+{
+	(void)m;
+	if (D.fpol.max == 0)
+		return send_verdict(c, LIMIT_V_ADMIT);
+	if (limit_cluster_fail_queue(c->sess.addr, D.fpol.forget, c) == 0) {
+		c->state |= CL_WAITING;
+		return 0;
+	}
+	return fail_reply(c, limit_fails_add(&D.fails, &D.fpol, c->sess.addr, sys_time()));
+}
+
+/* The answers to queued questions, by question. */
+static void (*const answers[])(struct client *c, long answer) = {
+	[LIMIT_Q_ADMIT] = admit_answered,
+	[LIMIT_Q_LOGIN] = login_answered,
+	[LIMIT_Q_FAIL] = fail_answered,
+};
+
+void
+store_answered(void *cookie, enum limit_q op, long answer)
+{
+	struct client *c = cookie;
+
+	if (op >= sizeof(answers) / sizeof(answers[0]) || answers[op] == NULL)
+		bug("limitd: an answer to question %d has no asker", (int)op);
+	c->state &= ~CL_WAITING;
+	answers[op](c, answer);
 }
 
 static uint32_t
@@ -273,9 +331,10 @@ handle_status(struct client *c, const struct limit_msg *req)
 
 static const struct request requests[] = {
 	{ LIMIT_REQ_ADMIT,  PERM_SESSION, 0, CL_ADMITTED | CL_WAITING, handle_admit, "ADMIT" },
-	{ LIMIT_REQ_LOGIN,  PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login, "LOGIN" },
-	{ LIMIT_REQ_LOGIN_FAIL, PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN, handle_login_fail,
-	  "LOGIN_FAIL" },
+	{ LIMIT_REQ_LOGIN,  PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN | CL_WAITING, handle_login,
+	  "LOGIN" },
+	{ LIMIT_REQ_LOGIN_FAIL, PERM_SESSION, CL_ADMITTED, CL_LOGGED_IN | CL_WAITING,
+	  handle_login_fail, "LOGIN_FAIL" },
 	{ LIMIT_REQ_STATUS, PERM_STATUS, 0, 0, handle_status, "STATUS" },
 };
 

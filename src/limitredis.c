@@ -14,9 +14,11 @@
 #include "sysutil.h"
 
 /*
- * ARGV: op, host id, lease ms, then per op.  Every op first forgets the
- * hosts whose lease ran out.  -1: this host holds no lease (never joined,
- * or forgotten): the caller joins and asks again.
+ * ARGV: op, host id, lease ms, then per op; "batch": several questions
+ * (admit, login, release, fail, renew), each its name and its arguments,
+ * answered as an array in order.  Every call first forgets the hosts
+ * whose lease ran out (once per batch).  -1: this host holds no lease
+ * (never joined, or forgotten): the caller joins and asks again.
  */
 const char limit_redis_script[] =
 	"local H, G, P, F = 'mftpd:hosts', 'mftpd:g', 'mftpd:h:', 'mftpd:f:'\n"
@@ -39,40 +41,58 @@ const char limit_redis_script[] =
 	"end\n"
 	"local function get(k, f) return tonumber(redis.call('HGET', k, f) or '0') end\n"
 	"local function up(f) redis.call('HINCRBY', G, f, 1); redis.call('HINCRBY', P .. id, f, 1) end\n"
+	/* A count this host does not hold stays untouched (-1: undone by HDEL). */
 	"local function down(f)\n"
-	"  if get(P .. id, f) <= 0 then return end\n"
-	"  if redis.call('HINCRBY', P .. id, f, -1) <= 0 then redis.call('HDEL', P .. id, f) end\n"
+	"  local n = redis.call('HINCRBY', P .. id, f, -1)\n"
+	"  if n <= 0 then redis.call('HDEL', P .. id, f) end\n"
+	"  if n < 0 then return end\n"
 	"  if redis.call('HINCRBY', G, f, -1) <= 0 then redis.call('HDEL', G, f) end\n"
 	"end\n"
 	"local function banned(a, max)\n"
 	"  return max > 0 and tonumber(redis.call('GET', F .. a) or '0') >= max\n"
 	"end\n"
 	"local live = redis.call('ZSCORE', H, id)\n"
-	"if op == 'admit' then\n"	/* addr, max_clients, max_per_ip, fail_max */
+	/* One question, its arguments from ARGV[b] on. */
+	"local function ask(q, b)\n"
+	"  local A = function(k) return ARGV[b + k - 1] end\n"
+	"  if q == 'fail' then\n"	/* addr, forget ms */
+	"    local n = redis.call('INCR', F .. A(1))\n"
+	"    redis.call('PEXPIRE', F .. A(1), A(2))\n"
+	"    return n\n"
+	"  end\n"
 	"  if not live then return -1 end\n"
-	"  if banned(ARGV[4], tonumber(ARGV[7])) then return 4 end\n"
-	"  local mc, mi = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-	"  if mc > 0 and get(G, 'n') >= mc then return 1 end\n"
-	"  if mi > 0 and get(G, 'a:' .. ARGV[4]) >= mi then return 2 end\n"
-	"  up('n'); up('a:' .. ARGV[4]); return 0\n"
-	"elseif op == 'login' then\n"	/* addr, user, max_per_user, fail_max */
-	"  if not live then return -1 end\n"
-	"  if banned(ARGV[4], tonumber(ARGV[7])) then return 4 end\n"
-	"  local mu = tonumber(ARGV[6])\n"
-	"  if mu > 0 and get(G, 'u:' .. ARGV[5]) >= mu then return 3 end\n"
-	"  up('u:' .. ARGV[5]); return 0\n"
-	"elseif op == 'release' then\n"	/* addr, user or '' */
-	"  if not live then return -1 end\n"
-	"  down('n'); down('a:' .. ARGV[4])\n"
-	"  if ARGV[5] ~= '' then down('u:' .. ARGV[5]) end\n"
-	"  return 0\n"
-	"elseif op == 'fail' then\n"	/* addr, forget ms */
-	"  local n = redis.call('INCR', F .. ARGV[4])\n"
-	"  redis.call('PEXPIRE', F .. ARGV[4], ARGV[5])\n"
-	"  return n\n"
-	"elseif op == 'renew' then\n"
-	"  if not live then return -1 end\n"
-	"  redis.call('ZADD', H, now + lease, id); return 0\n"
+	"  if q == 'admit' then\n"	/* addr, max_clients, max_per_ip, fail_max */
+	"    if banned(A(1), tonumber(A(4))) then return 4 end\n"
+	"    local mc, mi = tonumber(A(2)), tonumber(A(3))\n"
+	"    if mc > 0 and get(G, 'n') >= mc then return 1 end\n"
+	"    if mi > 0 and get(G, 'a:' .. A(1)) >= mi then return 2 end\n"
+	"    up('n'); up('a:' .. A(1)); return 0\n"
+	"  elseif q == 'login' then\n"	/* addr, user, max_per_user, fail_max */
+	"    if banned(A(1), tonumber(A(4))) then return 4 end\n"
+	"    local mu = tonumber(A(3))\n"
+	"    if mu > 0 and get(G, 'u:' .. A(2)) >= mu then return 3 end\n"
+	"    up('u:' .. A(2)); return 0\n"
+	"  elseif q == 'release' then\n"	/* addr or '' (the user alone), user or '' */
+	"    if A(1) ~= '' then down('n'); down('a:' .. A(1)) end\n"
+	"    if A(2) ~= '' then down('u:' .. A(2)) end\n"
+	"    return 0\n"
+	"  elseif q == 'renew' then\n"
+	"    redis.call('ZADD', H, now + lease, id); return 0\n"
+	"  end\n"
+	"  return redis.error_reply('unknown op')\n"
+	"end\n"
+	/* Arguments each question takes. */
+	"local NARGS = {admit = 4, login = 4, release = 2, fail = 2, renew = 0}\n"
+	"if NARGS[op] then return ask(op, 4)\n"
+	"elseif op == 'batch' then\n"	/* question, its arguments, question... */
+	"  local r, i = {}, 4\n"
+	"  while i <= #ARGV do\n"
+	"    local n = NARGS[ARGV[i]]\n"
+	"    if not n or i + n > #ARGV then return redis.error_reply('bad batch') end\n"
+	"    r[#r + 1] = ask(ARGV[i], i + 1)\n"
+	"    i = i + 1 + n\n"
+	"  end\n"
+	"  return r\n"
 	"elseif op == 'join' then\n"	/* field, count, field, count... */
 	"  drop(id)\n"
 	"  for i = 4, #ARGV - 1, 2 do\n"

@@ -17,19 +17,22 @@ signalled, by PID.
 
 import ftplib
 import os
+import queue
 import random
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import free_port
-from limitdkit import (LIMITD, MINIFTPD, TOO_MANY_FROM_IP, TOO_MANY_USERS,
-                       Limitd, is_descendant, refused, wait_until)
+from limitdkit import (ANS_VERDICT, LIMITD, MINIFTPD, REQ_LOGIN_FAIL, TOO_MANY_FROM_IP,
+                       TOO_MANY_USERS, V_ADMIT, V_BLOCKED, Limitd, admit_msg,
+                       is_descendant, login_msg, message, parse, refused, wait_until)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 BANNED = "421 Too many failed logins from your internet address, please try later."
@@ -99,6 +102,107 @@ class Redis:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=5)
+
+
+class SlowProxy:
+    """A TCP relay on a free loopback port to the store at PORT that hands
+    each reply back DELAY seconds late (settable while it runs): a slow
+    store.  FLIGHTS counts the writes it got from limitd (each a round
+    trip limitd then waits for; questions pipelined together are one).
+    Threads of its own, ended by close()."""
+
+    def __init__(self, port):
+        self.target = port
+        self.delay = 0.0
+        self.flights = 0
+        self.sent = bytearray()     # what limitd sent (a test's few KiB)
+        self.socks = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.closed = False
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                down, _ = self.lsock.accept()
+                up = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                return
+            up.settimeout(None)
+            self.socks += [down, up]
+            late = queue.Queue()
+            threading.Thread(target=self._pump, args=(down, up, None, self),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(up, None, late), daemon=True).start()
+            threading.Thread(target=self._late, args=(late, down), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, late, counter=None):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if counter is not None and data:
+                counter.flights += 1
+                counter.sent += data
+            if late is not None:
+                late.put((time.monotonic(), data))
+            if not data:
+                return
+            if dst is not None:
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    return
+
+    def _late(self, late, dst):
+        while True:
+            got, data = late.get()
+            if not data:
+                return
+            time.sleep(max(0.0, got + self.delay - time.monotonic()))
+            try:
+                dst.sendall(data)
+            except OSError:
+                pass
+
+    def asked(self, question):
+        """How often limitd sent QUESTION (a script op) to the store."""
+        word = question.encode()
+        return bytes(self.sent).count(b"$%d\r\n%s\r\n" % (len(word), word))
+
+    def close(self):
+        self.closed = True
+        for s in [self.lsock, *self.socks]:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def evalsha_calls(redis):
+    """Script calls the store has run (INFO commandstats, cmdstat_evalsha)."""
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as s:
+        s.sendall(resp("INFO", "commandstats"))
+        data = b""
+        for _ in range(100):
+            chunk = s.recv(65536)
+            data += chunk
+            if not chunk or data.count(b"\r\n") >= 2 and b"$" in data[:1] and \
+                    len(data) >= int(data[1:data.index(b"\r\n")]) + 4:
+                break
+    for line in data.split(b"\r\n"):
+        if line.startswith(b"cmdstat_evalsha:calls="):
+            return int(line.split(b"=")[1].split(b",")[0])
+    return 0
 
 
 @pytest.fixture
@@ -388,3 +492,134 @@ def test_forgotten_lease_rejoins(farm, make_ftpd, redis):
     assert refused(fa, "127.0.0.4") == TOO_MANY_USERS     # max_clients=3 still holds
     for f in (held, more):
         assert f.voidcmd("NOOP").startswith("200")
+
+
+def no_sanitizer_report(ld):
+    """Stop LD; under BUILD=build/san its log must hold no ASan/LSan report."""
+    ld.stop()
+    assert ld.proc.returncode == 0, ld.log()
+    assert "Sanitizer" not in ld.log(), ld.log()
+
+
+def test_sessions_gone_while_store_is_slow(farm, make_ftpd, redis):
+    """Sessions that go while their admission waits for a slow store (each
+    reply 40 ms late through a relay; then later than limitd's 100 ms, the
+    store lost while they wait): every admission the store granted is taken
+    back, limitd stays up, and afterwards the farm and limitd count nothing.
+    Run it with BUILD=build/san too (make SANITIZE=1)."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, fa)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                         limitd_cluster_lease=60)
+        admits, releases = proxy.asked("admit"), proxy.asked("release")
+        proxy.delay = 0.04
+        n = 40
+        for i in range(n):                      # ADMIT sent, gone before the answer
+            c = a.client()
+            c.sock.send(admit_msg(f"10.0.{i // 200}.{1 + i % 200}"))
+            c.close()
+        for i in range(6):                      # FTP clients gone before the banner
+            socket.create_connection(("127.0.0.1", fa.port), timeout=5).close()
+        wait_until(lambda: proxy.asked("admit") - admits >= n and
+                   proxy.asked("release") - releases >= n, timeout=20,
+                   what="each admission asked, then taken back")
+        proxy.delay = 0.0                       # --status asks the store through it too
+        wait_until(lambda: a.sessions() == 0 and farm_sessions(a) == 0, timeout=20,
+                   what="nothing counted after the slow store")
+        assert a.proc.poll() is None
+        assert "Lost the cluster store" not in a.log()   # 40 ms: late, not lost
+
+        proxy.delay = 0.3                       # later than limitd waits: lost meanwhile
+        for i in range(10):
+            c = a.client()
+            c.sock.send(admit_msg(f"10.1.0.{1 + i}"))
+            c.close()
+        wait_until(lambda: "Lost the cluster store" in a.log(), what="store lost while waiting")
+        wait_until(lambda: a.sessions() == 0, timeout=10, what="local count 0")
+        proxy.delay = 0.0
+        wait_until(lambda: "Joined again the cluster store" in a.log(), timeout=10,
+                   what="rejoin")
+        assert a.proc.poll() is None
+        st = cluster(a)
+        assert (st["sessions"], st["addresses"], st["users"]) == (0, 0, 0)
+        assert login(make_ftpd, fa).voidcmd("NOOP").startswith("200")
+        assert farm_sessions(a) == 1
+        no_sanitizer_report(a)
+    finally:
+        proxy.close()
+
+
+def verdict_of(c):
+    mtype, _, body = parse(c.sock.recv(4096))
+    assert mtype == ANS_VERDICT, (mtype, body)
+    return int.from_bytes(body, "big")
+
+
+def test_logins_and_fails_share_round_trips(farm, redis):
+    """Logins and failed-login reports arriving together are sent to the
+    store together (one script call per turn of limitd's loop), as
+    admissions are: N of each cost a few round trips and script runs, not N.  The store is
+    slow (50 ms a reply) so that they certainly arrive together."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60, max_login_fails_per_ip=3,
+                        login_fail_block_time=60)
+        n = 20
+        clients = [a.client() for _ in range(2 * n)]
+        for i, c in enumerate(clients):
+            assert c.admit(f"10.3.{i % 2}.{1 + i}") == V_ADMIT
+        proxy.delay = 0.05
+        start, calls = proxy.flights, evalsha_calls(redis)
+        for c in clients[:n]:
+            c.sock.send(login_msg("ftp"))
+        assert [verdict_of(c) for c in clients[:n]] == [V_ADMIT] * n
+        logins = proxy.flights - start
+        # and one script call for the questions of a turn, not one each
+        scripts = evalsha_calls(redis) - calls
+        start = proxy.flights
+        for c in clients[n:]:
+            c.sock.send(message(REQ_LOGIN_FAIL))
+        fails = [verdict_of(c) for c in clients[n:]]
+        reports = proxy.flights - start
+        # one address key per 10.3.x.y (/32): each failed once, none banned
+        assert fails == [V_ADMIT] * n
+        print("round trips for", n, "logins:", logins, "failed-login reports:", reports,
+              "script calls for the logins:", scripts)
+        assert logins <= n // 4 and reports <= n // 4, (logins, reports)
+        assert scripts <= n // 4, scripts
+        st = cluster(a)
+        assert (st["sessions"], st["users"]) == (2 * n, 1)
+        for c in clients:
+            c.close()
+        proxy.delay = 0.0
+        wait_until(lambda: farm_sessions(a) == 0 and cluster(a)["users"] == 0,
+                   what="all released")
+        assert a.proc.poll() is None
+    finally:
+        proxy.close()
+
+
+def test_fail_closed_refuses_logins_while_store_down(farm, redis):
+    """limitd_fail=closed with the store unreachable: a session admitted
+    before the loss may not log in either (the farm's max_per_user and bans
+    cannot be checked); one that logged in goes on; failed logins are
+    counted locally.  Once the store is back, logins are judged again."""
+    [(a, _)] = farm(n=1, limitd_fail="closed", max_per_user=1)
+    early, held = a.client(), a.client()
+    assert early.admit("10.4.0.1") == V_ADMIT
+    assert held.admit("10.4.0.2") == V_ADMIT
+    assert held.login("alice") == V_ADMIT
+    redis.kill()
+    assert early.login("bob") != V_ADMIT                 # store down: refused
+    wait_until(lambda: "Lost the cluster store" in a.log(), what="store loss logged")
+    assert "cluster store unreachable, limitd_fail=closed" in a.log()
+    assert a.client().admit("10.4.0.3") != V_ADMIT       # new sessions too, as before
+    assert early.login_fail() in (V_ADMIT, V_BLOCKED)    # counted alone, answered
+    redis.start()
+    wait_until(lambda: "Joined again the cluster store" in a.log(), timeout=10, what="rejoin")
+    assert early.login("bob") == V_ADMIT
+    st = cluster(a)
+    assert (st["sessions"], st["users"]) == (2, 2)
+    early.close()
+    held.close()
