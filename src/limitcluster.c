@@ -459,12 +459,16 @@ limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limit
 			  unsigned long fail_max, void *cookie)
 {
 	char k[LIMIT_KEY_STR], n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
-	const char *args[] = { k, num(n1, lim->max_clients), num(n2, lim->max_per_ip),
-			       num(n3, fail_max) };
+	const char *args[4];
 
+	/* First: with no store (the usual case) an admission formats nothing. */
 	if (!C.up || C.admit_done == NULL)
 		return -ENOTCONN;
 	fmt_key(key, k);
+	args[0] = k;
+	args[1] = num(n1, lim->max_clients);
+	args[2] = num(n2, lim->max_per_ip);
+	args[3] = num(n3, fail_max);
 	return enqueue("admit", 4, args, true, cookie);
 }
 
