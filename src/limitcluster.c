@@ -509,6 +509,14 @@ limit_cluster_on_answer(void (*done)(void *cookie, enum limit_q op, long answer)
 	C.done = done;
 }
 
+/* The store can take a question now (an answer, if COOKIE, has a taker).
+ * Checked first: with no store (the usual case) a question formats nothing. */
+static bool
+usable(const void *cookie)
+{
+	return C.up && !(cookie && C.done == NULL);
+}
+
 /* Queue OP for COOKIE with ADDR's key first, then ARGS. */
 static int
 ask(enum limit_q op, const struct limit_addr *addr, size_t nargs, const char **args,
@@ -517,7 +525,7 @@ ask(enum limit_q op, const struct limit_addr *addr, size_t nargs, const char **a
 	char k[LIMIT_KEY_STR];
 	const char *argv[4] = { k };
 
-	if (!C.up || (cookie && C.done == NULL))
+	if (!usable(cookie))
 		return -ENOTCONN;
 	if (addr)
 		fmt_key(addr, k);
@@ -533,10 +541,11 @@ limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limit
 			  unsigned long fail_max, void *cookie)
 {
 	char n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
-	const char *args[] = { num(n1, lim->max_clients), num(n2, lim->max_per_ip),
-			       num(n3, fail_max) };
 
-	return ask(LIMIT_Q_ADMIT, key, 3, args, cookie);
+	if (!usable(cookie))
+		return -ENOTCONN;
+	return ask(LIMIT_Q_ADMIT, key, 3, (const char *[]){ num(n1, lim->max_clients),
+		   num(n2, lim->max_per_ip), num(n3, fail_max) }, cookie);
 }
 
 int
@@ -544,18 +553,21 @@ limit_cluster_login_queue(const struct limit_addr *key, const char *user,
 			  const struct limit_limits *lim, unsigned long fail_max, void *cookie)
 {
 	char n1[NUM_MAX], n2[NUM_MAX];
-	const char *args[] = { user, num(n1, lim->max_per_user), num(n2, fail_max) };
 
-	return ask(LIMIT_Q_LOGIN, key, 3, args, cookie);
+	if (!usable(cookie))
+		return -ENOTCONN;
+	return ask(LIMIT_Q_LOGIN, key, 3, (const char *[]){ user,
+		   num(n1, lim->max_per_user), num(n2, fail_max) }, cookie);
 }
 
 int
 limit_cluster_fail_queue(const struct limit_addr *key, unsigned long forget, void *cookie)
 {
 	char n1[NUM_MAX];
-	const char *args[] = { num(n1, forget * 1000) };
 
-	return ask(LIMIT_Q_FAIL, key, 1, args, cookie);
+	if (!usable(cookie))
+		return -ENOTCONN;
+	return ask(LIMIT_Q_FAIL, key, 1, (const char *[]){ num(n1, forget * 1000) }, cookie);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "limitcluster.h"
 #include "limitclusterstat.h"
 #include "limitredis.h"
 
@@ -189,6 +190,23 @@ test_status_bad(void **state)
 	assert_int_equal(limit_cluster_reply_status(NULL, &st), -EBADMSG);
 }
 
+/*
+ * With no store (the usual limitd: limitd_cluster off, or the store down),
+ * queuing an admission must do nothing at all, not even read its
+ * arguments: it once formatted its three numbers before asking whether a
+ * store was up, three snprintf per admission that more than doubled
+ * limitd's instructions per admission without a store (bench/NOTES.md,
+ * issue 20).  NULL key and limits would crash any formatting.
+ */
+static void
+test_admit_without_store_does_nothing(void **state)
+{
+	(void)state;
+	assert_int_equal(limit_cluster_admit_queue(NULL, NULL, 5, NULL), -ENOTCONN);
+	assert_int_equal(limit_cluster_login_queue(NULL, "u", NULL, 5, NULL), -ENOTCONN);
+	assert_int_equal(limit_cluster_fail_queue(NULL, 5, NULL), -ENOTCONN);
+}
+
 int
 main(void)
 {
@@ -196,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_int),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_bad),
+		cmocka_unit_test(test_admit_without_store_does_nothing),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
