@@ -24,6 +24,9 @@ struct buf {
 
 /* buf_reset - empty B for writing or reading. */
 void buf_reset(struct buf *b);
+/* buf_wipe - zero the LEN filled bytes of B (a password, a signature: not
+ * the whole BUF_MAX, which every message would pay for) and empty it. */
+void buf_wipe(struct buf *b);
 /* buf_load - copy LEN raw bytes in for parsing. RETURNS 0 or -E2BIG. */
 int buf_load(struct buf *b, const void *mem, size_t len);
 

@@ -11,6 +11,13 @@ buf_reset(struct buf *b)
 	b->off = 0;
 }
 
+void
+buf_wipe(struct buf *b)
+{
+	explicit_bzero(b->data, b->len < BUF_MAX ? b->len : BUF_MAX);
+	buf_reset(b);
+}
+
 int
 buf_load(struct buf *b, const void *mem, size_t len)
 {

@@ -246,7 +246,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 	int checked;
 
 	helper_decode(PRIV_REQ_LOGIN, body, &m, "login request");
-	explicit_bzero(body, sizeof(*body));
+	buf_wipe(body);
 	checked = auth_check(h->cfg, h->rt, user, m.u.login.pass, h->peer_str, &login, reason,
 		       sizeof(reason));
 	explicit_bzero(m.u.login.pass, sizeof(m.u.login.pass));

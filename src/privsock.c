@@ -49,11 +49,9 @@ priv_recv(int fd, uint16_t *type, struct buf *body)
 		return (int)n;
 	if (priv_hdr_decode(hdr, &len, type) < 0)
 		return -EPROTO;
+	body->len = len;		/* also on a short read: what buf_wipe covers */
 	n = sys_read_full(fd, body->data, len);
-	if (n < 0)
-		return (int)n;
-	body->len = len;
-	return 0;
+	return n < 0 ? (int)n : 0;
 }
 
 int
@@ -64,7 +62,7 @@ priv_send_msg(int fd, const struct priv_msg *m)
 
 	if (r == 0)
 		r = priv_send(fd, m->type, &body);
-	explicit_bzero(&body, sizeof(body));	/* a password, a signature */
+	buf_wipe(&body);	/* a password, a signature */
 	return r;
 }
 
@@ -79,6 +77,6 @@ priv_recv_msg(int fd, uint16_t want, struct priv_msg *m)
 		r = -ENOMSG;
 	if (r == 0)
 		r = priv_decode(type, &body, m);
-	explicit_bzero(&body, sizeof(body));
+	buf_wipe(&body);
 	return r;
 }

@@ -176,6 +176,26 @@ test_end_trailing(void **state)
 	assert_int_equal(buf_end(&b), 0);
 }
 
+/* buf_wipe zeroes what was filled, no more, and empties the buffer. */
+static void
+test_wipe(void **state)
+{
+	static const uint8_t zero[16];
+
+	(void)state;
+	memset(b.data, 0x5a, sizeof(b.data));
+	buf_reset(&b);
+	assert_int_equal(buf_put_bytes(&b, "password", 8), 0);
+	buf_wipe(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.off, 0);
+	assert_memory_equal(b.data, zero, 12);	/* u32 length + 8 bytes */
+	assert_int_equal(b.data[12], 0x5a);	/* never filled: left alone */
+	b.len = sizeof(b.data) + 1;		/* a bad length stays within the buffer */
+	buf_wipe(&b);
+	assert_int_equal(b.data[sizeof(b.data) - 1], 0);
+}
+
 int
 main(void)
 {
@@ -187,6 +207,7 @@ main(void)
 		cmocka_unit_test_setup(test_bytes_bounds, reset),
 		cmocka_unit_test_setup(test_str_checks, reset),
 		cmocka_unit_test_setup(test_end_trailing, reset),
+		cmocka_unit_test_setup(test_wipe, reset),
 	};
 
 	/* cmocka prints progress on stdout, failures and the summary on
