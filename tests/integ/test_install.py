@@ -296,3 +296,40 @@ def test_stop_timeout_leaves_room_for_shutdown_timeout(installed):
         text = (installed / "units" / unit).read_text()
         (stop,) = re.findall(r"^TimeoutStopSec=(\d+)s$", text, re.M)
         assert int(stop) >= default + 2 + 10, (unit, stop, default)
+
+
+# Packages every mmdebstrap --variant=minbase root has without being named:
+# libc6 (essential) and libpam0g (login and passwd depend on it).
+MINBASE_LIBS = {"libc6", "libpam0g"}
+
+
+def library_packages(binary):
+    """{soname: packages that ship it} for each library BINARY links (NEEDED)."""
+    out = subprocess.run(["readelf", "-d", str(binary)], stdout=subprocess.PIPE,
+                         text=True, check=True).stdout
+    found = {}
+    for so in re.findall(r"\(NEEDED\).*\[(.+)\]", out):
+        r = subprocess.run(["dpkg", "-S", "*/" + so], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        found[so] = {name.split(":")[0] for line in r.stdout.splitlines()
+                     for name in line.split(": ", 1)[0].split(", ")} - {"libc6-i386"}
+    return found
+
+
+@pytest.mark.skipif(shutil.which("dpkg") is None or shutil.which("readelf") is None,
+                    reason="needs dpkg and readelf")
+def test_container_root_holds_the_linked_libraries():
+    """tests/nspawn/mkroot.sh's list names the package of every library
+    miniftpd and limitd link: the containers of check-deb and check-systemd
+    have no network, so the .deb (dpkg -i) and `make install` only run there
+    when the root already holds them (libhiredis was once missing)."""
+    text = (TOP / "tests" / "nspawn" / "mkroot.sh").read_text()
+    base = set(re.search(r'^base="([^"]+)"', text, re.M).group(1).split(",")) | MINBASE_LIBS
+    build = Path(miniftpd_bin()).parent
+    missing = {}
+    for name in built_bins():
+        for so, pkgs in library_packages(build / name).items():
+            assert pkgs, f"{name}: no Debian package ships {so}"
+            if not pkgs & base:
+                missing[so] = sorted(pkgs)
+    assert missing == {}

@@ -14,7 +14,7 @@
 set -eu
 root=${1:?usage: mkroot.sh ROOT [PACKAGE...]}
 shift
-base="systemd,systemd-sysv,adduser,curl,iproute2,procps,libcap2,libcrypt1,libssl3,libseccomp2,libsystemd0,ca-certificates"
+base="systemd,systemd-sysv,adduser,curl,iproute2,procps,libcap2,libcrypt1,libssl3,libseccomp2,libsystemd0,libhiredis0.14,ca-certificates"
 pkgs=$base
 for p in "$@"; do pkgs="$pkgs,$p"; done
 stamp="$root.pkgs"
