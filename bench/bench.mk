@@ -36,13 +36,13 @@ $(LISTFLOOR): bench/listfloor.c | $(BUILD)
 $(MACHCOST): bench/machcost.c | $(BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pie $(LDFLAGS)
 
-$(BUILD)/limitd_bench: bench/limitd_bench.c $(BUILD)/libminiftpd.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
+$(BUILD)/limitd_bench: bench/limitd_bench.c bench/benchproc.c $(BUILD)/libminiftpd.a
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/limitd_bench.c bench/benchproc.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 # limitd alone against limitd_cluster on a private redis-server (issue 21):
 # make build/rel/limitd_cluster_bench && build/rel/limitd_cluster_bench
-$(BUILD)/limitd_cluster_bench: bench/limitd_cluster_bench.c $(BUILD)/libminiftpd.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
+$(BUILD)/limitd_cluster_bench: bench/limitd_cluster_bench.c bench/benchproc.c $(BUILD)/libminiftpd.a
+	$(CC) $(ALL_CFLAGS) -Ibench -o $@ bench/limitd_cluster_bench.c bench/benchproc.c $(BUILD)/libminiftpd.a $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS) $(PAM_LIBS)
 
 # A server that does not build is reported as such; the peers are still measured.
 bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchproc.h"
 #include "limitproto.h"
 #include "str.h"
 #include "sysutil.h"
@@ -310,31 +311,6 @@ admissions_per_s(unsigned int workers, int ms, unsigned long *admitted)
 	return (double)total * 1000.0 / (double)(sys_now_ms() - start);
 }
 
-/* CPU time PID has used (user + system), microseconds, or -1. */
-static long long
-cpu_us(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* fields 14 and 15 follow the command name */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-				&ut, &st) != 2)
-		return -1;
-	return (long long)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
-
 /* limitd's proportional set size in bytes, or -1. */
 static long long
 pss_bytes(pid_t pid)
@@ -440,11 +416,11 @@ main(int argc, char **argv)
 	if (workers == 0)
 		workers = default_workers() > MAX_WORKERS ? MAX_WORKERS : default_workers();
 	fprintf(stderr, "limitd_bench: %u workers, %s\n", workers, quick ? "quick" : "full");
-	cpu0 = cpu_us(pid);
+	cpu0 = bench_cpu_us(pid);
 	rate = admissions_per_s(workers, quick ? 500 : 3000, &admitted);
 	usleep(100000);		/* let limitd finish the workers' closes */
-	if (cpu0 >= 0 && cpu_us(pid) >= 0 && admitted)
-		us_per = (double)(cpu_us(pid) - cpu0) / (double)admitted;
+	if (cpu0 >= 0 && bench_cpu_us(pid) >= 0 && admitted)
+		us_per = (double)(bench_cpu_us(pid) - cpu0) / (double)admitted;
 
 	fds = xcalloc(HELD_LARGE, sizeof(*fds));
 	base = pss_bytes(pid);

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchproc.h"
 #include "limitproto.h"
 #include "str.h"
 #include "sysutil.h"
@@ -226,31 +227,6 @@ cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* CPU time PID has used (user + system), microseconds, or -1. */
-static long long
-cpu_us(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* fields 14 and 15 follow the command name */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-				&ut, &st) != 2)
-		return -1;
-	return (long long)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
-
 /* Times limitd logged losing the store so far. */
 static unsigned int
 store_losses(void)
@@ -273,7 +249,7 @@ store_losses(void)
 static double
 per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 {
-	long long now = cpu_us(pid);
+	long long now = bench_cpu_us(pid);
 
 	return pid <= 0 || cpu0 < 0 || now < 0 || admitted == 0 ? -1.0 :
 		(double)(now - cpu0) / (double)admitted;
@@ -282,7 +258,7 @@ per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 static void
 measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t redis)
 {
-	long long lcpu0 = cpu_us(limitd), rcpu0 = redis > 0 ? cpu_us(redis) : -1;
+	long long lcpu0 = bench_cpu_us(limitd), rcpu0 = redis > 0 ? bench_cpu_us(redis) : -1;
 	size_t size = (size_t)workers * MAX_SAMPLES * sizeof(float) + 2 * workers * sizeof(long);
 	float *samples = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	unsigned long *counts, *fails, total = 0, failed = 0;
