@@ -11,7 +11,8 @@ import time
 import pytest
 
 from conftest import HOST, needs_root, wait_until
-from xfer import BIG, big_file, login, pasv_addr, pasv_data, read_code, recv_all, start
+from xfer import (BIG, big_file, full_listener, login, pasv_addr, pasv_data, read_code,
+                  recv_all, start)
 
 
 def test_abor_ftplib_urgent(ftpenv):
@@ -168,26 +169,6 @@ def test_helper_death_ends_the_wait_for_the_data_connection(ftpenv, held):
     assert c.wait_closed(5) == b""
     assert time.monotonic() - t0 < 3
     assert wait_until(lambda: not proc_alive(service), 3)
-
-
-def full_listener():
-    """A loopback listener whose accept queue is full: a connect to it
-    waits for the SYN retries. RETURNS (listener, port, sockets to close)."""
-    listener = socket.socket()
-    listener.bind((HOST, 0))
-    listener.listen(0)
-    p = listener.getsockname()[1]
-    fill = []
-    for _ in range(3):
-        s = socket.socket()
-        s.setblocking(False)
-        try:
-            s.connect((HOST, p))
-        except BlockingIOError:
-            pass
-        fill.append(s)
-    time.sleep(0.2)
-    return listener, p, fill
 
 
 @pytest.mark.parametrize("port20", [

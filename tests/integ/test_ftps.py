@@ -28,6 +28,7 @@ from conftest import (DEMO_PASSWORD, GUEST, HOST, IS_ROOT, MODES, Ctl, needs_roo
                       proc_alive, proc_children, proc_descendants, proc_status,
                       miniftpd_bin, run_cmd, sanitized, wait_until)
 from logcapture import LogCapture, start as start_logged
+from sessionprocs import socket_inodes, tcp_inodes
 from ftpskit import (ImplicitFTP_TLS, ReuseFTP_TLS, client_context, der_of, openssl, retr,
                      sni_login, tls_login, tls_server)
 
@@ -797,9 +798,7 @@ def test_journal_tls_fields_and_handshake_reasons(ftpenv, certs, version):
 
 def check_config(ftpenv, extra, *args):
     path = ftpenv.write_config(extra, os.path.join(ftpenv.dir, "t.conf"))
-    r = run_cmd([os.environ.get("MINIFTPD_BIN") or
-                 os.path.join(os.path.dirname(__file__), "..", "..", "build", "rel",
-                              "miniftpd"), path, "-t"] + list(args))
+    r = run_cmd([miniftpd_bin(), path, "-t"] + list(args))
     return path, r
 
 
@@ -859,37 +858,12 @@ def test_bad_key_stops_the_server(ftpenv, certs):
     opts = certs.opts()
     opts["rsa_private_key_file"] = certs.path("ec2.key")
     path = ftpenv.write_config(opts, os.path.join(ftpenv.dir, "bad.conf"))
-    binary = os.environ.get("MINIFTPD_BIN") or os.path.join(
-        os.path.dirname(__file__), "..", "..", "build", "rel", "miniftpd")
-    r = run_cmd([binary, path, "-olisten=YES", "-olisten_address=127.0.0.1",
+    r = run_cmd([miniftpd_bin(), path, "-olisten=YES", "-olisten_address=127.0.0.1",
                  "-olisten_port=0"])
     assert r.returncode == 2 and "does not match" in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------- processes (root)
-
-def socket_inodes(pid):
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(int(link[8:-1]))
-    return out
-
-
-def tcp_inode(pid, local_port, remote_port):
-    for name in ("tcp", "tcp6"):
-        with open("/proc/%d/net/%s" % (pid, name)) as fh:
-            for row in fh.read().splitlines()[1:]:
-                col = row.split()
-                if (int(col[1].rsplit(":", 1)[1], 16) == local_port and
-                        int(col[2].rsplit(":", 1)[1], 16) == remote_port):
-                    return int(col[9])
-    return None
-
 
 def session_processes(s, before):
     """(helper, [its two children]) of the one new TLS session of S."""
@@ -906,7 +880,7 @@ def session_processes(s, before):
 
 def identify(s, c_port, helper, kids):
     """(service pid, TLS pid): the TLS process holds the control TCP socket."""
-    ctl = tcp_inode(s.pid, s.port, c_port)
+    [ctl] = tcp_inodes(s.pid, s.port, c_port)
     assert ctl
     holders = [k for k in kids if ctl in socket_inodes(k)]
     assert len(holders) == 1, (kids, holders)

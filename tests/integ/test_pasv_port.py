@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conftest import HOST, miniftpd_bin, needs_root, run_cmd
-from xfer import (V6Server, big_file, have_ipv6_loopback, login, pasv_data, recv_all, start,
-                  traced_server)
+from xfer import (V6Server, big_file, full_listener, have_ipv6_loopback, login, pasv_data,
+                  recv_all, start, traced_server)
 
 
 def test_bounce_refused(ftpenv):
@@ -175,20 +175,7 @@ def test_accept_timeout(ftpenv):
 def test_connect_timeout(ftpenv):
     srv = start(ftpenv, connect_timeout="1")
     c = srv.login()
-    listener = socket.socket()
-    listener.bind((HOST, 0))
-    listener.listen(0)
-    p = listener.getsockname()[1]
-    fill = []
-    for _ in range(3):                  # a full accept queue: later SYNs are dropped
-        s = socket.socket()
-        s.setblocking(False)
-        try:
-            s.connect((HOST, p))
-        except BlockingIOError:
-            pass
-        fill.append(s)
-    time.sleep(0.2)
+    listener, p, fill = full_listener()   # a full accept queue: later SYNs are dropped
     assert c.cmd("PORT 127,0,0,1,%d,%d" % (p >> 8, p & 255)).code == 200
     t0 = time.monotonic()
     assert c.cmd("RETR hello.txt", timeout=10).code == 425

@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -208,3 +209,23 @@ def raw_transfer(c, cmd, payload=None):
 
 def read_code(c, timeout=5):
     return c.reply(timeout=timeout).code
+
+
+def full_listener():
+    """A loopback listener whose accept queue is full: a connect to it
+    waits for the SYN retries. RETURNS (listener, port, sockets to close)."""
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(0)
+    p = listener.getsockname()[1]
+    fill = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect((HOST, p))
+        except BlockingIOError:
+            pass
+        fill.append(s)
+    time.sleep(0.2)
+    return listener, p, fill
