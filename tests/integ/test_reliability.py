@@ -684,10 +684,13 @@ def test_sigterm_listener_lets_transfers_finish(ftpenv):
     assert "Terminating on signal" in srv.log()
 
 
-def test_sigterm_listener_grace_period(ftpenv):
-    data = pattern(4 << 20, 10)
+def slow_download(ftpenv, mode, seed):
+    """A session of a new server in MODE downloading 4 MiB at 512 KiB/s
+    (shutdown_timeout=1), 0.3 s in.  RETURNS (server, ctl, its pids, the
+    file's bytes, a dict that gets "data", the reading thread)."""
+    data = pattern(4 << 20, seed)
     put_file(ftpenv, "slow.bin", data)
-    srv = ftpenv.server("standalone", download_max_rate=512 << 10, shutdown_timeout=1)
+    srv = ftpenv.server(mode, download_max_rate=512 << 10, shutdown_timeout=1)
     c, *pids = new_session(srv)
     assert c.cmd("TYPE I").code == 200
     d = pasv(c)
@@ -696,6 +699,18 @@ def test_sigterm_listener_grace_period(ftpenv):
     t = threading.Thread(target=lambda: got.setdefault("data", recv_all(d)), daemon=True)
     t.start()
     time.sleep(0.3)
+    return srv, c, pids, data, got, t
+
+
+def assert_aborted_prefix(srv, data, got):
+    """The client holds a prefix of DATA, the log says the download is incomplete."""
+    assert 0 < len(got["data"]) < len(data)
+    assert got["data"] == data[:len(got["data"])]
+    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, incomplete: server shutting down', srv.log())
+
+
+def test_sigterm_listener_grace_period(ftpenv):
+    srv, c, pids, data, got, t = slow_download(ftpenv, "standalone", 10)
     t0 = time.monotonic()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(10) == 0
@@ -703,12 +718,10 @@ def test_sigterm_listener_grace_period(ftpenv):
     t.join(5)
     # the session aborted the transfer itself: the client is told, holds a
     # prefix, the log says incomplete; the listener had nothing to kill
-    assert 0 < len(got["data"]) < len(data)
-    assert got["data"] == data[:len(got["data"])]
+    assert_aborted_prefix(srv, data, got)
     assert c.reply(5).lines == ["426 Server shutting down; transfer aborted."]
     assert c.reply(5).lines == ["421 Server shutting down."]
     assert gone(*pids)
-    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, incomplete: server shutting down', srv.log())
     assert "killing them" not in srv.log()
 
 
@@ -718,17 +731,7 @@ def test_sigterm_session_grace_period(ftpenv, mode):
     (KillMode=control-group).  The transfer goes on for shutdown_timeout,
     then is aborted with 426 and logged incomplete, and the session ends
     by itself, well before systemd's TimeoutStopSec would kill it."""
-    data = pattern(4 << 20, 11)
-    put_file(ftpenv, "slow.bin", data)
-    srv = ftpenv.server(mode, download_max_rate=512 << 10, shutdown_timeout=1)
-    c, helper, service = new_session(srv)
-    assert c.cmd("TYPE I").code == 200
-    d = pasv(c)
-    assert c.cmd("RETR slow.bin").code == 150
-    got = {}
-    t = threading.Thread(target=lambda: got.setdefault("data", recv_all(d)), daemon=True)
-    t.start()
-    time.sleep(0.3)
+    srv, c, (helper, service), data, got, t = slow_download(ftpenv, mode, 11)
     t0 = time.monotonic()
     for pid in (helper, service):
         os.kill(pid, signal.SIGTERM)
@@ -737,10 +740,8 @@ def test_sigterm_session_grace_period(ftpenv, mode):
     assert c.wait_closed(5) == b""
     assert 0.8 < time.monotonic() - t0 < 4
     t.join(5)
-    assert 0 < len(got["data"]) < len(data)
-    assert got["data"] == data[:len(got["data"])]
     assert wait_until(lambda: gone(helper, service), 5)
-    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, incomplete: server shutting down', srv.log())
+    assert_aborted_prefix(srv, data, got)
 
 
 @pytest.mark.parametrize("mode", ["standalone", "listenfd"])
