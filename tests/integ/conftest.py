@@ -385,6 +385,18 @@ class Server:
                                      (self.proc.returncode, self.log()))
         raise AssertionError("no free port found:\n" + self.log())
 
+    def await_listening(self, timeout):
+        """For a subclass that started a standalone listener its own way:
+        wait for its port.  RETURNS self."""
+        want = re.compile(r"Listening on 127\.0\.0\.1 port (\d+)")
+        m = wait_until(lambda: want.search(self.log()) or self.proc.poll() is not None,
+                       timeout)
+        if not isinstance(m, re.Match):
+            self._kill_main()
+            raise AssertionError("server did not start:\n" + self.log())
+        self.port = int(m.group(1))
+        return self
+
     def log(self):
         try:
             with open(self.errpath, "rb") as f:

@@ -854,14 +854,7 @@ class InheritingServer(Server):
                 pass_fds=(n,) if lsock else ())
         if lsock:
             lsock.close()
-        want = re.compile(r"Listening on 127\.0\.0\.1 port (\d+)")
-        m = wait_until(lambda: want.search(self.log()) or self.proc.poll() is not None,
-                       timeout)
-        if not isinstance(m, re.Match):
-            self._kill_main()
-            raise AssertionError("server did not start:\n" + self.log())
-        self.port = int(m.group(1))
-        return self
+        return self.await_listening(timeout)
 
 
 def fds_to(pid, path):

@@ -27,14 +27,7 @@ class LimitedServer(Server):
         with open(self.errpath, "ab") as err:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=err,
                                          stderr=err, cwd=self.env.dir, preexec_fn=limit)
-        want = re.compile(r"Listening on 127\.0\.0\.1 port (\d+)")
-        m = wait_until(lambda: want.search(self.log()) or self.proc.poll() is not None,
-                       timeout)
-        if not isinstance(m, re.Match):
-            self._kill_main()
-            raise AssertionError("server did not start:\n" + self.log())
-        self.port = int(m.group(1))
-        return self
+        return self.await_listening(timeout)
 
 
 def test_write_error_file_too_large(ftpenv):
