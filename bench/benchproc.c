@@ -1,10 +1,14 @@
 /* benchproc.c - see benchproc.h. */
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "benchproc.h"
+#include "sysutil.h"
 
 long long
 bench_cpu_us(pid_t pid)
@@ -28,4 +32,21 @@ bench_cpu_us(pid_t pid)
 				&ut, &st) != 2)
 		return -1;
 	return (long long)((ut + st) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+pid_t
+bench_await_limitd(pid_t pid, const char *sock_path, const char *who, const char *limitd)
+{
+	for (int i = 0; i < 500; i++) {
+		int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
+
+		if (fd >= 0) {
+			sys_close(fd);
+			return pid;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	fprintf(stderr, "%s: %s did not start\n", who, limitd);
+	exit(1);
 }

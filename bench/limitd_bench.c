@@ -241,18 +241,7 @@ start_limitd(const char *limitd)
 		execl(limitd, limitd, conf, opt, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500; i++) {
-		int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
-
-		if (fd >= 0) {
-			sys_close(fd);
-			return pid;
-		}
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	fprintf(stderr, "limitd_bench: %s did not start\n", limitd);
-	exit(1);
+	return bench_await_limitd(pid, sock_path, "limitd_bench", limitd);
 }
 
 /* A worker: admissions until DEADLINE_MS; writes its count to OUT. */

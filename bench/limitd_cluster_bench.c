@@ -151,18 +151,7 @@ start_limitd(const char *limitd, int redis_port)
 	else
 		str_fmt(cluster, sizeof(cluster), "-olimitd_cluster=");
 	pid = spawn(argv, log_path);
-	for (int i = 0; i < 500; i++) {
-		int fd = sys_unix_connect(sock_path, SOCK_SEQPACKET);
-
-		if (fd >= 0) {
-			sys_close(fd);
-			return pid;
-		}
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	fprintf(stderr, "limitd_cluster_bench: %s did not start\n", limitd);
-	exit(1);
+	return bench_await_limitd(pid, sock_path, "limitd_cluster_bench", limitd);
 }
 
 static void
