@@ -276,6 +276,17 @@ def test_fresh_ticket_before_each_pasv(ftpd, certs):
 
 # ---------------------------------------------------------------- renewed certificates
 
+def live_pair(ftpenv, certs, name):
+    """A certbot-like directory NAME holding copies of the ec pair.
+    RETURNS (the directory, cert.pem, privkey.pem)."""
+    d = os.path.join(ftpenv.dir, name)
+    os.mkdir(d)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
+    shutil.copy(certs.path("ec.crt"), crt)
+    shutil.copy(certs.path("ec.key"), key)
+    return d, crt, key
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_renewed_certificate(ftpd, ftpenv, certs, mode):
     """A certificate and key renewed in place (new key, new subject and
@@ -283,11 +294,7 @@ def test_renewed_certificate(ftpd, ftpenv, certs, mode):
     the next connection: after SIGHUP for a listener, with nothing at all
     in a process started per connection.  A session that began with the
     old certificate goes on, its data connections resuming."""
-    d = os.path.join(ftpenv.dir, "live")
-    os.mkdir(d)
-    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
-    shutil.copy(certs.path("ec.crt"), crt)
-    shutil.copy(certs.path("ec.key"), key)
+    d, crt, key = live_pair(ftpenv, certs, "live")
     s = ftpd(mode, ssl_enable="YES", rsa_cert_file=crt, rsa_private_key_file=key)
     old = tls_login(s)
     assert old.sock.getpeercert(binary_form=True) == der_of(certs.path("ec.crt"))
@@ -322,11 +329,7 @@ def test_bad_renewed_certificate(ftpd, ftpenv, certs, mode):
     before, although neither file holds it any more; a process started per
     connection cannot start, refuses the connection and logs why.  The
     session that began before goes on either way."""
-    d = os.path.join(ftpenv.dir, "live-bad")
-    os.mkdir(d)
-    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "privkey.pem")
-    shutil.copy(certs.path("ec.crt"), crt)
-    shutil.copy(certs.path("ec.key"), key)
+    _, crt, key = live_pair(ftpenv, certs, "live-bad")
     s = ftpd(mode, ssl_enable="YES", rsa_cert_file=crt, rsa_private_key_file=key)
     old = tls_login(s)
     shutil.copy(certs.path("ec2.crt"), crt + ".new")
