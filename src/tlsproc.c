@@ -474,8 +474,9 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 	return 0;
 }
 
-int
-tlsproc_new_ticket(int fd)
+/* Send the body-less request REQ on FD and check its answer. RETURNS 0 or -errno. */
+static int
+ask(int fd, uint16_t req)
 {
 	static struct tlsctl_ans ans;
 	struct buf b;
@@ -483,28 +484,25 @@ tlsproc_new_ticket(int fd)
 	int r;
 
 	buf_reset(&b);
-	r = priv_send(fd, TLSCTL_REQ_NEW_TICKET, &b);
+	r = priv_send(fd, req, &b);
 	if (r == 0)
 		r = priv_recv(fd, &type, &b);
 	if (r == 0)
-		r = tlsctl_ans_decode(TLSCTL_REQ_NEW_TICKET, type, &b, &ans);
+		r = tlsctl_ans_decode(req, type, &b, &ans);
 	return r;
+}
+
+int
+tlsproc_new_ticket(int fd)
+{
+	return ask(fd, TLSCTL_REQ_NEW_TICKET);
 }
 
 int
 tlsproc_ccc(int fd)
 {
-	static struct tlsctl_ans ans;
-	struct buf b;
-	uint16_t type;
-	int r;
+	int r = ask(fd, TLSCTL_REQ_CCC);
 
-	buf_reset(&b);
-	r = priv_send(fd, TLSCTL_REQ_CCC, &b);
-	if (r == 0)
-		r = priv_recv(fd, &type, &b);
-	if (r == 0)
-		r = tlsctl_ans_decode(TLSCTL_REQ_CCC, type, &b, &ans);
 	return r < 0 ? r : sys_recv_fd(fd);
 }
 
