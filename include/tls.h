@@ -109,19 +109,6 @@ void tls_forget_key(void);
 void tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN]);
 
 /*
- * tls_require_sni - make CTX refuse a handshake whose ClientHello does not
- * name HOST in its server name extension (ssl_sni_hostname; compared
- * without case; no name at all is refused, as vsftpd does), with the
- * unrecognized_name alert and a log line naming what the client asked
- * for.  HOST is copied into CTX (freed with it: a context that a failed
- * reload discards takes its name along, the one in use keeps its own).
- * Set once, on the control connection's context only (the control
- * context, built in tls.c): a data connection can only resume that
- * session.  RETURNS 0, or -1.
- */
-int tls_require_sni(SSL_CTX *ctx, const char *host);
-
-/*
  * tls_error - OpenSSL's reason for the last failure (its error queue,
  * which is cleared), or FALLBACK when the queue is empty.  For logs.
  */

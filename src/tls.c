@@ -181,8 +181,19 @@ sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *
 	free(ptr);
 }
 
-int
-tls_require_sni(SSL_CTX *ctx, const char *host)
+/*
+ * require_sni - make CTX refuse a handshake whose ClientHello does not
+ * name HOST in its server name extension (ssl_sni_hostname; compared
+ * without case; no name at all is refused, as vsftpd does), with the
+ * unrecognized_name alert and a log line naming what the client asked
+ * for.  HOST is copied into CTX (freed with it: a context that a failed
+ * reload discards takes its name along, the one in use keeps its own).
+ * Set once, on the control connection's context only (the control
+ * context, built in tls.c): a data connection can only resume that
+ * session.  RETURNS 0, or -1.
+ */
+static int
+require_sni(SSL_CTX *ctx, const char *host)
 {
 	char *copy;
 
@@ -337,7 +348,7 @@ control_setup_ctx(SSL_CTX *ctx, const struct config *cfg)
 	/* an idle session holds no record buffers (34 KiB and more) */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (cfg->ssl_sni_hostname[0])
-		return tls_require_sni(ctx, cfg->ssl_sni_hostname);
+		return require_sni(ctx, cfg->ssl_sni_hostname);
 	return 0;
 }
 
