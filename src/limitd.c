@@ -191,6 +191,8 @@ setup(void)
 		r = pool_init(&D.clients, sizeof(struct client), 0, (size_t)D.nofile);
 	if (r == 0)
 		r = pool_init(&D.outq, sizeof(struct outmsg), 0, 0);
+	if (r == 0)
+		r = pool_init(&D.waits, sizeof(struct client_wait), 0, 0);
 	if (r < 0)
 		die("Failed to set up tables: %s", strerror(-r));
 	limit_cluster_on_answer(store_answered);

@@ -43,6 +43,7 @@ client_close(struct client *c)
 {
 	if (c->state & CL_WAITING)
 		limit_cluster_forget(c);
+	pool_free(&D.waits, c->wait);
 	if (c->state & CL_ADMITTED) {
 		limit_cluster_release(c->sess.addr, c->sess.user);
 		limit_tab_release(&D.tab, &c->sess);

@@ -93,13 +93,36 @@ admit_reply(struct client *c, const struct limit_addr *addr, bool again, int v)
 }
 
 static void
-admit_answered(struct client *c, long v)
+admit_answered(struct client *c, const struct client_wait *w, long v)
 {
 	if (v == -ENOTCONN)
-		v = admit_alone(c, &c->want);
+		v = admit_alone(c, &w->addr);
 	else if (v == LIMIT_V_ADMIT)
-		v = admit_recorded(c, &c->want);
-	(void)admit_reply(c, &c->want, c->again, (int)v);
+		v = admit_recorded(c, &w->addr);
+	(void)admit_reply(c, &w->addr, w->again, (int)v);
+}
+
+/*
+ * C's record of a question going to the store, or NULL (then the caller
+ * judges alone: it is asked only with a store configured).
+ */
+static struct client_wait *
+wait_new(struct client *c)
+{
+	void *mem;
+
+	if (!limit_cluster_enabled() || pool_alloc(&D.waits, &mem) < 0)
+		return NULL;
+	c->wait = mem;
+	return c->wait;
+}
+
+/* The question was not queued after all. */
+static void
+wait_drop(struct client *c)
+{
+	pool_free(&D.waits, c->wait);
+	c->wait = NULL;
 }
 
 /*
@@ -114,12 +137,15 @@ handle_admit(struct client *c, const struct limit_msg *m)
 {
 	bool again = m->u.admit.flags & LIMIT_F_REREGISTER;
 
-	if (limit_cluster_admit_queue(&m->u.admit.addr, &D.lim, D.fpol.max, c) == 0) {
+	struct client_wait *w = wait_new(c);
+
+	if (w && limit_cluster_admit_queue(&m->u.admit.addr, &D.lim, D.fpol.max, c) == 0) {
 		c->state |= CL_WAITING;
-		c->want = m->u.admit.addr;
-		c->again = again;
+		w->addr = m->u.admit.addr;
+		w->again = again;
 		return 0;
 	}
+	wait_drop(c);
 	return admit_reply(c, &m->u.admit.addr, again, admit_alone(c, &m->u.admit.addr));
 }
 
@@ -157,16 +183,16 @@ login_reply(struct client *c, const char *user, bool again, int v)
 
 /* The store judged the login: record it locally, or refuse. */
 static void
-login_answered(struct client *c, long v)
+login_answered(struct client *c, const struct client_wait *w, long v)
 {
 	if (v == -ENOTCONN)
-		v = login_alone(c, c->want_user);
+		v = login_alone(c, w->user);
 	else if (v == LIMIT_V_ADMIT) {
-		v = limit_tab_login(&D.tab, &unlimited, &c->sess, c->want_user);
+		v = limit_tab_login(&D.tab, &unlimited, &c->sess, w->user);
 		if (v != LIMIT_V_ADMIT)
-			limit_cluster_release(NULL, c->want_user);
+			limit_cluster_release(NULL, w->user);
 	}
-	(void)login_reply(c, c->want_user, c->again, (int)v);
+	(void)login_reply(c, w->user, w->again, (int)v);
 }
 
 /* The store judges while it answers (queued, as admissions), this host alone otherwise. */
@@ -176,13 +202,15 @@ handle_login(struct client *c, const struct limit_msg *m)
 	bool again = m->u.login.flags & LIMIT_F_REREGISTER;
 	const char *user = m->u.login.user;
 
-	if (limit_cluster_enabled() && limit_user_valid(user) &&
-	    limit_cluster_login_queue(c->sess.addr, user, &D.lim, D.fpol.max, c) == 0) {
+	struct client_wait *w = limit_user_valid(user) ? wait_new(c) : NULL;
+
+	if (w && limit_cluster_login_queue(c->sess.addr, user, &D.lim, D.fpol.max, c) == 0) {
 		c->state |= CL_WAITING;
-		str_lcpy(c->want_user, user, sizeof(c->want_user));
-		c->again = again;
+		str_lcpy(w->user, user, sizeof(w->user));
+		w->again = again;
 		return 0;
 	}
+	wait_drop(c);
 	return login_reply(c, user, again, login_alone(c, user));
 }
 
@@ -218,8 +246,9 @@ fail_reply(struct client *c, long n)
 }
 
 static void
-fail_answered(struct client *c, long n)
+fail_answered(struct client *c, const struct client_wait *w, long n)
 {
+	(void)w;
 	if (n == -ENOTCONN)
 		n = limit_fails_add(&D.fails, &D.fpol, c->sess.addr, sys_time());
 	(void)fail_reply(c, n);
@@ -240,7 +269,7 @@ handle_login_fail(struct client *c, const struct limit_msg *m)
 }
 
 /* The answers to queued questions, by question. */
-static void (*const answers[])(struct client *c, long answer) = {
+static void (*const answers[])(struct client *c, const struct client_wait *w, long answer) = {
 	[LIMIT_Q_ADMIT] = admit_answered,
 	[LIMIT_Q_LOGIN] = login_answered,
 	[LIMIT_Q_FAIL] = fail_answered,
@@ -250,11 +279,15 @@ void
 store_answered(void *cookie, enum limit_q op, long answer)
 {
 	struct client *c = cookie;
+	struct client_wait w = { .again = false };
 
 	if (op >= sizeof(answers) / sizeof(answers[0]) || answers[op] == NULL)
 		bug("limitd: an answer to question %d has no asker", (int)op);
+	if (c->wait)		/* a copy: the answer may close C */
+		w = *c->wait;
+	wait_drop(c);
 	c->state &= ~CL_WAITING;
-	answers[op](c, answer);
+	answers[op](c, &w, answer);
 }
 
 static uint32_t
