@@ -20,6 +20,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -194,6 +195,53 @@ def test_implicit(ftpd, certs):
     assert f.welcome.startswith("220")
     assert retr(f, "hello.txt") == b"hello\n"
     f.quit()
+
+
+@pytest.mark.parametrize("mode", ["accept", "inetd"])
+def test_stop_during_tls_download(ftpd, ftpenv, certs, mode):
+    """systemctl stop of an ftps@ session during a PROT P download: SIGTERM
+    to every process of the session (KillMode=control-group), the TLS
+    process included.  The transfer goes on for shutdown_timeout, then the
+    client still gets 426 and 421 over the TLS control connection, holds a
+    prefix of the file, and the log says the download is incomplete."""
+    data = os.urandom(4 << 20)
+    with open(os.path.join(ftpenv.root, "slow.bin"), "wb") as fh:
+        fh.write(data)
+    s = tls_server(ftpd, certs, mode, download_max_rate=512 << 10, shutdown_timeout=1)
+    f = tls_login(s)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd("RETR slow.bin")
+    got = bytearray()
+
+    def reader():
+        try:
+            while True:
+                b = conn.recv(65536)
+                if not b:
+                    return
+                got.extend(b)
+        except (OSError, ssl.SSLError):
+            return
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    time.sleep(0.3)
+    pids = s.session_pids()
+    assert len(pids) >= 3, pids        # helper, TLS process, post-login process
+    t0 = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    with pytest.raises(ftplib.error_temp, match=r"^426 Server shutting down; transfer aborted"):
+        f.getresp()
+    with pytest.raises(ftplib.error_temp, match=r"^421 Server shutting down"):
+        f.getresp()
+    assert 0.8 < time.monotonic() - t0 < 4
+    t.join(5)
+    assert 0 < len(got) < len(data)
+    assert bytes(got) == data[:len(got)]
+    assert wait_until(lambda: not any(proc_alive(p) for p in pids), 5)
+    assert re.search(r'Download "[^"]*slow.bin" \d+ bytes, TLS send: [^,]+, '
+                     r'incomplete: server shutting down', s.log()), s.log()
+    conn.close()
 
 
 # ---------------------------------------------------------------- reuse
