@@ -83,6 +83,7 @@ log_says() {
 	case $l in *"$3") true ;; *) echo "ktls-guest: log: $l"; false ;; esac
 }
 sha_is() { [ "$(sha256sum < "$1" | cut -d' ' -f1)" = "$(cat "$2")" ]; }
+sha_is_text() { [ "$(cat "$1")" = "$(cat "$2")" ]; }	# a sha256 printed by the client
 nbig=0
 # big TEXT EXPECTED_TAIL [CURL ARGS] - download big.bin, check bytes and log
 big() {
@@ -155,6 +156,40 @@ tail -c +1000002 "$S/big.bin" > /tmp/rest.want
 check "REST 1000001: the bytes from the offset" cmp -s /tmp/rest.out /tmp/rest.want
 check "REST 1000001: log says \"ktls (sendfile)\"" log_says big.bin $nbig ", TLS send: ktls (sendfile)"
 check "REST 1000001: tls_stat TlsTxSw grew" test "$(stat_field TlsTxSw)" -gt "$sw"
+
+# close_notify after SSL_sendfile: Python's ftplib reads a PROT P download
+# to its end and then unwraps the TLS layer (ssl.SSLSocket.unwrap), which
+# fails unless the server's close_notify followed the kernel's records
+py_retr() {
+	python3 - "$1" "$(cat "$S/password")" > "$2" <<'PY'
+import ftplib, hashlib, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+class F(ftplib.FTP_TLS):		# data connections resume the control session
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host,
+                                            session=self.sock.session)
+        return conn, size
+f = F(context=ctx, timeout=60)
+f.connect("127.0.0.1", 2121)
+f.auth()
+f.login("demo", sys.argv[2])
+f.prot_p()
+h = hashlib.sha256()
+f.retrbinary("RETR " + sys.argv[1], h.update)
+f.quit()
+print(h.hexdigest())
+PY
+}
+sw=$(stat_field TlsTxSw)
+check "close_notify after sendfile: Python ftplib RETR and unwrap" py_retr big.bin /tmp/py.sha
+nbig=$((nbig + 1))
+check "close_notify after sendfile: the bytes" sha_is_text /tmp/py.sha "$S/want.big"
+check "close_notify after sendfile: log says \"ktls (sendfile)\"" log_says big.bin $nbig ", TLS send: ktls (sendfile)"
+check "close_notify after sendfile: tls_stat TlsTxSw grew" test "$(stat_field TlsTxSw)" -gt "$sw"
 
 # ASCII: the process rewrites line ends, so SSL_write, encrypted by the kernel
 rm -f /tmp/text.out

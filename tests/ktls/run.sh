@@ -60,7 +60,7 @@ command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null || skip "mkfs.e
 [ -x "$BUILD/miniftpd" ] || { bad "$BUILD/miniftpd built (make)"; exit 1; }
 
 step "root $ROOT_CACHE"
-MKROOT_TIMEOUT=${MKROOT_TIMEOUT:-1800} sh tests/nspawn/mkroot.sh "$ROOT_CACHE" linux-image-amd64 kmod ||
+MKROOT_TIMEOUT=${MKROOT_TIMEOUT:-1800} sh tests/nspawn/mkroot.sh "$ROOT_CACHE" linux-image-amd64 kmod python3 ||
 	skip "could not make the Debian 12 root with linux-image-amd64 (mmdebstrap, network?)"
 kernel=$(ls "$ROOT_CACHE"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 kver=${kernel##*/vmlinuz-}
