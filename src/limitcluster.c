@@ -66,7 +66,8 @@ static struct {
 	size_t nq, qcap;
 	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
-	redisContext *ctx;
+	SSL_CTX *tls;		/* rediss:// only */
+	struct limit_redis *ctx;
 } C;
 
 static void fail_queue(void);
@@ -74,8 +75,7 @@ static void fail_queue(void);
 static void
 hang_up(void)
 {
-	if (C.ctx)
-		redisFree(C.ctx);
+	limit_redis_close(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
@@ -422,7 +422,7 @@ connect_and_join(void)
 {
 	char why[LIMIT_REDIS_WHY];
 
-	C.ctx = limit_redis_open(&C.url, C.have_pass ? C.pass : NULL, why);
+	C.ctx = limit_redis_open(&C.url, C.tls, C.have_pass ? C.pass : NULL, why);
 	if (C.ctx == NULL || load_script(why) < 0) {
 		lost(why);
 		return;
@@ -475,6 +475,9 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 			return r;
 		C.have_pass = true;
 	}
+	r = limit_redis_tls_ctx(cfg, &C.tls, err);
+	if (r < 0)
+		return r;
 	C.tab = tab;
 	C.enabled = true;
 	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
@@ -628,10 +631,11 @@ limit_cluster_next_ms(void)
 void
 limit_cluster_stop(void)
 {
-	if (C.ctx)
-		redisFree(C.ctx);
+	limit_redis_close(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
+	SSL_CTX_free(C.tls);
+	C.tls = NULL;
 	explicit_bzero(C.pass, sizeof(C.pass));
 }
 
