@@ -90,10 +90,11 @@ use_key(SSL_CTX *ctx, const char *path, char err[CFG_ERR_MAX])
 	if (r == 0) {
 		bio = BIO_new_mem_buf(data, (int)len);
 		key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-		if (key == NULL || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+		if (key == NULL) {
 			ssl_reason(err, CFG_ERR_MAX, "limitd_cluster_tls_key_file: no usable key");
 			r = -EINVAL;
-		} else if (SSL_CTX_check_private_key(ctx) != 1) {
+		} else if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+			   SSL_CTX_check_private_key(ctx) != 1) {
 			ssl_reason(err, CFG_ERR_MAX, "limitd_cluster_tls_key_file does not match "
 				   "limitd_cluster_tls_cert_file");
 			r = -EINVAL;
@@ -334,6 +335,20 @@ fail:
 	return NULL;
 }
 
+/* Why step WHAT on C failed with R: OpenSSL's reason when TLS refused. */
+static void
+io_why(const struct limit_redis *c, int r, const char *what, char why[LIMIT_REDIS_WHY])
+{
+	char head[64];
+
+	(void)str_fmt(head, sizeof(head), "%s: TLS", what);
+	if (r == -EPROTO && c->ssl)
+		ssl_reason(why, LIMIT_REDIS_WHY, head);
+	else
+		snprintf(why, LIMIT_REDIS_WHY, "%s: %s", what, r == -ETIMEDOUT ? "no answer in time"
+			 : r == -ECONNRESET ? "the store closed the connection" : strerror(-r));
+}
+
 /* LEN bytes of BUF on C by DEADLINE; RETURNS 0 or -errno. */
 static int
 write_all(struct limit_redis *c, const char *buf, size_t len, long long deadline)
@@ -373,9 +388,7 @@ read_reply(struct limit_redis *c, long long deadline, char why[LIMIT_REDIS_WHY])
 		else if (s.ret > 0 && redisReaderFeed(c->reader, buf, (size_t)s.ret) != REDIS_OK)
 			s.ret = -ENOMEM;
 		if (s.ret < 0) {
-			snprintf(why, LIMIT_REDIS_WHY, "%s", s.ret == -ETIMEDOUT ? "no answer in time"
-				 : s.ret == -ECONNRESET ? "the store closed the connection"
-				 : strerror(-s.ret));
+			io_why(c, s.ret, "no reply", why);
 			return NULL;
 		}
 	}
@@ -395,8 +408,7 @@ limit_redis_roundtrip(struct limit_redis *c, int argc, const char **argv, int ti
 	r = write_all(c, cmd, (size_t)len, sys_now_ms() + timeout_ms);
 	redisFreeCommand(cmd);
 	if (r < 0) {
-		snprintf(why, LIMIT_REDIS_WHY, "cannot send: %s",
-			 r == -ETIMEDOUT ? "timed out" : strerror(-r));
+		io_why(c, r, "cannot send", why);
 		return NULL;
 	}
 	return read_reply(c, sys_now_ms() + timeout_ms, why);
