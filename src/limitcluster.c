@@ -454,13 +454,12 @@ limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
 }
 
-int
-limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+/* What CFG's cluster options name, read into C: URL, id, password, TLS. */
+static int
+load(const struct config *cfg, char err[CFG_ERR_MAX])
 {
 	int r;
 
-	if (cfg->limitd_cluster[0] == '\0')
-		return 0;
 	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 ||
 	    limit_cluster_id(cfg, C.id) < 0) {
 		snprintf(err, CFG_ERR_MAX, "limitd_cluster or the host id not usable (the default, "
@@ -475,7 +474,26 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 			return r;
 		C.have_pass = true;
 	}
-	r = limit_redis_tls_ctx(cfg, &C.tls, err);
+	return limit_redis_tls_ctx(cfg, &C.tls, err);
+}
+
+int
+limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	int r = cfg->limitd_cluster[0] ? load(cfg, err) : 0;
+
+	limit_cluster_stop();
+	return r;
+}
+
+int
+limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+{
+	int r;
+
+	if (cfg->limitd_cluster[0] == '\0')
+		return 0;
+	r = load(cfg, err);
 	if (r < 0)
 		return r;
 	C.tab = tab;

@@ -830,7 +830,27 @@ def test_rediss_client_certificate(workdir, make_ftpd, tls_store, store_certs):
                       "limitd_cluster_tls_ca_file": workdir / "missing-ca.crt"},
              "limitd_cluster_tls_ca_file")]:
         ld = lone_limitd(workdir, name, store, **opts)
-        r = subprocess.run([str(LIMITD), str(ld.conf)], capture_output=True, text=True,
-                           timeout=10)
-        assert r.returncode != 0
-        assert why in r.stderr, r.stderr
+        for check in ([], ["-t"]):                  # limitd at start, and limitd -t
+            r = subprocess.run([str(LIMITD), *check, str(ld.conf)], capture_output=True,
+                               text=True, timeout=10)
+            assert r.returncode != 0
+            assert why in r.stderr, r.stderr
+    ld = lone_limitd(workdir, "checked", store, **store_certs.limitd_opts("client"))
+    r = subprocess.run([str(LIMITD), "-t", str(ld.conf)], capture_output=True, text=True,
+                       timeout=10)
+    assert (r.returncode, r.stdout) == (0, "configuration OK\n"), r.stderr
+
+
+def test_rediss_needs_a_ca_file(workdir):
+    """miniftpd -t and limitd refuse rediss:// without limitd_cluster_tls_ca_file,
+    and a TLS option with a plain redis:// URL."""
+    conf = workdir / "tls.conf"
+    for text, why in [
+            ("limitd_cluster=rediss://127.0.0.1:6380/0\n",
+             "rediss:// needs limitd_cluster_tls_ca_file"),
+            ("limitd_cluster=redis://127.0.0.1:6380/0\nlimitd_cluster_tls_ca_file=/x.pem\n",
+             "limitd_cluster_tls_ca_file is set but limitd_cluster is not a rediss:// URL")]:
+        conf.write_text(text)
+        for argv in ([str(MINIFTPD), str(conf), "-t"], [str(LIMITD), "-t", str(conf)]):
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0 and why in r.stderr, (argv, r.stderr)
