@@ -228,6 +228,9 @@ reload(void)
 	if (strcmp(n.limitd_cluster, D.cfg.limitd_cluster) != 0 ||
 	    strcmp(n.limitd_cluster_id, D.cfg.limitd_cluster_id) != 0 ||
 	    strcmp(n.limitd_cluster_password_file, D.cfg.limitd_cluster_password_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_ca_file, D.cfg.limitd_cluster_tls_ca_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_cert_file, D.cfg.limitd_cluster_tls_cert_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_key_file, D.cfg.limitd_cluster_tls_key_file) != 0 ||
 	    n.limitd_cluster_lease != D.cfg.limitd_cluster_lease)
 		log_warning("limitd_cluster options changed: take effect at restart, ignoring");
 	if (n.max_per_ip_prefix6 != D.tab.prefix6)	/* the tables' keys depend on it */
