@@ -394,6 +394,28 @@ read_reply(struct limit_redis *c, long long deadline, char why[LIMIT_REDIS_WHY])
 	}
 }
 
+/*
+ * A write on C failed: the store may have said why before it closed (TLS
+ * 1.3: the alert for a client certificate it wanted comes after our
+ * handshake ended).  Read it, within TIMEOUT_MS, into WHY if there is one.
+ */
+static void
+tls_alert(struct limit_redis *c, int timeout_ms, char why[LIMIT_REDIS_WHY])
+{
+	long long deadline = sys_now_ms() + timeout_ms;
+	char buf[256];
+	struct step s;
+
+	do {
+		s = io_read(c, buf, sizeof(buf));
+		if (s.ret == 0)
+			s.ret = await(c->fd, s.events, deadline);
+	} while (s.ret >= 0);
+	if (s.ret == -EPROTO && ERR_peek_last_error())
+		io_why(c, s.ret, "refused", why);
+	ERR_clear_error();
+}
+
 redisReply *
 limit_redis_roundtrip(struct limit_redis *c, int argc, const char **argv, int timeout_ms,
 		      char why[LIMIT_REDIS_WHY])
@@ -409,6 +431,8 @@ limit_redis_roundtrip(struct limit_redis *c, int argc, const char **argv, int ti
 	redisFreeCommand(cmd);
 	if (r < 0) {
 		io_why(c, r, "cannot send", why);
+		if (c->ssl && r != -ETIMEDOUT)
+			tls_alert(c, timeout_ms, why);
 		return NULL;
 	}
 	return read_reply(c, sys_now_ms() + timeout_ms, why);
