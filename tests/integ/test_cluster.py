@@ -790,6 +790,7 @@ def test_rediss_unverified_store_is_down(workdir, make_ftpd, tls_store, store_ce
         assert ld.log().count("Lost the cluster store") == 1, ld.log()
         assert cluster(ld)["reachable"] is False
         assert store.call("DBSIZE") == b":0"        # no key written by limitd
+        no_sanitizer_report(ld)                     # under BUILD=build/san: no leak
     finally:
         ld.stop()
 
@@ -805,6 +806,7 @@ def test_rediss_client_certificate(workdir, make_ftpd, tls_store, store_certs):
         wait_until(lambda: "Joined the cluster store" in ld.log(), what="join with a client cert")
         login(make_ftpd, make_ftpd(ld))
         assert farm_sessions(ld) == 1
+        no_sanitizer_report(ld)
     finally:
         ld.stop()
 
@@ -814,6 +816,7 @@ def test_rediss_client_certificate(workdir, make_ftpd, tls_store, store_certs):
         assert "alert certificate required" in ld.log(), ld.log()   # TLS 1.3: at the first read
         assert "counting this host's sessions alone" in ld.log()
         assert cluster(ld)["reachable"] is False
+        no_sanitizer_report(ld)
     finally:
         ld.stop()
 
