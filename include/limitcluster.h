@@ -1,11 +1,13 @@
 /*
  * limitcluster.h - limitd's link to the Redis store that the limitd of
- * several hosts share (limitd_cluster=redis://HOST:PORT/DB).  The design,
+ * several hosts share (limitd_cluster=redis://HOST:PORT/DB, or rediss://
+ * for TLS).  The design,
  * what the store is trusted with and what a hostile one can do:
  * SECURITY.md, "limitd on several hosts".
  *
- * One store connection per limitd (hiredis, blocking, each reply bounded
- * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions, logins, failed
+ * One store connection per limitd (limitredisio.c: TCP or TLS, every
+ * step bounded by LIMIT_REDIS_TIMEOUT_MS, limitredis.h; hiredis for the
+ * protocol): admissions, logins, failed
  * logins, releases and the lease's renewal are queued and sent together
  * at the end of each turn of limitd's event loop, as one script call; only the join (and the
  * questions asked again after one) waits alone.  Every count is changed by one Lua script run
