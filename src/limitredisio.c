@@ -156,7 +156,8 @@ limit_redis_tls_ctx(const struct config *cfg, SSL_CTX **out, char err[CFG_ERR_MA
 	return 0;
 }
 
-/* Wait until C's descriptor is ready for EVENTS, DEADLINE at the latest. */
+/* Wait until FD is ready for EVENTS (or a signal came), DEADLINE at the
+ * latest; RETURNS 0 (try again) or -errno (-ETIMEDOUT). */
 static int
 await(int fd, short events, long long deadline)
 {
@@ -184,11 +185,13 @@ connect_one(const struct addrinfo *ai, long long deadline)
 	memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
 	r = sys_connect_start(fd, &sa);
 	while (r == -EINPROGRESS || r == -EALREADY) {
+		struct sockaddr_storage peer;
+
 		r = await(fd, POLLOUT, deadline);
 		if (r == 0)
 			r = sys_connect_result(fd);
-		if (r == 0)
-			break;
+		if (r == 0 && sys_peer_addr(fd, &peer) == -ENOTCONN)
+			r = -EINPROGRESS;	/* a signal, not the connect, ended the wait */
 	}
 	if (r == 0)
 		r = sys_setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
@@ -356,6 +359,8 @@ write_all(struct limit_redis *c, const char *buf, size_t len, long long deadline
 	while (len > 0) {
 		struct step s = io_write(c, buf, len);
 
+		if (s.ret >= 0 && sys_now_ms() >= deadline)	/* a store that reads slowly */
+			s.ret = -ETIMEDOUT;
 		if (s.ret < 0)
 			return s.ret;
 		if (s.ret == 0 && (s.ret = await(c->fd, s.events, deadline)) < 0)
@@ -387,6 +392,8 @@ read_reply(struct limit_redis *c, long long deadline, char why[LIMIT_REDIS_WHY])
 			s.ret = await(c->fd, s.events, deadline);
 		else if (s.ret > 0 && redisReaderFeed(c->reader, buf, (size_t)s.ret) != REDIS_OK)
 			s.ret = -ENOMEM;
+		else if (s.ret > 0 && sys_now_ms() >= deadline)	/* a reply that never ends */
+			s.ret = -ETIMEDOUT;
 		if (s.ret < 0) {
 			io_why(c, s.ret, "no reply", why);
 			return NULL;
@@ -410,7 +417,7 @@ tls_alert(struct limit_redis *c, int timeout_ms, char why[LIMIT_REDIS_WHY])
 		s = io_read(c, buf, sizeof(buf));
 		if (s.ret == 0)
 			s.ret = await(c->fd, s.events, deadline);
-	} while (s.ret >= 0);
+	} while (s.ret >= 0 && sys_now_ms() < deadline);
 	if (s.ret == -EPROTO && ERR_peek_last_error())
 		io_why(c, s.ret, "refused", why);
 	ERR_clear_error();

@@ -857,3 +857,29 @@ def test_rediss_needs_a_ca_file(workdir):
         for argv in ([str(MINIFTPD), str(conf), "-t"], [str(LIMITD), "-t", str(conf)]):
             r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
             assert r.returncode != 0 and why in r.stderr, (argv, r.stderr)
+
+
+def test_rediss_silent_store_times_out(workdir, make_ftpd, store_certs):
+    """A store that accepts TCP but never answers the TLS handshake costs
+    one bounded wait: logged as a timeout, limitd counts alone and serves,
+    --status answers at once with the store unreachable."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)                               # the kernel accepts; nobody speaks
+    try:
+        port = silent.getsockname()[1]
+        d = workdir / "silent"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=f"rediss://127.0.0.1:{port}/0", limitd_cluster_id="silent",
+                    max_per_ip=0, **store_certs.limitd_opts()).start()
+        try:
+            wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
+            assert "TLS handshake timed out" in ld.log(), ld.log()
+            assert login(make_ftpd, make_ftpd(ld)).voidcmd("NOOP").startswith("200")
+            t = time.monotonic()
+            assert cluster(ld)["reachable"] is False
+            assert time.monotonic() - t < 3
+        finally:
+            ld.stop()
+    finally:
+        silent.close()
