@@ -20,8 +20,8 @@ PAM_LIBS := $(shell pkg-config --libs pam 2>/dev/null || echo -lpam)
 FTPD_PKGS := libcap libcrypt
 FTPD_LIBS  := $(shell pkg-config --libs $(FTPD_PKGS) 2>/dev/null || echo -lcap -lcrypt) $(PAM_LIBS)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
-# FTPS: OpenSSL 3 (Debian libssl-dev), miniftpd only (and the tests that
-# link its modules).  src/tlsdeleg.c uses the deprecated EC_KEY_METHOD /
+# FTPS: OpenSSL 3 (Debian libssl-dev), miniftpd (and the tests that
+# link its modules); limitd too, for rediss:// (limitredisio.c).  src/tlsdeleg.c uses the deprecated EC_KEY_METHOD /
 # RSA_METHOD and defines OPENSSL_API_COMPAT 1.1.1 itself (tlsdeleg.h).
 SSL_CFLAGS := $(shell pkg-config --cflags openssl 2>/dev/null)
 SSL_LIBS   := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
@@ -53,7 +53,7 @@ FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privproto p
 # Only limitd.
 # The daemon's own files (one state, D): not in libminiftpd.a.
 LIMITD_DAEMON := limitd limitd_clients limitd_handlers
-LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitclusterstat limitredis limitstat limittab limitfail hash mempool
+LIMITD	:= limitd limitd_clients limitd_handlers limitcluster limitclusterstat limitredis limitredisio limitstat limittab limitfail hash mempool
 
 COMMON_OBJ := $(COMMON:%=$(BUILD)/%.o)
 FTPD_OBJ   := $(FTPD:%=$(BUILD)/%.o)
@@ -87,7 +87,7 @@ $(BUILD)/sandbox.o: $(BUILD)/seccomp_bpf.h
 $(BUILD)/sandbox.o: ALL_CFLAGS += -I$(BUILD)
 
 $(BUILD)/limitd: $(LIMITD_OBJ) $(COMMON_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(SSL_LIBS)
 
 # Debian packages for building and testing; installs them when root.
 deps:

@@ -1,11 +1,13 @@
 /*
  * limitcluster.h - limitd's link to the Redis store that the limitd of
- * several hosts share (limitd_cluster=redis://HOST:PORT/DB).  The design,
+ * several hosts share (limitd_cluster=redis://HOST:PORT/DB, or rediss://
+ * for TLS).  The design,
  * what the store is trusted with and what a hostile one can do:
  * SECURITY.md, "limitd on several hosts".
  *
- * One store connection per limitd (hiredis, blocking, each reply bounded
- * by LIMIT_REDIS_TIMEOUT_MS, limitredis.h): admissions, logins, failed
+ * One store connection per limitd (limitredisio.c: TCP or TLS, every
+ * step bounded by LIMIT_REDIS_TIMEOUT_MS, limitredis.h; hiredis for the
+ * protocol): admissions, logins, failed
  * logins, releases and the lease's renewal are queued and sent together
  * at the end of each turn of limitd's event loop, as one script call; only the join (and the
  * questions asked again after one) waits alone.  Every count is changed by one Lua script run
@@ -41,13 +43,23 @@
 #define LIMIT_CLUSTER_RETRY_MS		1000
 
 /*
+ * limit_cluster_check - read what CFG's cluster options name as
+ * limit_cluster_start would (password file, TLS files), keep nothing,
+ * connect to nothing: `limitd -t`.
+ * RETURNS 0, or -errno with ERR set, as limit_cluster_start.
+ */
+int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
+
+/*
  * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
  * empty) for the counts of TAB (limitd's local tables, kept by the
  * caller: read on every join).  Reads the password file, picks the id
  * (see limit_cluster_id), and tries to connect and join once; a store
  * that does not answer is tried again by limit_cluster_tick.
  * RETURNS 0, or -errno for a configuration that can never work (bad URL
- * or id, unreadable or open password file), with ERR (CFG_ERR_MAX) set.
+ * or id, unreadable or open password file; for rediss://, a CA file
+ * without a certificate, a client key others may read or that does not
+ * match its certificate), with ERR (CFG_ERR_MAX) set.
  */
 int limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
 			char err[CFG_ERR_MAX]);

@@ -2,7 +2,8 @@
  * limitredis.h - the Redis store as limitd talks to it (limitd_cluster):
  * the one Lua script every count goes through, a connection with AUTH and
  * SELECT and a hard timeout, one command, an integer answer checked in
- * range, the password file.  The keys and what the script does with them:
+ * range, the password file (the bytes on the wire, TCP or TLS:
+ * limitredisio.h).  The keys and what the script does with them:
  * limitcluster.h; the trust placed in the store: SECURITY.md.
  *
  * Used by limitd's limitcluster.c (the daemon) and limitclusterstat.c
@@ -15,12 +16,12 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "limitredisio.h"
 #include "limitstore.h"
 
-/* Connect, and each reply, at most this long. */
+/* Connect, the TLS handshake, sending a command and its reply: each at
+ * most this long. */
 #define LIMIT_REDIS_TIMEOUT_MS	100
-/* Room for the reason a call failed. */
-#define LIMIT_REDIS_WHY		128
 
 /*
  * limit_redis_script - the Lua script (ARGV: op, host id, lease ms, then
@@ -31,19 +32,20 @@
 extern const char limit_redis_script[];
 
 /*
- * limit_redis_open - connect to U (at most LIMIT_REDIS_TIMEOUT_MS, the
- * same for every later reply), AUTH with PASS unless NULL, SELECT U's db.
- * RETURNS the context, or NULL with WHY set.
+ * limit_redis_open - connect to U (limit_redis_connect: TLS with TLS
+ * unless NULL, at most LIMIT_REDIS_TIMEOUT_MS per step), AUTH with PASS
+ * unless NULL, SELECT U's db.
+ * RETURNS the connection (limit_redis_close it), or NULL with WHY set.
  */
-redisContext *limit_redis_open(const struct limit_store_url *u, const char *pass,
-			       char why[LIMIT_REDIS_WHY]);
+struct limit_redis *limit_redis_open(const struct limit_store_url *u, SSL_CTX *tls,
+				     const char *pass, char why[LIMIT_REDIS_WHY]);
 
 /*
- * limit_redis_command - ARGC words of ARGV as one command on CTX, waiting
+ * limit_redis_command - ARGC words of ARGV as one command on C, waiting
  * for its answer.  RETURNS the reply (freeReplyObject it), or NULL with WHY
- * set: no answer (CTX is then unusable) or an error reply.
+ * set: no answer (C is then unusable) or an error reply.
  */
-redisReply *limit_redis_command(redisContext *ctx, int argc, const char **argv,
+redisReply *limit_redis_command(struct limit_redis *c, int argc, const char **argv,
 				char why[LIMIT_REDIS_WHY]);
 
 /*
@@ -55,7 +57,8 @@ int limit_redis_int(const redisReply *r, long long min, long long max, long long
 /*
  * limit_redis_password - the password in the file at PATH (its first
  * line, see limit_store_password) into OUT (OUTSZ bytes).  The file must
- * be a regular file, not a symbolic link, that others cannot read.
+ * be a regular file, not a symbolic link, that others cannot read
+ * (limit_redis_read_private).
  * RETURNS 0, or -errno with ERR set (the password never in it).
  */
 int limit_redis_password(const char *path, char *out, size_t outsz, char err[CFG_ERR_MAX]);

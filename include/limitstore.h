@@ -24,13 +24,14 @@ struct limit_store_url {
 	char host[LIMIT_STORE_HOST_MAX + 1];	/* name, IPv4, or IPv6 without [] */
 	unsigned int port;	/* 1..65535 */
 	unsigned int db;	/* 0..LIMIT_STORE_DB_MAX */
+	bool tls;		/* rediss:// */
 };
 
 /*
- * limit_store_parse_url - parse URL, "redis://HOST[:PORT][/DB]" (HOST a
- * name, an IPv4 address or "[IPv6]"), into OUT.
- * RETURNS 0; -EPROTONOSUPPORT for "rediss://" (TLS: not supported, see
- * SECURITY.md); -EINVAL for anything else malformed, including a
+ * limit_store_parse_url - parse URL, "redis://HOST[:PORT][/DB]" or
+ * "rediss://..." (TLS: OUT->tls), HOST a name, an IPv4 address or
+ * "[IPv6]", into OUT.
+ * RETURNS 0; -EINVAL for anything malformed, including a
  * password in the URL ("redis://:pw@host": use the password file), a
  * port out of 1..65535 or a DB above LIMIT_STORE_DB_MAX.
  */

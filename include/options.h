@@ -34,8 +34,11 @@
 	OPT_BOOL(limitd_enable, 1, "Ask limitd for admission of every session.") \
 	OPT_STR (limitd_socket, "/run/miniftpd/limitd.sock", "UNIX socket of limitd.") \
 	OPT_STR (limitd_fail, "open", "When limitd cannot be reached: open (admit, log a warning) or closed (refuse with 421).") \
-	OPT_STR (limitd_cluster, "", "Redis store shared by the limitd of several hosts, as redis://HOST:PORT/DB (empty: limitd counts alone). Every limitd naming the same store enforces max_clients, max_per_ip, max_per_user and max_login_fails_per_ip for the whole farm; with the store unreachable each counts alone, or refuses new sessions and logins when limitd_fail=closed. limitd reads it at start only.") \
+	OPT_STR (limitd_cluster, "", "Redis store shared by the limitd of several hosts, as redis://HOST:PORT/DB, or rediss://HOST:PORT/DB for TLS (needs limitd_cluster_tls_ca_file) (empty: limitd counts alone). Every limitd naming the same store enforces max_clients, max_per_ip, max_per_user and max_login_fails_per_ip for the whole farm; with the store unreachable each counts alone, or refuses new sessions and logins when limitd_fail=closed. limitd reads it at start only.") \
 	OPT_STR (limitd_cluster_password_file, "", "File holding the store's password (its first line, sent with AUTH), read by limitd as its own user at start; refused when others may read it (empty: no AUTH).") \
+	OPT_STR (limitd_cluster_tls_ca_file, "", "With rediss:// (required there): PEM file of the CA(s) the store's certificate must chain to; the certificate must also name the URL's host (or its address). Read by limitd as its own user at start.") \
+	OPT_STR (limitd_cluster_tls_cert_file, "", "With rediss://: PEM file of limitd's client certificate (and chain), for a store with tls-auth-clients; needs limitd_cluster_tls_key_file (empty: no client certificate).") \
+	OPT_STR (limitd_cluster_tls_key_file, "", "With rediss://: PEM file of the private key of limitd_cluster_tls_cert_file, read by limitd as its own user at start; refused when others may read it or when it does not match the certificate.") \
 	OPT_UINT(limitd_cluster_lease, 30, 2, 3600, "Seconds after which the store forgets the sessions of a limitd that stopped renewing its lease (a dead host); each limitd renews it every third of that. limitd reads it at start only.") \
 	OPT_STR (limitd_cluster_id, "", "This limitd's name in the store, unique in the farm and stable across restarts (empty: the host name, a colon and limitd_socket). At most 64 printable characters, no spaces.") \
 	/* timeouts, seconds */ \

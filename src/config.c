@@ -350,26 +350,46 @@ check_only_no(const struct config *cfg, char err[CFG_ERR_MAX])
 	return 0;
 }
 
+/* rediss:// needs a CA file; client certificate and key go together; no
+ * TLS file without rediss:// (limitd reads the files themselves at start). */
+static int
+check_cluster_tls(const struct config *cfg, bool tls, char err[CFG_ERR_MAX])
+{
+	const char *tlsopt = cfg->limitd_cluster_tls_ca_file[0] ? "limitd_cluster_tls_ca_file"
+			   : cfg->limitd_cluster_tls_cert_file[0] ? "limitd_cluster_tls_cert_file"
+			   : cfg->limitd_cluster_tls_key_file[0] ? "limitd_cluster_tls_key_file" : NULL;
+
+	if (!tls && tlsopt) {
+		snprintf(err, CFG_ERR_MAX, "%s is set but limitd_cluster is not a rediss:// URL",
+			 tlsopt);
+		return -1;
+	}
+	if (tls && cfg->limitd_cluster_tls_ca_file[0] == '\0') {
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster: rediss:// needs "
+			 "limitd_cluster_tls_ca_file (the CA of the store's certificate)");
+		return -1;
+	}
+	if (!cfg->limitd_cluster_tls_cert_file[0] != !cfg->limitd_cluster_tls_key_file[0]) {
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster_tls_cert_file and "
+			 "limitd_cluster_tls_key_file go together: set both or neither");
+		return -1;
+	}
+	return 0;
+}
+
 /* limitd_cluster's URL and id, checked here so that -t refuses them too. */
 static int
 check_cluster(const struct config *cfg, char err[CFG_ERR_MAX])
 {
-	struct limit_store_url u;
-	int r;
+	struct limit_store_url u = { .tls = false };
 
-	if (cfg->limitd_cluster[0] != '\0') {
-		r = limit_store_parse_url(cfg->limitd_cluster, &u);
-		if (r == -EPROTONOSUPPORT) {
-			snprintf(err, CFG_ERR_MAX, "limitd_cluster: \"%.64s\": TLS (rediss://) is not "
-				 "supported, see SECURITY.md", cfg->limitd_cluster);
-			return -1;
-		}
-		if (r < 0) {
-			snprintf(err, CFG_ERR_MAX, "limitd_cluster: \"%.64s\" is not "
-				 "redis://HOST[:PORT][/DB]", cfg->limitd_cluster);
-			return -1;
-		}
+	if (cfg->limitd_cluster[0] != '\0' && limit_store_parse_url(cfg->limitd_cluster, &u) < 0) {
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster: \"%.64s\" is not "
+			 "redis://HOST[:PORT][/DB] or rediss://HOST[:PORT][/DB]", cfg->limitd_cluster);
+		return -1;
 	}
+	if (check_cluster_tls(cfg, u.tls, err) < 0)
+		return -1;
 	if (cfg->limitd_cluster_id[0] != '\0' && !limit_store_id_valid(cfg->limitd_cluster_id)) {
 		snprintf(err, CFG_ERR_MAX, "limitd_cluster_id: \"%.64s\" must be 1 to %d printable "
 			 "characters without spaces", cfg->limitd_cluster_id, LIMIT_STORE_ID_MAX);

@@ -66,7 +66,8 @@ static struct {
 	size_t nq, qcap;
 	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
-	redisContext *ctx;
+	SSL_CTX *tls;		/* rediss:// only */
+	struct limit_redis *ctx;
 } C;
 
 static void fail_queue(void);
@@ -74,8 +75,7 @@ static void fail_queue(void);
 static void
 hang_up(void)
 {
-	if (C.ctx)
-		redisFree(C.ctx);
+	limit_redis_close(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
@@ -422,7 +422,7 @@ connect_and_join(void)
 {
 	char why[LIMIT_REDIS_WHY];
 
-	C.ctx = limit_redis_open(&C.url, C.have_pass ? C.pass : NULL, why);
+	C.ctx = limit_redis_open(&C.url, C.tls, C.have_pass ? C.pass : NULL, why);
 	if (C.ctx == NULL || load_script(why) < 0) {
 		lost(why);
 		return;
@@ -454,13 +454,12 @@ limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
 }
 
-int
-limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+/* What CFG's cluster options name, read into C: URL, id, password, TLS. */
+static int
+load(const struct config *cfg, char err[CFG_ERR_MAX])
 {
 	int r;
 
-	if (cfg->limitd_cluster[0] == '\0')
-		return 0;
 	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 ||
 	    limit_cluster_id(cfg, C.id) < 0) {
 		snprintf(err, CFG_ERR_MAX, "limitd_cluster or the host id not usable (the default, "
@@ -475,6 +474,28 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 			return r;
 		C.have_pass = true;
 	}
+	return limit_redis_tls_ctx(cfg, &C.tls, err);
+}
+
+int
+limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	int r = cfg->limitd_cluster[0] ? load(cfg, err) : 0;
+
+	limit_cluster_stop();
+	return r;
+}
+
+int
+limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+{
+	int r;
+
+	if (cfg->limitd_cluster[0] == '\0')
+		return 0;
+	r = load(cfg, err);
+	if (r < 0)
+		return r;
 	C.tab = tab;
 	C.enabled = true;
 	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
@@ -628,10 +649,11 @@ limit_cluster_next_ms(void)
 void
 limit_cluster_stop(void)
 {
-	if (C.ctx)
-		redisFree(C.ctx);
+	limit_redis_close(C.ctx);
 	C.ctx = NULL;
 	C.up = false;
+	SSL_CTX_free(C.tls);
+	C.tls = NULL;
 	explicit_bzero(C.pass, sizeof(C.pass));
 }
 

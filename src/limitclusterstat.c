@@ -4,18 +4,21 @@
  * --status process, never in the daemon.  See limitclusterstat.h.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "limitcluster.h"
 #include "limitclusterstat.h"
 #include "limitredis.h"
+#include "sysutil.h"
 
 /* The store to ask and its password, for this one process. */
 static struct {
 	struct limit_store_url url;
 	char pass[LIMIT_STORE_PASS_MAX + 1];
 	bool have_pass;
+	SSL_CTX *tls;		/* rediss:// only */
 } S;
 
 static int
@@ -82,11 +85,11 @@ static int
 fetch_status(const char *id, struct limit_cluster_status *st, char why[LIMIT_REDIS_WHY])
 {
 	const char *argv[] = { "EVAL", limit_redis_script, "0", "status", id, "0" };
-	redisContext *ctx;
+	struct limit_redis *ctx;
 	redisReply *r;
 	int ret;
 
-	ctx = limit_redis_open(&S.url, S.have_pass ? S.pass : NULL, why);
+	ctx = limit_redis_open(&S.url, S.tls, S.have_pass ? S.pass : NULL, why);
 	if (ctx == NULL)
 		return -1;
 	r = limit_redis_command(ctx, 6, argv, why);
@@ -94,7 +97,7 @@ fetch_status(const char *id, struct limit_cluster_status *st, char why[LIMIT_RED
 	if (r && ret < 0)
 		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer");
 	freeReplyObject(r);
-	redisFree(ctx);
+	limit_redis_close(ctx);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -160,8 +163,16 @@ limit_cluster_status_print(const struct config *cfg, bool json, FILE *out)
 		return -1;
 	}
 	S.have_pass = cfg->limitd_cluster_password_file[0] != '\0';
+	if (limit_redis_tls_ctx(cfg, &S.tls, err) < 0) {
+		fprintf(stderr, "limitd: %s\n", err);
+		explicit_bzero(S.pass, sizeof(S.pass));
+		return -1;
+	}
+	sys_signal(SIGPIPE, SIG_IGN);	/* a store gone mid-write: an error, not a death */
 	failed = fetch_status(id, &st, why) < 0;
 	(json ? print_json : print_text)(id, &st, failed ? why : NULL, out);
 	explicit_bzero(S.pass, sizeof(S.pass));
+	SSL_CTX_free(S.tls);
+	S.tls = NULL;
 	return 0;
 }

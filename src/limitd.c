@@ -29,7 +29,7 @@
 struct limitd_state D;
 
 static const char *arg_config = DEFAULT_CONFIG_FILE;
-static bool arg_named, arg_status, arg_json;
+static bool arg_named, arg_status, arg_json, arg_test;
 static char *arg_overrides[MAX_OVERRIDES];
 static size_t arg_novr;
 
@@ -230,6 +230,9 @@ reload(void)
 	if (strcmp(n.limitd_cluster, D.cfg.limitd_cluster) != 0 ||
 	    strcmp(n.limitd_cluster_id, D.cfg.limitd_cluster_id) != 0 ||
 	    strcmp(n.limitd_cluster_password_file, D.cfg.limitd_cluster_password_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_ca_file, D.cfg.limitd_cluster_tls_ca_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_cert_file, D.cfg.limitd_cluster_tls_cert_file) != 0 ||
+	    strcmp(n.limitd_cluster_tls_key_file, D.cfg.limitd_cluster_tls_key_file) != 0 ||
 	    n.limitd_cluster_lease != D.cfg.limitd_cluster_lease)
 		log_warning("limitd_cluster options changed: take effect at restart, ignoring");
 	if (n.max_per_ip_prefix6 != D.tab.prefix6)	/* the tables' keys depend on it */
@@ -308,11 +311,26 @@ run_daemon(void)
 
 /* --- main --- */
 
+/* -t: the configuration and the files limitd reads for it, as this user. */
+static int
+check_only(void)
+{
+	char err[CFG_ERR_MAX];
+
+	if (limit_cluster_check(&D.cfg, err) < 0) {
+		fprintf(stderr, "limitd: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	printf("configuration OK\n");
+	return EXIT_SUCCESS;
+}
+
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 		"usage: limitd [CONFIG] [-oKEY=VALUE]...\n"
+		"       limitd -t [CONFIG] [-oKEY=VALUE]...\n"
 		"       limitd --status [--json] [CONFIG] [-oKEY=VALUE]...\n"
 		"Connection-limit daemon for miniftpd (default CONFIG %s).\n",
 		DEFAULT_CONFIG_FILE);
@@ -324,6 +342,7 @@ static const struct {
 } flags[] = {
 	{ "--status", &arg_status },
 	{ "--json", &arg_json },
+	{ "-t", &arg_test },
 };
 
 static bool
@@ -366,7 +385,7 @@ parse_argv(int argc, char **argv)
 			arg_named = true;
 		}
 	}
-	return arg_json && !arg_status ? -1 : 0;
+	return (arg_json && !arg_status) || (arg_test && arg_status) ? -1 : 0;
 }
 
 int
@@ -384,5 +403,7 @@ main(int argc, char **argv)
 	}
 	if (arg_status)
 		return limit_status_run(&D.cfg, arg_json, STATUS_TIMEOUT_MS, stdout);
+	if (arg_test)
+		return check_only();
 	return run_daemon();
 }

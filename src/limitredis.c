@@ -1,14 +1,12 @@
 /*
  * limitredis.c - the Redis store as limitd sees it: the one script, a
  * connection with AUTH and SELECT, one command, checked integer answers,
- * the password file.  See limitredis.h.
+ * the password file.  The bytes on the wire: limitredisio.c.  See
+ * limitredis.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "limitredis.h"
 #include "sysutil.h"
@@ -124,12 +122,6 @@ const char limit_redis_script[] =
 	"return redis.error_reply('unknown op')\n";
 
 
-static struct timeval
-timeout(void)
-{
-	return (struct timeval){ .tv_sec = 0, .tv_usec = LIMIT_REDIS_TIMEOUT_MS * 1000 };
-}
-
 int
 limit_redis_int(const redisReply *r, long long min, long long max, long long *out)
 {
@@ -145,16 +137,14 @@ reply_ok(const redisReply *r)
 	return r && r->type == REDIS_REPLY_STATUS && r->len == 2 && memcmp(r->str, "OK", 2) == 0;
 }
 
-/* One command on CTX; a reply that is an error is logged text in WHY. */
+/* One command on C; a reply that is an error is logged text in WHY. */
 redisReply *
-limit_redis_command(redisContext *ctx, int argc, const char **argv, char why[LIMIT_REDIS_WHY])
+limit_redis_command(struct limit_redis *c, int argc, const char **argv, char why[LIMIT_REDIS_WHY])
 {
-	redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
+	redisReply *r = limit_redis_roundtrip(c, argc, argv, LIMIT_REDIS_TIMEOUT_MS, why);
 
-	if (r == NULL) {
-		snprintf(why, LIMIT_REDIS_WHY, "%s", ctx->errstr[0] ? ctx->errstr : "no answer");
+	if (r == NULL)
 		return NULL;
-	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(why, LIMIT_REDIS_WHY, "store said: %.100s", r->str ? r->str : "");
 		freeReplyObject(r);
@@ -165,17 +155,14 @@ limit_redis_command(redisContext *ctx, int argc, const char **argv, char why[LIM
 
 /* AUTH and SELECT on a new connection; RETURNS 0 or -1 with WHY set. */
 static int
-greet(redisContext *ctx, const struct limit_store_url *u, const char *pass, char why[LIMIT_REDIS_WHY])
+greet(struct limit_redis *ctx, const struct limit_store_url *u, const char *pass,
+      char why[LIMIT_REDIS_WHY])
 {
 	char db[16];
 	const char *auth[] = { "AUTH", pass }, *sel[] = { "SELECT", db };
 	redisReply *r;
 	bool ok;
 
-	if (redisSetTimeout(ctx, timeout()) != REDIS_OK) {
-		snprintf(why, LIMIT_REDIS_WHY, "cannot set a timeout");
-		return -1;
-	}
 	if (pass) {
 		r = limit_redis_command(ctx, 2, auth, why);
 		ok = reply_ok(r);
@@ -190,47 +177,29 @@ greet(redisContext *ctx, const struct limit_store_url *u, const char *pass, char
 	return ok ? 0 : -1;
 }
 
-redisContext *
-limit_redis_open(const struct limit_store_url *u, const char *pass, char why[LIMIT_REDIS_WHY])
+struct limit_redis *
+limit_redis_open(const struct limit_store_url *u, SSL_CTX *tls, const char *pass,
+		 char why[LIMIT_REDIS_WHY])
 {
-	redisContext *ctx = redisConnectWithTimeout(u->host, (int)u->port, timeout());
+	struct limit_redis *c = limit_redis_connect(u, tls, LIMIT_REDIS_TIMEOUT_MS, why);
 
-	if (ctx == NULL || ctx->err) {
-		snprintf(why, LIMIT_REDIS_WHY, "%s", ctx ? ctx->errstr : "out of memory");
-		if (ctx)
-			redisFree(ctx);
+	if (c && greet(c, u, pass, why) < 0) {
+		limit_redis_close(c);
 		return NULL;
 	}
-	if (greet(ctx, u, pass, why) < 0) {
-		redisFree(ctx);
-		return NULL;
-	}
-	return ctx;
+	return c;
 }
 
 int
 limit_redis_password(const char *path, char *out, size_t outsz, char err[CFG_ERR_MAX])
 {
 	char data[LIMIT_STORE_PASS_MAX + 1];
-	struct stat st;
-	ssize_t n;
-	int r, fd = sys_open(path, O_RDONLY | O_NOFOLLOW, 0);
+	size_t n;
+	int r = limit_redis_read_private(path, data, sizeof(data), &n, err);
 
-	if (fd < 0) {
-		snprintf(err, CFG_ERR_MAX, "cannot open %s: %s", path, strerror(-fd));
-		return fd;
-	}
-	r = sys_fstat(fd, &st);
-	if (r == 0 && (!S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO))) {
-		snprintf(err, CFG_ERR_MAX, "%s must be a regular file others cannot read", path);
-		r = -EPERM;
-	}
-	n = r < 0 ? r : sys_read(fd, data, sizeof(data));
-	sys_close(fd);
-	if (r < 0)
-		return r;
-	r = n < 0 ? (int)n : limit_store_password(data, (size_t)n, out, outsz);
-	if (r < 0)
+	if (r == -E2BIG)	/* limit_store_password refuses it, with our message */
+		r = 0;
+	if (r == 0 && (r = limit_store_password(data, n, out, outsz)) < 0)
 		snprintf(err, CFG_ERR_MAX, "%s: no password on its first line, or longer than %d bytes",
 			 path, LIMIT_STORE_PASS_MAX);
 	explicit_bzero(data, sizeof(data));

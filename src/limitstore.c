@@ -63,11 +63,11 @@ limit_store_parse_url(const char *url, struct limit_store_url *out)
 
 	memset(out, 0, sizeof(*out));
 	out->port = LIMIT_STORE_PORT;
-	if (strncmp(url, SCHEME_TLS, strlen(SCHEME_TLS)) == 0)
-		return -EPROTONOSUPPORT;
-	if (strncmp(url, SCHEME, strlen(SCHEME)) != 0)
+	out->tls = strncmp(url, SCHEME_TLS, strlen(SCHEME_TLS)) == 0;
+	p = out->tls ? url + strlen(SCHEME_TLS) : url + strlen(SCHEME);
+	if (!out->tls && strncmp(url, SCHEME, strlen(SCHEME)) != 0)
 		return -EINVAL;
-	p = parse_host(url + strlen(SCHEME), out);
+	p = parse_host(p, out);
 	if (p == NULL)
 		return -EINVAL;
 	slash = strchr(p, '/');

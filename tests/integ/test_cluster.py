@@ -22,7 +22,9 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -57,10 +59,13 @@ def resp(*args):
 
 
 class Redis:
-    """A redis-server of our own: loopback, PORT, no persistence."""
+    """A redis-server of our own: loopback, PORT, no persistence; TLS only
+    when TLS is given: {"certs": StoreCerts, "cert": its certificate's name,
+    "auth_clients": "no" or "yes"} (redis' --tls-* options, no plain port)."""
 
-    def __init__(self, directory, port=None, password=None):
+    def __init__(self, directory, port=None, password=None, tls=None):
         self.password = password
+        self.tls = tls
         self.dir = Path(directory)
         self.dir.mkdir(exist_ok=True)
         os.chmod(self.dir, 0o777)
@@ -73,11 +78,35 @@ class Redis:
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no",
-             *(["--requirepass", self.password] if self.password else [])],
+             *(["--requirepass", self.password] if self.password else []),
+             *self._tls_args()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=str(self.dir))
         log.close()
         wait_until(self._ready, timeout=10, what="redis-server")
         return self
+
+    def _tls_args(self):
+        if not self.tls:
+            return []
+        c, name = self.tls["certs"], self.tls["cert"]
+        return ["--port", "0", "--tls-port", str(self.port),
+                "--tls-cert-file", c.path(name + ".crt"), "--tls-key-file", c.path(name + ".key"),
+                "--tls-ca-cert-file", c.path("ca.crt"),
+                "--tls-auth-clients", self.tls.get("auth_clients", "no")]
+
+    def url(self):
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
+
+    def _connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+        if not self.tls:
+            return s
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False      # a probe: limitd is the one that verifies
+        ctx.verify_mode = ssl.CERT_NONE
+        c = self.tls["certs"]
+        ctx.load_cert_chain(c.path("client.crt"), c.path("client.key"))
+        return ctx.wrap_socket(s)
 
     def _ready(self):
         assert self.proc.poll() is None, "redis-server exited: " + self.logpath.read_text()
@@ -88,7 +117,7 @@ class Redis:
 
     def call(self, *args):
         """Send one command, RETURN the first reply line (enough here)."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+        with self._connect() as s:
             s.sendall(resp(*args))
             data = b""
             while b"\r\n" not in data:
@@ -623,3 +652,234 @@ def test_fail_closed_refuses_logins_while_store_down(farm, redis):
     assert (st["sessions"], st["users"]) == (2, 2)
     early.close()
     held.close()
+
+
+# ---------------------------------------------------------------- rediss://
+
+class StoreCerts:
+    """A CA and what it signs, made here with openssl (never committed):
+    "store" (the store's certificate, for 127.0.0.1), "client" (limitd's),
+    "misnamed" (this CA, but for 127.0.0.2 and store.invalid); "rogue" for
+    127.0.0.1 but from another CA; "other.key" matches no certificate."""
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.dir.mkdir(exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.ca("ca")
+        self.ca("rogue-ca")
+        self.leaf("store", "ca", "IP:127.0.0.1")
+        self.leaf("client", "ca", "DNS:limitd.invalid")
+        self.leaf("misnamed", "ca", "IP:127.0.0.2,DNS:store.invalid")
+        self.leaf("rogue", "rogue-ca", "IP:127.0.0.1")
+        self.leaf("other", "ca", "DNS:other.invalid")
+
+    def path(self, name):
+        return str(self.dir / name)
+
+    @staticmethod
+    def openssl(*args):
+        r = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+
+    def ca(self, name):
+        self.openssl("req", "-x509", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                     "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign",
+                     "-keyout", self.path(name + ".key"), "-out", self.path(name + ".crt"))
+        os.chmod(self.path(name + ".key"), 0o600)
+
+    def leaf(self, name, ca, san):
+        ext = self.dir / (name + ".ext")
+        ext.write_text(f"subjectAltName={san}\n")
+        self.openssl("req", "-new", "-nodes", "-subj", f"/CN={name}",
+                     "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"))
+        self.openssl("x509", "-req", "-days", "2", "-in", self.path(name + ".csr"),
+                     "-CA", self.path(ca + ".crt"), "-CAkey", self.path(ca + ".key"),
+                     "-CAcreateserial", "-extfile", str(ext), "-out", self.path(name + ".crt"))
+        os.chmod(self.path(name + ".key"), 0o600)
+
+    def limitd_opts(self, client=None, key=None):
+        """limitd's TLS options: the CA, and CLIENT's certificate with KEY's key."""
+        opts = {"limitd_cluster_tls_ca_file": self.path("ca.crt")}
+        if client:
+            opts["limitd_cluster_tls_cert_file"] = self.path(client + ".crt")
+            opts["limitd_cluster_tls_key_file"] = self.path((key or client) + ".key")
+        return opts
+
+
+@pytest.fixture(scope="module")
+def store_certs():
+    d = tempfile.mkdtemp(prefix="limitd-store-certs-")
+    os.chmod(d, 0o755)
+    yield StoreCerts(Path(d) / "certs")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def tls_store(workdir, store_certs):
+    """start(cert="store", auth_clients="no"): a TLS-only redis-server."""
+    started = []
+
+    def start(cert="store", auth_clients="no"):
+        r = Redis(workdir / f"redis-tls{len(started)}",
+                  tls={"certs": store_certs, "cert": cert, "auth_clients": auth_clients})
+        started.append(r)
+        return r.start()
+
+    yield start
+    for r in started:
+        r.kill()
+
+
+def lone_limitd(workdir, name, store, **options):
+    """A limitd on STORE (not waited for: it may fail to join)."""
+    d = workdir / name
+    d.mkdir()
+    options.setdefault("max_per_ip", 0)
+    options.setdefault("limitd_cluster", store.url())
+    return Limitd(d, limitd_cluster_id=name,
+                  limitd_cluster_lease=LEASE, **options)
+
+
+def test_rediss_across_hosts_and_status(farm, make_ftpd, tls_store, store_certs):
+    """Two hosts over rediss://: max_per_ip holds across them, a session
+    that ends frees its slot, and limitd --status (--json and text) reads
+    the farm over TLS."""
+    store = tls_store()
+    (a, fa), (b, fb) = farm(n=2, max_per_ip=1, limitd_cluster=store.url(),
+                            **store_certs.limitd_opts())
+    first = login(make_ftpd, fa)
+    assert refused(fb) == TOO_MANY_FROM_IP          # the same address on the other host
+    other = login(make_ftpd, fb, "127.0.0.2")
+    st = cluster(b)
+    assert st["reachable"] is True and st["store"] == f"127.0.0.1:{store.port}/0"
+    assert (st["sessions"], st["addresses"]) == (2, 2)
+    assert sorted((h["id"], h["sessions"]) for h in st["hosts"]) == [("host0", 1), ("host1", 1)]
+    text = a.status()
+    assert text.returncode == 0 and "farm: 2 sessions, 2 addresses" in text.stdout
+    first.quit()
+    wait_until(lambda: farm_sessions(a) == 1, what="slot freed")
+    assert login(make_ftpd, fb).voidcmd("NOOP").startswith("200")
+    assert other.voidcmd("NOOP").startswith("200")
+
+
+@pytest.mark.parametrize("cert,host,reason", [
+    ("rogue", "127.0.0.1", "unable to get local issuer certificate"),  # another CA
+    ("misnamed", "127.0.0.1", "IP address mismatch"),       # our CA, another address
+    ("store", "localhost", "hostname mismatch"),            # our CA, no such name in it
+])
+def test_rediss_unverified_store_is_down(workdir, make_ftpd, tls_store, store_certs,
+                                         cert, host, reason):
+    """A store whose certificate does not verify (CA, address, name) is a
+    store that is down: logged once with the reason, limitd_fail=closed
+    refuses new sessions, --status says unreachable; nothing is sent to it."""
+    store = tls_store(cert)
+    ld = lone_limitd(workdir, "bad-" + cert, store, limitd_fail="closed",
+                     limitd_cluster=f"rediss://{host}:{store.port}/0",
+                     **store_certs.limitd_opts()).start()
+    try:
+        wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
+        assert "certificate failed verification: " + reason in ld.log(), ld.log()
+        assert "refusing new sessions (limitd_fail=closed)" in ld.log()
+        ftpd = make_ftpd(ld)
+        assert refused(ftpd) == TOO_MANY_USERS
+        time.sleep(1.2)                             # a retry, not logged again
+        assert ld.log().count("Lost the cluster store") == 1, ld.log()
+        assert cluster(ld)["reachable"] is False
+        assert store.call("DBSIZE") == b":0"        # no key written by limitd
+        no_sanitizer_report(ld)                     # under BUILD=build/san: no leak
+    finally:
+        ld.stop()
+
+
+def test_rediss_client_certificate(workdir, make_ftpd, tls_store, store_certs):
+    """tls-auth-clients yes: limitd with its client certificate joins and
+    counts; without one the store refuses the handshake (store down,
+    logged); a key others may read, or one that does not match the
+    certificate, stops limitd at start with the reason."""
+    store = tls_store(auth_clients="yes")
+    ld = lone_limitd(workdir, "withcert", store, **store_certs.limitd_opts("client")).start()
+    try:
+        wait_until(lambda: "Joined the cluster store" in ld.log(), what="join with a client cert")
+        login(make_ftpd, make_ftpd(ld))
+        assert farm_sessions(ld) == 1
+        no_sanitizer_report(ld)
+    finally:
+        ld.stop()
+
+    ld = lone_limitd(workdir, "nocert", store, **store_certs.limitd_opts()).start()
+    try:
+        wait_until(lambda: "Lost the cluster store" in ld.log(), what="refused handshake logged")
+        assert "alert certificate required" in ld.log(), ld.log()   # TLS 1.3: at the first read
+        assert "counting this host's sessions alone" in ld.log()
+        assert cluster(ld)["reachable"] is False
+        no_sanitizer_report(ld)
+    finally:
+        ld.stop()
+
+    open_key = workdir / "open.key"
+    shutil.copy(store_certs.path("client.key"), open_key)
+    open_key.chmod(0o644)
+    for name, opts, why in [
+            ("openkey", {**store_certs.limitd_opts("client"),
+                         "limitd_cluster_tls_key_file": open_key},
+             "must be a regular file others cannot read"),
+            ("wrongkey", store_certs.limitd_opts("client", key="other"),
+             "limitd_cluster_tls_key_file does not match limitd_cluster_tls_cert_file"),
+            ("noca", {**store_certs.limitd_opts(),
+                      "limitd_cluster_tls_ca_file": workdir / "missing-ca.crt"},
+             "limitd_cluster_tls_ca_file")]:
+        ld = lone_limitd(workdir, name, store, **opts)
+        for check in ([], ["-t"]):                  # limitd at start, and limitd -t
+            r = subprocess.run([str(LIMITD), *check, str(ld.conf)], capture_output=True,
+                               text=True, timeout=10)
+            assert r.returncode != 0
+            assert why in r.stderr, r.stderr
+    ld = lone_limitd(workdir, "checked", store, **store_certs.limitd_opts("client"))
+    r = subprocess.run([str(LIMITD), "-t", str(ld.conf)], capture_output=True, text=True,
+                       timeout=10)
+    assert (r.returncode, r.stdout) == (0, "configuration OK\n"), r.stderr
+
+
+def test_rediss_needs_a_ca_file(workdir):
+    """miniftpd -t and limitd refuse rediss:// without limitd_cluster_tls_ca_file,
+    and a TLS option with a plain redis:// URL."""
+    conf = workdir / "tls.conf"
+    for text, why in [
+            ("limitd_cluster=rediss://127.0.0.1:6380/0\n",
+             "rediss:// needs limitd_cluster_tls_ca_file"),
+            ("limitd_cluster=redis://127.0.0.1:6380/0\nlimitd_cluster_tls_ca_file=/x.pem\n",
+             "limitd_cluster_tls_ca_file is set but limitd_cluster is not a rediss:// URL")]:
+        conf.write_text(text)
+        for argv in ([str(MINIFTPD), str(conf), "-t"], [str(LIMITD), "-t", str(conf)]):
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            assert r.returncode != 0 and why in r.stderr, (argv, r.stderr)
+
+
+def test_rediss_silent_store_times_out(workdir, make_ftpd, store_certs):
+    """A store that accepts TCP but never answers the TLS handshake costs
+    one bounded wait: logged as a timeout, limitd counts alone and serves,
+    --status answers at once with the store unreachable."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)                               # the kernel accepts; nobody speaks
+    try:
+        port = silent.getsockname()[1]
+        d = workdir / "silent"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=f"rediss://127.0.0.1:{port}/0", limitd_cluster_id="silent",
+                    max_per_ip=0, **store_certs.limitd_opts()).start()
+        try:
+            wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
+            assert "TLS handshake timed out" in ld.log(), ld.log()
+            assert login(make_ftpd, make_ftpd(ld)).voidcmd("NOOP").startswith("200")
+            t = time.monotonic()
+            assert cluster(ld)["reachable"] is False
+            assert time.monotonic() - t < 3
+        finally:
+            ld.stop()
+    finally:
+        silent.close()

@@ -1,4 +1,5 @@
-/* test_limitstore.c - limitd_cluster's URL, password file text and host id. */
+/* test_limitstore.c - limitd_cluster's URL (redis:// and rediss://), its
+ * TLS options, password file text and host id. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,8 @@ test_url_good(void **state)
 		{ "redis://[::1]:65535/65535", "::1", 65535, 65535 },
 		{ "redis://[2001:db8::7]/15", "2001:db8::7", 6379, 15 },
 		{ "redis://h/0", "h", 6379, 0 },
+		{ "rediss://store.example:6380/3", "store.example", 6380, 3 },
+		{ "rediss://[::1]", "::1", 6379, 0 },
 	};
 	struct limit_store_url u;
 
@@ -33,6 +36,7 @@ test_url_good(void **state)
 		assert_string_equal(u.host, good[i].host);
 		assert_int_equal(u.port, good[i].port);
 		assert_int_equal(u.db, good[i].db);
+		assert_int_equal(u.tls, strncmp(good[i].url, "rediss://", 9) == 0);
 	}
 }
 
@@ -45,6 +49,8 @@ test_url_bad(void **state)
 		"redis://h/65536", "redis://h/-1", "redis://h/1x", "redis://h/1/2",
 		"redis://:secret@h:6379/0", "redis://user:pw@h", "redis://h h", "redis://[::1",
 		"redis://[zz::1]", "redis://h;rm", "redis://h?db=1", " redis://h",
+		"rediss://", "rediss://:pw@h", "REDISS://h", "redisss://h", "rediss:/h",
+		"rediss://h:0", "rediss://h/65536",
 	};
 	struct limit_store_url u;
 	char longhost[LIMIT_STORE_HOST_MAX + 32];
@@ -52,7 +58,6 @@ test_url_bad(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(limit_store_parse_url(bad[i], &u), -EINVAL);
-	assert_int_equal(limit_store_parse_url("rediss://h:6380/0", &u), -EPROTONOSUPPORT);
 	snprintf(longhost, sizeof(longhost), "redis://%0*d", LIMIT_STORE_HOST_MAX + 1, 0);
 	assert_int_equal(limit_store_parse_url(longhost, &u), -EINVAL);
 	snprintf(longhost, sizeof(longhost), "redis://%0*d", LIMIT_STORE_HOST_MAX, 0);
@@ -116,7 +121,9 @@ test_config_check(void **state)
 		{ "limitd_cluster=redis://127.0.0.1:6379/0", NULL },
 		{ "limitd_cluster=", NULL },
 		{ "limitd_cluster=redis://h:0", "is not redis://HOST[:PORT][/DB]" },
-		{ "limitd_cluster=rediss://h", "TLS (rediss://) is not supported" },
+		{ "limitd_cluster=rediss://h", "rediss:// needs limitd_cluster_tls_ca_file" },
+		{ "limitd_cluster_tls_ca_file=/etc/ssl/ca.pem", "is set but limitd_cluster is not a "
+		  "rediss:// URL" },
 		{ "limitd_cluster=redis://:pw@h", "is not redis://HOST[:PORT][/DB]" },
 		{ "limitd_cluster_id=host1", NULL },
 		{ "limitd_cluster_id=a b", "must be 1 to 64 printable" },
@@ -142,6 +149,53 @@ test_config_check(void **state)
 	}
 }
 
+/* The TLS options together: rediss:// with its CA, cert and key in pairs. */
+static void
+test_config_check_tls(void **state)
+{
+	static const struct {
+		const char *opt[4], *err;	/* err NULL: accepted */
+	} cases[] = {
+		{ { "limitd_cluster=rediss://10.0.0.5:6380/0",
+		    "limitd_cluster_tls_ca_file=/etc/miniftpd/store-ca.pem" }, NULL },
+		{ { "limitd_cluster=rediss://store.example",
+		    "limitd_cluster_tls_ca_file=/etc/miniftpd/store-ca.pem",
+		    "limitd_cluster_tls_cert_file=/etc/miniftpd/limitd.crt",
+		    "limitd_cluster_tls_key_file=/etc/miniftpd/limitd.key" }, NULL },
+		{ { "limitd_cluster=rediss://store.example",
+		    "limitd_cluster_tls_ca_file=/etc/miniftpd/store-ca.pem",
+		    "limitd_cluster_tls_cert_file=/etc/miniftpd/limitd.crt" }, "go together" },
+		{ { "limitd_cluster=rediss://store.example",
+		    "limitd_cluster_tls_ca_file=/etc/miniftpd/store-ca.pem",
+		    "limitd_cluster_tls_key_file=/etc/miniftpd/limitd.key" }, "go together" },
+		{ { "limitd_cluster=redis://store.example",
+		    "limitd_cluster_tls_key_file=/etc/miniftpd/limitd.key" },
+		  "limitd_cluster_tls_key_file is set but limitd_cluster is not a rediss:// URL" },
+		{ { "limitd_cluster_tls_cert_file=/etc/miniftpd/limitd.crt" },
+		  "limitd_cluster_tls_cert_file is set but" },
+	};
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *ovr[4];
+		size_t n = 0;
+		struct config cfg;
+		int r;
+
+		while (n < 4 && cases[i].opt[n])
+			ovr[n] = (char *)(uintptr_t)cases[i].opt[n], n++;
+		r = cfg_load(&cfg, "/nonexistent/miniftpd.conf", false, ovr, n, err);
+		if (cases[i].err == NULL)
+			assert_int_equal(r, 0);
+		else {
+			assert_int_equal(r, -1);
+			assert_non_null(strstr(err, cases[i].err));
+		}
+		cfg_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -151,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_id),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_config_check_tls),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
