@@ -28,7 +28,7 @@ LIMITD_MODE=${BENCH_LIMITD:-auto}
 PORT0=${BENCH_PORT:-21101}
 OUT=$TOP/build/bench
 LOG=$OUT/bench.log
-RESULTS=$TOP/bench/RESULTS.md
+RESULTS=${BENCH_RESULTS:-$TOP/bench/RESULTS.md}
 BENCH_USER=mftpbench
 # before anything is written: report() rewrites RESULTS.md, which is tracked
 REV=$(cd "$TOP" && git describe --always --dirty 2>/dev/null)
@@ -1054,7 +1054,7 @@ report() {
 		limitd_vm_note
 		true
 	} > "$RESULTS"
-	log "wrote bench/RESULTS.md"
+	log "wrote ${RESULTS#$TOP/}"
 }
 
 # ---------------------------------------------------------------- main
