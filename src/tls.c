@@ -378,13 +378,11 @@ build_contexts(const struct config *cfg, struct tls_material *m, char *err, size
 /* The do_all callbacks: nothing to do with each method. */
 static void kdf_none(EVP_KDF *x, void *arg) { (void)x; (void)arg; }
 static void mac_none(EVP_MAC *x, void *arg) { (void)x; (void)arg; }
-static void kex_none(EVP_KEYEXCH *x, void *arg) { (void)x; (void)arg; }
-static void sig_none(EVP_SIGNATURE *x, void *arg) { (void)x; (void)arg; }
 
 /* OpenSSL builds an operation's whole method table (and adds each of its
- * algorithms' names to the name map) at the operation's first fetch, and
- * SSL_CTX_new fetches no key derivation, MAC, key exchange or signature:
- * the first handshake does.  Build those tables here, once, so that the
+ * algorithms' names to the name map) at the operation's first fetch;
+ * SSL_CTX_new fetches key exchanges and signatures but no key derivation
+ * or MAC: the first handshake does (TLS13-KDF, HMAC).  Build those tables here, once, so that the
  * sessions inherit them instead of each TLS process writing its own copy
  * into the heap pages it shares with the listener (bench/NOTES.md, "FTPS
  * idle memory"). */
@@ -393,8 +391,6 @@ build_method_tables(void)
 {
 	EVP_KDF_do_all_provided(NULL, kdf_none, NULL);
 	EVP_MAC_do_all_provided(NULL, mac_none, NULL);
-	EVP_KEYEXCH_do_all_provided(NULL, kex_none, NULL);
-	EVP_SIGNATURE_do_all_provided(NULL, sig_none, NULL);
 }
 
 /* Read and check everything into M. */
