@@ -17,7 +17,9 @@
  *     helper's signing children, which read that copy (tlssign.c).
  *
  * The certificate chain and both contexts are loaded once, before any
- * session forks (tls_prepare, tls_commit), and inherited.
+ * session forks (tls_prepare, tls_commit), and inherited, with OpenSSL's
+ * method tables of what a handshake fetches (so that no TLS process
+ * builds its own copy).
  *
  * Both contexts of a session share one ticket key, made by the helper at
  * AUTH TLS: a ticket of another session, or of another server, does not
