@@ -76,10 +76,12 @@ bool tlsdata_active(int fd);
  * or EOF), -EAGAIN when the socket must become ready first, or -errno
  * (-EPROTO: a TLS error, logged).  An end met after some bytes is
  * returned by the next call (tlsdata_pending says so meanwhile).  Without
- * kernel TLS, sent records are gathered in a 256 KiB buffer (one write for
- * many records) that tlsdata_send flushes before it returns, waiting for
- * the socket within data_connection_timeout (-ETIMEDOUT after it): what it
- * counts as sent is on the socket.
+ * kernel TLS, sent records are gathered in a buffer that holds the 16
+ * records of 256 KiB (one write per 256 KiB block) and that tlsdata_send
+ * flushes before it returns, waiting for the socket within
+ * data_connection_timeout (-ETIMEDOUT after it): what it counts as sent is
+ * on the socket.  The socket then keeps at most 256 KiB unsent
+ * (TCP_NOTSENT_LOWAT, set by tlsdata_accept).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);

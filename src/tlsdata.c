@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -13,8 +16,15 @@
 #include "tls.h"
 #include "tlsdata.h"
 
-/* Bytes of records gathered per write (tlsdata_send). */
-#define COALESCE	(256 * 1024)
+/* Bytes of records gathered per write (tlsdata_send): room for the
+ * records of one 256 KiB transfer block (16 of at most 16 KiB of text
+ * each, with any cipher's overhead), so that a block goes out in one write. */
+#define BLOCK_RECORDS	16
+#define COALESCE	(BLOCK_RECORDS * (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + \
+					  SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
+/* Unsent bytes the data socket holds before it stops taking more
+ * (TCP_NOTSENT_LOWAT): one block's records. */
+#define UNSENT_MAX	(BLOCK_RECORDS * SSL3_RT_MAX_PLAIN_LENGTH)
 
 static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited */
 static SSL *cur;		/* the current data connection's */
@@ -110,14 +120,26 @@ forget(void)
  * a write of its own (4,141 writes for 64 MiB), the buffer gathers
  * COALESCE bytes of records per write.  Not with kernel TLS, whose socket
  * BIO must stay the write BIO (SSL_sendfile).
+ *
+ * And the socket keeps at most UNSENT_MAX bytes not yet sent: the bytes
+ * a slower receiver has no window for wait in this process, not in the
+ * kernel.  A socket with megabytes queued sends them when the receiver's
+ * ACKs open the window, in whatever context takes the ACK: over loopback,
+ * the receiving process's own recv (bench/NOTES.md).  What is in flight
+ * is not limited, only what waits behind it.
  */
 static void
 coalesce(void)
 {
 	BIO *sock = SSL_get_wbio(cur), *b;
+	int r;
 
 	if (BIO_get_ktls_send(sock))
 		return;
+	r = sys_setsockopt_int(cur_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, UNSENT_MAX);
+	if (r < 0)
+		log_warning("Failed to set TCP_NOTSENT_LOWAT on the data connection: %s, "
+			    "ignoring", strerror(-r));
 	b = BIO_new(BIO_f_buffer());
 	if (b == NULL || BIO_set_write_buffer_size(b, COALESCE) != 1 || !BIO_up_ref(sock)) {
 		BIO_free(b);

@@ -11,6 +11,10 @@ has it registered (/proc/sys/net/ipv4/tcp_available_ulp; an unprivileged
 process cannot make the kernel load the module).  It then asserts that
 the server took the path the kernel allows, and that the bytes are right
 either way, so it means something on both kinds of kernel.
+
+Where OpenSSL encrypts, the records of a download are gathered: one write
+per 256 KiB block of the file, and the data socket keeps at most 256 KiB
+unsent (strace shows both).
 """
 
 import os
@@ -23,8 +27,11 @@ import pytest
 from conftest import DEMO_PASSWORD, run_cmd
 from ftpskit import retr, tls_login, tls_server
 from logcapture import LogCapture, start as start_logged
+from xfer import start, traced_server
 
 TCP_ULP = getattr(socket, "TCP_ULP", 31)
+BLOCK = 256 * 1024                      # transfer.c XFER_BUF: one read, one SSL_write call
+RECORD = 16384 + 5 + 1 + 16             # TLS 1.3: header, inner type, AEAD tag
 SSL_CONF = "/usr/include/x86_64-linux-gnu/openssl/configuration.h"
 
 
@@ -160,3 +167,41 @@ def test_journal_field(ftpenv, certs):  # noqa: F811
         assert rec["FTP_TLS_SEND"] == expected_path(), rec
     finally:
         cap.close()
+
+
+WriteTraced = traced_server("write,setsockopt")
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+def test_userspace_send_one_write_per_block(ftpenv, certs):  # noqa: F811
+    """Where OpenSSL encrypts (no kernel TLS), a binary RETR's records go
+    out 16 at a time: one write of 16 full TLS 1.3 records per 256 KiB
+    block of the file (it was one of 256 KiB and one of the 352 bytes left
+    over), a resumed RETR too; the TLS data socket keeps at most 256 KiB
+    unsent (TCP_NOTSENT_LOWAT).  A plain download's socket is left alone."""
+    if expected_path() == "ktls":
+        pytest.skip("kernel TLS: the kernel writes the records, nothing is gathered")
+    blocks, rest = 12, 300001
+    data = os.urandom(blocks * BLOCK + 4321)
+    with open(os.path.join(ftpenv.root, "w.bin"), "wb") as fh:
+        fh.write(data)
+    WriteTraced.trace = os.path.join(ftpenv.dir, "write.trace")
+    s = start(ftpenv, WriteTraced, force_local_data_ssl="NO", **certs.opts())
+    f = tls_login(s)
+    assert retr(f, "w.bin") == data
+    got = bytearray()
+    f.retrbinary("RETR w.bin", got.extend, rest=rest)
+    assert bytes(got) == data[rest:]
+    assert f.prot_c().startswith("200")
+    assert retr(f, "w.bin") == data
+    f.quit()
+    with open(WriteTraced.trace, errors="replace") as fh:
+        trace = fh.read()
+    asked = [int(n) for n in re.findall(r"write\(\d+, .*, (\d+)\) = -?\d+", trace)]
+    assert asked.count(16 * RECORD) == blocks + (len(data) - rest) // BLOCK, \
+        sorted(set(asked))[-8:]
+    lowat = re.findall(r"setsockopt\(\d+, (?:SOL_TCP|IPPROTO_TCP), TCP_NOTSENT_LOWAT, "
+                       r"\[(\d+)\], 4\) = 0", trace)
+    assert lowat == [str(BLOCK)] * 2, lowat      # the two TLS RETRs, not the plain one
+    lines = download_lines(s.log(), "w.bin")
+    assert [t for _, t in lines] == [", TLS send: userspace"] * 2 + [""], lines
