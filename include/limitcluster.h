@@ -41,6 +41,9 @@
 
 /* An unreachable store is tried again at most this often. */
 #define LIMIT_CLUSTER_RETRY_MS		1000
+/* While a connection is under way, limitd's loop moves it on this often
+ * (each step never waits: limitredisio.h, limit_redis_step). */
+#define LIMIT_CLUSTER_DIAL_POLL_MS	5
 
 /*
  * limit_cluster_check - read what CFG's cluster options name as
@@ -146,8 +149,10 @@ void limit_cluster_release(const struct limit_addr *key, const char *user);
 /*
  * limit_cluster_tick - queue the lease's renewal when due (sent with the
  * turn's other questions), or try an unreachable store again (at most
- * every LIMIT_CLUSTER_RETRY_MS, synchronously).  Call it from the event
- * loop at least every limit_cluster_next_ms().
+ * every LIMIT_CLUSTER_RETRY_MS), never waiting: the connection, TLS
+ * handshake and greeting (AUTH, SELECT, SCRIPT LOAD) go on in steps, one
+ * per call, while questions get -ENOTCONN; once greeted, limitd joins.
+ * Call it from the event loop at least every limit_cluster_next_ms().
  */
 void limit_cluster_tick(void);
 
