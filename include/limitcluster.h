@@ -57,8 +57,11 @@ int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
  * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
  * empty) for the counts of TAB (limitd's local tables, kept by the
  * caller: read on every join).  Reads the password file, picks the id
- * (see limit_cluster_id), and tries to connect and join once; a store
- * that does not answer is tried again by limit_cluster_tick.
+ * (see limit_cluster_id), resolves the store's host name (the only time:
+ * never in the event loop; a name that does not resolve leaves the store
+ * down until restart), and tries to connect and join once, waiting (before
+ * the event loop); a store that does not answer is tried again by
+ * limit_cluster_tick.
  * RETURNS 0, or -errno for a configuration that can never work (bad URL
  * or id, unreadable or open password file; for rediss://, a CA file
  * without a certificate, a client key others may read or that does not

@@ -2,9 +2,11 @@
  * limitcluster.c - limitd's counts shared through a Redis store; see
  * limitcluster.h and SECURITY.md ("limitd on several hosts").
  *
- * A blocking connection on purpose: limitd stays one thread with one
- * order of events, every verdict is the store's answer to that very
- * question, and a store that stalls costs one bounded timeout.  The
+ * A blocking connection on purpose once joined: limitd stays one thread
+ * with one order of events, every verdict is the store's answer to that
+ * very question, and a store that stalls costs one bounded timeout.  Not
+ * so while the store is down: a new connection is made in steps that never
+ * wait (dial, dial_step), the store's name resolved at start only.  The
  * questions of one turn of the event loop (admissions, logins, failed
  * logins, releases, the renewal) share one round trip (pipelined); the
  * price is measured in bench/NOTES.md ("limitd_cluster").
