@@ -908,6 +908,20 @@ def worst_admission(ld, seconds, count=3000):
     return worst
 
 
+def assert_never_stalled(ld, bound, rounds=3, seconds=2.5):
+    """Rounds of admissions for SECONDS each (two reconnect attempts at
+    least): one whose slowest admission is under BOUND suffices, so that a
+    host loaded by other work (a late reply now and then) does not fail the
+    test, while a limitd that stalls on each attempt fails every round."""
+    worsts = []
+    for _ in range(rounds):
+        worsts.append(worst_admission(ld, seconds))
+        if worsts[-1] < bound:
+            return
+    pytest.fail("admissions waited " + ", ".join(f"{w * 1000:.0f}" for w in worsts) +
+                f" ms at worst in {rounds} rounds (bound {bound * 1000:.0f} ms)")
+
+
 class Unreachable:
     """A loopback TCP port where a connect hangs ("blackhole": a listener
     that never accepts, its accept queue full, so Linux drops further SYNs)
@@ -953,8 +967,7 @@ def test_unreachable_store_never_stalls_admissions(workdir, kind):
                     limitd_cluster_id=kind, limitd_fail="open", max_per_ip=0).start()
         try:
             wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
-            worst = worst_admission(ld, 3.5)        # three retries at least
-            assert worst < STALL_BOUND, f"an admission waited {worst * 1000:.0f} ms"
+            assert_never_stalled(ld, STALL_BOUND)
             assert ld.log().count("Lost the cluster store") == 1, ld.log()
             no_sanitizer_report(ld)                 # stopped mid-attempt: nothing leaked
         finally:
@@ -1015,8 +1028,7 @@ def test_store_name_resolved_at_start_only(workdir, redis):
             hosts.write_text("127.0.0.1 localhost\n")   # in place: the bind mount sees it
             redis.kill()
             wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
-            worst = worst_admission(ld, 2.5)
-            assert worst < STALL_BOUND, f"an admission waited {worst * 1000:.0f} ms"
+            assert_never_stalled(ld, STALL_BOUND, rounds=2)   # the old code: 3 s in getaddrinfo
             redis.start()
             wait_until(lambda: "Joined again the cluster store" in ld.log(), timeout=5,
                        what="rejoin at the address resolved at start")
