@@ -6,7 +6,8 @@
  * The trust placed in the store's certificate: SECURITY.md ("limitd on
  * several hosts", TLS).
  *
- * Used by limitredis.c (AUTH, SELECT, checked commands).  Never logs:
+ * Used by limitredis.c (AUTH, SELECT, checked commands) and, for a
+ * connection made without waiting, limitcluster.c.  Never logs:
  * failures come back as text in WHY or ERR.
  */
 #ifndef MINIFTPD_LIMITREDISIO_H
