@@ -41,6 +41,9 @@
 
 /* An unreachable store is tried again at most this often. */
 #define LIMIT_CLUSTER_RETRY_MS		1000
+/* While a connection is under way, limitd's loop moves it on this often
+ * (each step never waits: limitredisio.h, limit_redis_step). */
+#define LIMIT_CLUSTER_DIAL_POLL_MS	5
 
 /*
  * limit_cluster_check - read what CFG's cluster options name as
@@ -54,8 +57,11 @@ int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
  * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
  * empty) for the counts of TAB (limitd's local tables, kept by the
  * caller: read on every join).  Reads the password file, picks the id
- * (see limit_cluster_id), and tries to connect and join once; a store
- * that does not answer is tried again by limit_cluster_tick.
+ * (see limit_cluster_id), resolves the store's host name (the only time:
+ * never in the event loop; a name that does not resolve leaves the store
+ * down until restart), and tries to connect and join once, waiting (before
+ * the event loop); a store that does not answer is tried again by
+ * limit_cluster_tick.
  * RETURNS 0, or -errno for a configuration that can never work (bad URL
  * or id, unreadable or open password file; for rediss://, a CA file
  * without a certificate, a client key others may read or that does not
@@ -146,8 +152,10 @@ void limit_cluster_release(const struct limit_addr *key, const char *user);
 /*
  * limit_cluster_tick - queue the lease's renewal when due (sent with the
  * turn's other questions), or try an unreachable store again (at most
- * every LIMIT_CLUSTER_RETRY_MS, synchronously).  Call it from the event
- * loop at least every limit_cluster_next_ms().
+ * every LIMIT_CLUSTER_RETRY_MS), never waiting: the connection, TLS
+ * handshake and greeting (AUTH, SELECT, SCRIPT LOAD) go on in steps, one
+ * per call, while questions get -ENOTCONN; once greeted, limitd joins.
+ * Call it from the event loop at least every limit_cluster_next_ms().
  */
 void limit_cluster_tick(void);
 

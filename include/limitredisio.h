@@ -6,7 +6,8 @@
  * The trust placed in the store's certificate: SECURITY.md ("limitd on
  * several hosts", TLS).
  *
- * Used by limitredis.c (AUTH, SELECT, checked commands).  Never logs:
+ * Used by limitredis.c (AUTH, SELECT, checked commands) and, for a
+ * connection made without waiting, limitcluster.c.  Never logs:
  * failures come back as text in WHY or ERR.
  */
 #ifndef MINIFTPD_LIMITREDISIO_H
@@ -14,6 +15,8 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "limitstore.h"
@@ -45,11 +48,65 @@ int limit_redis_tls_ctx(const struct config *cfg, SSL_CTX **out, char err[CFG_ER
 int limit_redis_read_private(const char *path, char *buf, size_t bufsz, size_t *len,
 			     char err[CFG_ERR_MAX]);
 
+/* The addresses of a store, resolved once (getaddrinfo: no time bound). */
+#define LIMIT_REDIS_ADDRS_MAX	8
+struct limit_redis_addrs {
+	size_t n;
+	struct sockaddr_storage sa[LIMIT_REDIS_ADDRS_MAX];
+};
+
 /*
- * limit_redis_connect - a TCP connection to U's host and port (each
- * address getaddrinfo gives, all within TIMEOUT_MS), then, when TLS is not
- * NULL, a TLS handshake (within TIMEOUT_MS more) that verifies the store's
- * certificate names U's host.
+ * limit_redis_resolve - U's host and port as addresses, into A (the first
+ * LIMIT_REDIS_ADDRS_MAX getaddrinfo gives).  Blocks as long as the
+ * resolver does: limitd calls it at start only.
+ * RETURNS 0, or -EHOSTUNREACH with WHY set.
+ */
+int limit_redis_resolve(const struct limit_store_url *u, struct limit_redis_addrs *a,
+			char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_dial - start connecting to A's addresses (in turn) for the
+ * store U, never waiting: limit_redis_step goes on.  The phases, each
+ * within TIMEOUT_MS: the TCP connection (all addresses together), then,
+ * when TLS is not NULL, a TLS handshake that verifies the store's
+ * certificate names U's host, then the commands limit_redis_send queued,
+ * each reply within TIMEOUT_MS of the one before.  A and U must outlive
+ * the dial (until limit_redis_ready).
+ * RETURNS the connection under way, or NULL with WHY set.
+ */
+struct limit_redis *limit_redis_dial(const struct limit_redis_addrs *a,
+				     const struct limit_store_url *u, SSL_CTX *tls,
+				     int timeout_ms, char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_send - queue ARGC words of ARGV as one command on C, written
+ * by limit_redis_step once connected (several queued: pipelined).
+ * RETURNS 0 or -ENOMEM.
+ */
+int limit_redis_send(struct limit_redis *c, int argc, const char **argv);
+
+/*
+ * limit_redis_step - move C on as far as it goes without waiting:
+ * connect, handshake, write what is queued, read.
+ * RETURNS 1 with *REPLY the next reply to the queued commands (in order;
+ * freeReplyObject it, error replies included), 0 to be called again once
+ * limit_redis_fd's descriptor is ready or some time passed, or -1 with
+ * WHY set (a phase failed or ran out of time: close C).
+ */
+int limit_redis_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_fd - C's descriptor, the poll EVENTS its last step waits
+ * for (0: none) and the DEADLINE (sys_now_ms) of that wait.
+ */
+int limit_redis_fd(const struct limit_redis *c, short *events, long long *deadline);
+
+/* limit_redis_ready - C is connected and every queued reply was read. */
+bool limit_redis_ready(const struct limit_redis *c);
+
+/*
+ * limit_redis_connect - limit_redis_resolve, limit_redis_dial and the
+ * steps, waiting in between (poll): for one-shot callers (--status).
  * RETURNS the connection, or NULL with WHY set.
  */
 struct limit_redis *limit_redis_connect(const struct limit_store_url *u, SSL_CTX *tls,

@@ -2,9 +2,11 @@
  * limitcluster.c - limitd's counts shared through a Redis store; see
  * limitcluster.h and SECURITY.md ("limitd on several hosts").
  *
- * A blocking connection on purpose: limitd stays one thread with one
- * order of events, every verdict is the store's answer to that very
- * question, and a store that stalls costs one bounded timeout.  The
+ * A blocking connection on purpose once joined: limitd stays one thread
+ * with one order of events, every verdict is the store's answer to that
+ * very question, and a store that stalls costs one bounded timeout.  Not
+ * so while the store is down: a new connection is made in steps that never
+ * wait (dial, dial_step), the store's name resolved at start only.  The
  * questions of one turn of the event loop (admissions, logins, failed
  * logins, releases, the renewal) share one round trip (pipelined); the
  * price is measured in bench/NOTES.md ("limitd_cluster").
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,6 +71,10 @@ static struct {
 	const struct limit_tab *tab;
 	SSL_CTX *tls;		/* rediss:// only */
 	struct limit_redis *ctx;
+	struct limit_redis_addrs addrs;	/* resolved at start only */
+	char unresolved[LIMIT_REDIS_WHY];	/* why not, or "" */
+	struct limit_redis *dial;	/* a connection under way, greeting sent */
+	unsigned int greeted;	/* its replies read */
 } C;
 
 static void fail_queue(void);
@@ -76,7 +83,8 @@ static void
 hang_up(void)
 {
 	limit_redis_close(C.ctx);
-	C.ctx = NULL;
+	limit_redis_close(C.dial);
+	C.ctx = C.dial = NULL;
 	C.up = false;
 	C.next_retry = sys_now_ms() + LIMIT_CLUSTER_RETRY_MS;
 	fail_queue();
@@ -95,21 +103,31 @@ lost(const char *why)
 	hang_up();
 }
 
-static int
-load_script(char why[LIMIT_REDIS_WHY])
-{
-	const char *argv[] = { "SCRIPT", "LOAD", limit_redis_script };
-	redisReply *r = limit_redis_command(C.ctx, 3, argv, why);
-	int ret = -1;
+/*
+ * What a new connection says first, pipelined, and the answer each wants:
+ * AUTH (with a password file only), SELECT, SCRIPT LOAD.
+ */
+enum greet { G_AUTH, G_SELECT, G_LOAD, G_COUNT };
+static const char *const greet_name[G_COUNT] = { "AUTH", "SELECT", "SCRIPT LOAD" };
 
-	if (r && r->type == REDIS_REPLY_STRING && r->len == 40) {
+/* Reply R to greeting command G; RETURNS 0, or -1 with WHY set. */
+static int
+greeting_reply(enum greet g, const redisReply *r, char why[LIMIT_REDIS_WHY])
+{
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, LIMIT_REDIS_WHY, "store said: %.100s", r->str ? r->str : "");
+		return -1;
+	}
+	if (g == G_LOAD && r->type == REDIS_REPLY_STRING && r->len == 40) {
 		memcpy(C.sha, r->str, 40);
 		C.sha[40] = '\0';
-		ret = 0;
-	} else if (r)
-		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to SCRIPT LOAD");
-	freeReplyObject(r);
-	return ret;
+		return 0;
+	}
+	if (g != G_LOAD && r->type == REDIS_REPLY_STATUS && r->len == 2 &&
+	    memcmp(r->str, "OK", 2) == 0)
+		return 0;
+	snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to %s", greet_name[g]);
+	return -1;
 }
 
 /* EVALSHA op with NARGS ARGS, as hiredis wants it (free it). */
@@ -417,16 +435,12 @@ join(void)
 	return r;
 }
 
+/* Connected and greeted: join with the local tables. */
 static void
-connect_and_join(void)
+joined(void)
 {
-	char why[LIMIT_REDIS_WHY];
-
-	C.ctx = limit_redis_open(&C.url, C.tls, C.have_pass ? C.pass : NULL, why);
-	if (C.ctx == NULL || load_script(why) < 0) {
-		lost(why);
-		return;
-	}
+	C.ctx = C.dial;
+	C.dial = NULL;
 	C.up = true;
 	if (join() < 0)
 		return;
@@ -434,6 +448,77 @@ connect_and_join(void)
 		   C.lost_logged ? "Joined again" : "Joined", C.url.host, C.url.port, C.url.db,
 		   C.id, limit_tab_sessions(C.tab), limit_tab_users(C.tab));
 	C.lost_logged = false;
+}
+
+/*
+ * Move the connection under way on as far as it goes without waiting
+ * (limitd's loop never waits for a store that is not up); join once the
+ * store answered the whole greeting.
+ */
+static void
+dial_step(void)
+{
+	char why[LIMIT_REDIS_WHY];
+	redisReply *r;
+	int s;
+
+	while ((s = limit_redis_step(C.dial, &r, why)) == 1) {
+		int ok = greeting_reply(C.greeted++, r, why);
+
+		freeReplyObject(r);
+		if (ok < 0) {
+			lost(why);
+			return;
+		}
+	}
+	if (s < 0)
+		lost(why);
+	else if (limit_redis_ready(C.dial))
+		joined();
+}
+
+/* Start connecting to the store (at its addresses from the start), greeting queued. */
+static void
+dial(void)
+{
+	char why[LIMIT_REDIS_WHY], db[16];
+	const char *auth[] = { "AUTH", C.pass }, *sel[] = { "SELECT", db },
+		   *load[] = { "SCRIPT", "LOAD", limit_redis_script };
+
+	if (C.unresolved[0]) {
+		lost(C.unresolved);
+		return;
+	}
+	C.dial = limit_redis_dial(&C.addrs, &C.url, C.tls, LIMIT_REDIS_TIMEOUT_MS, why);
+	if (C.dial == NULL) {
+		lost(why);
+		return;
+	}
+	snprintf(db, sizeof(db), "%u", C.url.db);
+	C.greeted = C.have_pass ? G_AUTH : G_SELECT;
+	if ((C.have_pass && limit_redis_send(C.dial, 2, auth) < 0) ||
+	    limit_redis_send(C.dial, 2, sel) < 0 || limit_redis_send(C.dial, 3, load) < 0) {
+		lost("out of memory");
+		return;
+	}
+	dial_step();
+}
+
+/* At start, before the event loop: the first connection, waited for. */
+static void
+dial_and_wait(void)
+{
+	dial();
+	while (C.dial) {
+		short events;
+		long long deadline;
+		struct pollfd p = { .fd = limit_redis_fd(C.dial, &events, &deadline) };
+		long long left = deadline - sys_now_ms();
+
+		p.events = events;
+		(void)sys_poll(&p, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+		dial_step();
+	}
 }
 
 int
@@ -489,6 +574,7 @@ limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX])
 int
 limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
 {
+	char why[LIMIT_REDIS_WHY];
 	int r;
 
 	if (cfg->limitd_cluster[0] == '\0')
@@ -501,7 +587,11 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
 	C.lease_ms = (long long)cfg->limitd_cluster_lease * 1000;
 	snprintf(C.lease, sizeof(C.lease), "%lld", C.lease_ms);
-	connect_and_join();
+	C.unresolved[0] = '\0';
+	if (limit_redis_resolve(&C.url, &C.addrs, why) < 0)	/* never in the loop */
+		(void)str_fmt(C.unresolved, sizeof(C.unresolved), "%s (resolved at start only: "
+			      "restart limitd)", why);	/* cut: fine */
+	dial_and_wait();
 	return 0;
 }
 
@@ -623,8 +713,10 @@ limit_cluster_tick(void)
 	if (!C.enabled)
 		return;
 	if (!C.up) {
-		if (now >= C.next_retry)
-			connect_and_join();
+		if (C.dial)
+			dial_step();
+		else if (now >= C.next_retry)
+			dial();
 		return;
 	}
 	if (now < C.next_renew)
@@ -642,6 +734,8 @@ limit_cluster_next_ms(void)
 		return -1;
 	if (C.up && C.nq)
 		return 0;	/* queued, not sent yet */
+	if (C.dial)
+		return LIMIT_CLUSTER_DIAL_POLL_MS;
 	left = (C.up ? C.next_renew : C.next_retry) - sys_now_ms();
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
@@ -650,7 +744,8 @@ void
 limit_cluster_stop(void)
 {
 	limit_redis_close(C.ctx);
-	C.ctx = NULL;
+	limit_redis_close(C.dial);
+	C.ctx = C.dial = NULL;
 	C.up = false;
 	SSL_CTX_free(C.tls);
 	C.tls = NULL;

@@ -22,10 +22,25 @@
 #include "str.h"
 #include "sysutil.h"
 
+/* Where a connection made by limit_redis_dial stands. */
+enum phase { PH_TCP, PH_TLS, PH_TALK };
+
 struct limit_redis {
 	int fd;
 	SSL *ssl;		/* NULL: plain redis:// */
 	redisReader *reader;
+	/* A connection being made (limit_redis_dial, limit_redis_step): */
+	enum phase phase;
+	const struct limit_redis_addrs *addrs;
+	size_t next;		/* the address to try after fd's */
+	const struct limit_store_url *url;
+	SSL_CTX *tls;
+	int timeout_ms;
+	long long deadline;	/* of the phase, or of the reply awaited */
+	short events;		/* what the last step waits for */
+	char *out;		/* commands not yet written (limit_redis_send) */
+	size_t outlen, outoff;
+	unsigned int unread;	/* replies still to come */
 };
 
 /* What an I/O step needs next: nothing (done), or to wait for EVENTS. */
@@ -173,60 +188,6 @@ await(int fd, short events, long long deadline)
 	return r < 0 && r != -EINTR ? r : 0;
 }
 
-/* One TCP connection to AI within DEADLINE; RETURNS the fd or -errno. */
-static int
-connect_one(const struct addrinfo *ai, long long deadline)
-{
-	struct sockaddr_storage sa = { 0 };
-	int r, fd = sys_socket(ai->ai_family, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return fd;
-	memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
-	r = sys_connect_start(fd, &sa);
-	while (r == -EINPROGRESS || r == -EALREADY) {
-		struct sockaddr_storage peer;
-
-		r = await(fd, POLLOUT, deadline);
-		if (r == 0)
-			r = sys_connect_result(fd);
-		if (r == 0 && sys_peer_addr(fd, &peer) == -ENOTCONN)
-			r = -EINPROGRESS;	/* a signal, not the connect, ended the wait */
-	}
-	if (r == 0)
-		r = sys_setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	if (r < 0) {
-		sys_close(fd);
-		return r;
-	}
-	return fd;
-}
-
-static int
-tcp_connect(const struct limit_store_url *u, long long deadline, char why[LIMIT_REDIS_WHY])
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL;
-	char port[8];
-	int fd = -ENOENT, g;
-
-	snprintf(port, sizeof(port), "%u", u->port);
-	g = getaddrinfo(u->host, port, &hints, &res);
-	if (g != 0) {
-		snprintf(why, LIMIT_REDIS_WHY, "cannot resolve %.64s: %s", u->host, gai_strerror(g));
-		return -1;
-	}
-	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = connect_one(ai, deadline);
-		if (fd >= 0 || fd == -ETIMEDOUT)
-			break;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		snprintf(why, LIMIT_REDIS_WHY, "cannot connect: %s", strerror(-fd));
-	return fd < 0 ? -1 : fd;
-}
-
 /* What SSL's call that returned R on C wants next (struct step). */
 static struct step
 ssl_step(struct limit_redis *c, int r)
@@ -276,66 +237,6 @@ io_read(struct limit_redis *c, char *buf, size_t len)
 		return ssl_step(c, SSL_read(c->ssl, buf, (int)len));
 	}
 	return sys_step(sys_read(c->fd, buf, len), POLLIN);
-}
-
-static int
-handshake(struct limit_redis *c, const struct limit_store_url *u, SSL_CTX *tls,
-	  long long deadline, char why[LIMIT_REDIS_WHY])
-{
-	X509_VERIFY_PARAM *param;
-	struct step s = { 0, 0 };
-	unsigned char ip[16];
-	bool literal = inet_pton(AF_INET, u->host, ip) == 1 || inet_pton(AF_INET6, u->host, ip) == 1;
-
-	c->ssl = SSL_new(tls);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
-		ssl_reason(why, LIMIT_REDIS_WHY, "TLS");
-		return -1;
-	}
-	param = SSL_get0_param(c->ssl);
-	if ((literal ? X509_VERIFY_PARAM_set1_ip_asc(param, u->host)
-		     : SSL_set1_host(c->ssl, u->host) && SSL_set_tlsext_host_name(c->ssl, u->host)) != 1) {
-		ssl_reason(why, LIMIT_REDIS_WHY, "TLS: cannot set the host to verify");
-		return -1;
-	}
-	do {
-		if (s.events && (s.ret = await(c->fd, s.events, deadline)) < 0)
-			break;
-		ERR_clear_error();
-		s = ssl_step(c, SSL_connect(c->ssl));
-	} while (s.ret == 0 && s.events);
-	if (s.ret > 0)
-		return 0;
-	if (SSL_get_verify_result(c->ssl) != X509_V_OK)
-		snprintf(why, LIMIT_REDIS_WHY, "TLS: the store's certificate failed verification: %s",
-			 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
-	else if (s.ret == -ETIMEDOUT)
-		snprintf(why, LIMIT_REDIS_WHY, "TLS handshake timed out");
-	else
-		ssl_reason(why, LIMIT_REDIS_WHY, "TLS handshake failed");
-	return -1;
-}
-
-struct limit_redis *
-limit_redis_connect(const struct limit_store_url *u, SSL_CTX *tls, int timeout_ms,
-		    char why[LIMIT_REDIS_WHY])
-{
-	struct limit_redis *c = xcalloc(1, sizeof(*c));
-
-	c->fd = tcp_connect(u, sys_now_ms() + timeout_ms, why);
-	if (c->fd < 0)
-		goto fail;
-	if (tls && handshake(c, u, tls, sys_now_ms() + timeout_ms, why) < 0)
-		goto fail;
-	c->reader = redisReaderCreate();
-	if (c->reader == NULL) {
-		snprintf(why, LIMIT_REDIS_WHY, "out of memory");
-		goto fail;
-	}
-	return c;
-fail:
-	limit_redis_close(c);
-	return NULL;
 }
 
 /* Why step WHAT on C failed with R: OpenSSL's reason when TLS refused. */
@@ -445,6 +346,306 @@ limit_redis_roundtrip(struct limit_redis *c, int argc, const char **argv, int ti
 	return read_reply(c, sys_now_ms() + timeout_ms, why);
 }
 
+int
+limit_redis_resolve(const struct limit_store_url *u, struct limit_redis_addrs *a,
+		    char why[LIMIT_REDIS_WHY])
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char port[8];
+	int g;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(port, sizeof(port), "%u", u->port);
+	g = getaddrinfo(u->host, port, &hints, &res);
+	if (g != 0) {
+		snprintf(why, LIMIT_REDIS_WHY, "cannot resolve %.64s: %s", u->host, gai_strerror(g));
+		return -EHOSTUNREACH;
+	}
+	for (const struct addrinfo *ai = res; ai && a->n < LIMIT_REDIS_ADDRS_MAX; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(a->sa[0]))
+			memcpy(&a->sa[a->n++], ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(res);
+	if (a->n == 0)
+		snprintf(why, LIMIT_REDIS_WHY, "cannot resolve %.64s: no address", u->host);
+	return a->n ? 0 : -EHOSTUNREACH;
+}
+
+/* Start connecting C to its next address; RETURNS 0 (under way), or the
+ * last -errno when no address is left. */
+static int
+tcp_next(struct limit_redis *c)
+{
+	int r = -EHOSTUNREACH;
+
+	while (c->next < c->addrs->n) {
+		const struct sockaddr_storage *sa = &c->addrs->sa[c->next++];
+
+		sys_close(c->fd);
+		c->fd = sys_socket(sa->ss_family, SOCK_STREAM, 0);
+		if (c->fd < 0) {
+			r = c->fd;
+			continue;
+		}
+		r = sys_connect_start(c->fd, sa);
+		if (r == 0 || r == -EINPROGRESS || r == -EALREADY)
+			return 0;
+	}
+	return r;
+}
+
+/* C's next phase, with its own TIMEOUT_MS. */
+static void
+enter(struct limit_redis *c, enum phase ph)
+{
+	c->phase = ph;
+	c->deadline = sys_now_ms() + c->timeout_ms;
+}
+
+/* The TLS session on C's connected fd, set to verify the store's name. */
+static int
+tls_begin(struct limit_redis *c, char why[LIMIT_REDIS_WHY])
+{
+	const char *host = c->url->host;
+	unsigned char ip[16];
+	bool literal = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	X509_VERIFY_PARAM *param;
+
+	c->ssl = SSL_new(c->tls);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		ssl_reason(why, LIMIT_REDIS_WHY, "TLS");
+		return -1;
+	}
+	param = SSL_get0_param(c->ssl);
+	if ((literal ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
+		     : SSL_set1_host(c->ssl, host) && SSL_set_tlsext_host_name(c->ssl, host)) != 1) {
+		ssl_reason(why, LIMIT_REDIS_WHY, "TLS: cannot set the host to verify");
+		return -1;
+	}
+	enter(c, PH_TLS);
+	return 1;
+}
+
+/* The steps of a phase: 1 moved on (step again), 0 wait for c->events, -1 failed (WHY). */
+static int
+tcp_step(struct limit_redis *c, char why[LIMIT_REDIS_WHY])
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	struct sockaddr_storage peer;
+	int r = sys_poll(&p, 1, 0);
+
+	c->events = POLLOUT;
+	if (r == 0 || r == -EINTR)
+		return 0;
+	if (r > 0)
+		r = sys_connect_result(c->fd);
+	if (r == 0 && sys_peer_addr(c->fd, &peer) == -ENOTCONN)
+		return 0;
+	if (r == 0)
+		r = sys_setsockopt_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	if (r < 0 && tcp_next(c) == 0)
+		return 1;
+	if (r < 0) {
+		snprintf(why, LIMIT_REDIS_WHY, "cannot connect: %s", strerror(-r));
+		return -1;
+	}
+	if (c->tls)
+		return tls_begin(c, why);
+	enter(c, PH_TALK);
+	return 1;
+}
+
+static int
+tls_step(struct limit_redis *c, char why[LIMIT_REDIS_WHY])
+{
+	struct step s;
+
+	ERR_clear_error();
+	s = ssl_step(c, SSL_connect(c->ssl));
+	if (s.ret > 0) {
+		enter(c, PH_TALK);
+		return 1;
+	}
+	c->events = s.events;
+	if (s.ret == 0)
+		return 0;
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK)
+		snprintf(why, LIMIT_REDIS_WHY, "TLS: the store's certificate failed verification: %s",
+			 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+	else
+		ssl_reason(why, LIMIT_REDIS_WHY, "TLS handshake failed");
+	return -1;
+}
+
+/* A write on C failed with R: the store may have said why (TLS alert), read at once. */
+static void
+send_failed(struct limit_redis *c, int r, char why[LIMIT_REDIS_WHY])
+{
+	char buf[256];
+
+	io_why(c, r, "cannot send", why);
+	if (c->ssl && io_read(c, buf, sizeof(buf)).ret == -EPROTO && ERR_peek_last_error())
+		io_why(c, -EPROTO, "refused", why);
+	ERR_clear_error();
+}
+
+static int
+talk_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS_WHY])
+{
+	char buf[16384];
+	void *r = NULL;
+	struct step s;
+
+	while (c->outoff < c->outlen) {
+		s = io_write(c, c->out + c->outoff, c->outlen - c->outoff);
+		c->events = s.events;
+		if (s.ret < 0)
+			send_failed(c, s.ret, why);
+		if (s.ret <= 0)
+			return s.ret < 0 ? -1 : 0;
+		c->outoff += (size_t)s.ret;
+	}
+	c->events = 0;
+	if (c->unread == 0)
+		return 0;
+	if (redisReaderGetReply(c->reader, &r) != REDIS_OK) {
+		snprintf(why, LIMIT_REDIS_WHY, "protocol error: %.80s", c->reader->errstr);
+		return -1;
+	}
+	if (r) {
+		c->unread--;
+		c->deadline = sys_now_ms() + c->timeout_ms;
+		*reply = r;
+		return 1;
+	}
+	s = io_read(c, buf, sizeof(buf));
+	c->events = s.events;
+	if (s.ret > 0 && redisReaderFeed(c->reader, buf, (size_t)s.ret) != REDIS_OK)
+		s.ret = -ENOMEM;
+	if (s.ret < 0)
+		io_why(c, s.ret, "no reply", why);
+	return s.ret < 0 ? -1 : s.ret > 0;
+}
+
+/* What a phase that ran out of time is called. */
+static const char *const late[] = {
+	[PH_TCP] = "cannot connect: Connection timed out",
+	[PH_TLS] = "TLS handshake timed out",
+	[PH_TALK] = "no reply: no answer in time",
+};
+
+int
+limit_redis_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS_WHY])
+{
+	int r = 1;
+
+	*reply = NULL;
+	while (r == 1 && *reply == NULL) {
+		if (sys_now_ms() >= c->deadline && (c->phase != PH_TALK || c->unread ||
+						   c->outoff < c->outlen)) {
+			snprintf(why, LIMIT_REDIS_WHY, "%s", late[c->phase]);
+			return -1;
+		}
+		r = c->phase == PH_TCP ? tcp_step(c, why)
+		  : c->phase == PH_TLS ? tls_step(c, why) : talk_step(c, reply, why);
+	}
+	return r < 0 ? -1 : *reply ? 1 : 0;
+}
+
+int
+limit_redis_send(struct limit_redis *c, int argc, const char **argv)
+{
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+
+	if (len < 0)
+		return -ENOMEM;
+	c->out = xreallocarray(c->out, c->outlen + (size_t)len, 1);
+	memcpy(c->out + c->outlen, cmd, (size_t)len);
+	c->outlen += (size_t)len;
+	c->unread++;
+	redisFreeCommand(cmd);
+	return 0;
+}
+
+struct limit_redis *
+limit_redis_dial(const struct limit_redis_addrs *a, const struct limit_store_url *u, SSL_CTX *tls,
+		 int timeout_ms, char why[LIMIT_REDIS_WHY])
+{
+	struct limit_redis *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	c->fd = -1;
+	c->addrs = a;
+	c->url = u;
+	c->tls = tls;
+	c->timeout_ms = timeout_ms;
+	enter(c, PH_TCP);
+	c->reader = redisReaderCreate();
+	r = c->reader ? tcp_next(c) : -ENOMEM;
+	if (r < 0) {
+		snprintf(why, LIMIT_REDIS_WHY, "cannot connect: %s", strerror(-r));
+		limit_redis_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+limit_redis_fd(const struct limit_redis *c, short *events, long long *deadline)
+{
+	*events = c->events;
+	*deadline = c->deadline;
+	return c->fd;
+}
+
+bool
+limit_redis_ready(const struct limit_redis *c)
+{
+	return c->phase == PH_TALK && c->unread == 0 && c->outoff == c->outlen;
+}
+
+/* Step C until ready, waiting (poll) in between; RETURNS 0 or -1, WHY set. */
+static int
+finish(struct limit_redis *c, char why[LIMIT_REDIS_WHY])
+{
+	redisReply *reply;
+	int r;
+
+	while (!limit_redis_ready(c)) {
+		r = limit_redis_step(c, &reply, why);
+		freeReplyObject(reply);		/* none asked for here */
+		if (r < 0)
+			return -1;
+		if (r == 0 && c->events && await(c->fd, c->events, c->deadline) < 0) {
+			snprintf(why, LIMIT_REDIS_WHY, "%s", late[c->phase]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct limit_redis *
+limit_redis_connect(const struct limit_store_url *u, SSL_CTX *tls, int timeout_ms,
+		    char why[LIMIT_REDIS_WHY])
+{
+	struct limit_redis_addrs *a = xmalloc(sizeof(*a));
+	struct limit_redis *c = NULL;
+
+	if (limit_redis_resolve(u, a, why) == 0)
+		c = limit_redis_dial(a, u, tls, timeout_ms, why);
+	if (c && finish(c, why) < 0) {
+		limit_redis_close(c);
+		c = NULL;
+	}
+	if (c) {
+		c->addrs = NULL;	/* the addresses are only for connecting */
+		c->url = NULL;
+	}
+	free(a);
+	return c;
+}
+
 void
 limit_redis_close(struct limit_redis *c)
 {
@@ -458,5 +659,6 @@ limit_redis_close(struct limit_redis *c)
 	sys_close(c->fd);
 	if (c->reader)
 		redisReaderFree(c->reader);
+	free(c->out);
 	free(c);
 }

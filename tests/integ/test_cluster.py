@@ -883,3 +883,158 @@ def test_rediss_silent_store_times_out(workdir, make_ftpd, store_certs):
             ld.stop()
     finally:
         silent.close()
+
+
+# ---------------------------------------------- an unreachable store never stalls limitd
+
+STALL_BOUND = 0.06      # s: the old synchronous reconnect stalled ~0.1 s each second
+
+
+def worst_admission(ld, seconds, count=3000):
+    """Admissions (a new client each, then gone) for SECONDS (at most COUNT):
+    every one admitted; RETURNS the slowest (s), connect and verdict."""
+    worst, deadline = 0.0, time.monotonic() + seconds
+    for _ in range(count):
+        if time.monotonic() >= deadline:
+            break
+        t = time.monotonic()
+        c = ld.client()
+        try:
+            assert c.admit("127.0.0.1") == V_ADMIT
+        finally:
+            c.close()
+        worst = max(worst, time.monotonic() - t)
+        time.sleep(0.002)
+    return worst
+
+
+def assert_never_stalled(ld, bound, rounds=3, seconds=2.5):
+    """Rounds of admissions for SECONDS each (two reconnect attempts at
+    least): one whose slowest admission is under BOUND suffices, so that a
+    host loaded by other work (a late reply now and then) does not fail the
+    test, while a limitd that stalls on each attempt fails every round."""
+    worsts = []
+    for _ in range(rounds):
+        worsts.append(worst_admission(ld, seconds))
+        if worsts[-1] < bound:
+            return
+    pytest.fail("admissions waited " + ", ".join(f"{w * 1000:.0f}" for w in worsts) +
+                f" ms at worst in {rounds} rounds (bound {bound * 1000:.0f} ms)")
+
+
+class Unreachable:
+    """A loopback TCP port where a connect hangs ("blackhole": a listener
+    that never accepts, its accept queue full, so Linux drops further SYNs)
+    or where it succeeds and nothing is ever said ("silent")."""
+
+    def __init__(self, kind):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(0 if kind == "blackhole" else 16)
+        self.port = self.lsock.getsockname()[1]
+        self.fillers = []
+        if kind == "blackhole":
+            for _ in range(4):
+                f = socket.socket()
+                f.setblocking(False)
+                f.connect_ex(("127.0.0.1", self.port))
+                self.fillers.append(f)
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                with pytest.raises(socket.timeout):     # the premise: connect hangs
+                    probe.connect(("127.0.0.1", self.port))
+            finally:
+                probe.close()
+
+    def close(self):
+        for s in [*self.fillers, self.lsock]:
+            s.close()
+
+
+@pytest.mark.parametrize("kind", ["blackhole", "silent"])
+def test_unreachable_store_never_stalls_admissions(workdir, kind):
+    """A store whose connect hangs, or that accepts and never answers:
+    with limitd_fail=open limitd counts alone and every admission is
+    answered at once, across several reconnect attempts (the connect,
+    handshake and greeting are stepped from the event loop, never waited
+    for).  Run it with BUILD=build/san too."""
+    store = Unreachable(kind)
+    try:
+        d = workdir / kind
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster=f"redis://127.0.0.1:{store.port}/0",
+                    limitd_cluster_id=kind, limitd_fail="open", max_per_ip=0).start()
+        try:
+            wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
+            assert_never_stalled(ld, STALL_BOUND)
+            assert ld.log().count("Lost the cluster store") == 1, ld.log()
+            no_sanitizer_report(ld)                 # stopped mid-attempt: nothing leaked
+        finally:
+            ld.stop()
+    finally:
+        store.close()
+
+
+class Namespaced(Limitd):
+    """A limitd in a mount namespace of its own (unshare -m) that sees
+    HOSTS, RESOLV and NSSWITCH as /etc/hosts, /etc/resolv.conf and
+    /etc/nsswitch.conf (bind mounts, private to it: the machine's files are
+    untouched).  sh execs limitd: the PID is limitd's."""
+
+    def __init__(self, directory, files, **options):
+        super().__init__(directory, **options)
+        self.files = files
+
+    def start(self):
+        binds = " && ".join(f"mount --bind {src} {dst}" for src, dst in self.files)
+        log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c",
+             f'{binds} && exec "$0" "$1"', str(LIMITD), str(self.conf)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        wait_until(self._ready, what="limitd socket")
+        return self
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (unshare -m, bind mounts over "
+                    "/etc/hosts, a UDP socket on port 53)")
+def test_store_name_resolved_at_start_only(workdir, redis):
+    """The store named by a host name: resolved at start, and never again.
+    Later the name's resolution hangs (removed from limitd's /etc/hosts, its
+    DNS server a socket that never answers): the store dies and comes back,
+    admissions are answered at once meanwhile, and limitd joins again at the
+    address it resolved at start."""
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns.bind(("127.83.0.1", 53))                    # a resolver that never answers
+    try:
+        hosts = workdir / "hosts"
+        hosts.write_text("127.0.0.1 localhost\n127.0.0.1 mftpd-store.test\n")
+        resolv = workdir / "resolv.conf"
+        resolv.write_text("nameserver 127.83.0.1\noptions timeout:3 attempts:1\n")
+        nss = workdir / "nsswitch.conf"
+        nss.write_text("hosts: files dns\n")
+        d = workdir / "named"
+        d.mkdir()
+        ld = Namespaced(d, [(hosts, "/etc/hosts"), (resolv, "/etc/resolv.conf"),
+                            (nss, "/etc/nsswitch.conf")],
+                        limitd_cluster=f"redis://mftpd-store.test:{redis.port}/0",
+                        limitd_cluster_id="named", limitd_fail="open", max_per_ip=0,
+                        limitd_cluster_lease=LEASE).start()
+        try:
+            wait_until(lambda: "Joined the cluster store mftpd-store.test" in ld.log(),
+                       what="join by name")
+            hosts.write_text("127.0.0.1 localhost\n")   # in place: the bind mount sees it
+            redis.kill()
+            wait_until(lambda: "Lost the cluster store" in ld.log(), what="store loss logged")
+            assert_never_stalled(ld, STALL_BOUND, rounds=2)   # the old code: 3 s in getaddrinfo
+            redis.start()
+            wait_until(lambda: "Joined again the cluster store" in ld.log(), timeout=5,
+                       what="rejoin at the address resolved at start")
+            assert "cannot resolve" not in ld.log(), ld.log()
+            no_sanitizer_report(ld)
+        finally:
+            ld.stop()
+    finally:
+        dns.close()
