@@ -554,12 +554,13 @@ listen_standalone(struct config *cfg, struct runtime *rt, listen_reload_fn *relo
 	L.cfg = cfg;
 	L.rt = rt;
 	L.reload = reload_fn;
+	setup_signals();
+	/* before the port is open: running when the first client can come */
+	tlssign_service_start(cfg, rt, leave_listener);
 	L.lfd = get_listener(cfg);
 	if (L.lfd < 0)
 		return 1;
 	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
-	setup_signals();
-	tlssign_service_start(cfg, rt, leave_listener);
 	while (!got_term)
 		serve_once();
 	return shut_down();
