@@ -92,6 +92,10 @@ void tlssign_service_reaped(pid_t pid);
  * socket of the signing process (only the listener and it hold it). */
 void tlssign_service_forget(void);
 
+/* tlssign_session_fd - this session's socket to the signing process, or
+ * -1 (tests/unit/test_tlssign.c speaks to the signer through it). */
+int tlssign_session_fd(void);
+
 /* tlssign_forget - close this session's socket to the signing process:
  * every process of a session but the helper before login (tls_forget_key
  * calls it), the helper after its one signature, the listener after the

@@ -544,6 +544,12 @@ tlssign_service_forget(void)
 	svc.pid = 0;
 }
 
+int
+tlssign_session_fd(void)
+{
+	return svc.session;
+}
+
 void
 tlssign_forget(void)
 {
