@@ -501,6 +501,9 @@ tlssign_service_start(const struct config *cfg, const struct runtime *rt,
 		sys_close(sv[0]);
 		return;
 	}
+	/* a signer that stops reading never blocks the listener: the
+	 * connection's helper then signs in a child */
+	(void)sys_set_nonblock(sv[0]);
 	svc.ctl = sv[0];
 	svc.pid = pid;
 	log_info("Signing process %d started", (int)pid);
