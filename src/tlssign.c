@@ -469,6 +469,7 @@ signer_main(const struct config *cfg, const struct runtime *rt, int ctl)
 		}
 	}
 	EVP_PKEY_free(key);
+	free(p);
 	sys_exit_session(0);
 }
 
