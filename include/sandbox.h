@@ -10,6 +10,7 @@
  *   SANDBOX_POSTLOGIN      postlogin drop_to()   helper exits
  *   SANDBOX_HELPER         helper drop_to()      service process: 421
  *   SANDBOX_TLS            TLS process drop_to() service process: EOF, exits
+ *   SANDBOX_SIGNER         signer drop_to()      listener: logs it, starts another
  *
  * The helper before login gets no filter: it runs as root on purpose
  * (shadow, crypt, NSS modules that may talk to nscd/sssd/LDAP, fork and
@@ -49,6 +50,7 @@ enum sandbox_role {
 	SANDBOX_POSTLOGIN,	/* service process after login: files, data sockets */
 	SANDBOX_HELPER,		/* helper after login: port-20 sockets, limitd */
 	SANDBOX_TLS,		/* TLS process: records <-> plain socketpair (tlsproc.h) */
+	SANDBOX_SIGNER,		/* the listener's signing process (tlssign.h) */
 	SANDBOX_NROLES
 };
 

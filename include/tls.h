@@ -98,8 +98,9 @@ X509 *tls_cert(void);
 int tls_key_fd(void);
 
 /*
- * tls_forget_key - close tls_key_fd.  Every process of a session that may
- * not sign calls it: the pre- and post-login processes and the TLS
+ * tls_forget_key - close tls_key_fd and the session's socket to the
+ * listener's signing process (tlssign_forget).  Every process of a session
+ * that may not sign calls it: the pre- and post-login processes and the TLS
  * process when forked, the helper at its drop after login.
  */
 void tls_forget_key(void);

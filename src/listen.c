@@ -17,6 +17,7 @@
 #include "privhelper.h"
 #include "str.h"
 #include "sysutil.h"
+#include "tlssign.h"
 
 /* The first fd systemd passes (SD_LISTEN_FDS_START). */
 #define LISTEN_FDS_START	3
@@ -244,8 +245,10 @@ reap(void)
 	pid_t pid;
 
 	got_chld = 0;
-	while ((pid = sys_reap_one()) > 0)
+	while ((pid = sys_reap_one()) > 0) {
 		kid_remove(pid);
+		tlssign_service_reaped(pid);
+	}
 }
 
 static void
@@ -255,19 +258,28 @@ signal_kids(int sig)
 		(void)sys_kill_group(L.kids[i], sig);
 }
 
-/* The child side: a session with the signal setup it would have had
- * without us, in its own process group so that we can signal all of it. */
-static void NORETURN
-become_session(int c)
+/* In a child: the listener's descriptors closed, the signal setup it
+ * would have had without us. */
+static void
+leave_listener(void)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 
-	(void)sys_setpgid(0, 0);
 	sys_close(L.lfd);
 	sys_close(L.spare_fd);
+	tlssign_service_forget();
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sys_signal(sigs[i], SIG_DFL);
 	sys_sigmask(SIG_SETMASK, &L.startmask, NULL);
+}
+
+/* The child side: a session, in its own process group so that we can
+ * signal all of it. */
+static void NORETURN
+become_session(int c)
+{
+	(void)sys_setpgid(0, 0);
+	leave_listener();
 	helper_main(L.cfg, L.rt, c);
 }
 
@@ -277,10 +289,12 @@ spawn_session(int c)
 	pid_t pid;
 
 	runtime_before_fork(L.cfg, L.rt);
+	tlssign_service_connect(L.cfg, L.rt, leave_listener);
 	pid = sys_fork();
 
 	if (pid == 0)
 		become_session(c);
+	tlssign_forget();
 	if (pid < 0) {
 		log_warning("Failed to fork a session: %s", strerror(-pid));
 		(void)sys_send(c, busy_reply, sizeof(busy_reply) - 1, MSG_DONTWAIT);
@@ -407,6 +421,7 @@ reload(void)
 	cfg_free(L.cfg);
 	*L.cfg = next;
 	*L.rt = rt;
+	tlssign_service_start(L.cfg, L.rt, leave_listener);
 	log_notice("Reloaded the configuration; new sessions use it");
 }
 
@@ -486,6 +501,7 @@ shut_down(void)
 	unsigned long grace = L.cfg->shutdown_timeout;
 
 	L.lfd = sys_close(L.lfd);
+	tlssign_service_forget();	/* it ends when the sessions' sockets close */
 	reap();
 	log_notice("Terminating on signal: no new connections; %zu session(s) may finish "
 		   "their transfer for up to %lu s", L.nkids, grace);
@@ -538,11 +554,13 @@ listen_standalone(struct config *cfg, struct runtime *rt, listen_reload_fn *relo
 	L.cfg = cfg;
 	L.rt = rt;
 	L.reload = reload_fn;
+	setup_signals();
+	/* before the port is open: running when the first client can come */
+	tlssign_service_start(cfg, rt, leave_listener);
 	L.lfd = get_listener(cfg);
 	if (L.lfd < 0)
 		return 1;
 	L.spare_fd = sys_open("/dev/null", O_RDONLY, 0);
-	setup_signals();
 	while (!got_term)
 		serve_once();
 	return shut_down();

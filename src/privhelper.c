@@ -440,6 +440,7 @@ helper_answer_start_tls(struct helper *h, struct buf *body)
 	if (r == 0 && !tls_handshake(h, e.sign))
 		r = -EPROTO;
 	sys_close(e.sign);
+	tlssign_forget();	/* one TLS handshake per session */
 	if (r == 0)
 		session_tls_started(e.plain, e.ctl, e.pid);
 	else

@@ -20,6 +20,7 @@ static const char *const role_names[SANDBOX_NROLES] = {
 	[SANDBOX_POSTLOGIN] = "post-login",
 	[SANDBOX_HELPER] = "helper",
 	[SANDBOX_TLS] = "tls",
+	[SANDBOX_SIGNER] = "signer",
 };
 
 const char *

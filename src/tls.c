@@ -477,6 +477,7 @@ void
 tls_forget_key(void)
 {
 	cur.key_fd = sys_close(cur.key_fd);
+	tlssign_forget();
 }
 
 int

@@ -1,5 +1,7 @@
-/* tlssign.c - the private key, only ever in a short-lived child; see tlssign.h. */
+/* tlssign.c - the private key, only ever in a short-lived child or the
+ * listener's signing process; see tlssign.h. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,14 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "privdrop.h"
+#include "runtime.h"
+#include "sandbox.h"
 #include "sysutil.h"
 #include "tls.h"
 #include "tlssign.h"
@@ -303,17 +309,14 @@ snapshot_key(const struct config *cfg, char *err, size_t errlen)
 	return key;
 }
 
+/* Q checked and signed with KEY into OUT (room for *OUTLEN, set).
+ * RETURNS 0 or -errno (*OUTLEN 0). */
 static int
-sign_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
+sign_with(EVP_PKEY *key, const struct sign_req *q, uint8_t *out, size_t *outlen)
 {
-	const struct sign_req *q = arg;
-	char err[256];
-	EVP_PKEY *key = snapshot_key(cfg, err, sizeof(err));
 	EVP_PKEY_CTX *ctx = NULL;
-	int r = key ? check_input(q, key) : -EKEYREJECTED;
+	int r = check_input(q, key);
 
-	if (key == NULL)
-		log_warning("Cannot sign: %s", err);
 	if (r == 0 && (size_t)EVP_PKEY_get_size(key) > *outlen)
 		r = -E2BIG;
 	if (r == 0) {
@@ -325,10 +328,269 @@ sign_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outl
 			r = -EIO;
 	}
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(key);
 	if (r < 0)
 		*outlen = 0;
 	return r;
+}
+
+static int
+sign_child(const struct config *cfg, const void *arg, uint8_t *out, size_t *outlen)
+{
+	char err[256];
+	EVP_PKEY *key = snapshot_key(cfg, err, sizeof(err));
+	int r;
+
+	if (key == NULL) {
+		log_warning("Cannot sign: %s", err);
+		*outlen = 0;
+		return -EKEYREJECTED;
+	}
+	r = sign_with(key, arg, out, outlen);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/* --- the listener's signing process --- */
+
+/*
+ * A request on a session's socket (SOCK_SEQPACKET, one packet): u32 kind,
+ * u32 length, the input.  The answer, one packet, is a child's (i32
+ * result, u32 length, the signature).  One request per socket.
+ */
+#define REQ_HEAD	8
+#define SERVICE_RESTART_MS 1000
+
+static struct {
+	int ctl;		/* listener: its end of the control socket */
+	pid_t pid;		/* listener: the signing process, 0 when none */
+	long long started;	/* listener: when it was last started (ms) */
+	int session;		/* helper before login: this session's end */
+} svc = { .ctl = -1, .session = -1 };
+
+/* The request in the packet REQ (N bytes) into *Q. RETURNS 0 or -EINVAL. */
+static int
+parse_request(const uint8_t *req, ssize_t n, struct sign_req *q)
+{
+	uint32_t kind, len;
+
+	if (n < REQ_HEAD || n > REQ_HEAD + TLSSIGN_MAX_SIG)
+		return -EINVAL;
+	memcpy(&kind, req, 4);
+	memcpy(&len, req + 4, 4);
+	if (len != (size_t)n - REQ_HEAD)
+		return -EINVAL;
+	*q = (struct sign_req){ .kind = kind, .in = req + REQ_HEAD, .inlen = len };
+	return 0;
+}
+
+/* In the signer: read one request on FD, answer it. The caller closes FD. */
+static void
+answer_one(int fd, EVP_PKEY *key)
+{
+	uint8_t req[REQ_HEAD + TLSSIGN_MAX_SIG + 1], ans[8 + TLSSIGN_MAX_SIG];
+	ssize_t n = sys_recv_packet(fd, req, sizeof(req), MSG_DONTWAIT);
+	size_t len = TLSSIGN_MAX_SIG;
+	struct sign_req q;
+	int32_t r;
+
+	if (n == 0 || n == -EAGAIN)
+		return;		/* the helper closed it unused */
+	r = parse_request(req, n, &q);
+	if (r == 0)
+		r = sign_with(key, &q, ans + 8, &len);
+	else
+		len = 0;
+	if (r < 0)
+		log_warning("Refused to sign: %s", strerror(-r));
+	memcpy(ans, &r, 4);
+	memcpy(ans + 4, &(uint32_t){ (uint32_t)len }, 4);
+	(void)sys_send(fd, ans, 8 + len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	explicit_bzero(ans, sizeof(ans));
+}
+
+/* In the signer: the key from the memory file, then privileges dropped. */
+static EVP_PKEY *
+signer_setup(const struct config *cfg, const struct runtime *rt)
+{
+	struct drop_spec d = {
+		.change_ids = rt->privileged,
+		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
+		.groups = &rt->nopriv_gid, .ngroups = 1,
+		.chroot_dir = rt->privileged ? cfg->secure_chroot_dir : NULL,
+	};
+	unsigned char seed[16];
+	char err[256];
+	EVP_PKEY *key = snapshot_key(cfg, err, sizeof(err));
+
+	if (key == NULL)
+		die("Signing process: %s", err);
+	tls_forget_key();
+	/* as the TLS process: reseed before the sandbox (getrandom only) */
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		die("Failed to seed the random generator: %s", tls_error("unknown error"));
+	drop_to(&d);
+	sandbox_enter(cfg, SANDBOX_SIGNER);
+	return key;
+}
+
+/* In the signer: serve the sockets the listener sends on CTL, one request
+ * each, until the listener closes CTL and every socket is closed. */
+static void NORETURN
+signer_main(const struct config *cfg, const struct runtime *rt, int ctl)
+{
+	EVP_PKEY *key = signer_setup(cfg, rt);
+	size_t n = 1, cap = 64;
+	struct pollfd *p = xreallocarray(NULL, cap, sizeof(*p));
+
+	p[0] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+	while (p[0].fd >= 0 || n > 1) {
+		int r = sys_poll(p, (unsigned int)n, -1);
+
+		if (r < 0 && r != -EINTR)
+			die("Signing process: failed to wait: %s", strerror(-r));
+		if (r <= 0)
+			continue;
+		for (size_t i = n; i-- > 1;)
+			if (p[i].revents) {
+				answer_one(p[i].fd, key);
+				sys_close(p[i].fd);
+				p[i] = p[--n];
+			}
+		if (p[0].revents) {
+			int fd = sys_recv_fd(p[0].fd);
+
+			if (fd == -EPIPE || fd == -ECONNRESET)
+				p[0].fd = sys_close(p[0].fd);	/* replaced, or the listener ended */
+			else if (fd >= 0) {
+				if (n == cap)
+					p = xreallocarray(p, cap *= 2, sizeof(*p));
+				p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			}
+		}
+	}
+	EVP_PKEY_free(key);
+	free(p);
+	sys_exit_session(0);
+}
+
+void
+tlssign_service_start(const struct config *cfg, const struct runtime *rt,
+		      void (*child_setup)(void))
+{
+	int sv[2], r;
+	pid_t pid;
+
+	svc.ctl = sys_close(svc.ctl);	/* the one before ends after its sockets */
+	svc.pid = 0;
+	if (tls_key_fd() < 0)
+		return;
+	svc.started = sys_now_ms();
+	r = sys_socketpair(SOCK_SEQPACKET, sv);
+	if (r < 0) {
+		log_warning("Failed to start the signing process: %s", strerror(-r));
+		return;
+	}
+	pid = sys_fork();
+	if (pid == 0) {
+		sys_close(sv[0]);
+		child_setup();
+		signer_main(cfg, rt, sv[1]);
+	}
+	sys_close(sv[1]);
+	if (pid < 0) {
+		log_warning("Failed to start the signing process: %s", strerror(-pid));
+		sys_close(sv[0]);
+		return;
+	}
+	/* a signer that stops reading never blocks the listener: the
+	 * connection's helper then signs in a child */
+	(void)sys_set_nonblock(sv[0]);
+	svc.ctl = sv[0];
+	svc.pid = pid;
+	log_info("Signing process %d started", (int)pid);
+}
+
+void
+tlssign_service_reaped(pid_t pid)
+{
+	if (pid <= 0 || pid != svc.pid)
+		return;
+	log_warning("Signing process %d ended; another starts with the next connection",
+		    (int)pid);
+	svc.pid = 0;
+	svc.ctl = sys_close(svc.ctl);
+}
+
+void
+tlssign_service_connect(const struct config *cfg, const struct runtime *rt,
+			void (*child_setup)(void))
+{
+	int sv[2], r;
+
+	tlssign_forget();
+	if (svc.pid == 0 && tls_key_fd() >= 0 &&
+	    sys_now_ms() - svc.started >= SERVICE_RESTART_MS)
+		tlssign_service_start(cfg, rt, child_setup);
+	if (svc.ctl < 0 || sys_socketpair(SOCK_SEQPACKET, sv) < 0)
+		return;
+	r = sys_send_fd(svc.ctl, sv[1]);
+	sys_close(sv[1]);
+	if (r < 0)
+		sys_close(sv[0]);
+	else
+		svc.session = sv[0];
+}
+
+void
+tlssign_service_forget(void)
+{
+	svc.ctl = sys_close(svc.ctl);
+	svc.pid = 0;
+}
+
+int
+tlssign_session_fd(void)
+{
+	return svc.session;
+}
+
+void
+tlssign_forget(void)
+{
+	svc.session = sys_close(svc.session);
+}
+
+/* Ask the signing process over this session's socket.  RETURNS the
+ * signature's length in OUT, its refusal (-errno), or -ENOTCONN when it
+ * did not answer. */
+static int
+ask_service(const struct sign_req *q, uint8_t *out)
+{
+	uint8_t req[REQ_HEAD + TLSSIGN_MAX_SIG], ans[8 + TLSSIGN_MAX_SIG + 1];
+	uint32_t kind = q->kind, len = (uint32_t)q->inlen;
+	int32_t result;
+	ssize_t n;
+
+	if (q->inlen > TLSSIGN_MAX_SIG)
+		return -EINVAL;
+	memcpy(req, &kind, 4);
+	memcpy(req + 4, &len, 4);
+	memcpy(req + REQ_HEAD, q->in, q->inlen);
+	if (sys_send(svc.session, req, REQ_HEAD + q->inlen, MSG_NOSIGNAL) < 0 ||
+	    sys_poll_in(svc.session, CHILD_TIMEOUT_MS) <= 0)
+		return -ENOTCONN;
+	n = sys_recv_packet(svc.session, ans, sizeof(ans), MSG_DONTWAIT);
+	if (n < 8)
+		return -ENOTCONN;
+	memcpy(&result, ans, 4);
+	memcpy(&len, ans + 4, 4);
+	if (len != (size_t)n - 8 || len > TLSSIGN_MAX_SIG)
+		return -EPROTO;
+	if (result < 0)
+		return result;
+	memcpy(out, ans + 8, len);
+	explicit_bzero(ans, sizeof(ans));
+	return (int)len;
 }
 
 int
@@ -337,7 +599,16 @@ tlssign_sign(const struct config *cfg, uint32_t kind, const uint8_t *in, size_t 
 {
 	struct sign_req q = { .kind = kind, .in = in, .inlen = inlen };
 	size_t len = TLSSIGN_MAX_SIG;
-	int r = in_child(cfg, sign_child, &q, out, &len);
+	int r = -ENOTCONN;
 
+	if (svc.session >= 0) {
+		r = ask_service(&q, out);
+		tlssign_forget();	/* one signature per connection */
+		if (r == -ENOTCONN)
+			log_info("The signing process did not answer; signing in a child");
+	}
+	if (r != -ENOTCONN)
+		return r;
+	r = in_child(cfg, sign_child, &q, out, &len);
 	return r < 0 ? r : (int)len;
 }

@@ -13,6 +13,7 @@ static const char *const names[SANDBOX_NROLES] = {
 	[SANDBOX_POSTLOGIN] = "postlogin",
 	[SANDBOX_HELPER] = "helper",
 	[SANDBOX_TLS] = "tls",
+	[SANDBOX_SIGNER] = "signer",
 };
 
 /* ROLE's BPF program, exported by libseccomp into a temporary file. */

@@ -404,6 +404,18 @@ class Server:
         except FileNotFoundError:
             return ""
 
+    def signers(self):
+        """Pids of the listener's signing processes, from its log (tlssign.c:
+        one per load with ssl_enable=YES, and one per restart)."""
+        return {int(p) for p in re.findall(r"Signing process (\d+) started", self.log())}
+
+    def helpers(self):
+        """The listener's children that are sessions' helpers (not its
+        signing process)."""
+        kids = proc_children(self.pid)
+        signers = self.signers() if kids else set()
+        return [p for p in kids if p not in signers]
+
     @property
     def pid(self):
         """The listener (standalone; listenfd, where systemd-socket-activate

@@ -53,7 +53,7 @@ def tcp_inodes(pid, local_port, remote_port=None):
 def session_of(server):
     """(helper pid, service pid) of the one session below the launcher."""
     def find():
-        helpers = proc_children(server.pid)
+        helpers = server.helpers()
         if len(helpers) != 1:
             return None
         services = proc_children(helpers[0])

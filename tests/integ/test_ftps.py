@@ -919,7 +919,7 @@ def test_bad_key_stops_the_server(ftpenv, certs):
 def session_processes(s, before):
     """(helper, [its two children]) of the one new TLS session of S."""
     def find():
-        helpers = [p for p in proc_children(s.pid) if p not in before]
+        helpers = [p for p in s.helpers() if p not in before]
         if len(helpers) != 1:
             return None
         kids = proc_children(helpers[0])
@@ -978,7 +978,7 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
     # and before login: the pre-login process, chrooted, with the plain end
     c = auth_tls(s.connect())
     assert c.cmd("NOOP").code == 200
-    helper2, kids2 = wait_until(lambda: [(h, proc_children(h)) for h in proc_children(s.pid)
+    helper2, kids2 = wait_until(lambda: [(h, proc_children(h)) for h in s.helpers()
                                          if h not in before and h != helper and
                                          len(proc_children(h)) == 2], 10)[0]
     service2, tls2, ctl2 = identify(s, c.sock.getsockname()[1], helper2, kids2)

@@ -26,7 +26,8 @@
 #define POST	(1u << SANDBOX_POSTLOGIN)
 #define HELP	(1u << SANDBOX_HELPER)
 #define TLS	(1u << SANDBOX_TLS)
-#define ALL	(PRE | POST | HELP | TLS)
+#define SIGN	(1u << SANDBOX_SIGNER)
+#define ALL	(PRE | POST | HELP | TLS | SIGN)
 #define NONE	0u
 
 /* Each probe makes one system call; returning at all means "not killed". */
@@ -329,6 +330,15 @@ test_tls(void **state)
 	check_abort(SANDBOX_TLS);
 }
 
+/* The listener's signing process: as the TLS process. */
+static void
+test_signer(void **state)
+{
+	(void)state;
+	check_role(SANDBOX_SIGNER);
+	check_abort(SANDBOX_SIGNER);
+}
+
 /* seccomp_sandbox=NO installs nothing: a forbidden call runs. */
 static void
 test_disabled(void **state)
@@ -359,6 +369,7 @@ test_role_names(void **state)
 	assert_string_equal(sandbox_role_name(SANDBOX_POSTLOGIN), "post-login");
 	assert_string_equal(sandbox_role_name(SANDBOX_HELPER), "helper");
 	assert_string_equal(sandbox_role_name(SANDBOX_TLS), "tls");
+	assert_string_equal(sandbox_role_name(SANDBOX_SIGNER), "signer");
 	assert_string_equal(sandbox_role_name(SANDBOX_NROLES), "?");
 }
 
@@ -370,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_postlogin),
 		cmocka_unit_test(test_helper),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_signer),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_role_names),
 	};
