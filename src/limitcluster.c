@@ -293,7 +293,7 @@ ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
 static int
 drain(void)
 {
-	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
+	struct queued *retry = NULL;	/* made when needed: rare, and C.nq big ones */
 	size_t nretry = 0, done = 0, cap = C.nq;
 	bool again = false;
 	int ret = 0;
@@ -312,6 +312,8 @@ drain(void)
 			again |= v[i - done] == -1;
 			if (v[i - done] == -1 && C.q[i].cookie && nretry == cap)
 				bug("limitd: more questions to ask again than asked");
+			if (v[i - done] == -1 && C.q[i].cookie && retry == NULL)
+				retry = xcalloc(cap, sizeof(*retry));
 			answered(i, v[i - done], retry, &nretry);
 		}
 		free(v);
@@ -496,11 +498,17 @@ limit_cluster_up(void)
 	return C.up;
 }
 
+/* V in decimal, in BUF (no snprintf: three per admission). RETURNS BUF's text. */
 static const char *
 num(char buf[NUM_MAX], unsigned long v)
 {
-	snprintf(buf, NUM_MAX, "%lu", v);
-	return buf;
+	char *p = buf + NUM_MAX - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
 }
 
 void
