@@ -14,10 +14,11 @@
 #include "sysutil.h"
 
 /*
- * ARGV: op, host id, lease ms, then per op; "batch": several questions
- * (admit, login, release, fail, renew), each its name and its arguments,
- * answered as an array in order.  -1: this host holds no lease (never
- * joined, or forgotten): the caller joins and asks again.
+ * ARGV: op, host id, lease ms, then per op; "batch": the asking host's
+ * limits (max_clients, max_per_ip, max_per_user, max_login_fails_per_ip),
+ * then questions (admit, login, release, fail, renew), each its name and
+ * its arguments, answered as an array in order.  -1: this host holds no
+ * lease (never joined, or forgotten): the caller joins and asks again.
  *
  * The hosts whose lease ran out are forgotten (purge) where their counts
  * could matter: before a join, a renewal or a status, and before a limit
@@ -96,20 +97,22 @@ const char limit_redis_script[] =
 	"live = live and tonumber(live)\n"
 	"if live and live <= now then purge(); live = nil end\n"
 	/* The limit a question would break (its verdict), or 0. */
-	"local function over_admit(a, mc, mi)\n"
-	"  if mc > 0 then sessions(); if gn >= mc then return 1 end end\n"
-	"  if mi > 0 and get(G, 'a:' .. a) >= mi then return 2 end\n"
+	/* A batch's limits: max_clients, max_per_ip, max_per_user, fail_max. */
+	"local MC, MI, MU, FM = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+	"local function over_admit(a)\n"
+	"  if MC > 0 then sessions(); if gn >= MC then return 1 end end\n"
+	"  if MI > 0 and get(G, 'a:' .. a) >= MI then return 2 end\n"
 	"  return 0\n"
 	"end\n"
-	"local function over_login(u, mu)\n"
-	"  if mu > 0 and get(G, 'u:' .. u) >= mu then return 3 end\n"
+	"local function over_login(u)\n"
+	"  if MU > 0 and get(G, 'u:' .. u) >= MU then return 3 end\n"
 	"  return 0\n"
 	"end\n"
 	/* Hosts whose lease ran out may hold what refuses: forget them, judge again. */
-	"local function judge(over, x, m1, m2)\n"
-	"  local v = over(x, m1, m2)\n"
+	"local function judge(over, x)\n"
+	"  local v = over(x)\n"
 	"  if v == 0 or forget() == 0 then return v end\n"
-	"  return over(x, m1, m2)\n"
+	"  return over(x)\n"
 	"end\n"
 	/* One question, its arguments from ARGV[b] on. */
 	"local function ask(q, b)\n"
@@ -119,17 +122,17 @@ const char limit_redis_script[] =
 	"    return n\n"
 	"  end\n"
 	"  if not live then return -1 end\n"
-	"  if q == 'admit' then\n"	/* addr, max_clients, max_per_ip, fail_max */
+	"  if q == 'admit' then\n"	/* addr */
 	"    local a = ARGV[b]\n"
-	"    if banned(a, tonumber(ARGV[b + 3])) then return 4 end\n"
-	"    local v = judge(over_admit, a, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]))\n"
+	"    if banned(a, FM) then return 4 end\n"
+	"    local v = judge(over_admit, a)\n"
 	"    if v ~= 0 then return v end\n"
 	"    sessions(); gn = gn + 1; pn = pn + 1\n"
 	"    up('a:' .. a); return 0\n"
-	"  elseif q == 'login' then\n"	/* addr, user, max_per_user, fail_max */
-	"    if banned(ARGV[b], tonumber(ARGV[b + 3])) then return 4 end\n"
+	"  elseif q == 'login' then\n"	/* addr, user */
+	"    if banned(ARGV[b], FM) then return 4 end\n"
 	"    local u = ARGV[b + 1]\n"
-	"    local v = judge(over_login, u, tonumber(ARGV[b + 2]))\n"
+	"    local v = judge(over_login, u)\n"
 	"    if v ~= 0 then return v end\n"
 	"    up('u:' .. u); return 0\n"
 	"  elseif q == 'release' then\n"	/* addr or '' (the user alone), user or '' */
@@ -141,19 +144,17 @@ const char limit_redis_script[] =
 	"  redis.call('ZADD', H, now + lease, id); return 0\n"
 	"end\n"
 	/* Arguments each question takes. */
-	"local NARGS = {admit = 4, login = 4, release = 2, fail = 2, renew = 0}\n"
-	"if NARGS[op] then\n"
-	"  local r = ask(op, 4)\n"
-	"  flush()\n"
-	"  return r\n"
-	"elseif op == 'batch' then\n"	/* question, its arguments, question...: checked first */
-	"  local i, n = 4, #ARGV\n"
+	"local NARGS = {admit = 1, login = 2, release = 2, fail = 2, renew = 0}\n"
+	"if op == 'batch' then\n"	/* the limits, then question, its arguments, question...:
+					   checked first */
+	"  local i, n = 8, #ARGV\n"
+	"  if n < 7 then return redis.error_reply('bad batch') end\n"
 	"  while i <= n do\n"
 	"    local c = NARGS[ARGV[i]]\n"
 	"    if not c or i + c > n then return redis.error_reply('bad batch') end\n"
 	"    i = i + 1 + c\n"
 	"  end\n"
-	"  local r, i = {}, 4\n"
+	"  local r, i = {}, 8\n"
 	"  while i <= n do\n"
 	"    r[#r + 1] = ask(ARGV[i], i + 1)\n"
 	"    i = i + 1 + NARGS[ARGV[i]]\n"
