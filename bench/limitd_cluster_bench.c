@@ -18,6 +18,11 @@
  *                      CPU time (user + system) each used per admission
  *                      (and its release): what a CPU of its own would
  *                      sustain, 10^6 / that
+ *   redis_evalsha_per_admission, redis_cmds_per_admission
+ *                      script calls, and commands the scripts ran, per
+ *                      admission (INFO commandstats): counts, not timings
+ *   redis_script_us_per_admission
+ *                      time redis-server spent inside the scripts
  * and prints one line per (mode, workers) of KEY=VALUE pairs on stdout.
  * On a machine with few CPUs the workers, limitd and redis-server compete
  * for them: the figures are what this machine did, not what limitd
@@ -208,6 +213,13 @@ worker(unsigned int w, double deadline, float *samples, unsigned long *count,
 	_exit(0);
 }
 
+/* (B - A) per admission when PID is a store that answered, else -1. */
+static double
+delta(double a, double b, unsigned long admitted, pid_t pid)
+{
+	return pid <= 0 || a < 0 || b < 0 || admitted == 0 ? -1.0 : (b - a) / (double)admitted;
+}
+
 static int
 cmp_float(const void *a, const void *b)
 {
@@ -234,6 +246,56 @@ store_losses(void)
 	return n;
 }
 
+/* What redis-server has run so far (INFO commandstats). */
+struct rstats {
+	double evalsha, cmds, script_us;
+};
+
+static struct rstats
+redis_stats(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static char data[1 << 16];
+	struct rstats st = { -1, -1, -1 };
+	size_t len = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    write(fd, "INFO commandstats\r\n", 19) != 19) {
+		if (fd >= 0)
+			close(fd);
+		return st;
+	}
+	/* A bulk reply: "$LEN\r\n", LEN bytes, "\r\n". */
+	while (len < sizeof(data) - 1 && (n = read(fd, data + len, sizeof(data) - 1 - len)) > 0) {
+		char *eol;
+
+		len += (size_t)n;
+		data[len] = '\0';
+		eol = strchr(data, '\n');
+		if (eol && (size_t)(eol + 1 - data) + (size_t)atol(data + 1) + 2 <= len)
+			break;
+	}
+	close(fd);
+	st.evalsha = st.cmds = st.script_us = 0;
+	for (char *l = strstr(data, "cmdstat_"); l; l = strstr(l + 1, "cmdstat_")) {
+		char name[64];
+		double calls = 0, usec = 0;
+
+		if (sscanf(l, "cmdstat_%63[^:]:calls=%lf,usec=%lf", name, &calls, &usec) != 3 ||
+		    strcmp(name, "info") == 0)
+			continue;
+		if (strcmp(name, "evalsha") == 0) {
+			st.evalsha = calls;
+			st.script_us = usec;
+		} else
+			st.cmds += calls;
+	}
+	return st;
+}
+
 /* CPU microseconds per admission of PID since CPU0 (-1: unknown). */
 static double
 per_admission(pid_t pid, long long cpu0, unsigned long admitted)
@@ -245,9 +307,10 @@ per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 }
 
 static void
-measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t redis)
+measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t redis, int port)
 {
 	long long lcpu0 = bench_cpu_us(limitd), rcpu0 = redis > 0 ? bench_cpu_us(redis) : -1;
+	struct rstats r0 = redis_stats(port), r1;
 	size_t size = (size_t)workers * MAX_SAMPLES * sizeof(float) + 2 * workers * sizeof(long);
 	float *samples = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	unsigned long *counts, *fails, total = 0, failed = 0;
@@ -275,12 +338,16 @@ measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t
 		failed += fails[w];
 	}
 	qsort(samples, kept, sizeof(float), cmp_float);
+	r1 = redis_stats(port);
 	printf("mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f failed=%lu "
-	       "store_lost=%u limitd_cpu_us_per_admission=%.1f redis_cpu_us_per_admission=%.1f\n",
+	       "store_lost=%u limitd_cpu_us_per_admission=%.1f redis_cpu_us_per_admission=%.1f "
+	       "redis_evalsha_per_admission=%.3f redis_cmds_per_admission=%.2f "
+	       "redis_script_us_per_admission=%.2f\n",
 	       mode, workers, (double)total * 1e6 / took,
 	       kept ? samples[kept / 2] : 0.0, kept ? samples[kept * 99 / 100] : 0.0, failed,
 	       store_losses(), per_admission(limitd, lcpu0, total),
-	       per_admission(redis, rcpu0, total));
+	       per_admission(redis, rcpu0, total), delta(r0.evalsha, r1.evalsha, total, redis),
+	       delta(r0.cmds, r1.cmds, total, redis), delta(r0.script_us, r1.script_us, total, redis));
 	fflush(stdout);
 	munmap(samples, size);
 }
@@ -328,7 +395,7 @@ main(int argc, char **argv)
 		lpid = start_limitd(limitd, with_store ? port : 0);
 		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++)
 			measure(with_store ? "store" : "alone", concurrency[i], seconds, lpid,
-				with_store ? rpid : 0);
+				with_store ? rpid : 0, port);
 		stop(lpid);
 	}
 	stop(rpid);

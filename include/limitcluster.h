@@ -18,7 +18,8 @@
  *   mftpd:g          hash: the same fields summed over live hosts
  *   mftpd:f:KEY      failed logins of an address key, expiring
  *   mftpd:gone       sorted set: hosts whose lease ran out (last 16)
- * Each script run first forgets the hosts whose lease ran out.
+ * The hosts whose lease ran out are forgotten (their counts taken off the
+ * sums) at any host's renewal, join or status, and before a limit refuses.
  *
  * The local tables (limittab) stay the truth of what this limitd holds:
  * when the store is unreachable the calls below return -ENOTCONN and

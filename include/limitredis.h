@@ -25,9 +25,9 @@
 
 /*
  * limit_redis_script - the Lua script (ARGV: op, host id, lease ms, then
- * per op: admit, login, release, fail, renew, batch (several of those five,
- * answered as an array), join, status), loaded with SCRIPT LOAD and run
- * with EVALSHA (status: EVAL).
+ * per op: batch (the limits, then questions: admit, login, release, fail,
+ * renew, answered as an array), join, status), loaded with SCRIPT LOAD and
+ * run with EVALSHA (status: EVAL).
  */
 extern const char limit_redis_script[];
 

@@ -48,12 +48,17 @@ static const struct op {
 	[LIMIT_Q_RENEW] = { "renew", 0, 0 },
 };
 
+/* The limits a batch is judged by, sent once per script call. */
+enum { LIM_CLIENTS, LIM_PER_IP, LIM_PER_USER, LIM_FAILS, LIM_COUNT };
+
 /* A question sent without waiting for its answer. */
 struct queued {
 	enum limit_q op;
 	void *cookie;		/* the asker's, NULL once forgotten (or none) */
+	bool judged;		/* admit or login: LIM holds its limits */
+	unsigned long lim[LIM_COUNT];
 	size_t nargs;
-	char arg[4][ARG_MAX];	/* to ask again after a join */
+	char arg[2][ARG_MAX];	/* to ask again after a join */
 };
 
 static struct {
@@ -78,6 +83,19 @@ static struct {
 } C;
 
 static void fail_queue(void);
+
+/* V in decimal, in BUF (no snprintf: limitd writes several per turn). RETURNS BUF's text. */
+static const char *
+num(char buf[NUM_MAX], unsigned long v)
+{
+	char *p = buf + NUM_MAX - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
 
 static void
 hang_up(void)
@@ -158,9 +176,11 @@ rejoin(void)
 	return join();
 }
 
-/* Queue OP and its arguments; they are sent by drain(), with the turn's others. */
+/* Queue OP, its arguments and limits (LIM, or NULL); they are sent by drain(),
+ * with the turn's others. */
 static int
-enqueue(enum limit_q op, size_t nargs, const char **args, void *cookie)
+enqueue(enum limit_q op, size_t nargs, const char **args, const unsigned long *lim,
+	void *cookie)
 {
 	struct queued *q;
 
@@ -174,6 +194,9 @@ enqueue(enum limit_q op, size_t nargs, const char **args, void *cookie)
 	memset(q, 0, sizeof(*q));
 	q->op = op;
 	q->cookie = cookie;
+	q->judged = lim != NULL;
+	if (lim)
+		memcpy(q->lim, lim, sizeof(q->lim));
 	q->nargs = nargs;
 	for (size_t i = 0; i < nargs; i++)
 		str_lcpy(q->arg[i], args[i], ARG_MAX);
@@ -214,7 +237,7 @@ take_back(const struct queued *q)
 
 	str_lcpy(key, q->op == LIMIT_Q_ADMIT ? q->arg[0] : "", sizeof(key));
 	str_lcpy(user, q->op == LIMIT_Q_LOGIN ? q->arg[1] : "", sizeof(user));
-	(void)enqueue(LIMIT_Q_RELEASE, 2, args, NULL);	/* may move C.q: copies above */
+	(void)enqueue(LIMIT_Q_RELEASE, 2, args, NULL, NULL);	/* may move C.q: copies above */
 }
 
 /* Answer I of the queue: hand it over; a grant nobody waits for is undone. */
@@ -235,36 +258,23 @@ answered(size_t i, long long v, struct queued *retry, size_t *nretry)
 	}
 }
 
-static int eval_raw(const char *op, size_t nargs, const char **args, long long min,
-		    long long max, long long *out);
-
-/* The questions answered "no lease", asked again once joined. */
-static void
-ask_again(const struct queued *retry, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct op *o = &ops[retry[i].op];
-		const char *args[4];
-		long long v;
-		int r;
-
-		for (size_t j = 0; j < retry[i].nargs; j++)
-			args[j] = retry[i].arg[j];
-		r = C.up ? eval_raw(o->name, retry[i].nargs, args, o->min, o->max, &v) : -ENOTCONN;
-		C.done(retry[i].cookie, retry[i].op, r < 0 ? -ENOTCONN : (long)v);
-	}
-}
+static int drain(void);
 
 /*
- * Questions FROM..TO of the queue as one script call ("batch"); their
- * answers, each in its question's range or -1, into V.
+ * Questions Q[0..N) as one script call ("batch"), as many as share the
+ * first judged one's limits (all of a turn's: the limits change only at a
+ * reload, between turns); how many in SENT, their answers, each in its
+ * question's range or -1, into V.
  * RETURNS 0, or -1 with WHY set.
  */
 static int
-ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
+ask_batch(const struct queued *q, size_t n, size_t *sent, long long *v,
+	  char why[LIMIT_REDIS_WHY])
 {
-	size_t argc = 5;
-	const char **argv = xcalloc(6 + 5 * (to - from), sizeof(*argv));
+	const struct queued *first = NULL;
+	char lim[LIM_COUNT][NUM_MAX];
+	size_t argc = 6, k;
+	const char **argv = xcalloc(6 + LIM_COUNT + 3 * n, sizeof(*argv));
 	redisReply *r;
 	int ret = 0;
 
@@ -273,20 +283,28 @@ ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
 	argv[2] = "0";
 	argv[3] = "batch";
 	argv[4] = C.id;
-	argv[argc++] = C.lease;
-	for (size_t i = from; i < to; i++) {
-		argv[argc++] = ops[C.q[i].op].name;
-		for (size_t j = 0; j < C.q[i].nargs; j++)
-			argv[argc++] = C.q[i].arg[j];
+	argv[5] = C.lease;
+	for (k = 0; k < n && !first; k++)
+		if (q[k].judged)
+			first = &q[k];
+	for (int i = 0; i < LIM_COUNT; i++)
+		argv[argc++] = num(lim[i], first ? first->lim[i] : 0);
+	for (k = 0; k < n; k++) {
+		if (q[k].judged && memcmp(q[k].lim, first->lim, sizeof(first->lim)) != 0)
+			break;
+		argv[argc++] = ops[q[k].op].name;
+		for (size_t j = 0; j < q[k].nargs; j++)
+			argv[argc++] = q[k].arg[j];
 	}
+	*sent = k;
 	r = limit_redis_command(C.ctx, (int)argc, argv, why);
 	free(argv);
 	if (r == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != to - from)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != k)
 		ret = -1;
-	for (size_t i = 0; ret == 0 && i < to - from; i++) {
-		const struct op *o = &ops[C.q[from + i].op];
+	for (size_t i = 0; ret == 0 && i < k; i++) {
+		const struct op *o = &ops[q[i].op];
 
 		if (limit_redis_int(r->element[i], -1, o->max, &v[i]) < 0 ||
 		    (v[i] != -1 && v[i] < o->min))
@@ -296,6 +314,29 @@ ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
 		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
 	freeReplyObject(r);
 	return ret;
+}
+
+/* The questions answered "no lease", asked again once joined (what was
+ * queued meanwhile goes first); "no lease" again is the store failing. */
+static void
+ask_again(const struct queued *retry, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char why[LIMIT_REDIS_WHY];
+		long long v = -1;
+		size_t sent;
+		int r = -ENOTCONN;
+
+		if (C.up && drain() == 0 && C.up) {
+			if (ask_batch(&retry[i], 1, &sent, &v, why) < 0)
+				lost(why);
+			else if (v == -1)
+				lost("no lease right after joining");
+			else
+				r = 0;
+		}
+		C.done(retry[i].cookie, retry[i].op, r < 0 ? -ENOTCONN : (long)v);
+	}
 }
 
 /* Rounds of questions one drain sends: answers queue releases, releases nothing. */
@@ -311,25 +352,28 @@ ask_batch(size_t from, size_t to, long long *v, char why[LIMIT_REDIS_WHY])
 static int
 drain(void)
 {
-	struct queued *retry = C.nq ? xcalloc(C.nq, sizeof(*retry)) : NULL;
+	struct queued *retry = NULL;	/* made when needed: rare, and C.nq big ones */
 	size_t nretry = 0, done = 0, cap = C.nq;
 	bool again = false;
 	int ret = 0;
 
 	for (int round = 0; round < DRAIN_ROUNDS && C.up && done < C.nq; round++) {
-		size_t to = C.nq;
-		long long *v = xcalloc(to - done, sizeof(*v));
+		size_t sent, to;
+		long long *v = xcalloc(C.nq - done, sizeof(*v));
 		char why[LIMIT_REDIS_WHY];
 
-		if (ask_batch(done, to, v, why) < 0) {
+		if (ask_batch(C.q + done, C.nq - done, &sent, v, why) < 0) {
 			free(v);	/* hang_up tells the askers still waiting */
 			lost(why);
 			break;
 		}
+		to = done + sent;
 		for (size_t i = done; i < to; i++) {
 			again |= v[i - done] == -1;
 			if (v[i - done] == -1 && C.q[i].cookie && nretry == cap)
 				bug("limitd: more questions to ask again than asked");
+			if (v[i - done] == -1 && C.q[i].cookie && retry == NULL)
+				retry = xcalloc(cap, sizeof(*retry));
 			answered(i, v[i - done], retry, &nretry);
 		}
 		free(v);
@@ -607,13 +651,6 @@ limit_cluster_up(void)
 	return C.up;
 }
 
-static const char *
-num(char buf[NUM_MAX], unsigned long v)
-{
-	snprintf(buf, NUM_MAX, "%lu", v);
-	return buf;
-}
-
 void
 limit_cluster_on_answer(void (*done)(void *cookie, enum limit_q op, long answer))
 {
@@ -628,13 +665,15 @@ usable(const void *cookie)
 	return C.up && !(cookie && C.done == NULL);
 }
 
-/* Queue OP for COOKIE with ADDR's key first, then ARGS. */
+/* Queue OP for COOKIE with ADDR's key first, then ARG (or none), judged by
+ * LIM and FAIL_MAX when LIM is not NULL. */
 static int
-ask(enum limit_q op, const struct limit_addr *addr, size_t nargs, const char **args,
-    void *cookie)
+ask(enum limit_q op, const struct limit_addr *addr, const char *arg,
+    const struct limit_limits *lim, unsigned long fail_max, void *cookie)
 {
 	char k[LIMIT_KEY_STR];
-	const char *argv[4] = { k };
+	const char *argv[2] = { k, arg };
+	unsigned long l[LIM_COUNT];
 
 	if (!usable(cookie))
 		return -ENOTCONN;
@@ -642,33 +681,27 @@ ask(enum limit_q op, const struct limit_addr *addr, size_t nargs, const char **a
 		fmt_key(addr, k);
 	else
 		k[0] = '\0';
-	for (size_t i = 0; i < nargs; i++)
-		argv[i + 1] = args[i];
-	return enqueue(op, nargs + 1, argv, cookie);
+	if (lim) {
+		l[LIM_CLIENTS] = lim->max_clients;
+		l[LIM_PER_IP] = lim->max_per_ip;
+		l[LIM_PER_USER] = lim->max_per_user;
+		l[LIM_FAILS] = fail_max;
+	}
+	return enqueue(op, arg ? 2 : 1, argv, lim ? l : NULL, cookie);
 }
 
 int
 limit_cluster_admit_queue(const struct limit_addr *key, const struct limit_limits *lim,
 			  unsigned long fail_max, void *cookie)
 {
-	char n1[NUM_MAX], n2[NUM_MAX], n3[NUM_MAX];
-
-	if (!usable(cookie))
-		return -ENOTCONN;
-	return ask(LIMIT_Q_ADMIT, key, 3, (const char *[]){ num(n1, lim->max_clients),
-		   num(n2, lim->max_per_ip), num(n3, fail_max) }, cookie);
+	return ask(LIMIT_Q_ADMIT, key, NULL, lim, fail_max, cookie);
 }
 
 int
 limit_cluster_login_queue(const struct limit_addr *key, const char *user,
 			  const struct limit_limits *lim, unsigned long fail_max, void *cookie)
 {
-	char n1[NUM_MAX], n2[NUM_MAX];
-
-	if (!usable(cookie))
-		return -ENOTCONN;
-	return ask(LIMIT_Q_LOGIN, key, 3, (const char *[]){ user,
-		   num(n1, lim->max_per_user), num(n2, fail_max) }, cookie);
+	return ask(LIMIT_Q_LOGIN, key, user, lim, fail_max, cookie);
 }
 
 int
@@ -678,15 +711,13 @@ limit_cluster_fail_queue(const struct limit_addr *key, unsigned long forget, voi
 
 	if (!usable(cookie))
 		return -ENOTCONN;
-	return ask(LIMIT_Q_FAIL, key, 1, (const char *[]){ num(n1, forget * 1000) }, cookie);
+	return ask(LIMIT_Q_FAIL, key, num(n1, forget * 1000), NULL, 0, cookie);
 }
 
 void
 limit_cluster_release(const struct limit_addr *key, const char *user)
 {
-	const char *args[] = { user ? user : "" };
-
-	(void)ask(LIMIT_Q_RELEASE, key, 1, args, NULL);
+	(void)ask(LIMIT_Q_RELEASE, key, user ? user : "", NULL, 0, NULL);
 }
 
 void
@@ -721,7 +752,7 @@ limit_cluster_tick(void)
 	}
 	if (now < C.next_renew)
 		return;
-	if (enqueue(LIMIT_Q_RENEW, 0, NULL, NULL) == 0)
+	if (enqueue(LIMIT_Q_RENEW, 0, NULL, NULL, NULL) == 0)
 		C.next_renew = now + C.lease_ms / 3;
 }
 

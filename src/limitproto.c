@@ -379,16 +379,35 @@ limit_key_str(const struct limit_addr *a, unsigned int prefix6, char out[LIMIT_K
 	if (a->family == LIMIT_AF_INET6 && prefix6 < 128)
 		snprintf(out, LIMIT_KEY_STR, "%s/%u", text, prefix6);
 	else
-		snprintf(out, LIMIT_KEY_STR, "%s", text);
+		memcpy(out, text, strlen(text) + 1);	/* LIMIT_KEY_STR > LIMIT_ADDR_STR */
+}
+
+/* A dotted quad without inet_ntop's sprintf: with a store, limitd writes
+ * one per admission and per release. */
+static void
+ipv4_str(const uint8_t b[4], char out[LIMIT_ADDR_STR])
+{
+	char *p = out;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = b[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
 }
 
 void
 limit_addr_str(const struct limit_addr *a, char out[LIMIT_ADDR_STR])
 {
-	int af = a->family == LIMIT_AF_INET ? AF_INET : AF_INET6;
-
-	if (addr_len(a->family) == 0 ||
-	    inet_ntop(af, a->bytes, out, LIMIT_ADDR_STR) == NULL)
+	if (a->family == LIMIT_AF_INET)
+		ipv4_str(a->bytes, out);
+	else if (addr_len(a->family) == 0 ||
+		 inet_ntop(AF_INET6, a->bytes, out, LIMIT_ADDR_STR) == NULL)
 		snprintf(out, LIMIT_ADDR_STR, "unknown");
 }
 

@@ -12,15 +12,24 @@
 #include "sysutil.h"
 
 /*
- * ARGV: op, host id, lease ms, then per op; "batch": several questions
- * (admit, login, release, fail, renew), each its name and its arguments,
- * answered as an array in order.  Every call first forgets the hosts
- * whose lease ran out (once per batch).  -1: this host holds no lease
- * (never joined, or forgotten): the caller joins and asks again.
+ * ARGV: op, host id, lease ms, then per op; "batch": the asking host's
+ * limits (max_clients, max_per_ip, max_per_user, max_login_fails_per_ip),
+ * then questions (admit, login, release, fail, renew), each its name and
+ * its arguments, answered as an array in order.  -1: this host holds no
+ * lease (never joined, or forgotten): the caller joins and asks again.
+ *
+ * The hosts whose lease ran out are forgotten (purge) where their counts
+ * could matter: before a join, a renewal or a status, and before a limit
+ * refuses (the question is then judged again).  Forgetting only lowers
+ * the sums, so every verdict is the one a purge on every call would give.
+ * "n", changed by every admission and release, is read and written once
+ * per call; the other fields are changed in place (HINCRBY), as before.
+ * The costs: bench/NOTES.md, "limitd_cluster: CPU per admission".
  */
 const char limit_redis_script[] =
 	"local H, G, P, F = 'mftpd:hosts', 'mftpd:g', 'mftpd:h:', 'mftpd:f:'\n"
 	"local op, id, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+	"local PH = P .. id\n"
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 	"local function drop(h)\n"
@@ -32,66 +41,126 @@ const char limit_redis_script[] =
 	"  redis.call('DEL', P .. h)\n"
 	"  redis.call('ZREM', H, h)\n"
 	"end\n"
-	"for _, h in ipairs(redis.call('ZRANGEBYSCORE', H, '-inf', now)) do\n"
-	"  drop(h)\n"
-	"  redis.call('ZADD', 'mftpd:gone', now, h)\n"
-	"  redis.call('ZREMRANGEBYRANK', 'mftpd:gone', 0, -17)\n"
+	/* Forgets the hosts whose lease ran out, each kept in mftpd:gone with
+	 * the time it ran out; RETURNS how many. */
+	"local function purge()\n"
+	"  local gone = redis.call('ZRANGEBYSCORE', H, '-inf', now, 'WITHSCORES')\n"
+	"  for i = 1, #gone, 2 do\n"
+	"    drop(gone[i])\n"
+	"    redis.call('ZADD', 'mftpd:gone', gone[i + 1], gone[i])\n"
+	"    redis.call('ZREMRANGEBYRANK', 'mftpd:gone', 0, -17)\n"
+	"  end\n"
+	"  return #gone / 2\n"
 	"end\n"
 	"local function get(k, f) return tonumber(redis.call('HGET', k, f) or '0') end\n"
-	"local function up(f) redis.call('HINCRBY', G, f, 1); redis.call('HINCRBY', P .. id, f, 1) end\n"
+	/* "n", which every admission and release changes, of the farm (gn) and
+	 * of this host (pn): read once a call, written once at its end (flush). */
+	"local gn, pn, gn0, pn0\n"
+	"local function sessions()\n"
+	"  if not gn then gn, pn = get(G, 'n'), get(PH, 'n'); gn0, pn0 = gn, pn end\n"
+	"end\n"
+	"local function put(k, n)\n"
+	"  if n > 0 then redis.call('HSET', k, 'n', n) else redis.call('HDEL', k, 'n') end\n"
+	"end\n"
+	"local function flush()\n"
+	"  if gn ~= gn0 then put(G, gn); gn0 = gn end\n"
+	"  if pn ~= pn0 then put(PH, pn); pn0 = pn end\n"
+	"end\n"
+	/* purge, with this call's "n" written before and read again after. */
+	"local function forget()\n"
+	"  flush()\n"
+	"  local k = purge()\n"
+	"  if k > 0 and gn then gn = get(G, 'n'); gn0 = gn end\n"
+	"  return k\n"
+	"end\n"
+	"local function up(f) redis.call('HINCRBY', G, f, 1); redis.call('HINCRBY', PH, f, 1) end\n"
 	/* A count this host does not hold stays untouched (-1: undone by HDEL). */
 	"local function down(f)\n"
-	"  local n = redis.call('HINCRBY', P .. id, f, -1)\n"
-	"  if n <= 0 then redis.call('HDEL', P .. id, f) end\n"
+	"  local n = redis.call('HINCRBY', PH, f, -1)\n"
+	"  if n <= 0 then redis.call('HDEL', PH, f) end\n"
 	"  if n < 0 then return end\n"
 	"  if redis.call('HINCRBY', G, f, -1) <= 0 then redis.call('HDEL', G, f) end\n"
+	"end\n"
+	"local function down_n()\n"
+	"  sessions()\n"
+	"  if pn == 0 then return end\n"
+	"  pn = pn - 1\n"
+	"  gn = gn > 1 and gn - 1 or 0\n"
 	"end\n"
 	"local function banned(a, max)\n"
 	"  return max > 0 and tonumber(redis.call('GET', F .. a) or '0') >= max\n"
 	"end\n"
+	/* This host's lease; one that ran out is forgotten with the others. */
 	"local live = redis.call('ZSCORE', H, id)\n"
+	"live = live and tonumber(live)\n"
+	"if live and live <= now then purge(); live = nil end\n"
+	/* The limit a question would break (its verdict), or 0. */
+	/* A batch's limits: max_clients, max_per_ip, max_per_user, fail_max. */
+	"local MC, MI, MU, FM = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+	"local function over_admit(a)\n"
+	"  if MC > 0 then sessions(); if gn >= MC then return 1 end end\n"
+	"  if MI > 0 and get(G, 'a:' .. a) >= MI then return 2 end\n"
+	"  return 0\n"
+	"end\n"
+	"local function over_login(u)\n"
+	"  if MU > 0 and get(G, 'u:' .. u) >= MU then return 3 end\n"
+	"  return 0\n"
+	"end\n"
+	/* Hosts whose lease ran out may hold what refuses: forget them, judge again. */
+	"local function judge(over, x)\n"
+	"  local v = over(x)\n"
+	"  if v == 0 or forget() == 0 then return v end\n"
+	"  return over(x)\n"
+	"end\n"
 	/* One question, its arguments from ARGV[b] on. */
 	"local function ask(q, b)\n"
-	"  local A = function(k) return ARGV[b + k - 1] end\n"
 	"  if q == 'fail' then\n"	/* addr, forget ms */
-	"    local n = redis.call('INCR', F .. A(1))\n"
-	"    redis.call('PEXPIRE', F .. A(1), A(2))\n"
+	"    local n = redis.call('INCR', F .. ARGV[b])\n"
+	"    redis.call('PEXPIRE', F .. ARGV[b], ARGV[b + 1])\n"
 	"    return n\n"
 	"  end\n"
 	"  if not live then return -1 end\n"
-	"  if q == 'admit' then\n"	/* addr, max_clients, max_per_ip, fail_max */
-	"    if banned(A(1), tonumber(A(4))) then return 4 end\n"
-	"    local mc, mi = tonumber(A(2)), tonumber(A(3))\n"
-	"    if mc > 0 and get(G, 'n') >= mc then return 1 end\n"
-	"    if mi > 0 and get(G, 'a:' .. A(1)) >= mi then return 2 end\n"
-	"    up('n'); up('a:' .. A(1)); return 0\n"
-	"  elseif q == 'login' then\n"	/* addr, user, max_per_user, fail_max */
-	"    if banned(A(1), tonumber(A(4))) then return 4 end\n"
-	"    local mu = tonumber(A(3))\n"
-	"    if mu > 0 and get(G, 'u:' .. A(2)) >= mu then return 3 end\n"
-	"    up('u:' .. A(2)); return 0\n"
+	"  if q == 'admit' then\n"	/* addr */
+	"    local a = ARGV[b]\n"
+	"    if banned(a, FM) then return 4 end\n"
+	"    local v = judge(over_admit, a)\n"
+	"    if v ~= 0 then return v end\n"
+	"    sessions(); gn = gn + 1; pn = pn + 1\n"
+	"    up('a:' .. a); return 0\n"
+	"  elseif q == 'login' then\n"	/* addr, user */
+	"    if banned(ARGV[b], FM) then return 4 end\n"
+	"    local u = ARGV[b + 1]\n"
+	"    local v = judge(over_login, u)\n"
+	"    if v ~= 0 then return v end\n"
+	"    up('u:' .. u); return 0\n"
 	"  elseif q == 'release' then\n"	/* addr or '' (the user alone), user or '' */
-	"    if A(1) ~= '' then down('n'); down('a:' .. A(1)) end\n"
-	"    if A(2) ~= '' then down('u:' .. A(2)) end\n"
+	"    if ARGV[b] ~= '' then down_n(); down('a:' .. ARGV[b]) end\n"
+	"    if ARGV[b + 1] ~= '' then down('u:' .. ARGV[b + 1]) end\n"
 	"    return 0\n"
-	"  elseif q == 'renew' then\n"
-	"    redis.call('ZADD', H, now + lease, id); return 0\n"
 	"  end\n"
-	"  return redis.error_reply('unknown op')\n"
+	"  forget()\n"
+	"  redis.call('ZADD', H, now + lease, id); return 0\n"
 	"end\n"
 	/* Arguments each question takes. */
-	"local NARGS = {admit = 4, login = 4, release = 2, fail = 2, renew = 0}\n"
-	"if NARGS[op] then return ask(op, 4)\n"
-	"elseif op == 'batch' then\n"	/* question, its arguments, question... */
-	"  local r, i = {}, 4\n"
-	"  while i <= #ARGV do\n"
-	"    local n = NARGS[ARGV[i]]\n"
-	"    if not n or i + n > #ARGV then return redis.error_reply('bad batch') end\n"
-	"    r[#r + 1] = ask(ARGV[i], i + 1)\n"
-	"    i = i + 1 + n\n"
+	"local NARGS = {admit = 1, login = 2, release = 2, fail = 2, renew = 0}\n"
+	"if op == 'batch' then\n"	/* the limits, then question, its arguments, question...:
+					   checked first */
+	"  local i, n = 8, #ARGV\n"
+	"  if n < 7 then return redis.error_reply('bad batch') end\n"
+	"  while i <= n do\n"
+	"    local c = NARGS[ARGV[i]]\n"
+	"    if not c or i + c > n then return redis.error_reply('bad batch') end\n"
+	"    i = i + 1 + c\n"
 	"  end\n"
+	"  local r, i = {}, 8\n"
+	"  while i <= n do\n"
+	"    r[#r + 1] = ask(ARGV[i], i + 1)\n"
+	"    i = i + 1 + NARGS[ARGV[i]]\n"
+	"  end\n"
+	"  flush()\n"
 	"  return r\n"
 	"elseif op == 'join' then\n"	/* field, count, field, count... */
+	"  purge()\n"
 	"  drop(id)\n"
 	"  for i = 4, #ARGV - 1, 2 do\n"
 	"    redis.call('HINCRBY', G, ARGV[i], ARGV[i + 1])\n"
@@ -101,6 +170,7 @@ const char limit_redis_script[] =
 	"  redis.call('ZREM', 'mftpd:gone', id)\n"
 	"  return 0\n"
 	"elseif op == 'status' then\n"
+	"  purge()\n"
 	"  local r = {now, get(G, 'n'), 0, 0}\n"
 	"  for _, f in ipairs(redis.call('HKEYS', G)) do\n"
 	"    local c = f:sub(1, 2)\n"

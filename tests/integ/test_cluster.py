@@ -33,7 +33,7 @@ import pytest
 
 from conftest import free_port
 from limitdkit import (ANS_VERDICT, LIMITD, MINIFTPD, REQ_LOGIN_FAIL, TOO_MANY_FROM_IP,
-                       TOO_MANY_USERS, V_ADMIT, V_BLOCKED, Limitd, admit_msg,
+                       TOO_MANY_USERS, V_ADMIT, V_BLOCKED, V_TOTAL, Limitd, admit_msg,
                        is_descendant, login_msg, message, parse, refused, wait_until)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -217,8 +217,9 @@ class SlowProxy:
             s.close()
 
 
-def evalsha_calls(redis):
-    """Script calls the store has run (INFO commandstats, cmdstat_evalsha)."""
+def command_calls(redis):
+    """Commands the store has run, by name (INFO commandstats: evalsha and
+    the commands the scripts ran)."""
     with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as s:
         s.sendall(resp("INFO", "commandstats"))
         data = b""
@@ -228,10 +229,17 @@ def evalsha_calls(redis):
             if not chunk or data.count(b"\r\n") >= 2 and b"$" in data[:1] and \
                     len(data) >= int(data[1:data.index(b"\r\n")]) + 4:
                 break
+    calls = {}
     for line in data.split(b"\r\n"):
-        if line.startswith(b"cmdstat_evalsha:calls="):
-            return int(line.split(b"=")[1].split(b",")[0])
-    return 0
+        if line.startswith(b"cmdstat_"):
+            name, rest = line[len(b"cmdstat_"):].split(b":", 1)
+            calls[name.decode()] = int(rest.split(b"=")[1].split(b",")[0])
+    return calls
+
+
+def evalsha_calls(redis):
+    """Script calls the store has run (INFO commandstats, cmdstat_evalsha)."""
+    return command_calls(redis).get("evalsha", 0)
 
 
 @pytest.fixture
@@ -1038,3 +1046,101 @@ def test_store_name_resolved_at_start_only(workdir, redis):
             ld.stop()
     finally:
         dns.close()
+
+
+def test_store_commands_per_session(farm, redis):
+    """What the store runs per session (issue 21's CPU per admission): N
+    admissions sent together, then their N releases, through a store 50 ms
+    slow so that they share script calls.  Every call used to forget the
+    expired hosts first (ZRANGEBYSCORE) and to change "n" four times per
+    session (10 commands a session); now "n" is read and written once per
+    call and expired hosts are looked for only at a renewal, a refusal,
+    a join or a status."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60)
+        n = 20
+        clients = [a.client() for _ in range(n)]
+        proxy.delay = 0.05
+        before = command_calls(redis)
+        for i, c in enumerate(clients):
+            c.sock.send(admit_msg(f"10.6.0.{1 + i}"))
+        assert [verdict_of(c) for c in clients] == [V_ADMIT] * n
+        for c in clients:
+            c.close()
+        wait_until(lambda: redis.call("EXISTS", "mftpd:g") == b":0", timeout=10,
+                   what="every session released in the store")
+        after = command_calls(redis)
+        delta = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        for ours in ("info", "exists"):           # this test's own questions
+            delta.pop(ours, None)
+        scripts = delta.pop("evalsha", 0)
+        inner = sum(delta.values())
+        print("per", n, "sessions:", scripts, "script calls, commands:", delta)
+        assert 0 < scripts <= n // 2, scripts
+        assert "zrangebyscore" not in delta, delta
+        assert inner < 10 * n, delta
+        assert a.sessions() == 0 and a.proc.poll() is None
+    finally:
+        proxy.close()
+
+
+def test_questions_of_one_call_judged_in_order(farm, redis):
+    """Admissions sharing one script call are judged one after the other
+    against the farm's count as it stands after the previous ones (the
+    call keeps "n" in the script): of 6 sent together under max_clients=3,
+    exactly 3 are admitted, and the store counts 3."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60, max_clients=3)
+        clients = [a.client() for _ in range(6)]
+        proxy.delay = 0.05
+        for i, c in enumerate(clients):
+            c.sock.send(admit_msg(f"10.7.0.{1 + i}"))
+        verdicts = [verdict_of(c) for c in clients]
+        assert sorted(verdicts) == [V_ADMIT] * 3 + [V_TOTAL] * 3, verdicts
+        proxy.delay = 0.0
+        assert farm_sessions(a) == 3 and a.sessions() == 3
+        for c in clients:
+            c.close()
+        wait_until(lambda: farm_sessions(a) == 0, what="all released")
+    finally:
+        proxy.close()
+
+
+def test_expired_host_forgotten_before_a_refusal(workdir, redis):
+    """A host whose lease ran out still counts in the sums until a renewal,
+    a status or a refusal forgets it; a refusal does, then judges again.
+    host0 (lease 2 s) holds max_clients and dies; host1 (lease 60 s: no
+    renewal meanwhile) asks after host0's lease ran out, with no status in
+    between: admitted, and host0 is in the list of gone hosts."""
+    url = f"redis://127.0.0.1:{redis.port}/0"
+    hosts = []
+    try:
+        for i, lease in enumerate((LEASE, 60)):
+            d = workdir / f"host{i}"
+            d.mkdir()
+            os.chmod(d, 0o755)
+            ld = Limitd(d, limitd_cluster=url, limitd_cluster_id=f"host{i}", max_clients=2,
+                        max_per_ip=0, limitd_cluster_lease=lease)
+            hosts.append(ld)
+            ld.start()
+            wait_until(lambda: "Joined the cluster store" in ld.log(), what="limitd joined")
+        a, b = hosts
+        held = [a.client(), a.client()]
+        assert [c.admit(f"10.8.0.{1 + i}") for i, c in enumerate(held)] == [V_ADMIT] * 2
+        assert b.client().admit("10.8.1.1") == V_TOTAL
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(timeout=5)
+        time.sleep(LEASE + 0.5)                 # host0's lease has run out
+        assert redis.call("HEXISTS", "mftpd:g", "n") == b":1"   # still counted
+        late = b.client()
+        assert late.admit("10.8.1.2") == V_ADMIT
+        st = cluster(b)
+        assert st["sessions"] == 1 and [g["id"] for g in st["gone"]] == ["host0"]
+        late.close()
+    finally:
+        for ld in hosts:
+            ld.stop()

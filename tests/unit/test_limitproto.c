@@ -453,6 +453,18 @@ test_addresses(void **state)
 	a.family = 9;
 	limit_addr_str(&a, text);
 	assert_string_equal(text, "unknown");
+	{
+		static const char *const quads[] = { "0.0.0.0", "255.255.255.255", "10.100.9.200",
+						     "1.20.199.99" };
+
+		for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+			a = v4(quads[i]);
+			limit_addr_str(&a, text);
+			assert_string_equal(text, quads[i]);
+			limit_key_str(&a, 64, key);
+			assert_string_equal(key, quads[i]);
+		}
+	}
 }
 
 /* IPv6 keeps its first PREFIX6 bits; IPv4 and IPv4-mapped stay whole. */
