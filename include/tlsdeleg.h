@@ -24,6 +24,15 @@
 EVP_PKEY *tlsdeleg_key(X509 *cert, int sign_fd);
 
 /*
+ * tlsdeleg_prepare - the work of tlsdeleg_key that does not depend on
+ * the session, done once where CERT is loaded (the listener) so that the
+ * TLS processes inherit it: the key methods, and OpenSSL's legacy copy of
+ * CERT's public key, which it caches in the key.  Converting it per
+ * session walks OpenSSL's whole name map.  No secret is involved.
+ */
+void tlsdeleg_prepare(X509 *cert);
+
+/*
  * tlsdeleg_forget - the handshake is over: no more signatures (the
  * socket is the caller's to close).  A later private operation fails.
  */

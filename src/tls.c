@@ -19,6 +19,7 @@
 #include "sysutil.h"
 #include "tls.h"
 #include "tlsdata.h"
+#include "tlsdeleg.h"
 #include "tlssign.h"
 
 /* Tickets live as long as TLS 1.3 lets them (RFC 8446: 7 days), so that a
@@ -305,6 +306,7 @@ check_cert(const struct config *cfg, struct tls_material *m, char *err, size_t e
 	if (read_chain(cfg->rsa_cert_file, m, problem, sizeof(problem)) < 0 ||
 	    check_dates(m->cert, cfg->rsa_cert_file, problem, sizeof(problem)) < 0)
 		return option_error("rsa_cert_file", cfg->rsa_cert_file, problem, err, errlen);
+	tlsdeleg_prepare(m->cert);
 	return 0;
 }
 

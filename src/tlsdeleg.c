@@ -16,6 +16,9 @@
 #include "tlssign.h"
 
 static int sign_fd = -1;
+/* built once, before the sessions fork when tlsdeleg_prepare ran */
+static EC_KEY_METHOD *ec_meth;
+static RSA_METHOD *rsa_meth;
 
 /* Ask the helper to sign IN. RETURNS the signature's length in OUT or -errno. */
 static int
@@ -89,13 +92,12 @@ rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa, i
 static EVP_PKEY *
 ec_key(EVP_PKEY *pub)
 {
-	static EC_KEY_METHOD *meth;
 	EC_KEY *ec = EC_KEY_dup(EVP_PKEY_get0_EC_KEY(pub));
 	EVP_PKEY *pk = EVP_PKEY_new();
 
-	if (meth == NULL && (meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) != NULL)
-		EC_KEY_METHOD_set_sign(meth, ec_sign, NULL, ec_sign_sig);
-	if (meth && ec && pk && EC_KEY_set_method(ec, meth) == 1 &&
+	if (ec_meth == NULL && (ec_meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) != NULL)
+		EC_KEY_METHOD_set_sign(ec_meth, ec_sign, NULL, ec_sign_sig);
+	if (ec_meth && ec && pk && EC_KEY_set_method(ec, ec_meth) == 1 &&
 	    EVP_PKEY_assign_EC_KEY(pk, ec) == 1)
 		return pk;
 	EC_KEY_free(ec);
@@ -106,13 +108,12 @@ ec_key(EVP_PKEY *pub)
 static EVP_PKEY *
 rsa_key(EVP_PKEY *pub)
 {
-	static RSA_METHOD *meth;
 	RSA *rsa = RSAPublicKey_dup(EVP_PKEY_get0_RSA(pub));
 	EVP_PKEY *pk = EVP_PKEY_new();
 
-	if (meth == NULL && (meth = RSA_meth_dup(RSA_get_default_method())) != NULL)
-		RSA_meth_set_priv_enc(meth, rsa_priv_enc);
-	if (meth && rsa && pk && RSA_set_method(rsa, meth) == 1 &&
+	if (rsa_meth == NULL && (rsa_meth = RSA_meth_dup(RSA_get_default_method())) != NULL)
+		RSA_meth_set_priv_enc(rsa_meth, rsa_priv_enc);
+	if (rsa_meth && rsa && pk && RSA_set_method(rsa, rsa_meth) == 1 &&
 	    EVP_PKEY_assign_RSA(pk, rsa) == 1)
 		return pk;
 	RSA_free(rsa);
@@ -131,6 +132,21 @@ tlsdeleg_key(X509 *cert, int fd)
 	else if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
 		pk = rsa_key(pub);
 	return pk;
+}
+
+void
+tlsdeleg_prepare(X509 *cert)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert);
+	int id = pub ? EVP_PKEY_get_base_id(pub) : EVP_PKEY_NONE;
+
+	/* the first call converts the provider's key and caches the result in pub */
+	if (id == EVP_PKEY_EC && EVP_PKEY_get0_EC_KEY(pub) != NULL && ec_meth == NULL &&
+	    (ec_meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) != NULL)
+		EC_KEY_METHOD_set_sign(ec_meth, ec_sign, NULL, ec_sign_sig);
+	else if (id == EVP_PKEY_RSA && EVP_PKEY_get0_RSA(pub) != NULL && rsa_meth == NULL &&
+		 (rsa_meth = RSA_meth_dup(RSA_get_default_method())) != NULL)
+		RSA_meth_set_priv_enc(rsa_meth, rsa_priv_enc);
 }
 
 void

@@ -1,6 +1,7 @@
 /* test_tls.c - what tls_prepare leaves for the sessions to inherit: the
  * method tables of what a handshake fetches and SSL_CTX_new does not (key
- * derivation, MAC), so that a session's first handshake looks its
+ * derivation, MAC), and the legacy form of the certificate's public key
+ * that the delegated key copies, so that a session's first handshake looks its
  * methods up instead of building every method of each operation into
  * its own copy of the heap.  Counted by OpenSSL's own allocations. */
 #include <setjmp.h>
@@ -22,6 +23,13 @@
 
 #include "config.h"
 #include "tls.h"
+#include "tlsdeleg.h"
+
+/* A TLS process's delegated key, once tls_prepare has converted the
+ * certificate's public key: a copy of the EC key and a key object (38
+ * allocations with OpenSSL 3.0.19).  Converting the provider's key into
+ * its legacy form in each TLS process too made it 211. */
+#define DELEG_KEY_MAX_ALLOCS	100
 
 /* A fetch of an operation whose table is built allocates a cache entry
  * or two; building the table allocates a method and names for each
@@ -122,6 +130,38 @@ test_handshake_methods_built_once(void **state)
 	cfg_free(&cfg);
 }
 
+/* tls_prepare converts the certificate's public key where it is loaded,
+ * so that each TLS process's tlsdeleg_key only copies it. */
+static void
+test_delegated_key_prepared(void **state)
+{
+	struct config cfg;
+	struct tls_material *m = NULL;
+	char err[512] = "";
+	unsigned long before, used;
+	EVP_PKEY *pk;
+
+	(void)state;
+	cfg_defaults(&cfg);
+	assert_int_equal(cfg_set(&cfg, "ssl_enable", "YES", NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "rsa_cert_file", cert_path, NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "rsa_private_key_file", key_path, NULL, 0), 0);
+	if (tls_prepare(&cfg, &m, err, sizeof(err)) != 0)
+		fail_msg("tls_prepare: %s", err);
+	tls_commit(m);
+
+	before = allocs;
+	pk = tlsdeleg_key(tls_cert(), -1);
+	used = allocs - before;
+	print_message("allocations of tlsdeleg_key: %lu\n", used);
+	assert_non_null(pk);
+	assert_int_equal(EVP_PKEY_get_base_id(pk), EVP_PKEY_EC);
+	assert_int_equal(EVP_PKEY_eq(pk, X509_get0_pubkey(tls_cert())), 1);
+	assert_in_range(used, 1, DELEG_KEY_MAX_ALLOCS);
+	EVP_PKEY_free(pk);
+	cfg_free(&cfg);
+}
+
 static int
 group_setup(void **state)
 {
@@ -148,6 +188,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_methods_built_once),
+		cmocka_unit_test(test_delegated_key_prepared),
 	};
 
 	/* before OpenSSL's first allocation, or it refuses */
