@@ -24,11 +24,14 @@
 EVP_PKEY *tlsdeleg_key(X509 *cert, int sign_fd);
 
 /*
- * tlsdeleg_prepare - the work of tlsdeleg_key that does not depend on
- * the session, done once where CERT is loaded (the listener) so that the
- * TLS processes inherit it: the key methods, and OpenSSL's legacy copy of
- * CERT's public key, which it caches in the key.  Converting it per
- * session walks OpenSSL's whole name map.  No secret is involved.
+ * tlsdeleg_prepare - build CERT's delegated key once, where CERT becomes
+ * the current certificate (tls_commit, in the listener), so that the TLS
+ * processes inherit it: the key methods, OpenSSL's legacy copy of CERT's
+ * public key (converting it walks OpenSSL's whole name map), the key
+ * itself, checked against CERT as SSL_use_PrivateKey checks it (which
+ * caches its export in the key).  tlsdeleg_key(CERT, fd) then returns a
+ * reference to it.  No secret is involved: the signing socket is set by
+ * tlsdeleg_key only.  CERT NULL forgets the prepared key.
  */
 void tlsdeleg_prepare(X509 *cert);
 

@@ -306,7 +306,6 @@ check_cert(const struct config *cfg, struct tls_material *m, char *err, size_t e
 	if (read_chain(cfg->rsa_cert_file, m, problem, sizeof(problem)) < 0 ||
 	    check_dates(m->cert, cfg->rsa_cert_file, problem, sizeof(problem)) < 0)
 		return option_error("rsa_cert_file", cfg->rsa_cert_file, problem, err, errlen);
-	tlsdeleg_prepare(m->cert);
 	return 0;
 }
 
@@ -446,6 +445,7 @@ tls_commit(struct tls_material *m)
 	material_free(&cur);
 	cur = *m;
 	free(m);
+	tlsdeleg_prepare(cur.cert);	/* the sessions forked from now on inherit it */
 }
 
 void

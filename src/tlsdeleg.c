@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/ecdsa.h>
 #include <openssl/rsa.h>
 
@@ -19,6 +20,8 @@ static int sign_fd = -1;
 /* built once, before the sessions fork when tlsdeleg_prepare ran */
 static EC_KEY_METHOD *ec_meth;
 static RSA_METHOD *rsa_meth;
+static EVP_PKEY *prepared;	/* the delegated key of prepared_cert */
+static const X509 *prepared_cert;
 
 /* Ask the helper to sign IN. RETURNS the signature's length in OUT or -errno. */
 static int
@@ -121,12 +124,11 @@ rsa_key(EVP_PKEY *pub)
 	return NULL;
 }
 
-EVP_PKEY *
-tlsdeleg_key(X509 *cert, int fd)
+static EVP_PKEY *
+make_key(X509 *cert)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert), *pk = NULL;
 
-	sign_fd = fd;
 	if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC)
 		pk = ec_key(pub);
 	else if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)
@@ -134,19 +136,33 @@ tlsdeleg_key(X509 *cert, int fd)
 	return pk;
 }
 
+EVP_PKEY *
+tlsdeleg_key(X509 *cert, int fd)
+{
+	sign_fd = fd;
+	if (cert != NULL && cert == prepared_cert && EVP_PKEY_up_ref(prepared) == 1)
+		return prepared;
+	return make_key(cert);
+}
+
 void
 tlsdeleg_prepare(X509 *cert)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(cert);
-	int id = pub ? EVP_PKEY_get_base_id(pub) : EVP_PKEY_NONE;
-
-	/* the first call converts the provider's key and caches the result in pub */
-	if (id == EVP_PKEY_EC && EVP_PKEY_get0_EC_KEY(pub) != NULL && ec_meth == NULL &&
-	    (ec_meth = EC_KEY_METHOD_new(EC_KEY_get_default_method())) != NULL)
-		EC_KEY_METHOD_set_sign(ec_meth, ec_sign, NULL, ec_sign_sig);
-	else if (id == EVP_PKEY_RSA && EVP_PKEY_get0_RSA(pub) != NULL && rsa_meth == NULL &&
-		 (rsa_meth = RSA_meth_dup(RSA_get_default_method())) != NULL)
-		RSA_meth_set_priv_enc(rsa_meth, rsa_priv_enc);
+	EVP_PKEY_free(prepared);
+	prepared = NULL;
+	prepared_cert = NULL;
+	if (cert == NULL)
+		return;
+	/* the check, as SSL_use_PrivateKey does it, leaves the key's export
+	 * to the certificate's provider cached in the key */
+	prepared = make_key(cert);
+	if (prepared != NULL && X509_check_private_key(cert, prepared) == 1)
+		prepared_cert = cert;
+	else {
+		EVP_PKEY_free(prepared);
+		prepared = NULL;
+	}
+	ERR_clear_error();
 }
 
 void
