@@ -112,6 +112,24 @@ test_id(void **state)
 }
 
 /* cfg_load refuses what limitd could not use, so `miniftpd -t` does too. */
+/* cfg_load with the N overrides OVR and no file: accepted when WANT is
+ * NULL, else refused with WANT in the message. */
+static void
+load_expect(char **ovr, size_t n, const char *want)
+{
+	char err[CFG_ERR_MAX];
+	struct config cfg;
+	int r = cfg_load(&cfg, "/nonexistent/miniftpd.conf", false, ovr, n, err);
+
+	if (want == NULL)
+		assert_int_equal(r, 0);
+	else {
+		assert_int_equal(r, -1);
+		assert_non_null(strstr(err, want));
+	}
+	cfg_free(&cfg);
+}
+
 static void
 test_config_check(void **state)
 {
@@ -131,21 +149,11 @@ test_config_check(void **state)
 		{ "limitd_cluster_lease=3601", "limitd_cluster_lease" },
 		{ "limitd_cluster_lease=2", NULL },
 	};
-	char err[CFG_ERR_MAX];
-
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *ovr[] = { (char *)(uintptr_t)cases[i].opt };
-		struct config cfg;
-		int r = cfg_load(&cfg, "/nonexistent/miniftpd.conf", false, ovr, 1, err);
 
-		if (cases[i].err == NULL)
-			assert_int_equal(r, 0);
-		else {
-			assert_int_equal(r, -1);
-			assert_non_null(strstr(err, cases[i].err));
-		}
-		cfg_free(&cfg);
+		load_expect(ovr, 1, cases[i].err);
 	}
 }
 
@@ -174,25 +182,14 @@ test_config_check_tls(void **state)
 		{ { "limitd_cluster_tls_cert_file=/etc/miniftpd/limitd.crt" },
 		  "limitd_cluster_tls_cert_file is set but" },
 	};
-	char err[CFG_ERR_MAX];
-
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *ovr[4];
 		size_t n = 0;
-		struct config cfg;
-		int r;
 
 		while (n < 4 && cases[i].opt[n])
 			ovr[n] = (char *)(uintptr_t)cases[i].opt[n], n++;
-		r = cfg_load(&cfg, "/nonexistent/miniftpd.conf", false, ovr, n, err);
-		if (cases[i].err == NULL)
-			assert_int_equal(r, 0);
-		else {
-			assert_int_equal(r, -1);
-			assert_non_null(strstr(err, cases[i].err));
-		}
-		cfg_free(&cfg);
+		load_expect(ovr, n, cases[i].err);
 	}
 }
 

@@ -96,25 +96,34 @@ make_pair(void)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* CFG: TLS with the test certificate and key, prepared and committed as
+ * the listener does at start. */
+static void
+commit_test_material(struct config *cfg)
+{
+	struct tls_material *m = NULL;
+	char err[512] = "";
+
+	cfg_defaults(cfg);
+	assert_int_equal(cfg_set(cfg, "ssl_enable", "YES", NULL, 0), 0);
+	assert_int_equal(cfg_set(cfg, "rsa_cert_file", cert_path, NULL, 0), 0);
+	assert_int_equal(cfg_set(cfg, "rsa_private_key_file", key_path, NULL, 0), 0);
+	if (tls_prepare(cfg, &m, err, sizeof(err)) != 0)
+		fail_msg("tls_prepare: %s", err);
+	assert_non_null(m);
+	tls_commit(m);
+}
+
 static void
 test_handshake_methods_built_once(void **state)
 {
 	struct config cfg;
-	struct tls_material *m = NULL;
-	char err[512] = "";
 	EVP_KDF *kdf;
 	EVP_MAC *mac;
 	unsigned long before[2];
 
 	(void)state;
-	cfg_defaults(&cfg);
-	assert_int_equal(cfg_set(&cfg, "ssl_enable", "YES", NULL, 0), 0);
-	assert_int_equal(cfg_set(&cfg, "rsa_cert_file", cert_path, NULL, 0), 0);
-	assert_int_equal(cfg_set(&cfg, "rsa_private_key_file", key_path, NULL, 0), 0);
-	if (tls_prepare(&cfg, &m, err, sizeof(err)) != 0)
-		fail_msg("tls_prepare: %s", err);
-	assert_non_null(m);
-	tls_commit(m);
+	commit_test_material(&cfg);
 
 	before[0] = allocs;
 	kdf = EVP_KDF_fetch(NULL, "TLS13-KDF", NULL);
@@ -138,21 +147,13 @@ static void
 test_delegated_key_prepared(void **state)
 {
 	struct config cfg;
-	struct tls_material *m = NULL;
-	char err[512] = "";
 	unsigned long before, used;
 	EVP_PKEY *pk, *other;
 	X509 *copy;
 	FILE *f;
 
 	(void)state;
-	cfg_defaults(&cfg);
-	assert_int_equal(cfg_set(&cfg, "ssl_enable", "YES", NULL, 0), 0);
-	assert_int_equal(cfg_set(&cfg, "rsa_cert_file", cert_path, NULL, 0), 0);
-	assert_int_equal(cfg_set(&cfg, "rsa_private_key_file", key_path, NULL, 0), 0);
-	if (tls_prepare(&cfg, &m, err, sizeof(err)) != 0)
-		fail_msg("tls_prepare: %s", err);
-	tls_commit(m);
+	commit_test_material(&cfg);
 
 	/* what the TLS process does: the key, then SSL_use_PrivateKey's check */
 	before = allocs;
