@@ -80,7 +80,10 @@ struct limit_redis *limit_redis_dial(const struct limit_redis_addrs *a,
 
 /*
  * limit_redis_send - queue ARGC words of ARGV as one command on C, written
- * by limit_redis_step once connected (several queued: pipelined).
+ * by limit_redis_step once connected (several queued: pipelined).  On a
+ * connected C with every reply read (idle), the reply's TIMEOUT_MS starts
+ * now.  What is written is dropped from C's buffer, so a connection that
+ * sends one call after another holds only what is not yet written.
  * RETURNS 0 or -ENOMEM.
  */
 int limit_redis_send(struct limit_redis *c, int argc, const char **argv);

@@ -505,6 +505,7 @@ talk_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS_WHY])
 			return s.ret < 0 ? -1 : 0;
 		c->outoff += (size_t)s.ret;
 	}
+	c->outlen = c->outoff = 0;	/* all written: the next command starts the buffer again */
 	c->events = 0;
 	if (c->unread == 0)
 		return 0;
@@ -560,6 +561,8 @@ limit_redis_send(struct limit_redis *c, int argc, const char **argv)
 
 	if (len < 0)
 		return -ENOMEM;
+	if (c->phase == PH_TALK && c->unread == 0)	/* idle: the reply's time starts now */
+		c->deadline = sys_now_ms() + c->timeout_ms;
 	c->out = xreallocarray(c->out, c->outlen + (size_t)len, 1);
 	memcpy(c->out + c->outlen, cmd, (size_t)len);
 	c->outlen += (size_t)len;

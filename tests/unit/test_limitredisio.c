@@ -3,7 +3,10 @@
  * (limit_redis_dial, limit_redis_send, limit_redis_step): a step never
  * waits, the commands queued go out pipelined once connected and their
  * replies come back in order, a phase that runs out of time fails with
- * its name.  The store is a loopback listener of the test's own.
+ * its name; a connection that stays open sends one command after another
+ * (limitd's one call in flight): the reply's time starts at the send, and
+ * what was written leaves the buffer.  The store is a loopback listener
+ * of the test's own.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +20,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(UNDER_ASAN)
+#include <sanitizer/allocator_interface.h>
+/* Bytes the program holds on the heap now. */
+static size_t
+heap_bytes(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+#include <malloc.h>
+static size_t
+heap_bytes(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+#endif
 
 #include "limitredisio.h"
 #include "sysutil.h"
@@ -149,6 +176,114 @@ test_silent_store_times_out(void **state)
 	close(lfd);
 }
 
+/*
+ * The store's side of one command: read WANT bytes from S while C is
+ * stepped (it must not answer before the store did), then write REPLY;
+ * RETURNS C's next step that is not 0, its reply in *R.
+ */
+static int
+serve(struct limit_redis *c, int s, size_t want, const char *reply, redisReply **r,
+      char why[LIMIT_REDIS_WHY])
+{
+	static char sink[65536];
+	size_t have = 0;
+
+	for (int i = 0; i < 2000 && have < want; i++) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		assert_int_equal(step(c, r, why), 0);
+		if (poll(&p, 1, 10) == 1 && (n = read(s, sink, sizeof(sink))) > 0)
+			have += (size_t)n;
+	}
+	assert_int_equal(have, want);
+	assert_int_equal(write(s, reply, strlen(reply)), (ssize_t)strlen(reply));
+	return step_until(c, r, why);
+}
+
+/* A connected C to the test's listener LFD, the store's end in *S. */
+static struct limit_redis *
+connected(int lfd, int timeout_ms, int *s)
+{
+	char why[LIMIT_REDIS_WHY];
+	struct limit_redis *c = limit_redis_dial(&addrs, &url, NULL, timeout_ms, why);
+	redisReply *r;
+
+	assert_non_null(c);
+	*s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*s >= 0);
+	for (int i = 0; i < 200 && !limit_redis_ready(c); i++) {
+		assert_int_equal(step(c, &r, why), 0);
+		(void)poll(NULL, 0, 5);
+	}
+	assert_true(limit_redis_ready(c));
+	return c;
+}
+
+/*
+ * A command sent on a connection idle for longer than the reply's time
+ * waits for its own reply: its time starts at the send, not at the
+ * previous reply (which once made the first step fail at once).
+ */
+static void
+test_idle_connection_reply_time_starts_at_send(void **state)
+{
+	const char *ping[] = { "PING" };
+	const char want[] = "*1\r\n$4\r\nPING\r\n";
+	char why[LIMIT_REDIS_WHY] = "";
+	int lfd = listener(16), s;
+	struct limit_redis *c = connected(lfd, PHASE_MS, &s);
+	redisReply *r;
+
+	(void)state;
+	assert_int_equal(limit_redis_send(c, 1, ping), 0);
+	assert_int_equal(serve(c, s, strlen(want), "+PONG\r\n", &r, why), 1);
+	freeReplyObject(r);
+	(void)poll(NULL, 0, PHASE_MS + 100);		/* idle, longer than a reply's time */
+	assert_int_equal(limit_redis_send(c, 1, ping), 0);
+	assert_int_equal(serve(c, s, strlen(want), "+PONG\r\n", &r, why), 1);
+	assert_string_equal(r->str, "PONG");
+	freeReplyObject(r);
+	assert_true(limit_redis_ready(c));
+	limit_redis_close(c);
+	close(s);
+	close(lfd);
+}
+
+/*
+ * Commands sent one after another, each after the previous reply: the
+ * bytes written do not stay in the connection's buffer (it once grew by
+ * every command for the connection's life).
+ */
+static void
+test_written_commands_leave_the_buffer(void **state)
+{
+	enum { ARG = 64 * 1024, ROUNDS = 40 };
+	static char arg[ARG + 1];
+	const char *echo[] = { "ECHO", arg };
+	char why[LIMIT_REDIS_WHY] = "", head[64];
+	int lfd = listener(16), s;
+	struct limit_redis *c = connected(lfd, 1000, &s);
+	size_t want, warm = 0;
+	redisReply *r;
+
+	(void)state;
+	memset(arg, 'x', ARG);
+	want = (size_t)snprintf(head, sizeof(head), "*2\r\n$4\r\nECHO\r\n$%d\r\n", ARG) + ARG + 2;
+	for (int i = 0; i < ROUNDS; i++) {
+		assert_int_equal(limit_redis_send(c, 2, echo), 0);
+		assert_int_equal(serve(c, s, want, "+OK\r\n", &r, why), 1);
+		assert_string_equal(r->str, "OK");
+		freeReplyObject(r);
+		if (i == 1)
+			warm = heap_bytes();
+	}
+	assert_true(heap_bytes() < warm + 4 * ARG);	/* not ROUNDS * ARG */
+	limit_redis_close(c);
+	close(s);
+	close(lfd);
+}
+
 /* A connect that hangs (the listener's accept queue full: SYNs dropped). */
 static void
 test_hanging_connect_times_out(void **state)
@@ -202,6 +337,8 @@ main(void)
 		cmocka_unit_test(test_silent_store_times_out),
 		cmocka_unit_test(test_hanging_connect_times_out),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_idle_connection_reply_time_starts_at_send),
+		cmocka_unit_test(test_written_commands_leave_the_buffer),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
