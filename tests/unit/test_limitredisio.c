@@ -27,7 +27,9 @@
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(UNDER_ASAN)
-#include <sanitizer/allocator_interface.h>
+/* libasan's (sanitizer/allocator_interface.h, which gcc does not ship). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+
 /* Bytes the program holds on the heap now. */
 static size_t
 heap_bytes(void)
