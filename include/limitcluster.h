@@ -9,8 +9,10 @@
  * step bounded by LIMIT_REDIS_TIMEOUT_MS, limitredis.h; hiredis for the
  * protocol): admissions, logins, failed
  * logins, releases and the lease's renewal are queued and sent together
- * at the end of each turn of limitd's event loop, as one script call; only the join (and the
- * questions asked again after one) waits alone.  Every count is changed by one Lua script run
+ * as one script call, one call in flight at a time: while the store
+ * works, limitd goes on accepting and answering, and what it queues
+ * meanwhile is the next call.  Only the join (and the questions asked
+ * again after one) waits.  Every count is changed by one Lua script run
  * with EVALSHA, atomically in the store:
  *   mftpd:hosts      sorted set: host id -> lease end (store ms)
  *   mftpd:h:ID       hash: that host's counts, fields "n" (sessions),
@@ -99,9 +101,9 @@ enum limit_q {
  * DONE(COOKIE, OP, ANSWER), ANSWER a LIMIT_V_* verdict (ADMIT, LOGIN), a
  * count of failures >= 1 (FAIL), or -ENOTCONN (the store was lost
  * meanwhile: decide alone).  Each answer is handed over once, in the
- * order asked, when the queue is read: by limit_cluster_flush at the end
- * of the event loop's turn (or before a join).  The questions of one turn
- * thus share one round trip.
+ * order asked, when its call's reply is read: by limit_cluster_flush at
+ * the end of a turn of the event loop (or before a join).  The questions
+ * queued while a call is in flight share the next round trip.
  */
 void limit_cluster_on_answer(void (*done)(void *cookie, enum limit_q op, long answer));
 
@@ -138,10 +140,21 @@ int limit_cluster_fail_queue(const struct limit_addr *key, unsigned long forget,
 void limit_cluster_forget(const void *cookie);
 
 /*
- * limit_cluster_flush - send what is queued and read every answer (the
- * event loop calls it at the end of each turn).
+ * limit_cluster_flush - never waiting: read the reply to the call in
+ * flight if it came (its answers handed over), then send what is queued
+ * as the next call.  The event loop calls it at the end of each turn.
+ * A reply later than LIMIT_REDIS_TIMEOUT_MS loses the store.
  */
 void limit_cluster_flush(void);
+
+/*
+ * limit_cluster_fd - while a call is in flight, the store connection's
+ * descriptor and the poll EVENTS its reply waits for (POLLIN, or POLLOUT
+ * while the call is not all written): the event loop watches it, and its
+ * turn's limit_cluster_flush reads.  RETURNS the descriptor, or -1 (no
+ * call in flight: nothing to watch).
+ */
+int limit_cluster_fd(short *events);
 
 /*
  * limit_cluster_release - take a session from KEY (logged in as USER, or
@@ -162,7 +175,8 @@ void limit_cluster_tick(void);
 
 /*
  * limit_cluster_next_ms - milliseconds until limit_cluster_tick or
- * limit_cluster_flush has something to do (0: now); -1 without a store.
+ * limit_cluster_flush has something to do (0: now; with a call in flight,
+ * when its reply's time runs out); -1 without a store.
  */
 int limit_cluster_next_ms(void);
 

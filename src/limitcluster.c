@@ -2,14 +2,18 @@
  * limitcluster.c - limitd's counts shared through a Redis store; see
  * limitcluster.h and SECURITY.md ("limitd on several hosts").
  *
- * A blocking connection on purpose once joined: limitd stays one thread
- * with one order of events, every verdict is the store's answer to that
- * very question, and a store that stalls costs one bounded timeout.  Not
- * so while the store is down: a new connection is made in steps that never
- * wait (dial, dial_step), the store's name resolved at start only.  The
- * questions of one turn of the event loop (admissions, logins, failed
- * logins, releases, the renewal) share one round trip (pipelined); the
- * price is measured in bench/NOTES.md ("limitd_cluster").
+ * One call in flight: the questions queued (admissions, logins, failed
+ * logins, releases, the renewal) go to the store as one script call, and
+ * while the store works limitd goes on accepting and answering; the reply
+ * is read when the connection is readable (limit_cluster_flush, at the end
+ * of a turn), and what was queued meanwhile is the next call.  The queue
+ * stays in order and only one call is ever in flight, so the store sees
+ * the questions in the order they were asked and every verdict is its
+ * answer to that very question.  The rare paths wait, bounded: a join, and
+ * the questions asked again after one.  While the store is down a new
+ * connection is made in steps that never wait (dial, dial_step), the
+ * store's name resolved at start only.  The price is measured in
+ * bench/NOTES.md ("limitd_cluster").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +36,9 @@
 #define NUM_MAX		24
 /* The longest argument a queued question keeps: a user name. */
 #define ARG_MAX		(MAX_USER_NAME + 1)
+/* Questions in one script call at most (the rest go in the next): one
+ * reply's time (LIMIT_REDIS_TIMEOUT_MS) covers the whole call. */
+#define CALL_MAX	1024
 
 /*
  * The questions that are queued, their script op and the range of their
@@ -48,15 +55,13 @@ static const struct op {
 	[LIMIT_Q_RENEW] = { "renew", 0, 0 },
 };
 
-/* The limits a batch is judged by, sent once per script call. */
+/* The limits a call is judged by, sent once per script call. */
 enum { LIM_CLIENTS, LIM_PER_IP, LIM_PER_USER, LIM_FAILS, LIM_COUNT };
 
 /* A question sent without waiting for its answer. */
 struct queued {
 	enum limit_q op;
 	void *cookie;		/* the asker's, NULL once forgotten (or none) */
-	bool judged;		/* admit or login: LIM holds its limits */
-	unsigned long lim[LIM_COUNT];
 	size_t nargs;
 	char arg[2][ARG_MAX];	/* to ask again after a join */
 };
@@ -70,8 +75,13 @@ static struct {
 	char lease[NUM_MAX];	/* ms, as text for the script */
 	char sha[41];
 	long long lease_ms, next_renew, next_retry;
-	struct queued *q;	/* questions sent whose answers are unread, in order */
+	struct queued *q;	/* questions whose answers are unread, in order */
 	size_t nq, qcap;
+	size_t inflight;	/* q's first ones, the call whose reply is awaited */
+	/* The limits the next call carries: those the last judged question was
+	 * asked with (they change only at a reload). */
+	unsigned long lim[LIM_COUNT];
+	bool rejoining;		/* a join for a "no lease" answer is under way */
 	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
 	SSL_CTX *tls;		/* rediss:// only */
@@ -167,17 +177,7 @@ script_argv(const char *op, size_t nargs, const char **args)
 
 static int join(void);
 
-/* The store answered "no lease" though we hold one: say so, join again. */
-static int
-rejoin(void)
-{
-	log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
-		    "joining again", C.lease_ms);
-	return join();
-}
-
-/* Queue OP, its arguments and limits (LIM, or NULL); they are sent by drain(),
- * with the turn's others. */
+/* Queue OP, its arguments, and LIM (or NULL) as the next call's limits. */
 static int
 enqueue(enum limit_q op, size_t nargs, const char **args, const unsigned long *lim,
 	void *cookie)
@@ -194,9 +194,8 @@ enqueue(enum limit_q op, size_t nargs, const char **args, const unsigned long *l
 	memset(q, 0, sizeof(*q));
 	q->op = op;
 	q->cookie = cookie;
-	q->judged = lim != NULL;
 	if (lim)
-		memcpy(q->lim, lim, sizeof(q->lim));
+		memcpy(C.lim, lim, sizeof(C.lim));
 	q->nargs = nargs;
 	for (size_t i = 0; i < nargs; i++)
 		str_lcpy(q->arg[i], args[i], ARG_MAX);
@@ -220,7 +219,7 @@ fail_queue(void)
 {
 	size_t n = C.nq;
 
-	C.nq = 0;
+	C.nq = C.inflight = 0;
 	for (size_t i = 0; i < n; i++)
 		hand_over(i, -ENOTCONN);
 }
@@ -258,25 +257,15 @@ answered(size_t i, long long v, struct queued *retry, size_t *nretry)
 	}
 }
 
-static int drain(void);
-
 /*
- * Questions Q[0..N) as one script call ("batch"), as many as share the
- * first judged one's limits (all of a turn's: the limits change only at a
- * reload, between turns); how many in SENT, their answers, each in its
- * question's range or -1, into V.
- * RETURNS 0, or -1 with WHY set.
+ * Questions Q[0..N) as one script call ("batch"): the words, as hiredis
+ * wants them (free it), their count in *ARGC; LIM holds the limits' text.
  */
-static int
-ask_batch(const struct queued *q, size_t n, size_t *sent, long long *v,
-	  char why[LIMIT_REDIS_WHY])
+static const char **
+batch_argv(const struct queued *q, size_t n, char lim[LIM_COUNT][NUM_MAX], int *argc)
 {
-	const struct queued *first = NULL;
-	char lim[LIM_COUNT][NUM_MAX];
-	size_t argc = 6, k;
 	const char **argv = xcalloc(6 + LIM_COUNT + 3 * n, sizeof(*argv));
-	redisReply *r;
-	int ret = 0;
+	size_t k = 6;
 
 	argv[0] = "EVALSHA";
 	argv[1] = C.sha;
@@ -284,37 +273,63 @@ ask_batch(const struct queued *q, size_t n, size_t *sent, long long *v,
 	argv[3] = "batch";
 	argv[4] = C.id;
 	argv[5] = C.lease;
-	for (k = 0; k < n && !first; k++)
-		if (q[k].judged)
-			first = &q[k];
 	for (int i = 0; i < LIM_COUNT; i++)
-		argv[argc++] = num(lim[i], first ? first->lim[i] : 0);
-	for (k = 0; k < n; k++) {
-		if (q[k].judged && memcmp(q[k].lim, first->lim, sizeof(first->lim)) != 0)
-			break;
-		argv[argc++] = ops[q[k].op].name;
-		for (size_t j = 0; j < q[k].nargs; j++)
-			argv[argc++] = q[k].arg[j];
+		argv[k++] = num(lim[i], C.lim[i]);
+	for (size_t i = 0; i < n; i++) {
+		argv[k++] = ops[q[i].op].name;
+		for (size_t j = 0; j < q[i].nargs; j++)
+			argv[k++] = q[i].arg[j];
 	}
-	*sent = k;
-	r = limit_redis_command(C.ctx, (int)argc, argv, why);
-	free(argv);
-	if (r == NULL)
+	*argc = (int)k;
+	return argv;
+}
+
+/*
+ * The store's reply R to a batch of Q[0..N): each answer in its
+ * question's range or -1 ("no lease"), into V.
+ * RETURNS 0, or -1 with WHY set.
+ */
+static int
+batch_answers(const redisReply *r, const struct queued *q, size_t n, long long *v,
+	      char why[LIMIT_REDIS_WHY])
+{
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, LIMIT_REDIS_WHY, "store said: %.100s", r->str ? r->str : "");
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != k)
-		ret = -1;
-	for (size_t i = 0; ret == 0 && i < k; i++) {
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
 		const struct op *o = &ops[q[i].op];
 
 		if (limit_redis_int(r->element[i], -1, o->max, &v[i]) < 0 ||
-		    (v[i] != -1 && v[i] < o->min))
-			ret = -1;
+		    (v[i] != -1 && v[i] < o->min)) {
+			snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
+			return -1;
+		}
 	}
-	if (ret < 0)
-		snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
+	return 0;
+}
+
+/* Q alone, waiting for the answer (into *V). RETURNS 0, or -1 with WHY set. */
+static int
+ask_now(const struct queued *q, long long *v, char why[LIMIT_REDIS_WHY])
+{
+	char lim[LIM_COUNT][NUM_MAX];
+	int argc, ret = -1;
+	const char **argv = batch_argv(q, 1, lim, &argc);
+	redisReply *r = limit_redis_command(C.ctx, argc, argv, why);
+
+	free(argv);
+	if (r)
+		ret = batch_answers(r, q, 1, v, why);
 	freeReplyObject(r);
 	return ret;
 }
+
+static int drain(void);
 
 /* The questions answered "no lease", asked again once joined (what was
  * queued meanwhile goes first); "no lease" again is the store failing. */
@@ -324,11 +339,10 @@ ask_again(const struct queued *retry, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char why[LIMIT_REDIS_WHY];
 		long long v = -1;
-		size_t sent;
 		int r = -ENOTCONN;
 
 		if (C.up && drain() == 0 && C.up) {
-			if (ask_batch(&retry[i], 1, &sent, &v, why) < 0)
+			if (ask_now(&retry[i], &v, why) < 0)
 				lost(why);
 			else if (v == -1)
 				lost("no lease right after joining");
@@ -339,56 +353,143 @@ ask_again(const struct queued *retry, size_t n)
 	}
 }
 
+/*
+ * The store answered "no lease" though we hold one: say so, join again,
+ * then ask RETRY[0..N) again.  "No lease" again while doing so is the store
+ * failing (not a join within a join).
+ */
+static void
+rejoin(const struct queued *retry, size_t n)
+{
+	if (C.rejoining) {
+		lost("no lease right after joining");
+		ask_again(retry, n);	/* the store is down: their askers decide alone */
+		return;
+	}
+	log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
+		    "joining again", C.lease_ms);
+	C.rejoining = true;
+	(void)join();		/* lost if it fails */
+	ask_again(retry, n);
+	C.rejoining = false;
+}
+
+/*
+ * Send the queued questions (CALL_MAX at most) as one script call, without
+ * waiting: the call in flight.  RETURNS 0, or -1 (lost).
+ */
+static int
+send_next(void)
+{
+	char lim[LIM_COUNT][NUM_MAX];
+	size_t n = C.nq < CALL_MAX ? C.nq : CALL_MAX;
+	int argc, r;
+	const char **argv = batch_argv(C.q, n, lim, &argc);
+
+	r = limit_redis_send(C.ctx, argc, argv);
+	free(argv);
+	if (r < 0) {
+		lost("out of memory");
+		return -1;
+	}
+	C.inflight = n;
+	return 0;
+}
+
+/*
+ * The reply R to the call in flight: every answer handed over, in order,
+ * and the call's questions off the queue (what the answers queue, the
+ * releases of grants nobody waits for, goes in a later call).  An answer
+ * of -1 means the store forgot our lease: join again, then ask those
+ * questions again.
+ * RETURNS 1, or -1 (lost: logged, hung up, askers told).
+ */
+static int
+take_reply(redisReply *r)
+{
+	size_t n = C.inflight, nretry = 0;
+	long long *v = xcalloc(n, sizeof(*v));
+	struct queued *retry = NULL;	/* made when needed: rare */
+	char why[LIMIT_REDIS_WHY];
+	bool again = false;
+	int ok = batch_answers(r, C.q, n, v, why);
+
+	freeReplyObject(r);
+	if (ok < 0) {
+		free(v);	/* hang_up tells the askers still waiting */
+		lost(why);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		again |= v[i] == -1;
+		if (v[i] == -1 && C.q[i].cookie && retry == NULL)
+			retry = xcalloc(n, sizeof(*retry));
+		answered(i, v[i], retry, &nretry);	/* may queue more: C.q may move */
+	}
+	free(v);
+	if (!C.up) {		/* lost meanwhile: fail_queue emptied the queue */
+		free(retry);
+		return -1;
+	}
+	memmove(C.q, C.q + n, (C.nq - n) * sizeof(*C.q));
+	C.nq -= n;
+	C.inflight = 0;
+	if (again)
+		rejoin(retry, nretry);
+	free(retry);
+	return C.up ? 1 : -1;
+}
+
+/* Wait (poll) until R's descriptor is ready or its step's deadline passed. */
+static void
+await_step(const struct limit_redis *r)
+{
+	short events;
+	long long deadline;
+	struct pollfd p = { .fd = limit_redis_fd(r, &events, &deadline) };
+	long long left = deadline - sys_now_ms();
+
+	p.events = events;
+	(void)sys_poll(&p, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+}
+
+/*
+ * Move the call in flight on (write it, read its reply) as far as it goes
+ * without waiting, or, with WAIT, until its reply is there; a reply is
+ * taken (take_reply).  A reply later than LIMIT_REDIS_TIMEOUT_MS loses
+ * the store.  RETURNS 1 (taken), 0 (not yet), or -1 (lost).
+ */
+static int
+collect(bool wait)
+{
+	char why[LIMIT_REDIS_WHY];
+	redisReply *r;
+	int s;
+
+	while ((s = limit_redis_step(C.ctx, &r, why)) == 0 && wait)
+		await_step(C.ctx);
+	if (s < 0)
+		lost(why);
+	return s == 1 ? take_reply(r) : s;
+}
+
 /* Rounds of questions one drain sends: answers queue releases, releases nothing. */
 #define DRAIN_ROUNDS	4
 
 /*
- * Send what is queued as one script call and hand every answer over, in
- * order; what the answers queue (releases) goes in the next round.  An
- * answer of -1 means the store forgot our lease: join again, then ask
- * those questions again.
- * RETURNS 0, or -ENOTCONN (lost: logged, hung up, askers told).
+ * Every queued question answered, waiting: the call in flight, then the
+ * rest, DRAIN_ROUNDS calls at most (what is left goes with the event
+ * loop's next turn).  Before a join or a question asked again (rare).
+ * RETURNS 0 (nothing in flight), or -ENOTCONN (lost: logged, hung up,
+ * askers told).
  */
 static int
 drain(void)
 {
-	struct queued *retry = NULL;	/* made when needed: rare, and C.nq big ones */
-	size_t nretry = 0, done = 0, cap = C.nq;
-	bool again = false;
-	int ret = 0;
-
-	for (int round = 0; round < DRAIN_ROUNDS && C.up && done < C.nq; round++) {
-		size_t sent, to;
-		long long *v = xcalloc(C.nq - done, sizeof(*v));
-		char why[LIMIT_REDIS_WHY];
-
-		if (ask_batch(C.q + done, C.nq - done, &sent, v, why) < 0) {
-			free(v);	/* hang_up tells the askers still waiting */
-			lost(why);
+	for (int round = 0; round < DRAIN_ROUNDS && C.up && (C.inflight || C.nq); round++)
+		if ((C.inflight || send_next() == 0) && collect(true) < 0)
 			break;
-		}
-		to = done + sent;
-		for (size_t i = done; i < to; i++) {
-			again |= v[i - done] == -1;
-			if (v[i - done] == -1 && C.q[i].cookie && nretry == cap)
-				bug("limitd: more questions to ask again than asked");
-			if (v[i - done] == -1 && C.q[i].cookie && retry == NULL)
-				retry = xcalloc(cap, sizeof(*retry));
-			answered(i, v[i - done], retry, &nretry);
-		}
-		free(v);
-		done = to;
-	}
-	if (!C.up)
-		ret = -ENOTCONN;
-	if (C.up && done < C.nq)	/* left for the next turn */
-		memmove(C.q, C.q + done, (C.nq - done) * sizeof(*C.q));
-	C.nq = C.up ? C.nq - done : 0;
-	if (ret == 0 && again && rejoin() < 0)
-		ret = -ENOTCONN;
-	ask_again(retry, nretry);
-	free(retry);
-	return ret;
+	return C.up ? 0 : -ENOTCONN;
 }
 
 /*
@@ -554,13 +655,7 @@ dial_and_wait(void)
 {
 	dial();
 	while (C.dial) {
-		short events;
-		long long deadline;
-		struct pollfd p = { .fd = limit_redis_fd(C.dial, &events, &deadline) };
-		long long left = deadline - sys_now_ms();
-
-		p.events = events;
-		(void)sys_poll(&p, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+		await_step(C.dial);
 		dial_step();
 	}
 }
@@ -728,11 +823,25 @@ limit_cluster_forget(const void *cookie)
 			C.q[i].cookie = NULL;
 }
 
+/* The call in flight's reply if it is there, then the next call sent: never waits. */
 void
 limit_cluster_flush(void)
 {
-	if (C.up && C.nq)
-		(void)drain();
+	if (C.up && C.inflight && collect(false) <= 0)
+		return;		/* still in flight, or lost */
+	if (C.up && C.nq && send_next() == 0)
+		(void)collect(false);	/* written now; its reply a later turn's */
+}
+
+int
+limit_cluster_fd(short *events)
+{
+	long long deadline;
+
+	*events = 0;
+	if (!C.up || C.inflight == 0)
+		return -1;
+	return limit_redis_fd(C.ctx, events, &deadline);
 }
 
 /* The renewal rides with the turn's other questions (never waited for alone). */
@@ -763,6 +872,13 @@ limit_cluster_next_ms(void)
 
 	if (!C.enabled)
 		return -1;
+	if (C.up && C.inflight) {	/* the reply comes by limit_cluster_fd, or its time runs out */
+		short events;
+
+		(void)limit_redis_fd(C.ctx, &events, &left);
+		left -= sys_now_ms();
+		return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+	}
 	if (C.up && C.nq)
 		return 0;	/* queued, not sent yet */
 	if (C.dial)
@@ -774,6 +890,8 @@ limit_cluster_next_ms(void)
 void
 limit_cluster_stop(void)
 {
+	if (C.up)
+		(void)drain();	/* the call in flight and what is queued: releases among them */
 	limit_redis_close(C.ctx);
 	limit_redis_close(C.dial);
 	C.ctx = C.dial = NULL;

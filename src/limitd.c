@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ static char *arg_overrides[MAX_OVERRIDES];
 static size_t arg_novr;
 
 static volatile sig_atomic_t got_hup, got_term;
+
+/* epoll's data for the store connection (the listener's is NULL, a client's its record). */
+static char store_mark;
 
 static void
 on_hup(int sig)
@@ -259,6 +263,31 @@ wait_timeout(void)
 	return cluster >= 0 && cluster < left ? cluster : (int)left;
 }
 
+/*
+ * Watch the store connection while a call is in flight, once (ONESHOT:
+ * an idle connection that the store closes cannot wake the loop again and
+ * again); the turn's limit_cluster_flush reads the reply.  A connection
+ * made since is added.  Failing that, the reply's deadline still wakes
+ * the loop (wait_timeout), and a reply read that late loses the store.
+ */
+static void
+watch_store(void)
+{
+	short events;
+	int fd = limit_cluster_fd(&events), r;
+	unsigned int ev = EPOLLONESHOT | (events & POLLIN ? EPOLLIN : 0) |
+			  (events & POLLOUT ? EPOLLOUT : 0);
+
+	if (fd < 0)
+		return;
+	r = sys_epoll_ctl(D.ep, EPOLL_CTL_MOD, fd, ev, &store_mark);
+	if (r == -ENOENT)
+		r = sys_epoll_ctl(D.ep, EPOLL_CTL_ADD, fd, ev, &store_mark);
+	if (r < 0)
+		log_err("Failed to watch the cluster store's connection: %s, ignoring",
+			strerror(-r));
+}
+
 static void
 main_loop(void)
 {
@@ -282,10 +311,11 @@ main_loop(void)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				listener_ready();
-			else
+			else if (ev[i].data.ptr != &store_mark)	/* the store's: read below */
 				client_event(ev[i].data.ptr, ev[i].events);
 		}
-		limit_cluster_flush();	/* this turn's questions to the store, together */
+		limit_cluster_flush();	/* the last call's answers; the questions since, together */
+		watch_store();
 	}
 }
 

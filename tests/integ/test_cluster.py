@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from limitdkit import (ANS_VERDICT, LIMITD, MINIFTPD, REQ_LOGIN_FAIL, TOO_MANY_FROM_IP,
-                       TOO_MANY_USERS, V_ADMIT, V_BLOCKED, V_TOTAL, Limitd, admit_msg,
+from limitdkit import (ANS_FAIL, ANS_VERDICT, LIMITD, MINIFTPD, REQ_LOGIN_FAIL,
+                       TOO_MANY_FROM_IP, TOO_MANY_USERS, V_ADMIT, V_BLOCKED, V_TOTAL, Limitd, admit_msg,
                        is_descendant, login_msg, message, parse, refused, wait_until)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -582,6 +582,46 @@ def test_sessions_gone_while_store_is_slow(farm, make_ftpd, redis):
         assert login(make_ftpd, fa).voidcmd("NOOP").startswith("200")
         assert farm_sessions(a) == 1
         no_sanitizer_report(a)
+    finally:
+        proxy.close()
+
+
+def test_limitd_answers_while_a_store_call_is_in_flight(farm, redis):
+    """One store call in flight: while the store works on an admission,
+    limitd goes on accepting and answering what it can answer alone (here
+    a malformed message, refused at once), and the admission's verdict
+    comes when the store's reply does.  The store is slow (each reply
+    DELAY late, under limitd's 100 ms wait): before, limitd sat in the
+    call until the reply came, so the malformed message's answer came
+    only after it."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60)
+        delay = 0.08
+        proxy.delay = delay
+        quick = []
+        for i in range(5):
+            asker = a.client()
+            admits = proxy.asked("admit")
+            t0 = time.monotonic()
+            asker.sock.send(admit_msg(f"10.5.0.{1 + i}"))
+            wait_until(lambda: proxy.asked("admit") > admits, timeout=5, interval=0.002,
+                       what="the admission sent to the store")
+            other = a.client()
+            mtype, _, _ = other.call(message(999))     # no such request
+            quick.append(time.monotonic() - t0)
+            assert mtype == ANS_FAIL
+            other.close()
+            assert verdict_of(asker) == V_ADMIT
+            assert time.monotonic() - t0 >= delay * 0.9   # the store's answer, late
+            asker.close()
+        print("malformed message answered after (s):", [round(q, 3) for q in quick])
+        # one of five well inside the store's delay (a loaded machine may
+        # stall a round or two; the old code could never do it)
+        assert min(quick) < delay / 2, quick
+        assert "Lost the cluster store" not in a.log()
+        assert a.proc.poll() is None
     finally:
         proxy.close()
 
