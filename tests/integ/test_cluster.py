@@ -19,6 +19,7 @@ import ftplib
 import os
 import queue
 import random
+import select
 import shutil
 import signal
 import socket
@@ -1146,6 +1147,45 @@ def test_questions_of_one_call_judged_in_order(farm, redis):
         for c in clients:
             c.close()
         wait_until(lambda: farm_sessions(a) == 0, what="all released")
+    finally:
+        proxy.close()
+
+
+def test_status_answered_while_the_store_works(farm, redis):
+    """One call in flight (issue 21): while the store works on a call,
+    limitd goes on answering.  Through a relay that hands each reply back
+    90 ms late (limitd waits 100 ms), an admission is sent; once the relay
+    has it, `limitd --status` (the farm's part asked of the store directly,
+    not through the relay) is answered before the admission's verdict,
+    which then comes as ADMIT.  limitd used to wait for the store's reply
+    at the end of each turn of its loop, answering nobody meanwhile, so
+    the verdict always came first.  One round of ROUNDS suffices (a loaded
+    machine may start `limitd --status` too slowly for one)."""
+    proxy = SlowProxy(redis.port).start()
+    rounds, timings = 5, []
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60)
+        proxy.delay = 0.09
+        for i in range(rounds):
+            c = a.client()
+            asked = proxy.asked("admit")
+            c.sock.send(admit_msg(f"10.9.0.{1 + i}"))
+            wait_until(lambda: proxy.asked("admit") > asked, interval=0.002,
+                       what="the admission at the store")
+            start = time.monotonic()
+            st = a.status("--json", f"-olimitd_cluster=redis://127.0.0.1:{redis.port}/0")
+            took = time.monotonic() - start
+            early = not select.select([c.sock], [], [], 0)[0]   # no verdict yet
+            assert st.returncode == 0, st.stderr
+            assert verdict_of(c) == V_ADMIT
+            timings.append((round(took * 1000, 1), early))
+            if early:
+                break
+        print("--status while the store works (ms, before the verdict):", timings)
+        assert timings[-1][1], timings
+        assert "Lost the cluster store" not in a.log()
+        assert a.proc.poll() is None
     finally:
         proxy.close()
 
