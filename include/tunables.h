@@ -5,7 +5,7 @@
  *
  * Why: with the cache on, a forked session's first allocations land in
  * chunks the listener freed, and each such page is copied on write into
- * the session; without it an idle FTPS session's PSS is 48 KiB smaller
+ * the session; without it an idle FTPS session's PSS is 12-25 KiB smaller
  * (bench/NOTES.md, "FTPS idle memory").  glibc reads tunables only at
  * exec, hence the re-exec: same argv, same pid (LISTEN_PID still names
  * us), every descriptor kept.  Processes that systemd (Accept=yes) or
