@@ -49,7 +49,7 @@ COMMON	:= str buf sys_mem sys_io sys_file sys_net sys_event sys_proc sys_cred sy
 FTPD	:= main listen runtime prelogin postlogin ftpcmd ftpproto ftpfs privproto privsock privclient \
 	   privhelper privdrop sandbox auth authpam userdb path limitclient \
 	   dataconn dataaddr datacmd datasetup transfer ls lsfmt lssort mlsx ftptime idnames xferlog \
-	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata
+	   ftptls tls tlssign tlsdeleg tlsproc tlsctl tlsdata tunables
 # Only limitd.
 # The daemon's own files (one state, D): not in libminiftpd.a.
 LIMITD_DAEMON := limitd limitd_clients limitd_handlers

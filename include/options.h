@@ -24,6 +24,7 @@
 	OPT_UINT(listen_port, 21, 0, 65535, "TCP port of the standalone listener (0: pick a free port and print it).") \
 	OPT_BOOL(listen_ipv6, 0, "Run standalone on IPv6, as vsftpd's listen_ipv6: one dual-stack listener (also accepts IPv4) on listen_address6:listen_port; implies standalone, with listen=NO (Debian's stock vsftpd.conf form).") \
 	OPT_STR (listen_address6, "", "IPv6 address the standalone listener binds when listen_ipv6=YES (empty: all).") \
+	OPT_BOOL(listen_malloc_tcache_off, 1, "The standalone listener executes itself once more at start with glibc.malloc.tcache_count=0 added to GLIBC_TUNABLES (other tunables kept; nothing when GLIBC_TUNABLES already sets tcache_count), so that its sessions do not copy the pages of chunks the listener freed: an idle FTPS session's memory (PSS) is some 12-25 KiB smaller (bench/NOTES.md). Same pid, same descriptors. Sessions that systemd (Accept=yes) or inetd starts get the variable from ftp@.service or the xinetd entry instead. NO: no re-exec (set it to run the listener under valgrind, where /proc/self/exe is valgrind's own tool).") \
 	/* limits (enforced by limitd) */ \
 	OPT_UINT(max_clients, 2000, 0, 1000000, "Most sessions at once, all addresses together (0: no limit).") \
 	OPT_UINT(max_per_ip, 50, 0, 1000000, "Most sessions at once from one client address (0: no limit).") \

@@ -13,6 +13,7 @@
 #include "runtime.h"
 #include "str.h"
 #include "tls.h"
+#include "tunables.h"
 
 #define MAX_OVERRIDES 256
 
@@ -143,6 +144,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "miniftpd: %s\n", err);
 		return 2;
 	}
+	if (cfg_standalone(&cfg) && cfg.listen_malloc_tcache_off && !arg_dump && !arg_test)
+		tunables_reexec(argv);	/* returns only without the exec */
 	tls_commit(tls);
 	if (arg_dump)
 		cfg_dump(&cfg, stdout);

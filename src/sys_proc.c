@@ -212,3 +212,10 @@ sys_wait_any(int *status)
 
 	return pid < 0 ? -errno : pid;
 }
+
+int
+sys_exec_self(char **argv, char **envp)
+{
+	execve("/proc/self/exe", argv, envp);
+	return -errno;
+}

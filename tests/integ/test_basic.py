@@ -292,3 +292,51 @@ def test_listen_yes_refuses_a_connection(ftpenv):
                        [free_port()], accept=True)
     assert rc is None, log                     # the launcher itself goes on
     assert "a socket that is not listening" in log, log
+
+
+TCACHE_OFF = b"glibc.malloc.tcache_count=0"
+USER_TUNABLE = b"glibc.malloc.trim_threshold=131072"
+
+
+def raw_environ(pid):
+    """The bytes of PID's environment block as exec left it.  glibc 2.36
+    cuts the GLIBC_TUNABLES entry there at its first ':' (a NUL written
+    in place), so look for each tunable in the raw bytes."""
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("mode", ["standalone", "listenfd"])
+def test_listener_reexecs_without_tcache(ftpd, monkeypatch, mode):
+    """listen_malloc_tcache_off (default YES): the listener executes itself
+    once more with glibc.malloc.tcache_count=0 added to GLIBC_TUNABLES
+    (the user's tunables kept), under the same pid (the pid the test
+    started; with systemd-socket-activate, LISTEN_PID's), with its
+    descriptors (listenfd: the listening socket, fd 3), and its sessions
+    inherit the variable.  listenfd: the listener found its socket after
+    the re-exec, so LISTEN_PID still named it."""
+    monkeypatch.setenv("GLIBC_TUNABLES", USER_TUNABLE.decode())
+    s = ftpd(mode)
+    c = s.login()     # listenfd: systemd-socket-activate execs miniftpd now
+    # the session's helper is a child of the pid the test started: the
+    # re-exec kept it
+    helpers = wait_until(lambda: s.helpers(), 10)
+    assert helpers, s.log()
+    assert os.path.realpath("/proc/%d/exe" % s.pid) == os.path.realpath(miniftpd_bin())
+    env = raw_environ(s.pid)
+    if mode == "standalone":  # systemd-socket-activate passes few variables
+        assert b"\0GLIBC_TUNABLES=" + USER_TUNABLE in env
+    assert env.count(TCACHE_OFF) == 1
+    assert TCACHE_OFF in raw_environ(helpers[0])
+    assert c.cmd("QUIT").code == 221
+    assert "cannot re-execute" not in s.log()
+
+
+def test_listener_tcache_reexec_off(ftpd, monkeypatch):
+    """listen_malloc_tcache_off=NO: no re-exec, the environment as given."""
+    monkeypatch.setenv("GLIBC_TUNABLES", USER_TUNABLE.decode())
+    s = ftpd("standalone", listen_malloc_tcache_off="NO")
+    env = raw_environ(s.pid)
+    assert b"\0GLIBC_TUNABLES=" + USER_TUNABLE in env
+    assert TCACHE_OFF not in env
+    assert s.login().cmd("QUIT").code == 221

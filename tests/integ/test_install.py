@@ -333,3 +333,13 @@ def test_container_root_holds_the_linked_libraries():
             if not pkgs & base:
                 missing[so] = sorted(pkgs)
     assert missing == {}
+
+
+def test_per_connection_units_turn_off_the_malloc_cache(installed):
+    """A process per connection gets glibc.malloc.tcache_count=0 from its
+    unit (the standalone listener re-executes itself for it instead:
+    test_basic.py::test_listener_reexecs_without_tcache)."""
+    for unit in ("ftp@.service", "ftps@.service"):
+        text = (installed / "units" / unit).read_text()
+        assert re.findall(r"^Environment=(.*)$", text, re.M) == \
+            ["GLIBC_TUNABLES=glibc.malloc.tcache_count=0"], unit

@@ -807,6 +807,9 @@ class ValgrindServer(Server):
 
     def __init__(self, env, **opts):
         opts.setdefault("seccomp_sandbox", "NO")
+        # no re-exec: under valgrind /proc/self/exe is valgrind's tool, which
+        # refuses to run alone (and valgrind's malloc has no tcache anyway)
+        opts.setdefault("listen_malloc_tcache_off", "NO")
         super().__init__(env, "standalone", opts)
         self.vglog = os.path.join(env.dir, "valgrind.%p.log")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (DEMO_PASSWORD, HOST, IS_ROOT, Ctl, free_port, miniftpd_bin,
-                      terminate_tree)
+                      proc_children, terminate_tree)
 from logcapture import LogCapture, events
 
 TOP = Path(__file__).resolve().parents[2]
@@ -57,6 +57,8 @@ def test_shipped_entry_is_sane():
     assert d["user"] == "root"              # privilege separation needs root
     assert d["server"] == "/usr/local/sbin/miniftpd"   # rewritten by make install
     assert d["server_args"] == "/etc/miniftpd.conf"
+    # glibc's malloc cache off per exec (units/ftp@.service says why)
+    assert d["env"] == "GLIBC_TUNABLES=glibc.malloc.tcache_count=0"
 
 
 class Xinetd:
@@ -127,6 +129,10 @@ def test_session_through_xinetd(ftpenv, xinetd):
         assert f.getwelcome().startswith("220 ")
         f.login("demo", DEMO_PASSWORD)
         assert f.pwd() == "/"
+        # the entry's env: the session has the tunable
+        (top,) = [p for p in proc_children(x.proc.pid)]
+        with open("/proc/%d/environ" % top, "rb") as e:
+            assert b"GLIBC_TUNABLES=glibc.malloc.tcache_count=0\0" in e.read()
         assert f.mkd("via xinetd") == "/via xinetd"
         assert os.path.isdir(os.path.join(ftpenv.root, "via xinetd"))
         f.rmd("via xinetd")
