@@ -107,6 +107,7 @@ help:
 	@echo "make check SANITIZE=1   the same under ASan+UBSan"
 	@echo "make fuzz [FUZZ_SECONDS=60]   run every libFuzzer target (clang)"
 	@echo "make bench [QUICK=1]   benchmarks side by side with vsftpd and Pure-FTPd"
+	@echo "make bench-ktls [QUICK=1]   the FTPS rows in a KVM guest with kernel TLS (root)"
 	@echo "make install / uninstall [PREFIX= DESTDIR=]"
 	@echo "make deb        the Debian package in build/deb, lintian clean"
 	@echo "make check-deb  install/serve/upgrade/purge it in a Debian 12 container (root)"

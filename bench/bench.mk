@@ -4,6 +4,8 @@
 #   make bench           full run (1 GiB transfers, 5 runs, ~20 minutes)
 #   make bench QUICK=1   small sizes, few runs, under three minutes
 #   make ftpload         only the load generator ($(BUILD)/ftpload)
+#   make bench-ktls      the FTPS rows in a KVM guest with kernel TLS (the VM of
+#                        make check-ktls; bench/ktls.sh), about 25 minutes
 #
 # RUNS=N, BENCH_PORT=N, BENCH_LIMITD=auto|yes|no, BENCH_MINIFTPD=PATH, BENCH_TLS,
 # BENCH_TLS_SIZE_MB, BENCH_TLS_KEY, BENCH_ROWS, BENCH_SERVERS and BENCH_RESULTS are
@@ -23,7 +25,7 @@ LISTFLOOR := $(BUILD)/listfloor
 # by a new process, for the report.
 MACHCOST := $(BUILD)/machcost
 
-.PHONY: bench ftpload
+.PHONY: bench bench-ktls ftpload
 
 ftpload: $(FTPLOAD)
 
@@ -55,3 +57,14 @@ bench: $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)
 		BENCH_RESULTS='$(BENCH_RESULTS)' \
 		timeout -s TERM $(BENCH_LIMIT) \
 		bash bench/run.sh $(BUILD) $(FTPLOAD)
+
+# The FTPS rows in a KVM guest whose kernel has kernel TLS (issue 17): the VM of
+# make check-ktls, whose tools scripts/deps.sh ktls installs.  BENCH_VM_PASSES,
+# BENCH_VM_MEM, BENCH_VM_TIMEOUT: bench/ktls.sh.
+bench-ktls: all $(FTPLOAD) $(LISTFLOOR) $(MACHCOST)
+	@sh scripts/deps.sh ktls
+	@QUICK='$(QUICK)' RUNS='$(RUNS)' BENCH_TLS_SIZE_MB='$(BENCH_TLS_SIZE_MB)' \
+		BENCH_TLS_KEY='$(BENCH_TLS_KEY)' BENCH_RESULTS='$(BENCH_RESULTS)' \
+		BENCH_VM_PASSES='$(BENCH_VM_PASSES)' BENCH_VM_MEM='$(BENCH_VM_MEM)' \
+		BENCH_VM_TIMEOUT='$(BENCH_VM_TIMEOUT)' \
+		bash bench/ktls.sh $(BUILD)

@@ -10,7 +10,8 @@
 # BENCH_SERVERS="mini minisa minisl vsftpd pure" (a subset, for quick comparisons),
 # BENCH_TLS=yes|no (the FTPS rows, issue 17), BENCH_TLS_SIZE_MB=N (their
 # transfer size), BENCH_TLS_KEY=ec|rsa (the certificate's key),
-# BENCH_ROWS=all|tls (tls: the FTPS rows alone).
+# BENCH_ROWS=all|tls (tls: the FTPS rows alone), BENCH_REV (the revision
+# to report where there is no git, as in bench/ktls.sh's VM).
 #
 # Every server listens on its own loopback port; every wait is bounded; the
 # servers, the temporary user, the tmpfs mount and the work directory are
@@ -31,7 +32,7 @@ LOG=$OUT/bench.log
 RESULTS=${BENCH_RESULTS:-$TOP/bench/RESULTS.md}
 BENCH_USER=mftpbench
 # before anything is written: report() rewrites RESULTS.md, which is tracked
-REV=$(cd "$TOP" && git describe --always --dirty 2>/dev/null)
+REV=${BENCH_REV:-$(cd "$TOP" && git describe --always --dirty 2>/dev/null)}
 GECOS="miniftpd bench (temporary)"
 
 R=${RUNS:-}
