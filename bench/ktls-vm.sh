@@ -1,14 +1,13 @@
 # bench/ktls-vm.sh - the kernel TLS VM of make bench-ktls, sourced by
-# bench/ktls.sh: the VM of make check-ktls (tests/ktls/run.sh, whose disk
-# image code this follows; kept apart so that CI's check-ktls is untouched,
-# and with caches of its own, as its root has more packages): Debian 12's own kernel
-# (CONFIG_TLS=m) with a Debian 12 root under qemu-system-x86_64, PID 1 being
-# tests/ktls/init.sh, which runs guest.sh from the share (virtio-9p, tag
-# "ktls") and powers off.  Run from the top of the tree, as root.
+# bench/ktls.sh: the VM of make check-ktls (tests/ktls/run.sh; the disk
+# image is tests/ktls/image.sh's for both, with caches of its own here, as
+# its root has more packages): Debian 12's own kernel (CONFIG_TLS=m) with
+# a Debian 12 root under qemu-system-x86_64, PID 1 being tests/ktls/init.sh,
+# which runs guest.sh from the share (virtio-9p, tag "ktls") and powers off.  Run from the top of the tree, as root.
 #
 # Caches, each made once and reused while its inputs stay the same:
 #   $ROOT_CACHE (build/bench-ktls-root)  the root of tests/nspawn/mkroot.sh with
-#                  VM_ROOT_PKGS (its own stamp, build/ktls-root.pkgs)
+#                  VM_ROOT_PKGS (its own stamp, build/bench-ktls-root.pkgs)
 #   $VM_CACHE (build/bench-ktls-img/)  vmlinuz, initrd.img (the root's) and root.img:
 #                  an ext4 image of the root (mkfs.ext4 -d) with init.sh
 #                  written in as /usr/sbin/ktls-init; qemu opens it with
@@ -20,6 +19,8 @@
 # has started: the bench's figures are worthless under TCG.  KVM_CREATE_VM
 # working is not enough, either: on a PVM host qemu -cpu host aborts (MSR
 # 0x10a) and other CPU models crawl (bench/NOTES.md, 2026-12-06).
+
+. tests/ktls/image.sh
 
 ROOT_CACHE=${BENCH_KTLS_ROOT:-build/bench-ktls-root}
 VM_CACHE=build/bench-ktls-img
@@ -33,38 +34,13 @@ qpid=
 # Returns 0, 10 (no root: mmdebstrap or network), 11 (no kernel in the
 # root) or 1 (the image could not be made; its log was printed).
 vm_image() {
-	local kernel want mb
+	local kernel
 	MKROOT_TIMEOUT=${MKROOT_TIMEOUT:-1800} sh tests/nspawn/mkroot.sh "$ROOT_CACHE" $VM_ROOT_PKGS ||
 		return 10
 	kernel=$(ls "$ROOT_CACHE"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 	VM_KVER=${kernel##*/vmlinuz-}
 	[ -n "$kernel" ] && [ -f "$ROOT_CACHE/boot/initrd.img-$VM_KVER" ] || return 11
-	# the image depends on the root (its stamp's content and time) and init.sh
-	want="$VM_KVER $(cat "$ROOT_CACHE.pkgs") $(stat -c %Y "$ROOT_CACHE.pkgs") $(sha256sum < tests/ktls/init.sh)"
-	if [ -f "$VM_CACHE/root.img" ] && [ "$(cat "$VM_CACHE/stamp" 2>/dev/null)" = "$want" ]; then
-		echo "  reusing $VM_CACHE"
-		return 0
-	fi
-	rm -rf "$VM_CACHE"
-	mkdir -p "$VM_CACHE"
-	cp "$kernel" "$VM_CACHE/vmlinuz"
-	cp "$ROOT_CACHE/boot/initrd.img-$VM_KVER" "$VM_CACHE/initrd.img"
-	mb=$(( $(du -sm "$ROOT_CACHE" | cut -f1) * 5 / 4 + 128 ))
-	truncate -s "${mb}M" "$VM_CACHE/root.img.tmp"
-	# debugfs exits 0 whatever happens: its stat says whether it worked
-	# (/usr/sbin: /sbin is a symbolic link in Debian 12's root)
-	if ! mkfs.ext4 -q -F -L ktls-root -d "$ROOT_CACHE" "$VM_CACHE/root.img.tmp" >"$VM_CACHE/mkfs.log" 2>&1 ||
-	   ! debugfs -w -f - "$VM_CACHE/root.img.tmp" >>"$VM_CACHE/mkfs.log" 2>&1 <<-CMDS ||
-		write tests/ktls/init.sh /usr/sbin/ktls-init
-		sif /usr/sbin/ktls-init mode 0100755
-		CMDS
-	   ! debugfs -R "stat /usr/sbin/ktls-init" "$VM_CACHE/root.img.tmp" 2>&1 | grep -q "Mode:  0755"; then
-		cat "$VM_CACHE/mkfs.log"
-		return 1
-	fi
-	mv "$VM_CACHE/root.img.tmp" "$VM_CACHE/root.img"
-	echo "$want" > "$VM_CACHE/stamp"
-	echo "  made $VM_CACHE/root.img (${mb} MB)"
+	ktls_image "$kernel" "$VM_KVER" "$ROOT_CACHE" "$VM_CACHE"
 }
 
 # kvm_works: this process can open /dev/kvm and create a VM (KVM_CREATE_VM)

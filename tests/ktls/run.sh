@@ -24,6 +24,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+. tests/ktls/image.sh
 BUILD=${1:-build/rel}
 ROOT_CACHE=${KTLS_ROOT:-build/ktls-root}
 CACHE=build/ktls
@@ -68,32 +69,7 @@ kver=${kernel##*/vmlinuz-}
 	skip "no kernel and initrd in $ROOT_CACHE/boot"
 
 step "disk image $CACHE/root.img (kernel $kver)"
-# the image depends on the root (its stamp's content and time) and init.sh
-want="$kver $(cat "$ROOT_CACHE.pkgs") $(stat -c %Y "$ROOT_CACHE.pkgs") $(sha256sum < tests/ktls/init.sh)"
-if [ -f "$CACHE/root.img" ] && [ "$(cat "$CACHE/stamp" 2>/dev/null)" = "$want" ]; then
-	echo "  reusing $CACHE"
-else
-	rm -rf "$CACHE"
-	mkdir -p "$CACHE"
-	cp "$kernel" "$CACHE/vmlinuz"
-	cp "$ROOT_CACHE/boot/initrd.img-$kver" "$CACHE/initrd.img"
-	mb=$(( $(du -sm "$ROOT_CACHE" | cut -f1) * 5 / 4 + 128 ))
-	truncate -s "${mb}M" "$CACHE/root.img.tmp"
-	# debugfs exits 0 whatever happens: its stat says whether it worked
-	# (/usr/sbin: /sbin is a symbolic link in Debian 12's root)
-	if ! mkfs.ext4 -q -F -L ktls-root -d "$ROOT_CACHE" "$CACHE/root.img.tmp" >"$CACHE/mkfs.log" 2>&1 ||
-	   ! debugfs -w -f - "$CACHE/root.img.tmp" >>"$CACHE/mkfs.log" 2>&1 <<-CMDS ||
-		write tests/ktls/init.sh /usr/sbin/ktls-init
-		sif /usr/sbin/ktls-init mode 0100755
-		CMDS
-	   ! debugfs -R "stat /usr/sbin/ktls-init" "$CACHE/root.img.tmp" 2>&1 | grep -q "Mode:  0755"; then
-		cat "$CACHE/mkfs.log"
-		bad "make the disk image"; exit 1
-	fi
-	mv "$CACHE/root.img.tmp" "$CACHE/root.img"
-	echo "$want" > "$CACHE/stamp"
-	echo "  made $CACHE/root.img (${mb} MB)"
-fi
+ktls_image "$kernel" "$kver" "$ROOT_CACHE" "$CACHE" || { bad "make the disk image"; exit 1; }
 
 step "share $SHARE"
 rm -rf "$RUN"
