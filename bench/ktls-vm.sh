@@ -62,16 +62,6 @@ vm_accel() {
 	esac
 }
 
-vm_stop() {
-	local i
-	[ -n "$qpid" ] || return 0
-	kill "$qpid" 2>/dev/null
-	i=0; while [ $i -lt 50 ] && kill -0 "$qpid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$qpid" 2>/dev/null
-	wait "$qpid" 2>/dev/null
-	qpid=
-}
-
 # vm_start SHARE RUNDIR MEM_MB ACCEL: qemu in the background (qpid), its
 # serial console in RUNDIR/console.log, its own messages in RUNDIR/qemu.log
 vm_start() {
@@ -97,7 +87,7 @@ vm_boot() {
 	i=0
 	while [ $i -lt $(($4 * 2)) ] && kill -0 "$qpid" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
 	if kill -0 "$qpid" 2>/dev/null; then
-		vm_stop
+		ktls_stop_vm
 		return 1
 	fi
 	wait "$qpid"; rc=$?; qpid=

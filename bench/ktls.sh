@@ -31,7 +31,7 @@ PURE=build/bench/pure-ftpd/usr/sbin/pure-ftpd
 
 say() { echo "bench-ktls: $*" >&2; }
 die() { say "$*"; exit 1; }
-trap vm_stop EXIT
+trap ktls_stop_vm EXIT
 trap 'exit 1' INT TERM HUP
 
 [ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap makes the VM's root)"

@@ -1,6 +1,6 @@
 # tests/ktls/image.sh - sourced by tests/ktls/run.sh (make check-ktls) and
 # bench/ktls-vm.sh (make bench-ktls): the VM's disk image, made once and
-# reused while its inputs stay the same.
+# reused while its inputs stay the same, and the VM's stop.
 #
 # ktls_image KERNEL KVER ROOT CACHE: CACHE/vmlinuz (KERNEL), CACHE/initrd.img
 # (ROOT's for KVER) and CACHE/root.img, an ext4 image of ROOT (mkfs.ext4 -d)
@@ -34,4 +34,16 @@ ktls_image() {
 	mv "$cache/root.img.tmp" "$cache/root.img"
 	echo "$want" > "$cache/stamp"
 	echo "  made $cache/root.img (${mb} MB)"
+}
+
+# ktls_stop_vm: end the VM started as $qpid (if any), by PID: SIGTERM, up to
+# 5 s, then SIGKILL; qpid emptied.
+ktls_stop_vm() {
+	local i=0
+	[ -n "$qpid" ] || return 0
+	kill "$qpid" 2>/dev/null
+	while [ $i -lt 50 ] && kill -0 "$qpid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	qpid=
 }

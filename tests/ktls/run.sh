@@ -37,21 +37,13 @@ t0=$(date +%s)
 ok()  { pass=$((pass + 1)); echo "  ok    $*"; }
 bad() { fail=$((fail + 1)); echo "  FAIL  $*"; }
 step() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
-stop_vm() {
-	[ -n "$qpid" ] || return 0
-	kill "$qpid" 2>/dev/null
-	i=0; while [ $i -lt 50 ] && kill -0 "$qpid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$qpid" 2>/dev/null
-	wait "$qpid" 2>/dev/null
-	qpid=
-}
 finish() {
-	stop_vm
+	ktls_stop_vm
 	echo "check-ktls: $pass passed, $fail failed ($(( $(date +%s) - t0 )) s)"
 	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
 	exit $?
 }
-skip() { trap - EXIT; stop_vm; echo "check-ktls: skipped: $*"; exit 0; }
+skip() { trap - EXIT; ktls_stop_vm; echo "check-ktls: skipped: $*"; exit 0; }
 trap finish EXIT
 trap 'exit 1' INT TERM
 
@@ -101,7 +93,7 @@ i=0
 while [ $i -lt $((TIMEOUT * 2)) ] && kill -0 "$qpid" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
 if kill -0 "$qpid" 2>/dev/null; then
 	bad "the VM powered off within $TIMEOUT s (killed; $RUN/console.log)"
-	stop_vm
+	ktls_stop_vm
 else
 	wait "$qpid"; rc=$?; qpid=
 	[ "$rc" -eq 0 ] || { bad "qemu exit status 0 (got $rc; $RUN/qemu.log)"; cat "$RUN/qemu.log"; }
