@@ -19,4 +19,14 @@ void *xreallocarray(void *p, size_t n, size_t size);
 
 char *xstrdup(const char *s);
 
+/*
+ * Give the kernel back the stack pages below the caller's frame
+ * (MADV_DONTNEED), for a process about to wait idle: the deepest calls
+ * of a session (crypt and PAM in the helper, the TLS handshake, LIST)
+ * leave tens of KiB of private stack that an idle session would keep.
+ * Below the caller's frame nothing is live; the next deep call faults
+ * its pages in again, zeroed.
+ */
+void sys_stack_release(void);
+
 #endif

@@ -574,6 +574,8 @@ helper_run(const struct config *cfg, const struct runtime *rt, int fd,
 	for (;;) {
 		int r;
 
+		if (h.state == POSTAUTH)
+			sys_stack_release();	/* login's crypt, NSS and PAM are over */
 		if (!wait_event(&h))
 			continue;
 		r = priv_recv(h.fd, &type, &body);

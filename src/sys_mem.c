@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "log.h"
 #include "sysutil.h"
@@ -54,4 +55,20 @@ xstrdup(const char *s)
 	size_t n = strlen(s) + 1;
 
 	return memcpy(xmalloc(n), s, n);
+}
+
+/* How far below the caller's frame to release: the deepest call chain
+ * seen (the TLS handshake) is well within it.  The kernel keeps at least
+ * stack_guard_gap (1 MiB by default) free below the stack, so the range
+ * never reaches another mapping; madvise skips what is not mapped. */
+#define STACK_RELEASE_SPAN	(256 * 1024UL)
+#define STACK_RELEASE_SLACK	(2 * 4096UL)	/* this frame and madvise's */
+
+void
+sys_stack_release(void)
+{
+	volatile char here = 0;
+	uintptr_t top = ((uintptr_t)&here & ~(uintptr_t)4095) - STACK_RELEASE_SLACK;
+
+	(void)madvise((void *)(top - STACK_RELEASE_SPAN), STACK_RELEASE_SPAN, MADV_DONTNEED);
 }

@@ -360,8 +360,10 @@ wait_events(struct pump *p)
 		{ .fd = p->plain_events ? p->plain : -1, .events = p->plain_events },
 		{ .fd = p->ctl, .events = POLLIN },
 	};
-	int r = sys_poll(f, 3, -1);
+	int r;
 
+	sys_stack_release();	/* the handshake's frames, while idle */
+	r = sys_poll(f, 3, -1);
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll: %s", strerror(-r));
 	if (r > 0 && f[2].revents)

@@ -995,6 +995,32 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
         assert key_copies(s.pid)
 
 
+def stack_private_kib(pid):
+    """Private_Dirty of PID's [stack] mapping, KiB."""
+    with open("/proc/%d/smaps" % pid) as f:
+        in_stack = False
+        for line in f:
+            if "-" in line.split()[0] and len(line.split()) >= 5:
+                in_stack = line.rstrip().endswith("[stack]")
+            elif in_stack and line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    raise AssertionError("no [stack] in /proc/%d/smaps" % pid)
+
+
+@needs_root
+def test_idle_helper_gives_its_stack_back(ftpd, certs):
+    """After login the helper waits with the stack that crypt, NSS and PAM
+    dirtied given back (sys_stack_release): an idle session's memory."""
+    s = tls_server(ftpd, certs, "standalone")
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    assert retr(f, "hello.txt") == b"hello\n"
+    helper, _ = session_processes(s, before)
+    # a few KiB stay: the frames above the helper's loop, written after fork
+    kib = wait_until(lambda: (lambda k: k if k <= 12 else None)(stack_private_kib(helper)), 5)
+    assert kib is not None, stack_private_kib(helper)
+
+
 def memory_holds(pid, needles):
     """Which of NEEDLES occur in PID's readable memory (/proc/PID/maps and
     /proc/PID/mem, read 4 MiB at a time with an overlap).  RETURNS
