@@ -197,6 +197,7 @@ wait_input(struct session *s, long long deadline)
 		{ .fd = s->priv_fd, .events = POLLIN },
 	};
 
+	sys_stack_release();	/* the last command's frames, while idle */
 	for (;;) {
 		long long left = deadline - sys_now_ms();
 		/* SIGTERM may have come already, during a transfer (data_poll) */

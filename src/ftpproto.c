@@ -439,7 +439,6 @@ serve(struct session *s)
 	char line[MAX_CMD_LINE + 1];
 
 	while (!s->quit) {
-		sys_stack_release();	/* the last command's frames, while idle */
 		ftp_read_line(s, line);
 		ftp_dispatch(s, line);
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sysutil.h"
@@ -62,13 +63,14 @@ xstrdup(const char *s)
  * stack_guard_gap (1 MiB by default) free below the stack, so the range
  * never reaches another mapping; madvise skips what is not mapped. */
 #define STACK_RELEASE_SPAN	(256 * 1024UL)
-#define STACK_RELEASE_SLACK	(2 * 4096UL)	/* this frame and madvise's */
 
 void
 sys_stack_release(void)
 {
 	volatile char here = 0;
-	uintptr_t top = ((uintptr_t)&here & ~(uintptr_t)4095) - STACK_RELEASE_SLACK;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* two pages of slack: this frame and madvise's */
+	uintptr_t top = ((uintptr_t)&here & ~(page - 1)) - 2 * page;
 
 	(void)madvise((void *)(top - STACK_RELEASE_SPAN), STACK_RELEASE_SPAN, MADV_DONTNEED);
 }

@@ -1000,7 +1000,7 @@ def stack_private_kib(pid):
     with open("/proc/%d/smaps" % pid) as f:
         in_stack = False
         for line in f:
-            if "-" in line.split()[0] and len(line.split()) >= 5:
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):	# a mapping's first line
                 in_stack = line.rstrip().endswith("[stack]")
             elif in_stack and line.startswith("Private_Dirty:"):
                 return int(line.split()[1])
@@ -1017,8 +1017,7 @@ def test_idle_helper_gives_its_stack_back(ftpd, certs):
     assert retr(f, "hello.txt") == b"hello\n"
     helper, _ = session_processes(s, before)
     # a few KiB stay: the frames above the helper's loop, written after fork
-    kib = wait_until(lambda: (lambda k: k if k <= 12 else None)(stack_private_kib(helper)), 5)
-    assert kib is not None, stack_private_kib(helper)
+    assert wait_until(lambda: stack_private_kib(helper) <= 12, 5), stack_private_kib(helper)
 
 
 def memory_holds(pid, needles):
