@@ -623,6 +623,19 @@ pss_kib() {	# PID...: summed Pss in KiB
 		awk '/^Pss:/ { s += $2 } END { print s + 0 }'
 }
 
+# With BENCH_SMAPS=DIR, each counted process's smaps and status go to
+# DIR/SERVER/PID.{smaps,status}: bench/pss_roles.py splits miniftpd's PSS by
+# the role each process plays in its session.
+save_smaps() {	# SERVER PID...
+	local s=$1 p d; shift
+	[ -n "${BENCH_SMAPS:-}" ] || return 0
+	d=$BENCH_SMAPS/$s; rm -rf "$d"; mkdir -p "$d"
+	for p in "$@"; do
+		cat "/proc/$p/smaps" > "$d/$p.smaps" 2>/dev/null
+		cat "/proc/$p/status" > "$d/$p.status" 2>/dev/null
+	done
+}
+
 m_pss() {	# SERVER
 	local s=$1 f=$W/hold.out i line held total
 	"$FTPLOAD" -p "${PORT[$s]}" -T 15000 $(who local) --hold "$HOLD" -c 8 -t 120 > "$f" 2>>"$LOG" &
@@ -632,6 +645,7 @@ m_pss() {	# SERVER
 	held=$(kv held "$line")
 	sleep 0.5	# let the last logins settle
 	total=$(pss_kib $(server_pids "$s"))
+	save_smaps "$s" $(server_pids "$s")
 	stop_pid "$HOLDPID"; wait "$HOLDPID" 2>/dev/null; HOLDPID=""
 	echo "pss $s $line total_kib=$total" >> "$LOG"
 	[ "${held:-0}" = "$HOLD" ] || { VAL="NA failed"; return; }
@@ -720,6 +734,7 @@ m_tls_pss() {	# SERVER: PSS of the TLS twin's processes, HOLD idle FTPS sessions
 	held=$(kv held "$line")
 	sleep 0.5
 	total=$(pss_kib $(server_pids "$t"))
+	save_smaps "$t" $(server_pids "$t")
 	stop_pid "$HOLDPID"; wait "$HOLDPID" 2>/dev/null; HOLDPID=""
 	echo "tls-pss $s $line total_kib=$total" >> "$LOG"
 	[ "${held:-0}" = "$HOLD" ] && tls_ok "$line" || { VAL="NA failed"; return; }

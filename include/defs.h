@@ -34,6 +34,21 @@
 #define MAX_MSG_LINES		50
 
 /*
+ * LARGE_BSS: on a zero-initialised static buffer of a page or more.  On
+ * x86-64 it goes into .lbss, the ABI's section for large data, which the
+ * linker places after .bss: the small variables every process writes then
+ * share a few pages, instead of each sitting between two buffers on a page
+ * of its own, and each process of a session keeps fewer private pages
+ * (bench/NOTES.md, "FTPS idle memory: the pages a session writes").
+ * Elsewhere it does nothing.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LARGE_BSS __attribute__((section(".lbss")))
+#else
+#define LARGE_BSS
+#endif
+
+/*
  * BUILT_WITH_ASAN: AddressSanitizer builds (make check SANITIZE=1, the
  * libFuzzer builds).  Its runtime, LeakSanitizer above all, needs clone,
  * ptrace and /proc in every process, so those builds leave out the seccomp

@@ -21,7 +21,12 @@
 #include "login.h"
 #include "runtime.h"
 
-/* The service process's state (pre-login and post-login). */
+/*
+ * The service process's state (pre-login and post-login).  The scalars
+ * come first and the strings and buffers after them, the largest last: a
+ * process writes the scalars and the first bytes of a few strings, so its
+ * own copy of the struct is a few pages, not one per buffer it touches.
+ */
 struct session {
 	const struct config *cfg;
 	const struct runtime *rt;
@@ -31,30 +36,24 @@ struct session {
 	struct sockaddr_storage local;
 	char peer_str[INET6_ADDRSTRLEN];
 
-	/* control input (ftpcmd.c) */
-	char inbuf[MAX_CMD_LINE];
+	/* control input (ftpcmd.c): inbuf and held below */
 	size_t inlen;
 	bool discarding;
 	/* lines that arrived during a transfer, answered after it, oldest
 	 * first: held[(held_first + i) % MAX_HELD_LINES], i < nheld */
-	char held[MAX_HELD_LINES][MAX_CMD_LINE];
 	unsigned int held_first;
 	unsigned int nheld;
 
-	/* login state */
+	/* login state: user and login below */
 	bool logged_in;
-	char user[MAX_USER_NAME + 1];
 	bool have_user;
 	unsigned int unknown_cmds;
-	struct login login;
 
-	/* post-login state */
+	/* post-login state: cwd and rnfr below */
 	int root_fd;			/* O_PATH directory that is "/" */
-	char cwd[MAX_FTP_PATH];		/* client view, always absolute */
 	bool type_ascii;
 	bool utf8;
 	mode_t umask;
-	char rnfr[MAX_FTP_PATH];
 	bool have_rnfr;
 	unsigned long long rest;
 	bool quit;
@@ -73,6 +72,14 @@ struct session {
 	bool pbsz;			/* PBSZ came */
 	bool prot_p;			/* PROT P: data connections in TLS */
 	int tlsctl_fd;			/* TLS control channel (post-login), else -1 */
+
+	/* strings and buffers */
+	char user[MAX_USER_NAME + 1];	/* USER's name, before login */
+	char cwd[MAX_FTP_PATH];		/* client view, always absolute */
+	struct login login;		/* filled by the helper (session_login) */
+	char inbuf[MAX_CMD_LINE];
+	char rnfr[MAX_FTP_PATH];
+	char held[MAX_HELD_LINES][MAX_CMD_LINE];
 };
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "authpam.h"
+#include "defs.h"
 #include "idnames.h"
 #include "str.h"
 #include "sysutil.h"
@@ -145,7 +146,7 @@ auth_release(struct login *l)
 static int
 hash_matches(const char *pass, const char *hash)
 {
-	static struct crypt_data cd;
+	static struct crypt_data cd LARGE_BSS;
 	const char *h = crypt_r(pass, hash, &cd);
 	size_t n;
 	unsigned char diff = 0;

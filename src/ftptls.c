@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "defs.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "ftptls.h"
@@ -192,7 +193,7 @@ ftptls_fresh_ticket(struct session *s)
 void
 ftptls_import_session(struct session *s)
 {
-	static struct tlsctl_ans ans;
+	static struct tlsctl_ans ans LARGE_BSS;
 	int r;
 
 	if (!s->tls || s->tlsctl_fd < 0)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defs.h"
 #include "idnames.h"
 #include "str.h"
 #include "sysutil.h"
@@ -46,7 +47,7 @@ static struct {
 	bool valid;
 	char name[IDNAMES_NAME_MAX + 1];
 	struct anon_ids ids;
-} account;
+} account LARGE_BSS;
 
 static const char passwd_file[] = "/etc/passwd", group_file[] = "/etc/group";
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "defs.h"
 #include "log.h"
 #include "sysutil.h"
 
@@ -338,7 +339,7 @@ stderr_line(const char *fmt, ...)
 static void
 emit(int prio, const struct log_fields *f, const char *text)
 {
-	static struct rec rec;
+	static struct rec rec LARGE_BSS;
 	char line[LOG_TEXT_MAX + 128];
 	int saved = errno;
 

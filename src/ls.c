@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dataconn.h"
+#include "defs.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "ftpfs.h"
@@ -65,7 +66,7 @@ ls_has_glob(const char *name)
 
 /* Where lines are built: one buffer for the process (one listing at a
  * time), never cleared, which would fault in all of its pages. */
-static char out_buf[LS_BUF + LS_LINE_MAX + 2];
+static char out_buf[LS_BUF + LS_LINE_MAX + 2] LARGE_BSS;
 
 struct ls_out {
 	struct session *s;
@@ -252,7 +253,7 @@ wanted(const struct ls_job *j, const char *name, const char *pattern)
 static struct lssort_names kept_names;
 
 /* getdents64's buffer: one directory is read at a time */
-static char dir_buf[32768] __attribute__((aligned(8)));
+static char dir_buf[32768] __attribute__((aligned(8))) LARGE_BSS;
 
 static void
 read_names(const struct ls_job *j, struct ls_target *t, struct lssort_names *nm)

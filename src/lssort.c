@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defs.h"
 #include "lssort.h"
 #include "sysutil.h"
 
@@ -44,7 +45,7 @@ name_key(const char *s)
 static void
 radix_sort(struct lssort_entry *v, struct lssort_entry *tmp, size_t n, uint64_t diff)
 {
-	static size_t count[8][256];
+	static size_t count[8][256] LARGE_BSS;
 	struct lssort_entry *from = v, *to = tmp, *swap;
 	int shift[8], passes = 0;
 

@@ -23,17 +23,16 @@ drop(const struct session *s, const struct login *l)
 }
 
 void
-postlogin_main(struct session *s, int priv_fd, const struct login *login)
+postlogin_main(struct session *s, int priv_fd)
 {
 	s->priv_fd = priv_fd;
 	s->root_fd = -1;
 	ftp_set_session_for_die(s);
-	s->login = *login;
 	if (!s->cfg->hide_ids)
 		idnames_refresh(s->cfg->names_cache_file);	/* NSS is out of reach once chrooted */
-	drop(s, login);
+	drop(s, &s->login);
 	sandbox_enter(s->cfg, SANDBOX_POSTLOGIN);
-	log_set_prefix("session %s %s", s->peer_str, login->user);
-	log_set_user(login->user);
+	log_set_prefix("session %s %s", s->peer_str, s->login.user);
+	log_set_user(s->login.user);
 	ftp_postlogin(s);
 }

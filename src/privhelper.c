@@ -71,6 +71,7 @@ struct helper_req {
 
 static void finish(void) NORETURN;
 static void session_use_config(const struct config *cfg);
+static struct login *session_login(void);
 static int session_start_postlogin(const struct login *login);
 static void session_stop_service(int grace_ms);
 static void session_service_ended(int status);
@@ -187,9 +188,11 @@ distrust(const struct helper *h, int fd)
  * user_config_dir: L's own file, read here (the helper, still root, before
  * the post-login process exists) into UCFG, a copy of the configuration.
  * No file: the global settings.  RETURNS 1 applied, 0 no file, -1 refused
- * (WHY says why, for the log).
+ * (WHY says why, for the log).  Out of line: its 64 KiB of text would
+ * otherwise widen the login's frame, above the post-login process's stack
+ * (session_start_postlogin).
  */
-static int
+static int __attribute__((noinline))
 load_user_config(const struct helper *h, struct login *l, struct config *ucfg,
 		 char *why, size_t whylen)
 {
@@ -241,13 +244,13 @@ helper_answer_login(struct helper *h, struct buf *body)
 	struct priv_msg m;
 	const char *user = m.u.login.user;
 	char reason[128];
-	struct login login;
+	struct login *login = session_login();	/* the post-login process's, in place */
 	enum limit_verdict v;
 	int checked;
 
 	helper_decode(PRIV_REQ_LOGIN, body, &m, "login request");
 	buf_wipe(body);
-	checked = auth_check(h->cfg, h->rt, user, m.u.login.pass, h->peer_str, &login, reason,
+	checked = auth_check(h->cfg, h->rt, user, m.u.login.pass, h->peer_str, login, reason,
 		       sizeof(reason));
 	explicit_bzero(m.u.login.pass, sizeof(m.u.login.pass));
 	if (checked < 0) {
@@ -257,10 +260,10 @@ helper_answer_login(struct helper *h, struct buf *body)
 	if (h->cfg->user_config_dir[0]) {
 		static struct config ucfg;	/* the post-login process's, for good */
 		char why[CFG_ERR_MAX + 64];
-		int r = load_user_config(h, &login, &ucfg, why, sizeof(why));
+		int r = load_user_config(h, login, &ucfg, why, sizeof(why));
 
 		if (r < 0) {
-			auth_release(&login);
+			auth_release(login);
 			refuse_user_config(h, user, why);
 		}
 		if (r > 0)
@@ -268,31 +271,31 @@ helper_answer_login(struct helper *h, struct buf *body)
 	}
 	/* the PAM session first: limitd counts a login that cannot fail after it */
 	if (authpam_open_session(reason, sizeof(reason)) < 0) {
-		auth_release(&login);
+		auth_release(login);
 		login_failed(h, user, reason);
 		return false;
 	}
-	v = limit_login(h->cfg, login.user);
+	v = limit_login(h->cfg, login->user);
 	if (v != LIMIT_V_ADMIT) {
-		auth_release(&login);
+		auth_release(login);
 		authpam_abort();
 		login_failed(h, user, limit_verdict_row(v)->reason);
 		return false;
 	}
-	log_set_user(login.user);
+	log_set_user(login->user);
 	log_event(LOG_INFO, &(struct log_fields){ .event = LOG_EV_LOGIN,
 		  .command = "PASS" },
 		  "Login successful: \"%s\" as %s", user,
-		  login.kind == LOGIN_ANON ? "anonymous" :
-		  login.kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
-	h->chown_uploads = login.kind == LOGIN_ANON && h->cfg->chown_uploads;
-	h->anon_uid = login.uid;
+		  login->kind == LOGIN_ANON ? "anonymous" :
+		  login->kind == LOGIN_VIRTUAL ? "virtual user" : "local user");
+	h->chown_uploads = login->kind == LOGIN_ANON && h->cfg->chown_uploads;
+	h->anon_uid = login->uid;
 	answer_login_result(h, PRIV_LOGIN_OK);
 	sys_close(h->fd);
-	h->fd = session_start_postlogin(&login);
+	h->fd = session_start_postlogin(login);
 	h->state = POSTAUTH;
-	log_set_prefix("helper %s %s", h->peer_str, login.user);
-	auth_release(&login);	/* the post-login process has its own copy */
+	log_set_prefix("helper %s %s", h->peer_str, login->user);
+	auth_release(login);	/* the post-login process has its own copy */
 	return true;
 }
 
@@ -594,37 +597,48 @@ helper_run(const struct config *cfg, const struct runtime *rt, int fd,
  * functions below keep it: the handlers above call them.
  */
 static struct {
-	struct session conn;
 	pid_t service;
 	pid_t tls;		/* the TLS process, until reaped (0: none) */
 	int tls_pidfd;		/* after login: readable once it has exited */
-} sess = { .conn.ctl_fd = -1, .conn.tlsctl_fd = -1, .tls_pidfd = -1 };
+	struct session conn;	/* last: its buffers end it (session.h) */
+} sess LARGE_BSS;	/* the fds are set to -1 by helper_main */
 
 /*
- * Fork a service process: pre-login with LOGIN NULL, else post-login.
- * The child's copy of the template is its session: a second copy would
- * write (fault in) every page of the struct, where using it in place only
- * copies the pages the session writes to.  RETURNS the helper's end of
- * its socketpair.
+ * Fork a service process: pre-login, or post-login for the login in the
+ * template (session_login).  The child's copy of the template is its
+ * session: a second copy would write (fault in) every page of the struct,
+ * where using it in place only copies the pages the session writes to.
+ * RETURNS the helper's end of its socketpair.
  */
 static int
-start_service(const struct login *login)
+start_service(bool logged_in)
 {
 	int sv[2], r = sys_socketpair(SOCK_STREAM, sv);
 
 	if (r < 0)
 		die("Failed to create socketpair: %s", strerror(-r));
+	/* what the handshake, crypt and PAM wrote below here is not the
+	 * child's to keep: its stack starts with only its callers' frames */
+	sys_stack_release();
 	sess.service = xfork();
 	if (sess.service == 0) {
 		sys_close(sv[0]);
 		limit_forget();		/* the slot is the helper's, not the child's */
 		tls_forget_key();	/* only the helper's signing children read it */
-		if (login == NULL)
+		if (!logged_in)
 			prelogin_main(&sess.conn, sv[1]);
-		postlogin_main(&sess.conn, sv[1], login);
+		postlogin_main(&sess.conn, sv[1]);
 	}
 	sys_close(sv[1]);
 	return sv[0];
+}
+
+/* The login the helper fills (auth_check) and the post-login process
+ * keeps: the template's, so that the child has it without a copy. */
+static struct login *
+session_login(void)
+{
+	return &sess.conn.login;
 }
 
 /* The post-login process will run with CFG (a user_config_dir copy, which
@@ -677,7 +691,7 @@ session_start_postlogin(const struct login *login)
 		die_errno("Failed to wait for the pre-login process");
 	tls_forget_key();	/* nothing is signed after login */
 	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
-	fd = start_service(login);
+	fd = start_service(true);
 	xferlog_close();
 	sys_close(sess.conn.ctl_fd);
 	sess.conn.ctl_fd = -1;
@@ -824,6 +838,8 @@ helper_main(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	sess.conn.cfg = cfg;
 	sess.conn.rt = rt;
 	sess.conn.ctl_fd = ctl_fd;
+	sess.conn.tlsctl_fd = -1;
+	sess.tls_pidfd = -1;
 	sys_signal(SIGPIPE, SIG_IGN);
 	if ((r = sys_peer_addr(ctl_fd, &sess.conn.peer)) < 0)
 		die("Failed to get the client's address: %s", strerror(-r));
@@ -841,6 +857,6 @@ helper_main(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	 * held (530 after a 331) would be lost with it */
 	(void)sys_setsockopt_int(ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	admit();
-	priv_fd = start_service(NULL);
+	priv_fd = start_service(false);
 	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);
 }

@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "defs.h"
 #include "limitclient.h"
 #include "log.h"
 #include "privdrop.h"
@@ -203,7 +204,7 @@ to_client(struct pump *p)
 static void
 session_body(struct pump *p, struct buf *b)
 {
-	static uint8_t der[TLSCTL_SESSION_MAX];
+	static uint8_t der[TLSCTL_SESSION_MAX] LARGE_BSS;
 	SSL_SESSION *sess = SSL_get_session(p->ssl);
 	int n = sess && SSL_version(p->ssl) == TLS1_2_VERSION ? i2d_SSL_SESSION(sess, NULL) : 0;
 	unsigned char *q = der;
@@ -400,7 +401,7 @@ pump(struct pump *p)
 static void NORETURN
 tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
 {
-	static struct pump p;
+	static struct pump p LARGE_BSS;
 	long long deadline = sys_now_ms() + (long long)a->cfg->idle_session_timeout * 1000;
 	int r;
 
@@ -480,7 +481,7 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 static int
 ask(int fd, uint16_t req)
 {
-	static struct tlsctl_ans ans;
+	static struct tlsctl_ans ans LARGE_BSS;
 	struct buf b;
 	uint16_t type;
 	int r;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "dataconn.h"
+#include "defs.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "ftpfs.h"
@@ -80,8 +81,8 @@ struct xfer {
 };
 
 /* One transfer at a time per process: the buffers are static. */
-static char inbuf[XFER_BUF];
-static char outbuf[2 * XFER_BUF];
+static char inbuf[XFER_BUF] LARGE_BSS;
+static char outbuf[2 * XFER_BUF] LARGE_BSS;
 
 /* --- pure parts --- */
 

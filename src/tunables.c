@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "defs.h"
 #include "sys_proc.h"
 #include "tunables.h"
 
@@ -70,7 +71,7 @@ exec_with(char **argv, char *var)
 void
 tunables_reexec(char **argv)
 {
-	static char var[sizeof(VAR_EQ) + TUNABLES_MAX];
+	static char var[sizeof(VAR_EQ) + TUNABLES_MAX] LARGE_BSS;
 	const size_t pre = sizeof(VAR_EQ) - 1;
 	int r;
 

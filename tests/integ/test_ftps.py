@@ -1020,6 +1020,47 @@ def test_idle_helper_gives_its_stack_back(ftpd, certs):
     assert wait_until(lambda: stack_private_kib(helper) <= 12, 5), stack_private_kib(helper)
 
 
+def data_private_kib(pid):
+    """Private_Dirty of PID's writable static data, KiB: the binary's own
+    writable mapping (.data) and the anonymous one after it (.bss, .lbss)."""
+    with open("/proc/%d/smaps" % pid) as f:
+        text = f.read()
+    exe = os.readlink("/proc/%d/exe" % pid)
+    total, take = 0, False
+    for line in text.splitlines():
+        m = re.match(r"[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
+        if m:	# a mapping's first line
+            perms, name = m.group(1), m.group(2)
+            take = (name == exe and perms.startswith("rw")) or (take and name == "")
+        elif take and line.startswith("Private_Dirty:"):
+            total += int(line.split()[1])
+    return total
+
+
+@needs_root
+def test_idle_session_keeps_few_private_pages(ftpd, certs):
+    """Each process of an idle FTPS session keeps few pages of its own
+    (bench/NOTES.md, "FTPS idle memory: the pages a session writes"): the
+    post-login process's stack holds its own frames, not what the helper's
+    login wrote below them before the fork, and the static data a process
+    writes shares a few pages (LARGE_BSS buffers after the small
+    variables, the session's scalars before its buffers)."""
+    s = tls_server(ftpd, certs, "standalone")
+    before = set(proc_descendants(s.pid))
+    f = tls_login(s)
+    assert retr(f, "hello.txt") == b"hello\n"
+    assert len(f.nlst()) > 0
+    helper, kids = session_processes(s, before)
+    service, tls, _ = identify(s, f.sock.getsockname()[1], helper, kids)
+    # before: 52 KiB of stack; static data 24, 64 and 36 KiB
+    assert wait_until(lambda: stack_private_kib(service) <= 32, 5), stack_private_kib(service)
+    if sanitized():
+        return	# AddressSanitizer lays out and pads the static data its own way
+    got = {p: data_private_kib(p) for p in (helper, service, tls)}
+    for p, bound in ((helper, 20), (service, 48), (tls, 28)):
+        assert got[p] <= bound, (p, got)
+
+
 def memory_holds(pid, needles):
     """Which of NEEDLES occur in PID's readable memory (/proc/PID/maps and
     /proc/PID/mem, read 4 MiB at a time with an overlap).  RETURNS
