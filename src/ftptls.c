@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
-#include "defs.h"
 #include "ftpcmd.h"
 #include "ftpcodes.h"
 #include "ftptls.h"
@@ -193,7 +192,7 @@ ftptls_fresh_ticket(struct session *s)
 void
 ftptls_import_session(struct session *s)
 {
-	static struct tlsctl_ans ans LARGE_BSS;
+	struct tlsctl_ans ans;	/* on the stack: given back while idle */
 	int r;
 
 	if (!s->tls || s->tlsctl_fd < 0)

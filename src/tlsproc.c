@@ -204,7 +204,7 @@ to_client(struct pump *p)
 static void
 session_body(struct pump *p, struct buf *b)
 {
-	static uint8_t der[TLSCTL_SESSION_MAX] LARGE_BSS;
+	uint8_t der[TLSCTL_SESSION_MAX];	/* on the stack: given back while idle */
 	SSL_SESSION *sess = SSL_get_session(p->ssl);
 	int n = sess && SSL_version(p->ssl) == TLS1_2_VERSION ? i2d_SSL_SESSION(sess, NULL) : 0;
 	unsigned char *q = der;
@@ -481,7 +481,7 @@ tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
 static int
 ask(int fd, uint16_t req)
 {
-	static struct tlsctl_ans ans LARGE_BSS;
+	struct tlsctl_ans ans;
 	struct buf b;
 	uint16_t type;
 	int r;
