@@ -1224,3 +1224,42 @@ def test_expired_host_forgotten_before_a_refusal(workdir, redis):
     finally:
         for ld in hosts:
             ld.stop()
+
+
+def test_long_socket_path_default_id(workdir, redis):
+    """With no limitd_cluster_id and a limitd_socket long enough that "host
+    name:limitd_socket" passes 64 characters, limitd still starts (it used
+    to refuse): the default id is the host name, ":#" and a hash, the same
+    after a restart and different for two limitd of one host, which count
+    as two hosts of the farm."""
+    url = f"redis://127.0.0.1:{redis.port}/0"
+    hosts = []
+    try:
+        for i in range(2):
+            d = workdir / (f"host{i}-" + "a-rather-long-directory-name" + "x" * 10)
+            d.mkdir()
+            os.chmod(d, 0o755)
+            ld = Limitd(d, limitd_cluster=url, max_clients=0, max_per_ip=0)
+            assert len(f"{socket.gethostname()}:{ld.sock}") > 64
+            hosts.append(ld)
+            ld.start()
+            wait_until(lambda: "Joined the cluster store" in ld.log(), what="limitd joined")
+        a, b = hosts
+        held = a.client()
+        assert held.admit("10.9.0.1") == V_ADMIT
+        st = cluster(b)
+        ids = {h["id"]: h["sessions"] for h in st["hosts"]}
+        assert len(ids) == 2 and sorted(ids.values()) == [0, 1], ids
+        for i in ids:
+            assert len(i) <= 64 and ":#" in i and " " not in i, i
+        first = cluster(a)["self"]
+        assert ids[first] == 1 and cluster(b)["self"] != first
+        held.close()
+        a.stop()
+        a.start()
+        wait_until(lambda: a.log().count("Joined the cluster store") == 2, what="limitd rejoined")
+        assert cluster(a)["self"] == first              # the same id after a restart
+        assert len(cluster(b)["hosts"]) == 2            # no third host
+    finally:
+        for ld in hosts:
+            ld.stop()
