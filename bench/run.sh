@@ -30,7 +30,11 @@ PORT0=${BENCH_PORT:-21101}
 OUT=$TOP/build/bench
 LOG=$OUT/bench.log
 RESULTS=${BENCH_RESULTS:-$TOP/bench/RESULTS.md}
-BENCH_USER=mftpbench
+# One system user per run (root): two runs at once (two worktrees) must not
+# share or delete each other's.  Leftovers of runs killed hard (GECOS below,
+# name mftpb<pid>) are removed by the next run that finds no other running.
+BENCH_USER=mftpb$$
+LOCK=/run/lock/miniftpd-bench.lock	# held shared by every running bench (root)
 # before anything is written: report() rewrites RESULTS.md, which is tracked
 REV=${BENCH_REV:-$(cd "$TOP" && git describe --always --dirty 2>/dev/null)}
 GECOS="miniftpd bench (temporary)"
@@ -85,7 +89,7 @@ log() { echo "bench: $*" | tee -a "$LOG" >&2; }
 
 # ---------------------------------------------------------------- cleanup
 
-W=""; MOUNTED=""; MADE_USER=""; MADE_FTP=""; ANON_DIR=""; MADE_FTPHOME=""; HOLDPID=""
+W=""; MOUNTED=""; MADE_USER=""; ANON_DIR=""; MADE_FTPHOME=""; HOLDPID=""; LOCKFD=""
 
 descendants() {	# PID...: the PIDs and all their descendants
 	ps -e -o pid=,ppid= | awk -v roots="$*" '
@@ -114,9 +118,9 @@ cleanup() {
 	wait 2>/dev/null
 	[ -n "$MOUNTED" ] && { umount "$MOUNTED" 2>/dev/null || umount -l "$MOUNTED"; }
 	[ -n "$MADE_USER" ] && userdel "$BENCH_USER" 2>/dev/null
-	[ -n "$MADE_FTP" ] && userdel ftp 2>/dev/null
 	[ -n "$ANON_DIR" ] && rm -rf "$ANON_DIR"
 	[ -n "$MADE_FTPHOME" ] && rmdir "$MADE_FTPHOME" 2>/dev/null
+	last_out
 	[ -n "$W" ] && rm -rf "$W"
 }
 trap cleanup EXIT
@@ -181,10 +185,36 @@ pick_ports() {
 }
 declare -A PASV_MIN PASV_MAX
 
+ours() { [ "$(getent passwd "$1" | cut -d: -f5)" = "$GECOS" ]; }	# USER: a bench made it
+
+# The last run to leave removes ftp and its home if a bench made them:
+# another run may be using them until then.
+last_out() {
+	local home
+	[ -n "$LOCKFD" ] && flock -x -n "$LOCKFD" && ours ftp || return 0
+	home=$(getent passwd ftp | cut -d: -f6)
+	userdel ftp 2>/dev/null
+	rmdir "$home" 2>/dev/null
+}
+
+# Join the running benches (a shared lock on LOCK, held until exit); when
+# none runs, first remove the users that runs killed hard left behind.
+bench_lock() {
+	local u
+	mkdir -p "${LOCK%/*}" && exec {LOCKFD}>"$LOCK" || exit 1
+	if flock -x -n "$LOCKFD"; then
+		for u in $(getent passwd | awk -F: -v g="$GECOS" '$5 == g && $1 ~ /^mftpb[0-9]+$/ { print $1 }'); do
+			log "removing user $u, left by a bench killed hard"
+			userdel "$u" 2>/dev/null
+		done
+	fi
+	flock -s -w 60 "$LOCKFD" || { log "cannot lock $LOCK"; exit 1; }
+}
+
 make_user() {
 	if getent passwd "$BENCH_USER" >/dev/null; then
-		# left over by a run that was killed hard: ours only if the comment says so
-		getent passwd "$BENCH_USER" | grep -q "$GECOS" || { log "user $BENCH_USER exists"; exit 1; }
+		# left by a run killed hard whose pid was ours: only if the comment says so
+		ours "$BENCH_USER" || { log "user $BENCH_USER exists"; exit 1; }
 		userdel "$BENCH_USER" 2>/dev/null
 	fi
 	useradd -r -M -d "$W/home" -s /bin/bash -c "$GECOS" "$BENCH_USER" || exit 1
@@ -203,10 +233,11 @@ anon_setup() {
 		make_small "$FTPHOME/sub/small"
 		return
 	fi
-	if ! getent passwd ftp >/dev/null; then
-		useradd -r -M -d "$W/anon" -s /usr/sbin/nologin -c "$GECOS" ftp || return 1
-		MADE_FTP=1
-	fi
+	# outside W (another run may use it after this one); two runs
+	# starting together: one makes it, the other finds it
+	getent passwd ftp >/dev/null ||
+		useradd -r -M -d /srv/ftp -s /usr/sbin/nologin -c "$GECOS" ftp ||
+		getent passwd ftp >/dev/null || return 1
 	FTPHOME=$(getent passwd ftp | cut -d: -f6)
 	if [ ! -d "$FTPHOME" ]; then
 		mkdir -p "$FTPHOME" && MADE_FTPHOME=$FTPHOME
@@ -1087,6 +1118,7 @@ main() {
 	mkdir -p "$W/res" "$W/home"
 	pick_ports
 	if [ "$ROOT" = 1 ]; then
+		bench_lock
 		make_user
 		LOGIN_USER=$BENCH_USER
 	else

@@ -103,7 +103,8 @@ cfg_standalone(const struct config *cfg)
 /*
  * cfg_check - cross-option checks (pasv range order, enum values, vsftpd
  * switches accepted only as NO).  cfg_load also refuses listen=YES with
- * listen_ipv6=YES, naming the lines.
+ * listen_ipv6=YES, and a limitd_cluster_id that is no valid id, naming
+ * the lines.
  * RETURNS 0 or -1 with ERR set.
  */
 int cfg_check(const struct config *cfg, char err[CFG_ERR_MAX]);

@@ -81,10 +81,15 @@ bool limit_cluster_enabled(void);
 bool limit_cluster_up(void);
 
 /*
- * limit_cluster_id - this limitd's host id in the store: CFG's
- * limitd_cluster_id, or "<host name>:<limitd_socket>", into OUT.
- * RETURNS 0 or -EINVAL (not a valid id, or longer than
- * LIMIT_STORE_ID_MAX: never cut, so that two ids never become one).
+ * limit_cluster_id - this limitd's host id in the store, into OUT: CFG's
+ * limitd_cluster_id, else a default derived from the host, which never
+ * fails: "<host name>:<limitd_socket>" when that is a valid id (at most
+ * LIMIT_STORE_ID_MAX printable characters), else the host name (cut to 46
+ * characters, unprintable ones as '_'), ":#" and 16 hex digits of a fixed-key
+ * SipHash of "<host name>:<limitd_socket>".  Either way the same on every
+ * start and different for two limitd of one host; never cut, so that two
+ * ids never become one.
+ * RETURNS 0, or -EINVAL when limitd_cluster_id is set and no valid id.
  */
 int limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1]);
 

@@ -41,7 +41,7 @@
 	OPT_STR (limitd_cluster_tls_cert_file, "", "With rediss://: PEM file of limitd's client certificate (and chain), for a store with tls-auth-clients; needs limitd_cluster_tls_key_file (empty: no client certificate).") \
 	OPT_STR (limitd_cluster_tls_key_file, "", "With rediss://: PEM file of the private key of limitd_cluster_tls_cert_file, read by limitd as its own user at start; refused when others may read it or when it does not match the certificate.") \
 	OPT_UINT(limitd_cluster_lease, 30, 2, 3600, "Seconds after which the store forgets the sessions of a limitd that stopped renewing its lease (a dead host); each limitd renews it every third of that. limitd reads it at start only.") \
-	OPT_STR (limitd_cluster_id, "", "This limitd's name in the store, unique in the farm and stable across restarts (empty: the host name, a colon and limitd_socket). At most 64 printable characters, no spaces.") \
+	OPT_STR (limitd_cluster_id, "", "This limitd's name in the store, unique in the farm and stable across restarts (empty: the host name, a colon and limitd_socket; when that is longer than 64 characters or not printable, the host name, a colon, a # and 16 hex digits of a hash of both, the same on every start). At most 64 printable characters, no spaces.") \
 	/* timeouts, seconds */ \
 	OPT_UINT(idle_session_timeout, 300, 1, 86400, "Seconds a client may stay silent on the control connection before 421 Timeout.") \
 	OPT_UINT(data_connection_timeout, 300, 1, 86400, "Seconds a data transfer may make no progress before it is dropped with 426.") \

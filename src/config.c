@@ -388,14 +388,21 @@ check_cluster(const struct config *cfg, char err[CFG_ERR_MAX])
 			 "redis://HOST[:PORT][/DB] or rediss://HOST[:PORT][/DB]", cfg->limitd_cluster);
 		return -1;
 	}
-	if (check_cluster_tls(cfg, u.tls, err) < 0)
-		return -1;
-	if (cfg->limitd_cluster_id[0] != '\0' && !limit_store_id_valid(cfg->limitd_cluster_id)) {
-		snprintf(err, CFG_ERR_MAX, "limitd_cluster_id: \"%.64s\" must be 1 to %d printable "
-			 "characters without spaces", cfg->limitd_cluster_id, LIMIT_STORE_ID_MAX);
-		return -1;
-	}
-	return 0;
+	return check_cluster_tls(cfg, u.tls, err);
+}
+
+/* A limitd_cluster_id that is set, named where (the default is never refused). */
+static int
+check_cluster_id(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	char where[160];
+
+	if (cfg->limitd_cluster_id[0] == '\0' || limit_store_id_valid(cfg->limitd_cluster_id))
+		return 0;
+	cfg_origin("limitd_cluster_id", where, sizeof(where));
+	snprintf(err, CFG_ERR_MAX, "%s: limitd_cluster_id: \"%.64s\" must be 1 to %d printable "
+		 "characters without spaces", where, cfg->limitd_cluster_id, LIMIT_STORE_ID_MAX);
+	return -1;
 }
 
 int
@@ -462,6 +469,8 @@ cfg_load(struct config *cfg, const char *file, bool named,
 			 "listener", where6, where4);
 		return -1;
 	}
+	if (check_cluster_id(cfg, err) < 0)
+		return -1;
 	if (cfg_check(cfg, err) < 0) {
 		char tmp[CFG_ERR_MAX];
 

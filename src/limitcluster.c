@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "limitcluster.h"
 #include "limitproto.h"
 #include "limitredis.h"
@@ -36,6 +37,8 @@
 #define NUM_MAX		24
 /* The longest argument a queued question keeps: a user name. */
 #define ARG_MAX		(MAX_USER_NAME + 1)
+/* The tail of a hashed default id: ":#" and 16 hex digits. */
+#define ID_HASHED_TAIL	18
 /* Questions in one script call at most (the rest go in the next): one
  * reply's time (LIMIT_REDIS_TIMEOUT_MS) covers the whole call. */
 #define CALL_MAX	1024
@@ -660,22 +663,47 @@ dial_and_wait(void)
 	}
 }
 
+/*
+ * The default id when "host:socket" does not fit or is no valid id (a
+ * long socket path): the host name (printable, cut to leave room) and a
+ * digest of the whole name and path, so that it stays the same across
+ * restarts and differs for two limitd of one host.  '#' after the colon
+ * keeps it apart from every "host:/path" id.
+ */
+static void
+hashed_id(const char *host, const char *sock, char out[LIMIT_STORE_ID_MAX + 1])
+{
+	static const uint8_t seed[HASH_SEED_SIZE];	/* fixed: the same id on every start */
+	char both[HOST_NAME_MAX + 2 + PATH_MAX], c[2] = "";
+	size_t i;
+
+	snprintf(both, sizeof(both), "%s:%s", host, sock);
+	for (i = 0; i < LIMIT_STORE_ID_MAX - ID_HASHED_TAIL && host[i]; i++) {
+		c[0] = host[i];
+		out[i] = limit_store_id_valid(c) ? host[i] : '_';
+	}
+	snprintf(out + i, LIMIT_STORE_ID_MAX + 1 - i, ":#%016" PRIx64,
+		 hash_siphash(seed, both, strlen(both)));
+}
+
 int
 limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 {
-	char host[256] = "";
-	int r;
+	char host[HOST_NAME_MAX + 1] = "";
 
-	if (cfg->limitd_cluster_id[0])
-		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s", cfg->limitd_cluster_id);
-	else {
-		/* uname(2) underneath: no descriptor, nothing to wrap in sysutil. */
-		if (gethostname(host, sizeof(host) - 1) < 0)
-			str_lcpy(host, "localhost", sizeof(host));
-		/* Never cut: two limitd whose ids share a prefix would be one host. */
-		r = str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s:%s", host, cfg->limitd_socket);
+	if (cfg->limitd_cluster_id[0]) {
+		if (str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s", cfg->limitd_cluster_id) < 0)
+			return -EINVAL;
+		return limit_store_id_valid(out) ? 0 : -EINVAL;
 	}
-	return r == 0 && limit_store_id_valid(out) ? 0 : -EINVAL;
+	/* uname(2) underneath: no descriptor, nothing to wrap in sysutil. */
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+		str_lcpy(host, "localhost", sizeof(host));
+	/* Never cut: two limitd whose ids share a prefix would be one host. */
+	if (str_fmt(out, LIMIT_STORE_ID_MAX + 1, "%s:%s", host, cfg->limitd_socket) < 0 ||
+	    !limit_store_id_valid(out))
+		hashed_id(host, cfg->limitd_socket, out);
+	return 0;
 }
 
 /* What CFG's cluster options name, read into C: URL, id, password, TLS. */
@@ -686,9 +714,9 @@ load(const struct config *cfg, char err[CFG_ERR_MAX])
 
 	if (limit_store_parse_url(cfg->limitd_cluster, &C.url) < 0 ||
 	    limit_cluster_id(cfg, C.id) < 0) {
-		snprintf(err, CFG_ERR_MAX, "limitd_cluster or the host id not usable (the default, "
-			 "host name:limitd_socket, must be at most %d printable characters: "
-			 "set limitd_cluster_id)", LIMIT_STORE_ID_MAX);
+		snprintf(err, CFG_ERR_MAX, "limitd_cluster or limitd_cluster_id not usable "
+			 "(an id is 1 to %d printable characters without spaces)",
+			 LIMIT_STORE_ID_MAX);
 		return -EINVAL;
 	}
 	if (cfg->limitd_cluster_password_file[0]) {

@@ -293,6 +293,21 @@ test_listen_exclusive(void **state)
 	assert_true(cfg_standalone(&cfg) && cfg.listen_ipv6 && !cfg.listen);
 }
 
+/* An explicit limitd_cluster_id that is no id: refused, naming its line. */
+static void
+test_cluster_id_named(void **state)
+{
+	const char *file = write_conf("limitd_cluster=redis://127.0.0.1/0\n# id\n"
+				      "limitd_cluster_id=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+	char expect[512];
+
+	(void)state;
+	cfg_free(&cfg);
+	assert_int_equal(cfg_load(&cfg, file, true, NULL, 0, err), -1);
+	snprintf(expect, sizeof(expect), "%s:3: limitd_cluster_id: ", file);
+	assert_int_equal(strncmp(err, expect, strlen(expect)), 0);
+}
+
 static void
 test_only_no_switches(void **state)
 {
@@ -439,6 +454,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vsftpd_advice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_id_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_no_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_line_messages, setup, teardown),

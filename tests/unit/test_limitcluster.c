@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "limitcluster.h"
 #include "limitclusterstat.h"
 #include "limitredis.h"
@@ -207,6 +209,73 @@ test_admit_without_store_does_nothing(void **state)
 	assert_int_equal(limit_cluster_fail_queue(NULL, 5, NULL), -ENOTCONN);
 }
 
+/* The id of a limitd with no limitd_cluster_id and limitd_socket SOCK. */
+static int
+default_id(const char *sock, char out[LIMIT_STORE_ID_MAX + 1])
+{
+	struct config cfg;
+	char msg[256];
+	int r;
+
+	cfg_defaults(&cfg);
+	assert_int_equal(cfg_set(&cfg, "limitd_socket", sock, msg, sizeof(msg)), 0);
+	r = limit_cluster_id(&cfg, out);
+	cfg_free(&cfg);
+	return r;
+}
+
+#define LONG_DIR	"/tmp/a-worktree-under-a-rather-long-directory/tests/run"
+
+/*
+ * The default id never fails: "host:socket" while it fits, else the host,
+ * ":#" and a hash, the same every time and different for two sockets.
+ */
+static void
+test_default_id(void **state)
+{
+	char host[HOST_NAME_MAX + 1] = "", want[LIMIT_STORE_ID_MAX + 200];
+	char a[LIMIT_STORE_ID_MAX + 1], again[LIMIT_STORE_ID_MAX + 1], b[LIMIT_STORE_ID_MAX + 1];
+
+	(void)state;
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	assert_int_equal(default_id("/run/l.sock", a), 0);
+	snprintf(want, sizeof(want), "%s:/run/l.sock", host);
+	if (strlen(want) <= LIMIT_STORE_ID_MAX)
+		assert_string_equal(a, want);
+
+	assert_int_equal(default_id(LONG_DIR "/limitd0.sock", a), 0);
+	assert_int_equal(default_id(LONG_DIR "/limitd0.sock", again), 0);
+	assert_int_equal(default_id(LONG_DIR "/limitd1.sock", b), 0);
+	assert_true(limit_store_id_valid(a) && limit_store_id_valid(b));
+	assert_string_equal(a, again);
+	assert_string_not_equal(a, b);
+	snprintf(want, sizeof(want), "%.46s:#", host);
+	assert_int_equal(strncmp(a, want, strlen(want)), 0);
+	assert_int_equal(strlen(a), strlen(want) + 16);
+	/* a path with a space is no id either */
+	assert_int_equal(default_id("/run/with space.sock", a), 0);
+	assert_true(limit_store_id_valid(a) && strstr(a, ":#") != NULL);
+}
+
+/* An explicit limitd_cluster_id is taken as it is, or refused, never cut. */
+static void
+test_explicit_id(void **state)
+{
+	struct config cfg;
+	char msg[256], id[LIMIT_STORE_ID_MAX + 1];
+
+	(void)state;
+	cfg_defaults(&cfg);
+	assert_int_equal(cfg_set(&cfg, "limitd_cluster_id", "ftp1", msg, sizeof(msg)), 0);
+	assert_int_equal(limit_cluster_id(&cfg, id), 0);
+	assert_string_equal(id, "ftp1");
+	assert_int_equal(cfg_set(&cfg, "limitd_cluster_id",
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				 msg, sizeof(msg)), 0);
+	assert_int_equal(limit_cluster_id(&cfg, id), -EINVAL);
+	cfg_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -215,6 +284,8 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_bad),
 		cmocka_unit_test(test_admit_without_store_does_nothing),
+		cmocka_unit_test(test_default_id),
+		cmocka_unit_test(test_explicit_id),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
