@@ -30,10 +30,8 @@
 struct pump {
 	SSL *ssl;
 	int tcp, plain, ctl;
-	char up[PUMP_BUF];	/* from the client, not yet given to the service */
-	size_t up_len, up_off;
-	char down[PUMP_BUF];	/* from the service, for SSL_write (same buffer on retry) */
-	size_t down_len;
+	size_t up_len, up_off;	/* of up[] */
+	size_t down_len;	/* of down[] */
 	bool client_eof;	/* close_notify, EOF or a TLS error from the client */
 	bool close_notify;	/* ... and it was a close_notify */
 	bool ccc_allowed;	/* ssl_allow_ccc */
@@ -43,6 +41,10 @@ struct pump {
 	unsigned int ccc_timeout;	/* seconds for CCC's close_notify exchange */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
+	/* the buffers last: an idle session's pump writes the scalars and
+	 * the start of each buffer, two pages in all */
+	char up[PUMP_BUF];	/* from the client, not yet given to the service */
+	char down[PUMP_BUF];	/* from the service, for SSL_write (same buffer on retry) */
 };
 
 /* --- set-up, in the child, before and after the drop --- */
