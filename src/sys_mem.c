@@ -69,8 +69,8 @@ sys_stack_release(void)
 {
 	volatile char here = 0;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	/* two pages of slack: this frame and madvise's */
-	uintptr_t top = ((uintptr_t)&here & ~(page - 1)) - 2 * page;
+	/* a page of slack below this frame's page: madvise's frame */
+	uintptr_t top = ((uintptr_t)&here & ~(page - 1)) - page;
 
 	(void)madvise((void *)(top - STACK_RELEASE_SPAN), STACK_RELEASE_SPAN, MADV_DONTNEED);
 }
