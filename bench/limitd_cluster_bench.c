@@ -2,16 +2,32 @@
  * limitd_cluster_bench.c - the price of limitd_cluster (issue 21): limitd
  * alone against limitd counting in a Redis store on loopback.
  *
- * usage: limitd_cluster_bench [--seconds S] [--limitd PATH] [--redis PATH]
+ * usage: limitd_cluster_bench [--seconds S] [--rate N] [--limitd PATH]
+ *                             [--redis PATH]
  *
  * Starts a private redis-server (default /usr/bin/redis-server, loopback,
  * a free port, no persistence) and, in turn, a limitd alone and a limitd
  * with limitd_cluster naming that store (no limits, lease 30 s).  For 8
- * and 32 concurrent workers (processes, each looping connect, ADMIT,
+ * and 32 concurrent workers (processes, each doing connect, ADMIT,
  * verdict, close, as sessions' helpers would) it measures for S seconds
- * (default 3):
- *   admissions_per_s   admissions answered per second, all workers
- *   p50_us, p99_us     one admission's latency: connect to verdict
+ * (default 3, at most 60), in a closed loop (loop=closed: each worker
+ * sends its next admission when the last is answered, so the rate is what
+ * the workers reach and the latency includes their own queueing) and,
+ * with --rate N, then in an open loop as well (loop=open rate_per_s=N: N
+ * admissions a second in all, worker W of WORKERS sending its K-th at
+ * start + (K * WORKERS + W) / N s, or at once when it is behind):
+ *   admissions_per_s   admissions answered per second, all workers (open
+ *                      loop: from the first due time to the last answer)
+ *   p50_us, p99_us     one admission's latency: closed loop, connect to
+ *                      verdict; open loop, from the time it was DUE to the
+ *                      verdict, so a worker's backlog counts (no
+ *                      coordinated omission)
+ *   service_p50_us, service_p99_us
+ *                      (open loop) connect to verdict, the backlog left out
+ *   unsent             (open loop) admissions due that a worker had not
+ *                      sent 1 s after the last due time; each counts in p99
+ *                      with its lateness then (a lower bound)
+ *   failed             admissions not answered ADMIT
  *   store_lost         times limitd logged losing the store so far (a
  *                      reply later than LIMIT_REDIS_TIMEOUT_MS)
  *   limitd_cpu_us_per_admission, redis_cpu_us_per_admission
@@ -23,7 +39,7 @@
  *                      admission (INFO commandstats): counts, not timings
  *   redis_script_us_per_admission
  *                      time redis-server spent inside the scripts
- * and prints one line per (mode, workers) of KEY=VALUE pairs on stdout.
+ * and prints one line per (loop, mode, workers) of KEY=VALUE pairs on stdout.
  * On a machine with few CPUs the workers, limitd and redis-server compete
  * for them: the figures are what this machine did, not what limitd
  * needs.  Not a test: nothing here decides pass or fail.
@@ -39,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,6 +67,10 @@
 #include "sysutil.h"
 
 #define MAX_SAMPLES	400000	/* per worker */
+#define MAX_SECONDS	60
+#define MAX_RATE	1000000		/* admissions/s, open loop */
+#define OPEN_LEAD_US	50000.0		/* fork time before the schedule starts */
+#define OPEN_GRACE_US	1000000.0	/* after the last due time, then unsent */
 
 static char dir_path[64], sock_path[128], log_path[128];
 
@@ -191,25 +212,104 @@ admit_one(unsigned int i)
 	return ok ? 0 : -1;
 }
 
-/* Worker W: admissions until DEADLINE (us), latencies into SAMPLES. */
-static void
-worker(unsigned int w, double deadline, float *samples, unsigned long *count,
-       unsigned long *failed)
-{
-	unsigned long n = 0, bad = 0;
+/*
+ * One measurement's load.  Closed loop (rate 0): each worker sends its next
+ * admission as soon as the last is answered, and latency runs from connect
+ * to verdict.  Open loop: worker W of WORKERS sends admission K at START +
+ * (K * WORKERS + W) / RATE seconds, whatever happened before, and latency
+ * runs from that scheduled time: a worker that falls behind sends at once,
+ * and its wait counts (no coordinated omission).  Admissions due before
+ * DEADLINE and not sent by STOP are "unsent": each counts with the lateness
+ * it had at STOP (a lower bound).
+ */
+struct load {
+	unsigned int workers;
+	double rate, start, deadline, stop;
+};
 
-	while (now_us() < deadline) {
+/* What worker W writes for the parent (MAP_SHARED). */
+struct tally {
+	unsigned long count, failed, unsent;
+	double last_us;		/* when its last answer came */
+};
+
+static void
+sleep_until(double due_us)
+{
+	struct timespec t = { .tv_sec = (time_t)(due_us / 1e6),
+			      .tv_nsec = (long)((due_us - (double)(time_t)(due_us / 1e6) * 1e6) * 1e3) };
+
+	if (t.tv_nsec > 999999999)
+		t.tv_nsec = 999999999;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}
+
+/* Closed loop: admissions until L's deadline, latencies into LAT (and SVC). */
+static void
+worker_closed(unsigned int w, const struct load *l, float *lat, float *svc, struct tally *t)
+{
+	unsigned long n = 0;
+
+	while (now_us() < l->deadline) {
 		double t0 = now_us();
 
-		if (admit_one(w * 1000003u + (unsigned int)n) < 0)
-			bad++;
-		else if (n < MAX_SAMPLES)
-			samples[n++] = (float)(now_us() - t0);
-		else
-			n++;
+		if (admit_one(w * 1000003u + (unsigned int)n) < 0) {
+			t->failed++;
+			continue;
+		}
+		if (n < MAX_SAMPLES)
+			lat[n] = svc[n] = (float)(now_us() - t0);
+		n++;
 	}
-	*count = n;
-	*failed = bad;
+	t->count = n;
+	t->last_us = now_us();
+}
+
+/* When admission K of worker W is due in L's open-loop schedule. */
+static double
+due_at(const struct load *l, unsigned int w, unsigned long k)
+{
+	return l->start + (double)(k * l->workers + w) * 1e6 / l->rate;
+}
+
+/* Open loop: admission K of worker W sent when due, or at once if late. */
+static void
+worker_open(unsigned int w, const struct load *l, float *lat, float *svc, struct tally *t)
+{
+	unsigned long k, n = 0;
+	double due, t0, t1;
+
+	for (k = 0; k < MAX_SAMPLES && (due = due_at(l, w, k)) < l->deadline; k++) {
+		if ((t0 = now_us()) >= l->stop)
+			break;
+		if (t0 < due) {
+			sleep_until(due);
+			t0 = now_us();
+		}
+		if (admit_one(w * 1000003u + (unsigned int)k) < 0) {
+			t->failed++;
+			continue;
+		}
+		t1 = now_us();
+		lat[n] = (float)(t1 - due);
+		svc[n++] = (float)(t1 - t0);
+		t->last_us = t1;
+	}
+	t->count = n;
+	/* What was due and never sent waits at least until the stop. */
+	for (; k < MAX_SAMPLES && (due = due_at(l, w, k)) < l->deadline; k++, n++, t->unsent++)
+		lat[n] = svc[n] = (float)(l->stop - due);
+}
+
+static void
+worker(unsigned int w, const struct load *l, float *lat, float *svc, struct tally *t)
+{
+	prctl(PR_SET_TIMERSLACK, 1UL);	/* wake when due, not up to 50 us later */
+	if (l->rate > 0)
+		worker_open(w, l, lat, svc, t);
+	else
+		worker_closed(w, l, lat, svc, t);
 	_exit(0);
 }
 
@@ -306,50 +406,128 @@ per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 		(double)(now - cpu0) / (double)admitted;
 }
 
+/* Gather each worker's first COUNT[W] of MAX_SAMPLES floats at A into one
+ * sorted run; RETURNS how many. */
+static size_t
+gather(float *a, unsigned int workers, const struct tally *t)
+{
+	size_t kept = 0;
+
+	for (unsigned int w = 0; w < workers; w++) {
+		unsigned long k = t[w].count + t[w].unsent;
+
+		k = k < MAX_SAMPLES ? k : MAX_SAMPLES;
+		memmove(a + kept, a + (size_t)w * MAX_SAMPLES, k * sizeof(float));
+		kept += k;
+	}
+	qsort(a, kept, sizeof(float), cmp_float);
+	return kept;
+}
+
+static double
+pct(const float *a, size_t n, unsigned int p)
+{
+	return n ? a[n * p / 100] : 0.0;
+}
+
+/* Fork L's workers and wait for them; their samples and tallies into the
+ * shared LAT, SVC and T. */
 static void
-measure(const char *mode, unsigned int workers, int seconds, pid_t limitd, pid_t redis, int port)
+run_workers(const struct load *l, float *lat, float *svc, struct tally *t)
+{
+	for (unsigned int w = 0; w < l->workers; w++)
+		if (xfork() == 0)
+			worker(w, l, lat + (size_t)w * MAX_SAMPLES, svc + (size_t)w * MAX_SAMPLES, &t[w]);
+	for (unsigned int w = 0; w < l->workers; w++)
+		while (wait(NULL) < 0 && errno == EINTR)
+			;
+}
+
+/* The schedule of one measurement: RATE 0 is the closed loop. */
+static struct load
+load_plan(unsigned int workers, int seconds, double rate)
+{
+	struct load l = { .workers = workers, .rate = rate, .start = now_us() };
+
+	if (rate > 0)
+		l.start += OPEN_LEAD_US;	/* every worker forked before its first due time */
+	l.deadline = l.start + seconds * 1e6;
+	l.stop = l.deadline + (rate > 0 ? OPEN_GRACE_US : 0);
+	return l;
+}
+
+static void
+measure(const char *mode, unsigned int workers, int seconds, double rate, pid_t limitd,
+	pid_t redis, int port)
 {
 	long long lcpu0 = bench_cpu_us(limitd), rcpu0 = redis > 0 ? bench_cpu_us(redis) : -1;
 	struct rstats r0 = redis_stats(port), r1;
-	size_t size = (size_t)workers * MAX_SAMPLES * sizeof(float) + 2 * workers * sizeof(long);
-	float *samples = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	unsigned long *counts, *fails, total = 0, failed = 0;
-	double start = now_us(), deadline = start + seconds * 1e6, took;
-	size_t kept = 0;
+	size_t per = (size_t)workers * MAX_SAMPLES, size = 2 * per * sizeof(float) +
+		workers * sizeof(struct tally), n_lat, n_svc;
+	float *lat = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0), *svc;
+	struct tally *t;
+	unsigned long total = 0, failed = 0, unsent = 0;
+	struct load l = load_plan(workers, seconds, rate);
+	double took, last = l.start;
 
-	if (samples == MAP_FAILED)
+	if (lat == MAP_FAILED)
 		fatal("mmap");
-	counts = (unsigned long *)(samples + (size_t)workers * MAX_SAMPLES);
-	fails = counts + workers;
-	for (unsigned int w = 0; w < workers; w++)
-		if (xfork() == 0)
-			worker(w, deadline, samples + (size_t)w * MAX_SAMPLES, &counts[w], &fails[w]);
-	for (unsigned int w = 0; w < workers; w++)
-		while (wait(NULL) < 0 && errno == EINTR)
-			;
-	took = now_us() - start;
+	svc = lat + per;
+	t = (struct tally *)(svc + per);
+	run_workers(&l, lat, svc, t);
+	took = now_us() - l.start;
 	usleep(100000);		/* let limitd finish the workers' closes */
 	for (unsigned int w = 0; w < workers; w++) {
-		size_t k = counts[w] < MAX_SAMPLES ? counts[w] : MAX_SAMPLES;
-
-		memmove(samples + kept, samples + (size_t)w * MAX_SAMPLES, k * sizeof(float));
-		kept += k;
-		total += counts[w];
-		failed += fails[w];
+		total += t[w].count;
+		failed += t[w].failed;
+		unsent += t[w].unsent;
+		last = t[w].last_us > last ? t[w].last_us : last;
 	}
-	qsort(samples, kept, sizeof(float), cmp_float);
+	if (rate > 0)		/* from the first due time to the last answer */
+		took = last - l.start;
+	n_lat = gather(lat, workers, t);
+	n_svc = gather(svc, workers, t);
 	r1 = redis_stats(port);
-	printf("mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f failed=%lu "
-	       "store_lost=%u limitd_cpu_us_per_admission=%.1f redis_cpu_us_per_admission=%.1f "
-	       "redis_evalsha_per_admission=%.3f redis_cmds_per_admission=%.2f "
-	       "redis_script_us_per_admission=%.2f\n",
-	       mode, workers, (double)total * 1e6 / took,
-	       kept ? samples[kept / 2] : 0.0, kept ? samples[kept * 99 / 100] : 0.0, failed,
-	       store_losses(), per_admission(limitd, lcpu0, total),
+	if (rate > 0)
+		printf("loop=open rate_per_s=%.0f mode=%s workers=%u admissions_per_s=%.0f "
+		       "p50_us=%.0f p99_us=%.0f service_p50_us=%.0f service_p99_us=%.0f unsent=%lu ",
+		       rate, mode, workers, took > 0 ? (double)total * 1e6 / took : 0.0,
+		       pct(lat, n_lat, 50), pct(lat, n_lat, 99), pct(svc, n_svc, 50),
+		       pct(svc, n_svc, 99), unsent);
+	else
+		printf("loop=closed mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f ",
+		       mode, workers, (double)total * 1e6 / took, pct(lat, n_lat, 50),
+		       pct(lat, n_lat, 99));
+	printf("failed=%lu store_lost=%u limitd_cpu_us_per_admission=%.1f "
+	       "redis_cpu_us_per_admission=%.1f redis_evalsha_per_admission=%.3f "
+	       "redis_cmds_per_admission=%.2f redis_script_us_per_admission=%.2f\n",
+	       failed, store_losses(), per_admission(limitd, lcpu0, total),
 	       per_admission(redis, rcpu0, total), delta(r0.evalsha, r1.evalsha, total, redis),
 	       delta(r0.cmds, r1.cmds, total, redis), delta(r0.script_us, r1.script_us, total, redis));
 	fflush(stdout);
-	munmap(samples, size);
+	munmap(lat, size);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: limitd_cluster_bench [--seconds S] [--rate N] [--limitd PATH] "
+		"[--redis PATH]\n");
+	exit(2);
+}
+
+/* A whole number in [1, MAX], or usage. */
+static long
+arg_num(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > max)
+		usage();
+	return v;
 }
 
 int
@@ -358,26 +536,32 @@ main(int argc, char **argv)
 	char limitd[PATH_MAX], self[PATH_MAX], redis[PATH_MAX] = "/usr/bin/redis-server", path[192];
 	static const unsigned int concurrency[] = { 8, 32 };
 	int seconds = 3, port;
+	double rate = 0;
 	pid_t rpid, lpid;
 
 	if (str_lcpy(self, argv[0], sizeof(self)) < 0 ||
 	    str_fmt(limitd, sizeof(limitd), "%s/limitd", dirname(self)) < 0)
 		return 2;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc &&
-		    (seconds = atoi(argv[i + 1])) > 0)
-			i++;
-		else if (strcmp(argv[i], "--limitd") == 0 && i + 1 < argc &&
-			 str_lcpy(limitd, argv[i + 1], sizeof(limitd)) == 0)
-			i++;
-		else if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc &&
-			 str_lcpy(redis, argv[i + 1], sizeof(redis)) == 0)
-			i++;
-		else {
-			fprintf(stderr, "usage: limitd_cluster_bench [--seconds S] [--limitd PATH] "
-				"[--redis PATH]\n");
-			return 2;
-		}
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--seconds") == 0)
+			seconds = (int)arg_num(argv[++i], MAX_SECONDS);
+		else if (strcmp(argv[i], "--rate") == 0)
+			rate = (double)arg_num(argv[++i], MAX_RATE);
+		else if (strcmp(argv[i], "--limitd") == 0) {
+			if (str_lcpy(limitd, argv[++i], sizeof(limitd)) < 0)
+				usage();
+		} else if (strcmp(argv[i], "--redis") == 0) {
+			if (str_lcpy(redis, argv[++i], sizeof(redis)) < 0)
+				usage();
+		} else
+			usage();
+	}
+	if (rate * seconds > (double)concurrency[0] * MAX_SAMPLES) {
+		fprintf(stderr, "limitd_cluster_bench: --rate x --seconds above %lu admissions\n",
+			(unsigned long)concurrency[0] * MAX_SAMPLES);
+		return 2;
 	}
 	if (access(redis, X_OK) < 0) {
 		fprintf(stderr, "limitd_cluster_bench: %s: not installed (Debian redis-server)\n", redis);
@@ -392,10 +576,15 @@ main(int argc, char **argv)
 	port = free_port();
 	rpid = start_redis(redis, port);
 	for (int with_store = 0; with_store < 2; with_store++) {
+		const char *mode = with_store ? "store" : "alone";
+
 		lpid = start_limitd(limitd, with_store ? port : 0);
-		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++)
-			measure(with_store ? "store" : "alone", concurrency[i], seconds, lpid,
-				with_store ? rpid : 0, port);
+		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++) {
+			measure(mode, concurrency[i], seconds, 0, lpid, with_store ? rpid : 0, port);
+			if (rate > 0)
+				measure(mode, concurrency[i], seconds, rate, lpid,
+					with_store ? rpid : 0, port);
+		}
 		stop(lpid);
 	}
 	stop(rpid);
