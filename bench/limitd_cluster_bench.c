@@ -2,8 +2,8 @@
  * limitd_cluster_bench.c - the price of limitd_cluster (issue 21): limitd
  * alone against limitd counting in a Redis store on loopback.
  *
- * usage: limitd_cluster_bench [--seconds S] [--rate N] [--limitd PATH]
- *                             [--redis PATH]
+ * usage: limitd_cluster_bench [--seconds S] [--rate N [--queue]]
+ *                             [--limitd PATH] [--redis PATH]
  *
  * Starts a private redis-server (default /usr/bin/redis-server, loopback,
  * a free port, no persistence) and, in turn, a limitd alone and a limitd
@@ -14,8 +14,11 @@
  * sends its next admission when the last is answered, so the rate is what
  * the workers reach and the latency includes their own queueing) and,
  * with --rate N, then in an open loop as well (loop=open rate_per_s=N: N
- * admissions a second in all, worker W of WORKERS sending its K-th at
- * start + (K * WORKERS + W) / N s, or at once when it is behind):
+ * admissions a second in all; schedule=per_worker: worker W of WORKERS
+ * sends its K-th at start + (K * WORKERS + W) / N s, or at once when it is
+ * behind; with --queue also schedule=queue: admission J is due at start +
+ * J / N s and goes to the first worker free, so at most WORKERS are in
+ * flight but one late worker holds back only its own):
  *   admissions_per_s   admissions answered per second, all workers (open
  *                      loop: from the first due time to the last answer)
  *   p50_us, p99_us     one admission's latency: closed loop, connect to
@@ -50,6 +53,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,11 +224,14 @@ admit_one(unsigned int i)
  * runs from that scheduled time: a worker that falls behind sends at once,
  * and its wait counts (no coordinated omission).  Admissions due before
  * DEADLINE and not sent by STOP are "unsent": each counts with the lateness
- * it had at STOP (a lower bound).
+ * it had at STOP (a lower bound).  With QUEUE the schedule is one queue
+ * instead: admission J is due at START + J / RATE and goes to whichever
+ * worker is free first, so a late worker delays only what it holds.
  */
 struct load {
 	unsigned int workers;
 	double rate, start, deadline, stop;
+	unsigned long *queue;	/* one queue: the next admission's number (shared) */
 };
 
 /* What worker W writes for the parent (MAP_SHARED). */
@@ -266,23 +273,33 @@ worker_closed(unsigned int w, const struct load *l, float *lat, float *svc, stru
 	t->last_us = now_us();
 }
 
-/* When admission K of worker W is due in L's open-loop schedule. */
-static double
-due_at(const struct load *l, unsigned int w, unsigned long k)
+/* The number J of worker W's K-th admission (from 0) in L's open-loop
+ * schedule, due at L's start + J / rate. */
+static unsigned long
+next_admission(const struct load *l, unsigned int w, unsigned long k)
 {
-	return l->start + (double)(k * l->workers + w) * 1e6 / l->rate;
+	if (l->queue)
+		return __atomic_fetch_add(l->queue, 1, __ATOMIC_RELAXED);
+	return k * l->workers + w;
 }
 
-/* Open loop: admission K of worker W sent when due, or at once if late. */
+/* Open loop: each admission sent when due, or at once if late; what is
+ * due and not sent by the stop waits at least until then. */
 static void
 worker_open(unsigned int w, const struct load *l, float *lat, float *svc, struct tally *t)
 {
-	unsigned long k, n = 0;
-	double due, t0, t1;
+	unsigned long n = 0;
 
-	for (k = 0; k < MAX_SAMPLES && (due = due_at(l, w, k)) < l->deadline; k++) {
-		if ((t0 = now_us()) >= l->stop)
+	for (unsigned long k = 0; k < MAX_SAMPLES; k++) {
+		double due = l->start + (double)next_admission(l, w, k) * 1e6 / l->rate, t0, t1;
+
+		if (due >= l->deadline)
 			break;
+		if ((t0 = now_us()) >= l->stop) {
+			lat[n] = svc[n] = (float)(l->stop - due);
+			n++, t->unsent++;
+			continue;
+		}
 		if (t0 < due) {
 			sleep_until(due);
 			t0 = now_us();
@@ -296,10 +313,7 @@ worker_open(unsigned int w, const struct load *l, float *lat, float *svc, struct
 		svc[n++] = (float)(t1 - t0);
 		t->last_us = t1;
 	}
-	t->count = n;
-	/* What was due and never sent waits at least until the stop. */
-	for (; k < MAX_SAMPLES && (due = due_at(l, w, k)) < l->deadline; k++, n++, t->unsent++)
-		lat[n] = svc[n] = (float)(l->stop - due);
+	t->count = n - t->unsent;
 }
 
 static void
@@ -443,76 +457,127 @@ run_workers(const struct load *l, float *lat, float *svc, struct tally *t)
 			;
 }
 
-/* The schedule of one measurement: RATE 0 is the closed loop. */
-static struct load
-load_plan(unsigned int workers, int seconds, double rate)
-{
-	struct load l = { .workers = workers, .rate = rate, .start = now_us() };
+/* One row: what is measured, against which processes. */
+struct row {
+	const char *mode;
+	unsigned int workers;
+	int seconds;
+	double rate;		/* 0: the closed loop */
+	bool queue;		/* open loop: one queue, not a schedule per worker */
+	pid_t limitd, redis;	/* redis 0: limitd alone */
+	int port;
+};
 
-	if (rate > 0)
+/* What the workers of one row did, summed. */
+struct sums {
+	unsigned long answered, failed, unsent;
+	double took_us;
+};
+
+/* The schedule of row R, its queue (open loop, one queue) at QUEUE. */
+static struct load
+load_plan(const struct row *r, unsigned long *queue)
+{
+	struct load l = { .workers = r->workers, .rate = r->rate, .start = now_us(),
+			  .queue = r->rate > 0 && r->queue ? queue : NULL };
+
+	if (r->rate > 0)
 		l.start += OPEN_LEAD_US;	/* every worker forked before its first due time */
-	l.deadline = l.start + seconds * 1e6;
-	l.stop = l.deadline + (rate > 0 ? OPEN_GRACE_US : 0);
+	l.deadline = l.start + r->seconds * 1e6;
+	l.stop = l.deadline + (r->rate > 0 ? OPEN_GRACE_US : 0);
 	return l;
 }
 
-static void
-measure(const char *mode, unsigned int workers, int seconds, double rate, pid_t limitd,
-	pid_t redis, int port)
+/* Sum the WORKERS tallies T of a run of L that ended at END. */
+static struct sums
+sum_up(const struct load *l, const struct tally *t, double end)
 {
-	long long lcpu0 = bench_cpu_us(limitd), rcpu0 = redis > 0 ? bench_cpu_us(redis) : -1;
-	struct rstats r0 = redis_stats(port), r1;
-	size_t per = (size_t)workers * MAX_SAMPLES, size = 2 * per * sizeof(float) +
-		workers * sizeof(struct tally), n_lat, n_svc;
+	struct sums s = { 0 };
+	double last = l->start;
+
+	for (unsigned int w = 0; w < l->workers; w++) {
+		s.answered += t[w].count;
+		s.failed += t[w].failed;
+		s.unsent += t[w].unsent;
+		last = t[w].last_us > last ? t[w].last_us : last;
+	}
+	/* Open loop: from the first due time to the last answer. */
+	s.took_us = (l->rate > 0 ? last : end) - l->start;
+	return s;
+}
+
+static void
+print_row(const struct row *r, const struct sums *s, const float *lat, size_t n_lat,
+	  const float *svc, size_t n_svc)
+{
+	double rate = s->took_us > 0 ? (double)s->answered * 1e6 / s->took_us : 0.0;
+
+	if (r->rate > 0)
+		printf("loop=open rate_per_s=%.0f schedule=%s mode=%s workers=%u admissions_per_s=%.0f "
+		       "p50_us=%.0f p99_us=%.0f service_p50_us=%.0f service_p99_us=%.0f unsent=%lu ",
+		       r->rate, r->queue ? "queue" : "per_worker", r->mode, r->workers, rate,
+		       pct(lat, n_lat, 50), pct(lat, n_lat, 99), pct(svc, n_svc, 50),
+		       pct(svc, n_svc, 99), s->unsent);
+	else
+		printf("loop=closed mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f ",
+		       r->mode, r->workers, rate, pct(lat, n_lat, 50), pct(lat, n_lat, 99));
+}
+
+static void
+measure(const struct row *r)
+{
+	long long lcpu0 = bench_cpu_us(r->limitd), rcpu0 = r->redis > 0 ? bench_cpu_us(r->redis) : -1;
+	struct rstats r0 = redis_stats(r->port), r1;
+	size_t per = (size_t)r->workers * MAX_SAMPLES, size = 2 * per * sizeof(float) +
+		r->workers * sizeof(struct tally) + sizeof(unsigned long), n_lat, n_svc;
 	float *lat = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0), *svc;
 	struct tally *t;
-	unsigned long total = 0, failed = 0, unsent = 0;
-	struct load l = load_plan(workers, seconds, rate);
-	double took, last = l.start;
+	struct load l;
+	struct sums s;
 
 	if (lat == MAP_FAILED)
 		fatal("mmap");
 	svc = lat + per;
 	t = (struct tally *)(svc + per);
+	l = load_plan(r, (unsigned long *)(t + r->workers));
 	run_workers(&l, lat, svc, t);
-	took = now_us() - l.start;
+	s = sum_up(&l, t, now_us());
 	usleep(100000);		/* let limitd finish the workers' closes */
-	for (unsigned int w = 0; w < workers; w++) {
-		total += t[w].count;
-		failed += t[w].failed;
-		unsent += t[w].unsent;
-		last = t[w].last_us > last ? t[w].last_us : last;
-	}
-	if (rate > 0)		/* from the first due time to the last answer */
-		took = last - l.start;
-	n_lat = gather(lat, workers, t);
-	n_svc = gather(svc, workers, t);
-	r1 = redis_stats(port);
-	if (rate > 0)
-		printf("loop=open rate_per_s=%.0f mode=%s workers=%u admissions_per_s=%.0f "
-		       "p50_us=%.0f p99_us=%.0f service_p50_us=%.0f service_p99_us=%.0f unsent=%lu ",
-		       rate, mode, workers, took > 0 ? (double)total * 1e6 / took : 0.0,
-		       pct(lat, n_lat, 50), pct(lat, n_lat, 99), pct(svc, n_svc, 50),
-		       pct(svc, n_svc, 99), unsent);
-	else
-		printf("loop=closed mode=%s workers=%u admissions_per_s=%.0f p50_us=%.0f p99_us=%.0f ",
-		       mode, workers, (double)total * 1e6 / took, pct(lat, n_lat, 50),
-		       pct(lat, n_lat, 99));
+	n_lat = gather(lat, r->workers, t);
+	n_svc = gather(svc, r->workers, t);
+	r1 = redis_stats(r->port);
+	print_row(r, &s, lat, n_lat, svc, n_svc);
 	printf("failed=%lu store_lost=%u limitd_cpu_us_per_admission=%.1f "
 	       "redis_cpu_us_per_admission=%.1f redis_evalsha_per_admission=%.3f "
 	       "redis_cmds_per_admission=%.2f redis_script_us_per_admission=%.2f\n",
-	       failed, store_losses(), per_admission(limitd, lcpu0, total),
-	       per_admission(redis, rcpu0, total), delta(r0.evalsha, r1.evalsha, total, redis),
-	       delta(r0.cmds, r1.cmds, total, redis), delta(r0.script_us, r1.script_us, total, redis));
+	       s.failed, store_losses(), per_admission(r->limitd, lcpu0, s.answered),
+	       per_admission(r->redis, rcpu0, s.answered),
+	       delta(r0.evalsha, r1.evalsha, s.answered, r->redis),
+	       delta(r0.cmds, r1.cmds, s.answered, r->redis),
+	       delta(r0.script_us, r1.script_us, s.answered, r->redis));
 	fflush(stdout);
 	munmap(lat, size);
+}
+
+/* Row R closed, then open at RATE (0: no open rows) with a schedule per
+ * worker, then with one queue when QUEUE. */
+static void
+measure_all(struct row r, double rate, bool queue)
+{
+	measure(&r);
+	r.rate = rate;
+	if (rate > 0)
+		measure(&r);
+	r.queue = true;
+	if (rate > 0 && queue)
+		measure(&r);
 }
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: limitd_cluster_bench [--seconds S] [--rate N] [--limitd PATH] "
-		"[--redis PATH]\n");
+	fprintf(stderr, "usage: limitd_cluster_bench [--seconds S] [--rate N [--queue]] "
+		"[--limitd PATH] [--redis PATH]\n");
 	exit(2);
 }
 
@@ -537,12 +602,17 @@ main(int argc, char **argv)
 	static const unsigned int concurrency[] = { 8, 32 };
 	int seconds = 3, port;
 	double rate = 0;
+	bool queue = false;
 	pid_t rpid, lpid;
 
 	if (str_lcpy(self, argv[0], sizeof(self)) < 0 ||
 	    str_fmt(limitd, sizeof(limitd), "%s/limitd", dirname(self)) < 0)
 		return 2;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--queue") == 0) {
+			queue = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
 		if (strcmp(argv[i], "--seconds") == 0)
@@ -558,6 +628,8 @@ main(int argc, char **argv)
 		} else
 			usage();
 	}
+	if (queue && rate == 0)
+		usage();
 	if (rate * seconds > (double)concurrency[0] * MAX_SAMPLES) {
 		fprintf(stderr, "limitd_cluster_bench: --rate x --seconds above %lu admissions\n",
 			(unsigned long)concurrency[0] * MAX_SAMPLES);
@@ -576,14 +648,13 @@ main(int argc, char **argv)
 	port = free_port();
 	rpid = start_redis(redis, port);
 	for (int with_store = 0; with_store < 2; with_store++) {
-		const char *mode = with_store ? "store" : "alone";
+		struct row r = { .mode = with_store ? "store" : "alone", .seconds = seconds,
+				 .redis = with_store ? rpid : 0, .port = port };
 
-		lpid = start_limitd(limitd, with_store ? port : 0);
+		r.limitd = lpid = start_limitd(limitd, with_store ? port : 0);
 		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++) {
-			measure(mode, concurrency[i], seconds, 0, lpid, with_store ? rpid : 0, port);
-			if (rate > 0)
-				measure(mode, concurrency[i], seconds, rate, lpid,
-					with_store ? rpid : 0, port);
+			r.workers = concurrency[i];
+			measure_all(r, rate, queue);
 		}
 		stop(lpid);
 	}
