@@ -243,11 +243,9 @@ struct tally {
 static void
 sleep_until(double due_us)
 {
-	struct timespec t = { .tv_sec = (time_t)(due_us / 1e6),
-			      .tv_nsec = (long)((due_us - (double)(time_t)(due_us / 1e6) * 1e6) * 1e3) };
+	long long ns = (long long)(due_us * 1e3);
+	struct timespec t = { .tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000) };
 
-	if (t.tv_nsec > 999999999)
-		t.tv_nsec = 999999999;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
 }
