@@ -26,7 +26,8 @@
  *                      verdict, so a worker's backlog counts (no
  *                      coordinated omission)
  *   service_p50_us, service_p99_us
- *                      (open loop) connect to verdict, the backlog left out
+ *                      (open loop) connect to verdict, the backlog (and
+ *                      the unsent) left out
  *   unsent             (open loop) admissions due that a worker had not
  *                      sent 1 s after the last due time; each counts in p99
  *                      with its lateness then (a lower bound)
@@ -184,11 +185,26 @@ start_limitd(const char *limitd, int redis_port)
 	return bench_await_limitd(pid, sock_path, "limitd_cluster_bench", limitd);
 }
 
+/* The redis-server and limitd running now (0: none), stopped at exit too. */
+static pid_t running[2];
+
 static void
 stop(pid_t pid)
 {
+	for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] == pid)
+			running[i] = 0;
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+}
+
+/* On exit() from a failure: no redis-server or limitd left behind. */
+static void
+stop_running(void)
+{
+	for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] > 0)
+			stop(running[i]);
 }
 
 /* One admission from address number I; RETURNS 0 when admitted. */
@@ -293,9 +309,9 @@ worker_open(unsigned int w, const struct load *l, float *lat, float *svc, struct
 
 		if (due >= l->deadline)
 			break;
-		if ((t0 = now_us()) >= l->stop) {
-			lat[n] = svc[n] = (float)(l->stop - due);
-			n++, t->unsent++;
+		if ((t0 = now_us()) >= l->stop) {	/* from here on all unsent */
+			lat[n++] = (float)(l->stop - due);
+			t->unsent++;
 			continue;
 		}
 		if (t0 < due) {
@@ -418,15 +434,15 @@ per_admission(pid_t pid, long long cpu0, unsigned long admitted)
 		(double)(now - cpu0) / (double)admitted;
 }
 
-/* Gather each worker's first COUNT[W] of MAX_SAMPLES floats at A into one
- * sorted run; RETURNS how many. */
+/* Gather each worker's first COUNT (and UNSENT, with WITH_UNSENT: they come
+ * last) of MAX_SAMPLES floats at A into one sorted run; RETURNS how many. */
 static size_t
-gather(float *a, unsigned int workers, const struct tally *t)
+gather(float *a, unsigned int workers, const struct tally *t, bool with_unsent)
 {
 	size_t kept = 0;
 
 	for (unsigned int w = 0; w < workers; w++) {
-		unsigned long k = t[w].count + t[w].unsent;
+		unsigned long k = t[w].count + (with_unsent ? t[w].unsent : 0);
 
 		k = k < MAX_SAMPLES ? k : MAX_SAMPLES;
 		memmove(a + kept, a + (size_t)w * MAX_SAMPLES, k * sizeof(float));
@@ -541,8 +557,8 @@ measure(const struct row *r)
 	run_workers(&l, lat, svc, t);
 	s = sum_up(&l, t, now_us());
 	usleep(100000);		/* let limitd finish the workers' closes */
-	n_lat = gather(lat, r->workers, t);
-	n_svc = gather(svc, r->workers, t);
+	n_lat = gather(lat, r->workers, t, true);
+	n_svc = gather(svc, r->workers, t, false);	/* served ones only */
 	r1 = redis_stats(r->port);
 	print_row(r, &s, lat, n_lat, svc, n_svc);
 	printf("failed=%lu store_lost=%u limitd_cpu_us_per_admission=%.1f "
@@ -644,12 +660,13 @@ main(int argc, char **argv)
 	str_fmt(log_path, sizeof(log_path), "%s/limitd.log", dir_path);
 	signal(SIGPIPE, SIG_IGN);
 	port = free_port();
-	rpid = start_redis(redis, port);
+	atexit(stop_running);
+	running[0] = rpid = start_redis(redis, port);
 	for (int with_store = 0; with_store < 2; with_store++) {
 		struct row r = { .mode = with_store ? "store" : "alone", .seconds = seconds,
 				 .redis = with_store ? rpid : 0, .port = port };
 
-		r.limitd = lpid = start_limitd(limitd, with_store ? port : 0);
+		r.limitd = running[1] = lpid = start_limitd(limitd, with_store ? port : 0);
 		for (size_t i = 0; i < sizeof(concurrency) / sizeof(concurrency[0]); i++) {
 			r.workers = concurrency[i];
 			measure_all(r, rate, queue);
