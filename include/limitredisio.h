@@ -79,12 +79,24 @@ struct limit_redis *limit_redis_dial(const struct limit_redis_addrs *a,
 				     int timeout_ms, char why[LIMIT_REDIS_WHY]);
 
 /*
+ * limit_redis_format_len, limit_redis_format - ARGC words of ARGV (C
+ * strings) as one command in the store's protocol (RESP: "*N", then "$LEN"
+ * and the bytes of each word, each line ending in CRLF), written by hand:
+ * hiredis's redisFormatCommandArgv formats each length with sprintf and
+ * allocates the command, at every batch limitd sends.  The first gives
+ * the size in bytes; the second writes it at OUT, which must hold that
+ * many.  RETURNS the size; the end of what was written.
+ */
+size_t limit_redis_format_len(int argc, const char **argv);
+char *limit_redis_format(char *out, int argc, const char **argv);
+
+/*
  * limit_redis_send - queue ARGC words of ARGV as one command on C, written
  * by limit_redis_step once connected (several queued: pipelined).  On a
  * connected C with every reply read (idle), the reply's TIMEOUT_MS starts
  * now.  What is written is dropped from C's buffer, so a connection that
  * sends one call after another holds only what is not yet written.
- * RETURNS 0 or -ENOMEM.
+ * RETURNS 0 (out of memory: limitd dies, as in every xmalloc).
  */
 int limit_redis_send(struct limit_redis *c, int argc, const char **argv);
 

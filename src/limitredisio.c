@@ -324,19 +324,73 @@ tls_alert(struct limit_redis *c, int timeout_ms, char why[LIMIT_REDIS_WHY])
 	ERR_clear_error();
 }
 
+/* Decimal digits of N. */
+static size_t
+digits(size_t n)
+{
+	size_t d = 1;
+
+	while (n >= 10)
+		n /= 10, d++;
+	return d;
+}
+
+/* "PREFIX" N "\r\n" at P.  RETURNS the end. */
+static char *
+put_count(char *p, char prefix, size_t n)
+{
+	size_t d = digits(n);
+
+	*p++ = prefix;
+	for (size_t i = d; i-- > 0; n /= 10)
+		p[i] = (char)('0' + n % 10);
+	p += d;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+size_t
+limit_redis_format_len(int argc, const char **argv)
+{
+	size_t n = 1 + digits((size_t)argc) + 2;
+
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		n += 1 + digits(len) + 2 + len + 2;
+	}
+	return n;
+}
+
+char *
+limit_redis_format(char *out, int argc, const char **argv)
+{
+	char *p = put_count(out, '*', (size_t)argc);
+
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		p = put_count(p, '$', len);
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	return p;
+}
+
 redisReply *
 limit_redis_roundtrip(struct limit_redis *c, int argc, const char **argv, int timeout_ms,
 		      char why[LIMIT_REDIS_WHY])
 {
-	char *cmd = NULL;
-	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL), r;
+	size_t len = limit_redis_format_len(argc, argv);
+	char *cmd = xmalloc(len);
+	int r;
 
-	if (len < 0) {
-		snprintf(why, LIMIT_REDIS_WHY, "out of memory");
-		return NULL;
-	}
-	r = write_all(c, cmd, (size_t)len, sys_now_ms() + timeout_ms);
-	redisFreeCommand(cmd);
+	limit_redis_format(cmd, argc, argv);
+	r = write_all(c, cmd, len, sys_now_ms() + timeout_ms);
+	free(cmd);
 	if (r < 0) {
 		io_why(c, r, "cannot send", why);
 		if (c->ssl && r != -ETIMEDOUT)
@@ -556,18 +610,14 @@ limit_redis_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS
 int
 limit_redis_send(struct limit_redis *c, int argc, const char **argv)
 {
-	char *cmd = NULL;
-	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+	size_t len = limit_redis_format_len(argc, argv);
 
-	if (len < 0)
-		return -ENOMEM;
 	if (c->phase == PH_TALK && c->unread == 0)	/* idle: the reply's time starts now */
 		c->deadline = sys_now_ms() + c->timeout_ms;
-	c->out = xreallocarray(c->out, c->outlen + (size_t)len, 1);
-	memcpy(c->out + c->outlen, cmd, (size_t)len);
-	c->outlen += (size_t)len;
+	c->out = xreallocarray(c->out, c->outlen + len, 1);
+	limit_redis_format(c->out + c->outlen, argc, argv);
+	c->outlen += len;
 	c->unread++;
-	redisFreeCommand(cmd);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,6 +47,8 @@ heap_bytes(void)
 	return m.uordblks + m.hblkhd;
 }
 #endif
+
+#include <hiredis/hiredis.h>
 
 #include "limitredisio.h"
 #include "sysutil.h"
@@ -331,6 +334,47 @@ test_refused(void **state)
 	assert_string_equal(why, "cannot connect: Connection refused");
 }
 
+/* ARGV as limit_redis_format writes it, and as hiredis does: the same bytes. */
+static void
+check_format(int argc, const char **argv)
+{
+	size_t len = limit_redis_format_len(argc, argv);
+	char *ours = malloc(len + 1), *theirs = NULL, *end;
+	int n = redisFormatCommandArgv(&theirs, argc, argv, NULL);
+
+	assert_non_null(ours);
+	ours[len] = '#';	/* nothing past the size it gave */
+	end = limit_redis_format(ours, argc, argv);
+	assert_int_equal(n, (int)len);
+	assert_ptr_equal(end, ours + len);
+	assert_int_equal(ours[len], '#');
+	assert_memory_equal(ours, theirs, len);
+	redisFreeCommand(theirs);
+	free(ours);
+}
+
+static void
+test_format_as_hiredis(void **state)
+{
+	static char big[100001];
+	const char *batch[40];
+	char nums[40][24];
+
+	(void)state;
+	check_format(1, (const char *[]){ "PING" });
+	check_format(2, (const char *[]){ "SELECT", "0" });
+	check_format(3, (const char *[]){ "SET", "", "a\r\nb c$*" });	/* empty, CRLF, marks */
+	memset(big, 'x', sizeof(big) - 1);
+	check_format(2, (const char *[]){ "ECHO", big });			/* a 6-digit length */
+	for (int i = 0; i < 40; i++) {			/* a batch: 2-digit word count */
+		snprintf(nums[i], sizeof(nums[i]), "%d", i * 1009 - 7);
+		batch[i] = nums[i];
+	}
+	check_format(40, batch);
+	check_format(9, batch);
+	check_format(10, batch);
+}
+
 int
 main(void)
 {
@@ -341,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_idle_connection_reply_time_starts_at_send),
 		cmocka_unit_test(test_written_commands_leave_the_buffer),
+		cmocka_unit_test(test_format_as_hiredis),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
