@@ -79,9 +79,11 @@ int sys_signal_info(int sig, void (*handler)(int, siginfo_t *, void *));
 /* sys_wait_any - one wait(2) for any child; its status in *STATUS.
  * RETURNS its pid, or -errno (-EINTR is returned: the caller loops). */
 pid_t sys_wait_any(int *status);
-/* sys_exec_self - execve(2) of /proc/self/exe (this very binary, even if
- * its path changed) with ARGV and ENVP; the pid and every descriptor
- * without close-on-exec stay.  RETURNS -errno (only on failure). */
+/* sys_exec_self - execve(2) of this very binary with ARGV and ENVP: by
+ * its path (so that the process keeps its name) while the path still
+ * names it, else /proc/self/exe (the path changed); the pid and every
+ * descriptor without close-on-exec stay.  RETURNS -errno (only on
+ * failure). */
 int sys_exec_self(char **argv, char **envp);
 
 #endif

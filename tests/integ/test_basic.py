@@ -328,6 +328,12 @@ def test_listener_reexecs_without_tcache(ftpd, monkeypatch, mode):
         assert b"\0GLIBC_TUNABLES=" + USER_TUNABLE in env
     assert env.count(TCACHE_OFF) == 1
     assert TCACHE_OFF in raw_environ(helpers[0])
+    # still named after its binary, not "exe" (/proc/self/exe): ps, pgrep,
+    # killall and the journal's _COMM see the listener and its sessions
+    name = os.path.basename(os.path.realpath(miniftpd_bin()))[:15]
+    for p in (s.pid, helpers[0]):
+        with open("/proc/%d/comm" % p) as f:
+            assert f.read().strip() == name, p
     assert c.cmd("QUIT").code == 221
     assert "cannot re-execute" not in s.log()
 
