@@ -16,10 +16,10 @@
 /*
  * postlogin_main - the child side of the helper's fork after a login:
  * take PRIV_FD (the new socketpair to the helper) and S->login (the
- * helper's login, filled in place), refresh the name cache of listings while NSS is in reach, drop to
- * the user (and their root), enter the sandbox and serve the client
- * (ftp_postlogin).  S is the helper's session, used in place.  Never
- * returns.
+ * helper's login, filled in place), refresh the name cache of listings
+ * while NSS is in reach, drop to the user (and their root), enter the
+ * sandbox and serve the client (ftp_postlogin).  S is the helper's
+ * session, used in place.  Never returns.
  */
 void postlogin_main(struct session *s, int priv_fd) __attribute__((noreturn));
 

@@ -617,9 +617,6 @@ start_service(bool logged_in)
 
 	if (r < 0)
 		die("Failed to create socketpair: %s", strerror(-r));
-	/* what the handshake, crypt and PAM wrote below here is not the
-	 * child's to keep: its stack starts with only its callers' frames */
-	sys_stack_release();
 	sess.service = xfork();
 	if (sess.service == 0) {
 		sys_close(sv[0]);
@@ -691,6 +688,9 @@ session_start_postlogin(const struct login *login)
 		die_errno("Failed to wait for the pre-login process");
 	tls_forget_key();	/* nothing is signed after login */
 	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
+	/* what the handshake, crypt and PAM wrote below here is not the
+	 * child's to keep: its stack starts with only its callers' frames */
+	sys_stack_release();
 	fd = start_service(true);
 	xferlog_close();
 	sys_close(sess.conn.ctl_fd);

@@ -995,15 +995,24 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
         assert key_copies(s.pid)
 
 
+def smaps_mappings(pid):
+    """(perms, name, Private_Dirty KiB) of each mapping of PID, in order."""
+    out = []
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            m = re.match(r"[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
+            if m:	# a mapping's first line
+                out.append([m.group(1), m.group(2), 0])
+            elif line.startswith("Private_Dirty:"):
+                out[-1][2] = int(line.split()[1])
+    return out
+
+
 def stack_private_kib(pid):
     """Private_Dirty of PID's [stack] mapping, KiB."""
-    with open("/proc/%d/smaps" % pid) as f:
-        in_stack = False
-        for line in f:
-            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):	# a mapping's first line
-                in_stack = line.rstrip().endswith("[stack]")
-            elif in_stack and line.startswith("Private_Dirty:"):
-                return int(line.split()[1])
+    for _, name, kib in smaps_mappings(pid):
+        if name == "[stack]":
+            return kib
     raise AssertionError("no [stack] in /proc/%d/smaps" % pid)
 
 
@@ -1022,18 +1031,12 @@ def test_idle_helper_gives_its_stack_back(ftpd, certs):
 
 def data_private_kib(pid):
     """Private_Dirty of PID's writable static data, KiB: the binary's own
-    writable mapping (.data) and the anonymous one after it (.bss, .lbss)."""
-    with open("/proc/%d/smaps" % pid) as f:
-        text = f.read()
+    writable mapping (.data) and the anonymous ones after it (.bss, .lbss)."""
     exe = os.readlink("/proc/%d/exe" % pid)
     total, take = 0, False
-    for line in text.splitlines():
-        m = re.match(r"[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
-        if m:	# a mapping's first line
-            perms, name = m.group(1), m.group(2)
-            take = (name == exe and perms.startswith("rw")) or (take and name == "")
-        elif take and line.startswith("Private_Dirty:"):
-            total += int(line.split()[1])
+    for perms, name, kib in smaps_mappings(pid):
+        take = (name == exe and perms.startswith("rw")) or (take and name == "")
+        total += kib if take else 0
     return total
 
 
