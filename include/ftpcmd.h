@@ -13,6 +13,26 @@
 #include "session.h"
 
 /*
+ * How the service process reads and writes S->ctl_fd: plainly when
+ * S->ctl_io is NULL, else through these calls (the pre-login process
+ * with TLS: tlsproc.c).  RECV and WRITE_FULL work as sys_recv (FLAGS 0
+ * or MSG_PEEK) and sys_write_full; PENDING says input is buffered inside
+ * (no need to poll); END runs before the process exits.
+ */
+struct ftp_ctl_io {
+	ssize_t (*recv)(void *buf, size_t len, int flags);
+	ssize_t (*write_full)(const void *buf, size_t len);
+	bool (*pending)(void);
+	void (*end)(void);
+};
+
+/*
+ * ftp_end - end the service process with STATUS after S's last reply
+ * (END of its ctl_io first).
+ */
+void ftp_end(struct session *s, int status) NORETURN;
+
+/*
  * ftp_read_line - the next command line, CR/LF removed and Telnet
  * sequences (IAC ...) stripped, into LINE (MAX_CMD_LINE bytes).
  * Over-long lines are answered "500 Input line too long." and skipped;

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 
+#include "log.h"
 #include "session.h"
 
 /* Verbs: rows of the command table (ftpproto.c). */
@@ -33,6 +34,14 @@ void ftp_ccc(struct session *s, const char *arg);
  * pre-login process, once, at its start.
  */
 void ftptls_implicit(struct session *s);
+
+/*
+ * ftptls_become_pump - after a successful login of a TLS session: take
+ * the plain end and the TLS control channel from the helper and become
+ * the TLS process's pump (tlsproc_pump).  Pre-login process; does not
+ * return.
+ */
+void ftptls_become_pump(struct session *s) NORETURN;
 
 /*
  * ftptls_user_allowed - USER NAME may go on: force_local_logins_ssl

@@ -39,12 +39,20 @@ int priv_chown_upload(struct session *s, int fd);
 
 /*
  * priv_start_tls - after "234" to AUTH TLS (or at once with implicit_ssl):
- * ask the helper to start the TLS process on the control connection.
- * Pre-login process.  RETURNS the plain end that replaces the control
- * connection once the handshake is over, or the helper's -errno (the
- * handshake failed: the TLS process logged why).  Dies on a bad answer.
+ * ask the helper to start TLS; it answers with the session's ticket KEY
+ * (PRIV_TICKET_KEY_LEN bytes) and then serves the handshake's TLS_SIGN
+ * and TLS_READY (tlsproc_handshake).  Pre-login process.  RETURNS 0 or
+ * the helper's -errno.  Dies on a bad answer.
  */
-int priv_start_tls(struct session *s);
+int priv_start_tls(struct session *s, uint8_t key[PRIV_TICKET_KEY_LEN]);
+
+/*
+ * priv_take_tls_ends - after a successful login of a TLS session: the
+ * plain end (*PLAIN) and the TLS control channel (*CTL) the helper passes
+ * after its LOGIN answer, for the pump (tlsproc_pump).  Pre-login
+ * process.  Dies when they do not come.
+ */
+void priv_take_tls_ends(struct session *s, int *plain, int *ctl);
 
 /*
  * priv_tls_prot - tell the helper S's PBSZ and PROT state, set before

@@ -57,10 +57,10 @@ enum priv_type {
 	PRIV_REQ_CHOWN_UPLOAD	= 6,
 	PRIV_ANS_CHOWN_UPLOAD	= 7,
 	/* PREAUTH, once successful, ssl_enable=YES (AUTH TLS, or implicit_ssl
-	 * at start): empty body.  The helper starts the TLS process
-	 * (tlsproc.h) on the control connection and answers once the
-	 * handshake is over: i32 -errno or 0; on 0 one fd follows, the plain
-	 * end that replaces the control connection. */
+	 * at start): empty body.  Answer: i32 -errno or 0; on 0 the session's
+	 * ticket key follows (PRIV_TICKET_KEY_LEN bytes), and the helper then
+	 * serves TLS_SIGN and TLS_READY on the same socketpair while the
+	 * service process runs the handshake (tlsproc.h). */
 	PRIV_REQ_START_TLS	= 8,
 	PRIV_ANS_START_TLS	= 9,
 	/* PREAUTH, after START_TLS: u32 pbsz (0/1), u32 prot_p (0/1), what
@@ -68,17 +68,16 @@ enum priv_type {
 	 * Answer: i32 0. */
 	PRIV_REQ_TLS_PROT	= 10,
 	PRIV_ANS_TLS_PROT	= 11,
-	/* From the TLS process, on its own socketpair, only while the helper
-	 * serves START_TLS; once successful: u32 enum priv_tls_sign_kind,
+	/* From the pre-login process, only while the helper serves
+	 * START_TLS; once successful: u32 enum priv_tls_sign_kind,
 	 * bytes input (tlssign.h, at most PRIV_SIGN_MAX).  Answer: i32
 	 * -errno or 0, bytes signature (at most PRIV_SIGN_MAX; none with
 	 * an error). */
 	PRIV_REQ_TLS_SIGN	= 12,
 	PRIV_ANS_TLS_SIGN	= 13,
-	/* From the TLS process, same socketpair, once: empty body, the
-	 * handshake succeeded.  No answer: the TLS process closes the
-	 * socketpair after it, and a close without it means the handshake
-	 * failed. */
+	/* From the pre-login process, once, after TLS_SIGN: empty body, the
+	 * handshake succeeded.  No answer; a close without it means the
+	 * handshake failed. */
 	PRIV_REQ_TLS_READY	= 14,
 };
 
@@ -94,6 +93,9 @@ enum priv_login_result {
 	PRIV_LOGIN_USER_CONFIG	= 3,	/* 530 (the user's user_config_dir file
 					 * was refused, logged), then close */
 };
+
+/* The session ticket key of ANS_START_TLS (tls.h's TLS_TICKET_KEY_LEN). */
+#define PRIV_TICKET_KEY_LEN	80
 
 /* Longest input or signature of TLS_SIGN (at least TLSSIGN_MAX_SIG: the
  * helper checks it at compile time). */
@@ -117,7 +119,11 @@ struct priv_msg {
 		struct sockaddr_storage target;	/* REQ_PORT_SOCK: AF_INET/AF_INET6,
 						 * address and port */
 		int32_t result;			/* ANS_PORT_SOCK, ANS_CHOWN_UPLOAD,
-						 * ANS_START_TLS, ANS_TLS_PROT */
+						 * ANS_TLS_PROT */
+		struct {
+			int32_t result;
+			uint8_t ticket_key[PRIV_TICKET_KEY_LEN];	/* with 0 */
+		} start_tls;			/* ANS_START_TLS */
 		struct {
 			uint32_t pbsz, prot_p;	/* 0 or 1 each */
 		} tls_prot;			/* REQ_TLS_PROT */
@@ -149,8 +155,7 @@ int priv_encode(const struct priv_msg *m, struct buf *body);
  * a message of TYPE into M.  Checks every length and range listed above,
  * and that nothing follows the last field.
  * RETURNS 0, -ENOMSG for an unknown type, or -EBADMSG when malformed.
- * Both sides: the helper decodes requests, the service process (and the
- * TLS process, for TLS_SIGN) answers.  A caller ends the session on
+ * Both sides: the helper decodes requests, the service process answers.  A caller ends the session on
  * anything but 0.  Pure.
  */
 int priv_decode(uint16_t type, struct buf *body, struct priv_msg *m);

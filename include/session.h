@@ -27,10 +27,13 @@
  * process writes the scalars and the first bytes of a few strings, so its
  * own copy of the struct is a few pages, not one per buffer it touches.
  */
+struct ftp_ctl_io;
+
 struct session {
 	const struct config *cfg;
 	const struct runtime *rt;
 	int ctl_fd;
+	const struct ftp_ctl_io *ctl_io;	/* NULL: ctl_fd is read plainly (ftpcmd.h) */
 	int priv_fd;
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local;
@@ -67,7 +70,8 @@ struct session {
 	/* listings (ls.c) */
 	unsigned int mlst_off;		/* MLSx facts turned off by OPTS MLST */
 
-	/* FTPS (ftptls.c): ctl_fd is then the plain end of the TLS process */
+	/* FTPS (ftptls.c): before login ctl_fd is the TCP socket, read through
+	 * ctl_io; after login the plain end of the TLS process */
 	bool tls;			/* the control connection is in TLS */
 	bool pbsz;			/* PBSZ came */
 	bool prot_p;			/* PROT P: data connections in TLS */

@@ -1,25 +1,24 @@
 /*
- * tlsproc.h - the TLS process: the one holder of the control
- * connection's TCP socket and of its SSL object, from the handshake to
- * the end of the session.
+ * tlsproc.h - the control connection's TLS: its one SSL object lives in
+ * the pre-login process from AUTH TLS (or, with implicit_ssl, from the
+ * start) to the end of the session; that process is "the TLS process".
  *
- * At AUTH TLS (or at once, with implicit_ssl) the helper forks it,
- * still root, with three socketpairs:
+ * Before login (tlsproc_handshake, then tlsproc_ctl_io) the pre-login
+ * process reads its command lines and writes its replies through the SSL.
+ * At a successful login the helper hands it two socketpair ends and it
+ * becomes a pump (tlsproc_pump):
  *
- *   plain   the FTP stream in clear: the service process (pre-login,
- *           then post-login) reads and writes its end as if it were the
- *           control connection; ftpcmd.c does not know about TLS
+ *   plain   the FTP stream in clear: the post-login process reads and
+ *           writes its end as if it were the control connection;
+ *           ftpcmd.c does not know about TLS
  *   ctl     the TLS control channel (tlsctl.h): the post-login process
  *           asks for a fresh session ticket before each PASV/EPSV/PORT/EPRT
- *           reply
- *   sign    the handshake's one signature, asked of the helper
- *           (PRIV_REQ_TLS_SIGN), then PRIV_REQ_TLS_READY and closed
+ *           reply, for the TLS 1.2 session at login, and for CCC
  *
- * It drops to nopriv_user in secure_chroot_dir (as root; otherwise it
- * stays the launching user, without chroot), enters the "tls" seccomp
- * role, runs the handshake (bounded by idle_session_timeout), then pumps
- * bytes between TLS records and the plain socketpair until either side
- * closes; it sends close_notify when the service process ends.
+ * It pumps bytes between TLS records and the plain socketpair until either
+ * side closes, and sends close_notify when the post-login process ends.
+ * The handshake's one signature is asked of the helper on the pre-login
+ * process's socketpair (PRIV_REQ_TLS_SIGN), then PRIV_REQ_TLS_READY.
  */
 #ifndef MINIFTPD_TLSPROC_H
 #define MINIFTPD_TLSPROC_H
@@ -28,34 +27,44 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "runtime.h"
+#include "log.h"
+#include "privproto.h"
 #include "tls.h"
 #include "tlsctl.h"
 
-struct tlsproc_args {
-	const struct config *cfg;
-	const struct runtime *rt;
-	const char *peer;		/* the client's address, for the log prefix */
-	int tcp_fd;			/* the control connection */
-	int close_fd;			/* a helper descriptor the child must not keep */
-	uint8_t ticket_key[TLS_TICKET_KEY_LEN];
-};
-
-/* The helper's ends. */
-struct tlsproc_ends {
-	pid_t pid;
-	int plain;			/* for the service processes */
-	int ctl;			/* for the post-login process */
-	int sign;			/* the TLS process's handshake requests */
-};
+struct ftp_ctl_io;
 
 /*
- * tlsproc_start - fork the TLS process for A->tcp_fd.  RETURNS 0 with
- * ENDS filled, or -errno (nothing forked, nothing left open).  The caller
- * serves ENDS->sign until READY or its close, then closes it.  Helper,
- * before login.
+ * tlsproc_prepare - seed OpenSSL's random generator in a new process,
+ * before its sandbox.  Pre-login process with ssl_enable=YES.
  */
-int tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends);
+void tlsproc_prepare(void);
+
+/*
+ * tlsproc_handshake - TLS on the control connection TCP_FD with the
+ * session's ticket KEY (from the helper's START_TLS answer), the
+ * delegated key asking the helper on SIGN_FD for its signature; then
+ * READY on SIGN_FD and the session's "TLS session: ..." log line.  The
+ * socket becomes non-blocking.  RETURNS 0, or -1 after logging why the
+ * handshake failed.  Pre-login process, once.
+ */
+int tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
+		      const uint8_t key[PRIV_TICKET_KEY_LEN]);
+
+/*
+ * tlsproc_ctl_io - the calls through which ftpcmd.c reads and writes the
+ * control connection after tlsproc_handshake (ftpcmd.h); a record or a
+ * reply may take idle_session_timeout.
+ */
+const struct ftp_ctl_io *tlsproc_ctl_io(void);
+
+/*
+ * tlsproc_pump - after login: pump between the control connection's TLS
+ * and PLAIN (the post-login process's stream), serving the TLS control
+ * channel CTL, until either side ends; then exit.  Pre-login process,
+ * once the helper handed it PLAIN and CTL.
+ */
+void tlsproc_pump(const struct config *cfg, int plain, int ctl) NORETURN;
 
 /*
  * tlsproc_new_ticket - ask the TLS process on FD (the ctl end) for a

@@ -51,13 +51,33 @@ ftp_term_requested(void)
 	return got_term != 0;
 }
 
+static ssize_t
+ctl_write(struct session *s, const void *buf, size_t len)
+{
+	return s->ctl_io ? s->ctl_io->write_full(buf, len) : sys_write_full(s->ctl_fd, buf, len);
+}
+
+static ssize_t
+ctl_recv(struct session *s, void *buf, size_t len, int flags)
+{
+	return s->ctl_io ? s->ctl_io->recv(buf, len, flags) : sys_recv(s->ctl_fd, buf, len, flags);
+}
+
+void
+ftp_end(struct session *s, int status)
+{
+	if (s->ctl_io)
+		s->ctl_io->end();
+	sys_exit_session(status);
+}
+
 static void
 send_421(void)
 {
 	static const char msg[] = "421 Service not available, closing control connection.\r\n";
 
 	if (die_session)
-		(void)sys_write_full(die_session->ctl_fd, msg, sizeof(msg) - 1);
+		(void)ctl_write(die_session, msg, sizeof(msg) - 1);
 }
 
 void
@@ -70,7 +90,7 @@ ftp_set_session_for_die(struct session *s)
 void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
-	if (sys_write_full(s->ctl_fd, buf, len) < 0) {
+	if (ctl_write(s, buf, len) < 0) {
 		if (closing)	/* e.g. left after a 426: the session ends anyway */
 			return;
 		die_session = NULL;
@@ -185,7 +205,7 @@ close_session(struct session *s, const char *reply, const char *why)
 	closing = true;
 	ftp_reply(s, FTP_TOOMANY, "%s", reply);
 	log_info("%s, closing", why);
-	exit(0);
+	ftp_end(s, 0);
 }
 
 /* Wait for input; deal with the helper's death, the idle timeout and SIGTERM. */
@@ -198,6 +218,8 @@ wait_input(struct session *s, long long deadline)
 	};
 
 	sys_stack_release();	/* the last command's frames, while idle */
+	if (s->ctl_io && s->ctl_io->pending())
+		return;
 	for (;;) {
 		long long left = deadline - sys_now_ms();
 		/* SIGTERM may have come already, during a transfer (data_poll) */
@@ -225,7 +247,7 @@ fill_line(struct session *s)
 {
 	char *dst = s->inbuf + (s->discarding ? 0 : s->inlen);
 	size_t room = sizeof(s->inbuf) - (s->discarding ? 0 : s->inlen);
-	ssize_t n = sys_recv(s->ctl_fd, dst, room, MSG_PEEK);
+	ssize_t n = ctl_recv(s, dst, room, MSG_PEEK);
 	char *nl;
 
 	if (n == 0 || n == -ECONNRESET) {
@@ -237,7 +259,7 @@ fill_line(struct session *s)
 	nl = memchr(dst, '\n', (size_t)n);
 	if (nl)
 		n = nl - dst + 1;
-	if (sys_recv(s->ctl_fd, dst, (size_t)n, 0) != n)
+	if (ctl_recv(s, dst, (size_t)n, 0) != n)
 		die("Control connection read failed");
 	if (!s->discarding)
 		s->inlen += (size_t)n;

@@ -159,7 +159,7 @@ unknown_command(struct session *s)
 	ftp_reply(s, FTP_BADCMD, "Unknown command.");
 	if (!s->logged_in && ++s->unknown_cmds >= MAX_PRELOGIN_UNKNOWN) {
 		log_info("Too many unknown commands before login, closing");
-		exit(0);
+		ftp_end(s, 0);
 	}
 }
 
@@ -226,16 +226,19 @@ ftp_pass(struct session *s, const char *arg)
 	}
 	s->have_user = false;
 	r = priv_login(s, s->user, arg);
-	if (r == PRIV_LOGIN_OK)
-		sys_exit_session(0);	/* the post-login process greets the client */
+	if (r == PRIV_LOGIN_OK) {	/* the post-login process greets the client */
+		if (s->tls)
+			ftptls_become_pump(s);
+		sys_exit_session(0);
+	}
 	if (r == PRIV_LOGIN_USER_CONFIG) {
 		ftp_reply(s, FTP_LOGINERR, "Login refused: this user's configuration file is "
 			  "invalid (see the server log).");
-		exit(0);
+		ftp_end(s, 0);
 	}
 	ftp_reply(s, FTP_LOGINERR, "Login incorrect.");
 	if (r == PRIV_LOGIN_FAIL_LAST)
-		exit(0);
+		ftp_end(s, 0);
 }
 
 static void
@@ -442,7 +445,7 @@ serve(struct session *s)
 		ftp_read_line(s, line);
 		ftp_dispatch(s, line);
 	}
-	sys_exit_session(0);
+	ftp_end(s, 0);
 }
 
 void

@@ -15,19 +15,35 @@
 #include "tlsdata.h"
 #include "tlsproc.h"
 
-/* The TLS process takes the control connection; pre-login. */
+/* TLS on the control connection, in this process; pre-login. */
 static void
 start_tls(struct session *s)
 {
-	int fd = priv_start_tls(s);
+	uint8_t key[PRIV_TICKET_KEY_LEN];
+	int r = priv_start_tls(s, key);
 
-	if (fd < 0) {
-		log_info("TLS did not start (%s), closing", strerror(-fd));
+	if (r < 0) {
+		log_info("TLS did not start (%s), closing", strerror(-r));
 		exit(0);
 	}
-	sys_close(s->ctl_fd);
-	s->ctl_fd = fd;
+	r = tlsproc_handshake(s->cfg, s->ctl_fd, s->priv_fd, key);
+	explicit_bzero(key, sizeof(key));
+	if (r < 0)
+		exit(0);	/* logged; the helper ends the session */
+	s->ctl_io = tlsproc_ctl_io();
 	s->tls = true;
+}
+
+void
+ftptls_become_pump(struct session *s)
+{
+	int plain, ctl;
+
+	priv_take_tls_ends(s, &plain, &ctl);
+	s->priv_fd = sys_close(s->priv_fd);
+	log_set_die_hook(NULL);		/* no more FTP replies from here */
+	log_set_prefix("tls %s", s->peer_str);
+	tlsproc_pump(s->cfg, plain, ctl);
 }
 
 void

@@ -81,22 +81,39 @@ priv_chown_upload(struct session *s, int fd)
 }
 
 int
-priv_start_tls(struct session *s)
+priv_start_tls(struct session *s, uint8_t key[PRIV_TICKET_KEY_LEN])
 {
 	struct priv_msg req = { .type = PRIV_REQ_START_TLS }, ans;
-	struct stat st;
-	int fd;
+	int r;
 
 	priv_request(s, &req, PRIV_ANS_START_TLS, &ans, "start TLS");
-	if (ans.u.result < 0)
-		return ans.u.result;
-	fd = sys_recv_fd(s->priv_fd);
+	r = ans.u.start_tls.result;
+	if (r == 0)
+		memcpy(key, ans.u.start_tls.ticket_key, PRIV_TICKET_KEY_LEN);
+	explicit_bzero(&ans, sizeof(ans));
+	return r;
+}
+
+/* One socket the helper passed on S's socketpair (WHAT names it). */
+static int
+take_socket(struct session *s, const char *what)
+{
+	struct stat st;
+	int fd = sys_recv_fd(s->priv_fd);
+
 	if (fd < 0)
-		die("Failed to receive the TLS process's socket: %s", strerror(-fd));
+		die("Failed to receive the %s: %s", what, strerror(-fd));
 	/* fstat: the pre-login sandbox has no getsockopt for sys_is_stream_socket */
 	if (sys_fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		die("The helper passed something that is not a socket");
 	return fd;
+}
+
+void
+priv_take_tls_ends(struct session *s, int *plain, int *ctl)
+{
+	*plain = take_socket(s, "plain end");
+	*ctl = take_socket(s, "TLS control channel");
 }
 
 void

@@ -75,8 +75,8 @@ static struct login *session_login(void);
 static int session_start_postlogin(const struct login *login);
 static void session_stop_service(int grace_ms);
 static void session_service_ended(int status);
-static int session_ctl_fd(void);
-static void session_tls_started(int plain_fd, int tlsctl_fd, pid_t tls_pid);
+static void session_tls_started(void);
+static void session_hand_over_tls(int service_fd);
 static int session_tls_pidfd(void);
 static void session_tls_ended(void);
 static void session_tls_prot(bool pbsz, bool prot_p);
@@ -291,6 +291,8 @@ helper_answer_login(struct helper *h, struct buf *body)
 	h->chown_uploads = login->kind == LOGIN_ANON && h->cfg->chown_uploads;
 	h->anon_uid = login->uid;
 	answer_login_result(h, PRIV_LOGIN_OK);
+	if (h->tls)
+		session_hand_over_tls(h->fd);
 	sys_close(h->fd);
 	h->fd = session_start_postlogin(login);
 	h->state = POSTAUTH;
@@ -395,64 +397,57 @@ helper_answer_chown_upload(struct helper *h, struct buf *body)
 }
 
 /*
- * The TLS process's handshake: its requests (one signature, then READY)
- * come on SIGN_FD and go through the same table in state TLS_HANDSHAKE.
- * RETURNS true on READY; false when it closed first (the handshake
- * failed) or went silent for longer than its own deadline.
+ * The pre-login process's handshake: its requests (one signature, then
+ * READY) go through the same table in state TLS_HANDSHAKE.  RETURNS true
+ * on READY; false when it closed first (the handshake failed) or went
+ * silent for longer than its own deadline.
  */
 static bool
-tls_handshake(struct helper *h, int sign_fd)
+tls_handshake(struct helper *h)
 {
-	int saved = h->fd, timeout = (int)h->cfg->idle_session_timeout * 1000 + 5000;
+	int timeout = (int)h->cfg->idle_session_timeout * 1000 + 5000;
 	struct buf body;
 	uint16_t type;
 
-	h->fd = sign_fd;
 	h->state = TLS_HANDSHAKE;
-	while (!h->tls_ready && sys_poll_in(sign_fd, timeout) > 0 &&
-	       priv_recv(sign_fd, &type, &body) == 0)
+	while (!h->tls_ready && sys_poll_in(h->fd, timeout) > 0 &&
+	       priv_recv(h->fd, &type, &body) == 0)
 		dispatch(h, type, &body);
-	h->fd = saved;
 	h->state = PREAUTH;
 	return h->tls_ready;
 }
 
-/* A fresh ticket key, the post-login process's data context, the TLS
- * process, its handshake; then the plain end for the service process. */
+/* A fresh ticket key, for the post-login process's data context and for
+ * the pre-login process, which then runs the handshake (tls_handshake). */
 static bool
 helper_answer_start_tls(struct helper *h, struct buf *body)
 {
-	struct tlsproc_args a = { .cfg = h->cfg, .rt = h->rt, .peer = h->peer_str,
-				  .tcp_fd = session_ctl_fd(), .close_fd = h->fd };
-	struct tlsproc_ends e = { .plain = -1, .ctl = -1, .sign = -1 };
-	struct priv_msg m;
+	struct priv_msg m, ans = { .type = PRIV_ANS_START_TLS };
+	uint8_t *key = ans.u.start_tls.ticket_key;
 	char err[256];
 	int r;
 
 	helper_decode(PRIV_REQ_START_TLS, body, &m, "START_TLS request");
 	if (!h->cfg->ssl_enable)
 		die("Unexpected START_TLS request");
-	r = sys_random(a.ticket_key, sizeof(a.ticket_key));
-	if (r == 0 && tlsdata_prepare(h->cfg, a.ticket_key, err, sizeof(err)) < 0) {
+	r = sys_random(key, PRIV_TICKET_KEY_LEN);
+	if (r == 0 && tlsdata_prepare(h->cfg, key, err, sizeof(err)) < 0) {
 		log_err("Failed to start TLS: %s", err);
 		r = -EIO;
 	}
-	if (r == 0)
-		r = tlsproc_start(&a, &e);
-	explicit_bzero(a.ticket_key, sizeof(a.ticket_key));
-	if (r == 0 && !tls_handshake(h, e.sign))
-		r = -EPROTO;
-	sys_close(e.sign);
+	ans.u.start_tls.result = r;
+	helper_send(h, &ans);
+	explicit_bzero(&ans, sizeof(ans));
+	if (r < 0)
+		return false;
+	if (!tls_handshake(h)) {	/* the pre-login process logged why */
+		session_stop_service(LAST_REPLY_GRACE_MS);
+		finish();
+	}
 	tlssign_forget();	/* one TLS handshake per session */
-	if (r == 0)
-		session_tls_started(e.plain, e.ctl, e.pid);
-	else
-		sys_close(e.plain), sys_close(e.ctl);
-	answer_result(h, PRIV_ANS_START_TLS, r);
-	if (r == 0 && (r = sys_send_fd(h->fd, e.plain)) < 0)
-		die("Failed to pass the plain end: %s", strerror(-r));
-	h->tls = r == 0;
-	return h->tls;
+	session_tls_started();
+	h->tls = true;
+	return true;
 }
 
 static bool
@@ -683,8 +678,9 @@ session_start_postlogin(const struct login *login)
 	};
 	int fd;
 
-	/* the pre-login process exits on our answer: one reader of the client at a time */
-	if (sys_wait_child(sess.service) < 0)
+	/* the pre-login process exits on our answer (or, with TLS, becomes the
+	 * pump): one reader of the client at a time */
+	if (sess.service > 0 && sys_wait_child(sess.service) < 0)
 		die_errno("Failed to wait for the pre-login process");
 	tls_forget_key();	/* nothing is signed after login */
 	xferlog_open(sess.conn.cfg);		/* inherited by the post-login process */
@@ -705,8 +701,9 @@ session_start_postlogin(const struct login *login)
 }
 
 /*
- * After the session's last failed login is answered: give the pre-login
- * process GRACE_MS to send its reply and exit, then kill it (a compromised
+ * After the session's last failed login is answered (or a failed TLS
+ * handshake): give the pre-login process GRACE_MS to send its reply and
+ * exit, then kill it (a compromised
  * one would go on), so that the session ends.  Reaps it; the client gets
  * one 421 when it was killed.
  */
@@ -719,8 +716,8 @@ session_stop_service(int grace_ms)
 		return;
 	status = sys_wait_child_ms(sess.service, grace_ms);
 	if (status == -ETIMEDOUT) {
-		log_warning("The pre-login process did not end after the last failed "
-			    "login: killing it");
+		log_warning("The pre-login process did not end when its session "
+			    "did: killing it");
 		(void)sys_kill(sess.service, SIGKILL);
 		status = sys_wait_child(sess.service);
 	}
@@ -752,27 +749,40 @@ session_service_ended(int status)
 		sess.conn.ctl_fd = sys_close(sess.conn.ctl_fd);
 }
 
-/* The control connection the helper holds before login. */
-static int
-session_ctl_fd(void)
+/*
+ * The pre-login process holds the control connection in TLS now: the
+ * helper closes its copy of the TCP socket.
+ */
+static void
+session_tls_started(void)
 {
-	return sess.conn.ctl_fd;
+	sess.conn.ctl_fd = sys_close(sess.conn.ctl_fd);
+	sess.conn.tls = true;
 }
 
 /*
- * The TLS process (TLS_PID) holds the control connection now: the helper
- * closes its copy of the TCP socket and keeps PLAIN_FD (the plain end, for the
- * post-login process) and TLSCTL_FD (the TLS control channel) in its
- * place, until it forks the post-login process.
+ * A TLS session's login: the pre-login process (on SERVICE_FD) becomes the
+ * TLS process.  It gets one end of the plain stream and one of the TLS
+ * control channel; the template keeps the others for the post-login
+ * process.  From now on the helper watches it as the TLS process.
  */
 static void
-session_tls_started(int plain_fd, int tlsctl_fd, pid_t tls_pid)
+session_hand_over_tls(int service_fd)
 {
-	sess.tls = tls_pid;
-	sys_close(sess.conn.ctl_fd);
-	sess.conn.ctl_fd = plain_fd;
-	sess.conn.tlsctl_fd = tlsctl_fd;
-	sess.conn.tls = true;
+	int plain[2], ctl[2], r = sys_socketpair(SOCK_STREAM, plain);
+
+	if (r == 0 && (r = sys_socketpair(SOCK_STREAM, ctl)) < 0)
+		sys_close(plain[0]), sys_close(plain[1]);
+	if (r == 0 && (r = sys_send_fd(service_fd, plain[1])) == 0)
+		r = sys_send_fd(service_fd, ctl[1]);
+	if (r < 0)
+		die("Failed to hand the session to the TLS process: %s", strerror(-r));
+	sys_close(plain[1]);
+	sys_close(ctl[1]);
+	sess.conn.ctl_fd = plain[0];
+	sess.conn.tlsctl_fd = ctl[0];
+	sess.tls = sess.service;
+	sess.service = 0;
 }
 
 /* The pidfd of the TLS process after login, or -1. */

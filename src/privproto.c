@@ -165,6 +165,32 @@ dec_result(struct buf *b, struct priv_msg *m)
 }
 
 static int
+enc_start_tls(struct buf *b, const struct priv_msg *m)
+{
+	if (!errno_valid(m->u.start_tls.result))
+		return -EINVAL;
+	if (put_i32(b, m->u.start_tls.result) < 0 ||
+	    (m->u.start_tls.result == 0 &&
+	     buf_put_bytes(b, m->u.start_tls.ticket_key, PRIV_TICKET_KEY_LEN) < 0))
+		return -E2BIG;
+	return 0;
+}
+
+static int
+dec_start_tls(struct buf *b, struct priv_msg *m)
+{
+	size_t len = 0;
+
+	if (get_errno(b, &m->u.start_tls.result) < 0)
+		return -EBADMSG;
+	if (m->u.start_tls.result == 0 &&
+	    (buf_get_bytes(b, m->u.start_tls.ticket_key, PRIV_TICKET_KEY_LEN, &len) < 0 ||
+	     len != PRIV_TICKET_KEY_LEN))
+		return -EBADMSG;
+	return 0;
+}
+
+static int
 enc_tls_prot(struct buf *b, const struct priv_msg *m)
 {
 	if (m->u.tls_prot.pbsz > 1 || m->u.tls_prot.prot_p > 1)
@@ -235,7 +261,7 @@ static const struct codec codecs[] = {
 	{ PRIV_REQ_CHOWN_UPLOAD, enc_none,	    dec_none },
 	{ PRIV_ANS_CHOWN_UPLOAD, enc_result,	    dec_result },
 	{ PRIV_REQ_START_TLS,	 enc_none,	    dec_none },
-	{ PRIV_ANS_START_TLS,	 enc_result,	    dec_result },
+	{ PRIV_ANS_START_TLS,	 enc_start_tls,	    dec_start_tls },
 	{ PRIV_REQ_TLS_PROT,	 enc_tls_prot,	    dec_tls_prot },
 	{ PRIV_ANS_TLS_PROT,	 enc_result,	    dec_result },
 	{ PRIV_REQ_TLS_SIGN,	 enc_sign,	    dec_sign },

@@ -1,4 +1,4 @@
-/* tlsproc.c - the TLS process of a control connection; see tlsproc.h. */
+/* tlsproc.c - the control connection's TLS, in the pre-login process, then its pump; see tlsproc.h. */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -12,12 +12,10 @@
 
 #include "buf.h"
 #include "defs.h"
-#include "limitclient.h"
+#include "ftpcmd.h"
 #include "log.h"
-#include "privdrop.h"
 #include "privproto.h"
 #include "privsock.h"
-#include "sandbox.h"
 #include "sysutil.h"
 #include "tls.h"
 #include "tlsctl.h"
@@ -39,6 +37,8 @@ struct pump {
 	bool ticket;		/* a new ticket is queued but maybe not sent */
 	bool session_sent;	/* GET_SESSION answered (once) */
 	unsigned int ccc_timeout;	/* seconds for CCC's close_notify exchange */
+	unsigned int idle_timeout;	/* seconds a reply or a command's record may take */
+	bool ended;			/* before login: close_notify sent (ctl_end) */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
 	/* the buffers last: an idle session's pump writes the scalars and
@@ -47,12 +47,17 @@ struct pump {
 	char down[PUMP_BUF];	/* from the service, for SSL_write (same buffer on retry) */
 };
 
-/* --- set-up, in the child, before and after the drop --- */
+_Static_assert(PRIV_TICKET_KEY_LEN == TLS_TICKET_KEY_LEN, "the helper's ticket key is the context's");
+
+/* The control connection's TLS: one per process. */
+static struct pump tp LARGE_BSS;
+
+/* --- set-up, in the pre-login process --- */
 
 /* The control connection's SSL: the context loaded before the session
- * forked, with the delegated key. */
+ * forked, with the delegated key, which asks for its signature on SIGN_FD. */
 static SSL *
-new_ssl(const struct tlsproc_args *a, int sign_fd)
+new_ssl(int tcp_fd, int sign_fd)
 {
 	SSL_CTX *ctx = tls_ctx(TLS_CONTROL);
 	EVP_PKEY *key = ctx ? tlsdeleg_key(tls_cert(), sign_fd) : NULL;
@@ -61,30 +66,21 @@ new_ssl(const struct tlsproc_args *a, int sign_fd)
 	if (key == NULL)
 		die("Failed to set up TLS: %s", ctx ? "cannot make the delegated key" :
 		    "no TLS context");
-	if (ssl == NULL || SSL_use_PrivateKey(ssl, key) != 1 || SSL_set_fd(ssl, a->tcp_fd) != 1)
+	if (ssl == NULL || SSL_use_PrivateKey(ssl, key) != 1 || SSL_set_fd(ssl, tcp_fd) != 1)
 		die("Failed to set up TLS: %s", tls_error("unknown error"));
 	EVP_PKEY_free(key);
 	return ssl;
 }
 
-static void
-drop(const struct tlsproc_args *a)
+void
+tlsproc_prepare(void)
 {
-	const struct runtime *rt = a->rt;
-	struct drop_spec d = {
-		.change_ids = rt->privileged,
-		.uid = rt->nopriv_uid, .gid = rt->nopriv_gid,
-		.groups = &rt->nopriv_gid, .ngroups = 1,
-		.chroot_dir = rt->privileged ? a->cfg->secure_chroot_dir : NULL,
-	};
 	unsigned char seed[16];
 
 	/* the random generator reseeds after fork: let it do so before the
 	 * sandbox, so that nothing but getrandom is ever needed */
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		die("Failed to seed the random generator: %s", tls_error("unknown error"));
-	drop_to(&d);
-	sandbox_enter(a->cfg, SANDBOX_TLS);
 }
 
 /* Tell the helper the handshake is over; no signature after this. */
@@ -96,7 +92,6 @@ ready(int sign_fd)
 	if (r < 0)
 		die("Failed to tell the helper the handshake is over: %s", strerror(-r));
 	tlsdeleg_forget();
-	sys_close(sign_fd);
 }
 
 /* --- the pump --- */
@@ -400,83 +395,134 @@ pump(struct pump *p)
 	}
 }
 
-static void NORETURN
-tls_main(const struct tlsproc_args *a, int plain, int ctl, int sign_fd)
+/* --- the control connection before login, for ftpcmd.c --- */
+
+/* After an SSL call's result R on the control connection: wait for what
+ * OpenSSL needs, within the idle timeout.  RETURNS 0 to call again, or
+ * what the caller returns: 0 for the client's close, -errno otherwise. */
+static int
+ctl_wait(int r, long long deadline)
 {
-	static struct pump p LARGE_BSS;
-	long long deadline = sys_now_ms() + (long long)a->cfg->idle_session_timeout * 1000;
+	int e = SSL_get_error(tp.ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		tp.tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return wait_tcp(&tp, deadline) < 0 ? -ETIMEDOUT : 1;
+	}
+	if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
+		log_info("TLS connection with the client ended: %s", tls_error(""));
+	ERR_clear_error();
+	tp.ended = true;		/* nothing more can be sent */
+	return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -EPROTO;
+}
+
+static long long
+ctl_deadline(void)
+{
+	return sys_now_ms() + (long long)tp.idle_timeout * 1000;
+}
+
+static ssize_t
+ctl_recv(void *buf, size_t len, int flags)
+{
+	long long deadline = ctl_deadline();
+	int want = len > INT_MAX ? INT_MAX : (int)len;
+
+	for (;;) {
+		int n = flags & MSG_PEEK ? SSL_peek(tp.ssl, buf, want) : SSL_read(tp.ssl, buf, want);
+		int r = n > 0 ? 0 : ctl_wait(n, deadline);
+
+		if (n > 0)
+			return n;
+		if (r <= 0)
+			return r;
+	}
+}
+
+static ssize_t
+ctl_write_full(const void *buf, size_t len)
+{
+	long long deadline = ctl_deadline();
+
+	if (tp.ended)
+		return -EPIPE;
+	for (;;) {
+		int n = SSL_write(tp.ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+		int r = n > 0 ? 0 : ctl_wait(n, deadline);
+
+		if (n > 0)
+			return (ssize_t)len;	/* no partial writes on this context */
+		if (r <= 0)
+			return r == 0 ? -EPIPE : r;
+	}
+}
+
+static bool
+ctl_pending(void)
+{
+	return SSL_pending(tp.ssl) > 0;
+}
+
+/* The session ends before login: close_notify, best effort. */
+static void
+ctl_end(void)
+{
+	if (!tp.ended)
+		(void)SSL_shutdown(tp.ssl);
+	tp.ended = true;
+}
+
+static const struct ftp_ctl_io ctl_io = {
+	.recv = ctl_recv,
+	.write_full = ctl_write_full,
+	.pending = ctl_pending,
+	.end = ctl_end,
+};
+
+const struct ftp_ctl_io *
+tlsproc_ctl_io(void)
+{
+	return &ctl_io;
+}
+
+int
+tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
+		  const uint8_t key[PRIV_TICKET_KEY_LEN])
+{
+	long long deadline = sys_now_ms() + (long long)cfg->idle_session_timeout * 1000;
 	int r;
 
-	log_set_prefix("tls %s", a->peer);
-	tls_set_ticket_key(a->ticket_key);
-	p.ssl = new_ssl(a, sign_fd);
-	p.tcp = a->tcp_fd;
-	p.plain = plain;
-	p.ctl = ctl;
-	p.ccc_timeout = a->cfg->data_connection_timeout;
-	p.ccc_allowed = a->cfg->ssl_allow_ccc;
-	drop(a);
-	if (sys_set_nonblock(p.tcp) < 0)
+	tls_set_ticket_key(key);
+	tp.ssl = new_ssl(tcp_fd, sign_fd);
+	tp.tcp = tcp_fd;
+	tp.idle_timeout = cfg->idle_session_timeout;
+	if (sys_set_nonblock(tp.tcp) < 0)
 		die_errno("Failed to make the control connection non-blocking");
-	r = tls_accept(p.ssl, p.tcp, deadline);
+	r = tls_accept(tp.ssl, tp.tcp, deadline);
 	if (r < 0) {
 		log_notice("TLS handshake failed: %s",
 			   r == -EPROTO ? tls_error("connection closed") : strerror(-r));
-		sys_exit_session(0);
+		return -1;
 	}
 	ready(sign_fd);
 	/* the handshake's memory back to the kernel: idle sessions are the
 	 * common case, and this process lives as long as the session */
 	malloc_trim(0);
-	log_event(LOG_INFO, &(struct log_fields){ .tls_version = SSL_get_version(p.ssl),
-		  .tls_cipher = SSL_get_cipher_name(p.ssl) },
-		  "TLS session: %s, cipher %s%s", SSL_get_version(p.ssl),
-		  SSL_get_cipher_name(p.ssl), SSL_session_reused(p.ssl) ? ", resumed" : "");
-	pump(&p);
-}
-
-static int
-pairs(int fds[3][2])
-{
-	for (int i = 0; i < 3; i++) {
-		int r = sys_socketpair(SOCK_STREAM, fds[i]);
-
-		if (r < 0) {
-			while (i-- > 0)
-				sys_close(fds[i][0]), sys_close(fds[i][1]);
-			return r;
-		}
-	}
+	log_event(LOG_INFO, &(struct log_fields){ .tls_version = SSL_get_version(tp.ssl),
+		  .tls_cipher = SSL_get_cipher_name(tp.ssl) },
+		  "TLS session: %s, cipher %s%s", SSL_get_version(tp.ssl),
+		  SSL_get_cipher_name(tp.ssl), SSL_session_reused(tp.ssl) ? ", resumed" : "");
 	return 0;
 }
 
-int
-tlsproc_start(const struct tlsproc_args *a, struct tlsproc_ends *ends)
+void
+tlsproc_pump(const struct config *cfg, int plain, int ctl)
 {
-	int fds[3][2], r = pairs(fds);	/* plain, ctl, sign */
-	pid_t pid;
-
-	if (r < 0)
-		return r;
-	pid = sys_fork();
-	if (pid == 0) {
-		sys_close(a->close_fd);
-		limit_forget();
-		tls_forget_key();
-		for (int i = 0; i < 3; i++)
-			sys_close(fds[i][0]);
-		tls_main(a, fds[0][1], fds[1][1], fds[2][1]);
-	}
-	for (int i = 0; i < 3; i++) {
-		sys_close(fds[i][1]);
-		if (pid < 0)
-			sys_close(fds[i][0]);
-	}
-	if (pid < 0)
-		return pid;
-	*ends = (struct tlsproc_ends){ .pid = pid, .plain = fds[0][0], .ctl = fds[1][0],
-				       .sign = fds[2][0] };
-	return 0;
+	tp.plain = plain;
+	tp.ctl = ctl;
+	tp.ccc_timeout = cfg->data_connection_timeout;
+	tp.ccc_allowed = cfg->ssl_allow_ccc;
+	pump(&tp);
 }
 
 /* Send the body-less request REQ on FD and check its answer. RETURNS 0 or -errno. */

@@ -975,22 +975,32 @@ def test_tls_process_confined(ftpd, ftpenv, certs, mode):
     for p in (helper, service):
         assert ctl not in socket_inodes(p), p
     assert os.readlink("/proc/%d/root" % service) == ftpenv.root
-    # and before login: the pre-login process, chrooted, with the plain end
+    # and before login: the pre-login process is the TLS process (SECURITY.md,
+    # "The pre-login process is the TLS process"): one child, chrooted, alone
+    # holding the control connection, and still the TLS process after login
     c = auth_tls(s.connect())
     assert c.cmd("NOOP").code == 200
     helper2, kids2 = wait_until(lambda: [(h, proc_children(h)) for h in s.helpers()
                                          if h not in before and h != helper and
-                                         len(proc_children(h)) == 2], 10)[0]
-    service2, tls2, ctl2 = identify(s, c.sock.getsockname()[1], helper2, kids2)
-    assert ctl2 not in socket_inodes(helper2) and ctl2 not in socket_inodes(service2)
+                                         len(proc_children(h)) == 1], 10)[0]
+    [tls2] = kids2
+    [ctl2] = tcp_inodes(s.pid, s.port, c.sock.getsockname()[1])
+    assert ctl2 in socket_inodes(tls2) and ctl2 not in socket_inodes(helper2)
     assert os.readlink("/proc/%d/root" % tls2) == ftpenv.empty
     assert proc_status(tls2)["Seccomp"] == ("0" if sanitized() else "2")
+    assert not key_copies(tls2), key_copies(tls2)
+    assert key_copies(helper2)
+    assert c.login().code == 230
+    kids3 = wait_until(lambda: len(proc_children(helper2)) == 2 and proc_children(helper2), 10)
+    assert kids3 and tls2 in kids3, (tls2, kids3)
+    service2, tls3, _ = identify(s, c.sock.getsockname()[1], helper2, kids3)
+    assert tls3 == tls2 and service2 != tls2
+    assert os.readlink("/proc/%d/root" % service2) == ftpenv.root
     # the copy of the key the listener keeps (a memory file) reaches only
     # the helper before login, which signs in a child: no process that
     # reads client bytes holds it, nor the helper after login
-    for p in (helper, service, tls, service2, tls2):
+    for p in (helper, service, tls, service2, tls2, helper2):
         assert not key_copies(p), (p, key_copies(p))
-    assert key_copies(helper2)
     if mode in ("standalone", "listenfd"):
         assert key_copies(s.pid)
 

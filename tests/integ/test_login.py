@@ -129,7 +129,7 @@ def test_max_login_fails_ends_a_stuck_session(ftpd):
     assert r.code == 421, r
     assert c.wait_closed(10) == b""
     assert time.monotonic() - t0 < 15
-    assert wait_until(lambda: "did not end after the last failed login" in s.log(), 5), s.log()
+    assert wait_until(lambda: "did not end when its session did" in s.log(), 5), s.log()
 
 
 def test_max_login_fails_counts_unknown_users(ftpd):

@@ -57,7 +57,8 @@ make_samples(void **state)
 	t6->sin6_port = htons(2020);
 	samples[3].u.result = -ECONNREFUSED;
 	samples[5].u.result = -EPERM;
-	samples[7].u.result = 0;
+	samples[7].u.start_tls.result = 0;
+	memset(samples[7].u.start_tls.ticket_key, 0x5a, PRIV_TICKET_KEY_LEN);
 	samples[8].u.tls_prot.pbsz = 1;
 	samples[8].u.tls_prot.prot_p = 1;
 	samples[9].u.result = 0;
@@ -237,6 +238,17 @@ test_overlong_and_out_of_range(void **state)
 	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), -EBADMSG);
 	buf_reset(&b), buf_put_u32(&b, (uint32_t)-PRIV_ERRNO_MAX);
 	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), 0);
+	/* START_TLS's ticket key: exactly PRIV_TICKET_KEY_LEN bytes with 0, none with an error */
+	buf_reset(&b), buf_put_u32(&b, 0);
+	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), -EBADMSG);
+	buf_reset(&b), buf_put_u32(&b, 0), buf_put_bytes(&b, big, PRIV_TICKET_KEY_LEN - 1);
+	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), -EBADMSG);
+	buf_reset(&b), buf_put_u32(&b, 0), buf_put_bytes(&b, big, PRIV_TICKET_KEY_LEN + 1);
+	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), -EBADMSG);
+	buf_reset(&b), buf_put_u32(&b, 0), buf_put_bytes(&b, big, PRIV_TICKET_KEY_LEN);
+	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), 0);
+	buf_reset(&b), buf_put_u32(&b, (uint32_t)-EIO), buf_put_bytes(&b, big, PRIV_TICKET_KEY_LEN);
+	assert_int_equal(decode_raw(PRIV_ANS_START_TLS, &b), -EBADMSG);
 	/* PROT state: 0 or 1 */
 	buf_reset(&b), buf_put_u32(&b, 0), buf_put_u32(&b, 2);
 	assert_int_equal(decode_raw(PRIV_REQ_TLS_PROT, &b), -EBADMSG);
