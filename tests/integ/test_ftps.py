@@ -603,6 +603,39 @@ def test_auth_twice(ftpd, certs):
     assert c.cmd("NOOP").code == 200
 
 
+def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
+    """Commands sent with USER and PASS in one TLS record are all answered:
+    the pre-login process, which holds the control connection's TLS, takes
+    lines only up to their LF, so what follows PASS stays in its SSL and,
+    once it is the pump, goes to the post-login process."""
+    s = tls_server(ftpd, certs)
+    c = auth_tls(s.connect())
+    c.send("USER demo\r\nPASS %s\r\nPWD\r\nTYPE I\r\nNOOP\r\nQUIT\r\n" % DEMO_PASSWORD)
+    codes = [c.reply(20).code for _ in range(6)]
+    assert codes == [331, 230, 257, 200, 200, 221], codes
+
+
+@pytest.mark.parametrize("how", ["quit", "last_failed_login", "idle"])
+def test_close_notify_before_login(ftpd, certs, how):
+    """A TLS session that ends before login ends its TLS with close_notify
+    (the pre-login process holds the SSL): Python's unwrap() needs it."""
+    s = tls_server(ftpd, certs, max_login_fails=1, idle_session_timeout=2)
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    # an EOF without close_notify raises SSLEOFError instead of reading b""
+    ctx = client_context()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    c.sock = ctx.wrap_socket(c.sock, suppress_ragged_eofs=False)
+    if how == "quit":
+        assert c.cmd("QUIT").code == 221
+    elif how == "last_failed_login":
+        assert c.cmd("USER demo").code == 331
+        assert c.cmd("PASS wrong", 20).code == 530
+    else:
+        assert c.reply(10).code == 421
+    assert c.wait_closed(10) == b""
+
+
 def test_feat(ftpd, certs):
     s = tls_server(ftpd, certs)
     r = s.connect().cmd("FEAT")
