@@ -3,10 +3,12 @@ DIR/SERVER/PID.smaps and .status files that bench/run.sh saves with
 BENCH_SMAPS=DIR, and prints, per role, the processes' mean Pss and
 Private_Dirty in KiB per kind of mapping.  Roles follow the process tree:
 the listener (root of the tree), a child that never forks (the signer),
-each session's helper (a child that has children) and its children, the
-first forked one being the TLS process and the last the post-login
-process (an FTPS session with login forks exactly two).  A count, not a
-timing.  Usage: /usr/bin/python3 bench/pss_roles.py DIR/minitls"""
+each session's helper (a child that has children) and its children.  An
+FTPS session after login has two: the TLS process, which is the pre-login
+process (forked first, still nopriv_user, as the helper is after login),
+and the post-login process (forked at login, the user); a PAM keeper (root
+under a helper that is not) is a third.  One child alone is the session's
+service process, before or after login.  A count, not a timing.  Usage: /usr/bin/python3 bench/pss_roles.py DIR/minitls"""
 import collections
 import re
 import sys
@@ -63,11 +65,32 @@ def roles(procs):
                 role[c] = "signer/other"
                 continue
             role[c] = "helper"
-            ch = sorted(kids[c])
-            role[ch[0]] = "tls" if len(ch) > 1 else "child"
-            if len(ch) > 1:
-                role[ch[-1]] = "post-login"
+            role.update(session_roles(c, kids[c], procs))
     return role
+
+
+def session_roles(helper, children, procs):
+    """pid -> role of a session helper's children"""
+    uid = procs[helper]["uid"]
+    out = {}
+    ch = []
+    for pid in sorted(children):
+        if uid != 0 and procs[pid]["uid"] == 0:
+            out[pid] = "pam-keeper"
+        else:
+            ch.append(pid)
+    if len(ch) == 1:
+        out[ch[0]] = "child"
+    elif len(ch) == 2:
+        # by user where they differ (as root: nopriv_user and the user);
+        # else by fork order: the pre-login process came first
+        same = [p for p in ch if procs[p]["uid"] == uid]
+        tls = same[0] if len(same) == 1 else ch[0]
+        out[tls] = "tls"
+        out[ch[1] if tls == ch[0] else ch[0]] = "post-login"
+    else:
+        out.update({p: "child" for p in ch})
+    return out
 
 
 def main(d):

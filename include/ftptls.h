@@ -2,9 +2,12 @@
  * ftptls.h - the FTPS verbs (RFC 4217) and the policies of the
  * force_*_ssl options.  Service process, pre- and post-login.
  *
- *   AUTH TLS / AUTH SSL   234, then the helper starts the TLS process
- *                         (priv_start_tls) and the control descriptor
- *                         becomes its plain end; a second AUTH gets 503
+ *   AUTH TLS / AUTH SSL   234, then START_TLS to the helper
+ *                         (priv_start_tls) for the ticket key, and this
+ *                         process runs the handshake itself
+ *                         (tlsproc_handshake): from then on it reads the
+ *                         control connection through its SSL (s->ctl_io)
+ *                         and is the TLS process; a second AUTH gets 503
  *   PBSZ n                200 PBSZ=0, after AUTH only
  *   PROT P / C            200; C gets 534 when the session's data must be
  *                         encrypted; S and E 536

@@ -120,7 +120,7 @@
 	OPT_STR (banner_file, "", "File whose text is the 220 greeting, overriding ftpd_banner; read at start (and on reload), at most 4 KiB and 50 lines.") \
 	OPT_BOOL(tcp_wrappers, 0, "vsftpd's TCP wrappers switch: only NO is accepted (miniftpd has no TCP wrappers support; use a firewall or the socket unit's IPAddressDeny=).") \
 	/* FTPS (TLS, RFC 4217) */ \
-	OPT_BOOL(ssl_enable, 0, "Offer FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT; needs rsa_cert_file. The TLS state of the control connection lives in a process of its own, and the private key only in the root helper, which makes each handshake's one signature (SECURITY.md).") \
+	OPT_BOOL(ssl_enable, 0, "Offer FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT; needs rsa_cert_file. The TLS state of the control connection lives in the unprivileged pre-login process, which after login only carries bytes between the client and the user's process, and the private key only in the root helper, which makes each handshake's one signature (SECURITY.md).") \
 	OPT_BOOL(implicit_ssl, 0, "Start TLS at once on every connection, before the greeting (implicit FTPS, usually port 990); needs ssl_enable=YES.") \
 	OPT_STR (rsa_cert_file, "", "PEM file with the server's certificate (RSA or ECDSA) followed by its chain. Loaded at start and on SIGHUP (a bad file on SIGHUP keeps the one loaded before); checked by -t: readable, not expired.") \
 	OPT_STR (rsa_private_key_file, "", "PEM file with the private key of rsa_cert_file (empty: read it from rsa_cert_file). Read at start and on SIGHUP by a short-lived child that checks it against the certificate (so does -t) and copies it into a memory file; each handshake's one signature is made from that copy by a child of the root helper.") \

@@ -5,7 +5,8 @@
  * client) and it runs as nopriv_user in secure_chroot_dir under the
  * pre-login seccomp policy.  It greets the client and serves it until a
  * login succeeds (the helper answers PRIV_LOGIN_OK, this process exits and
- * the helper forks the post-login process) or the client leaves.  It
+ * the helper forks the post-login process; in an FTPS session it stays, as
+ * the TLS process's pump: ftptls_become_pump) or the client leaves.  It
  * reads the client, never a password file: USER/PASS go to the helper
  * (privclient.h).
  */

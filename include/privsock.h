@@ -50,8 +50,8 @@ int priv_send_msg(int fd, const struct priv_msg *m);
 /*
  * priv_recv_msg - receive one message, which must be of type WANT, and
  * priv_decode it into M.  RETURNS 0, -ENOMSG for another type, -EBADMSG
- * when malformed, or priv_recv's -errno (-EPROTO: a bad header).  The side that asked (service
- * or TLS process), for answers.
+ * when malformed, or priv_recv's -errno (-EPROTO: a bad header).  The
+ * side that asked (the service process), for answers.
  */
 int priv_recv_msg(int fd, uint16_t want, struct priv_msg *m);
 

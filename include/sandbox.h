@@ -9,7 +9,6 @@
  *   SANDBOX_PRELOGIN       prelogin drop_to()    helper: 421 to the client
  *   SANDBOX_POSTLOGIN      postlogin drop_to()   helper exits
  *   SANDBOX_HELPER         helper drop_to()      service process: 421
- *   SANDBOX_TLS            TLS process drop_to() service process: EOF, exits
  *   SANDBOX_SIGNER         signer drop_to()      listener: logs it, starts another
  *
  * The helper before login gets no filter: it runs as root on purpose
@@ -49,7 +48,6 @@ enum sandbox_role {
 	SANDBOX_PRELOGIN,	/* service process before login: FTP parsing only */
 	SANDBOX_POSTLOGIN,	/* service process after login: files, data sockets */
 	SANDBOX_HELPER,		/* helper after login: port-20 sockets, limitd */
-	SANDBOX_TLS,		/* TLS process: records <-> plain socketpair (tlsproc.h) */
 	SANDBOX_SIGNER,		/* the listener's signing process (tlssign.h) */
 	SANDBOX_NROLES
 };
@@ -69,8 +67,8 @@ void sandbox_enter(const struct config *cfg, enum sandbox_role role);
 bool sandbox_available(void);
 
 /*
- * sandbox_role_name - "pre-login", "post-login", "helper", "tls"; for logs and
- * tests.
+ * sandbox_role_name - "pre-login", "post-login", "helper", "signer"; for
+ * logs and tests.
  */
 const char *sandbox_role_name(enum sandbox_role role);
 

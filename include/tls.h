@@ -4,8 +4,9 @@
  * start-up checks of the certificate and the key.
  *
  * Who holds what (SECURITY.md, "TLS (FTPS)"):
- *   - the TLS process: the control connection's SSL, a context with the
- *     certificate and a delegated key (tlsdeleg.h) whose one signature
+ *   - the TLS process (the pre-login process, from AUTH TLS on): the
+ *     control connection's SSL, a context with the certificate and a
+ *     delegated key (tlsdeleg.h) whose one signature
  *     the helper makes (tlssign.h);
  *   - the post-login process: a data context with the certificate and
  *     the session's ticket key only (tlsdata.h), so it can accept nothing
@@ -100,14 +101,17 @@ int tls_key_fd(void);
 /*
  * tls_forget_key - close tls_key_fd and the session's socket to the
  * listener's signing process (tlssign_forget).  Every process of a session
- * that may not sign calls it: the pre- and post-login processes and the TLS
- * process when forked, the helper at its drop after login.
+ * that may not sign calls it: the pre-login process (the TLS process to
+ * be) and the post-login process when forked, the helper at its drop after
+ * login.
  */
 void tls_forget_key(void);
 
 /*
  * tls_set_ticket_key - the process's session ticket key (copied), which
- * both contexts use.  Helper, at START_TLS; its forks inherit it.
+ * both contexts use.  Helper, at START_TLS (tlsdata_prepare: the
+ * post-login process inherits it), and the pre-login process with the key
+ * of the START_TLS answer (tlsproc_handshake).
  */
 void tls_set_ticket_key(const uint8_t key[TLS_TICKET_KEY_LEN]);
 

@@ -8,7 +8,8 @@
  * block with RSA_NO_PADDING).  Both method types are deprecated in
  * OpenSSL 3; src/tlsdeleg.c, the one file that uses them, is compiled
  * with OPENSSL_API_COMPAT 1.1.1.  A key-management and signature provider
- * is the replacement if a later OpenSSL removes them.  TLS process only.
+ * is the replacement if a later OpenSSL removes them.  TLS process only:
+ * the pre-login process, during its handshake at AUTH TLS.
  */
 #ifndef MINIFTPD_TLSDELEG_H
 #define MINIFTPD_TLSDELEG_H

@@ -19,7 +19,6 @@ static const char *const role_names[SANDBOX_NROLES] = {
 	[SANDBOX_PRELOGIN] = "pre-login",
 	[SANDBOX_POSTLOGIN] = "post-login",
 	[SANDBOX_HELPER] = "helper",
-	[SANDBOX_TLS] = "tls",
 	[SANDBOX_SIGNER] = "signer",
 };
 

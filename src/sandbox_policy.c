@@ -12,12 +12,12 @@
 #define PRE	(1u << SANDBOX_PRELOGIN)
 #define POST	(1u << SANDBOX_POSTLOGIN)
 #define HELP	(1u << SANDBOX_HELPER)
-#define TLS	(1u << SANDBOX_TLS)
 #define SIGN	(1u << SANDBOX_SIGNER)
-/* TLS gets these too: its whole job is reading and writing descriptors
- * it holds, with OpenSSL's memory, clocks and getrandom; so does the
- * listener's signing process (requests in, signatures out, the log) */
-#define ALL	(PRE | POST | HELP | TLS | SIGN)
+/* The listener's signing process gets these too: its whole job is reading
+ * and writing descriptors it holds (requests in, signatures out, the log),
+ * with OpenSSL's memory, clocks and getrandom.  The pre-login process of an
+ * FTPS session is also its TLS process (tlsproc.h): PRE is enough for it. */
+#define ALL	(PRE | POST | HELP | SIGN)
 
 /* System calls allowed with any arguments. */
 static const struct {
@@ -113,7 +113,7 @@ static const struct arg_rule arg_rules[] = {
 	{ SCMP_SYS(socket), POST | HELP, ALLOW, 0, AF_INET },
 	{ SCMP_SYS(socket), POST | HELP, ALLOW, 0, AF_INET6 },
 	{ SCMP_SYS(socket), HELP, ALLOW, 0, AF_UNIX },		/* limitd, log */
-	{ SCMP_SYS(socket), PRE | POST | TLS | SIGN, NO_UNIX, 0, AF_UNIX },
+	{ SCMP_SYS(socket), PRE | POST | SIGN, NO_UNIX, 0, AF_UNIX },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_GETFL },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_SETFL },
 	{ SCMP_SYS(fcntl), ALL, ALLOW, 1, F_GETFD },

@@ -12,7 +12,6 @@ static const char *const names[SANDBOX_NROLES] = {
 	[SANDBOX_PRELOGIN] = "prelogin",
 	[SANDBOX_POSTLOGIN] = "postlogin",
 	[SANDBOX_HELPER] = "helper",
-	[SANDBOX_TLS] = "tls",
 	[SANDBOX_SIGNER] = "signer",
 };
 

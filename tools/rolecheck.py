@@ -4,7 +4,8 @@
 Each process of miniftpd has its whole life in one file (README.md,
 "Layout"): the launcher main.c, the standalone listener listen.c, the
 helper privhelper.c, the pre-login and post-login service processes
-prelogin.c and postlogin.c, the TLS process tlsproc.c, and limitd.c.
+prelogin.c and postlogin.c (an FTPS session's pre-login process is also
+its TLS process, which ends in tlsproc.c's pump), and limitd.c.
 A module is src/X.c with include/X.h; module X uses module Y when src/X.c or include/X.h has
 #include "Y.h".  A role's file may use any module, but nothing it uses
 may lead back to it: a cycle through a role's file means its life
@@ -24,7 +25,6 @@ ROLES = {
     "privhelper": "helper",
     "prelogin": "pre-login",
     "postlogin": "post-login",
-    "tlsproc": "TLS process",
     "limitd": "limitd",
 }
 

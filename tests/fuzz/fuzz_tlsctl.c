@@ -1,8 +1,9 @@
 /*
  * fuzz_tlsctl.c - the TLS control channel's decoders (tlsctl.h), as the
- * TLS process and the post-login process run them on what priv_recv
- * returns: an 8-byte header for priv_hdr_decode, then the body of the length it
- * says (bytes beyond it are the next message's).  The
+ * TLS process (the pre-login process, after login) and the post-login
+ * process run them on what priv_recv returns: an 8-byte header for
+ * priv_hdr_decode, then the body of the length it says (bytes beyond it
+ * are the next message's).  The
  * body goes to tlsctl_req_decode under the header's type, and to
  * tlsctl_ans_decode as the answer of each known request.  A request is
  * accepted only with a known type and an empty body; an answer only for

@@ -187,8 +187,9 @@ test_unknown_and_unpermitted(void **state)
 	buf_put_u32(&b, 2121);
 	expect_death_msg(PRIV_REQ_PORT_SOCK, PRIV_PROTO_VERSION, &b, "PORT before login");
 	expect_death_msg(PRIV_REQ_CHOWN_UPLOAD, PRIV_PROTO_VERSION, NULL, "CHOWN before login");
-	/* TLS: a signature or READY only from the TLS process during its
-	 * handshake; START_TLS only with ssl_enable; PROT only after it */
+	/* TLS: a signature or READY only during the handshake that follows
+	 * START_TLS (state TLS_HANDSHAKE), never in the main loop; START_TLS
+	 * only with ssl_enable; PROT only after it */
 	buf_reset(&b);
 	buf_put_u32(&b, PRIV_TLS_SIGN_ECDSA);
 	buf_put_bytes(&b, "0123456789abcdef0123456789abcdef", 32);

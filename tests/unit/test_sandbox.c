@@ -25,9 +25,8 @@
 #define PRE	(1u << SANDBOX_PRELOGIN)
 #define POST	(1u << SANDBOX_POSTLOGIN)
 #define HELP	(1u << SANDBOX_HELPER)
-#define TLS	(1u << SANDBOX_TLS)
 #define SIGN	(1u << SANDBOX_SIGNER)
-#define ALL	(PRE | POST | HELP | TLS | SIGN)
+#define ALL	(PRE | POST | HELP | SIGN)
 #define NONE	0u
 
 /* Each probe makes one system call; returning at all means "not killed". */
@@ -297,6 +296,8 @@ check_abort(enum sandbox_role role)
 			 sandbox_role_name(role), (unsigned int)st);
 }
 
+/* The pre-login process; in an FTPS session also the TLS process (its
+ * handshake, then the pump after login). */
 static void
 test_prelogin(void **state)
 {
@@ -321,16 +322,8 @@ test_helper(void **state)
 	check_abort(SANDBOX_HELPER);
 }
 
-/* The TLS process: its descriptors, memory, clocks; no open, no socket. */
-static void
-test_tls(void **state)
-{
-	(void)state;
-	check_role(SANDBOX_TLS);
-	check_abort(SANDBOX_TLS);
-}
-
-/* The listener's signing process: as the TLS process. */
+/* The listener's signing process: its descriptors, memory, clocks; no
+ * open, no socket. */
 static void
 test_signer(void **state)
 {
@@ -368,7 +361,6 @@ test_role_names(void **state)
 	assert_string_equal(sandbox_role_name(SANDBOX_PRELOGIN), "pre-login");
 	assert_string_equal(sandbox_role_name(SANDBOX_POSTLOGIN), "post-login");
 	assert_string_equal(sandbox_role_name(SANDBOX_HELPER), "helper");
-	assert_string_equal(sandbox_role_name(SANDBOX_TLS), "tls");
 	assert_string_equal(sandbox_role_name(SANDBOX_SIGNER), "signer");
 	assert_string_equal(sandbox_role_name(SANDBOX_NROLES), "?");
 }
@@ -380,7 +372,6 @@ main(void)
 		cmocka_unit_test(test_prelogin),
 		cmocka_unit_test(test_postlogin),
 		cmocka_unit_test(test_helper),
-		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_signer),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_role_names),
