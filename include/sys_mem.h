@@ -29,4 +29,13 @@ char *xstrdup(const char *s);
  */
 void sys_stack_release(void);
 
+/*
+ * How long a waiting process waits before it calls sys_stack_release():
+ * a client that sends its next command within a round trip on a LAN
+ * finds the stack still there (releasing it before every wait made each
+ * command fault its frames in again: bench/NOTES.md, "FTPS sessions: one
+ * process fewer"); an idle session gives it back after this pause.
+ */
+#define SYS_STACK_IDLE_MS	50
+
 #endif

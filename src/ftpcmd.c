@@ -208,7 +208,8 @@ close_session(struct session *s, const char *reply, const char *why)
 	ftp_end(s, 0);
 }
 
-/* Wait for input; deal with the helper's death, the idle timeout and SIGTERM. */
+/* Wait for input; deal with the helper's death, the idle timeout and
+ * SIGTERM.  Idle for SYS_STACK_IDLE_MS, give the stack back. */
 static void
 wait_input(struct session *s, long long deadline)
 {
@@ -216,15 +217,17 @@ wait_input(struct session *s, long long deadline)
 		{ .fd = s->ctl_fd, .events = POLLIN },
 		{ .fd = s->priv_fd, .events = POLLIN },
 	};
+	bool released = false;
 
-	sys_stack_release();	/* the last command's frames, while idle */
 	if (s->ctl_io && s->ctl_io->pending())
 		return;
 	for (;;) {
 		long long left = deadline - sys_now_ms();
+		int ms = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 		/* SIGTERM may have come already, during a transfer (data_poll) */
 		int r = got_term ? 0 : sys_ppoll(p, s->priv_fd >= 0 ? 2 : 1,
-				  left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left, &wait_mask);
+				  released || ms < SYS_STACK_IDLE_MS ? ms : SYS_STACK_IDLE_MS,
+				  &wait_mask);
 
 		if (got_term)
 			close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
@@ -232,6 +235,11 @@ wait_input(struct session *s, long long deadline)
 			continue;
 		if (r < 0)
 			die("Failed to poll the control connection: %s", strerror(-r));
+		if (r == 0 && !released && ms > 0) {
+			sys_stack_release();	/* the last command's frames, while idle */
+			released = true;
+			continue;
+		}
 		if (r == 0)
 			close_session(s, "Timeout.", "Idle session timeout");
 		if (p[1].revents)

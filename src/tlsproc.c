@@ -358,10 +358,12 @@ wait_events(struct pump *p)
 		{ .fd = p->plain_events ? p->plain : -1, .events = p->plain_events },
 		{ .fd = p->ctl, .events = POLLIN },
 	};
-	int r;
+	int r = sys_poll(f, 3, SYS_STACK_IDLE_MS);
 
-	sys_stack_release();	/* the handshake's frames, while idle */
-	r = sys_poll(f, 3, -1);
+	if (r == 0) {
+		sys_stack_release();	/* the handshake's frames, while idle */
+		r = sys_poll(f, 3, -1);
+	}
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll: %s", strerror(-r));
 	if (r > 0 && f[2].revents)
@@ -505,9 +507,6 @@ tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
 		return -1;
 	}
 	ready(sign_fd);
-	/* the handshake's memory back to the kernel: idle sessions are the
-	 * common case, and this process lives as long as the session */
-	malloc_trim(0);
 	log_event(LOG_INFO, &(struct log_fields){ .tls_version = SSL_get_version(tp.ssl),
 		  .tls_cipher = SSL_get_cipher_name(tp.ssl) },
 		  "TLS session: %s, cipher %s%s", SSL_get_version(tp.ssl),
@@ -522,6 +521,10 @@ tlsproc_pump(const struct config *cfg, int plain, int ctl)
 	tp.ctl = ctl;
 	tp.ccc_timeout = cfg->data_connection_timeout;
 	tp.ccc_allowed = cfg->ssl_allow_ccc;
+	/* the handshake's and the login's memory back to the kernel: idle
+	 * sessions are the common case, and this process lives as long as
+	 * the session */
+	malloc_trim(0);
 	pump(&tp);
 }
 
