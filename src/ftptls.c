@@ -26,12 +26,14 @@ start_tls(struct session *s)
 		log_info("TLS did not start (%s), closing", strerror(-r));
 		exit(0);
 	}
+	log_set_die_hook(NULL);		/* no clear-text 421 inside a handshake */
 	r = tlsproc_handshake(s->cfg, s->ctl_fd, s->priv_fd, key);
 	explicit_bzero(key, sizeof(key));
 	if (r < 0)
 		exit(0);	/* logged; the helper ends the session */
 	s->ctl_io = tlsproc_ctl_io();
 	s->tls = true;
+	ftp_set_session_for_die(s);	/* a 421 goes through TLS from now on */
 }
 
 void

@@ -400,8 +400,8 @@ pump(struct pump *p)
 /* --- the control connection before login, for ftpcmd.c --- */
 
 /* After an SSL call's result R on the control connection: wait for what
- * OpenSSL needs, within the idle timeout.  RETURNS 0 to call again, or
- * what the caller returns: 0 for the client's close, -errno otherwise. */
+ * OpenSSL needs, until DEADLINE.  RETURNS 1 to call again, or what the
+ * caller returns: 0 for the client's close, -errno otherwise. */
 static int
 ctl_wait(int r, long long deadline)
 {
