@@ -67,8 +67,8 @@ int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
  * while the store was unreachable (judged by FPOL; both kept by the
  * caller): every join pushes those not pushed yet
  * (LIMIT_CLUSTER_FAILS_PUSH addresses at most, limit_fails_unpushed) and
- * marks them pushed once the store has answered.  Reads the password file, picks the id
- * (see limit_cluster_id), resolves the store's host name (the only time:
+ * marks them pushed once the store has answered.  Reads the password
+ * file, picks the id (see limit_cluster_id), resolves the store's host name (the only time:
  * never in the event loop; a name that does not resolve leaves the store
  * down until restart), and tries to connect and join once, waiting (before
  * the event loop); a store that does not answer is tried again by
