@@ -451,6 +451,7 @@ def test_fails_while_store_down_ban_across_hosts(farm, make_ftpd, redis):
     assert login(make_ftpd, fb, "127.0.0.2").voidcmd("NOOP").startswith("200")
     assert stored_fails(redis) == 2
     assert 55000 <= store_int(redis, "PTTL", "mftpd:f:127.0.0.1") <= 60000
+    no_sanitizer_report(a)
 
 
 def test_fails_pushed_once(farm, make_ftpd, redis):
@@ -489,6 +490,7 @@ def test_fails_pushed_once(farm, make_ftpd, redis):
     fail_login(make_ftpd, fa)                       # the fourth, online
     assert stored_fails(redis) == 4
     assert refused(fb) == BANNED
+    no_sanitizer_report(a)
 
 
 def test_store_down_fail_closed(farm, make_ftpd, redis):
