@@ -26,7 +26,8 @@
  * The local tables (limittab) stay the truth of what this limitd holds:
  * when the store is unreachable the calls below return -ENOTCONN and
  * limitd counts alone; when it is back (limit_cluster_tick) limitd
- * replaces its host's counts in the store with the local tables' ("join").
+ * replaces its host's counts in the store with the local tables' ("join"),
+ * and adds the failed logins counted meanwhile (limitfail) to mftpd:f:KEY.
  *
  * The script, the connection and the checked answers are limitredis.c's;
  * --status's farm part is limitclusterstat.c's.  limitd only (logs,
@@ -39,9 +40,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "limitfail.h"
 #include "limitstore.h"
 #include "limittab.h"
 
+/* Addresses whose failed logins one join pushes at most (SECURITY.md). */
+#define LIMIT_CLUSTER_FAILS_PUSH	1024
 /* An unreachable store is tried again at most this often. */
 #define LIMIT_CLUSTER_RETRY_MS		1000
 /* While a connection is under way, limitd's loop moves it on this often
@@ -59,8 +63,12 @@ int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
 /*
  * limit_cluster_start - use the store CFG->limitd_cluster (no-op when
  * empty) for the counts of TAB (limitd's local tables, kept by the
- * caller: read on every join).  Reads the password file, picks the id
- * (see limit_cluster_id), resolves the store's host name (the only time:
+ * caller: read on every join), and for the failed logins FAILS counted
+ * while the store was unreachable (judged by FPOL; both kept by the
+ * caller): every join pushes those not pushed yet
+ * (LIMIT_CLUSTER_FAILS_PUSH addresses at most, limit_fails_unpushed) and
+ * marks them pushed once the store has answered.  Reads the password
+ * file, picks the id (see limit_cluster_id), resolves the store's host name (the only time:
  * never in the event loop; a name that does not resolve leaves the store
  * down until restart), and tries to connect and join once, waiting (before
  * the event loop); a store that does not answer is tried again by
@@ -71,6 +79,7 @@ int limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX]);
  * match its certificate), with ERR (CFG_ERR_MAX) set.
  */
 int limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
+			struct limit_fails *fails, const struct limit_fail_policy *fpol,
 			char err[CFG_ERR_MAX]);
 
 /*

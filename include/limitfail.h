@@ -82,4 +82,33 @@ size_t limit_fails_expire(struct limit_fails *f, const struct limit_fail_policy 
  */
 size_t limit_fails_count(const struct limit_fails *f);
 
+/*
+ * With a cluster store (limitcluster.h) the table holds the failures
+ * counted while the store was unreachable; a join pushes those it has not
+ * pushed yet.  One address's share of a push:
+ */
+struct limit_fail_push {
+	struct limit_addr addr;	/* the address key (masked) */
+	uint32_t count;		/* failures counted for it */
+	uint32_t fresh;		/* of them, not pushed yet (>= 1) */
+	int64_t left;		/* seconds until it is forgotten (>= 1) */
+};
+
+/*
+ * limit_fails_unpushed - the live addresses (not stale at NOW) with
+ * failures not pushed yet, into OUT (MAX at most): those P blocks first,
+ * then the others.  *LEFT_OVER: how many more there were.
+ * RETURNS how many were stored.
+ */
+size_t limit_fails_unpushed(const struct limit_fails *f, const struct limit_fail_policy *p,
+			    int64_t now, struct limit_fail_push *out, size_t max,
+			    size_t *left_over);
+
+/*
+ * limit_fails_mark_pushed - X (from limit_fails_unpushed) reached the
+ * store: its failures, up to X->count, are not pushed again.  A no-op for
+ * an address forgotten or restarted (stale) since.
+ */
+void limit_fails_mark_pushed(struct limit_fails *f, const struct limit_fail_push *x);
+
 #endif

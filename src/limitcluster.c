@@ -87,6 +87,9 @@ static struct {
 	bool rejoining;		/* a join for a "no lease" answer is under way */
 	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
+	struct limit_fails *fails;	/* counted while the store was down */
+	const struct limit_fail_policy *fpol;
+	size_t fails_pushed, fails_left;	/* by the last join, for its log line */
 	SSL_CTX *tls;		/* rediss:// only */
 	struct limit_redis *ctx;
 	struct limit_redis_addrs addrs;	/* resolved at start only */
@@ -531,19 +534,24 @@ fmt_key(const struct limit_addr *addr, char out[LIMIT_KEY_STR])
 	limit_key_str(&a, C.tab->prefix6, out);
 }
 
-/* Fields and counts of the local tables, as the join's arguments. */
+/*
+ * Fields and counts of the local tables, then "!f" and, for each of
+ * PUSH[0..NPUSH), its address key, new failures and ms left: the join's
+ * arguments.
+ */
 static size_t
-join_args(const char ***argv, char **mem)
+join_args(const char ***argv, char **mem, const struct limit_fail_push *push, size_t npush)
 {
-	size_t max = 2 * (1 + limit_tab_addresses(C.tab) + limit_tab_users(C.tab)), n = 0;
+	size_t max = 2 * (1 + limit_tab_addresses(C.tab) + limit_tab_users(C.tab)), n = 0,
+	       all = max + (npush ? 1 + 3 * npush : 0);
 	struct hash_iter it;
 	const struct limit_addr *a;
 	const char *u;
 	uint32_t count;
 	char *p;
 
-	*argv = xcalloc(max + 1, sizeof(**argv));
-	p = *mem = xcalloc(max + 1, FIELD_MAX);
+	*argv = xcalloc(all + 1, sizeof(**argv));
+	p = *mem = xcalloc(all + 1, FIELD_MAX);
 #define ADD(...) do { snprintf(p, FIELD_MAX, __VA_ARGS__); (*argv)[n++] = p; p += FIELD_MAX; } while (0)
 	if (limit_tab_sessions(C.tab)) {
 		ADD("n");
@@ -562,24 +570,48 @@ join_args(const char ***argv, char **mem)
 		ADD("u:%s", u);
 		ADD("%" PRIu32, count);
 	}
+	if (npush)
+		ADD("!f");
+	for (size_t i = 0; i < npush; i++) {
+		char key[LIMIT_KEY_STR];
+
+		limit_key_str(&push[i].addr, C.tab->prefix6, key);
+		ADD("%s", key);
+		ADD("%" PRIu32, push[i].fresh);
+		ADD("%lld", (long long)push[i].left * 1000);
+	}
 #undef ADD
 	return n;
 }
 
-/* Replace this host's counts in the store by the local tables'. */
+/*
+ * Replace this host's counts in the store by the local tables', and add
+ * the failed logins counted while it was down that no join pushed yet
+ * (marked pushed once the store answered).
+ */
 static int
 join(void)
 {
 	const char **argv;
 	char *mem;
 	long long v;
-	size_t n = join_args(&argv, &mem);
+	struct limit_fail_push *push = xcalloc(LIMIT_CLUSTER_FAILS_PUSH, sizeof(*push));
+	size_t left = 0, npush = C.fails == NULL ? 0 :
+		limit_fails_unpushed(C.fails, C.fpol, sys_time(), push,
+				     LIMIT_CLUSTER_FAILS_PUSH, &left);
+	size_t n = join_args(&argv, &mem, push, npush);
 	int r = eval_raw("join", n, argv, 0, 0, &v);
 
 	free(argv);
 	free(mem);
-	if (r == 0)
+	if (r == 0) {
+		for (size_t i = 0; i < npush; i++)
+			limit_fails_mark_pushed(C.fails, &push[i]);
+		C.fails_pushed = npush;
+		C.fails_left = left;
 		C.next_renew = sys_now_ms() + C.lease_ms / 3;
+	}
+	free(push);
 	return r;
 }
 
@@ -592,9 +624,11 @@ joined(void)
 	C.up = true;
 	if (join() < 0)
 		return;
-	log_notice("%s the cluster store %s:%u/%u as %s: registered %zu sessions, %zu users",
+	log_notice("%s the cluster store %s:%u/%u as %s: registered %zu sessions, %zu users, "
+		   "failed logins of %zu addresses (%zu more kept here)",
 		   C.lost_logged ? "Joined again" : "Joined", C.url.host, C.url.port, C.url.db,
-		   C.id, limit_tab_sessions(C.tab), limit_tab_users(C.tab));
+		   C.id, limit_tab_sessions(C.tab), limit_tab_users(C.tab), C.fails_pushed,
+		   C.fails_left);
 	C.lost_logged = false;
 }
 
@@ -739,7 +773,9 @@ limit_cluster_check(const struct config *cfg, char err[CFG_ERR_MAX])
 }
 
 int
-limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char err[CFG_ERR_MAX])
+limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
+		    struct limit_fails *fails, const struct limit_fail_policy *fpol,
+		    char err[CFG_ERR_MAX])
 {
 	char why[LIMIT_REDIS_WHY];
 	int r;
@@ -750,6 +786,8 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab, char 
 	if (r < 0)
 		return r;
 	C.tab = tab;
+	C.fails = fails;
+	C.fpol = fpol;
 	C.enabled = true;
 	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
 	C.lease_ms = (long long)cfg->limitd_cluster_lease * 1000;

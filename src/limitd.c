@@ -200,7 +200,7 @@ setup(void)
 	if (r < 0)
 		die("Failed to set up tables: %s", strerror(-r));
 	limit_cluster_on_answer(store_answered);
-	r = limit_cluster_start(&D.cfg, &D.tab, err);
+	r = limit_cluster_start(&D.cfg, &D.tab, &D.fails, &D.fpol, err);
 	if (r < 0)
 		die("Failed to set up limitd_cluster: %s", err);
 	D.ep = sys_epoll_create();

@@ -6,6 +6,7 @@
 
 struct fail_rec {
 	uint32_t count;
+	uint32_t pushed;	/* of COUNT, in the cluster store already */
 	int64_t last;		/* seconds since the epoch */
 };
 
@@ -70,7 +71,7 @@ limit_fails_add(struct limit_fails *f, const struct limit_fail_policy *p,
 		return e;
 	r = val;
 	if (e == -EEXIST && stale(r, p, now))
-		r->count = 0;
+		r->count = r->pushed = 0;
 	if (r->count < UINT32_MAX)
 		r->count++;
 	r->last = now;
@@ -95,4 +96,57 @@ size_t
 limit_fails_count(const struct limit_fails *f)
 {
 	return hash_count(&f->tab);
+}
+
+/* Entry R (of key KEY) into OUT when it has failures not pushed yet. */
+static bool
+unpushed(const void *key, const struct fail_rec *r, const struct limit_fail_policy *p,
+	 int64_t now, struct limit_fail_push *out)
+{
+	if (r->count <= r->pushed || stale(r, p, now))
+		return false;
+	memcpy(&out->addr, key, sizeof(out->addr));
+	out->count = r->count;
+	out->fresh = r->count - r->pushed;
+	out->left = (int64_t)p->forget - (now - r->last);
+	return true;
+}
+
+size_t
+limit_fails_unpushed(const struct limit_fails *f, const struct limit_fail_policy *p,
+		     int64_t now, struct limit_fail_push *out, size_t max, size_t *left_over)
+{
+	size_t n = 0;
+
+	*left_over = 0;
+	/* Pass 0: the blocked addresses; pass 1: the others. */
+	for (int pass = 0; pass < 2; pass++) {
+		struct hash_iter it;
+		const void *key;
+		void *val;
+
+		hash_iter_init(&it);
+		while (hash_next(&f->tab, &it, &key, &val)) {
+			const struct fail_rec *r = val;
+			bool blocking = p->max > 0 && r->count >= p->max;
+			struct limit_fail_push x;
+
+			if (blocking != (pass == 0) || !unpushed(key, r, p, now, &x))
+				continue;
+			if (n < max)
+				out[n++] = x;
+			else
+				(*left_over)++;
+		}
+	}
+	return n;
+}
+
+void
+limit_fails_mark_pushed(struct limit_fails *f, const struct limit_fail_push *x)
+{
+	struct fail_rec *r = hash_get(&f->tab, &x->addr);
+
+	if (r != NULL && r->count >= x->count && r->pushed < x->count)
+		r->pushed = x->count;
 }

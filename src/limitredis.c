@@ -159,12 +159,23 @@ const char limit_redis_script[] =
 	"  end\n"
 	"  flush()\n"
 	"  return r\n"
-	"elseif op == 'join' then\n"	/* field, count, field, count... */
+	"elseif op == 'join' then\n"	/* field, count, field, count..., then '!f' and
+					   address key, failures, ms left, key... */
 	"  purge()\n"
 	"  drop(id)\n"
-	"  for i = 4, #ARGV - 1, 2 do\n"
+	"  local i = 4\n"
+	"  while i < #ARGV and ARGV[i] ~= '!f' do\n"
 	"    redis.call('HINCRBY', G, ARGV[i], ARGV[i + 1])\n"
 	"    redis.call('HINCRBY', P .. id, ARGV[i], ARGV[i + 1])\n"
+	"    i = i + 2\n"
+	"  end\n"
+	/* Failures counted while the store was down: added, and forgotten at
+	 * the later of the two ends (the farm's last failure's). */
+	"  for j = i + 1, #ARGV - 2, 3 do\n"
+	"    local k, ms = F .. ARGV[j], tonumber(ARGV[j + 2])\n"
+	"    local ttl = redis.call('PTTL', k)\n"
+	"    redis.call('INCRBY', k, ARGV[j + 1])\n"
+	"    if ttl < ms then redis.call('PEXPIRE', k, ms) end\n"
 	"  end\n"
 	"  redis.call('ZADD', H, now + lease, id)\n"
 	"  redis.call('ZREM', 'mftpd:gone', id)\n"

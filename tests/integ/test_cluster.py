@@ -412,6 +412,87 @@ def test_store_death_and_return(farm, make_ftpd, redis):
     assert shares == {"host0": 3, "host1": 3, "host2": 3}, shares
 
 
+def fail_login(make_ftpd, ftpd, source="127.0.0.1"):
+    f = make_ftpd.track(ftpd.connect(source))
+    with pytest.raises(ftplib.error_perm):
+        f.login("nosuchuser", "guess")
+
+
+def store_int(redis, *command):
+    """An integer answer of the store, as int."""
+    line = redis.call(*command)
+    assert line.startswith(b":"), line
+    return int(line[1:])
+
+
+def stored_fails(redis, key="127.0.0.1"):
+    """Failed logins the store counts for KEY (INCRBY 0: no change, keeps the expiry)."""
+    return store_int(redis, "INCRBY", "mftpd:f:" + key, "0")
+
+
+def test_fails_while_store_down_ban_across_hosts(farm, make_ftpd, redis):
+    """Failed logins counted on one host while the store was down reach the
+    store when that host joins again: the address is banned on the other
+    hosts too, for login_fail_block_time after its last failure (issue 21)."""
+    hosts = farm(n=2, max_login_fails_per_ip=2, login_fail_block_time=60)
+    (a, fa), (b, fb) = hosts
+    lost, joined = [losses(ld) for ld, _ in hosts], [joins(ld) for ld, _ in hosts]
+    redis.kill()
+    for i, (ld, _) in enumerate(hosts):
+        wait_until(lambda: losses(ld) > lost[i], what="store loss logged")
+    for _ in range(2):                              # max_login_fails_per_ip, on host0 alone
+        fail_login(make_ftpd, fa)
+    assert refused(fa) == BANNED                    # host0's own table bans it
+    redis.start()                                   # an empty store on the same port
+    for i, (ld, _) in enumerate(hosts):
+        wait_joined(ld, joined[i], timeout=10, what="rejoin")
+    assert refused(fb) == BANNED                    # host1 never saw a failure
+    assert "failed logins of 1 addresses (0 more kept here)" in a.log()
+    assert login(make_ftpd, fb, "127.0.0.2").voidcmd("NOOP").startswith("200")
+    assert stored_fails(redis) == 2
+    assert 55000 <= store_int(redis, "PTTL", "mftpd:f:127.0.0.1") <= 60000
+    no_sanitizer_report(a)
+
+
+def test_fails_pushed_once(farm, make_ftpd, redis):
+    """A rejoin pushes only the failures the store has not seen: not those
+    counted in the store before the outage, not those a former rejoin
+    pushed.  The store is stopped (SIGSTOP), not killed, so it keeps its
+    counts across the outages."""
+    hosts = farm(n=2, max_login_fails_per_ip=4, login_fail_block_time=60)
+    (a, fa), (b, fb) = hosts
+
+    def outage(failures):
+        lost, joined = [losses(ld) for ld, _ in hosts], [joins(ld) for ld, _ in hosts]
+        redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            for i, (ld, _) in enumerate(hosts):     # each notices at its renewal at the latest
+                wait_until(lambda: losses(ld) > lost[i], what="store loss logged")
+            for _ in range(failures):
+                fail_login(make_ftpd, fa)
+        finally:
+            redis.proc.send_signal(signal.SIGCONT)
+        for i, (ld, _) in enumerate(hosts):
+            wait_joined(ld, joined[i], timeout=10, what="rejoin")
+
+    def last_join():
+        return [line for line in a.log().splitlines() if "Joined again" in line][-1]
+
+    fail_login(make_ftpd, fa)                       # counted in the store only
+    assert stored_fails(redis) == 1
+    outage(2)                                       # 2 counted on host0 alone, then pushed
+    assert stored_fails(redis) == 3
+    assert "failed logins of 1 addresses (0 more kept here)" in last_join()
+    outage(0)                                       # nothing new: nothing pushed again
+    assert stored_fails(redis) == 3
+    assert "failed logins of 0 addresses (0 more kept here)" in last_join()
+    assert login(make_ftpd, fb).voidcmd("NOOP").startswith("200")   # 3 < 4: not banned
+    fail_login(make_ftpd, fa)                       # the fourth, online
+    assert stored_fails(redis) == 4
+    assert refused(fb) == BANNED
+    no_sanitizer_report(a)
+
+
 def test_store_down_fail_closed(farm, make_ftpd, redis):
     [(a, fa)] = farm(n=1, limitd_fail="closed")
     held = login(make_ftpd, fa)

@@ -196,6 +196,79 @@ test_cap_and_expiry(void **state)
 	limit_fails_destroy(&f);
 }
 
+/*
+ * What a join pushes (limitcluster): the failures not pushed yet, each
+ * once, with the seconds left; none of a stale entry; an entry that
+ * restarted (stale) is pushed afresh.
+ */
+static void
+test_unpushed_once(void **state)
+{
+	struct limit_fails f;
+	struct limit_addr a = v4(192, 0, 2, 7), b = v4(192, 0, 2, 8);
+	struct limit_fail_push out[4];
+	size_t left;
+
+	(void)state;
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 100, out, 4, &left), 0);
+	assert_int_equal(left, 0);
+	limit_fails_add(&f, &pol, &a, 100);
+	limit_fails_add(&f, &pol, &a, 110);
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 120, out, 4, &left), 1);
+	assert_memory_equal(&out[0].addr, &a, sizeof(a));
+	assert_int_equal(out[0].count, 2);
+	assert_int_equal(out[0].fresh, 2);
+	assert_int_equal(out[0].left, 600 - 10);	/* after the last failure */
+	limit_fails_mark_pushed(&f, &out[0]);
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 120, out, 4, &left), 0);
+	/* marking pushed changes no count and no ban */
+	assert_int_equal(limit_fails_add(&f, &pol, &a, 130), 3);
+	assert_true(limit_fails_blocked(&f, &pol, &a, 130));
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 130, out, 4, &left), 1);
+	assert_int_equal(out[0].count, 3);
+	assert_int_equal(out[0].fresh, 1);		/* only the new one */
+	assert_int_equal(out[0].left, 600);
+	limit_fails_mark_pushed(&f, &out[0]);
+	/* stale: nothing to push, and a restart pushes its new count whole */
+	limit_fails_add(&f, &pol, &b, 100);
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 700, out, 4, &left), 0);
+	assert_int_equal(limit_fails_add(&f, &pol, &a, 800), 1);
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 800, out, 4, &left), 1);
+	assert_memory_equal(&out[0].addr, &a, sizeof(a));
+	assert_int_equal(out[0].fresh, 1);
+	limit_fails_destroy(&f);
+}
+
+/* More than MAX: the blocked addresses first, the rest counted as left over. */
+static void
+test_unpushed_cap_blocked_first(void **state)
+{
+	struct limit_fails f;
+	struct limit_addr a;
+	struct limit_fail_push out[2];
+	size_t left;
+
+	(void)state;
+	assert_int_equal(limit_fails_init(&f, 16, 64), 0);
+	for (uint8_t i = 0; i < 6; i++) {
+		a = v4(10, 0, 0, i);
+		for (int k = 0; k < (i == 2 || i == 5 ? 3 : 1); k++)
+			limit_fails_add(&f, &pol, &a, 100);
+	}
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 100, out, 2, &left), 2);
+	assert_int_equal(left, 4);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(out[i].count, 3);
+		assert_true(out[i].addr.bytes[3] == 2 || out[i].addr.bytes[3] == 5);
+		limit_fails_mark_pushed(&f, &out[i]);
+	}
+	assert_int_equal(limit_fails_unpushed(&f, &pol, 100, out, 2, &left), 2);
+	assert_int_equal(left, 2);
+	assert_int_equal(out[0].count, 1);
+	limit_fails_destroy(&f);
+}
+
 int
 main(void)
 {
@@ -208,6 +281,8 @@ main(void)
 		cmocka_unit_test(test_ipv4_not_grouped),
 		cmocka_unit_test(test_off_when_max_zero),
 		cmocka_unit_test(test_cap_and_expiry),
+		cmocka_unit_test(test_unpushed_once),
+		cmocka_unit_test(test_unpushed_cap_blocked_first),
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);
