@@ -24,21 +24,13 @@
 #define MINIFTPD_TLSPROC_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "config.h"
 #include "log.h"
 #include "privproto.h"
-#include "tls.h"
 #include "tlsctl.h"
 
 struct ftp_ctl_io;
-
-/*
- * tlsproc_prepare - seed OpenSSL's random generator in a new process,
- * before its sandbox.  Pre-login process with ssl_enable=YES.
- */
-void tlsproc_prepare(void);
 
 /*
  * tlsproc_handshake - TLS on the control connection TCP_FD with the

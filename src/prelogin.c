@@ -7,7 +7,6 @@
 #include "runtime.h"
 #include "sandbox.h"
 #include "session.h"
-#include "tlsproc.h"
 
 static void
 drop(const struct session *s)
@@ -30,8 +29,6 @@ prelogin_main(struct session *s, int priv_fd)
 	s->root_fd = -1;
 	ftp_set_session_for_die(s);
 	log_set_prefix("session %s", s->peer_str);
-	if (s->cfg->ssl_enable)
-		tlsproc_prepare();	/* this process may become the TLS process */
 	drop(s);
 	sandbox_enter(s->cfg, SANDBOX_PRELOGIN);
 	ftp_prelogin(s);

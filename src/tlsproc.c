@@ -72,17 +72,6 @@ new_ssl(int tcp_fd, int sign_fd)
 	return ssl;
 }
 
-void
-tlsproc_prepare(void)
-{
-	unsigned char seed[16];
-
-	/* the random generator reseeds after fork: let it do so before the
-	 * sandbox, so that nothing but getrandom is ever needed */
-	if (RAND_bytes(seed, sizeof(seed)) != 1)
-		die("Failed to seed the random generator: %s", tls_error("unknown error"));
-}
-
 /* Tell the helper the handshake is over; no signature after this. */
 static void
 ready(int sign_fd)
@@ -428,15 +417,13 @@ static ssize_t
 ctl_recv(void *buf, size_t len, int flags)
 {
 	long long deadline = ctl_deadline();
-	int want = len > INT_MAX ? INT_MAX : (int)len;
+	int want = len > INT_MAX ? INT_MAX : (int)len, n, r;
 
 	for (;;) {
-		int n = flags & MSG_PEEK ? SSL_peek(tp.ssl, buf, want) : SSL_read(tp.ssl, buf, want);
-		int r = n > 0 ? 0 : ctl_wait(n, deadline);
-
+		n = flags & MSG_PEEK ? SSL_peek(tp.ssl, buf, want) : SSL_read(tp.ssl, buf, want);
 		if (n > 0)
 			return n;
-		if (r <= 0)
+		if ((r = ctl_wait(n, deadline)) <= 0)
 			return r;
 	}
 }
@@ -445,16 +432,17 @@ static ssize_t
 ctl_write_full(const void *buf, size_t len)
 {
 	long long deadline = ctl_deadline();
+	int n, r;
 
 	if (tp.ended)
 		return -EPIPE;
+	if (len > INT_MAX)
+		return -EMSGSIZE;
 	for (;;) {
-		int n = SSL_write(tp.ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-		int r = n > 0 ? 0 : ctl_wait(n, deadline);
-
+		n = SSL_write(tp.ssl, buf, (int)len);
 		if (n > 0)
 			return (ssize_t)len;	/* no partial writes on this context */
-		if (r <= 0)
+		if ((r = ctl_wait(n, deadline)) <= 0)
 			return r == 0 ? -EPIPE : r;
 	}
 }
@@ -494,6 +482,12 @@ tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
 	long long deadline = sys_now_ms() + (long long)cfg->idle_session_timeout * 1000;
 	int r;
 
+	unsigned char seed[16];
+
+	/* the random generator reseeds after fork (getrandom, which every
+	 * role allows): here, not at every pre-login process's start */
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		die("Failed to seed the random generator: %s", tls_error("unknown error"));
 	tls_set_ticket_key(key);
 	tp.ssl = new_ssl(tcp_fd, sign_fd);
 	tp.tcp = tcp_fd;

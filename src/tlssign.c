@@ -425,8 +425,7 @@ signer_setup(const struct config *cfg, const struct runtime *rt)
 	if (key == NULL)
 		die("Signing process: %s", err);
 	tls_forget_key();
-	/* as the pre-login process with TLS (tlsproc_prepare): reseed before
-	 * the sandbox (getrandom only) */
+	/* reseed before the sandbox (getrandom only) */
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		die("Failed to seed the random generator: %s", tls_error("unknown error"));
 	drop_to(&d);
