@@ -67,14 +67,21 @@ parse_argv(int argc, char **argv)
 	return 0;
 }
 
-/* The file and overrides into CFG, checked, and the TLS material for it
- * built aside (*TLS).  RETURNS 0, or -1 with ERR set (CFG to be freed). */
+/* The file and overrides into CFG, checked.  RETURNS 0, or -1 with ERR
+ * set (CFG to be freed). */
+static int
+load_settings(struct config *cfg, char err[CFG_ERR_MAX])
+{
+	return cfg_load(cfg, arg_config, arg_config_named, arg_overrides, arg_noverrides,
+			err) < 0 || authpam_check_config(cfg, err, CFG_ERR_MAX) < 0 ? -1 : 0;
+}
+
+/* load_settings, then the TLS material for CFG built aside (*TLS). */
 static int
 load_config(struct config *cfg, struct tls_material **tls, char err[CFG_ERR_MAX])
 {
 	*tls = NULL;
-	if (cfg_load(cfg, arg_config, arg_config_named, arg_overrides, arg_noverrides,
-		     err) < 0 || authpam_check_config(cfg, err, CFG_ERR_MAX) < 0)
+	if (load_settings(cfg, err) < 0)
 		return -1;
 	return tls_prepare(cfg, tls, err, CFG_ERR_MAX);
 }
@@ -140,12 +147,14 @@ main(int argc, char **argv)
 	listen_close_inherited();	/* before anything of ours is open */
 	if (parse_argv(argc, argv) < 0)
 		return 2;
-	if (load_config(&cfg, &tls, err) < 0) {
-		fprintf(stderr, "miniftpd: %s\n", err);
-		return 2;
-	}
+	/* the settings say whether to re-execute; the TLS material is loaded
+	 * once, by the process that stays */
+	if (load_settings(&cfg, err) < 0)
+		goto fail;
 	if (cfg_standalone(&cfg) && cfg.listen_malloc_tcache_off && !arg_dump && !arg_test)
 		tunables_reexec(argv);	/* returns only without the exec */
+	if (tls_prepare(&cfg, &tls, err, CFG_ERR_MAX) < 0)
+		goto fail;
 	tls_commit(tls);
 	if (arg_dump)
 		cfg_dump(&cfg, stdout);
@@ -154,4 +163,7 @@ main(int argc, char **argv)
 	if (arg_dump || arg_test)
 		return 0;
 	return run(&cfg);
+fail:
+	fprintf(stderr, "miniftpd: %s\n", err);
+	return 2;
 }

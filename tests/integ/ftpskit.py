@@ -44,6 +44,29 @@ class Certs:
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def future(self):
+        """A certificate valid from 2099 (openssl ca: req -x509 cannot set a
+        start date): "future.crt" and "future.key"."""
+        key, csr, crt = self.path("future.key"), self.path("future.csr"), self.path("future.crt")
+        if os.path.exists(crt):
+            return crt, key
+        conf = self.path("ca.cnf")
+        with open(conf, "w") as fh:
+            fh.write("[ca]\ndefault_ca = CA\n[CA]\ndatabase = %s\nnew_certs_dir = %s\n"
+                     "serial = %s\ndefault_md = sha256\npolicy = pol\n[pol]\n"
+                     "commonName = supplied\n" % (self.path("index.txt"), self.dir,
+                                                   self.path("serial")))
+        open(self.path("index.txt"), "w").close()
+        with open(self.path("serial"), "w") as fh:
+            fh.write("01\n")
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+        openssl("ca", "-batch", "-notext", "-config", conf, "-selfsign", "-keyfile", key,
+                "-in", csr, "-startdate", "20990101000000Z", "-enddate", "20991231000000Z",
+                "-out", crt)
+        os.chmod(key, 0o600)
+        return crt, key
+
     def make(self, name, newkey):
         openssl("req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                 "-keyout", self.path(name + ".key"), "-out", self.path(name + ".crt"),

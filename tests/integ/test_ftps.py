@@ -894,6 +894,19 @@ def line_of(path, option):
     raise AssertionError(option)
 
 
+def test_certificate_loaded_once_at_start(ftpd, certs):
+    """The standalone listener re-executes itself at start (listen_malloc_
+    tcache_off); the TLS material is loaded by the process that stays, so a
+    certificate's start-up warning (not valid yet: clock skew) is printed
+    once, and the server serves with it."""
+    crt, key = certs.future()
+    s = tls_server(ftpd, certs, rsa_cert_file=crt, rsa_private_key_file=key)
+    f = tls_login(s)
+    assert f.pwd() == "/"
+    f.quit()
+    assert s.log().count("The certificate in %s is not valid yet" % crt) == 1, s.log()
+
+
 def test_config_checked(ftpenv, certs):
     path, r = check_config(ftpenv, certs.opts())
     assert r.returncode == 0 and r.stdout == "configuration OK\n", r.stderr
