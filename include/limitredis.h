@@ -13,6 +13,7 @@
 #define MINIFTPD_LIMITREDIS_H
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -47,6 +48,23 @@ struct limit_redis *limit_redis_open(const struct limit_store_url *u, SSL_CTX *t
  */
 redisReply *limit_redis_command(struct limit_redis *c, int argc, const char **argv,
 				char why[LIMIT_REDIS_WHY]);
+
+/*
+ * limit_redis_noscript - R is the store's NOSCRIPT error: it has no
+ * script of that SHA1 (SCRIPT FLUSH, or a store that lost its script
+ * cache and kept the connection), so the call did not run at all.
+ */
+bool limit_redis_noscript(const redisReply *r);
+
+/*
+ * limit_redis_script_call - ARGC words of ARGV, "EVALSHA" and the SHA1 of
+ * limit_redis_script first, as limit_redis_command; a NOSCRIPT answer
+ * (the script did not run) sends the same call once more as "EVAL" with
+ * the script itself, which the store caches again.  ARGV is left as given.
+ * RETURNS as limit_redis_command.
+ */
+redisReply *limit_redis_script_call(struct limit_redis *c, int argc, const char **argv,
+				    char why[LIMIT_REDIS_WHY]);
 
 /*
  * limit_redis_int - R is an integer reply in [MIN, MAX]: store it in *OUT.

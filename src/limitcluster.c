@@ -81,6 +81,7 @@ static struct {
 	struct queued *q;	/* questions whose answers are unread, in order */
 	size_t nq, qcap;
 	size_t inflight;	/* q's first ones, the call whose reply is awaited */
+	bool resent;		/* that call sent again with the script (NOSCRIPT) */
 	/* The limits the next call carries: those the last judged question was
 	 * asked with (they change only at a reload). */
 	unsigned long lim[LIM_COUNT];
@@ -226,6 +227,7 @@ fail_queue(void)
 	size_t n = C.nq;
 
 	C.nq = C.inflight = 0;
+	C.resent = false;
 	for (size_t i = 0; i < n; i++)
 		hand_over(i, -ENOTCONN);
 }
@@ -326,7 +328,7 @@ ask_now(const struct queued *q, long long *v, char why[LIMIT_REDIS_WHY])
 	char lim[LIM_COUNT][NUM_MAX];
 	int argc, ret = -1;
 	const char **argv = batch_argv(q, 1, lim, &argc);
-	redisReply *r = limit_redis_command(C.ctx, argc, argv, why);
+	redisReply *r = limit_redis_script_call(C.ctx, argc, argv, why);
 
 	free(argv);
 	if (r)
@@ -381,17 +383,21 @@ rejoin(const struct queued *retry, size_t n)
 }
 
 /*
- * Send the queued questions (CALL_MAX at most) as one script call, without
- * waiting: the call in flight.  RETURNS 0, or -1 (lost).
+ * Send the first N queued questions as one script call, without waiting:
+ * the call in flight; with SCRIPT, as EVAL with the script itself (the
+ * store said NOSCRIPT).  RETURNS 0, or -1 (lost).
  */
 static int
-send_next(void)
+send_call(size_t n, bool script)
 {
 	char lim[LIM_COUNT][NUM_MAX];
-	size_t n = C.nq < CALL_MAX ? C.nq : CALL_MAX;
 	int argc, r;
 	const char **argv = batch_argv(C.q, n, lim, &argc);
 
+	if (script) {
+		argv[0] = "EVAL";
+		argv[1] = limit_redis_script;
+	}
 	r = limit_redis_send(C.ctx, argc, argv);
 	free(argv);
 	if (r < 0) {
@@ -399,7 +405,29 @@ send_next(void)
 		return -1;
 	}
 	C.inflight = n;
+	C.resent = script;
 	return 0;
+}
+
+/* The queued questions (CALL_MAX at most) as the call in flight. */
+static int
+send_next(void)
+{
+	return send_call(C.nq < CALL_MAX ? C.nq : CALL_MAX, false);
+}
+
+/*
+ * The store answered the call in flight NOSCRIPT: the script did not run
+ * (SCRIPT FLUSH, or a store that lost its scripts and kept the
+ * connection).  Send the same call again with the script, which the store
+ * caches again; once per call.  RETURNS 0 (in flight again), or -1 (lost).
+ */
+static int
+resend_with_script(void)
+{
+	log_notice("The cluster store %s:%u had forgotten limitd's script: sending it again",
+		   C.url.host, C.url.port);
+	return send_call(C.inflight, true);
 }
 
 /*
@@ -407,19 +435,26 @@ send_next(void)
  * and the call's questions off the queue (what the answers queue, the
  * releases of grants nobody waits for, goes in a later call).  An answer
  * of -1 means the store forgot our lease: join again, then ask those
- * questions again.
- * RETURNS 1, or -1 (lost: logged, hung up, askers told).
+ * questions again.  NOSCRIPT: the call is sent again with the script.
+ * RETURNS 1, 0 (sent again: in flight), or -1 (lost: logged, hung up,
+ * askers told).
  */
 static int
 take_reply(redisReply *r)
 {
 	size_t n = C.inflight, nretry = 0;
-	long long *v = xcalloc(n, sizeof(*v));
+	long long *v;
 	struct queued *retry = NULL;	/* made when needed: rare */
 	char why[LIMIT_REDIS_WHY];
 	bool again = false;
-	int ok = batch_answers(r, C.q, n, v, why);
+	int ok;
 
+	if (limit_redis_noscript(r) && !C.resent) {
+		freeReplyObject(r);
+		return resend_with_script();
+	}
+	v = xcalloc(n, sizeof(*v));
+	ok = batch_answers(r, C.q, n, v, why);
 	freeReplyObject(r);
 	if (ok < 0) {
 		free(v);	/* hang_up tells the askers still waiting */
@@ -462,8 +497,9 @@ await_step(const struct limit_redis *r)
 /*
  * Move the call in flight on (write it, read its reply) as far as it goes
  * without waiting, or, with WAIT, until its reply is there; a reply is
- * taken (take_reply).  A reply later than LIMIT_REDIS_TIMEOUT_MS loses
- * the store.  RETURNS 1 (taken), 0 (not yet), or -1 (lost).
+ * taken (take_reply; a call sent again is moved on the same way).  A reply
+ * later than LIMIT_REDIS_TIMEOUT_MS loses the store.
+ * RETURNS 1 (taken), 0 (not yet), or -1 (lost).
  */
 static int
 collect(bool wait)
@@ -472,11 +508,13 @@ collect(bool wait)
 	redisReply *r;
 	int s;
 
-	while ((s = limit_redis_step(C.ctx, &r, why)) == 0 && wait)
-		await_step(C.ctx);
-	if (s < 0)
-		lost(why);
-	return s == 1 ? take_reply(r) : s;
+	do {
+		while ((s = limit_redis_step(C.ctx, &r, why)) == 0 && wait)
+			await_step(C.ctx);
+		if (s < 0)
+			lost(why);
+	} while (s == 1 && (s = take_reply(r)) == 0);	/* 0: sent again, at most once */
+	return s;
 }
 
 /* Rounds of questions one drain sends: answers queue releases, releases nothing. */
@@ -514,7 +552,7 @@ eval_raw(const char *op, size_t nargs, const char **args, long long min, long lo
 	if (drain() < 0)
 		return -ENOTCONN;
 	argv = script_argv(op, nargs, args);
-	r = limit_redis_command(C.ctx, (int)nargs + 6, argv, why);
+	r = limit_redis_script_call(C.ctx, (int)nargs + 6, argv, why);
 	free(argv);
 	ret = limit_redis_int(r, min, max, out);
 	if (r && ret < 0)

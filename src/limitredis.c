@@ -218,20 +218,46 @@ reply_ok(const redisReply *r)
 	return r && r->type == REDIS_REPLY_STATUS && r->len == 2 && memcmp(r->str, "OK", 2) == 0;
 }
 
-/* One command on C; a reply that is an error is logged text in WHY. */
+/* R, unless it is an error reply: then NULL, its text in WHY. */
+static redisReply *
+no_error(redisReply *r, char why[LIMIT_REDIS_WHY])
+{
+	if (r == NULL || r->type != REDIS_REPLY_ERROR)
+		return r;
+	snprintf(why, LIMIT_REDIS_WHY, "store said: %.100s", r->str ? r->str : "");
+	freeReplyObject(r);
+	return NULL;
+}
+
 redisReply *
 limit_redis_command(struct limit_redis *c, int argc, const char **argv, char why[LIMIT_REDIS_WHY])
 {
+	return no_error(limit_redis_roundtrip(c, argc, argv, LIMIT_REDIS_TIMEOUT_MS, why), why);
+}
+
+bool
+limit_redis_noscript(const redisReply *r)
+{
+	return r && r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
+	       memcmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+redisReply *
+limit_redis_script_call(struct limit_redis *c, int argc, const char **argv,
+			char why[LIMIT_REDIS_WHY])
+{
+	const char *sha = argv[1];
 	redisReply *r = limit_redis_roundtrip(c, argc, argv, LIMIT_REDIS_TIMEOUT_MS, why);
 
-	if (r == NULL)
-		return NULL;
-	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, LIMIT_REDIS_WHY, "store said: %.100s", r->str ? r->str : "");
+	if (limit_redis_noscript(r)) {	/* it never ran: once more, with the script */
 		freeReplyObject(r);
-		return NULL;
+		argv[0] = "EVAL";
+		argv[1] = limit_redis_script;
+		r = limit_redis_roundtrip(c, argc, argv, LIMIT_REDIS_TIMEOUT_MS, why);
+		argv[0] = "EVALSHA";
+		argv[1] = sha;
 	}
-	return r;
+	return no_error(r, why);
 }
 
 /* AUTH and SELECT on a new connection; RETURNS 0 or -1 with WHY set. */

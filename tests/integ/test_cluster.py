@@ -1366,3 +1366,29 @@ def test_long_socket_path_default_id(workdir, redis):
     finally:
         for ld in hosts:
             ld.stop()
+
+
+def test_script_flushed_is_loaded_again(farm, redis):
+    """The store forgets limitd's script (SCRIPT FLUSH, or a store that
+    keeps the connection but lost its script cache): the call answered
+    NOSCRIPT never ran, so limitd sends it again with the script itself
+    (EVAL, which caches it again) instead of losing the store.  Before,
+    NOSCRIPT lost the store: with limitd_fail=closed the admission was
+    refused although the store was up, and the next second counted alone."""
+    [(a, _)] = farm(n=1, limitd_fail="closed", max_clients=3)
+    held = a.client()
+    assert held.admit("10.10.0.1") == V_ADMIT
+    lost, more = losses(a), []
+    for i in range(3):                          # each round a fresh flush
+        assert redis.call("SCRIPT", "FLUSH") == b"+OK"
+        more.append(a.client())
+        assert more[-1].admit(f"10.10.1.{1 + i}") == (V_ADMIT if i < 2 else V_TOTAL), a.log()
+    assert losses(a) == lost, a.log()
+    assert cluster(a)["sessions"] == 3
+    assert redis.call("SCRIPT", "FLUSH") == b"+OK"
+    assert redis.call("ZREM", "mftpd:hosts", "host0") == b":1"  # and the lease lost too
+    assert held.login("alice") == V_ADMIT       # NOSCRIPT, then "no lease": rejoined
+    assert losses(a) == lost, a.log()
+    st = cluster(a)
+    assert (st["sessions"], st["users"]) == (3, 1), st
+    no_sanitizer_report(a)
