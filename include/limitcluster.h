@@ -162,13 +162,25 @@ void limit_cluster_forget(const void *cookie);
 void limit_cluster_flush(void);
 
 /*
- * limit_cluster_fd - while a call is in flight, the store connection's
- * descriptor and the poll EVENTS its reply waits for (POLLIN, or POLLOUT
- * while the call is not all written): the event loop watches it, and its
- * turn's limit_cluster_flush reads.  RETURNS the descriptor, or -1 (no
- * call in flight: nothing to watch).
+ * limit_cluster_fd - while the store is up, its connection's descriptor
+ * and the poll EVENTS to watch: with a call in flight what its reply waits
+ * for (POLLIN, or POLLOUT while the call is not all written; the turn's
+ * limit_cluster_flush reads), else POLLIN (the store closing the idle
+ * connection: limit_cluster_readable).  The event loop watches it, once
+ * per turn.  RETURNS the descriptor, or -1 (store down: nothing to watch).
  */
 int limit_cluster_fd(short *events);
+
+/*
+ * limit_cluster_readable - the event loop found limit_cluster_fd's
+ * descriptor ready.  With no call in flight, the store closed the idle
+ * connection (its timeout for idle clients, a restart): hang up and
+ * connect again at once, as limit_cluster_tick would after
+ * LIMIT_CLUSTER_RETRY_MS, so that the next question finds a connection;
+ * logged at info level, and only a store that does not answer is lost.
+ * Does nothing while a call is in flight.
+ */
+void limit_cluster_readable(void);
 
 /*
  * limit_cluster_release - take a session from KEY (logged in as USER, or

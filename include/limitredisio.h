@@ -111,6 +111,15 @@ int limit_redis_send(struct limit_redis *c, int argc, const char **argv);
 int limit_redis_step(struct limit_redis *c, redisReply **reply, char why[LIMIT_REDIS_WHY]);
 
 /*
+ * limit_redis_idle - C, connected with every reply read, was found
+ * readable: read what is there, without waiting.  TLS records that carry
+ * no data (session tickets) are fine; the end of the connection, an error,
+ * or bytes nobody asked for are not.
+ * RETURNS 0 (still usable), or -1 with WHY set (close C).
+ */
+int limit_redis_idle(struct limit_redis *c, char why[LIMIT_REDIS_WHY]);
+
+/*
  * limit_redis_fd - C's descriptor, the poll EVENTS its last step waits
  * for (0: none) and the DEADLINE (sys_now_ms) of that wait.
  */

@@ -941,11 +941,34 @@ int
 limit_cluster_fd(short *events)
 {
 	long long deadline;
+	int fd;
 
 	*events = 0;
-	if (!C.up || C.inflight == 0)
+	if (!C.up)
 		return -1;
-	return limit_redis_fd(C.ctx, events, &deadline);
+	fd = limit_redis_fd(C.ctx, events, &deadline);
+	if (C.inflight == 0)
+		*events = POLLIN;	/* idle: the store closing it */
+	return fd;
+}
+
+/*
+ * The store closed the connection (or broke it) while nothing was in
+ * flight: no question was lost, the store may just drop idle clients
+ * (its timeout) or have restarted.  Connect again at once, without
+ * waiting; only a store that does not answer that is lost (logged).
+ */
+void
+limit_cluster_readable(void)
+{
+	char why[LIMIT_REDIS_WHY];
+
+	if (!C.up || C.inflight || limit_redis_idle(C.ctx, why) == 0)
+		return;		/* in flight: limit_cluster_flush reads the reply */
+	log_info("The idle connection to the cluster store %s:%u ended (%s): connecting again",
+		 C.url.host, C.url.port, why);
+	hang_up();
+	dial();
 }
 
 /* The renewal rides with the turn's other questions (never waited for alone). */

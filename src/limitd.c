@@ -264,11 +264,12 @@ wait_timeout(void)
 }
 
 /*
- * Watch the store connection while a call is in flight, once (ONESHOT:
- * an idle connection that the store closes cannot wake the loop again and
- * again); the turn's limit_cluster_flush reads the reply.  A connection
- * made since is added.  Failing that, the reply's deadline still wakes
- * the loop (wait_timeout), and a reply read that late loses the store.
+ * Watch the store connection, once (ONESHOT: armed again each turn, after
+ * the turn dealt with what woke it): while a call is in flight for its
+ * reply, which the turn's limit_cluster_flush reads; idle for the store
+ * closing it (limit_cluster_readable).  A connection made since is added.
+ * Failing that, the reply's deadline still wakes the loop (wait_timeout),
+ * and a reply read that late loses the store.
  */
 static void
 watch_store(void)
@@ -311,8 +312,10 @@ main_loop(void)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				listener_ready();
-			else if (ev[i].data.ptr != &store_mark)	/* the store's: read below */
+			else if (ev[i].data.ptr != &store_mark)
 				client_event(ev[i].data.ptr, ev[i].events);
+			else	/* a reply: read below; idle: the store closed it */
+				limit_cluster_readable();
 		}
 		limit_cluster_flush();	/* the last call's answers; the questions since, together */
 		watch_store();

@@ -645,6 +645,19 @@ limit_redis_dial(const struct limit_redis_addrs *a, const struct limit_store_url
 }
 
 int
+limit_redis_idle(struct limit_redis *c, char why[LIMIT_REDIS_WHY])
+{
+	char buf[512];
+	struct step s = io_read(c, buf, sizeof(buf));
+
+	if (s.ret > 0)	/* nothing was asked: no answer may come */
+		snprintf(why, LIMIT_REDIS_WHY, "the store sent what nobody asked for");
+	else if (s.ret < 0)
+		io_why(c, s.ret, "read", why);
+	return s.ret == 0 ? 0 : -1;
+}
+
+int
 limit_redis_fd(const struct limit_redis *c, short *events, long long *deadline)
 {
 	*events = c->events;

@@ -1392,3 +1392,38 @@ def test_script_flushed_is_loaded_again(farm, redis):
     st = cluster(a)
     assert (st["sessions"], st["users"]) == (3, 1), st
     no_sanitizer_report(a)
+
+
+def test_idle_connection_closed_by_the_store(farm, redis):
+    """The store closes limitd's connection while no call is in flight (its
+    `timeout` for idle clients shorter than a third of the lease, or a
+    restart): limitd notices at once and connects again, so that the next
+    question finds the store, not a dead connection.  Before, the dead
+    connection was found only by the next question, which the store then
+    never saw: limitd_fail=closed refused it although the store was up, and
+    the loss was logged."""
+    assert redis.call("CONFIG", "SET", "timeout", "1") == b"+OK"
+    [(a, _)] = farm(n=1, limitd_fail="closed", limitd_cluster_lease=60)
+    held = a.client()
+    assert held.admit("10.11.0.1") == V_ADMIT
+    joined, lost = joins(a), losses(a)
+    time.sleep(2.5)                             # idle longer than the store's timeout
+    assert redis.call("CONFIG", "SET", "timeout", "0") == b"+OK"
+
+    def settled():                              # every close followed by a join
+        closes = a.log().count("The idle connection to the cluster store")
+        return closes >= 1 and joins(a) - joined == closes
+    wait_until(settled, timeout=5, what="connected again after the store's idle timeout")
+    late = a.client()
+    assert late.admit("10.11.0.2") == V_ADMIT, a.log()
+    assert losses(a) == lost, a.log()
+    assert cluster(a)["sessions"] == 2
+    joined = joins(a)
+    redis.kill()                                # a restart, data lost, while idle
+    redis.start()
+    wait_joined(a, joined, what="joined the new store")
+    assert cluster(a)["sessions"] == 2          # the live sessions registered again
+    assert a.client().admit("10.11.0.3") == V_ADMIT, a.log()
+    late.close()
+    held.close()
+    no_sanitizer_report(a)
