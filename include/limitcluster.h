@@ -83,6 +83,16 @@ int limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
 			char err[CFG_ERR_MAX]);
 
 /*
+ * limit_cluster_password - the password in CFG's
+ * limitd_cluster_password_file (set), into OUT (OUTSZ bytes), as
+ * limit_redis_password reads it.  For limitd and its --status.
+ * RETURNS 0, or -errno with ERR naming where the option was set
+ * (FILE:LINE, or -oKEY) and the option.
+ */
+int limit_cluster_password(const struct config *cfg, char *out, size_t outsz,
+			   char err[CFG_ERR_MAX]);
+
+/*
  * limit_cluster_enabled - a store is configured.
  * limit_cluster_up - and joined now (the last call reached it).
  */

@@ -391,6 +391,21 @@ check_cluster(const struct config *cfg, char err[CFG_ERR_MAX])
 	return check_cluster_tls(cfg, u.tls, err);
 }
 
+/* A limitd_cluster URL that is set, named where: FILE:LINE, as a malformed value. */
+static int
+check_cluster_url(const struct config *cfg, char err[CFG_ERR_MAX])
+{
+	struct limit_store_url u;
+	char where[160];
+
+	if (cfg->limitd_cluster[0] == '\0' || limit_store_parse_url(cfg->limitd_cluster, &u) == 0)
+		return 0;
+	cfg_origin("limitd_cluster", where, sizeof(where));
+	snprintf(err, CFG_ERR_MAX, "%s: limitd_cluster: \"%.64s\" is not redis://HOST[:PORT][/DB] "
+		 "or rediss://HOST[:PORT][/DB]", where, cfg->limitd_cluster);
+	return -1;
+}
+
 /* A limitd_cluster_id that is set, named where (the default is never refused). */
 static int
 check_cluster_id(const struct config *cfg, char err[CFG_ERR_MAX])
@@ -469,7 +484,7 @@ cfg_load(struct config *cfg, const char *file, bool named,
 			 "listener", where6, where4);
 		return -1;
 	}
-	if (check_cluster_id(cfg, err) < 0)
+	if (check_cluster_url(cfg, err) < 0 || check_cluster_id(cfg, err) < 0)
 		return -1;
 	if (cfg_check(cfg, err) < 0) {
 		char tmp[CFG_ERR_MAX];

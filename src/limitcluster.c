@@ -778,6 +778,21 @@ limit_cluster_id(const struct config *cfg, char out[LIMIT_STORE_ID_MAX + 1])
 	return 0;
 }
 
+int
+limit_cluster_password(const struct config *cfg, char *out, size_t outsz,
+		       char err[CFG_ERR_MAX])
+{
+	char where[160], why[CFG_ERR_MAX];
+	int r = limit_redis_password(cfg->limitd_cluster_password_file, out, outsz, why);
+
+	if (r < 0) {
+		cfg_origin("limitd_cluster_password_file", where, sizeof(where));
+		(void)str_fmt(err, CFG_ERR_MAX, "%s: limitd_cluster_password_file: %s", where,
+			      why);	/* cut: fine */
+	}
+	return r;
+}
+
 /* What CFG's cluster options name, read into C: URL, id, password, TLS. */
 static int
 load(const struct config *cfg, char err[CFG_ERR_MAX])
@@ -792,8 +807,7 @@ load(const struct config *cfg, char err[CFG_ERR_MAX])
 		return -EINVAL;
 	}
 	if (cfg->limitd_cluster_password_file[0]) {
-		r = limit_redis_password(cfg->limitd_cluster_password_file, C.pass,
-					 sizeof(C.pass), err);
+		r = limit_cluster_password(cfg, C.pass, sizeof(C.pass), err);
 		if (r < 0)
 			return r;
 		C.have_pass = true;

@@ -157,8 +157,7 @@ limit_cluster_status_print(const struct config *cfg, bool json, FILE *out)
 	if (limit_store_parse_url(cfg->limitd_cluster, &S.url) < 0 || limit_cluster_id(cfg, id) < 0)
 		return -1;
 	if (cfg->limitd_cluster_password_file[0] &&
-	    limit_redis_password(cfg->limitd_cluster_password_file, S.pass, sizeof(S.pass),
-				 err) < 0) {
+	    limit_cluster_password(cfg, S.pass, sizeof(S.pass), err) < 0) {
 		fprintf(stderr, "limitd: %s\n", err);
 		return -1;
 	}

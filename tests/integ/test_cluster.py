@@ -1427,3 +1427,31 @@ def test_idle_connection_closed_by_the_store(farm, redis):
     late.close()
     held.close()
     no_sanitizer_report(a)
+
+
+def test_password_file_errors_name_the_line(workdir):
+    """A limitd_cluster_password_file that is missing, empty, not a regular
+    file or readable by others stops `limitd -t` and limitd's start with
+    FILE:LINE and the option's name, as a malformed value does (before: the
+    file's own name and the reason only, no configuration line)."""
+    empty = workdir / "empty.pass"
+    empty.write_text("")
+    empty.chmod(0o600)
+    open_ = workdir / "open.pass"
+    open_.write_text("pw\n")
+    open_.chmod(0o644)
+    cases = [(workdir / "missing.pass", "cannot open"), (empty, "no password on its first line"),
+             (workdir, "must be a regular file"), (open_, "must be a regular file")]
+    for i, (path, why) in enumerate(cases):
+        d = workdir / f"pwerr{i}"
+        d.mkdir()
+        ld = Limitd(d, limitd_cluster="redis://127.0.0.1:1/0", limitd_cluster_id="pwerr",
+                    limitd_cluster_password_file=path)
+        line = next(n for n, text in enumerate(ld.conf.read_text().splitlines(), 1)
+                    if text.startswith("limitd_cluster_password_file="))
+        for args in (["-t"], []):
+            r = subprocess.run([str(LIMITD), *args, str(ld.conf)], capture_output=True,
+                               text=True, timeout=10, stdin=subprocess.DEVNULL)
+            assert r.returncode != 0, (args, r.stderr)
+            assert f"{ld.conf}:{line}: limitd_cluster_password_file: " in r.stderr, r.stderr
+            assert why in r.stderr and str(path) in r.stderr, r.stderr

@@ -308,6 +308,26 @@ test_cluster_id_named(void **state)
 	assert_int_equal(strncmp(err, expect, strlen(expect)), 0);
 }
 
+/* A malformed limitd_cluster URL is a malformed value: FILE:LINE, or -oKEY. */
+static void
+test_cluster_url_named(void **state)
+{
+	const char *file = write_conf("# store\nlimitd_cluster=redis://store:65536/0\n");
+	char *ovr[] = { "limitd_cluster=http://store" };
+	char expect[512];
+
+	(void)state;
+	cfg_free(&cfg);
+	assert_int_equal(cfg_load(&cfg, file, true, NULL, 0, err), -1);
+	snprintf(expect, sizeof(expect), "%s:2: limitd_cluster: \"redis://store:65536/0\" is not ",
+		 file);
+	assert_int_equal(strncmp(err, expect, strlen(expect)), 0);
+	cfg_free(&cfg);
+	assert_int_equal(cfg_load(&cfg, file, true, ovr, 1, err), -1);
+	snprintf(expect, sizeof(expect), "-olimitd_cluster: limitd_cluster: \"http://store\" is not ");
+	assert_int_equal(strncmp(err, expect, strlen(expect)), 0);
+}
+
 static void
 test_only_no_switches(void **state)
 {
@@ -455,6 +475,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vsftpd_advice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_id_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_url_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_no_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_line_messages, setup, teardown),
