@@ -22,6 +22,8 @@
 
 struct limit_store_url {
 	char host[LIMIT_STORE_HOST_MAX + 1];	/* name, IPv4, or IPv6 without [] */
+	/* HOST:PORT for people (logs, --status), an IPv6 HOST in []. */
+	char where[LIMIT_STORE_HOST_MAX + 3 + 6 + 1];
 	unsigned int port;	/* 1..65535 */
 	unsigned int db;	/* 0..LIMIT_STORE_DB_MAX */
 	bool tls;		/* rediss:// */
@@ -30,7 +32,7 @@ struct limit_store_url {
 /*
  * limit_store_parse_url - parse URL, "redis://HOST[:PORT][/DB]" or
  * "rediss://..." (TLS: OUT->tls), HOST a name, an IPv4 address or
- * "[IPv6]", into OUT.
+ * "[IPv6]", into OUT (OUT->where: "HOST:PORT", "[IPv6]:PORT").
  * RETURNS 0; -EINVAL for anything malformed, including a
  * password in the URL ("redis://:pw@host": use the password file), a
  * port out of 1..65535 or a DB above LIMIT_STORE_DB_MAX.

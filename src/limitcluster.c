@@ -130,8 +130,8 @@ static void
 lost(const char *why)
 {
 	if (!C.lost_logged)
-		log_warning("Lost the cluster store %s:%u (%s): %s until it answers again",
-			    C.url.host, C.url.port, why,
+		log_warning("Lost the cluster store %s (%s): %s until it answers again",
+			    C.url.where, why,
 			    C.fail_closed ? "refusing new sessions (limitd_fail=closed)"
 					  : "counting this host's sessions alone (limitd_fail=open)");
 	C.lost_logged = true;
@@ -425,8 +425,8 @@ send_next(void)
 static int
 resend_with_script(void)
 {
-	log_notice("The cluster store %s:%u had forgotten limitd's script: sending it again",
-		   C.url.host, C.url.port);
+	log_notice("The cluster store %s had forgotten limitd's script: sending it again",
+		   C.url.where);
 	return send_call(C.inflight, true);
 }
 
@@ -662,9 +662,9 @@ joined(void)
 	C.up = true;
 	if (join() < 0)
 		return;
-	log_notice("%s the cluster store %s:%u/%u as %s: registered %zu sessions, %zu users, "
+	log_notice("%s the cluster store %s/%u as %s: registered %zu sessions, %zu users, "
 		   "failed logins of %zu addresses (%zu more kept here)",
-		   C.lost_logged ? "Joined again" : "Joined", C.url.host, C.url.port, C.url.db,
+		   C.lost_logged ? "Joined again" : "Joined", C.url.where, C.url.db,
 		   C.id, limit_tab_sessions(C.tab), limit_tab_users(C.tab), C.fails_pushed,
 		   C.fails_left);
 	C.lost_logged = false;
@@ -979,8 +979,8 @@ limit_cluster_readable(void)
 
 	if (!C.up || C.inflight || limit_redis_idle(C.ctx, why) == 0)
 		return;		/* in flight: limit_cluster_flush reads the reply */
-	log_info("The idle connection to the cluster store %s:%u ended (%s): connecting again",
-		 C.url.host, C.url.port, why);
+	log_info("The idle connection to the cluster store %s ended (%s): connecting again",
+		 C.url.where, why);
 	hang_up();
 	dial();
 }

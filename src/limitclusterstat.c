@@ -113,8 +113,8 @@ print_hosts_json(const struct limit_cluster_host *h, size_t n, bool live, FILE *
 static void
 print_json(const char *id, const struct limit_cluster_status *st, const char *why, FILE *out)
 {
-	fprintf(out, "{\"store\":\"%s:%u/%u\",\"self\":\"%s\",\"reachable\":%s", S.url.host,
-		S.url.port, S.url.db, id, why ? "false" : "true");
+	fprintf(out, "{\"store\":\"%s/%u\",\"self\":\"%s\",\"reachable\":%s", S.url.where,
+		S.url.db, id, why ? "false" : "true");
 	if (why) {	/* the reason may quote the store: not for JSON */
 		fputs("}", out);
 		return;
@@ -130,8 +130,7 @@ print_json(const char *id, const struct limit_cluster_status *st, const char *wh
 static void
 print_text(const char *id, const struct limit_cluster_status *st, const char *why, FILE *out)
 {
-	fprintf(out, "\ncluster store %s:%u/%u, this host %s\n", S.url.host, S.url.port,
-		S.url.db, id);
+	fprintf(out, "\ncluster store %s/%u, this host %s\n", S.url.where, S.url.db, id);
 	if (why) {
 		fprintf(out, "store unreachable: %s\n", why);
 		return;

@@ -1,5 +1,6 @@
 /* limitstore.c - limitd's cluster option text; see limitstore.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "limitstore.h"
@@ -78,6 +79,8 @@ limit_store_parse_url(const char *url, struct limit_store_url *out)
 			return -EINVAL;
 	} else if (p != slash)
 		return -EINVAL;
+	snprintf(out->where, sizeof(out->where), strchr(out->host, ':') ? "[%s]:%u" : "%s:%u",
+		 out->host, out->port);
 	if (*slash == '\0' || slash[1] == '\0')
 		return 0;
 	return parse_small(slash + 1, slash + strlen(slash), 0, LIMIT_STORE_DB_MAX, &out->db);

@@ -1455,3 +1455,20 @@ def test_password_file_errors_name_the_line(workdir):
             assert r.returncode != 0, (args, r.stderr)
             assert f"{ld.conf}:{line}: limitd_cluster_password_file: " in r.stderr, r.stderr
             assert why in r.stderr and str(path) in r.stderr, r.stderr
+
+
+def test_ipv6_store_named_with_brackets(workdir):
+    """An IPv6 store (redis://[::1]:PORT/DB) is named "[::1]:PORT" in the
+    log and in --status, as in its URL: "::1:1" (before) reads as another
+    address, and a JSON reader splitting host from port at the last colon
+    could not tell.  Nothing listens on port 1: the store is down."""
+    d = workdir / "v6"
+    d.mkdir()
+    ld = Limitd(d, limitd_cluster="redis://[::1]:1/3", limitd_cluster_id="v6").start()
+    try:
+        st = cluster(ld)
+        assert (st["store"], st["reachable"]) == ("[::1]:1/3", False), st
+        assert "cluster store [::1]:1/3, this host v6" in ld.status().stdout
+        wait_until(lambda: "Lost the cluster store [::1]:1 (" in ld.log(), what="loss logged")
+    finally:
+        ld.stop()

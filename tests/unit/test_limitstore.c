@@ -18,15 +18,16 @@ test_url_good(void **state)
 	static const struct {
 		const char *url, *host;
 		unsigned int port, db;
+		const char *where;	/* for people: an IPv6 address in [] */
 	} good[] = {
-		{ "redis://127.0.0.1:6390/2", "127.0.0.1", 6390, 2 },
-		{ "redis://store.example", "store.example", 6379, 0 },
-		{ "redis://store-1.example:1/", "store-1.example", 1, 0 },
-		{ "redis://[::1]:65535/65535", "::1", 65535, 65535 },
-		{ "redis://[2001:db8::7]/15", "2001:db8::7", 6379, 15 },
-		{ "redis://h/0", "h", 6379, 0 },
-		{ "rediss://store.example:6380/3", "store.example", 6380, 3 },
-		{ "rediss://[::1]", "::1", 6379, 0 },
+		{ "redis://127.0.0.1:6390/2", "127.0.0.1", 6390, 2, "127.0.0.1:6390" },
+		{ "redis://store.example", "store.example", 6379, 0, "store.example:6379" },
+		{ "redis://store-1.example:1/", "store-1.example", 1, 0, "store-1.example:1" },
+		{ "redis://[::1]:65535/65535", "::1", 65535, 65535, "[::1]:65535" },
+		{ "redis://[2001:db8::7]/15", "2001:db8::7", 6379, 15, "[2001:db8::7]:6379" },
+		{ "redis://h/0", "h", 6379, 0, "h:6379" },
+		{ "rediss://store.example:6380/3", "store.example", 6380, 3, "store.example:6380" },
+		{ "rediss://[::1]", "::1", 6379, 0, "[::1]:6379" },
 	};
 	struct limit_store_url u;
 
@@ -34,6 +35,7 @@ test_url_good(void **state)
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(limit_store_parse_url(good[i].url, &u), 0);
 		assert_string_equal(u.host, good[i].host);
+		assert_string_equal(u.where, good[i].where);
 		assert_int_equal(u.port, good[i].port);
 		assert_int_equal(u.db, good[i].db);
 		assert_int_equal(u.tls, strncmp(good[i].url, "rediss://", 9) == 0);
