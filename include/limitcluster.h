@@ -20,6 +20,9 @@
  *   mftpd:g          hash: the same fields summed over live hosts
  *   mftpd:f:KEY      failed logins of an address key, expiring
  *   mftpd:gone       sorted set: hosts whose lease ran out (last 16)
+ *   mftpd:o          hash: host id -> the token of the limitd that joined
+ *                    as it last (a renewal with another token: two
+ *                    limitd with one id, logged; SECURITY.md)
  * The hosts whose lease ran out are forgotten (their counts taken off the
  * sums) at any host's renewal, join or status, and before a limit refuses.
  *

@@ -39,6 +39,10 @@
 #define ARG_MAX		(MAX_USER_NAME + 1)
 /* The tail of a hashed default id: ":#" and 16 hex digits. */
 #define ID_HASHED_TAIL	18
+/* Hex digits of the token that tells two limitd with one id apart. */
+#define TOKEN_LEN	16
+/* A renewal's answer when another limitd joined as this id since. */
+#define ANS_CLASH	(-2)
 /* Questions in one script call at most (the rest go in the next): one
  * reply's time (LIMIT_REDIS_TIMEOUT_MS) covers the whole call. */
 #define CALL_MAX	1024
@@ -75,6 +79,7 @@ static struct {
 	char pass[LIMIT_STORE_PASS_MAX + 1];
 	bool have_pass;
 	char id[LIMIT_STORE_ID_MAX + 1];
+	char token[TOKEN_LEN + 1];	/* this process's, recorded by its join */
 	char lease[NUM_MAX];	/* ms, as text for the script */
 	char sha[41];
 	long long lease_ms, next_renew, next_retry;
@@ -312,8 +317,9 @@ batch_answers(const redisReply *r, const struct queued *q, size_t n, long long *
 	for (size_t i = 0; i < n; i++) {
 		const struct op *o = &ops[q[i].op];
 
-		if (limit_redis_int(r->element[i], -1, o->max, &v[i]) < 0 ||
-		    (v[i] != -1 && v[i] < o->min)) {
+		if (limit_redis_int(r->element[i], ANS_CLASH, o->max, &v[i]) < 0 ||
+		    (v[i] == ANS_CLASH && q[i].op != LIMIT_Q_RENEW) ||
+		    (v[i] > -1 && v[i] < o->min)) {
 			snprintf(why, LIMIT_REDIS_WHY, "unexpected answer to a batch");
 			return -1;
 		}
@@ -362,20 +368,27 @@ ask_again(const struct queued *retry, size_t n)
 }
 
 /*
- * The store answered "no lease" though we hold one: say so, join again,
- * then ask RETRY[0..N) again.  "No lease" again while doing so is the store
- * failing (not a join within a join).
+ * The store answered "no lease" though we hold one, or (CLASH) another
+ * limitd joined as our id: say so, join again, then ask RETRY[0..N)
+ * again.  "No lease" again while doing so is the store failing (not a
+ * join within a join).
  */
 static void
-rejoin(const struct queued *retry, size_t n)
+rejoin(const struct queued *retry, size_t n, bool clash)
 {
 	if (C.rejoining) {
 		lost("no lease right after joining");
 		ask_again(retry, n);	/* the store is down: their askers decide alone */
 		return;
 	}
-	log_warning("The cluster store forgot this host's lease (a stall longer than %lld ms?): "
-		    "joining again", C.lease_ms);
+	if (clash)
+		log_err("Another limitd joined the cluster store as %s: the farm's counts are wrong "
+			"while both run; give each limitd its own limitd_cluster_id (the default, "
+			"host name:limitd_socket, is the same on hosts of one name); joining again",
+			C.id);
+	else
+		log_warning("The cluster store forgot this host's lease (a stall longer than "
+			    "%lld ms?): joining again", C.lease_ms);
 	C.rejoining = true;
 	(void)join();		/* lost if it fails */
 	ask_again(retry, n);
@@ -446,7 +459,7 @@ take_reply(redisReply *r)
 	long long *v;
 	struct queued *retry = NULL;	/* made when needed: rare */
 	char why[LIMIT_REDIS_WHY];
-	bool again = false;
+	bool again = false, clash = false;
 	int ok;
 
 	if (limit_redis_noscript(r) && !C.resent) {
@@ -463,6 +476,7 @@ take_reply(redisReply *r)
 	}
 	for (size_t i = 0; i < n; i++) {
 		again |= v[i] == -1;
+		clash |= v[i] == ANS_CLASH;
 		if (v[i] == -1 && C.q[i].cookie && retry == NULL)
 			retry = xcalloc(n, sizeof(*retry));
 		answered(i, v[i], retry, &nretry);	/* may queue more: C.q may move */
@@ -475,8 +489,8 @@ take_reply(redisReply *r)
 	memmove(C.q, C.q + n, (C.nq - n) * sizeof(*C.q));
 	C.nq -= n;
 	C.inflight = 0;
-	if (again)
-		rejoin(retry, nretry);
+	if (again || clash)
+		rejoin(retry, nretry, clash);
 	free(retry);
 	return C.up ? 1 : -1;
 }
@@ -573,14 +587,14 @@ fmt_key(const struct limit_addr *addr, char out[LIMIT_KEY_STR])
 }
 
 /*
- * Fields and counts of the local tables, then "!f" and, for each of
- * PUSH[0..NPUSH), its address key, new failures and ms left: the join's
- * arguments.
+ * This limitd's token, the fields and counts of the local tables, then
+ * "!f" and, for each of PUSH[0..NPUSH), its address key, new failures and
+ * ms left: the join's arguments.
  */
 static size_t
 join_args(const char ***argv, char **mem, const struct limit_fail_push *push, size_t npush)
 {
-	size_t max = 2 * (1 + limit_tab_addresses(C.tab) + limit_tab_users(C.tab)), n = 0,
+	size_t max = 1 + 2 * (1 + limit_tab_addresses(C.tab) + limit_tab_users(C.tab)), n = 0,
 	       all = max + (npush ? 1 + 3 * npush : 0);
 	struct hash_iter it;
 	const struct limit_addr *a;
@@ -591,6 +605,7 @@ join_args(const char ***argv, char **mem, const struct limit_fail_push *push, si
 	*argv = xcalloc(all + 1, sizeof(**argv));
 	p = *mem = xcalloc(all + 1, FIELD_MAX);
 #define ADD(...) do { snprintf(p, FIELD_MAX, __VA_ARGS__); (*argv)[n++] = p; p += FIELD_MAX; } while (0)
+	ADD("%s", C.token);
 	if (limit_tab_sessions(C.tab)) {
 		ADD("n");
 		ADD("%zu", limit_tab_sessions(C.tab));
@@ -793,6 +808,18 @@ limit_cluster_password(const struct config *cfg, char *out, size_t outsz,
 	return r;
 }
 
+/* A token that tells this limitd from another with the same id (not a
+ * secret): random, or the pid and the time when getrandom fails. */
+static void
+new_token(char out[TOKEN_LEN + 1])
+{
+	uint64_t v;
+
+	if (sys_random(&v, sizeof(v)) < 0)
+		v = ((uint64_t)sys_getpid() << 32) ^ (uint64_t)sys_now_ms();
+	snprintf(out, TOKEN_LEN + 1, "%016" PRIx64, v);
+}
+
 /* What CFG's cluster options name, read into C: URL, id, password, TLS. */
 static int
 load(const struct config *cfg, char err[CFG_ERR_MAX])
@@ -843,6 +870,7 @@ limit_cluster_start(const struct config *cfg, const struct limit_tab *tab,
 	C.enabled = true;
 	C.fail_closed = strcmp(cfg->limitd_fail, "closed") == 0;
 	C.lease_ms = (long long)cfg->limitd_cluster_lease * 1000;
+	new_token(C.token);
 	snprintf(C.lease, sizeof(C.lease), "%lld", C.lease_ms);
 	C.unresolved[0] = '\0';
 	if (limit_redis_resolve(&C.url, &C.addrs, why) < 0)	/* never in the loop */
@@ -1002,7 +1030,7 @@ limit_cluster_tick(void)
 	}
 	if (now < C.next_renew)
 		return;
-	if (enqueue(LIMIT_Q_RENEW, 0, NULL, NULL, NULL) == 0)
+	if (enqueue(LIMIT_Q_RENEW, 1, (const char *[]){ C.token }, NULL, NULL) == 0)
 		C.next_renew = now + C.lease_ms / 3;
 }
 

@@ -17,6 +17,9 @@
  * then questions (admit, login, release, fail, renew), each its name and
  * its arguments, answered as an array in order.  -1: this host holds no
  * lease (never joined, or forgotten): the caller joins and asks again.
+ * A renewal carries the limitd's token, recorded by its join in mftpd:o:
+ * -2 when another limitd joined as this id since (SECURITY.md, "Two
+ * limitd with one id").
  *
  * The hosts whose lease ran out are forgotten (purge) where their counts
  * could matter: before a join, a renewal or a status, and before a limit
@@ -27,7 +30,7 @@
  * The costs: bench/NOTES.md, "limitd_cluster: CPU per admission".
  */
 const char limit_redis_script[] =
-	"local H, G, P, F = 'mftpd:hosts', 'mftpd:g', 'mftpd:h:', 'mftpd:f:'\n"
+	"local H, G, P, F, O = 'mftpd:hosts', 'mftpd:g', 'mftpd:h:', 'mftpd:f:', 'mftpd:o'\n"
 	"local op, id, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
 	"local PH = P .. id\n"
 	"local t = redis.call('TIME')\n"
@@ -40,6 +43,7 @@ const char limit_redis_script[] =
 	"  end\n"
 	"  redis.call('DEL', P .. h)\n"
 	"  redis.call('ZREM', H, h)\n"
+	"  redis.call('HDEL', O, h)\n"
 	"end\n"
 	/* Forgets the hosts whose lease ran out, each kept in mftpd:gone with
 	 * the time it ran out; RETURNS how many. */
@@ -138,11 +142,14 @@ const char limit_redis_script[] =
 	"    if ARGV[b + 1] ~= '' then down('u:' .. ARGV[b + 1]) end\n"
 	"    return 0\n"
 	"  end\n"
+	/* renew: token.  -2: another limitd joined as this id since. */
 	"  forget()\n"
+	"  local o = redis.call('HGET', O, id)\n"
+	"  if o and o ~= ARGV[b] then return -2 end\n"
 	"  redis.call('ZADD', H, now + lease, id); return 0\n"
 	"end\n"
 	/* Arguments each question takes. */
-	"local NARGS = {admit = 1, login = 2, release = 2, fail = 2, renew = 0}\n"
+	"local NARGS = {admit = 1, login = 2, release = 2, fail = 2, renew = 1}\n"
 	"if op == 'batch' then\n"	/* the limits, then question, its arguments, question...:
 					   checked first */
 	"  local i, n = 8, #ARGV\n"
@@ -159,11 +166,12 @@ const char limit_redis_script[] =
 	"  end\n"
 	"  flush()\n"
 	"  return r\n"
-	"elseif op == 'join' then\n"	/* field, count, field, count..., then '!f' and
-					   address key, failures, ms left, key... */
+	"elseif op == 'join' then\n"	/* token, field, count, field, count..., then '!f'
+					   and address key, failures, ms left, key... */
 	"  purge()\n"
 	"  drop(id)\n"
-	"  local i = 4\n"
+	"  redis.call('HSET', O, id, ARGV[4])\n"
+	"  local i = 5\n"
 	"  while i < #ARGV and ARGV[i] ~= '!f' do\n"
 	"    redis.call('HINCRBY', G, ARGV[i], ARGV[i + 1])\n"
 	"    redis.call('HINCRBY', P .. id, ARGV[i], ARGV[i + 1])\n"

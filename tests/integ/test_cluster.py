@@ -1472,3 +1472,40 @@ def test_ipv6_store_named_with_brackets(workdir):
         wait_until(lambda: "Lost the cluster store [::1]:1 (" in ld.log(), what="loss logged")
     finally:
         ld.stop()
+
+
+def test_two_limitd_with_one_id_are_told(workdir, redis):
+    """Two limitd with one limitd_cluster_id (two hosts of one name with the
+    default id) would take each other's counts off the farm at every join,
+    silently.  Each limitd's renewal finds the other's token (recorded by
+    the join) and logs an error naming the id.  A limitd restarted with its
+    id (the old one gone) is no clash."""
+    url = f"redis://127.0.0.1:{redis.port}/0"
+    clash = "Another limitd joined the cluster store as twin"
+    hosts = []
+    try:
+        for i in range(2):
+            d = workdir / f"twin{i}"
+            d.mkdir()
+            os.chmod(d, 0o755)
+            hosts.append(Limitd(d, limitd_cluster=url, limitd_cluster_id="twin", max_per_ip=0,
+                                max_clients=0, limitd_cluster_lease=LEASE))
+        a, b = hosts
+        a.start()
+        wait_joined(a)
+        held = a.client()
+        assert held.admit("10.12.0.1") == V_ADMIT
+        a.stop()                                # a restart: the same id, a new process
+        a.start()
+        wait_joined(a, before=1)
+        time.sleep(LEASE)                       # three renewals
+        assert clash not in a.log(), a.log()
+        b.start()                               # a second limitd as "twin"
+        wait_joined(b)
+        wait_until(lambda: clash in a.log(), timeout=LEASE + 3, what="the clash logged")
+        assert "limitd_cluster_id" in [line for line in a.log().splitlines() if clash in line][0]
+        wait_until(lambda: clash in b.log(), timeout=LEASE + 3, what="each finds the other")
+        assert a.proc.poll() is None and b.proc.poll() is None
+    finally:
+        for ld in hosts:
+            ld.stop()
