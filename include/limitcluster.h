@@ -179,10 +179,11 @@ void limit_cluster_flush(void);
  * and the poll EVENTS to watch: with a call in flight what its reply waits
  * for (POLLIN, or POLLOUT while the call is not all written; the turn's
  * limit_cluster_flush reads), else POLLIN (the store closing the idle
- * connection: limit_cluster_readable).  The event loop watches it, once
- * per turn.  RETURNS the descriptor, or -1 (store down: nothing to watch).
+ * connection: limit_cluster_readable); *SERIAL tells one connection from
+ * the next (a descriptor number comes back).  The event loop watches it.
+ * RETURNS the descriptor, or -1 (store down: nothing to watch).
  */
-int limit_cluster_fd(short *events);
+int limit_cluster_fd(short *events, unsigned long *serial);
 
 /*
  * limit_cluster_readable - the event loop found limit_cluster_fd's

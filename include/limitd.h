@@ -80,6 +80,10 @@ struct limitd_state {
 	long long fails_full_logged;	/* when "table full" was last logged */
 	struct pool clients, outq, waits;
 	int ep, listen_fd;
+	/* The store connection as last armed in ep (watch_store). */
+	bool store_armed;
+	unsigned long store_serial;
+	unsigned int store_ev;
 	bool paused;
 	long long resume_at;	/* LLONG_MAX: when a client goes */
 	long nofile;

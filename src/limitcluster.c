@@ -86,6 +86,7 @@ static struct {
 	struct queued *q;	/* questions whose answers are unread, in order */
 	size_t nq, qcap;
 	size_t inflight;	/* q's first ones, the call whose reply is awaited */
+	unsigned long serial;	/* of ctx: one more at each join of a new connection */
 	bool resent;		/* that call sent again with the script (NOSCRIPT) */
 	/* The limits the next call carries: those the last judged question was
 	 * asked with (they change only at a reload). */
@@ -675,6 +676,7 @@ joined(void)
 	C.ctx = C.dial;
 	C.dial = NULL;
 	C.up = true;
+	C.serial++;
 	if (join() < 0)
 		return;
 	log_notice("%s the cluster store %s/%u as %s: registered %zu sessions, %zu users, "
@@ -980,12 +982,13 @@ limit_cluster_flush(void)
 }
 
 int
-limit_cluster_fd(short *events)
+limit_cluster_fd(short *events, unsigned long *serial)
 {
 	long long deadline;
 	int fd;
 
 	*events = 0;
+	*serial = C.serial;
 	if (!C.up)
 		return -1;
 	fd = limit_redis_fd(C.ctx, events, &deadline);

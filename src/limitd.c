@@ -264,26 +264,30 @@ wait_timeout(void)
 }
 
 /*
- * Watch the store connection, once (ONESHOT: armed again each turn, after
- * the turn dealt with what woke it): while a call is in flight for its
- * reply, which the turn's limit_cluster_flush reads; idle for the store
- * closing it (limit_cluster_readable).  A connection made since is added.
- * Failing that, the reply's deadline still wakes the loop (wait_timeout),
- * and a reply read that late loses the store.
+ * Watch the store connection, once (ONESHOT: armed again after the turn
+ * dealt with what woke it, or when what to wait for changed): while a call
+ * is in flight for its reply, which the turn's limit_cluster_flush reads;
+ * idle for the store closing it (limit_cluster_readable).  A connection
+ * made since is added.  Failing that, the reply's deadline still wakes the
+ * loop (wait_timeout), and a reply read that late loses the store.
  */
 static void
 watch_store(void)
 {
 	short events;
-	int fd = limit_cluster_fd(&events), r;
+	unsigned long serial;
+	int fd = limit_cluster_fd(&events, &serial), r;
 	unsigned int ev = EPOLLONESHOT | (events & POLLIN ? EPOLLIN : 0) |
 			  (events & POLLOUT ? EPOLLOUT : 0);
 
-	if (fd < 0)
+	if (fd < 0 || (D.store_armed && serial == D.store_serial && ev == D.store_ev))
 		return;
 	r = sys_epoll_ctl(D.ep, EPOLL_CTL_MOD, fd, ev, &store_mark);
 	if (r == -ENOENT)
 		r = sys_epoll_ctl(D.ep, EPOLL_CTL_ADD, fd, ev, &store_mark);
+	D.store_armed = r == 0;
+	D.store_serial = serial;
+	D.store_ev = ev;
 	if (r < 0)
 		log_err("Failed to watch the cluster store's connection: %s, ignoring",
 			strerror(-r));
@@ -314,8 +318,10 @@ main_loop(void)
 				listener_ready();
 			else if (ev[i].data.ptr != &store_mark)
 				client_event(ev[i].data.ptr, ev[i].events);
-			else	/* a reply: read below; idle: the store closed it */
+			else {	/* a reply: read below; idle: the store closed it */
+				D.store_armed = false;	/* ONESHOT: fired */
 				limit_cluster_readable();
+			}
 		}
 		limit_cluster_flush();	/* the last call's answers; the questions since, together */
 		watch_store();
