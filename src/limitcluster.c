@@ -91,7 +91,12 @@ static struct {
 	/* The limits the next call carries: those the last judged question was
 	 * asked with (they change only at a reload). */
 	unsigned long lim[LIM_COUNT];
-	bool rejoining;		/* a join for a "no lease" answer is under way */
+	/* A join for a "no lease" answer under way: its drain, then the
+	 * questions asked again (stash: those answered "no lease" until the
+	 * join went). */
+	enum { RJ_NONE, RJ_JOINING, RJ_ASKING } rejoining;
+	struct queued *stash;
+	size_t nstash, stashcap;
 	void (*done)(void *cookie, enum limit_q op, long answer);
 	const struct limit_tab *tab;
 	struct limit_fails *fails;	/* counted while the store was down */
@@ -328,56 +333,93 @@ batch_answers(const redisReply *r, const struct queued *q, size_t n, long long *
 	return 0;
 }
 
-/* Q alone, waiting for the answer (into *V). RETURNS 0, or -1 with WHY set. */
+/* Q[0..N) as one call, waiting for the answers (into V). RETURNS 0, or -1 with WHY set. */
 static int
-ask_now(const struct queued *q, long long *v, char why[LIMIT_REDIS_WHY])
+ask_now(const struct queued *q, size_t n, long long *v, char why[LIMIT_REDIS_WHY])
 {
 	char lim[LIM_COUNT][NUM_MAX];
 	int argc, ret = -1;
-	const char **argv = batch_argv(q, 1, lim, &argc);
+	const char **argv = batch_argv(q, n, lim, &argc);
 	redisReply *r = limit_redis_script_call(C.ctx, argc, argv, why);
 
 	free(argv);
 	if (r)
-		ret = batch_answers(r, q, 1, v, why);
+		ret = batch_answers(r, q, n, v, why);
 	freeReplyObject(r);
 	return ret;
 }
 
 static int drain(void);
 
-/* The questions answered "no lease", asked again once joined (what was
- * queued meanwhile goes first); "no lease" again is the store failing. */
+/* Q[0..N) asked now, as one call; RETURNS 0 with the answers in V, or -1 (lost). */
+static int
+ask_all(const struct queued *q, size_t n, long long *v)
+{
+	char why[LIMIT_REDIS_WHY];
+
+	if (!C.up || drain() < 0 || !C.up)	/* what was queued meanwhile goes first */
+		return -1;
+	if (ask_now(q, n, v, why) < 0) {
+		lost(why);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == -1) {
+			lost("no lease right after joining");
+			return -1;
+		}
+	return 0;
+}
+
+/* The questions answered "no lease", asked again once joined, CALL_MAX a
+ * call; "no lease" again is the store failing (their askers decide alone). */
 static void
 ask_again(const struct queued *retry, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char why[LIMIT_REDIS_WHY];
-		long long v = -1;
-		int r = -ENOTCONN;
+	long long *v = xcalloc(CALL_MAX, sizeof(*v));
 
-		if (C.up && drain() == 0 && C.up) {
-			if (ask_now(&retry[i], &v, why) < 0)
-				lost(why);
-			else if (v == -1)
-				lost("no lease right after joining");
-			else
-				r = 0;
-		}
-		C.done(retry[i].cookie, retry[i].op, r < 0 ? -ENOTCONN : (long)v);
+	for (size_t at = 0; at < n; at += CALL_MAX) {
+		size_t k = n - at < CALL_MAX ? n - at : CALL_MAX;
+		bool ok = ask_all(retry + at, k, v) == 0;
+
+		for (size_t i = 0; i < k; i++)
+			C.done(retry[at + i].cookie, retry[at + i].op,
+			       ok ? (long)v[i] : -ENOTCONN);
 	}
+	free(v);
+}
+
+/* RETRY[0..N) kept to be asked again after the join under way. */
+static void
+stash(const struct queued *retry, size_t n)
+{
+	if (C.nstash + n > C.stashcap) {
+		C.stashcap = C.nstash + n;
+		C.stash = xreallocarray(C.stash, C.stashcap, sizeof(*C.stash));
+	}
+	if (n)
+		memcpy(C.stash + C.nstash, retry, n * sizeof(*retry));
+	C.nstash += n;
 }
 
 /*
  * The store answered "no lease" though we hold one, or (CLASH) another
  * limitd joined as our id: say so, join again, then ask RETRY[0..N)
- * again.  "No lease" again while doing so is the store failing (not a
- * join within a join).
+ * again.  The join first sends what is queued, answered "no lease" too:
+ * those are asked again with RETRY, after the join.  "No lease" once the
+ * join went is the store failing (not a join within a join).
  */
 static void
 rejoin(const struct queued *retry, size_t n, bool clash)
 {
-	if (C.rejoining) {
+	struct queued *all;
+	size_t nall;
+
+	if (C.rejoining == RJ_JOINING) {	/* sent before our join: expected */
+		stash(retry, n);
+		return;
+	}
+	if (C.rejoining == RJ_ASKING) {
 		lost("no lease right after joining");
 		ask_again(retry, n);	/* the store is down: their askers decide alone */
 		return;
@@ -390,10 +432,17 @@ rejoin(const struct queued *retry, size_t n, bool clash)
 	else
 		log_warning("The cluster store forgot this host's lease (a stall longer than "
 			    "%lld ms?): joining again", C.lease_ms);
-	C.rejoining = true;
+	C.rejoining = RJ_JOINING;
+	stash(retry, n);
 	(void)join();		/* lost if it fails */
-	ask_again(retry, n);
-	C.rejoining = false;
+	all = C.stash;		/* the list is ours: a rejoin within stashes no more */
+	nall = C.nstash;
+	C.stash = NULL;
+	C.nstash = C.stashcap = 0;
+	C.rejoining = RJ_ASKING;
+	ask_again(all, nall);
+	C.rejoining = RJ_NONE;
+	free(all);
 }
 
 /*

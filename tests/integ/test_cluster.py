@@ -1621,3 +1621,45 @@ def test_replies_fragmented_or_cut(farm, redis):
         no_sanitizer_report(a)
     finally:
         relay.close()
+
+
+def test_forgotten_lease_with_questions_queued(farm, redis):
+    """The store forgets a live host's lease while questions are queued
+    behind the call in flight (a busy limitd, a store 30 ms slow): the
+    call is answered "no lease", and the join that follows first sends
+    what is queued, which is answered "no lease" too, the join not being
+    there yet.  Those are asked again after the join with the others, in
+    one call: every admission is granted by the store, nothing is lost.
+    Before, the second "no lease" was taken for the store failing right
+    after the join: the store was lost and, under limitd_fail=closed, the
+    admissions refused."""
+    proxy = SlowProxy(redis.port).start()
+    try:
+        [(a, _)] = farm(n=1, limitd_cluster=f"redis://127.0.0.1:{proxy.port}/0",
+                        limitd_cluster_lease=60, limitd_fail="closed")
+        held = a.client()
+        assert held.admit("10.13.0.1") == V_ADMIT
+        lost, calls = losses(a), evalsha_calls(redis)
+        assert redis.call("ZREM", "mftpd:hosts", "host0") == b":1"
+        assert redis.call("DEL", "mftpd:h:host0") == b":1"
+        assert redis.call("DEL", "mftpd:g") == b":1"
+        proxy.delay = 0.03
+        n = 20
+        clients = [a.client() for _ in range(n)]
+        for i, c in enumerate(clients):
+            c.sock.send(admit_msg(f"10.13.1.{1 + i}"))
+            time.sleep(0.002)                   # several turns: calls and a queue
+        assert [verdict_of(c) for c in clients] == [V_ADMIT] * n, a.log()
+        assert losses(a) == lost, a.log()
+        assert "forgot this host's lease" in a.log()
+        proxy.delay = 0.0
+        assert cluster(a)["sessions"] == n + 1
+        print("script calls:", evalsha_calls(redis) - calls)
+        assert evalsha_calls(redis) - calls <= 8, evalsha_calls(redis) - calls
+        for c in clients:
+            c.close()
+        held.close()
+        wait_until(lambda: cluster(a)["sessions"] == 0, what="every session released")
+        no_sanitizer_report(a)
+    finally:
+        proxy.close()
