@@ -135,6 +135,18 @@ class Redis:
             self.proc.wait(timeout=5)
 
 
+def accept_pair(lsock, target):
+    """The next connection to LSOCK and a new one to the store at TARGET
+    (blocking both ways), or None once LSOCK is closed."""
+    try:
+        down, _ = lsock.accept()
+        up = socket.create_connection(("127.0.0.1", target), timeout=5)
+    except OSError:
+        return None
+    up.settimeout(None)
+    return down, up
+
+
 class SlowProxy:
     """A TCP relay on a free loopback port to the store at PORT that hands
     each reply back DELAY seconds late (settable while it runs): a slow
@@ -160,12 +172,10 @@ class SlowProxy:
 
     def _accept(self):
         while not self.closed:
-            try:
-                down, _ = self.lsock.accept()
-                up = socket.create_connection(("127.0.0.1", self.target), timeout=5)
-            except OSError:
+            pair = accept_pair(self.lsock, self.target)
+            if pair is None:
                 return
-            up.settimeout(None)
+            down, up = pair
             self.socks += [down, up]
             late = queue.Queue()
             threading.Thread(target=self._pump, args=(down, up, None, self),
@@ -1529,12 +1539,10 @@ class ByteRelay:
 
     def _accept(self):
         while True:
-            try:
-                down, _ = self.lsock.accept()
-                up = socket.create_connection(("127.0.0.1", self.target), timeout=5)
-            except OSError:
+            pair = accept_pair(self.lsock, self.target)
+            if pair is None:
                 return
-            up.settimeout(None)
+            down, up = pair
             for s in (down, up):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.socks += [down, up]
