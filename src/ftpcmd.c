@@ -87,12 +87,16 @@ ftp_set_session_for_die(struct session *s)
 	log_set_die_hook(send_421);
 }
 
+static void NORETURN close_session(struct session *s, const char *reply, const char *why);
+
 void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
 	if (ctl_write(s, buf, len) < 0) {
 		if (closing)	/* e.g. left after a 426: the session ends anyway */
 			return;
+		if (got_term)	/* it ended a wait for a client that does not read */
+			close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
 		die_session = NULL;
 		die("Client connection lost while replying");
 	}
@@ -262,6 +266,8 @@ fill_line(struct session *s)
 		log_info("Client closed the connection");
 		exit(0);
 	}
+	if (n < 0 && got_term)	/* it ended a wait for the rest of a TLS record */
+		close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
 	if (n < 0)
 		die("Failed to read from the client: %s", strerror((int)-n));
 	nl = memchr(dst, '\n', (size_t)n);

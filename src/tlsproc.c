@@ -203,18 +203,19 @@ session_body(struct pump *p, struct buf *b)
 }
 
 /* Wait until the TCP socket is ready for what OpenSSL asked (P->tcp_events)
- * or DEADLINE passes.  RETURNS 0 or -ETIMEDOUT. */
+ * or DEADLINE passes; with MASK (ppoll), until a signal it lets in comes.
+ * RETURNS 0, -ETIMEDOUT, or -EINTR (with MASK only). */
 static int
-wait_tcp(struct pump *p, long long deadline)
+wait_tcp(struct pump *p, long long deadline, const sigset_t *mask)
 {
 	struct pollfd f = { .fd = p->tcp, .events = p->tcp_events ? p->tcp_events : POLLIN };
 	long long left = deadline - sys_now_ms();
-	int r;
+	int ms = left > INT_MAX ? INT_MAX : (int)left, r;
 
 	if (left <= 0)
 		return -ETIMEDOUT;
-	r = sys_poll(&f, 1, left > INT_MAX ? INT_MAX : (int)left);
-	return r < 0 && r != -EINTR ? r : 0;
+	r = mask ? sys_ppoll(&f, 1, ms, mask) : sys_poll(&f, 1, ms);
+	return r < 0 && (r != -EINTR || mask) ? r : 0;
 }
 
 /* CCC: what the service wrote before asking (its 200 reply) goes out
@@ -232,7 +233,7 @@ flush_service(struct pump *p, long long deadline)
 			return p->close_notify && p->down_len == 0 ? 0 : -EPIPE;
 		if (p->down_len == 0 && !p->ticket && (p->plain_events & POLLIN || p->service_eof))
 			return 0;
-		if (!progress && wait_tcp(p, deadline) < 0)
+		if (!progress && wait_tcp(p, deadline, NULL) < 0)
 			return -ETIMEDOUT;
 	}
 }
@@ -254,7 +255,7 @@ close_tls(struct pump *p, long long deadline)
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -EPROTO;
 		p->tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		if (wait_tcp(p, deadline) < 0)
+		if (wait_tcp(p, deadline, NULL) < 0)
 			return -ETIMEDOUT;
 	}
 }
@@ -389,8 +390,9 @@ pump(struct pump *p)
 /* --- the control connection before login, for ftpcmd.c --- */
 
 /* After an SSL call's result R on the control connection: wait for what
- * OpenSSL needs, until DEADLINE.  RETURNS 1 to call again, or what the
- * caller returns: 0 for the client's close, -errno otherwise. */
+ * OpenSSL needs, until DEADLINE or SIGTERM (ftpcmd.c then ends the
+ * session).  RETURNS 1 to call again, or what the caller returns: 0 for
+ * the client's close, -errno otherwise (-EINTR: SIGTERM came). */
 static int
 ctl_wait(int r, long long deadline)
 {
@@ -398,7 +400,10 @@ ctl_wait(int r, long long deadline)
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		tp.tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		return wait_tcp(&tp, deadline) < 0 ? -ETIMEDOUT : 1;
+		if (ftp_term_requested())
+			return -EINTR;
+		r = wait_tcp(&tp, deadline, ftp_term_mask());
+		return r == -EINTR && !ftp_term_requested() ? 1 : r < 0 ? r : 1;
 	}
 	if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
 		log_info("TLS connection with the client ended: %s", tls_error(""));
@@ -494,7 +499,16 @@ tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
 	tp.idle_timeout = cfg->idle_session_timeout;
 	if (sys_set_nonblock(tp.tcp) < 0)
 		die_errno("Failed to make the control connection non-blocking");
-	r = tls_accept(tp.ssl, tp.tcp, deadline);
+	/* SIGTERM (the listener's shutdown, systemctl stop) ends a handshake:
+	 * no 421, which would be clear text after AUTH TLS's 234 */
+	do
+		r = ftp_term_requested() ? -EINTR : tls_accept(tp.ssl, tp.tcp, deadline,
+								 ftp_term_mask());
+	while (r == -EINTR && !ftp_term_requested());
+	if (r == -EINTR) {
+		log_info("Shutting down on SIGTERM during the TLS handshake, closing");
+		return -1;
+	}
 	if (r < 0) {
 		log_notice("TLS handshake failed: %s",
 			   r == -EPROTO ? tls_error("connection closed") : strerror(-r));

@@ -696,6 +696,101 @@ def test_client_closes_mid_handshake(ftpd, certs):
     assert "killed by signal" not in s.log()
 
 
+class RecordClient:
+    """A TLS client over the raw socket SOCK through memory BIOs, so that
+    a test sends the records it wants, whole or cut."""
+
+    def __init__(self, sock, version="1.3"):
+        self.sock = sock
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = client_context(version).wrap_bio(self.inc, self.out)
+        sock.settimeout(10)
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(self.out.read())
+                data = sock.recv(65536)
+                assert data, "the server closed the connection in the handshake"
+                self.inc.write(data)
+        sock.sendall(self.out.read())
+
+    def record(self, data):
+        """DATA as the bytes of its TLS record(s), not sent."""
+        self.obj.write(data)
+        return self.out.read()
+
+
+def stop_session(s, before):
+    """SIGTERM to each process of S's session (systemctl stop of an ftps@
+    unit; the standalone listener signals the process group the same way).
+    RETURNS the seconds until they were all gone, or None after 8 s."""
+    pids = [p for p in proc_descendants(s.pid) if p not in before]
+    assert pids
+    t0 = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    if wait_until(lambda: not any(proc_alive(p) for p in pids), 8):
+        return time.monotonic() - t0
+    return None
+
+
+@pytest.mark.parametrize("where", ["handshake", "record", "reply"])
+def test_sigterm_ends_a_tls_session_before_login(ftpd, certs, where):
+    """SIGTERM ends a TLS session before login at once wherever its pre-login
+    process waits for the client: in the handshake (AUTH TLS, then no
+    ClientHello; no 421, which would be clear text after 234), for the rest
+    of a TLS record, or for a client that does not read its replies.  Before,
+    only the wait for a command's first byte heard it; the others waited for
+    idle_session_timeout, and the listener killed the session after
+    shutdown_timeout."""
+    s = tls_server(ftpd, certs, shutdown_timeout=1, idle_session_timeout=60)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    if where == "reply":
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    assert c.cmd("AUTH TLS").code == 234
+    if where == "record":
+        rec = RecordClient(c.sock).record(b"NOOP\r\n")
+        c.send(rec[:len(rec) // 2])
+    elif where == "reply":
+        tls = RecordClient(c.sock)
+        c.sock.settimeout(0.5)
+        try:
+            for _ in range(100):        # about 2 MB of replies, none read
+                c.send(tls.record(b"HELP\r\n" * 100))
+        except socket.timeout:
+            pass
+    time.sleep(0.5)
+    took = stop_session(s, before)
+    assert took is not None and took < 3, took
+    log = s.log()
+    want = "during the TLS handshake" if where == "handshake" else "Shutting down on SIGTERM"
+    assert want in log, log
+    assert "killed by signal" not in log and "Failed to read" not in log, log
+    if where == "handshake":
+        assert c.wait_closed(5) == b""      # nothing in clear text after the 234
+
+
+def test_listener_shutdown_ends_a_tls_handshake(ftpd, certs):
+    """The standalone listener's SIGTERM: a session in its TLS handshake ends
+    at once, and the listener with it, instead of being killed
+    shutdown_timeout + 2 s later."""
+    s = tls_server(ftpd, certs, shutdown_timeout=2, idle_session_timeout=60)
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    s.proc.send_signal(signal.SIGTERM)
+    s.proc.wait(20)
+    assert time.monotonic() - t0 < 2, s.log()
+    log = s.log()
+    assert "Shutting down on SIGTERM during the TLS handshake" in log, log
+    assert "killing them" not in log, log
+    assert c.wait_closed(5) == b""
+
+
 class SClient:
     """openssl s_client -starttls ftp: its own TLS stack, and its commands
     (a line "R" renegotiates, "K" / "k" send a TLS 1.3 KeyUpdate)."""
