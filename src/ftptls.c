@@ -66,6 +66,11 @@ ftp_auth(struct session *s, const char *arg)
 	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcasecmp(arg, kinds[i]) == 0) {
+			/* RFC 2228: an accepted AUTH makes the client give USER
+			 * again; a name sent (or injected) in clear text is not
+			 * the one a PASS inside TLS logs in */
+			s->have_user = false;
+			s->user[0] = '\0';
 			ftp_reply(s, FTP_AUTHOK, "Proceed with negotiation.");
 			start_tls(s);
 			return;

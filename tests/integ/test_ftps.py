@@ -603,6 +603,20 @@ def test_auth_twice(ftpd, certs):
     assert c.cmd("NOOP").code == 200
 
 
+def test_user_before_auth_tls_is_forgotten(ftpd, certs):
+    """RFC 2228: an accepted AUTH makes the client send USER again.  A USER
+    in clear text (the client's, or one injected on the path before AUTH
+    TLS) must not be the account a PASS inside TLS logs in to; before, it
+    was (230)."""
+    s = tls_server(ftpd, certs, force_local_logins_ssl="NO")
+    c = s.connect()
+    assert c.cmd("USER demo").code == 331
+    auth_tls(c)
+    r = c.cmd("PASS " + DEMO_PASSWORD, 20)
+    assert r.code == 503, r
+    assert c.login().code == 230
+
+
 def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     """Commands sent with USER and PASS in one TLS record are all answered:
     the pre-login process, which holds the control connection's TLS, takes
