@@ -266,7 +266,12 @@ fill_line(struct session *s)
 		log_info("Client closed the connection");
 		exit(0);
 	}
-	if (n < 0 && got_term)	/* it ended a wait for the rest of a TLS record */
+	if (n == -EPROTO)	/* TLS: the client's bad record or alert, logged */
+		exit(0);
+	/* TLS: waiting for the rest of a record, idle or told to stop */
+	if (n == -ETIMEDOUT && s->ctl_io)
+		close_session(s, "Timeout.", "Idle session timeout");
+	if (n < 0 && got_term)
 		close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
 	if (n < 0)
 		die("Failed to read from the client: %s", strerror((int)-n));

@@ -735,6 +735,29 @@ class RecordClient:
         self.obj.write(data)
         return self.out.read()
 
+    def read_all(self, timeout=10):
+        """Plain text until the server's close_notify (then b"<close_notify>"
+        ends it) or EOF without one (b"<eof>")."""
+        got = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data = self.obj.read(65536)
+                if not data:
+                    return got + b"<close_notify>"
+                got += data
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                return got + b"<eof>"
+            self.inc.write(data)
+
 
 def stop_session(s, before):
     """SIGTERM to each process of S's session (systemctl stop of an ftps@
@@ -803,6 +826,33 @@ def test_listener_shutdown_ends_a_tls_handshake(ftpd, certs):
     assert "Shutting down on SIGTERM during the TLS handshake" in log, log
     assert "killing them" not in log, log
     assert c.wait_closed(5) == b""
+
+
+@pytest.mark.parametrize("how", ["bad_record", "idle_in_a_record"])
+def test_tls_session_before_login_ends_cleanly(ftpd, certs, how):
+    """A TLS record the pre-login process cannot decrypt ends the session
+    with the reason in one line, not an error exit ("Failed to read from
+    the client: Protocol error"); idle_session_timeout in the middle of a
+    record is the idle timeout it is between commands: 421 Timeout. and
+    close_notify, not "421 Service not available" and an error exit."""
+    s = tls_server(ftpd, certs, idle_session_timeout=2)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    tls = RecordClient(c.sock)
+    if how == "bad_record":
+        c.send(bytes([23, 3, 3, 0, 40]) + os.urandom(40))
+        with pytest.raises(ssl.SSLError, match="BAD_RECORD_MAC"):
+            tls.read_all()
+        want = "TLS connection with the client ended: "
+    else:
+        c.send(tls.record(b"NOOP\r\n")[:4])
+        assert tls.read_all(10) == b"421 Timeout.\r\n<close_notify>"
+        want = "Idle session timeout, closing"
+    assert session_gone(s, before), proc_descendants(s.pid)
+    log = s.log()
+    assert want in log, log
+    assert "Failed to read" not in log, log
 
 
 class SClient:
