@@ -186,6 +186,18 @@ to_client(struct pump *p)
 	return true;
 }
 
+/* The client is gone (or sent close_notify): what the service still says
+ * goes nowhere.  Read and drop it, so that the service never blocks
+ * writing to us while we wait to give it what the client sent last. */
+static bool
+drop_replies(struct pump *p)
+{
+	if (!p->client_eof || p->down_len == 0)
+		return false;
+	p->down_len = 0;
+	return true;
+}
+
 /* GET_SESSION's answer into B: the TLS 1.2 session, or no bytes. */
 static void
 session_body(struct pump *p, struct buf *b)
@@ -372,6 +384,7 @@ pump(struct pump *p)
 			progress |= to_service(p);
 			progress |= from_service(p);
 			progress |= to_client(p);
+			progress |= drop_replies(p);
 			if (p->service_eof && p->down_len == 0) {
 				if (!p->client_eof)
 					(void)SSL_shutdown(p->ssl);	/* close_notify, best effort */

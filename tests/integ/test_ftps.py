@@ -629,6 +629,32 @@ def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     assert codes == [331, 230, 257, 200, 200, 221], codes
 
 
+def test_client_gone_with_replies_unread(ftpd, certs):
+    """A client pipelines 1 MB of commands after PASS, reads no reply, and
+    closes (a reset: its unread replies).  The TLS process can send nothing
+    more, so it drops what the post-login process still writes, which then
+    reads what the client sent last and ends, and so does the session.
+    Before, the TLS process stopped reading replies once the client was
+    gone, the post-login process blocked writing one, and both, with the
+    helper, stayed for ever."""
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    auth_tls(c)
+    assert c.cmd("USER demo").code == 331
+    c.sock.settimeout(3)
+    try:
+        c.send(("PASS %s\r\n" % DEMO_PASSWORD).encode() + b"NOOP\r\n" * 200_000)
+    except socket.timeout:
+        pass                    # the server stopped reading: its replies are unread
+    time.sleep(1)
+    c.close()
+    assert session_gone(s, before), proc_descendants(s.pid)
+    assert "Login successful" in s.log()
+    assert "killed by signal" not in s.log()
+
+
 @pytest.mark.parametrize("how", ["quit", "last_failed_login", "idle"])
 def test_close_notify_before_login(ftpd, certs, how):
     """A TLS session that ends before login ends its TLS with close_notify
