@@ -629,6 +629,24 @@ def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     assert codes == [331, 230, 257, 200, 200, 221], codes
 
 
+def test_client_gone_right_after_pass(ftpd, certs):
+    """A client that sends PASS and closes at once: the TLS process
+    ends before the post-login process asks it for the TLS session, which
+    then ends as any session whose client left, not with an error ("The
+    TLS process did not answer: Broken pipe")."""
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    for _ in range(3):
+        c = auth_tls(s.connect())
+        assert c.cmd("USER demo").code == 331
+        c.send("PASS %s\r\n" % DEMO_PASSWORD)
+        c.close()
+        assert session_gone(s, before), proc_descendants(s.pid)
+    log = s.log()
+    assert log.count("Login successful") == 3, log
+    assert "did not answer" not in log and "killed by signal" not in log, log
+
+
 def test_client_gone_with_replies_unread(ftpd, certs):
     """A client pipelines 1 MB of commands after PASS, reads no reply, and
     closes (a reset: its unread replies).  The TLS process can send nothing
