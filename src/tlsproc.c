@@ -38,6 +38,7 @@ struct pump {
 	bool session_sent;	/* GET_SESSION answered (once) */
 	unsigned int ccc_timeout;	/* seconds for CCC's close_notify exchange */
 	unsigned int idle_timeout;	/* seconds a reply or a command's record may take */
+	long long down_deadline;	/* down[] must be sent by then (sys_now_ms) */
 	bool ended;			/* before login: close_notify sent (ctl_end) */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
@@ -162,6 +163,7 @@ from_service(struct pump *p)
 		p->service_eof = true;
 	else
 		p->down_len = (size_t)n;
+	p->down_deadline = sys_now_ms() + (long long)p->idle_timeout * 1000;
 	return true;
 }
 
@@ -352,6 +354,23 @@ await_ccc(struct pump *p)
 	}
 }
 
+/* RETURNS the ms left for the client to take the reply in down[], or -1
+ * when none waits for it. */
+static int
+reply_left_ms(const struct pump *p)
+{
+	long long left;
+
+	if (p->down_len == 0 || p->client_eof)
+		return -1;
+	left = p->down_deadline - sys_now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Wait for what the pump waits for.  A client that takes no reply for
+ * idle_session_timeout ends the session, as one that sends nothing does:
+ * else the post-login process would block writing its next reply, and
+ * the session would stay for ever. */
 static void
 wait_events(struct pump *p)
 {
@@ -360,14 +379,19 @@ wait_events(struct pump *p)
 		{ .fd = p->plain_events ? p->plain : -1, .events = p->plain_events },
 		{ .fd = p->ctl, .events = POLLIN },
 	};
-	int r = sys_poll(f, 3, SYS_STACK_IDLE_MS);
+	int left = reply_left_ms(p);
+	int r = sys_poll(f, 3, left >= 0 && left < SYS_STACK_IDLE_MS ? left : SYS_STACK_IDLE_MS);
 
-	if (r == 0) {
+	if (r == 0 && left != 0) {
 		sys_stack_release();	/* the handshake's frames, while idle */
-		r = sys_poll(f, 3, -1);
+		r = sys_poll(f, 3, reply_left_ms(p));
 	}
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll: %s", strerror(-r));
+	if (r == 0 && reply_left_ms(p) == 0) {
+		log_info("The client took no reply for %u s, closing", p->idle_timeout);
+		sys_exit_session(0);
+	}
 	if (r > 0 && f[2].revents)
 		control(p);
 }

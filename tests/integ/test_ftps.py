@@ -629,6 +629,30 @@ def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     assert codes == [331, 230, 257, 200, 200, 221], codes
 
 
+def test_client_that_reads_no_reply_times_out(ftpd, certs):
+    """A logged-in FTPS client that sends commands and reads none of their
+    replies: once a reply has waited idle_session_timeout for it, the TLS
+    process ends the session, as the idle timeout ends a silent one.
+    Before, the TLS process waited for ever to send it, the post-login
+    process blocked writing the next, and the session stayed."""
+    s = tls_server(ftpd, certs, idle_session_timeout=2)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    auth_tls(c)
+    assert c.login().code == 230
+    c.sock.settimeout(3)
+    try:
+        for _ in range(500):            # until the server stops reading
+            c.send(b"HELP\r\n" * 1000)
+    except socket.timeout:
+        pass
+    assert session_gone(s, before, 15), proc_descendants(s.pid)
+    log = s.log()
+    assert "The client took no reply for 2 s, closing" in log, log
+    assert "killed by signal" not in log, log
+
+
 def test_client_gone_right_after_pass(ftpd, certs):
     """A client that sends PASS and closes at once: the TLS process
     ends before the post-login process asks it for the TLS session, which
