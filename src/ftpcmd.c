@@ -92,11 +92,17 @@ static void NORETURN close_session(struct session *s, const char *reply, const c
 void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
-	if (ctl_write(s, buf, len) < 0) {
+	ssize_t r = ctl_write(s, buf, len);
+
+	if (r < 0) {
 		if (closing)	/* e.g. left after a 426: the session ends anyway */
 			return;
 		if (got_term)	/* it ended a wait for a client that does not read */
 			close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
+		if (r == -EAGAIN || r == -ETIMEDOUT) {	/* SO_SNDTIMEO, TLS's deadline */
+			log_info("The client took no reply for idle_session_timeout, closing");
+			exit(0);
+		}
 		die_session = NULL;
 		die("Client connection lost while replying");
 	}
