@@ -43,7 +43,7 @@
 	OPT_UINT(limitd_cluster_lease, 30, 2, 3600, "Seconds after which the store forgets the sessions of a limitd that stopped renewing its lease (a dead host); each limitd renews it every third of that. limitd reads it at start only.") \
 	OPT_STR (limitd_cluster_id, "", "This limitd's name in the store, unique in the farm and stable across restarts (empty: the host name, a colon and limitd_socket; when that is longer than 64 characters or not printable, the host name, a colon, a # and 16 hex digits of a hash of both, the same on every start). At most 64 printable characters, no spaces.") \
 	/* timeouts, seconds */ \
-	OPT_UINT(idle_session_timeout, 300, 1, 86400, "Seconds a client may stay silent on the control connection before 421 Timeout.") \
+	OPT_UINT(idle_session_timeout, 300, 1, 86400, "Seconds a client may stay silent on the control connection before 421 Timeout, and a reply may wait for the client to read it (then the session ends; after login the value of the main configuration file); with FTPS also the seconds a TLS handshake or record may take.") \
 	OPT_UINT(data_connection_timeout, 300, 1, 86400, "Seconds a data transfer may make no progress before it is dropped with 426.") \
 	OPT_UINT(accept_timeout, 60, 1, 3600, "Seconds to wait for the client to connect to a passive data port.") \
 	OPT_UINT(connect_timeout, 60, 1, 3600, "Seconds to wait for an active-mode data connection to the client.") \

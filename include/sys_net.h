@@ -70,6 +70,10 @@ socklen_t sys_sockaddr_len(const struct sockaddr_storage *sa);
  * RETURNS 0 or -errno. */
 int sys_setsockopt_int(int fd, int level, int opt, int value);
 
+/* sys_set_send_timeout - SO_SNDTIMEO: a blocking write on FD that can send
+ * nothing for SECONDS fails with -EAGAIN. RETURNS 0 or -errno. */
+int sys_set_send_timeout(int fd, unsigned int seconds);
+
 /* sys_bind - bind FD to SA. RETURNS 0 or -errno. */
 int sys_bind(int fd, const struct sockaddr_storage *sa);
 

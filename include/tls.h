@@ -29,6 +29,7 @@
 #ifndef MINIFTPD_TLS_H
 #define MINIFTPD_TLS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,10 +130,14 @@ const char *tls_key_path(const struct config *cfg);
 
 /*
  * tls_accept - SSL_accept on SSL, whose non-blocking socket is FD, until
- * DEADLINE (sys_now_ms() time).  RETURNS 0, -EPROTO when OpenSSL refused
- * the handshake (tls_error() says why), -ETIMEDOUT, or another -errno.
- * Used by the TLS process (control) and the post-login process (data).
+ * DEADLINE (sys_now_ms() time).  It waits with MASK in force (ppoll) when
+ * MASK is not NULL: a signal that lets in ends the wait (-EINTR; the
+ * handshake can go on with another call).  RETURNS 0, -EPROTO when
+ * OpenSSL refused the handshake (tls_error() says why), -ETIMEDOUT,
+ * -EINTR, or another -errno.  Used by the pre-login process (control,
+ * with ftp_term_mask(): SIGTERM ends a handshake) and the post-login
+ * process (data, NULL).
  */
-int tls_accept(SSL *ssl, int fd, long long deadline);
+int tls_accept(SSL *ssl, int fd, long long deadline, const sigset_t *mask);
 
 #endif

@@ -87,12 +87,22 @@ ftp_set_session_for_die(struct session *s)
 	log_set_die_hook(send_421);
 }
 
+static void NORETURN close_session(struct session *s, const char *reply, const char *why);
+
 void
 ftp_write(struct session *s, const char *buf, size_t len)
 {
-	if (ctl_write(s, buf, len) < 0) {
+	ssize_t r = ctl_write(s, buf, len);
+
+	if (r < 0) {
 		if (closing)	/* e.g. left after a 426: the session ends anyway */
 			return;
+		if (got_term)	/* it ended a wait for a client that does not read */
+			close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
+		if (r == -EAGAIN || r == -ETIMEDOUT) {	/* SO_SNDTIMEO, TLS's deadline */
+			log_info("The client took no reply for idle_session_timeout, closing");
+			exit(0);
+		}
 		die_session = NULL;
 		die("Client connection lost while replying");
 	}
@@ -262,6 +272,13 @@ fill_line(struct session *s)
 		log_info("Client closed the connection");
 		exit(0);
 	}
+	if (n == -EPROTO)	/* TLS: the client's bad record or alert, logged */
+		exit(0);
+	/* TLS: waiting for the rest of a record, idle or told to stop */
+	if (n == -ETIMEDOUT && s->ctl_io)
+		close_session(s, "Timeout.", "Idle session timeout");
+	if (n < 0 && got_term)
+		close_session(s, "Server shutting down.", "Shutting down on SIGTERM");
 	if (n < 0)
 		die("Failed to read from the client: %s", strerror((int)-n));
 	nl = memchr(dst, '\n', (size_t)n);

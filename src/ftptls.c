@@ -1,4 +1,5 @@
 /* ftptls.c - the FTPS verbs and policies; see ftptls.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,6 +67,11 @@ ftp_auth(struct session *s, const char *arg)
 	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcasecmp(arg, kinds[i]) == 0) {
+			/* RFC 2228: an accepted AUTH makes the client give USER
+			 * again; a name sent (or injected) in clear text is not
+			 * the one a PASS inside TLS logs in */
+			s->have_user = false;
+			s->user[0] = '\0';
 			ftp_reply(s, FTP_AUTHOK, "Proceed with negotiation.");
 			start_tls(s);
 			return;
@@ -195,6 +201,18 @@ ftptls_data_allowed(struct session *s)
 	return false;
 }
 
+/* The TLS process did not answer (R): it ends when the client goes (a
+ * signal that killed it the helper logs), so the session is over. */
+static void NORETURN
+tls_process_gone(int r)
+{
+	if (r == -EPIPE || r == -ECONNRESET) {
+		log_info("Client closed the connection");
+		exit(0);
+	}
+	die("The TLS process did not answer: %s", strerror(-r));
+}
+
 void
 ftptls_fresh_ticket(struct session *s)
 {
@@ -204,7 +222,7 @@ ftptls_fresh_ticket(struct session *s)
 		return;
 	r = tlsproc_new_ticket(s->tlsctl_fd);
 	if (r < 0)
-		die("The TLS process did not answer: %s", strerror(-r));
+		tls_process_gone(r);
 }
 
 void
@@ -217,7 +235,7 @@ ftptls_import_session(struct session *s)
 		return;
 	r = tlsproc_get_session(s->tlsctl_fd, &ans);
 	if (r < 0)
-		die("The TLS process did not answer: %s", strerror(-r));
+		tls_process_gone(r);
 	if (ans.session_len && (r = tlsdata_add_session(ans.session, ans.session_len)) < 0)
 		log_warning("Cannot cache the control connection's TLS session: %s",
 			    strerror(-r));

@@ -866,6 +866,11 @@ helper_main(const struct config *cfg, const struct runtime *rt, int ctl_fd)
 	 * pipelined input unread resets the connection, and replies Nagle still
 	 * held (530 after a 331) would be lost with it */
 	(void)sys_setsockopt_int(ctl_fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	/* a client that reads no reply cannot keep a session for ever: a
+	 * reply it leaves unread for idle_session_timeout ends the session
+	 * (TLS: the socket is non-blocking; the pre-login process and the
+	 * pump bound their waits themselves) */
+	(void)sys_set_send_timeout(ctl_fd, (unsigned int)cfg->idle_session_timeout);
 	admit();
 	priv_fd = start_service(false);
 	helper_run(cfg, rt, priv_fd, &sess.conn.peer, &sess.conn.local);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -274,6 +275,14 @@ int
 sys_setsockopt_int(int fd, int level, int opt, int value)
 {
 	return setsockopt(fd, level, opt, &value, sizeof(value)) < 0 ? -errno : 0;
+}
+
+int
+sys_set_send_timeout(int fd, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = (time_t)seconds };
+
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
 }
 
 int

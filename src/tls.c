@@ -483,7 +483,7 @@ tls_forget_key(void)
 }
 
 int
-tls_accept(SSL *ssl, int fd, long long deadline)
+tls_accept(SSL *ssl, int fd, long long deadline, const sigset_t *mask)
 {
 	for (;;) {
 		int r = SSL_accept(ssl), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
@@ -496,8 +496,9 @@ tls_accept(SSL *ssl, int fd, long long deadline)
 			return -EPROTO;
 		if (left <= 0)
 			return -ETIMEDOUT;
-		r = sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && r != -EINTR)
+		r = mask ? sys_ppoll(&p, 1, left > INT_MAX ? INT_MAX : (int)left, mask) :
+			   sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && (r != -EINTR || mask))
 			return r;
 	}
 }

@@ -186,7 +186,7 @@ tlsdata_accept(struct session *s, int fd)
 		forget();
 		return -1;
 	}
-	r = tls_accept(cur, fd, deadline);
+	r = tls_accept(cur, fd, deadline, NULL);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
 	if (r < 0) {

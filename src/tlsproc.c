@@ -38,6 +38,7 @@ struct pump {
 	bool session_sent;	/* GET_SESSION answered (once) */
 	unsigned int ccc_timeout;	/* seconds for CCC's close_notify exchange */
 	unsigned int idle_timeout;	/* seconds a reply or a command's record may take */
+	long long down_deadline;	/* down[] must be sent by then (sys_now_ms) */
 	bool ended;			/* before login: close_notify sent (ctl_end) */
 	short tcp_events;	/* what OpenSSL waits for */
 	short plain_events;
@@ -162,6 +163,7 @@ from_service(struct pump *p)
 		p->service_eof = true;
 	else
 		p->down_len = (size_t)n;
+	p->down_deadline = sys_now_ms() + (long long)p->idle_timeout * 1000;
 	return true;
 }
 
@@ -186,6 +188,18 @@ to_client(struct pump *p)
 	return true;
 }
 
+/* The client is gone (or sent close_notify): what the service still says
+ * goes nowhere.  Read and drop it, so that the service never blocks
+ * writing to us while we wait to give it what the client sent last. */
+static bool
+drop_replies(struct pump *p)
+{
+	if (!p->client_eof || p->down_len == 0)
+		return false;
+	p->down_len = 0;
+	return true;
+}
+
 /* GET_SESSION's answer into B: the TLS 1.2 session, or no bytes. */
 static void
 session_body(struct pump *p, struct buf *b)
@@ -203,18 +217,19 @@ session_body(struct pump *p, struct buf *b)
 }
 
 /* Wait until the TCP socket is ready for what OpenSSL asked (P->tcp_events)
- * or DEADLINE passes.  RETURNS 0 or -ETIMEDOUT. */
+ * or DEADLINE passes; with MASK (ppoll), until a signal it lets in comes.
+ * RETURNS 0, -ETIMEDOUT, or -EINTR (with MASK only). */
 static int
-wait_tcp(struct pump *p, long long deadline)
+wait_tcp(struct pump *p, long long deadline, const sigset_t *mask)
 {
 	struct pollfd f = { .fd = p->tcp, .events = p->tcp_events ? p->tcp_events : POLLIN };
 	long long left = deadline - sys_now_ms();
-	int r;
+	int ms = left > INT_MAX ? INT_MAX : (int)left, r;
 
 	if (left <= 0)
 		return -ETIMEDOUT;
-	r = sys_poll(&f, 1, left > INT_MAX ? INT_MAX : (int)left);
-	return r < 0 && r != -EINTR ? r : 0;
+	r = mask ? sys_ppoll(&f, 1, ms, mask) : sys_poll(&f, 1, ms);
+	return r < 0 && (r != -EINTR || mask) ? r : 0;
 }
 
 /* CCC: what the service wrote before asking (its 200 reply) goes out
@@ -232,7 +247,7 @@ flush_service(struct pump *p, long long deadline)
 			return p->close_notify && p->down_len == 0 ? 0 : -EPIPE;
 		if (p->down_len == 0 && !p->ticket && (p->plain_events & POLLIN || p->service_eof))
 			return 0;
-		if (!progress && wait_tcp(p, deadline) < 0)
+		if (!progress && wait_tcp(p, deadline, NULL) < 0)
 			return -ETIMEDOUT;
 	}
 }
@@ -254,7 +269,7 @@ close_tls(struct pump *p, long long deadline)
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -EPROTO;
 		p->tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		if (wait_tcp(p, deadline) < 0)
+		if (wait_tcp(p, deadline, NULL) < 0)
 			return -ETIMEDOUT;
 	}
 }
@@ -339,6 +354,23 @@ await_ccc(struct pump *p)
 	}
 }
 
+/* RETURNS the ms left for the client to take the reply in down[], or -1
+ * when none waits for it. */
+static int
+reply_left_ms(const struct pump *p)
+{
+	long long left;
+
+	if (p->down_len == 0 || p->client_eof)
+		return -1;
+	left = p->down_deadline - sys_now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Wait for what the pump waits for.  A client that takes no reply for
+ * idle_session_timeout ends the session, as one that sends nothing does:
+ * else the post-login process would block writing its next reply, and
+ * the session would stay for ever. */
 static void
 wait_events(struct pump *p)
 {
@@ -347,14 +379,19 @@ wait_events(struct pump *p)
 		{ .fd = p->plain_events ? p->plain : -1, .events = p->plain_events },
 		{ .fd = p->ctl, .events = POLLIN },
 	};
-	int r = sys_poll(f, 3, SYS_STACK_IDLE_MS);
+	int left = reply_left_ms(p);
+	int r = sys_poll(f, 3, left >= 0 && left < SYS_STACK_IDLE_MS ? left : SYS_STACK_IDLE_MS);
 
-	if (r == 0) {
+	if (r == 0 && left != 0) {
 		sys_stack_release();	/* the handshake's frames, while idle */
-		r = sys_poll(f, 3, -1);
+		r = sys_poll(f, 3, reply_left_ms(p));
 	}
 	if (r < 0 && r != -EINTR)
 		die("Failed to poll: %s", strerror(-r));
+	if (r == 0 && reply_left_ms(p) == 0) {
+		log_info("The client took no reply for %u s, closing", p->idle_timeout);
+		sys_exit_session(0);
+	}
 	if (r > 0 && f[2].revents)
 		control(p);
 }
@@ -371,6 +408,7 @@ pump(struct pump *p)
 			progress |= to_service(p);
 			progress |= from_service(p);
 			progress |= to_client(p);
+			progress |= drop_replies(p);
 			if (p->service_eof && p->down_len == 0) {
 				if (!p->client_eof)
 					(void)SSL_shutdown(p->ssl);	/* close_notify, best effort */
@@ -389,8 +427,9 @@ pump(struct pump *p)
 /* --- the control connection before login, for ftpcmd.c --- */
 
 /* After an SSL call's result R on the control connection: wait for what
- * OpenSSL needs, until DEADLINE.  RETURNS 1 to call again, or what the
- * caller returns: 0 for the client's close, -errno otherwise. */
+ * OpenSSL needs, until DEADLINE or SIGTERM (ftpcmd.c then ends the
+ * session).  RETURNS 1 to call again, or what the caller returns: 0 for
+ * the client's close, -errno otherwise (-EINTR: SIGTERM came). */
 static int
 ctl_wait(int r, long long deadline)
 {
@@ -398,7 +437,10 @@ ctl_wait(int r, long long deadline)
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		tp.tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		return wait_tcp(&tp, deadline) < 0 ? -ETIMEDOUT : 1;
+		if (ftp_term_requested())
+			return -EINTR;
+		r = wait_tcp(&tp, deadline, ftp_term_mask());
+		return r == -EINTR && !ftp_term_requested() ? 1 : r < 0 ? r : 1;
 	}
 	if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
 		log_info("TLS connection with the client ended: %s", tls_error(""));
@@ -494,7 +536,16 @@ tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
 	tp.idle_timeout = cfg->idle_session_timeout;
 	if (sys_set_nonblock(tp.tcp) < 0)
 		die_errno("Failed to make the control connection non-blocking");
-	r = tls_accept(tp.ssl, tp.tcp, deadline);
+	/* SIGTERM (the listener's shutdown, systemctl stop) ends a handshake:
+	 * no 421, which would be clear text after AUTH TLS's 234 */
+	do
+		r = ftp_term_requested() ? -EINTR : tls_accept(tp.ssl, tp.tcp, deadline,
+								 ftp_term_mask());
+	while (r == -EINTR && !ftp_term_requested());
+	if (r == -EINTR) {
+		log_info("Shutting down on SIGTERM during the TLS handshake, closing");
+		return -1;
+	}
 	if (r < 0) {
 		log_notice("TLS handshake failed: %s",
 			   r == -EPROTO ? tls_error("connection closed") : strerror(-r));

@@ -603,6 +603,20 @@ def test_auth_twice(ftpd, certs):
     assert c.cmd("NOOP").code == 200
 
 
+def test_user_before_auth_tls_is_forgotten(ftpd, certs):
+    """RFC 2228: an accepted AUTH makes the client send USER again.  A USER
+    in clear text (the client's, or one injected on the path before AUTH
+    TLS) must not be the account a PASS inside TLS logs in to; before, it
+    was (230)."""
+    s = tls_server(ftpd, certs, force_local_logins_ssl="NO")
+    c = s.connect()
+    assert c.cmd("USER demo").code == 331
+    auth_tls(c)
+    r = c.cmd("PASS " + DEMO_PASSWORD, 20)
+    assert r.code == 503, r
+    assert c.login().code == 230
+
+
 def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     """Commands sent with USER and PASS in one TLS record are all answered:
     the pre-login process, which holds the control connection's TLS, takes
@@ -613,6 +627,74 @@ def test_pipelined_after_pass_reach_the_post_login_process(ftpd, certs):
     c.send("USER demo\r\nPASS %s\r\nPWD\r\nTYPE I\r\nNOOP\r\nQUIT\r\n" % DEMO_PASSWORD)
     codes = [c.reply(20).code for _ in range(6)]
     assert codes == [331, 230, 257, 200, 200, 221], codes
+
+
+def test_client_that_reads_no_reply_times_out(ftpd, certs):
+    """A logged-in FTPS client that sends commands and reads none of their
+    replies: once a reply has waited idle_session_timeout for it, the TLS
+    process ends the session, as the idle timeout ends a silent one.
+    Before, the TLS process waited for ever to send it, the post-login
+    process blocked writing the next, and the session stayed."""
+    s = tls_server(ftpd, certs, idle_session_timeout=2)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    auth_tls(c)
+    assert c.login().code == 230
+    c.sock.settimeout(3)
+    try:
+        for _ in range(500):            # until the server stops reading
+            c.send(b"HELP\r\n" * 1000)
+    except socket.timeout:
+        pass
+    assert session_gone(s, before, 15), proc_descendants(s.pid)
+    log = s.log()
+    assert "The client took no reply for 2 s, closing" in log, log
+    assert "killed by signal" not in log, log
+
+
+def test_client_gone_right_after_pass(ftpd, certs):
+    """A client that sends PASS and closes at once: the TLS process
+    ends before the post-login process asks it for the TLS session, which
+    then ends as any session whose client left, not with an error ("The
+    TLS process did not answer: Broken pipe")."""
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    for _ in range(3):
+        c = auth_tls(s.connect())
+        assert c.cmd("USER demo").code == 331
+        c.send("PASS %s\r\n" % DEMO_PASSWORD)
+        c.close()
+        assert session_gone(s, before), proc_descendants(s.pid)
+    log = s.log()
+    assert log.count("Login successful") == 3, log
+    assert "did not answer" not in log and "killed by signal" not in log, log
+
+
+def test_client_gone_with_replies_unread(ftpd, certs):
+    """A client pipelines 1 MB of commands after PASS, reads no reply, and
+    closes (a reset: its unread replies).  The TLS process can send nothing
+    more, so it drops what the post-login process still writes, which then
+    reads what the client sent last and ends, and so does the session.
+    Before, the TLS process stopped reading replies once the client was
+    gone, the post-login process blocked writing one, and both, with the
+    helper, stayed for ever."""
+    s = tls_server(ftpd, certs)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    auth_tls(c)
+    assert c.cmd("USER demo").code == 331
+    c.sock.settimeout(3)
+    try:
+        c.send(("PASS %s\r\n" % DEMO_PASSWORD).encode() + b"NOOP\r\n" * 200_000)
+    except socket.timeout:
+        pass                    # the server stopped reading: its replies are unread
+    time.sleep(1)
+    c.close()
+    assert session_gone(s, before), proc_descendants(s.pid)
+    assert "Login successful" in s.log()
+    assert "killed by signal" not in s.log()
 
 
 @pytest.mark.parametrize("how", ["quit", "last_failed_login", "idle"])
@@ -694,6 +776,151 @@ def test_client_closes_mid_handshake(ftpd, certs):
     c.close()
     assert session_gone(s, before)
     assert "killed by signal" not in s.log()
+
+
+class RecordClient:
+    """A TLS client over the raw socket SOCK through memory BIOs, so that
+    a test sends the records it wants, whole or cut."""
+
+    def __init__(self, sock, version="1.3"):
+        self.sock = sock
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = client_context(version).wrap_bio(self.inc, self.out)
+        sock.settimeout(10)
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(self.out.read())
+                data = sock.recv(65536)
+                assert data, "the server closed the connection in the handshake"
+                self.inc.write(data)
+        sock.sendall(self.out.read())
+
+    def record(self, data):
+        """DATA as the bytes of its TLS record(s), not sent."""
+        self.obj.write(data)
+        return self.out.read()
+
+    def read_all(self, timeout=10):
+        """Plain text until the server's close_notify (then b"<close_notify>"
+        ends it) or EOF without one (b"<eof>")."""
+        got = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data = self.obj.read(65536)
+                if not data:
+                    return got + b"<close_notify>"
+                got += data
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                return got + b"<eof>"
+            self.inc.write(data)
+
+
+def stop_session(s, before):
+    """SIGTERM to each process of S's session (systemctl stop of an ftps@
+    unit; the standalone listener signals the process group the same way).
+    RETURNS the seconds until they were all gone, or None after 8 s."""
+    pids = [p for p in proc_descendants(s.pid) if p not in before]
+    assert pids
+    t0 = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    if wait_until(lambda: not any(proc_alive(p) for p in pids), 8):
+        return time.monotonic() - t0
+    return None
+
+
+@pytest.mark.parametrize("where", ["handshake", "record", "reply"])
+def test_sigterm_ends_a_tls_session_before_login(ftpd, certs, where):
+    """SIGTERM ends a TLS session before login at once wherever its pre-login
+    process waits for the client: in the handshake (AUTH TLS, then no
+    ClientHello; no 421, which would be clear text after 234), for the rest
+    of a TLS record, or for a client that does not read its replies.  Before,
+    only the wait for a command's first byte heard it; the others waited for
+    idle_session_timeout, and the listener killed the session after
+    shutdown_timeout."""
+    s = tls_server(ftpd, certs, shutdown_timeout=1, idle_session_timeout=60)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    if where == "reply":
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    assert c.cmd("AUTH TLS").code == 234
+    if where == "record":
+        rec = RecordClient(c.sock).record(b"NOOP\r\n")
+        c.send(rec[:len(rec) // 2])
+    elif where == "reply":
+        tls = RecordClient(c.sock)
+        c.sock.settimeout(0.5)
+        try:
+            for _ in range(100):        # about 2 MB of replies, none read
+                c.send(tls.record(b"HELP\r\n" * 100))
+        except socket.timeout:
+            pass
+    time.sleep(0.5)
+    took = stop_session(s, before)
+    assert took is not None and took < 3, took
+    log = s.log()
+    want = "during the TLS handshake" if where == "handshake" else "Shutting down on SIGTERM"
+    assert want in log, log
+    assert "killed by signal" not in log and "Failed to read" not in log, log
+    if where == "handshake":
+        assert c.wait_closed(5) == b""      # nothing in clear text after the 234
+
+
+def test_listener_shutdown_ends_a_tls_handshake(ftpd, certs):
+    """The standalone listener's SIGTERM: a session in its TLS handshake ends
+    at once, and the listener with it, instead of being killed
+    shutdown_timeout + 2 s later."""
+    s = tls_server(ftpd, certs, shutdown_timeout=2, idle_session_timeout=60)
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    s.proc.send_signal(signal.SIGTERM)
+    s.proc.wait(20)
+    assert time.monotonic() - t0 < 2, s.log()
+    log = s.log()
+    assert "Shutting down on SIGTERM during the TLS handshake" in log, log
+    assert "killing them" not in log, log
+    assert c.wait_closed(5) == b""
+
+
+@pytest.mark.parametrize("how", ["bad_record", "idle_in_a_record"])
+def test_tls_session_before_login_ends_cleanly(ftpd, certs, how):
+    """A TLS record the pre-login process cannot decrypt ends the session
+    with the reason in one line, not an error exit ("Failed to read from
+    the client: Protocol error"); idle_session_timeout in the middle of a
+    record is the idle timeout it is between commands: 421 Timeout. and
+    close_notify, not "421 Service not available" and an error exit."""
+    s = tls_server(ftpd, certs, idle_session_timeout=2)
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    assert c.cmd("AUTH TLS").code == 234
+    tls = RecordClient(c.sock)
+    if how == "bad_record":
+        c.send(bytes([23, 3, 3, 0, 40]) + os.urandom(40))
+        with pytest.raises(ssl.SSLError, match="BAD_RECORD_MAC"):
+            tls.read_all()
+        want = "TLS connection with the client ended: "
+    else:
+        c.send(tls.record(b"NOOP\r\n")[:4])
+        assert tls.read_all(10) == b"421 Timeout.\r\n<close_notify>"
+        want = "Idle session timeout, closing"
+    assert session_gone(s, before), proc_descendants(s.pid)
+    log = s.log()
+    assert want in log, log
+    assert "Failed to read" not in log, log
 
 
 class SClient:

@@ -762,6 +762,33 @@ def test_slowloris_bounded_by_idle_timeout(ftpd, when):
     alive(s.login())
 
 
+@pytest.mark.parametrize("when", ["prelogin", "postlogin"])
+def test_client_that_reads_no_reply_bounded_by_idle_timeout(ftpd, when):
+    """The other half of a slowloris: a client that sends commands and reads
+    none of the replies.  The control connection's send timeout
+    (idle_session_timeout) ends the session once the server could write
+    nothing for that long; before, the session blocked in write for ever,
+    before login too (any client could keep max_clients sessions)."""
+    s = ftpd(idle_session_timeout="2")
+    before = set(proc_descendants(s.pid))
+    c = s.connect()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if when == "postlogin":
+        assert c.login().code == 230
+    c.sock.settimeout(3)
+    try:
+        for _ in range(500):            # until the server stops reading
+            c.send(b"HELP\r\n" * 1000)
+    except (socket.timeout, BrokenPipeError, ConnectionResetError):
+        pass
+    assert wait_until(lambda: not [p for p in proc_descendants(s.pid) if p not in before],
+                      15), proc_descendants(s.pid)
+    log = s.log()
+    assert "The client took no reply for idle_session_timeout, closing" in log, log
+    c.close()
+    alive(s.login())
+
+
 # ---------------------------------------------------------------- limitd
 
 @ftp_needed
