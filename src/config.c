@@ -131,6 +131,31 @@ parse_ulong(const char *v, int base, unsigned long *out)
 	return *end ? -EINVAL : 0;
 }
 
+/* vsftpd reads a number with a leading 0 as octal and any other as decimal
+ * (parseconf.c), for every numeric option: a value its reading and ours would
+ * make different (a mode without the 0, a count with one) is refused. */
+static bool
+vsftpd_reads_otherwise(const struct opt_desc *d, const char *value, unsigned long n)
+{
+	return n >= 8 && (d->type == T_MODE) != (value[0] == '0');
+}
+
+static int
+vsftpd_reading(const struct opt_desc *d, const char *value, char *msg, size_t msglen)
+{
+	unsigned long theirs = strtoul(value, NULL, d->type == T_MODE ? 10 : 8);
+
+	if (msg && d->type == T_MODE)
+		snprintf(msg, msglen, "%s: \"%s\" needs a leading 0: vsftpd reads a number "
+			 "without one as decimal (%s = octal 0%lo); write 0%s, or 0%lo for "
+			 "what vsftpd did", d->name, value, value, theirs, value, theirs);
+	else if (msg)
+		snprintf(msg, msglen, "%s: \"%s\" has a leading 0: vsftpd reads it as "
+			 "octal (%lu); write it without the 0s, or %lu for what vsftpd did",
+			 d->name, value, theirs, theirs);
+	return -EINVAL;
+}
+
 static int
 set_number(struct config *cfg, const struct opt_desc *d, const char *value,
 	   char *msg, size_t msglen)
@@ -140,6 +165,8 @@ set_number(struct config *cfg, const struct opt_desc *d, const char *value,
 
 	if (r == 0 && (n < d->lo || n > d->hi))
 		r = -ERANGE;
+	if (r == 0 && vsftpd_reads_otherwise(d, value, n))
+		return vsftpd_reading(d, value, msg, msglen);
 	if (r == -EINVAL) {
 		if (msg)
 			snprintf(msg, msglen, "%s: \"%s\" is not %s number", d->name,

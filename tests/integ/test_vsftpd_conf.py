@@ -345,6 +345,27 @@ def test_vsftpd_switches_only_no(ftpenv):
         assert rc != 0 and "%s=YES: %s" % (key, why) in out, out
 
 
+@pytest.mark.parametrize("line,vsftpd_value", [("local_umask=22", "026"),
+                                                ("anon_umask=77", "0115"),
+                                                ("file_open_mode=666", "01232"),
+                                                ("max_per_ip=010", "8")])
+def test_number_vsftpd_reads_otherwise_refused(ftpenv, line, vsftpd_value):
+    """vsftpd reads a number with a leading 0 as octal and any other as
+    decimal (local_umask=22 is umask 026 there: a file_open_mode=666 upload
+    with anon_umask=22 came out 1210 under vsftpd 3.0.3); miniftpd read modes
+    as octal always, so the same line made files more readable.  Such a line
+    is refused at its FILE:LINE with both readings; 022, 7, 0 still pass."""
+    path = write(os.path.join(ftpenv.dir, "num.conf"), "# numbers\n%s\n" % line)
+    rc, out = check(path)
+    assert rc != 0, out
+    assert "%s:2: %s" % (path, line.split("=")[0]) in out, out
+    assert "or %s for what vsftpd did" % vsftpd_value in out, out
+    path = write(os.path.join(ftpenv.dir, "num.conf"),
+                 "local_umask=022\nanon_umask=7\nfile_open_mode=0666\nmax_per_ip=07\n"
+                 "listen_port=0\n")
+    assert check(path) == (0, "configuration OK")
+
+
 # ---------------------------------------------------------------- five real-world variants
 
 def prepare_variant(ftpenv, name, subst):

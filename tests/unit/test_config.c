@@ -160,6 +160,15 @@ test_mode(void **state)
 	assert_non_null(strstr(msg, "octal"));
 	assert_int_equal(cfg_set(&cfg, "local_umask", "-1", NULL, 0), -EINVAL);
 	assert_int_equal(cfg.local_umask, 07);
+	/* vsftpd reads "22" as decimal (026), "010" as octal (8): both refused */
+	assert_int_equal(cfg_set(&cfg, "local_umask", "22", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "needs a leading 0"));
+	assert_non_null(strstr(msg, "026"));
+	assert_int_equal(cfg.local_umask, 07);
+	assert_int_equal(cfg_set(&cfg, "max_per_ip", "010", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "octal (8)"));
+	assert_int_equal(cfg_set(&cfg, "max_per_ip", "07", NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "local_umask", "0", NULL, 0), 0);
 }
 
 static void
