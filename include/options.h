@@ -74,9 +74,9 @@
 	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
 	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
 	OPT_STR (pam_service_name, "", "PAM service (a file in /etc/pam.d or /usr/lib/pam.d; -t checks it) that checks local users' passwords, account (expiry, aging) and opens their session; empty: /etc/shadow directly, with pam_unix's aging rules. Anonymous and virtual users never go through PAM.") \
-	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login.") \
+	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login. The list must be readable, as in vsftpd: -t and the start refuse one that is not, and a list that cannot be read at a login refuses that login.") \
 	OPT_BOOL(userlist_deny, 1, "YES: users in userlist_file are refused; NO: only they may log in.") \
-	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable.") \
+	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable, one name a line (vsftpd's default was /etc/vsftpd.user_list).") \
 	OPT_STR (user_db_file, "", "Virtual users file, lines name:crypt-hash[:home] (empty: no virtual users).") \
 	OPT_STR (guest_username, "ftp", "System user that virtual users' sessions run as.") \
 	OPT_BOOL(anonymous_enable, 0, "Let USER anonymous / ftp log in with any password.") \

@@ -158,17 +158,18 @@ hash_matches(const char *pass, const char *hash)
 	return diff == 0;
 }
 
-/* NAME appears as a whole line (comments '#') in FILE. */
+/* NAME appears as a whole line (comments '#') in FILE: 1, 0, or -errno
+ * when FILE cannot be read. */
 static int
 listed_in(const char *file, const char *name)
 {
 	char *text;
-	ssize_t n = sys_read_file(file, 1 << 20, &text);
+	ssize_t n = sys_read_file(file, USER_LIST_MAX, &text);
 	size_t want = strlen(name);
 	int found = 0;
 
 	if (n < 0)
-		return 0;
+		return (int)n;
 	for (char *line = strtok(text, "\n"); line && !found; line = strtok(NULL, "\n")) {
 		size_t len = strcspn(line, " \t\r#");
 
@@ -369,7 +370,7 @@ local_denies(const struct config *cfg, const struct passwd *pw)
 {
 	if (pw->pw_uid == 0 && !cfg->root_login_enable)
 		return "root login disabled";
-	if (listed_in(cfg->ftpusers_file, pw->pw_name))
+	if (listed_in(cfg->ftpusers_file, pw->pw_name) > 0)
 		return "listed in ftpusers_file";
 	if (cfg->check_shell && !shell_allowed(pw->pw_shell))
 		return "shell not in /etc/shells";
@@ -445,15 +446,39 @@ pam_denies(const struct config *cfg, const struct runtime *rt, struct attempt *a
 	return a->pam_reason;
 }
 
+/* A list that cannot be read refuses, as vsftpd refuses the session. */
 static const char *
 userlist_denies(const struct config *cfg, const char *user)
 {
+	int listed;
+
 	if (!cfg->userlist_enable)
 		return NULL;
-	if (listed_in(cfg->userlist_file, user) == cfg->userlist_deny)
+	listed = listed_in(cfg->userlist_file, user);
+	if (listed < 0)
+		return "cannot read userlist_file";
+	if (listed == cfg->userlist_deny)
 		return cfg->userlist_deny ? "listed in userlist_file" :
 		       "not listed in userlist_file";
 	return NULL;
+}
+
+int
+auth_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	char *text, where[CFG_ERR_MAX];
+	ssize_t n;
+
+	if (!cfg->userlist_enable)
+		return 0;
+	n = sys_read_file(cfg->userlist_file, USER_LIST_MAX, &text);
+	if (n >= 0)
+		return free(text), 0;
+	cfg_origin("userlist_enable", where, sizeof(where));
+	return str_fmt(err, errlen, "%s: userlist_enable=YES: cannot read userlist_file %s: "
+		       "%s (vsftpd refuses every session then; its default list was "
+		       "/etc/vsftpd.user_list: name yours with userlist_file)", where,
+		       cfg->userlist_file, strerror((int)-n)), -1;
 }
 
 /* The end of an attempt: FAIL (NULL: success) into REASON; a refused

@@ -366,6 +366,50 @@ def test_number_vsftpd_reads_otherwise_refused(ftpenv, line, vsftpd_value):
     assert check(path) == (0, "configuration OK")
 
 
+def test_userlist_unreadable_refused_at_check(ftpenv):
+    """userlist_enable=YES with a userlist_file that cannot be read: vsftpd
+    3.0.3 answers every session "500 OOPS: cannot read user list file";
+    miniftpd read it as empty, so userlist_deny=YES let everyone in (a site
+    relying on vsftpd's default /etc/vsftpd.user_list lost its deny list).
+    Now -t stops at the userlist_enable line, naming the file."""
+    missing = os.path.join(ftpenv.dir, "no-user_list")
+    path = write(os.path.join(ftpenv.dir, "ul.conf"),
+                 "# RHEL-like\nlocal_enable=YES\nuserlist_enable=YES\nuserlist_file=%s\n"
+                 % missing)
+    rc, out = check(path)
+    assert rc != 0, out
+    assert "%s:3: userlist_enable=YES: cannot read userlist_file %s: No such file" \
+        % (path, missing) in out, out
+    assert "/etc/vsftpd.user_list" in out, out
+    write(missing, "root\n")
+    assert check(path) == (0, "configuration OK")
+    assert check(path, "-ouserlist_enable=NO", "-ouserlist_file=/nonexistent") == \
+        (0, "configuration OK")
+    if not os.path.exists("/etc/miniftpd.user_list"):       # the default path
+        path = write(os.path.join(ftpenv.dir, "ul2.conf"), "userlist_enable=YES\n")
+        rc, out = check(path)
+        assert rc != 0 and "%s:1: userlist_enable=YES: cannot read userlist_file " \
+            "/etc/miniftpd.user_list" % path in out, out
+
+
+@pytest.mark.parametrize("deny", ["YES", "NO"])
+def test_userlist_gone_refuses_logins(ftpenv, deny):
+    """A userlist_file removed while the server runs refuses every login that
+    consults it (with either userlist_deny), as vsftpd refuses the session;
+    before, userlist_deny=YES admitted everyone."""
+    ul = write(os.path.join(ftpenv.dir, "user_list"), "someoneelse\n" if deny == "YES"
+               else "demo\n")
+    s = ftpenv.server("standalone", userlist_enable="YES", userlist_deny=deny,
+                      userlist_file=ul, delay_failed_login="0")
+    s.login().close()
+    os.unlink(ul)
+    c = s.connect()
+    assert c.cmd("USER demo").code == 331
+    assert c.cmd("PASS " + DEMO_PASSWORD).code == 530
+    c.close()
+    assert wait_until(lambda: "cannot read userlist_file" in s.log(), 5), s.log()
+
+
 # ---------------------------------------------------------------- five real-world variants
 
 def prepare_variant(ftpenv, name, subst):
