@@ -51,7 +51,7 @@
 	/* data connections */ \
 	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \
-	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: see pasv_min_port).") \
+	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: 65535 when pasv_min_port is set, as in vsftpd; see pasv_min_port). Below pasv_min_port is an error.") \
 	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
 	OPT_BOOL(pasv_addr_resolve, 0, "pasv_address is a dynamic-DNS host name: the standalone listener resolves it again for new sessions once its last answer is pasv_addr_ttl seconds old (a process started per connection resolves it at its start); never a chrooted or sandboxed process (SECURITY.md). NO: resolved once at start.") \
 	OPT_UINT(pasv_addr_ttl, 60, 0, 86400, "Seconds a pasv_addr_resolve answer is reused before the listener asks again (0: for every new session).") \

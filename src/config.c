@@ -452,7 +452,7 @@ cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 {
 	if (check_only_no(cfg, err) < 0)
 		return -1;
-	if (cfg->pasv_min_port > cfg->pasv_max_port) {
+	if (cfg->pasv_max_port != 0 && cfg->pasv_min_port > cfg->pasv_max_port) {
 		snprintf(err, CFG_ERR_MAX,
 			 "pasv_min_port (%lu) is above pasv_max_port (%lu)",
 			 cfg->pasv_min_port, cfg->pasv_max_port);
@@ -461,6 +461,20 @@ cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 	if (check_cluster(cfg, err) < 0)
 		return -1;
 	return check_enum("limitd_fail", cfg->limitd_fail, "open", "closed", err);
+}
+
+/* ERR from cfg_check, which starts with the option it is about, prefixed
+ * with where that option was set: FILE:LINE, -oKEY, or the file alone. */
+static void
+locate_check_error(char err[CFG_ERR_MAX])
+{
+	char key[80], where[160], tmp[CFG_ERR_MAX];
+	size_t n = strcspn(err, "=: (");
+
+	snprintf(key, sizeof(key), "%.*s", (int)(n < sizeof(key) ? n : 0), err);
+	cfg_origin(key, where, sizeof(where));
+	snprintf(tmp, sizeof(tmp), "%s: %s", where, err);
+	memcpy(err, tmp, CFG_ERR_MAX);
 }
 
 int
@@ -513,13 +527,8 @@ cfg_load(struct config *cfg, const char *file, bool named,
 	}
 	if (check_cluster_url(cfg, err) < 0 || check_cluster_id(cfg, err) < 0)
 		return -1;
-	if (cfg_check(cfg, err) < 0) {
-		char tmp[CFG_ERR_MAX];
-
-		snprintf(tmp, sizeof(tmp), "%s: %s", file, err);
-		memcpy(err, tmp, CFG_ERR_MAX);
-		return -1;
-	}
+	if (cfg_check(cfg, err) < 0)
+		return locate_check_error(err), -1;
 	return 0;
 }
 

@@ -410,6 +410,39 @@ def test_userlist_gone_refuses_logins(ftpenv, deny):
     assert wait_until(lambda: "cannot read userlist_file" in s.log(), 5), s.log()
 
 
+@pytest.mark.parametrize("line,why", [
+    ("tcp_wrappers=YES", "tcp_wrappers=YES: TCP wrappers are not supported"),
+    ("ssl_sslv2=YES", "ssl_sslv2=YES: SSL 2 is never offered"),
+    ("pasv_max_port=4000", "pasv_min_port (5000) is above pasv_max_port (4000)"),
+    ("limitd_fail=maybe", 'limitd_fail: "maybe" must be open or closed')])
+def test_cross_checks_name_the_line(ftpenv, line, why):
+    """The checks made after the whole file is read (vsftpd switches only NO,
+    the passive range, limitd_fail) name the line like every other refusal:
+    they said only the file's name, leaving a long vsftpd.conf to be searched."""
+    path = write(os.path.join(ftpenv.dir, "x.conf"),
+                 "# a vsftpd.conf\nanonymous_enable=NO\npasv_min_port=5000\n%s\n"
+                 "listen=NO\n" % line)
+    rc, out = check(path)
+    assert rc != 0, out
+    where = "%s:3" % path if line.startswith("pasv_max_port") else "%s:4" % path
+    assert "%s: %s" % (where, why) in out, out
+
+
+def test_pasv_min_port_alone(ftpenv):
+    """pasv_min_port without pasv_max_port: vsftpd 3.0.3 serves min..65535
+    (checked: PASV ports 64843-65439 for pasv_min_port=64000); miniftpd
+    refused it ("pasv_min_port (64000) is above pasv_max_port (0)") though
+    its PASV code already read 0 as 65535."""
+    path = write(os.path.join(ftpenv.dir, "pm.conf"), "pasv_min_port=64000\n")
+    assert check(path) == (0, "configuration OK")
+    s = ftpenv.server("standalone", pasv_min_port="64000")
+    c = s.login()
+    for _ in range(3):
+        r = c.cmd("PASV")
+        m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text)
+        assert r.code == 227 and int(m.group(5)) * 256 + int(m.group(6)) >= 64000, r
+
+
 # ---------------------------------------------------------------- five real-world variants
 
 def prepare_variant(ftpenv, name, subst):

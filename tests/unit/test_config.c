@@ -256,6 +256,9 @@ test_cross_checks(void **state)
 	assert_int_equal(parse("pasv_min_port=5000\npasv_max_port=4000\n"), 0);
 	assert_int_equal(cfg_check(&cfg, err), -1);
 	assert_non_null(strstr(err, "pasv_min_port"));
+	/* vsftpd: pasv_min_port alone is min..65535 */
+	assert_int_equal(parse("pasv_min_port=5000\n"), 0);
+	assert_int_equal(cfg_check(&cfg, err), 0);
 	assert_int_equal(parse("limitd_fail=maybe\n"), 0);
 	assert_int_equal(cfg_check(&cfg, err), -1);
 	assert_non_null(strstr(err, "limitd_fail"));
