@@ -81,6 +81,7 @@
 	OPT_STR (guest_username, "ftp", "System user that virtual users' sessions run as.") \
 	OPT_BOOL(anonymous_enable, 0, "Let USER anonymous / ftp log in with any password.") \
 	OPT_STR (anon_root, "", "Directory anonymous users are chrooted to (empty: ftp_username's home).") \
+	OPT_BOOL(anon_world_readable_only, 1, "Anonymous users may download only files that others may read (mode o+r), as in vsftpd: what they upload (0600 under anon_umask=077, owned by ftp_username) cannot be fetched until you chmod o+r it, so an upload directory is no drop box. NO: whatever ftp_username may read.") \
 	OPT_BOOL(anon_upload_enable, 0, "Let anonymous users upload (needs write_enable).") \
 	OPT_BOOL(anon_mkdir_write_enable, 0, "Let anonymous users create directories (needs write_enable).") \
 	OPT_BOOL(anon_other_write_enable, 0, "Let anonymous users delete and rename (needs write_enable).") \

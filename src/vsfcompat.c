@@ -23,7 +23,6 @@ static const struct {
 	const char *name;
 	const char *advice;
 } vsf_options[] = {
-	{ "anon_world_readable_only", "anonymous users read what ftp_username may read; set file permissions instead" },
 	{ "async_abor_enable", "ABOR is always understood; remove the line" },
 	{ "background", "miniftpd stays in the foreground with listen=YES (run it from a systemd unit or use ftp.socket)" },
 	{ "banned_email_file", NO_ANON_PW },

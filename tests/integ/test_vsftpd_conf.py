@@ -443,6 +443,51 @@ def test_pasv_min_port_alone(ftpenv):
         assert r.code == 227 and int(m.group(5)) * 256 + int(m.group(6)) >= 64000, r
 
 
+def retr(f, name):
+    out = []
+    f.retrbinary("RETR " + name, out.append)
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("only", ["default", "NO"])
+def test_anon_world_readable_only(ftpenv, only):
+    """vsftpd's anon_world_readable_only (default YES): an anonymous RETR of
+    a file others may not read gets 550 (vsftpd 3.0.3: an anonymous upload,
+    0600 under anon_umask=077, cannot be fetched back), so an upload
+    directory is no drop box.  miniftpd refused the option and served such
+    files; now YES by default, NO serves them, and local/virtual users are
+    not concerned."""
+    extra = {} if only == "default" else {"anon_world_readable_only": "NO"}
+    s = ftpenv.server("standalone", anonymous_enable="YES", anon_root=ftpenv.anon_root,
+                      write_enable="YES", anon_upload_enable="YES", **extra)
+    f = s.ftplib(user=None)
+    try:
+        f.login("anonymous", "x@y")
+        f.storbinary("STOR drop.bin", __import__("io").BytesIO(b"drop\n"))
+        up = os.path.join(ftpenv.anon_root, "drop.bin")
+        assert os.stat(up).st_mode & 0o777 == 0o600
+        if only == "NO":
+            assert retr(f, "drop.bin") == b"drop\n"
+            return
+        with pytest.raises(ftplib.error_perm, match="^550 Failed to open file"):
+            retr(f, "drop.bin")
+        assert "drop.bin" in listing(f)                  # still listed, as in vsftpd
+        os.chmod(up, 0o604)                              # released by the admin
+        assert retr(f, "drop.bin") == b"drop\n"
+    finally:
+        f.close()
+    private = os.path.join(ftpenv.root, "private.txt")
+    write(private, "mine\n", 0o600)
+    if IS_ROOT:
+        pw = pwd.getpwnam(GUEST)
+        os.chown(private, pw.pw_uid, pw.pw_gid)
+    v = s.ftplib()                                       # demo, a virtual user
+    try:
+        assert retr(v, "private.txt") == b"mine\n"
+    finally:
+        v.close()
+
+
 # ---------------------------------------------------------------- five real-world variants
 
 def prepare_variant(ftpenv, name, subst):
