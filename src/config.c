@@ -197,6 +197,8 @@ cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
 	const struct opt_desc *d = find_option(key);
 	char **sp;
 
+	if (d == NULL && vsf_same(key, value))
+		return 0;
 	if (d == NULL) {
 		const char *advice = vsf_advice(key);
 
@@ -282,7 +284,8 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], bool user,
 	}
 	if (cfg_set(cfg, key, value, msg, msglen) < 0)
 		return -EINVAL;
-	seen[d - options] = true;
+	if (d)
+		seen[d - options] = true;
 	return 0;
 }
 
@@ -511,7 +514,8 @@ cfg_load(struct config *cfg, const char *file, bool named,
 			snprintf(err, CFG_ERR_MAX, "-o%.64s: %s", overrides[i], msg);
 			return -1;
 		}
-		origin.override[find_option(kv) - options] = true;
+		if (find_option(kv))
+			origin.override[find_option(kv) - options] = true;
 	}
 	if (origin.file == NULL)
 		origin.file = file;

@@ -192,6 +192,14 @@ test_unknown_key(void **state)
 	assert_non_null(strstr(msg, "no_such_option"));
 	assert_int_equal(parse("listen=YES\n\nbogus_key=1\n"), -1);
 	assert_string_equal(err, "t.conf:3: unknown option \"bogus_key\"");
+	/* a vsftpd option set to what miniftpd always does: accepted, no effect */
+	assert_int_equal(cfg_set(&cfg, "xferlog_std_format", "yes", NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "xferlog_std_format", "NO", msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "is a vsftpd option"));
+	assert_int_equal(cfg_set(&cfg, "one_process_model", "YES", NULL, 0), -ENOENT);
+	assert_int_equal(parse("one_process_model=NO\nchroot_list_enable=0\n"
+			       "one_process_model=FALSE\n"), 0);
+	assert_int_equal(cfg_set(&cfg, "user_sub_token", "NO", NULL, 0), -ENOENT);
 	/* option names are exact */
 	assert_int_equal(parse("LISTEN=YES\n"), -1);
 	assert_int_equal(strncmp(err, "t.conf:1: ", 10), 0);
