@@ -72,7 +72,7 @@ static const struct {
 	{ "upload_file", NULL, "not supported; use deny_file to refuse names" },
 	{ "download_file", NULL, "not supported; use deny_file to refuse names" },
 	{ "user_sub_token", NULL, "give each virtual user a home in user_db_file, or local_root in a user_config_dir file" },
-	{ "utf8_filesystem", NULL, "names are sent as they are (OPTS UTF8 ON is accepted); remove the line" },
+	{ "utf8_filesystem", "YES", "miniftpd always announces UTF8 in FEAT and sends names as they are, as vsftpd's utf8_filesystem=YES; remove the line" },
 	{ "validate_cert", "NO", NO_CLIENT_CERT },
 	{ "virtual_use_local_privs", "YES", "virtual users get the local users' rights (write_enable, local_umask)" },
 	{ "vsftpd_log_file", NULL, LOGS },

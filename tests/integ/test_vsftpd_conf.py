@@ -369,7 +369,22 @@ SAME = {"async_abor_enable": "YES", "background": "NO", "chmod_enable": "YES",
         "require_cert": "NO", "reverse_lookup_enable": "NO", "secure_email_list_enable": "NO",
         "setproctitle_enable": "NO", "ssl_request_cert": "NO", "ssl_tlsv1_1": "NO",
         "text_userdb_names": "YES", "tilde_user_enable": "NO", "validate_cert": "NO",
-        "virtual_use_local_privs": "YES", "xferlog_std_format": "YES"}
+        "virtual_use_local_privs": "YES", "xferlog_std_format": "YES",
+        "utf8_filesystem": "YES"}
+
+
+def test_utf8_filesystem_yes_is_what_miniftpd_does(ftpenv):
+    """utf8_filesystem=YES (tutorials set it): vsftpd 3.0.3 then lists UTF8 in
+    FEAT (without it, not) and answers OPTS UTF8 ON "200 Always in UTF8
+    mode."; miniftpd always does both, so the line is accepted."""
+    path = write(os.path.join(ftpenv.dir, "u.conf"), "utf8_filesystem=YES\n")
+    assert check(path) == (0, "configuration OK")
+    s = ftpenv.server("standalone")
+    c = s.connect()
+    r = c.cmd("FEAT")
+    assert r.code == 211 and " UTF8" in r.lines, r
+    r = c.cmd("OPTS UTF8 ON")
+    assert r.code == 200 and "Always in UTF8 mode." in r.text, r
 
 
 def test_every_vsftpd_option_known_or_advised(ftpenv):
