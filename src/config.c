@@ -289,13 +289,22 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], bool user,
 	return 0;
 }
 
+/* The UTF-8 byte-order mark some Windows editors put first (with CRLF line
+ * ends, which trim() drops too): its length, or 0.  Left in, it made the
+ * first key unknown with a message that looked right ("listen"). */
+static size_t
+utf8_bom(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 static int
 parse_text(struct config *cfg, const char *name, const char *text, size_t len,
 	   bool user, char err[CFG_ERR_MAX])
 {
 	bool seen[NOPTIONS] = { false };
 	char line[MAX_CONFIG_LINE + 1], msg[CFG_ERR_MAX - 64];
-	size_t pos = 0, lineno = 0;
+	size_t pos = utf8_bom(text, len), lineno = 0;
 
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);

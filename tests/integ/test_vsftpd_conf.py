@@ -313,6 +313,23 @@ def test_rhel_stock_vsftpd_conf(ftpenv):
     assert rc != 0 and '"xferlog_std_format" is a vsftpd option' in out, out
 
 
+def test_windows_editor_file(ftpenv):
+    """A vsftpd.conf saved by a Windows editor: a UTF-8 byte-order mark, CRLF
+    line ends.  The mark made the first key unknown, with a message whose
+    name looked right ('unknown option "listen"'); now it is skipped like
+    the CRs.  A mark anywhere else stays an error."""
+    path = os.path.join(ftpenv.dir, "win.conf")
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbflisten=YES\r\nanonymous_enable=NO\r\nlocal_umask=022\r\n")
+    assert check(path) == (0, "configuration OK")
+    r = run([miniftpd_bin(), path, "-T"])
+    assert "listen=YES" in r.stdout.splitlines() and "local_umask=022" in r.stdout, r.stdout
+    with open(path, "wb") as f:
+        f.write(b"listen=YES\r\n\xef\xbb\xbfanonymous_enable=NO\r\n")
+    rc, out = check(path)
+    assert rc != 0 and "%s:2: unknown option" % path in out, out
+
+
 def test_listen_and_listen_ipv6_both_yes_refused(ftpenv):
     """vsftpd: listen and listen_ipv6 exclude each other; miniftpd names both lines."""
     path = write(os.path.join(ftpenv.dir, "both.conf"),

@@ -225,6 +225,10 @@ static void
 test_syntax(void **state)
 {
 	(void)state;
+	/* a UTF-8 byte-order mark first (Windows editors), then CRLF lines */
+	assert_int_equal(parse("\xEF\xBB\xBFlisten_port=2121\r\nlisten=YES\r\n"), 0);
+	assert_int_equal(cfg.listen_port, 2121);
+	assert_int_equal(parse("listen=YES\n\xEF\xBB\xBFlisten_port=2121\n"), -1);
 	/* comments, blank lines, spaces around key and value, CRLF, no final LF */
 	assert_int_equal(parse("# comment\n\n   \t\n  listen = YES \r\n"
 			       "ftpd_banner=  Hello there  \nlisten_port=2121"), 0);
