@@ -46,11 +46,11 @@ int auth_check(const struct config *cfg, const struct runtime *rt,
 #define USER_LIST_MAX (1 << 20)
 
 /*
- * auth_check_config - with userlist_enable=YES, whether userlist_file can
- * be read (vsftpd refuses every session when it cannot; a list read as
- * empty would admit everyone under userlist_deny=YES).  For -t, the start
- * and a reload.  RETURNS 0, or -1 with ERR "FILE:LINE: message" naming the
- * userlist_enable line.
+ * auth_check_config - with userlist_enable=YES (chroot_list_enable=YES),
+ * whether userlist_file (chroot_list_file) can be read: vsftpd refuses the
+ * sessions when it cannot; a user list read as empty would admit everyone
+ * under userlist_deny=YES.  For -t, the start and a reload.  RETURNS 0, or
+ * -1 with ERR "FILE:LINE: message" naming the line that enables the list.
  */
 int auth_check_config(const struct config *cfg, char *err, size_t errlen);
 

@@ -68,6 +68,8 @@
 	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
 	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
 	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory (chroot).") \
+	OPT_BOOL(chroot_list_enable, 0, "As in vsftpd: a local user named in chroot_list_file gets the opposite of chroot_local_user (YES: the listed users are not chrooted; NO: only they are), after the user's user_config_dir file. Virtual users are always chrooted, anonymous users always confined to anon_root. The list must be readable: -t and the start refuse one that is not, and a login that cannot read it is refused.") \
+	OPT_STR (chroot_list_file, "/etc/miniftpd.chroot_list", "User list for chroot_list_enable, one name a line (vsftpd's default was /etc/vsftpd.chroot_list).") \
 	OPT_BOOL(allow_writeable_chroot, 0, "Accepted for vsftpd compatibility, no effect: miniftpd's chroot is safe with a writable root too (the post-login process has no privilege to exploit one, and paths resolve beneath the root fd).") \
 	OPT_STR (user_config_dir, "", "Directory of per-user files named after the user, read by the helper at login: local_root, write_enable, chroot_local_user, local_umask, file_open_mode, local_max_rate, upload_max_rate, download_max_rate, idle_session_timeout, data_connection_timeout, hide_ids, use_localtime, dirmessage_enable, deny_file, hide_file. A file must be owned by root and not writable by group or others (else the login is refused).") \
 	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \

@@ -228,11 +228,26 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 	       "home directory name too long" : NULL;
 }
 
+/* vsftpd's chroot_list: a listed local user gets the opposite of
+ * CHROOT_LOCAL_USER.  RETURNS 1 (chroot), 0, or -errno: the list cannot
+ * be read (the login is refused, as vsftpd ends the session). */
+static int
+local_chroot(const struct config *cfg, bool chroot_local_user, const char *user)
+{
+	int listed;
+
+	if (!cfg->chroot_list_enable)
+		return chroot_local_user;
+	listed = listed_in(cfg->chroot_list_file, user);
+	return listed < 0 ? listed : chroot_local_user != (listed == 1);
+}
+
 const char *
 auth_apply_user_config(const struct config *global, const struct config *user,
 		       const struct runtime *rt, struct login *l)
 {
 	char dir[PATH_MAX];
+	int chroot_it;
 
 	if (l->kind == LOGIN_ANON ||
 	    (strcmp(global->local_root, user->local_root) == 0 &&
@@ -244,7 +259,10 @@ auth_apply_user_config(const struct config *global, const struct config *user,
 		     user->local_root : rt->privileged && !l->chroot ? l->home : l->root,
 		     sizeof(dir)) < 0)
 		return "local_root too long";
-	return set_root(l, rt, dir, l->kind == LOGIN_VIRTUAL || user->chroot_local_user);
+	chroot_it = l->kind == LOGIN_VIRTUAL ? 1 : local_chroot(user, user->chroot_local_user,
+								 l->user);
+	return chroot_it < 0 ? "cannot read chroot_list_file" :
+	       set_root(l, rt, dir, chroot_it == 1);
 }
 
 int
@@ -377,6 +395,20 @@ local_denies(const struct config *cfg, const struct passwd *pw)
 	return NULL;
 }
 
+/* A local user's root: local_root or the home, chrooted as
+ * chroot_local_user and chroot_list say. */
+static const char *
+local_user_root(const struct config *cfg, const struct runtime *rt,
+		const struct passwd *pw, const char *user, struct login *out)
+{
+	int chroot_it = local_chroot(cfg, cfg->chroot_local_user, user);
+
+	if (chroot_it < 0)
+		return "cannot read chroot_list_file";
+	return set_root(out, rt, cfg->local_root[0] ? cfg->local_root : pw->pw_dir,
+			chroot_it == 1);
+}
+
 /* Fill A's hash and deny reason for a local user; OUT's ids and root.  A
  * refused account is checked against the dummy: it costs what a real one
  * of the system's method costs, whatever its own hash (none, "*", "!"). */
@@ -406,8 +438,7 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 	if (a->deny == NULL)
 		a->deny = fill_ids(out, pw);
 	if (a->deny == NULL)
-		a->deny = set_root(out, rt, cfg->local_root[0] ? cfg->local_root :
-				   pw->pw_dir, cfg->chroot_local_user);
+		a->deny = local_user_root(cfg, rt, pw, a->user, out);
 	str_lcpy(a->hash, a->deny || a->pad ? local_dummy(rt) : hash, sizeof(a->hash));
 	a->pam = a->pam && a->deny == NULL;
 }
@@ -463,22 +494,35 @@ userlist_denies(const struct config *cfg, const char *user)
 	return NULL;
 }
 
-int
-auth_check_config(const struct config *cfg, char *err, size_t errlen)
+/* An enabled list (userlist, chroot_list) that cannot be read, named at
+ * the line of ENABLE; VSF_DEFAULT: vsftpd's default path of FILE_KEY. */
+static int
+check_list(bool enabled, const char *enable, const char *file_key, const char *file,
+	   const char *vsf_default, char *err, size_t errlen)
 {
 	char *text, where[CFG_ERR_MAX];
 	ssize_t n;
 
-	if (!cfg->userlist_enable)
+	if (!enabled)
 		return 0;
-	n = sys_read_file(cfg->userlist_file, USER_LIST_MAX, &text);
+	n = sys_read_file(file, USER_LIST_MAX, &text);
 	if (n >= 0)
 		return free(text), 0;
-	cfg_origin("userlist_enable", where, sizeof(where));
-	return str_fmt(err, errlen, "%s: userlist_enable=YES: cannot read userlist_file %s: "
-		       "%s (vsftpd refuses every session then; its default list was "
-		       "/etc/vsftpd.user_list: name yours with userlist_file)", where,
-		       cfg->userlist_file, strerror((int)-n)), -1;
+	cfg_origin(enable, where, sizeof(where));
+	return str_fmt(err, errlen, "%s: %s=YES: cannot read %s %s: %s (vsftpd refuses "
+		       "the sessions then; its default list was %s: name yours with %s)",
+		       where, enable, file_key, file, strerror((int)-n), vsf_default,
+		       file_key), -1;
+}
+
+int
+auth_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	if (check_list(cfg->userlist_enable, "userlist_enable", "userlist_file",
+		       cfg->userlist_file, "/etc/vsftpd.user_list", err, errlen) < 0)
+		return -1;
+	return check_list(cfg->chroot_list_enable, "chroot_list_enable", "chroot_list_file",
+			  cfg->chroot_list_file, "/etc/vsftpd.chroot_list", err, errlen);
 }
 
 /* The end of an attempt: FAIL (NULL: success) into REASON; a refused

@@ -32,8 +32,6 @@ static const struct {
 	{ "ca_certs_file", NULL, NO_CLIENT_CERT },
 	{ "chmod_enable", "YES", "SITE CHMOD follows write_enable; remove the line" },
 	{ "chown_upload_mode", NULL, "anonymous uploads get file_open_mode less anon_umask" },
-	{ "chroot_list_enable", "NO", CHROOT_PER_USER },
-	{ "chroot_list_file", NULL, CHROOT_PER_USER },
 	{ "cmds_allowed", NULL, "not supported: write_enable, port_enable and pasv_enable switch groups of commands" },
 	{ "cmds_denied", NULL, "not supported: write_enable, port_enable and pasv_enable switch groups of commands" },
 	{ "debug_ssl", "NO", "TLS handshake failures are always logged; log_ftp_protocol logs commands" },

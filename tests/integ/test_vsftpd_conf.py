@@ -379,7 +379,7 @@ def vsftpd_man_options():
 # vsftpd options miniftpd lacks, and the value that asks for what miniftpd
 # always does: accepted with no effect (any other value keeps the advice)
 SAME = {"async_abor_enable": "YES", "background": "NO", "chmod_enable": "YES",
-        "chroot_list_enable": "NO", "debug_ssl": "NO", "deny_email_enable": "NO",
+        "debug_ssl": "NO", "deny_email_enable": "NO",
         "dirlist_enable": "YES", "download_enable": "YES", "dual_log_enable": "NO",
         "guest_enable": "NO", "ls_recurse_enable": "NO", "mdtm_write": "NO",
         "no_anon_password": "NO", "one_process_model": "NO", "passwd_chroot_enable": "NO",
@@ -851,6 +851,71 @@ def test_user_config_dir_refusals(ftpenv, case):
     # other users (no file) still log in
     if "ydemo" in ftpenv.passwords:
         s.login("ydemo")
+
+
+@needs_root
+@pytest.mark.parametrize("chroot_local_user,listed,user_file,chrooted", [
+    ("YES", True, None, False),        # the tutorial setup: everyone but the listed
+    ("YES", False, None, True),
+    ("NO", True, None, True),          # only the listed
+    ("NO", False, None, False),
+    ("NO", True, "chroot_local_user=YES\n", False),    # the user's file, then the list
+])
+def test_chroot_list(ftpenv, system_user, chroot_local_user, listed, user_file, chrooted):
+    """vsftpd's chroot_list_enable / chroot_list_file: a listed local user gets
+    the opposite of chroot_local_user (after the user's user_config_dir file).
+    miniftpd refused both lines; a vsftpd.conf with them now serves as
+    vsftpd did.  Virtual users stay chrooted whatever the list says."""
+    lst = write(os.path.join(ftpenv.dir, "chroot_list"),
+                "someone\n" + (system_user.name + "\n" if listed else "") + "demo\n")
+    extra = {}
+    if user_file is not None:
+        ucd = os.path.join(ftpenv.dir, "ucd")
+        os.mkdir(ucd, 0o755)
+        write(os.path.join(ucd, system_user.name), user_file)
+        extra["user_config_dir"] = ucd
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user=chroot_local_user,
+                      chroot_list_enable="YES", chroot_list_file=lst, **extra)
+    f = s.ftplib(system_user.name, system_user.password)
+    try:
+        assert f.pwd() == ("/" if chrooted else system_user.home), f.pwd()
+        assert "local.txt" in listing(f)
+    finally:
+        f.close()
+    f = s.ftplib()                                       # demo, virtual, listed
+    try:
+        assert f.pwd() == "/" and "hello.txt" in listing(f)
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            f.cwd("/etc")
+    finally:
+        f.close()
+
+
+def test_chroot_list_unreadable(ftpenv):
+    """chroot_list_enable=YES with a list that cannot be read: -t stops at
+    that line (vsftpd ends each session: "could not read chroot() list
+    file"); a list removed later refuses the logins that consult it."""
+    missing = os.path.join(ftpenv.dir, "no-chroot_list")
+    path = write(os.path.join(ftpenv.dir, "cl.conf"),
+                 "chroot_local_user=YES\nchroot_list_enable=YES\nchroot_list_file=%s\n"
+                 % missing)
+    rc, out = check(path)
+    assert rc != 0 and "%s:2: chroot_list_enable=YES: cannot read chroot_list_file %s" \
+        % (path, missing) in out and "/etc/vsftpd.chroot_list" in out, out
+    write(missing, "root\n")
+    assert check(path) == (0, "configuration OK")
+
+
+@needs_root
+def test_chroot_list_gone_refuses_local_logins(ftpenv, system_user):
+    lst = write(os.path.join(ftpenv.dir, "chroot_list"), system_user.name + "\n")
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user="YES",
+                      chroot_list_enable="YES", chroot_list_file=lst)
+    s.ftplib(system_user.name, system_user.password).close()
+    os.unlink(lst)
+    with pytest.raises(ftplib.error_perm, match="^530"):
+        s.ftplib(system_user.name, system_user.password)
+    assert wait_until(lambda: "cannot read chroot_list_file" in s.log(), 5), s.log()
 
 
 @needs_root
