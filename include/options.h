@@ -68,6 +68,7 @@
 	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
 	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
 	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory (chroot).") \
+	OPT_STR (user_sub_token, "", "As in vsftpd: this text (e.g. $USER) in local_root, a user_db_file home or the home directory is replaced by the login name, for local and virtual users (empty: nothing replaced). Login names hold no / and do not start with a dot.") \
 	OPT_BOOL(chroot_list_enable, 0, "As in vsftpd: a local user named in chroot_list_file gets the opposite of chroot_local_user (YES: the listed users are not chrooted; NO: only they are), after the user's user_config_dir file. Virtual users are always chrooted, anonymous users always confined to anon_root. The list must be readable: -t and the start refuse one that is not, and a login that cannot read it is refused.") \
 	OPT_STR (chroot_list_file, "/etc/miniftpd.chroot_list", "User list for chroot_list_enable, one name a line (vsftpd's default was /etc/vsftpd.chroot_list).") \
 	OPT_BOOL(allow_writeable_chroot, 0, "Accepted for vsftpd compatibility, no effect: miniftpd's chroot is safe with a writable root too (the post-login process has no privilege to exploit one, and paths resolve beneath the root fd).") \

@@ -206,6 +206,34 @@ fill_ids(struct login *out, const struct passwd *pw)
 	return NULL;
 }
 
+#define SUB_TOKEN_FAIL "user_sub_token: login name unusable in a path, or path too long"
+
+/* DIR with each TOKEN replaced by USER (vsftpd's user_sub_token).  RETURNS
+ * DIR when there is no token, OUT, or NULL when USER could be more than
+ * one plain path component ('/', a leading '.') or the result does not fit. */
+static const char *
+sub_token(const char *token, const char *dir, const char *user, char out[PATH_MAX])
+{
+	size_t tlen = strlen(token), ulen = strlen(user), n = 0;
+
+	if (dir == NULL || tlen == 0 || strstr(dir, token) == NULL)
+		return dir;
+	if (user[0] == '.' || strchr(user, '/'))
+		return NULL;
+	for (const char *p = dir; *p; ) {
+		bool tok = strncmp(p, token, tlen) == 0;
+		size_t len = tok ? ulen : 1;
+
+		if (n + len >= PATH_MAX)
+			return NULL;
+		memcpy(out + n, tok ? user : p, len);
+		n += len;
+		p += tok ? tlen : 1;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* Where the client lives: ROOT is "/" for it, with or without chroot. */
 static const char *
 set_root(struct login *out, const struct runtime *rt, const char *dir,
@@ -246,7 +274,8 @@ const char *
 auth_apply_user_config(const struct config *global, const struct config *user,
 		       const struct runtime *rt, struct login *l)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], subbed[PATH_MAX];
+	const char *root;
 	int chroot_it;
 
 	if (l->kind == LOGIN_ANON ||
@@ -261,8 +290,11 @@ auth_apply_user_config(const struct config *global, const struct config *user,
 		return "local_root too long";
 	chroot_it = l->kind == LOGIN_VIRTUAL ? 1 : local_chroot(user, user->chroot_local_user,
 								 l->user);
-	return chroot_it < 0 ? "cannot read chroot_list_file" :
-	       set_root(l, rt, dir, chroot_it == 1);
+	if (chroot_it < 0)
+		return "cannot read chroot_list_file";
+	if ((root = sub_token(user->user_sub_token, dir, l->user, subbed)) == NULL)
+		return SUB_TOKEN_FAIL;
+	return set_root(l, rt, root, chroot_it == 1);
 }
 
 int
@@ -317,12 +349,15 @@ virtual_login(const struct config *cfg, const struct runtime *rt,
 	      const struct userdb_entry *e, struct login *out)
 {
 	struct passwd *pw = getpwnam(cfg->guest_username);
-	const char *root = e->home[0] ? e->home :
-			   cfg->local_root[0] ? cfg->local_root :
-			   pw ? pw->pw_dir : NULL;
+	char subbed[PATH_MAX];
+	const char *root = sub_token(cfg->user_sub_token, e->home[0] ? e->home :
+				     cfg->local_root[0] ? cfg->local_root :
+				     pw ? pw->pw_dir : NULL, e->name, subbed);
 	const char *fail;
 
 	out->kind = LOGIN_VIRTUAL;
+	if (root == NULL && (e->home[0] || cfg->local_root[0] || pw))
+		return SUB_TOKEN_FAIL;
 	if (rt->privileged) {
 		if (pw == NULL)
 			return "guest_username does not exist";
@@ -402,11 +437,13 @@ local_user_root(const struct config *cfg, const struct runtime *rt,
 		const struct passwd *pw, const char *user, struct login *out)
 {
 	int chroot_it = local_chroot(cfg, cfg->chroot_local_user, user);
+	char subbed[PATH_MAX];
+	const char *root = sub_token(cfg->user_sub_token, cfg->local_root[0] ?
+				     cfg->local_root : pw->pw_dir, user, subbed);
 
 	if (chroot_it < 0)
 		return "cannot read chroot_list_file";
-	return set_root(out, rt, cfg->local_root[0] ? cfg->local_root : pw->pw_dir,
-			chroot_it == 1);
+	return root ? set_root(out, rt, root, chroot_it == 1) : SUB_TOKEN_FAIL;
 }
 
 /* Fill A's hash and deny reason for a local user; OUT's ids and root.  A

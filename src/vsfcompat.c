@@ -69,7 +69,6 @@ static const struct {
 	{ "trans_chunk_size", NULL, "rates are set with local_max_rate and anon_max_rate; remove the line" },
 	{ "upload_file", NULL, "not supported; use deny_file to refuse names" },
 	{ "download_file", NULL, "not supported; use deny_file to refuse names" },
-	{ "user_sub_token", NULL, "give each virtual user a home in user_db_file, or local_root in a user_config_dir file" },
 	{ "utf8_filesystem", "YES", "miniftpd always announces UTF8 in FEAT and sends names as they are, as vsftpd's utf8_filesystem=YES; remove the line" },
 	{ "validate_cert", "NO", NO_CLIENT_CERT },
 	{ "virtual_use_local_privs", "YES", "virtual users get the local users' rights (write_enable, local_umask)" },

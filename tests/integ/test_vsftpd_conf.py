@@ -919,6 +919,46 @@ def test_chroot_list_gone_refuses_local_logins(ftpenv, system_user):
 
 
 @needs_root
+def test_user_sub_token_local_users(ftpenv, system_user):
+    """The DigitalOcean-style vsftpd.conf: user_sub_token=$USER with
+    local_root=/srv/$USER/ftp and chroot_local_user=YES: each local user is
+    chrooted to the directory named after them.  miniftpd refused
+    user_sub_token (and a local_root with a literal "$USER" refused every
+    login as a missing directory)."""
+    top = os.path.join(ftpenv.dir, "srv")
+    mine = os.path.join(top, system_user.name, "ftp")
+    os.makedirs(mine)
+    write(os.path.join(mine, "only-mine.txt"), "x\n")
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user="YES",
+                      user_sub_token="$USER", local_root=os.path.join(top, "$USER", "ftp"))
+    f = s.ftplib(system_user.name, system_user.password)
+    try:
+        assert f.pwd() == "/"
+        assert "only-mine.txt" in listing(f)
+    finally:
+        f.close()
+
+
+def test_user_sub_token_user_config_dir(ftpenv):
+    """user_sub_token in a user_config_dir file's local_root, for a virtual
+    user: the token becomes the login name."""
+    ucd = os.path.join(ftpenv.dir, "ucd")
+    os.mkdir(ucd, 0o755)
+    top = os.path.join(ftpenv.dir, "vhomes")
+    os.makedirs(os.path.join(top, "demo"))
+    write(os.path.join(top, "demo", "demo-only.txt"), "x\n")
+    if IS_ROOT:
+        ftpenv.chown_guest(top)
+    write(os.path.join(ucd, "demo"), "local_root=%s/%%u\n" % top)
+    s = ftpenv.server("standalone", user_config_dir=ucd, user_sub_token="%u")
+    f = s.ftplib()
+    try:
+        assert "demo-only.txt" in listing(f)
+    finally:
+        f.close()
+
+
+@needs_root
 def test_user_config_dir_local_user(ftpenv, system_user):
     """A local user's file: chroot_local_user=YES and local_umask=027 for that
     user alone, read by the root helper (the file is root's, 0644)."""

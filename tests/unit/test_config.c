@@ -199,7 +199,7 @@ test_unknown_key(void **state)
 	assert_int_equal(cfg_set(&cfg, "one_process_model", "YES", NULL, 0), -ENOENT);
 	assert_int_equal(parse("one_process_model=NO\nchroot_list_enable=0\n"
 			       "one_process_model=FALSE\n"), 0);
-	assert_int_equal(cfg_set(&cfg, "user_sub_token", "NO", NULL, 0), -ENOENT);
+	assert_int_equal(cfg_set(&cfg, "cmds_allowed", "NO", NULL, 0), -ENOENT);
 	/* option names are exact */
 	assert_int_equal(parse("LISTEN=YES\n"), -1);
 	assert_int_equal(strncmp(err, "t.conf:1: ", 10), 0);
