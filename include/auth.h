@@ -42,6 +42,18 @@ int auth_check(const struct config *cfg, const struct runtime *rt,
 	       const char *user, const char *pass, const char *rhost,
 	       struct login *out, char *reason, size_t reasonlen);
 
+/* Largest userlist_file or ftpusers_file read (bytes). */
+#define USER_LIST_MAX (1 << 20)
+
+/*
+ * auth_check_config - with userlist_enable=YES (chroot_list_enable=YES),
+ * whether userlist_file (chroot_list_file) can be read: vsftpd refuses the
+ * sessions when it cannot; a user list read as empty would admit everyone
+ * under userlist_deny=YES.  For -t, the start and a reload.  RETURNS 0, or
+ * -1 with ERR "FILE:LINE: message" naming the line that enables the list.
+ */
+int auth_check_config(const struct config *cfg, char *err, size_t errlen);
+
 /*
  * auth_apply_user_config - after a user_config_dir file changed GLOBAL
  * into USER for login L (local or virtual; anonymous logins keep their

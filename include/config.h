@@ -71,7 +71,9 @@ int cfg_parse_user(struct config *cfg, const char *name, const char *text,
 		   size_t len, char err[CFG_ERR_MAX]);
 
 /*
- * cfg_set - set one option from its text value.
+ * cfg_set - set one option from its text value.  A vsftpd option that
+ * miniftpd lacks, set to what miniftpd always does (vsf_same), is accepted
+ * and changes nothing.
  * RETURNS 0, -ENOENT (unknown key), -EINVAL (malformed) or -ERANGE;
  * MSG (may be NULL) receives a short English explanation.
  */

@@ -51,7 +51,7 @@
 	/* data connections */ \
 	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \
-	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: see pasv_min_port).") \
+	OPT_UINT(pasv_max_port, 0, 0, 65535, "Highest passive port (0: 65535 when pasv_min_port is set, as in vsftpd; see pasv_min_port). Below pasv_min_port is an error.") \
 	OPT_STR (pasv_address, "", "Address (or host name, resolved at start) advertised in PASV replies, for servers behind NAT.") \
 	OPT_BOOL(pasv_addr_resolve, 0, "pasv_address is a dynamic-DNS host name: the standalone listener resolves it again for new sessions once its last answer is pasv_addr_ttl seconds old (a process started per connection resolves it at its start); never a chrooted or sandboxed process (SECURITY.md). NO: resolved once at start.") \
 	OPT_UINT(pasv_addr_ttl, 60, 0, 86400, "Seconds a pasv_addr_resolve answer is reused before the listener asks again (0: for every new session).") \
@@ -68,19 +68,23 @@
 	OPT_MODE(file_open_mode, 0666, "Permission bits for uploaded files, before the umask.") \
 	OPT_STR (local_root, "", "Directory local users start in (and are chrooted to with chroot_local_user); empty: their home.") \
 	OPT_BOOL(chroot_local_user, 0, "Confine local users to their root directory (chroot).") \
+	OPT_STR (user_sub_token, "", "As in vsftpd: this text (e.g. $USER) in local_root, a user_db_file home or the home directory is replaced by the login name, for local and virtual users (empty: nothing replaced). Login names hold no / and do not start with a dot.") \
+	OPT_BOOL(chroot_list_enable, 0, "As in vsftpd: a local user named in chroot_list_file gets the opposite of chroot_local_user (YES: the listed users are not chrooted; NO: only they are), after the user's user_config_dir file. Virtual users are always chrooted, anonymous users always confined to anon_root. The list must be readable: -t and the start refuse one that is not, and a login that cannot read it is refused.") \
+	OPT_STR (chroot_list_file, "/etc/miniftpd.chroot_list", "User list for chroot_list_enable, one name a line (vsftpd's default was /etc/vsftpd.chroot_list).") \
 	OPT_BOOL(allow_writeable_chroot, 0, "Accepted for vsftpd compatibility, no effect: miniftpd's chroot is safe with a writable root too (the post-login process has no privilege to exploit one, and paths resolve beneath the root fd).") \
 	OPT_STR (user_config_dir, "", "Directory of per-user files named after the user, read by the helper at login: local_root, write_enable, chroot_local_user, local_umask, file_open_mode, local_max_rate, upload_max_rate, download_max_rate, idle_session_timeout, data_connection_timeout, hide_ids, use_localtime, dirmessage_enable, deny_file, hide_file. A file must be owned by root and not writable by group or others (else the login is refused).") \
 	OPT_BOOL(root_login_enable, 0, "Let uid 0 log in as a local user.") \
 	OPT_BOOL(check_shell, 1, "Refuse local users whose shell is not listed in /etc/shells.") \
 	OPT_STR (ftpusers_file, "/etc/ftpusers", "Users listed here (one per line) may never log in.") \
 	OPT_STR (pam_service_name, "", "PAM service (a file in /etc/pam.d or /usr/lib/pam.d; -t checks it) that checks local users' passwords, account (expiry, aging) and opens their session; empty: /etc/shadow directly, with pam_unix's aging rules. Anonymous and virtual users never go through PAM.") \
-	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login.") \
+	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login. The list must be readable, as in vsftpd: -t and the start refuse one that is not, and a list that cannot be read at a login refuses that login.") \
 	OPT_BOOL(userlist_deny, 1, "YES: users in userlist_file are refused; NO: only they may log in.") \
-	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable.") \
+	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable, one name a line (vsftpd's default was /etc/vsftpd.user_list).") \
 	OPT_STR (user_db_file, "", "Virtual users file, lines name:crypt-hash[:home] (empty: no virtual users).") \
 	OPT_STR (guest_username, "ftp", "System user that virtual users' sessions run as.") \
 	OPT_BOOL(anonymous_enable, 0, "Let USER anonymous / ftp log in with any password.") \
 	OPT_STR (anon_root, "", "Directory anonymous users are chrooted to (empty: ftp_username's home).") \
+	OPT_BOOL(anon_world_readable_only, 1, "Anonymous users may download only files that others may read (mode o+r), as in vsftpd: what they upload (0600 under anon_umask=077, owned by ftp_username) cannot be fetched until you chmod o+r it, so an upload directory is no drop box. NO: whatever ftp_username may read.") \
 	OPT_BOOL(anon_upload_enable, 0, "Let anonymous users upload (needs write_enable).") \
 	OPT_BOOL(anon_mkdir_write_enable, 0, "Let anonymous users create directories (needs write_enable).") \
 	OPT_BOOL(anon_other_write_enable, 0, "Let anonymous users delete and rename (needs write_enable).") \

@@ -11,11 +11,22 @@
 #ifndef MINIFTPD_VSFCOMPAT_H
 #define MINIFTPD_VSFCOMPAT_H
 
+#include <stdbool.h>
+
 /*
  * vsf_advice - advice for vsftpd option KEY, which miniftpd does not
  * implement ("use X instead", "remove the line: ...").
  * RETURNS a static string, or NULL when KEY is not a vsftpd option.
  */
 const char *vsf_advice(const char *key);
+
+/*
+ * vsf_same - whether vsftpd option KEY set to VALUE (a vsftpd boolean: YES,
+ * NO, TRUE, FALSE, 1, 0, any case) asks for what miniftpd always does
+ * (xferlog_std_format=YES, one_process_model=NO, ...): such a line is
+ * accepted and has no effect, so that a stock vsftpd.conf need not be
+ * edited for it.  Any other value of KEY keeps its advice.
+ */
+bool vsf_same(const char *key, const char *value);
 
 #endif

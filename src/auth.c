@@ -158,17 +158,18 @@ hash_matches(const char *pass, const char *hash)
 	return diff == 0;
 }
 
-/* NAME appears as a whole line (comments '#') in FILE. */
+/* NAME appears as a whole line (comments '#') in FILE: 1, 0, or -errno
+ * when FILE cannot be read. */
 static int
 listed_in(const char *file, const char *name)
 {
 	char *text;
-	ssize_t n = sys_read_file(file, 1 << 20, &text);
+	ssize_t n = sys_read_file(file, USER_LIST_MAX, &text);
 	size_t want = strlen(name);
 	int found = 0;
 
 	if (n < 0)
-		return 0;
+		return (int)n;
 	for (char *line = strtok(text, "\n"); line && !found; line = strtok(NULL, "\n")) {
 		size_t len = strcspn(line, " \t\r#");
 
@@ -205,6 +206,34 @@ fill_ids(struct login *out, const struct passwd *pw)
 	return NULL;
 }
 
+#define SUB_TOKEN_FAIL "user_sub_token: login name unusable in a path, or path too long"
+
+/* DIR with each TOKEN replaced by USER (vsftpd's user_sub_token).  RETURNS
+ * DIR when there is no token, OUT, or NULL when USER could be more than
+ * one plain path component ('/', a leading '.') or the result does not fit. */
+static const char *
+sub_token(const char *token, const char *dir, const char *user, char out[PATH_MAX])
+{
+	size_t tlen = strlen(token), ulen = strlen(user), n = 0;
+
+	if (dir == NULL || tlen == 0 || strstr(dir, token) == NULL)
+		return dir;
+	if (user[0] == '.' || strchr(user, '/'))
+		return NULL;
+	for (const char *p = dir; *p; ) {
+		bool tok = strncmp(p, token, tlen) == 0;
+		size_t len = tok ? ulen : 1;
+
+		if (n + len >= PATH_MAX)
+			return NULL;
+		memcpy(out + n, tok ? user : p, len);
+		n += len;
+		p += tok ? tlen : 1;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* Where the client lives: ROOT is "/" for it, with or without chroot. */
 static const char *
 set_root(struct login *out, const struct runtime *rt, const char *dir,
@@ -227,11 +256,27 @@ set_root(struct login *out, const struct runtime *rt, const char *dir,
 	       "home directory name too long" : NULL;
 }
 
+/* vsftpd's chroot_list: a listed local user gets the opposite of
+ * CHROOT_LOCAL_USER.  RETURNS 1 (chroot), 0, or -errno: the list cannot
+ * be read (the login is refused, as vsftpd ends the session). */
+static int
+local_chroot(const struct config *cfg, bool chroot_local_user, const char *user)
+{
+	int listed;
+
+	if (!cfg->chroot_list_enable)
+		return chroot_local_user;
+	listed = listed_in(cfg->chroot_list_file, user);
+	return listed < 0 ? listed : chroot_local_user != (listed == 1);
+}
+
 const char *
 auth_apply_user_config(const struct config *global, const struct config *user,
 		       const struct runtime *rt, struct login *l)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], subbed[PATH_MAX];
+	const char *root;
+	int chroot_it;
 
 	if (l->kind == LOGIN_ANON ||
 	    (strcmp(global->local_root, user->local_root) == 0 &&
@@ -243,7 +288,13 @@ auth_apply_user_config(const struct config *global, const struct config *user,
 		     user->local_root : rt->privileged && !l->chroot ? l->home : l->root,
 		     sizeof(dir)) < 0)
 		return "local_root too long";
-	return set_root(l, rt, dir, l->kind == LOGIN_VIRTUAL || user->chroot_local_user);
+	chroot_it = l->kind == LOGIN_VIRTUAL ? 1 : local_chroot(user, user->chroot_local_user,
+								 l->user);
+	if (chroot_it < 0)
+		return "cannot read chroot_list_file";
+	if ((root = sub_token(user->user_sub_token, dir, l->user, subbed)) == NULL)
+		return SUB_TOKEN_FAIL;
+	return set_root(l, rt, root, chroot_it == 1);
 }
 
 int
@@ -298,12 +349,15 @@ virtual_login(const struct config *cfg, const struct runtime *rt,
 	      const struct userdb_entry *e, struct login *out)
 {
 	struct passwd *pw = getpwnam(cfg->guest_username);
-	const char *root = e->home[0] ? e->home :
-			   cfg->local_root[0] ? cfg->local_root :
-			   pw ? pw->pw_dir : NULL;
+	char subbed[PATH_MAX];
+	const char *root = sub_token(cfg->user_sub_token, e->home[0] ? e->home :
+				     cfg->local_root[0] ? cfg->local_root :
+				     pw ? pw->pw_dir : NULL, e->name, subbed);
 	const char *fail;
 
 	out->kind = LOGIN_VIRTUAL;
+	if (root == NULL && (e->home[0] || cfg->local_root[0] || pw))
+		return SUB_TOKEN_FAIL;
 	if (rt->privileged) {
 		if (pw == NULL)
 			return "guest_username does not exist";
@@ -369,11 +423,27 @@ local_denies(const struct config *cfg, const struct passwd *pw)
 {
 	if (pw->pw_uid == 0 && !cfg->root_login_enable)
 		return "root login disabled";
-	if (listed_in(cfg->ftpusers_file, pw->pw_name))
+	if (listed_in(cfg->ftpusers_file, pw->pw_name) > 0)
 		return "listed in ftpusers_file";
 	if (cfg->check_shell && !shell_allowed(pw->pw_shell))
 		return "shell not in /etc/shells";
 	return NULL;
+}
+
+/* A local user's root: local_root or the home, chrooted as
+ * chroot_local_user and chroot_list say. */
+static const char *
+local_user_root(const struct config *cfg, const struct runtime *rt,
+		const struct passwd *pw, const char *user, struct login *out)
+{
+	int chroot_it = local_chroot(cfg, cfg->chroot_local_user, user);
+	char subbed[PATH_MAX];
+	const char *root = sub_token(cfg->user_sub_token, cfg->local_root[0] ?
+				     cfg->local_root : pw->pw_dir, user, subbed);
+
+	if (chroot_it < 0)
+		return "cannot read chroot_list_file";
+	return root ? set_root(out, rt, root, chroot_it == 1) : SUB_TOKEN_FAIL;
 }
 
 /* Fill A's hash and deny reason for a local user; OUT's ids and root.  A
@@ -405,8 +475,7 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 	if (a->deny == NULL)
 		a->deny = fill_ids(out, pw);
 	if (a->deny == NULL)
-		a->deny = set_root(out, rt, cfg->local_root[0] ? cfg->local_root :
-				   pw->pw_dir, cfg->chroot_local_user);
+		a->deny = local_user_root(cfg, rt, pw, a->user, out);
 	str_lcpy(a->hash, a->deny || a->pad ? local_dummy(rt) : hash, sizeof(a->hash));
 	a->pam = a->pam && a->deny == NULL;
 }
@@ -445,15 +514,52 @@ pam_denies(const struct config *cfg, const struct runtime *rt, struct attempt *a
 	return a->pam_reason;
 }
 
+/* A list that cannot be read refuses, as vsftpd refuses the session. */
 static const char *
 userlist_denies(const struct config *cfg, const char *user)
 {
+	int listed;
+
 	if (!cfg->userlist_enable)
 		return NULL;
-	if (listed_in(cfg->userlist_file, user) == cfg->userlist_deny)
+	listed = listed_in(cfg->userlist_file, user);
+	if (listed < 0)
+		return "cannot read userlist_file";
+	if (listed == cfg->userlist_deny)
 		return cfg->userlist_deny ? "listed in userlist_file" :
 		       "not listed in userlist_file";
 	return NULL;
+}
+
+/* An enabled list (userlist, chroot_list) that cannot be read, named at
+ * the line of ENABLE; VSF_DEFAULT: vsftpd's default path of FILE_KEY. */
+static int
+check_list(bool enabled, const char *enable, const char *file_key, const char *file,
+	   const char *vsf_default, char *err, size_t errlen)
+{
+	char *text, where[CFG_ERR_MAX];
+	ssize_t n;
+
+	if (!enabled)
+		return 0;
+	n = sys_read_file(file, USER_LIST_MAX, &text);
+	if (n >= 0)
+		return free(text), 0;
+	cfg_origin(enable, where, sizeof(where));
+	return str_fmt(err, errlen, "%s: %s=YES: cannot read %s %s: %s (vsftpd refuses "
+		       "the sessions then; its default list was %s: name yours with %s)",
+		       where, enable, file_key, file, strerror((int)-n), vsf_default,
+		       file_key), -1;
+}
+
+int
+auth_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	if (check_list(cfg->userlist_enable, "userlist_enable", "userlist_file",
+		       cfg->userlist_file, "/etc/vsftpd.user_list", err, errlen) < 0)
+		return -1;
+	return check_list(cfg->chroot_list_enable, "chroot_list_enable", "chroot_list_file",
+			  cfg->chroot_list_file, "/etc/vsftpd.chroot_list", err, errlen);
 }
 
 /* The end of an attempt: FAIL (NULL: success) into REASON; a refused

@@ -131,6 +131,31 @@ parse_ulong(const char *v, int base, unsigned long *out)
 	return *end ? -EINVAL : 0;
 }
 
+/* vsftpd reads a number with a leading 0 as octal and any other as decimal
+ * (parseconf.c), for every numeric option: a value its reading and ours would
+ * make different (a mode without the 0, a count with one) is refused. */
+static bool
+vsftpd_reads_otherwise(const struct opt_desc *d, const char *value, unsigned long n)
+{
+	return n >= 8 && (d->type == T_MODE) != (value[0] == '0');
+}
+
+static int
+vsftpd_reading(const struct opt_desc *d, const char *value, char *msg, size_t msglen)
+{
+	unsigned long theirs = strtoul(value, NULL, d->type == T_MODE ? 10 : 8);
+
+	if (msg && d->type == T_MODE)
+		snprintf(msg, msglen, "%s: \"%s\" needs a leading 0: vsftpd reads a number "
+			 "without one as decimal (%s = octal 0%lo); write 0%s, or 0%lo for "
+			 "what vsftpd did", d->name, value, value, theirs, value, theirs);
+	else if (msg)
+		snprintf(msg, msglen, "%s: \"%s\" has a leading 0: vsftpd reads it as "
+			 "octal (%lu); write it without the 0s, or %lu for what vsftpd did",
+			 d->name, value, theirs, theirs);
+	return -EINVAL;
+}
+
 static int
 set_number(struct config *cfg, const struct opt_desc *d, const char *value,
 	   char *msg, size_t msglen)
@@ -140,6 +165,8 @@ set_number(struct config *cfg, const struct opt_desc *d, const char *value,
 
 	if (r == 0 && (n < d->lo || n > d->hi))
 		r = -ERANGE;
+	if (r == 0 && vsftpd_reads_otherwise(d, value, n))
+		return vsftpd_reading(d, value, msg, msglen);
 	if (r == -EINVAL) {
 		if (msg)
 			snprintf(msg, msglen, "%s: \"%s\" is not %s number", d->name,
@@ -170,6 +197,8 @@ cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
 	const struct opt_desc *d = find_option(key);
 	char **sp;
 
+	if (d == NULL && vsf_same(key, value))
+		return 0;
 	if (d == NULL) {
 		const char *advice = vsf_advice(key);
 
@@ -255,8 +284,18 @@ parse_line(struct config *cfg, char *line, bool seen[NOPTIONS], bool user,
 	}
 	if (cfg_set(cfg, key, value, msg, msglen) < 0)
 		return -EINVAL;
-	seen[d - options] = true;
+	if (d)
+		seen[d - options] = true;
 	return 0;
+}
+
+/* The UTF-8 byte-order mark some Windows editors put first (with CRLF line
+ * ends, which trim() drops too): its length, or 0.  Left in, it made the
+ * first key unknown with a message that looked right ("listen"). */
+static size_t
+utf8_bom(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
 static int
@@ -265,7 +304,7 @@ parse_text(struct config *cfg, const char *name, const char *text, size_t len,
 {
 	bool seen[NOPTIONS] = { false };
 	char line[MAX_CONFIG_LINE + 1], msg[CFG_ERR_MAX - 64];
-	size_t pos = 0, lineno = 0;
+	size_t pos = utf8_bom(text, len), lineno = 0;
 
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
@@ -425,7 +464,7 @@ cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 {
 	if (check_only_no(cfg, err) < 0)
 		return -1;
-	if (cfg->pasv_min_port > cfg->pasv_max_port) {
+	if (cfg->pasv_max_port != 0 && cfg->pasv_min_port > cfg->pasv_max_port) {
 		snprintf(err, CFG_ERR_MAX,
 			 "pasv_min_port (%lu) is above pasv_max_port (%lu)",
 			 cfg->pasv_min_port, cfg->pasv_max_port);
@@ -434,6 +473,20 @@ cfg_check(const struct config *cfg, char err[CFG_ERR_MAX])
 	if (check_cluster(cfg, err) < 0)
 		return -1;
 	return check_enum("limitd_fail", cfg->limitd_fail, "open", "closed", err);
+}
+
+/* ERR from cfg_check, which starts with the option it is about, prefixed
+ * with where that option was set: FILE:LINE, -oKEY, or the file alone. */
+static void
+locate_check_error(char err[CFG_ERR_MAX])
+{
+	char key[80], where[160], tmp[CFG_ERR_MAX];
+	size_t n = strcspn(err, "=: (");
+
+	snprintf(key, sizeof(key), "%.*s", (int)(n < sizeof(key) ? n : 0), err);
+	cfg_origin(key, where, sizeof(where));
+	snprintf(tmp, sizeof(tmp), "%s: %s", where, err);
+	memcpy(err, tmp, CFG_ERR_MAX);
 }
 
 int
@@ -470,7 +523,8 @@ cfg_load(struct config *cfg, const char *file, bool named,
 			snprintf(err, CFG_ERR_MAX, "-o%.64s: %s", overrides[i], msg);
 			return -1;
 		}
-		origin.override[find_option(kv) - options] = true;
+		if (find_option(kv))
+			origin.override[find_option(kv) - options] = true;
 	}
 	if (origin.file == NULL)
 		origin.file = file;
@@ -486,13 +540,8 @@ cfg_load(struct config *cfg, const char *file, bool named,
 	}
 	if (check_cluster_url(cfg, err) < 0 || check_cluster_id(cfg, err) < 0)
 		return -1;
-	if (cfg_check(cfg, err) < 0) {
-		char tmp[CFG_ERR_MAX];
-
-		snprintf(tmp, sizeof(tmp), "%s: %s", file, err);
-		memcpy(err, tmp, CFG_ERR_MAX);
-		return -1;
-	}
+	if (cfg_check(cfg, err) < 0)
+		return locate_check_error(err), -1;
 	return 0;
 }
 

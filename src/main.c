@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "authpam.h"
 #include "config.h"
 #include "defs.h"
@@ -73,7 +74,8 @@ static int
 load_settings(struct config *cfg, char err[CFG_ERR_MAX])
 {
 	return cfg_load(cfg, arg_config, arg_config_named, arg_overrides, arg_noverrides,
-			err) < 0 || authpam_check_config(cfg, err, CFG_ERR_MAX) < 0 ? -1 : 0;
+			err) < 0 || authpam_check_config(cfg, err, CFG_ERR_MAX) < 0 ||
+	       auth_check_config(cfg, err, CFG_ERR_MAX) < 0 ? -1 : 0;
 }
 
 /* load_settings, then the TLS material for CFG built aside (*TLS). */

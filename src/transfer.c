@@ -712,6 +712,15 @@ lock_wait(struct session *s, int fd, bool write)
 	return r;
 }
 
+/* anon_world_readable_only: an anonymous user downloads only what others
+ * may read (vsftpd's rule; uploads stay private until chmod o+r). */
+static bool
+anon_denied(const struct session *s, const struct stat *st)
+{
+	return s->login.kind == LOGIN_ANON && s->cfg->anon_world_readable_only &&
+	       !(st->st_mode & S_IROTH);
+}
+
 /* RETURNS the open file for a download, or -1 after a reply. */
 static int
 open_download(struct xfer *x, struct stat *st)
@@ -723,6 +732,8 @@ open_download(struct xfer *x, struct stat *st)
 
 	if (r == 0 && !S_ISREG(st->st_mode))
 		r = -EISDIR;
+	if (r == 0 && anon_denied(s, st))
+		r = -EACCES;
 	if (r == 0 && s->cfg->lock_upload_files)
 		l = lock_wait(s, fd, false);
 	if (l == -EAGAIN || l == -ECONNABORTED) {

@@ -272,6 +272,64 @@ def test_stock_vsftpd_conf_serves(ftpenv, maybe_user):
                       "README" in open(os.path.join(ftpenv.dir, "xferlog")).read(), 5)
 
 
+RHEL_STOCK = """# Example config file /etc/vsftpd/vsftpd.conf (RHEL/Fedora's vsftpd package)
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+dirmessage_enable=YES
+xferlog_enable=YES
+connect_from_port_20=YES
+xferlog_std_format=YES
+listen=NO
+listen_ipv6=YES
+
+pam_service_name=vsftpd
+userlist_enable=YES
+"""
+
+
+def test_rhel_stock_vsftpd_conf(ftpenv):
+    """RHEL/Fedora's stock vsftpd.conf (its settings from vsftpd's man page and
+    the package): xferlog_std_format=YES, what miniftpd always writes, was
+    refused as an option miniftpd lacks; now the only stop is the user list
+    (RHEL's default path, /etc/vsftpd/user_list, is not miniftpd's), named at
+    its line; with userlist_file it passes, and xferlog_std_format=NO (vsftpd's
+    own log format) is still refused with its advice."""
+    if not os.path.exists("/etc/pam.d/vsftpd"):
+        pytest.skip("no /etc/pam.d/vsftpd (the vsftpd package installs it)")
+    path = write(os.path.join(ftpenv.dir, "rhel.conf"), RHEL_STOCK)
+    rc, out = check(path)
+    if os.path.exists("/etc/miniftpd.user_list"):
+        assert (rc, out) == (0, "configuration OK")
+    else:
+        assert rc != 0 and "%s:14: userlist_enable=YES: cannot read userlist_file" % path \
+            in out, out
+    ul = write(os.path.join(ftpenv.dir, "user_list"), "root\nbin\n")
+    with open(path, "a") as f:
+        f.write("userlist_file=%s\n" % ul)
+    assert check(path) == (0, "configuration OK")
+    rc, out = check(path, "-oxferlog_std_format=NO")
+    assert rc != 0 and '"xferlog_std_format" is a vsftpd option' in out, out
+
+
+def test_windows_editor_file(ftpenv):
+    """A vsftpd.conf saved by a Windows editor: a UTF-8 byte-order mark, CRLF
+    line ends.  The mark made the first key unknown, with a message whose
+    name looked right ('unknown option "listen"'); now it is skipped like
+    the CRs.  A mark anywhere else stays an error."""
+    path = os.path.join(ftpenv.dir, "win.conf")
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbflisten=YES\r\nanonymous_enable=NO\r\nlocal_umask=022\r\n")
+    assert check(path) == (0, "configuration OK")
+    r = run([miniftpd_bin(), path, "-T"])
+    assert "listen=YES" in r.stdout.splitlines() and "local_umask=022" in r.stdout, r.stdout
+    with open(path, "wb") as f:
+        f.write(b"listen=YES\r\n\xef\xbb\xbfanonymous_enable=NO\r\n")
+    rc, out = check(path)
+    assert rc != 0 and "%s:2: unknown option" % path in out, out
+
+
 def test_listen_and_listen_ipv6_both_yes_refused(ftpenv):
     """vsftpd: listen and listen_ipv6 exclude each other; miniftpd names both lines."""
     path = write(os.path.join(ftpenv.dir, "both.conf"),
@@ -318,16 +376,50 @@ def vsftpd_man_options():
     return names
 
 
+# vsftpd options miniftpd lacks, and the value that asks for what miniftpd
+# always does: accepted with no effect (any other value keeps the advice)
+SAME = {"async_abor_enable": "YES", "background": "NO", "chmod_enable": "YES",
+        "debug_ssl": "NO", "deny_email_enable": "NO",
+        "dirlist_enable": "YES", "download_enable": "YES", "dual_log_enable": "NO",
+        "guest_enable": "NO", "ls_recurse_enable": "NO", "mdtm_write": "NO",
+        "no_anon_password": "NO", "one_process_model": "NO", "passwd_chroot_enable": "NO",
+        "require_cert": "NO", "reverse_lookup_enable": "NO", "secure_email_list_enable": "NO",
+        "setproctitle_enable": "NO", "ssl_request_cert": "NO", "ssl_tlsv1_1": "NO",
+        "text_userdb_names": "YES", "tilde_user_enable": "NO", "validate_cert": "NO",
+        "virtual_use_local_privs": "YES", "xferlog_std_format": "YES",
+        "utf8_filesystem": "YES"}
+
+
+def test_utf8_filesystem_yes_is_what_miniftpd_does(ftpenv):
+    """utf8_filesystem=YES (tutorials set it): vsftpd 3.0.3 then lists UTF8 in
+    FEAT (without it, not) and answers OPTS UTF8 ON "200 Always in UTF8
+    mode."; miniftpd always does both, so the line is accepted."""
+    path = write(os.path.join(ftpenv.dir, "u.conf"), "utf8_filesystem=YES\n")
+    assert check(path) == (0, "configuration OK")
+    s = ftpenv.server("standalone")
+    c = s.connect()
+    r = c.cmd("FEAT")
+    assert r.code == 211 and " UTF8" in r.lines, r
+    r = c.cmd("OPTS UTF8 ON")
+    assert r.code == 200 and "Always in UTF8 mode." in r.text, r
+
+
 def test_every_vsftpd_option_known_or_advised(ftpenv):
     """Each option of vsftpd.conf(5) is either a miniftpd option or refused
-    with "is a vsftpd option ... : advice"; a typo stays a plain unknown option."""
+    with "is a vsftpd option ... : advice" (for the options of SAME, only the
+    value that asks for something miniftpd does not do); a typo stays a
+    plain unknown option."""
     path = write(os.path.join(ftpenv.dir, "empty.conf"), "")
     known = known_options()
     for name in sorted(vsftpd_man_options() - known):
-        rc, out = check(path, "-o%s=YES" % name)
-        assert rc != 0, name
-        assert re.search(r'"%s" is a vsftpd option that miniftpd does not implement: \S'
-                         % name, out), out
+        for value in ("YES", "NO"):
+            rc, out = check(path, "-o%s=%s" % (name, value))
+            if SAME.get(name) == value:
+                assert (rc, out) == (0, "configuration OK"), (name, out)
+                continue
+            assert rc != 0, name
+            assert re.search(r'"%s" is a vsftpd option that miniftpd does not implement: \S'
+                             % name, out), out
     rc, out = check(path, "-oanonymous_enabel=YES")
     assert rc != 0 and 'unknown option "anonymous_enabel"' in out and "vsftpd" not in out
 
@@ -343,6 +435,149 @@ def test_vsftpd_switches_only_no(ftpenv):
                      ("ssl_sslv3", "SSL 3 is never offered")):
         rc, out = check(path, "-o%s=YES" % key)
         assert rc != 0 and "%s=YES: %s" % (key, why) in out, out
+
+
+@pytest.mark.parametrize("line,vsftpd_value", [("local_umask=22", "026"),
+                                                ("anon_umask=77", "0115"),
+                                                ("file_open_mode=666", "01232"),
+                                                ("max_per_ip=010", "8")])
+def test_number_vsftpd_reads_otherwise_refused(ftpenv, line, vsftpd_value):
+    """vsftpd reads a number with a leading 0 as octal and any other as
+    decimal (local_umask=22 is umask 026 there: a file_open_mode=666 upload
+    with anon_umask=22 came out 1210 under vsftpd 3.0.3); miniftpd read modes
+    as octal always, so the same line made files more readable.  Such a line
+    is refused at its FILE:LINE with both readings; 022, 7, 0 still pass."""
+    path = write(os.path.join(ftpenv.dir, "num.conf"), "# numbers\n%s\n" % line)
+    rc, out = check(path)
+    assert rc != 0, out
+    assert "%s:2: %s" % (path, line.split("=")[0]) in out, out
+    assert "or %s for what vsftpd did" % vsftpd_value in out, out
+    path = write(os.path.join(ftpenv.dir, "num.conf"),
+                 "local_umask=022\nanon_umask=7\nfile_open_mode=0666\nmax_per_ip=07\n"
+                 "listen_port=0\n")
+    assert check(path) == (0, "configuration OK")
+
+
+def test_userlist_unreadable_refused_at_check(ftpenv):
+    """userlist_enable=YES with a userlist_file that cannot be read: vsftpd
+    3.0.3 answers every session "500 OOPS: cannot read user list file";
+    miniftpd read it as empty, so userlist_deny=YES let everyone in (a site
+    relying on vsftpd's default /etc/vsftpd.user_list lost its deny list).
+    Now -t stops at the userlist_enable line, naming the file."""
+    missing = os.path.join(ftpenv.dir, "no-user_list")
+    path = write(os.path.join(ftpenv.dir, "ul.conf"),
+                 "# RHEL-like\nlocal_enable=YES\nuserlist_enable=YES\nuserlist_file=%s\n"
+                 % missing)
+    rc, out = check(path)
+    assert rc != 0, out
+    assert "%s:3: userlist_enable=YES: cannot read userlist_file %s: No such file" \
+        % (path, missing) in out, out
+    assert "/etc/vsftpd.user_list" in out, out
+    write(missing, "root\n")
+    assert check(path) == (0, "configuration OK")
+    assert check(path, "-ouserlist_enable=NO", "-ouserlist_file=/nonexistent") == \
+        (0, "configuration OK")
+    if not os.path.exists("/etc/miniftpd.user_list"):       # the default path
+        path = write(os.path.join(ftpenv.dir, "ul2.conf"), "userlist_enable=YES\n")
+        rc, out = check(path)
+        assert rc != 0 and "%s:1: userlist_enable=YES: cannot read userlist_file " \
+            "/etc/miniftpd.user_list" % path in out, out
+
+
+@pytest.mark.parametrize("deny", ["YES", "NO"])
+def test_userlist_gone_refuses_logins(ftpenv, deny):
+    """A userlist_file removed while the server runs refuses every login that
+    consults it (with either userlist_deny), as vsftpd refuses the session;
+    before, userlist_deny=YES admitted everyone."""
+    ul = write(os.path.join(ftpenv.dir, "user_list"), "someoneelse\n" if deny == "YES"
+               else "demo\n")
+    s = ftpenv.server("standalone", userlist_enable="YES", userlist_deny=deny,
+                      userlist_file=ul, delay_failed_login="0")
+    s.login().close()
+    os.unlink(ul)
+    c = s.connect()
+    assert c.cmd("USER demo").code == 331
+    assert c.cmd("PASS " + DEMO_PASSWORD).code == 530
+    c.close()
+    assert wait_until(lambda: "cannot read userlist_file" in s.log(), 5), s.log()
+
+
+@pytest.mark.parametrize("line,why", [
+    ("tcp_wrappers=YES", "tcp_wrappers=YES: TCP wrappers are not supported"),
+    ("ssl_sslv2=YES", "ssl_sslv2=YES: SSL 2 is never offered"),
+    ("pasv_max_port=4000", "pasv_min_port (5000) is above pasv_max_port (4000)"),
+    ("limitd_fail=maybe", 'limitd_fail: "maybe" must be open or closed')])
+def test_cross_checks_name_the_line(ftpenv, line, why):
+    """The checks made after the whole file is read (vsftpd switches only NO,
+    the passive range, limitd_fail) name the line like every other refusal:
+    they said only the file's name, leaving a long vsftpd.conf to be searched."""
+    path = write(os.path.join(ftpenv.dir, "x.conf"),
+                 "# a vsftpd.conf\nanonymous_enable=NO\npasv_min_port=5000\n%s\n"
+                 "listen=NO\n" % line)
+    rc, out = check(path)
+    assert rc != 0, out
+    where = "%s:3" % path if line.startswith("pasv_max_port") else "%s:4" % path
+    assert "%s: %s" % (where, why) in out, out
+
+
+def test_pasv_min_port_alone(ftpenv):
+    """pasv_min_port without pasv_max_port: vsftpd 3.0.3 serves min..65535
+    (checked: PASV ports 64843-65439 for pasv_min_port=64000); miniftpd
+    refused it ("pasv_min_port (64000) is above pasv_max_port (0)") though
+    its PASV code already read 0 as 65535."""
+    path = write(os.path.join(ftpenv.dir, "pm.conf"), "pasv_min_port=64000\n")
+    assert check(path) == (0, "configuration OK")
+    s = ftpenv.server("standalone", pasv_min_port="64000")
+    c = s.login()
+    for _ in range(3):
+        r = c.cmd("PASV")
+        m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r.text)
+        assert r.code == 227 and int(m.group(5)) * 256 + int(m.group(6)) >= 64000, r
+
+
+def retr(f, name):
+    out = []
+    f.retrbinary("RETR " + name, out.append)
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("only", ["default", "NO"])
+def test_anon_world_readable_only(ftpenv, only):
+    """vsftpd's anon_world_readable_only (default YES): an anonymous RETR of
+    a file others may not read gets 550 (vsftpd 3.0.3: an anonymous upload,
+    0600 under anon_umask=077, cannot be fetched back), so an upload
+    directory is no drop box.  miniftpd refused the option and served such
+    files; now YES by default, NO serves them, and local/virtual users are
+    not concerned."""
+    extra = {} if only == "default" else {"anon_world_readable_only": "NO"}
+    s = ftpenv.server("standalone", anonymous_enable="YES", anon_root=ftpenv.anon_root,
+                      write_enable="YES", anon_upload_enable="YES", **extra)
+    f = s.ftplib(user=None)
+    try:
+        f.login("anonymous", "x@y")
+        f.storbinary("STOR drop.bin", __import__("io").BytesIO(b"drop\n"))
+        up = os.path.join(ftpenv.anon_root, "drop.bin")
+        assert os.stat(up).st_mode & 0o777 == 0o600
+        if only == "NO":
+            assert retr(f, "drop.bin") == b"drop\n"
+            return
+        with pytest.raises(ftplib.error_perm, match="^550 Failed to open file"):
+            retr(f, "drop.bin")
+        assert "drop.bin" in listing(f)                  # still listed, as in vsftpd
+        os.chmod(up, 0o604)                              # released by the admin
+        assert retr(f, "drop.bin") == b"drop\n"
+    finally:
+        f.close()
+    private = os.path.join(ftpenv.root, "private.txt")
+    write(private, "mine\n", 0o600)
+    if IS_ROOT:
+        pw = pwd.getpwnam(GUEST)
+        os.chown(private, pw.pw_uid, pw.pw_gid)
+    v = s.ftplib()                                       # demo, a virtual user
+    try:
+        assert retr(v, "private.txt") == b"mine\n"
+    finally:
+        v.close()
 
 
 # ---------------------------------------------------------------- five real-world variants
@@ -450,10 +685,10 @@ def test_variant_virtual_users(ftpenv):
     # service that served them (pam_userdb, not installed here) goes with it:
     # miniftpd's pam_service_name is for local users only, and -t refuses a
     # service without its file at the line that names it
+    # (virtual_use_local_privs=YES is what miniftpd always does: accepted)
     got = settle(path, refusals({"guest_enable": "vsftpd",
-                                 "virtual_use_local_privs": "vsftpd",
                                  PAM_KEY: "no PAM service /etc/pam.d/vsftpd.virtual"}), [])
-    assert got == ["guest_enable", "virtual_use_local_privs", PAM_KEY]
+    assert got == ["guest_enable", PAM_KEY]
     with open(path, "a") as fh:
         fh.write("user_db_file=%s\n" % ftpenv.users_file)
     assert check(path) == (0, "configuration OK")
@@ -616,6 +851,111 @@ def test_user_config_dir_refusals(ftpenv, case):
     # other users (no file) still log in
     if "ydemo" in ftpenv.passwords:
         s.login("ydemo")
+
+
+@needs_root
+@pytest.mark.parametrize("chroot_local_user,listed,user_file,chrooted", [
+    ("YES", True, None, False),        # the tutorial setup: everyone but the listed
+    ("YES", False, None, True),
+    ("NO", True, None, True),          # only the listed
+    ("NO", False, None, False),
+    ("NO", True, "chroot_local_user=YES\n", False),    # the user's file, then the list
+])
+def test_chroot_list(ftpenv, system_user, chroot_local_user, listed, user_file, chrooted):
+    """vsftpd's chroot_list_enable / chroot_list_file: a listed local user gets
+    the opposite of chroot_local_user (after the user's user_config_dir file).
+    miniftpd refused both lines; a vsftpd.conf with them now serves as
+    vsftpd did.  Virtual users stay chrooted whatever the list says."""
+    lst = write(os.path.join(ftpenv.dir, "chroot_list"),
+                "someone\n" + (system_user.name + "\n" if listed else "") + "demo\n")
+    extra = {}
+    if user_file is not None:
+        ucd = os.path.join(ftpenv.dir, "ucd")
+        os.mkdir(ucd, 0o755)
+        write(os.path.join(ucd, system_user.name), user_file)
+        extra["user_config_dir"] = ucd
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user=chroot_local_user,
+                      chroot_list_enable="YES", chroot_list_file=lst, **extra)
+    f = s.ftplib(system_user.name, system_user.password)
+    try:
+        assert f.pwd() == ("/" if chrooted else system_user.home), f.pwd()
+        assert "local.txt" in listing(f)
+    finally:
+        f.close()
+    f = s.ftplib()                                       # demo, virtual, listed
+    try:
+        assert f.pwd() == "/" and "hello.txt" in listing(f)
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            f.cwd("/etc")
+    finally:
+        f.close()
+
+
+def test_chroot_list_unreadable(ftpenv):
+    """chroot_list_enable=YES with a list that cannot be read: -t stops at
+    that line (vsftpd ends each session: "could not read chroot() list
+    file"); a list removed later refuses the logins that consult it."""
+    missing = os.path.join(ftpenv.dir, "no-chroot_list")
+    path = write(os.path.join(ftpenv.dir, "cl.conf"),
+                 "chroot_local_user=YES\nchroot_list_enable=YES\nchroot_list_file=%s\n"
+                 % missing)
+    rc, out = check(path)
+    assert rc != 0 and "%s:2: chroot_list_enable=YES: cannot read chroot_list_file %s" \
+        % (path, missing) in out and "/etc/vsftpd.chroot_list" in out, out
+    write(missing, "root\n")
+    assert check(path) == (0, "configuration OK")
+
+
+@needs_root
+def test_chroot_list_gone_refuses_local_logins(ftpenv, system_user):
+    lst = write(os.path.join(ftpenv.dir, "chroot_list"), system_user.name + "\n")
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user="YES",
+                      chroot_list_enable="YES", chroot_list_file=lst)
+    s.ftplib(system_user.name, system_user.password).close()
+    os.unlink(lst)
+    with pytest.raises(ftplib.error_perm, match="^530"):
+        s.ftplib(system_user.name, system_user.password)
+    assert wait_until(lambda: "cannot read chroot_list_file" in s.log(), 5), s.log()
+
+
+@needs_root
+def test_user_sub_token_local_users(ftpenv, system_user):
+    """The DigitalOcean-style vsftpd.conf: user_sub_token=$USER with
+    local_root=/srv/$USER/ftp and chroot_local_user=YES: each local user is
+    chrooted to the directory named after them.  miniftpd refused
+    user_sub_token (and a local_root with a literal "$USER" refused every
+    login as a missing directory)."""
+    top = os.path.join(ftpenv.dir, "srv")
+    mine = os.path.join(top, system_user.name, "ftp")
+    os.makedirs(mine)
+    write(os.path.join(mine, "only-mine.txt"), "x\n")
+    s = ftpenv.server("standalone", local_enable="YES", chroot_local_user="YES",
+                      user_sub_token="$USER", local_root=os.path.join(top, "$USER", "ftp"))
+    f = s.ftplib(system_user.name, system_user.password)
+    try:
+        assert f.pwd() == "/"
+        assert "only-mine.txt" in listing(f)
+    finally:
+        f.close()
+
+
+def test_user_sub_token_user_config_dir(ftpenv):
+    """user_sub_token in a user_config_dir file's local_root, for a virtual
+    user: the token becomes the login name."""
+    ucd = os.path.join(ftpenv.dir, "ucd")
+    os.mkdir(ucd, 0o755)
+    top = os.path.join(ftpenv.dir, "vhomes")
+    os.makedirs(os.path.join(top, "demo"))
+    write(os.path.join(top, "demo", "demo-only.txt"), "x\n")
+    if IS_ROOT:
+        ftpenv.chown_guest(top)
+    write(os.path.join(ucd, "demo"), "local_root=%s/%%u\n" % top)
+    s = ftpenv.server("standalone", user_config_dir=ucd, user_sub_token="%u")
+    f = s.ftplib()
+    try:
+        assert "demo-only.txt" in listing(f)
+    finally:
+        f.close()
 
 
 @needs_root

@@ -160,6 +160,15 @@ test_mode(void **state)
 	assert_non_null(strstr(msg, "octal"));
 	assert_int_equal(cfg_set(&cfg, "local_umask", "-1", NULL, 0), -EINVAL);
 	assert_int_equal(cfg.local_umask, 07);
+	/* vsftpd reads "22" as decimal (026), "010" as octal (8): both refused */
+	assert_int_equal(cfg_set(&cfg, "local_umask", "22", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "needs a leading 0"));
+	assert_non_null(strstr(msg, "026"));
+	assert_int_equal(cfg.local_umask, 07);
+	assert_int_equal(cfg_set(&cfg, "max_per_ip", "010", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "octal (8)"));
+	assert_int_equal(cfg_set(&cfg, "max_per_ip", "07", NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "local_umask", "0", NULL, 0), 0);
 }
 
 static void
@@ -183,6 +192,14 @@ test_unknown_key(void **state)
 	assert_non_null(strstr(msg, "no_such_option"));
 	assert_int_equal(parse("listen=YES\n\nbogus_key=1\n"), -1);
 	assert_string_equal(err, "t.conf:3: unknown option \"bogus_key\"");
+	/* a vsftpd option set to what miniftpd always does: accepted, no effect */
+	assert_int_equal(cfg_set(&cfg, "xferlog_std_format", "yes", NULL, 0), 0);
+	assert_int_equal(cfg_set(&cfg, "xferlog_std_format", "NO", msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "is a vsftpd option"));
+	assert_int_equal(cfg_set(&cfg, "one_process_model", "YES", NULL, 0), -ENOENT);
+	assert_int_equal(parse("one_process_model=NO\nchroot_list_enable=0\n"
+			       "one_process_model=FALSE\n"), 0);
+	assert_int_equal(cfg_set(&cfg, "cmds_allowed", "NO", NULL, 0), -ENOENT);
 	/* option names are exact */
 	assert_int_equal(parse("LISTEN=YES\n"), -1);
 	assert_int_equal(strncmp(err, "t.conf:1: ", 10), 0);
@@ -208,6 +225,10 @@ static void
 test_syntax(void **state)
 {
 	(void)state;
+	/* a UTF-8 byte-order mark first (Windows editors), then CRLF lines */
+	assert_int_equal(parse("\xEF\xBB\xBFlisten_port=2121\r\nlisten=YES\r\n"), 0);
+	assert_int_equal(cfg.listen_port, 2121);
+	assert_int_equal(parse("listen=YES\n\xEF\xBB\xBFlisten_port=2121\n"), -1);
 	/* comments, blank lines, spaces around key and value, CRLF, no final LF */
 	assert_int_equal(parse("# comment\n\n   \t\n  listen = YES \r\n"
 			       "ftpd_banner=  Hello there  \nlisten_port=2121"), 0);
@@ -247,6 +268,9 @@ test_cross_checks(void **state)
 	assert_int_equal(parse("pasv_min_port=5000\npasv_max_port=4000\n"), 0);
 	assert_int_equal(cfg_check(&cfg, err), -1);
 	assert_non_null(strstr(err, "pasv_min_port"));
+	/* vsftpd: pasv_min_port alone is min..65535 */
+	assert_int_equal(parse("pasv_min_port=5000\n"), 0);
+	assert_int_equal(cfg_check(&cfg, err), 0);
 	assert_int_equal(parse("limitd_fail=maybe\n"), 0);
 	assert_int_equal(cfg_check(&cfg, err), -1);
 	assert_non_null(strstr(err, "limitd_fail"));
