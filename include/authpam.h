@@ -21,14 +21,22 @@
 
 #include <security/pam_appl.h>
 
+/* What the conversation answers with, and what it was told. */
+struct authpam_talk {
+	const char *pass;	/* the password; NULL after pam_authenticate */
+	char said[128];		/* a module's error (else info) text, for the log */
+};
+
 /*
- * authpam_conv - the conversation: every message must be a
- * PAM_PROMPT_ECHO_OFF prompt, answered with APPDATA (the password, a
- * NUL-terminated string); anything else (echo-on prompts, info and error
- * texts), no password (APPDATA NULL) or a count outside
- * 1..PAM_MAX_NUM_MSG fails the whole conversation with PAM_CONV_ERR and
- * *RESP NULL.  On PAM_SUCCESS *RESP is N malloc'ed responses (the caller,
- * libpam, frees them).  Pure.
+ * authpam_conv - the conversation, APPDATA a struct authpam_talk: every
+ * message must be a PAM_PROMPT_ECHO_OFF prompt, answered with its pass;
+ * anything else (echo-on prompts, info and error texts), no password
+ * (pass NULL) or a count outside 1..PAM_MAX_NUM_MSG fails the whole
+ * conversation with PAM_CONV_ERR and *RESP NULL.  Whatever it answers, an
+ * error text (PAM_ERROR_MSG: pam_nologin's file, pam_faillock's "account
+ * is locked") is kept in said, replacing an earlier one; an info text
+ * only when said is empty; bounded, line ends as spaces.  On PAM_SUCCESS
+ * *RESP is N malloc'ed responses (the caller, libpam, frees them).  Pure.
  */
 int authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		 void *appdata);
@@ -51,7 +59,9 @@ int authpam_check_config(const struct config *cfg, char *err, size_t errlen);
  * (the client's address), then account management (expired, locked, aged
  * passwords).  PAM's own failure delay is disabled: delay_failed_login is
  * the one delay.  RETURNS 0 (the handle is kept for authpam_open_session
- * or authpam_abort), or -EACCES with REASON for the log (no handle left).
+ * or authpam_abort), or -EACCES with REASON for the log (no handle left):
+ * the step, PAM's error and, when a module sent one, its text (the reason
+ * then, not "wrong password": pam_nologin refuses the right password).
  */
 int authpam_check(const char *service, const char *user, const char *pass,
 		  const char *rhost, char *reason, size_t reasonlen);

@@ -17,6 +17,9 @@ static struct {
 	bool session;		/* pam_open_session succeeded */
 	pid_t keeper;
 	int pipe_w;		/* the helper's end: closed, the keeper ends the session */
+	/* the conversation's: static, since the handle keeps a pointer to it
+	 * for as long as it lives (the keeper's pam_close_session too) */
+	struct authpam_talk talk;
 } pam = { .keeper = -1, .pipe_w = -1 };
 
 /* Why a step refused, in the words of the shadow path where they exist. */
@@ -34,35 +37,42 @@ static const struct {
 	{ PAM_PERM_DENIED, "account refused" },
 };
 
+/* Keep MSG's text in TALK when it is a module's error or info text: an
+ * error text replaces an earlier one, an info text fills only an empty
+ * slot.  Line ends and tabs become spaces, the end is trimmed. */
 static void
-free_responses(struct pam_response *r, int n)
+note_text(struct authpam_talk *talk, const struct pam_message *msg)
 {
-	for (int i = 0; i < n; i++)
-		if (r[i].resp) {
-			explicit_bzero(r[i].resp, strlen(r[i].resp));
-			free(r[i].resp);
-		}
-	free(r);
+	size_t n = 0;
+
+	if (msg->msg == NULL || (msg->msg_style != PAM_ERROR_MSG &&
+				 (msg->msg_style != PAM_TEXT_INFO || talk->said[0])))
+		return;
+	for (const char *p = msg->msg; *p && n + 1 < sizeof(talk->said); p++)
+		talk->said[n++] = *p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p;
+	while (n > 0 && talk->said[n - 1] == ' ')
+		n--;
+	talk->said[n] = '\0';
 }
 
 int
 authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	     void *appdata)
 {
-	const char *pass = appdata;
+	struct authpam_talk *talk = appdata;
 	struct pam_response *r;
 
 	*resp = NULL;
-	if (n <= 0 || n > PAM_MAX_NUM_MSG || pass == NULL)
+	if (n <= 0 || n > PAM_MAX_NUM_MSG || talk == NULL)
 		return PAM_CONV_ERR;
-	r = xcalloc((size_t)n, sizeof(*r));
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF) {
-			free_responses(r, i);
+	for (int i = 0; i < n; i++)
+		note_text(talk, msg[i]);
+	for (int i = 0; i < n; i++)
+		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF || talk->pass == NULL)
 			return PAM_CONV_ERR;
-		}
-		r[i].resp = xstrdup(pass);
-	}
+	r = xcalloc((size_t)n, sizeof(*r));
+	for (int i = 0; i < n; i++)
+		r[i].resp = xstrdup(talk->pass);
 	*resp = r;
 	return PAM_SUCCESS;
 }
@@ -125,17 +135,23 @@ no_fail_delay(int retval, unsigned usec, void *appdata)
 	(void)retval, (void)usec, (void)appdata;
 }
 
-/* REASON for STEP's result R; ends the handle. RETURNS -EACCES. */
+/* REASON for STEP's result R (and what a module said, when one did: its
+ * text is the reason then, rather than a guessed "wrong password");
+ * ends the handle. RETURNS -EACCES. */
 static int
 refuse(const char *step, int r, char *reason, size_t reasonlen)
 {
 	const char *what = "refused";
+	const char *said = pam.talk.said;
 
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
 		if (refusals[i].code == r)
 			what = refusals[i].what;
-	str_fmt(reason, reasonlen, "%s (PAM %s: %s)", what, step,
-		pam.h ? pam_strerror(pam.h, r) : "no handle");
+	if (said[0] && strcmp(what, "wrong password") == 0)
+		what = "refused";
+	str_fmt(reason, reasonlen, "%s (PAM %s: %s%s%s%s)", what, step,
+		pam.h ? pam_strerror(pam.h, r) : "no handle",
+		said[0] ? "; the module said \"" : "", said, said[0] ? "\"" : "");
 	if (pam.h)
 		pam_end(pam.h, r);
 	pam.h = NULL;
@@ -148,13 +164,14 @@ authpam_check(const char *service, const char *user, const char *pass,
 	      const char *rhost, char *reason, size_t reasonlen)
 {
 	/* libpam copies the structure; the password pointer goes at once */
-	struct pam_conv conv = { authpam_conv, (void *)(uintptr_t)pass };
-	struct pam_conv no_password = { authpam_conv, NULL };
+	struct pam_conv conv = { authpam_conv, &pam.talk };
 	const void *item = NULL;
 	int r;
 
 	if (pam.h)
 		bug("authpam_check with a handle kept");
+	pam.talk.pass = pass;
+	pam.talk.said[0] = '\0';
 	r = pam_start(service, user, &conv, &pam.h);
 	if (r == PAM_SUCCESS)
 		r = pam_set_item(pam.h, PAM_RHOST, rhost);
@@ -162,12 +179,13 @@ authpam_check(const char *service, const char *user, const char *pass,
 		r = pam_set_item(pam.h, PAM_TTY, "ftp");
 	if (r == PAM_SUCCESS)
 		r = pam_set_item(pam.h, PAM_FAIL_DELAY, (const void *)no_fail_delay);
-	if (r != PAM_SUCCESS)
+	if (r != PAM_SUCCESS) {
+		pam.talk.pass = NULL;
 		return refuse("pam_start", r, reason, reasonlen);
+	}
 	r = pam_authenticate(pam.h, PAM_DISALLOW_NULL_AUTHTOK);
 	/* later prompts (account, session modules) get no password */
-	if (pam_set_item(pam.h, PAM_CONV, &no_password) != PAM_SUCCESS && r == PAM_SUCCESS)
-		r = PAM_SYSTEM_ERR;
+	pam.talk.pass = NULL;
 	if (r != PAM_SUCCESS)
 		return refuse("pam_authenticate", r, reason, reasonlen);
 	if (pam_get_item(pam.h, PAM_USER, &item) != PAM_SUCCESS || item == NULL ||

@@ -196,6 +196,43 @@ def test_aging_same_on_both_paths(pam_services, system_user, ftpd):
             assert _reason_logged(shadow, name, ""), (argv, shadow.log()[-1500:])
 
 
+@pytest.mark.parametrize("phase", ["auth", "account"])
+def test_nologin_logged_as_what_the_module_said(pam_services, system_user, ftpenv, ftpd,
+                                                phase):
+    """pam_nologin (its file= here, not /etc/nologin) refuses the right
+    password with PAM_AUTH_ERR (auth) or PAM_PERM_DENIED (account) and
+    sends its file as an error text: 530, and the log says what the module
+    said, not "wrong password" (before: "wrong password (PAM
+    pam_authenticate: Authentication failure)", the text lost).  Without
+    the file the same stack logs in."""
+    nologin = os.path.join(ftpenv.dir, "nologin-" + secrets.token_hex(3))
+    with open(nologin, "w") as f:
+        f.write("Down for maintenance\nuntil 04:00\n")
+    service = "miniftpd-nologin-" + secrets.token_hex(3)
+    path = "/etc/pam.d/" + service
+    with open(path, "w") as f:
+        f.write("%s requisite pam_nologin.so file=%s\n" % (phase, nologin) +
+                "auth required pam_unix.so\n"
+                "account required pam_unix.so\n"
+                "session required pam_unix.so\n")
+    try:
+        s = ftpd(local_enable="YES", max_login_fails="10", pam_service_name=service)
+        c = s.connect()
+        assert c.login(system_user.name, system_user.password).lines == \
+            ["530 Login incorrect."]
+        step = "pam_authenticate" if phase == "auth" else "pam_acct_mgmt"
+        assert _reason_logged(s, system_user.name, 'refused (PAM %s: ' % step), s.log()[-800:]
+        assert _reason_logged(s, system_user.name,
+                              'the module said "Down for maintenance until 04:00")'), \
+            s.log()[-800:]
+        assert "wrong password" not in s.log()
+        os.unlink(nologin)
+        assert c.login(system_user.name, system_user.password).code == 230
+        c.cmd("QUIT")
+    finally:
+        os.unlink(path)
+
+
 def test_pam_refusals_cost_a_real_check(pam_services, system_user, ftpenv, ftpd):
     """Under PAM, as on the shadow path: a wrong password (pam_unix's
     crypt), an unknown name, a locked account ('!': pam_unix refuses it
