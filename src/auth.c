@@ -28,7 +28,7 @@ struct attempt {
 	const char *rhost;	/* the client's address (PAM_RHOST) */
 	bool pam;		/* PAM checks the password (pam_service_name) */
 	bool pad;		/* PAM refused: check the dummy too (no usable own hash) */
-	char pam_reason[256];
+	char pam_reason[384];
 };
 
 int

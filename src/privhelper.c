@@ -243,7 +243,7 @@ helper_answer_login(struct helper *h, struct buf *body)
 {
 	struct priv_msg m;
 	const char *user = m.u.login.user;
-	char reason[256];
+	char reason[384];
 	struct login *login = session_login();	/* the post-login process's, in place */
 	enum limit_verdict v;
 	int checked;
