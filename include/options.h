@@ -80,7 +80,7 @@
 	OPT_BOOL(userlist_enable, 0, "Consult userlist_file at login. The list must be readable, as in vsftpd: -t and the start refuse one that is not, and a list that cannot be read at a login refuses that login.") \
 	OPT_BOOL(userlist_deny, 1, "YES: users in userlist_file are refused; NO: only they may log in.") \
 	OPT_STR (userlist_file, "/etc/miniftpd.user_list", "User list for userlist_enable, one name a line (vsftpd's default was /etc/vsftpd.user_list).") \
-	OPT_STR (user_db_file, "", "Virtual users file, lines name:crypt-hash[:home] (empty: no virtual users).") \
+	OPT_STR (user_db_file, "", "Virtual users file, lines name:crypt-hash[:home] (empty: no virtual users); # comment lines and blank lines are skipped, CRLF line ends and a UTF-8 byte-order mark ignored.") \
 	OPT_STR (guest_username, "ftp", "System user that virtual users' sessions run as.") \
 	OPT_BOOL(anonymous_enable, 0, "Let USER anonymous / ftp log in with any password.") \
 	OPT_STR (anon_root, "", "Directory anonymous users are chrooted to (empty: ftp_username's home).") \

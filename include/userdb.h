@@ -1,7 +1,9 @@
 /*
  * userdb.h - the virtual users file: lines "name:crypt-hash[:home]".
  *
- * '#' starts a comment line; blank lines are skipped.  Names are
+ * '#' starts a comment line; blank lines are skipped.  A CRLF line end
+ * and a UTF-8 byte-order mark at the start of the text (a file saved by a
+ * Windows editor) are ignored, as in the configuration.  Names are
  * 1..MAX_USER_NAME bytes of [A-Za-z0-9._@-] (no leading '-'); the hash is
  * any crypt(3) hash (no ':'); home, when present, is an absolute path.
  * Pure module: returns -errno, never logs.  Used by the helper (auth.c).

@@ -46,12 +46,13 @@ userdb_parse_line(const char *line, size_t len, struct userdb_entry *e)
 
 	if (memchr(line, '\0', len))
 		return -EINVAL;
+	/* a CRLF line end first: a blank line of a CRLF file is blank too */
+	if (len && end[-1] == '\r')
+		end--, len--;
 	while (len && (line[0] == ' ' || line[0] == '\t'))
 		line++, len--;
 	if (len == 0 || line[0] == '#')
 		return 0;
-	if (end[-1] == '\r')
-		end--;
 	c1 = memchr(line, ':', (size_t)(end - line));
 	if (c1 == NULL || field(line, c1, e->name, sizeof(e->name)) < 0 ||
 	    !userdb_valid_name(e->name))
@@ -71,6 +72,9 @@ int
 userdb_next(const char *text, size_t len, size_t *pos, size_t *lineno,
 	    struct userdb_entry *e)
 {
+	/* a UTF-8 byte-order mark (a Windows editor's) is no part of a name */
+	if (*pos == 0 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		*pos = 3;
 	while (*pos < len) {
 		const char *line = text + *pos;
 		const char *nl = memchr(line, '\n', len - *pos);

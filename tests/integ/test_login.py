@@ -29,6 +29,29 @@ def test_virtual_user_hashes(ftpenv, ftpd, kind):
     assert c.login(user, DEMO_PASSWORD + "x").lines == ["530 Login incorrect."]
 
 
+def test_virtual_users_file_from_a_windows_editor(ftpenv, ftpd):
+    """A user_db_file saved by a Windows editor: a UTF-8 byte-order mark,
+    CRLF line ends, blank lines between the entries.  Every user logs in
+    (before: a blank CRLF line was "malformed", so every user below it was
+    refused with 'user_db_file malformed', and with the mark the first
+    line's name was invalid, refusing them all)."""
+    with open(ftpenv.users_file) as f:
+        entries = [line for line in f.read().split("\n") if line and line[0] != "#"]
+    assert len(entries) >= 2
+    users = os.path.join(ftpenv.dir, "users-windows")
+    with open(users, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + "\r\n\r\n".join(entries).encode() + b"\r\n")
+    s = ftpd(user_db_file=users, max_login_fails="10")
+    for entry in entries:
+        name = entry.split(":")[0]
+        c = s.connect()
+        assert c.login(name, DEMO_PASSWORD).lines == ["230 Login successful."], \
+            (name, s.log()[-600:])
+        c.cmd("QUIT")
+        c.wait_closed()
+    assert "malformed" not in s.log()
+
+
 def test_sha512_and_yescrypt_present(ftpenv):
     """The two hashes Debian uses must work here (bcrypt may be missing)."""
     assert "sha512" in ftpenv.hash_kinds

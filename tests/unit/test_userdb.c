@@ -49,6 +49,10 @@ test_skipped(void **state)
 	assert_int_equal(line("   \t"), 0);
 	assert_int_equal(line("# a comment: with colons"), 0);
 	assert_int_equal(line("   # indented comment"), 0);
+	/* the blank lines and comments of a CRLF file */
+	assert_int_equal(line("\r"), 0);
+	assert_int_equal(line(" \t \r"), 0);
+	assert_int_equal(line("# comment\r"), 0);
 }
 
 static void
@@ -130,6 +134,32 @@ test_find(void **state)
 }
 
 static void
+test_find_windows_file(void **state)
+{
+	/* a Windows editor's file: byte-order mark, CRLF, blank lines */
+	static const char text[] =
+		"\xef\xbb\xbf" "alice:$6$a$aaa:/srv/alice\r\n"
+		"\r\n"
+		"# more\r\n"
+		"bob:$6$b$bbb\r\n"
+		"\r\n";
+	size_t bad = 0, pos = 0, lineno = 0;
+
+	(void)state;
+	assert_int_equal(userdb_find(text, strlen(text), "alice", &e, &bad), 1);
+	assert_string_equal(e.home, "/srv/alice");
+	assert_int_equal(userdb_find(text, strlen(text), "bob", &e, &bad), 1);
+	assert_string_equal(e.hash, "$6$b$bbb");
+	assert_int_equal(userdb_find(text, strlen(text), "carol", &e, &bad), 0);
+	assert_int_equal(bad, 0);
+	/* the mark only at the very start */
+	assert_int_equal(userdb_next(text, strlen(text), &pos, &lineno, &e), 1);
+	assert_string_equal(e.name, "alice");
+	assert_int_equal(userdb_find("x:y\n\xef\xbb\xbf" "bob:$6$b$bbb\n", 20, "bob", &e, &bad),
+			 -EINVAL);
+}
+
+static void
 test_find_badline(void **state)
 {
 	static const char text[] = "alice:$6$a$aaa\n# ok\nbroken line\ndemo:$6$d$ddd\n";
@@ -201,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_windows_file),
 		cmocka_unit_test(test_find_badline),
 		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_hash_setting),
