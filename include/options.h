@@ -29,7 +29,7 @@
 	OPT_UINT(max_clients, 2000, 0, 1000000, "Most sessions at once, all addresses together (0: no limit).") \
 	OPT_UINT(max_per_ip, 50, 0, 1000000, "Most sessions at once from one client address (0: no limit).") \
 	OPT_UINT(max_per_ip_prefix6, 64, 1, 128, "Leading bits of an IPv6 client address that max_per_ip and max_login_fails_per_ip count as one address (64: a /64, the usual size of one site's network; 128: every address alone). IPv4 addresses are always counted alone; limitd reads it at start only.") \
-	OPT_UINT(max_per_user, 0, 0, 1000000, "Most sessions at once logged in as one user name (0: no limit).") \
+	OPT_UINT(max_per_user, 0, 0, 1000000, "Most sessions at once logged in as one user name (0: no limit). A login over it gets 530, and is no failed login for max_login_fails and max_login_fails_per_ip.") \
 	OPT_UINT(max_login_fails_per_ip, 0, 0, 1000000, "Failed logins from one client address, counted by limitd across sessions, after which that address is refused (0: not counted).") \
 	OPT_UINT(login_fail_block_time, 600, 1, 86400, "Seconds after its last failed login that an address blocked by max_login_fails_per_ip stays refused (and its failures are remembered).") \
 	OPT_BOOL(limitd_enable, 1, "Ask limitd for admission of every session.") \

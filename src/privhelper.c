@@ -145,22 +145,36 @@ end_after_last_failure(struct helper *h, bool blocked)
 	finish();
 }
 
+/* A refused login: logged, answered after delay_failed_login.  A GUESS
+ * (a wrong password or account) counts towards max_login_fails and
+ * limitd's max_login_fails_per_ip; a right password limitd refused
+ * (max_per_user) does not: a user's extra session is no guess.  BLOCKED:
+ * limitd blocks the address already, the session ends. */
 static void
-login_failed(struct helper *h, const char *user, const char *reason)
+login_refused(struct helper *h, const char *user, const char *reason, bool guess,
+	      bool blocked)
 {
-	bool blocked, last;
+	bool last = blocked;
 
 	log_event(LOG_NOTICE, &(struct log_fields){ .event = LOG_EV_LOGIN_FAILED,
 		  .user = user, .command = "PASS", .reason = reason },
 		  "Login failed for \"%s\": %s", user, reason);
-	h->fails++;
-	/* limitd counts failures per address across sessions */
-	blocked = limit_login_failed(h->cfg) == LIMIT_V_BLOCKED;
+	if (guess) {
+		h->fails++;
+		/* limitd counts failures per address across sessions */
+		blocked = limit_login_failed(h->cfg) == LIMIT_V_BLOCKED;
+		last = blocked || h->fails >= h->cfg->max_login_fails;
+	}
 	sys_sleep((unsigned int)h->cfg->delay_failed_login);
-	last = blocked || h->fails >= h->cfg->max_login_fails;
 	answer_login_result(h, last ? PRIV_LOGIN_FAIL_LAST : PRIV_LOGIN_FAIL);
 	if (last)
 		end_after_last_failure(h, blocked);
+}
+
+static void
+login_failed(struct helper *h, const char *user, const char *reason)
+{
+	login_refused(h, user, reason, true, false);
 }
 
 /* Most of a user_config_dir file. */
@@ -279,7 +293,8 @@ helper_answer_login(struct helper *h, struct buf *body)
 	if (v != LIMIT_V_ADMIT) {
 		auth_release(login);
 		authpam_abort();
-		login_failed(h, user, limit_verdict_row(v)->reason);
+		login_refused(h, user, limit_verdict_row(v)->reason, false,
+			      v == LIMIT_V_BLOCKED);
 		return false;
 	}
 	log_set_user(login->user);

@@ -684,6 +684,46 @@ def test_failed_logins_not_tracked_by_default(make_limitd, make_ftpd):
     f.login()
 
 
+@ftp_needed
+def test_right_password_over_max_per_user_is_no_failed_login(make_limitd, make_ftpd):
+    """A user (anonymous here: every anonymous login is one user) at
+    max_per_user whose client logs in again with the right password
+    (FileZilla does, for each parallel transfer) gets 530 each
+    time, but those are no failed logins: neither max_login_fails (2) ends
+    the session nor max_login_fails_per_ip (3) blocks the address (before:
+    the third such login blocked 127.0.0.1, the fourth connection got 421).
+    Wrong passwords still count; the reply and the delay are those of a
+    failure."""
+    ld = make_limitd(max_clients=0, max_per_ip=0, max_per_user=1, max_login_fails_per_ip=3)
+    ftpd = make_ftpd(ld, max_login_fails=2, delay_failed_login=0)
+    first = make_ftpd.track(ftpd.connect("127.0.0.1"))
+    first.login()
+    extra = make_ftpd.track(ftpd.connect("127.0.0.1"))
+    for _ in range(4):
+        with pytest.raises(ftplib.error_perm) as e:
+            extra.login()
+        assert str(e.value) == "530 Login incorrect."
+    assert extra.voidcmd("NOOP").startswith("200")      # the session goes on
+    for _ in range(2):
+        f = make_ftpd.track(ftpd.connect("127.0.0.1"))  # never 421
+        with pytest.raises(ftplib.error_perm):
+            f.login()
+    assert "Blocking" not in ld.log()
+    assert ftpd.log().count('Login failed for "anonymous": max_per_user reached') == 6
+    first.quit()
+    assert wait_until(lambda: ld.status_json()["totals"]["users"] == 0)
+    extra.login()
+    assert extra.voidcmd("NOOP").startswith("200")
+    # wrong passwords from the address are still counted
+    for _ in range(3):
+        f = make_ftpd.track(ftpd.connect("127.0.0.1"))
+        with pytest.raises(ftplib.error_perm):
+            f.login("nosuchuser", "guess")
+    with pytest.raises(ftplib.error_temp) as e:
+        ftpd.connect("127.0.0.1")
+    assert str(e.value).startswith("421 Too many failed logins")
+
+
 # ---------------------------------------------------------------- control channel
 
 def test_telnet_iac_floods(server):
