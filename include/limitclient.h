@@ -30,8 +30,10 @@ enum limit_verdict limit_admit(const struct config *cfg,
 
 /*
  * limit_login - report the logged-in USER (max_per_user).  RETURNS
- * LIMIT_V_ADMIT, or limitd's refusal (LIMIT_V_USER, LIMIT_V_BLOCKED):
- * the session then answers 530.
+ * LIMIT_V_ADMIT, or limitd's refusal (LIMIT_V_USER, LIMIT_V_BLOCKED), or
+ * LIMIT_V_DOWN when limitd cannot be reached and limitd_fail=closed (with
+ * open the login is admitted and registered once limitd is back): the
+ * session then answers 530.
  */
 enum limit_verdict limit_login(const struct config *cfg, const char *user);
 

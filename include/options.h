@@ -34,7 +34,7 @@
 	OPT_UINT(login_fail_block_time, 600, 1, 86400, "Seconds after its last failed login that an address blocked by max_login_fails_per_ip stays refused (and its failures are remembered).") \
 	OPT_BOOL(limitd_enable, 1, "Ask limitd for admission of every session.") \
 	OPT_STR (limitd_socket, "/run/miniftpd/limitd.sock", "UNIX socket of limitd.") \
-	OPT_STR (limitd_fail, "open", "When limitd cannot be reached: open (admit, log a warning) or closed (refuse with 421).") \
+	OPT_STR (limitd_fail, "open", "When limitd cannot be reached: open (admit, log a warning) or closed (refuse a new session with 421, and the login of a session that has lost limitd with 530).") \
 	OPT_STR (limitd_cluster, "", "Redis store shared by the limitd of several hosts, as redis://HOST:PORT/DB, or rediss://HOST:PORT/DB for TLS (needs limitd_cluster_tls_ca_file) (empty: limitd counts alone). Every limitd naming the same store enforces max_clients, max_per_ip, max_per_user and max_login_fails_per_ip for the whole farm; with the store unreachable each counts alone, or refuses new sessions and logins when limitd_fail=closed. limitd reads it at start only.") \
 	OPT_STR (limitd_cluster_password_file, "", "File holding the store's password (its first line, sent with AUTH), read by limitd as its own user at start; refused when others may read it (empty: no AUTH).") \
 	OPT_STR (limitd_cluster_tls_ca_file, "", "With rediss:// (required there): PEM file of the CA(s) the store's certificate must chain to; the certificate must also name the URL's host (or its address). Read by limitd as its own user at start.") \

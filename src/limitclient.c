@@ -25,6 +25,7 @@
 
 static struct {
 	int fd;			/* held connection, or -1 */
+	bool uncountable;	/* the address cannot be counted: never asks */
 	bool pending;		/* reconnect and register when retry_at passes */
 	bool logged_in;		/* USER below is to be (re-)registered */
 	struct limit_addr addr;
@@ -137,6 +138,7 @@ limit_admit(const struct config *cfg, const struct sockaddr_storage *peer)
 	if (limit_addr_from_sockaddr(peer, &lc.addr) < 0) {
 		log_warning("Client address family %d cannot be counted, admitting",
 			    peer->ss_family);
+		lc.uncountable = true;
 		return LIMIT_V_ADMIT;
 	}
 	fd = sys_unix_connect(cfg->limitd_socket, SOCK_SEQPACKET);
@@ -165,6 +167,20 @@ lost(const char *why, int err)
 	schedule_reconnect(0);
 }
 
+/* A login limitd cannot be asked about: limitd_fail decides (open: the
+ * login is registered with the address once limitd is back). */
+static enum limit_verdict
+login_unreachable(const struct config *cfg, const char *user)
+{
+	if (strcmp(cfg->limitd_fail, "closed") == 0) {
+		log_err("limitd at %s unreachable, refusing the login of %s (limitd_fail=closed)",
+			cfg->limitd_socket, user);
+		return LIMIT_V_DOWN;
+	}
+	lc.logged_in = true;
+	return LIMIT_V_ADMIT;
+}
+
 enum limit_verdict
 limit_login(const struct config *cfg, const char *user)
 {
@@ -176,15 +192,14 @@ limit_login(const struct config *cfg, const char *user)
 		log_warning("User name cannot be reported to limitd, max_per_user not applied");
 		return LIMIT_V_ADMIT;
 	}
-	if (lc.fd < 0) {
-		lc.logged_in = true;	/* registered with the address, if ever */
+	if (lc.uncountable)
 		return LIMIT_V_ADMIT;
-	}
+	if (lc.fd < 0)
+		return login_unreachable(cfg, user);
 	v = send_login(lc.fd, 0);
 	if (v < 0) {
-		lc.logged_in = true;
 		lost("login", v);
-		return LIMIT_V_ADMIT;
+		return login_unreachable(cfg, user);
 	}
 	if (v != LIMIT_V_ADMIT) {
 		log_notice("limitd refused the login of %s: %s", user,
@@ -309,4 +324,5 @@ limit_forget(void)
 	lc.fd = sys_close(lc.fd);
 	lc.pending = false;
 	lc.logged_in = false;
+	lc.uncountable = false;
 }

@@ -680,3 +680,35 @@ def test_ftp_limitd_down_fail_open_and_closed(make_limitd, make_ftpd, workdir):
     f = logged_in(make_ftpd, opened)
     assert f.voidcmd("NOOP").startswith("200")
     assert "limitd_fail=open" in opened.log()
+
+
+@ftp_needed
+@pytest.mark.parametrize("fail", ["open", "closed"])
+def test_ftp_login_while_limitd_down(make_limitd, make_ftpd, fail):
+    """A session admitted, then limitd stops: its login follows limitd_fail.
+    closed: 530, logged (no failed login), and once limitd is back (the
+    session registers its address again) the login succeeds and is
+    counted.  open: admitted, and counted once limitd is back.  Before,
+    closed admitted the login uncounted (max_per_user unchecked)."""
+    import ftplib
+    ld = make_limitd(max_clients=0, max_per_ip=0, max_per_user=1)
+    ftpd = make_ftpd(ld, limitd_fail=fail, max_login_fails=1)
+    f = make_ftpd.track(ftpd.connect())
+    wait_until(lambda: ld.sessions() == 1, what="admitted")
+    ld.stop()
+    if fail == "closed":
+        with pytest.raises(ftplib.error_perm) as e:
+            f.login()
+        assert str(e.value) == "530 Login incorrect."
+        assert 'Login failed for "anonymous": limitd unreachable and limitd_fail=closed' \
+            in ftpd.log()
+        ld.start()
+        wait_until(lambda: ld.sessions() == 1, timeout=15, what="registered again")
+        f.login()                                   # max_login_fails=1: not a failure
+    else:
+        f.login()
+        ld.start()
+    wait_until(lambda: ld.status_json()["totals"] == {"sessions": 1, "addresses": 1,
+                                                      "users": 1},
+               timeout=15, what="the login counted")
+    assert f.voidcmd("NOOP").startswith("200")
