@@ -191,6 +191,7 @@ authpam_check(const char *service, const char *user, const char *pass,
 	if (pam_get_item(pam.h, PAM_USER, &item) != PAM_SUCCESS || item == NULL ||
 	    strcmp(item, user) != 0)
 		return refuse("pam_authenticate", PAM_USER_UNKNOWN, reason, reasonlen);
+	pam.talk.said[0] = '\0';	/* a refusal quotes its own step's text */
 	r = pam_acct_mgmt(pam.h, PAM_DISALLOW_NULL_AUTHTOK);
 	if (r != PAM_SUCCESS)
 		return refuse("pam_acct_mgmt", r, reason, reasonlen);
@@ -204,6 +205,7 @@ authpam_open_session(char *reason, size_t reasonlen)
 
 	if (pam.h == NULL)
 		return 0;
+	pam.talk.said[0] = '\0';
 	r = pam_setcred(pam.h, PAM_ESTABLISH_CRED);
 	if (r != PAM_SUCCESS)
 		return refuse("pam_setcred", r, reason, reasonlen);
