@@ -1,7 +1,6 @@
 /* authpam.c - local users through PAM; see authpam.h. */
 #include <errno.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
