@@ -41,6 +41,11 @@ struct authpam_talk {
 int authpam_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		 void *appdata);
 
+/* The reason a refusal that PAM's result alone cannot tell apart from a
+ * wrong password begins with (pam_unix's PAM_AUTH_ERR: also a locked
+ * account, which auth.c then names as the shadow path does). */
+#define AUTHPAM_WRONG_PASSWORD "wrong password"
+
 struct config;
 
 /*

@@ -28,6 +28,7 @@ struct attempt {
 	const char *rhost;	/* the client's address (PAM_RHOST) */
 	bool pam;		/* PAM checks the password (pam_service_name) */
 	bool pad;		/* PAM refused: check the dummy too (no usable own hash) */
+	const char *pad_why;	/* then why the shadow path would refuse it */
 	char pam_reason[384];
 };
 
@@ -469,6 +470,7 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 	/* with PAM, the password and its aging are PAM's to judge */
 	a->pam = cfg->pam_service_name[0] != '\0';
 	a->pad = a->pam && !usable_setting(hash);
+	a->pad_why = a->pad ? hash_denies(NULL, hash) : NULL;
 	a->deny = a->pam ? NULL : hash_denies(sp, hash);
 	if (a->deny == NULL)
 		a->deny = local_denies(cfg, pw);
@@ -502,15 +504,24 @@ check_like_real(const struct config *cfg, const struct runtime *rt, const struct
 
 /* The PAM path: PAM's verdict; when PAM refused an account whose own hash
  * libcrypt cannot run (pam_unix refuses those without a crypt), the dummy
- * too, so that the refusal costs a real check. */
+ * too, so that the refusal costs a real check, and the reason the shadow
+ * path gives ("account locked") rather than PAM's guess "wrong password". */
 static const char *
 pam_denies(const struct config *cfg, const struct runtime *rt, struct attempt *a)
 {
+	size_t n = sizeof(AUTHPAM_WRONG_PASSWORD) - 1;
+	char tail[sizeof(a->pam_reason)];
+
 	if (authpam_check(cfg->pam_service_name, a->user, a->pass, a->rhost,
 			  a->pam_reason, sizeof(a->pam_reason)) == 0)
 		return NULL;
-	if (a->pad)
-		(void)check_like_real(cfg, rt, a);
+	if (!a->pad)
+		return a->pam_reason;
+	(void)check_like_real(cfg, rt, a);
+	if (a->pad_why && strncmp(a->pam_reason, AUTHPAM_WRONG_PASSWORD, n) == 0) {
+		str_lcpy(tail, a->pam_reason + n, sizeof(tail));
+		str_fmt(a->pam_reason, sizeof(a->pam_reason), "%s%s", a->pad_why, tail);
+	}
 	return a->pam_reason;
 }
 

@@ -26,10 +26,10 @@ static const struct {
 	int code;
 	const char *what;
 } refusals[] = {
-	{ PAM_AUTH_ERR, "wrong password" },
+	{ PAM_AUTH_ERR, AUTHPAM_WRONG_PASSWORD },
 	{ PAM_USER_UNKNOWN, "unknown user" },
-	{ PAM_MAXTRIES, "wrong password" },
-	{ PAM_CRED_INSUFFICIENT, "wrong password" },
+	{ PAM_MAXTRIES, AUTHPAM_WRONG_PASSWORD },
+	{ PAM_CRED_INSUFFICIENT, AUTHPAM_WRONG_PASSWORD },
 	{ PAM_NEW_AUTHTOK_REQD, "password must be changed, which FTP cannot do" },
 	{ PAM_AUTHTOK_EXPIRED, "password expired (a change is required, which FTP cannot do)" },
 	{ PAM_ACCT_EXPIRED, "account expired" },
@@ -146,7 +146,7 @@ refuse(const char *step, int r, char *reason, size_t reasonlen)
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
 		if (refusals[i].code == r)
 			what = refusals[i].what;
-	if (said[0] && strcmp(what, "wrong password") == 0)
+	if (said[0] && strcmp(what, AUTHPAM_WRONG_PASSWORD) == 0)
 		what = "refused";
 	str_fmt(reason, reasonlen, "%s (PAM %s: %s%s%s%s)", what, step,
 		pam.h ? pam_strerror(pam.h, r) : "no handle",

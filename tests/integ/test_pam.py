@@ -162,7 +162,7 @@ AGING = [
     # (command, words of the PAM path's reason; None: logs in)
     (["chage", "-d", "2020-01-01", "-M", "30", "-I", "1"], "password expired (a change is required, which FTP cannot do) (PAM pam_acct_mgmt"),
     (["chage", "-d", "0"], "password must be changed, which FTP cannot do (PAM pam_acct_mgmt"),
-    (["usermod", "-L"], "wrong password (PAM pam_authenticate"),
+    (["usermod", "-L"], "account locked (PAM pam_authenticate"),
     (["chage", "-M", "99999"], None),
 ]
 
