@@ -28,7 +28,7 @@ struct attempt {
 	const char *rhost;	/* the client's address (PAM_RHOST) */
 	bool pam;		/* PAM checks the password (pam_service_name) */
 	bool pad;		/* PAM refused: check the dummy too (no usable own hash) */
-	const char *pad_why;	/* then why the shadow path would refuse it */
+	const char *pad_why;	/* locked in /etc/shadow ('!'): the reason */
 	char pam_reason[384];
 };
 
@@ -470,7 +470,10 @@ local_prepare(const struct config *cfg, const struct runtime *rt,
 	/* with PAM, the password and its aging are PAM's to judge */
 	a->pam = cfg->pam_service_name[0] != '\0';
 	a->pad = a->pam && !usable_setting(hash);
-	a->pad_why = a->pad ? hash_denies(NULL, hash) : NULL;
+	/* locked in /etc/shadow itself (passwd -l, usermod -L): never a
+	 * directory's placeholder ('*', 'x' of sssd, LDAP), whose users PAM
+	 * checks elsewhere, a wrong password there being just that */
+	a->pad_why = a->pad && sp && hash[0] == '!' ? hash_denies(NULL, hash) : NULL;
 	a->deny = a->pam ? NULL : hash_denies(sp, hash);
 	if (a->deny == NULL)
 		a->deny = local_denies(cfg, pw);
@@ -504,8 +507,9 @@ check_like_real(const struct config *cfg, const struct runtime *rt, const struct
 
 /* The PAM path: PAM's verdict; when PAM refused an account whose own hash
  * libcrypt cannot run (pam_unix refuses those without a crypt), the dummy
- * too, so that the refusal costs a real check, and the reason the shadow
- * path gives ("account locked") rather than PAM's guess "wrong password". */
+ * too, so that the refusal costs a real check; an account locked in
+ * /etc/shadow gets the reason the shadow path gives ("account locked")
+ * rather than PAM's guess "wrong password". */
 static const char *
 pam_denies(const struct config *cfg, const struct runtime *rt, struct attempt *a)
 {
