@@ -105,8 +105,10 @@ struct sockaddr_storage data_local_addr(const struct session *s);
 
 /*
  * data_write_all - write LEN bytes to the data socket FD (non-blocking),
- * waiting at most data_connection_timeout for any progress.
- * RETURNS 0, -ETIMEDOUT or -errno.  For listings.
+ * waiting at most data_connection_timeout for any progress, watching the
+ * control connection meanwhile (data_wait).  RETURNS 0, -ETIMEDOUT,
+ * -ECONNABORTED (ABOR: answer with data_reply_aborted()) or -errno.
+ * For listings.
  */
 int data_write_all(struct session *s, int fd, const void *buf, size_t len);
 

@@ -236,8 +236,7 @@ data_open(struct session *s)
 int
 data_write_all(struct session *s, int fd, const void *buf, size_t len)
 {
-	int timeout = (int)s->cfg->data_connection_timeout * 1000;
-	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	long long idle = (long long)s->cfg->data_connection_timeout * 1000;
 	const char *p = buf;
 
 	while (len > 0) {
@@ -251,10 +250,9 @@ data_write_all(struct session *s, int fd, const void *buf, size_t len)
 		}
 		if (n != -EAGAIN)
 			return n == 0 ? -EPIPE : (int)n;
-		r = sys_poll(&pf, 1, timeout);
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (r < 0 && r != -EINTR)
+		/* the control connection too: ABOR ends a listing nobody reads */
+		r = data_wait(s, fd, POLLOUT, sys_now_ms() + idle);
+		if (r < 0)
 			return r;
 	}
 	return 0;

@@ -329,7 +329,9 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	generate(j, t);
 	out_flush(&out);
 	data_close(fd);
-	if (out.err)
+	if (out.err == -ECONNABORTED)
+		data_reply_aborted(s);
+	else if (out.err)
 		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
 	else
 		ftp_reply(s, FTP_TRANSFEROK, "Directory send OK.");
