@@ -41,6 +41,15 @@ bool data_ready(struct session *s);
 int data_start(struct session *s, int fd);
 
 /*
+ * data_flush - after the last data_send of a download or listing: wait
+ * until what the TLS layer still buffers for FD is on the socket (at once
+ * without TLS), for at most data_connection_timeout without progress,
+ * watching the control connection (data_wait).  RETURNS 0, -ETIMEDOUT,
+ * -ECONNABORTED (ABOR: answer with data_reply_aborted()) or -errno.
+ */
+int data_flush(struct session *s, int fd);
+
+/*
  * data_close - close the data connection FD, a TLS one after its
  * close_notify.  RETURNS -1, for assignment.
  */

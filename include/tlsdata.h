@@ -78,10 +78,11 @@ bool tlsdata_active(int fd);
  * returned by the next call (tlsdata_pending says so meanwhile).  Without
  * kernel TLS, sent records are gathered in a buffer that holds the 16
  * records of 256 KiB (one write per 256 KiB block) and that tlsdata_send
- * flushes before it returns, waiting for the socket within
- * data_connection_timeout (-ETIMEDOUT after it): what it counts as sent is
- * on the socket.  The socket then keeps at most 256 KiB unsent
- * (TCP_NOTSENT_LOWAT, set by tlsdata_accept).
+ * flushes before it returns as far as the socket takes it, never waiting:
+ * what does not fit waits in the buffer for the next call, and what it
+ * counts as sent is on the socket only after tlsdata_flush() returned 0.
+ * The socket then keeps at most 256 KiB unsent (TCP_NOTSENT_LOWAT, set by
+ * tlsdata_accept).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);
@@ -117,6 +118,14 @@ ssize_t tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len);
 /* tlsdata_pending - bytes of FD (records read ahead, decrypted or not), or
  * its end, are waiting in OpenSSL: poll would not say so. */
 bool tlsdata_pending(int fd);
+
+/*
+ * tlsdata_flush - write out the records tlsdata_send left in the buffer
+ * of FD, as far as the socket takes them now.  RETURNS 0 (nothing left;
+ * also for a FD without TLS or kernel TLS), -EAGAIN (wait for POLLOUT,
+ * then call again) or -EPIPE.
+ */
+int tlsdata_flush(int fd);
 
 /*
  * tlsdata_close - send close_notify (best effort, the socket is

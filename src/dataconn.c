@@ -57,6 +57,20 @@ data_start(struct session *s, int fd)
 }
 
 int
+data_flush(struct session *s, int fd)
+{
+	long long idle = (long long)s->cfg->data_connection_timeout * 1000;
+	int r;
+
+	while ((r = tlsdata_flush(fd)) == -EAGAIN) {
+		r = data_wait(s, fd, POLLOUT, sys_now_ms() + idle);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+int
 data_close(int fd)
 {
 	tlsdata_close(fd);

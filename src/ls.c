@@ -328,6 +328,8 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	j->out = &out;
 	generate(j, t);
 	out_flush(&out);
+	if (out.err == 0)
+		out.err = data_flush(s, fd);
 	data_close(fd);
 	if (out.err == -ECONNABORTED)
 		data_reply_aborted(s);

@@ -30,7 +30,6 @@ static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited 
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
 static BIO *cur_wbuf;		/* its write buffer, without kernel TLS */
-static int cur_timeout_ms;	/* data_connection_timeout */
 static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
 				 * end or error met after some bytes */
 
@@ -151,26 +150,14 @@ coalesce(void)
 	cur_wbuf = b;
 }
 
-/* Write out what the buffer holds, waiting for the socket within
- * data_connection_timeout.  RETURNS 0, -ETIMEDOUT or -EPIPE. */
+/* Write out what the buffer holds, as far as the socket takes it now.
+ * RETURNS 0 (all out), -EAGAIN (the rest waits for POLLOUT) or -EPIPE. */
 static int
 flush_out(void)
 {
-	long long deadline = sys_now_ms() + cur_timeout_ms;
-
-	while (cur_wbuf && BIO_wpending(cur_wbuf) > 0) {
-		struct pollfd p = { .fd = cur_fd, .events = POLLOUT };
-		long long left = deadline - sys_now_ms();
-
-		if (BIO_flush(cur_wbuf) > 0)
-			break;
-		if (!BIO_should_retry(cur_wbuf))
-			return -EPIPE;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		(void)sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-	}
-	return 0;
+	if (cur_wbuf == NULL || BIO_wpending(cur_wbuf) <= 0 || BIO_flush(cur_wbuf) > 0)
+		return 0;
+	return BIO_should_retry(cur_wbuf) ? -EAGAIN : -EPIPE;
 }
 
 int
@@ -197,8 +184,6 @@ tlsdata_accept(struct session *s, int fd)
 		return -1;
 	}
 	cur_fd = fd;
-	cur_timeout_ms = (int)(s->cfg->data_connection_timeout > INT_MAX / 1000 ? INT_MAX :
-			       s->cfg->data_connection_timeout * 1000);
 	coalesce();
 	return 0;
 }
@@ -243,9 +228,10 @@ tlsdata_send(int fd, const void *buf, size_t len)
 			break;
 		done += (size_t)n;
 	}
-	/* what is counted as sent must be on the socket: the caller may close
-	 * next, and a tail left in the buffer would be lost after a 226 */
-	if (done > 0 && (r = flush_out()) < 0)
+	/* a tail the socket does not take now waits in the buffer: the next
+	 * call or tlsdata_flush() sends it (never a wait here, where the
+	 * control connection is not watched) */
+	if (done > 0 && (r = flush_out()) < 0 && r != -EAGAIN)
 		return r;
 	if (done > 0) {
 		ERR_clear_error();
@@ -345,6 +331,12 @@ tlsdata_pending(int fd)
 {
 	/* SSL_has_pending: also records read from the socket, not yet decrypted */
 	return tlsdata_active(fd) && (SSL_has_pending(cur) || cur_end <= 0);
+}
+
+int
+tlsdata_flush(int fd)
+{
+	return tlsdata_active(fd) ? flush_out() : 0;
 }
 
 void

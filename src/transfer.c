@@ -618,6 +618,29 @@ maybe_delete(const struct xfer *x)
 	sys_close(dfd);
 }
 
+/* The file is read to its end: what the TLS layer still holds must reach
+ * the socket before 226 (ABOR and data_connection_timeout still apply). */
+static void
+finish_send(struct xfer *x)
+{
+	static const struct {
+		int err;
+		enum xfer_end end;
+	} ends[] = {
+		{ ECONNABORTED, XFER_ABORTED }, { ETIMEDOUT, XFER_TIMEOUT },
+	};
+	int r = data_flush(x->s, x->data_fd);
+
+	if (r == 0)
+		return;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (-r == ends[i].err) {
+			x->end = ends[i].end;
+			return;
+		}
+	fail(x, XFER_NET_ERR, -r);
+}
+
 /* Open the data connection, send OPENING, move the data, answer. */
 static void
 run_transfer(struct xfer *x, const char *opening)
@@ -644,6 +667,8 @@ run_transfer(struct xfer *x, const char *opening)
 			  step_send_buffered;
 	}
 	run_loop(x);
+	if (x->end == XFER_DONE && !x->upload)
+		finish_send(x);
 	x->data_fd = data_close(x->data_fd);
 	x->pipe_fd[0] = sys_close(x->pipe_fd[0]);
 	x->pipe_fd[1] = sys_close(x->pipe_fd[1]);
