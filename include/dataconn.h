@@ -35,8 +35,9 @@ bool data_ready(struct session *s);
 
 /*
  * data_start - after the 150 reply: with PROT P, the TLS handshake on FD
- * (it must resume the control connection's session, tlsdata.h).
- * RETURNS 0, or -1 after replying 522 and closing FD.
+ * (it must resume the control connection's session, tlsdata.h), waiting
+ * in data_wait: an ABOR meanwhile ends it.  RETURNS 0, or -1 after
+ * closing FD and replying 522 (426 then 226 after an ABOR).
  */
 int data_start(struct session *s, int fd);
 

@@ -59,12 +59,21 @@ int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_L
 int tlsdata_add_session(const uint8_t *der, size_t len);
 
 /*
- * tlsdata_accept - the TLS handshake as server on FD, the data
- * connection (non-blocking), within data_connection_timeout.  It must
- * resume this control connection's session.  RETURNS 0, or -1 after
- * logging why (FD is left to the caller).
+ * How tlsdata_accept waits for FD to have EVENTS (POLLIN or POLLOUT) until
+ * DEADLINE (sys_now_ms() time): RETURNS 1 when it has, else a -errno that
+ * ends the handshake (-ETIMEDOUT at DEADLINE).  data_wait, which watches
+ * the control connection meanwhile.
  */
-int tlsdata_accept(struct session *s, int fd);
+typedef int (*tlsdata_wait_fn)(struct session *s, int fd, short events, long long deadline);
+
+/*
+ * tlsdata_accept - the TLS handshake as server on FD, the data
+ * connection (non-blocking), within data_connection_timeout, waiting with
+ * WAIT_FOR.  It must resume this control connection's session.  RETURNS 0,
+ * -ECONNABORTED when WAIT_FOR said so (ABOR, not logged), or -1 after logging
+ * why (FD is left to the caller).
+ */
+int tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for);
 
 /* tlsdata_active - FD carries the current TLS data connection. */
 bool tlsdata_active(int fd);

@@ -48,11 +48,16 @@ data_ready(struct session *s)
 int
 data_start(struct session *s, int fd)
 {
-	if (!s->prot_p || tlsdata_accept(s, fd) == 0)
+	int r = s->prot_p ? tlsdata_accept(s, fd, data_wait) : 0;
+
+	if (r == 0)
 		return 0;
 	sys_close(fd);
-	ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
-		  "the control connection's TLS session.");
+	if (r == -ECONNABORTED)
+		data_reply_aborted(s);
+	else
+		ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
+			  "the control connection's TLS session.");
 	return -1;
 }
 

@@ -160,8 +160,26 @@ flush_out(void)
 	return BIO_should_retry(cur_wbuf) ? -EAGAIN : -EPIPE;
 }
 
+/* SSL_accept on FD until DEADLINE, waiting with WAIT_FOR.  RETURNS 0, -EPROTO
+ * (refused by OpenSSL) or WAIT_FOR's -errno. */
+static int
+handshake(struct session *s, int fd, long long deadline, tlsdata_wait_fn wait_for)
+{
+	for (;;) {
+		int r = SSL_accept(cur), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(cur, r);
+
+		if (r == 1)
+			return 0;
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		r = wait_for(s, fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
 int
-tlsdata_accept(struct session *s, int fd)
+tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 {
 	long long deadline = sys_now_ms() + (long long)s->cfg->data_connection_timeout * 1000;
 	int r;
@@ -173,9 +191,13 @@ tlsdata_accept(struct session *s, int fd)
 		forget();
 		return -1;
 	}
-	r = tls_accept(cur, fd, deadline, NULL);
+	r = handshake(s, fd, deadline, wait_for);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
+	if (r == -ECONNABORTED) {
+		forget();
+		return r;
+	}
 	if (r < 0) {
 		log_notice("TLS data connection refused: it must resume the control "
 			   "connection's TLS session (%s)",

@@ -276,6 +276,31 @@ def test_abor_during_tls_transfer_the_client_stops_reading(ftpd, ftpenv, certs, 
     f.quit()
 
 
+@pytest.mark.parametrize("verb", ["RETR hello.txt", "LIST", "STOR up.bin"])
+def test_abor_during_the_tls_data_handshake(ftpd, ftpenv, certs, verb):
+    """PROT P, a data connection whose client never starts its TLS
+    handshake, then ABOR: 426 then 226 at once, not after
+    data_connection_timeout (the handshake's wait watched only the data
+    socket, and its end was answered 522, as a refused session)."""
+    s = tls_server(ftpd, certs, data_connection_timeout=60)
+    f = tls_login(s)
+    f.sock.settimeout(10)
+    host, port = f.makepasv()
+    raw = socket.create_connection((host, port), timeout=10)   # no TLS on it
+    f.putcmd(verb)
+    assert f.getline().startswith("150")
+    time.sleep(0.3)                      # the server waits for the ClientHello
+    t0 = time.monotonic()
+    f.putcmd("ABOR")
+    assert f.getline().startswith("426")
+    assert f.getline().startswith("226")
+    assert time.monotonic() - t0 < 5
+    raw.close()
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+
+
 # ---------------------------------------------------------------- reuse
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
