@@ -70,7 +70,8 @@ typedef int (*tlsdata_wait_fn)(struct session *s, int fd, short events, long lon
  * tlsdata_accept - the TLS handshake as server on FD, the data
  * connection (non-blocking), within data_connection_timeout, waiting with
  * WAIT_FOR.  It must resume this control connection's session.  RETURNS 0,
- * -ECONNABORTED when WAIT_FOR said so (ABOR, not logged), or -1 after logging
+ * -ECONNABORTED or -ESHUTDOWN when WAIT_FOR said so (ABOR, SIGTERM's
+ * shutdown_timeout; not logged), or -1 after logging
  * why (FD is left to the caller).
  */
 int tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for);

@@ -55,6 +55,8 @@ data_start(struct session *s, int fd)
 	sys_close(fd);
 	if (r == -ECONNABORTED)
 		data_reply_aborted(s);
+	else if (r == -ESHUTDOWN)
+		data_reply_shutdown(s, true);
 	else
 		ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
 			  "the control connection's TLS session.");
@@ -140,9 +142,12 @@ data_wait(struct session *s, int fd, short events, long long deadline)
 {
 	for (;;) {
 		char line[MAX_CMD_LINE + 1];
-		long long left = deadline - sys_now_ms();
+		long long now = sys_now_ms(), stop = ftp_term_deadline(s);
+		long long left = (stop && stop < deadline ? stop : deadline) - now;
 		int ready;
 
+		if (stop && now >= stop)
+			return -ESHUTDOWN;
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ready = data_poll(s, fd, events, left > INT_MAX ? INT_MAX : (int)left);
@@ -233,6 +238,15 @@ data_reply_aborted(struct session *s)
 	ftp_reply(s, FTP_ABOROK, "ABOR successful.");
 }
 
+void
+data_reply_shutdown(struct session *s, bool opened)
+{
+	if (opened)
+		ftp_reply(s, FTP_BADSENDNET, "Server shutting down; transfer aborted.");
+	else
+		ftp_reply(s, FTP_BADSENDCONN, "Server shutting down.");
+}
+
 int
 data_open(struct session *s)
 {
@@ -244,6 +258,10 @@ data_open(struct session *s)
 		return r;
 	if (r == -ECONNABORTED) {
 		data_reply_aborted(s);
+		return -1;
+	}
+	if (r == -ESHUTDOWN) {
+		data_reply_shutdown(s, false);
 		return -1;
 	}
 	log_info("Failed to %s the data connection: %s",

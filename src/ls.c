@@ -333,6 +333,8 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	data_close(fd);
 	if (out.err == -ECONNABORTED)
 		data_reply_aborted(s);
+	else if (out.err == -ESHUTDOWN)
+		data_reply_shutdown(s, true);
 	else if (out.err)
 		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
 	else

@@ -194,7 +194,7 @@ tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 	r = handshake(s, fd, deadline, wait_for);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
-	if (r == -ECONNABORTED) {
+	if (r == -ECONNABORTED || r == -ESHUTDOWN) {
 		forget();
 		return r;
 	}

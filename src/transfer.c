@@ -453,8 +453,8 @@ check_term(struct xfer *x)
 	if (!ftp_term_requested())
 		return;
 	now = sys_now_ms();
-	if (x->term_deadline_ms == 0)
-		x->term_deadline_ms = now + (long long)x->s->cfg->shutdown_timeout * 1000;
+	/* the session's: a wait for the data connection had some of it */
+	x->term_deadline_ms = ftp_term_deadline(x->s);
 	if (now >= x->term_deadline_ms)
 		x->end = XFER_SHUTDOWN;
 }
@@ -628,6 +628,7 @@ finish_send(struct xfer *x)
 		enum xfer_end end;
 	} ends[] = {
 		{ ECONNABORTED, XFER_ABORTED }, { ETIMEDOUT, XFER_TIMEOUT },
+		{ ESHUTDOWN, XFER_SHUTDOWN },
 	};
 	int r = data_flush(x->s, x->data_fd);
 
@@ -719,7 +720,8 @@ begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool
  * the wait, so does the helper's death.  The lock is tried again after
  * each pause: an OFD lock has no waiting form that a timeout or the
  * control connection could end without a signal.  RETURNS 0, -EAGAIN
- * (still locked), -ECONNABORTED (ABOR) or -errno.
+ * (still locked, or SIGTERM's shutdown_timeout ran out), -ECONNABORTED
+ * (ABOR) or -errno.
  */
 static int
 lock_wait(struct session *s, int fd, bool write)
@@ -730,6 +732,8 @@ lock_wait(struct session *s, int fd, bool write)
 
 	while ((r = sys_lock_file(fd, write)) == -EAGAIN && (now = sys_now_ms()) < deadline) {
 		r = data_wait(s, -1, 0, now + pause < deadline ? now + pause : deadline);
+		if (r == -ESHUTDOWN)
+			return -EAGAIN;	/* given up: "try again later" */
 		if (r != -ETIMEDOUT)
 			return r;
 		pause = pause * 2 < LOCK_PAUSE_MAX ? pause * 2 : LOCK_PAUSE_MAX;
