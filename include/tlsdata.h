@@ -88,11 +88,12 @@ bool tlsdata_active(int fd);
  * returned by the next call (tlsdata_pending says so meanwhile).  Without
  * kernel TLS, sent records are gathered in a buffer that holds the 16
  * records of 256 KiB (one write per 256 KiB block) and that tlsdata_send
- * flushes before it returns as far as the socket takes it, never waiting:
- * what does not fit waits in the buffer for the next call, and what it
- * counts as sent is on the socket only after tlsdata_flush() returned 0.
- * The socket then keeps at most 256 KiB unsent (TCP_NOTSENT_LOWAT, set by
- * tlsdata_accept).
+ * flushes before it returns, waiting for the socket with tlsdata_accept's
+ * WAIT_FOR (data_wait: the control connection is watched) within
+ * data_connection_timeout: what it counts as sent is on the socket.  A
+ * wait that ends returns its -errno: -ETIMEDOUT, -ECONNABORTED (ABOR),
+ * -ESHUTDOWN.  The socket then keeps at most 256 KiB unsent
+ * (TCP_NOTSENT_LOWAT, set by tlsdata_accept).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
 ssize_t tlsdata_recv(int fd, void *buf, size_t len);
@@ -130,17 +131,16 @@ ssize_t tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len);
 bool tlsdata_pending(int fd);
 
 /*
- * tlsdata_flush - write out the records tlsdata_send left in the buffer
- * of FD, as far as the socket takes them now.  RETURNS 0 (nothing left;
- * also for a FD without TLS or kernel TLS), -EAGAIN (wait for POLLOUT,
- * then call again) or -EPIPE.
+ * tlsdata_flush - write out what is left in the buffer of FD (a failed
+ * tlsdata_send's), waiting as tlsdata_send does.  RETURNS 0 (also for a
+ * FD without TLS or kernel TLS), -EPIPE or the wait's -errno.
  */
 int tlsdata_flush(int fd);
 
 /*
- * tlsdata_close - send close_notify (best effort, the socket is
- * non-blocking) and free the SSL of FD, if it has one.  The caller
- * closes FD.
+ * tlsdata_close - send what is buffered and close_notify (best effort,
+ * never waiting: the socket is non-blocking) and free the SSL of FD, if
+ * it has one.  The caller closes FD.
  */
 void tlsdata_close(int fd);
 

@@ -66,15 +66,8 @@ data_start(struct session *s, int fd)
 int
 data_flush(struct session *s, int fd)
 {
-	long long idle = (long long)s->cfg->data_connection_timeout * 1000;
-	int r;
-
-	while ((r = tlsdata_flush(fd)) == -EAGAIN) {
-		r = data_wait(s, fd, POLLOUT, sys_now_ms() + idle);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	(void)s;	/* tlsdata waits with data_wait (tlsdata_accept) */
+	return tlsdata_flush(fd);
 }
 
 int

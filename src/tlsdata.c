@@ -30,6 +30,8 @@ static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited 
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
 static BIO *cur_wbuf;		/* its write buffer, without kernel TLS */
+static struct session *cur_s;	/* how a full socket is waited for */
+static tlsdata_wait_fn cur_wait;
 static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
 				 * end or error met after some bytes */
 
@@ -150,14 +152,30 @@ coalesce(void)
 	cur_wbuf = b;
 }
 
-/* Write out what the buffer holds, as far as the socket takes it now.
- * RETURNS 0 (all out), -EAGAIN (the rest waits for POLLOUT) or -EPIPE. */
+/* Write out what the buffer holds; with WAIT, waiting for the socket
+ * (cur_wait: the control connection is watched meanwhile) within
+ * data_connection_timeout.  RETURNS 0 (all out), -EAGAIN (not all, no
+ * WAIT), -EPIPE or cur_wait's -errno (-ETIMEDOUT, -ECONNABORTED...). */
 static int
-flush_out(void)
+flush_out(bool wait)
 {
-	if (cur_wbuf == NULL || BIO_wpending(cur_wbuf) <= 0 || BIO_flush(cur_wbuf) > 0)
-		return 0;
-	return BIO_should_retry(cur_wbuf) ? -EAGAIN : -EPIPE;
+	long long deadline = !wait ? 0 :
+		sys_now_ms() + (long long)cur_s->cfg->data_connection_timeout * 1000;
+
+	while (cur_wbuf && BIO_wpending(cur_wbuf) > 0) {
+		int r;
+
+		if (BIO_flush(cur_wbuf) > 0)
+			break;
+		if (!BIO_should_retry(cur_wbuf))
+			return -EPIPE;
+		if (!wait)
+			return -EAGAIN;
+		r = cur_wait(cur_s, cur_fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* SSL_accept on FD until DEADLINE, waiting with WAIT_FOR.  RETURNS 0, -EPROTO
@@ -206,6 +224,8 @@ tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 		return -1;
 	}
 	cur_fd = fd;
+	cur_s = s;
+	cur_wait = wait_for;
 	coalesce();
 	return 0;
 }
@@ -250,10 +270,9 @@ tlsdata_send(int fd, const void *buf, size_t len)
 			break;
 		done += (size_t)n;
 	}
-	/* a tail the socket does not take now waits in the buffer: the next
-	 * call or tlsdata_flush() sends it (never a wait here, where the
-	 * control connection is not watched) */
-	if (done > 0 && (r = flush_out()) < 0 && r != -EAGAIN)
+	/* what is counted as sent must be on the socket (one write per
+	 * block): the wait for it watches the control connection */
+	if (done > 0 && (r = flush_out(true)) < 0)
 		return r;
 	if (done > 0) {
 		ERR_clear_error();
@@ -358,7 +377,7 @@ tlsdata_pending(int fd)
 int
 tlsdata_flush(int fd)
 {
-	return tlsdata_active(fd) ? flush_out() : 0;
+	return tlsdata_active(fd) ? flush_out(true) : 0;
 }
 
 void
@@ -366,7 +385,7 @@ tlsdata_close(int fd)
 {
 	if (!tlsdata_active(fd))
 		return;
-	(void)flush_out();
+	(void)flush_out(false);	/* after an ABOR or a failure: no wait */
 	(void)SSL_shutdown(cur);	/* the alert is flushed by OpenSSL */
 	ERR_clear_error();
 	forget();

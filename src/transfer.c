@@ -228,6 +228,27 @@ fail(struct xfer *x, enum xfer_end end, int err)
 	x->err = err;
 }
 
+/* A send failed with ERR: over TLS, its wait for the socket may have
+ * ended with an ABOR, SIGTERM's shutdown_timeout or the data timeout. */
+static void
+send_failed(struct xfer *x, int err)
+{
+	static const struct {
+		int err;
+		enum xfer_end end;
+	} ends[] = {
+		{ ECONNABORTED, XFER_ABORTED }, { ETIMEDOUT, XFER_TIMEOUT },
+		{ ESHUTDOWN, XFER_SHUTDOWN },
+	};
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (err == ends[i].err) {
+			x->end = ends[i].end;
+			return;
+		}
+	fail(x, XFER_NET_ERR, err);
+}
+
 static void
 progress(struct xfer *x, size_t n)
 {
@@ -312,7 +333,7 @@ step_send_buffered(struct xfer *x)
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
-		fail(x, XFER_NET_ERR, (int)-n);
+		send_failed(x, (int)-n);
 		return;
 	}
 	x->pend += n;
@@ -623,23 +644,10 @@ maybe_delete(const struct xfer *x)
 static void
 finish_send(struct xfer *x)
 {
-	static const struct {
-		int err;
-		enum xfer_end end;
-	} ends[] = {
-		{ ECONNABORTED, XFER_ABORTED }, { ETIMEDOUT, XFER_TIMEOUT },
-		{ ESHUTDOWN, XFER_SHUTDOWN },
-	};
 	int r = data_flush(x->s, x->data_fd);
 
-	if (r == 0)
-		return;
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if (-r == ends[i].err) {
-			x->end = ends[i].end;
-			return;
-		}
-	fail(x, XFER_NET_ERR, -r);
+	if (r < 0)
+		send_failed(x, -r);
 }
 
 /* Open the data connection, send OPENING, move the data, answer. */
