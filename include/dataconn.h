@@ -35,10 +35,21 @@ bool data_ready(struct session *s);
 
 /*
  * data_start - after the 150 reply: with PROT P, the TLS handshake on FD
- * (it must resume the control connection's session, tlsdata.h).
- * RETURNS 0, or -1 after replying 522 and closing FD.
+ * (it must resume the control connection's session, tlsdata.h), waiting
+ * in data_wait: an ABOR meanwhile ends it.  RETURNS 0, or -1 after
+ * closing FD and replying 522 (426 then 226 after an ABOR).
  */
 int data_start(struct session *s, int fd);
+
+/*
+ * data_flush - after the last data_send of a download or listing: wait
+ * until what the TLS layer still buffers for FD is on the socket (at once
+ * without TLS), for at most data_connection_timeout without progress,
+ * watching the control connection (data_wait).  RETURNS 0, -ETIMEDOUT,
+ * -ECONNABORTED (ABOR: answer with data_reply_aborted()), -ESHUTDOWN
+ * or -errno.
+ */
+int data_flush(struct session *s, int fd);
 
 /*
  * data_close - close the data connection FD, a TLS one after its
@@ -80,8 +91,9 @@ int data_poll(struct session *s, int fd, short events, int timeout_ms);
  * connection meanwhile (data_poll): an ABOR there ends the wait (RFC 959
  * 4.1.3: the command in progress is aborted), any other command is held
  * for after it (ftp_hold_line).  RETURNS 1 when FD is ready, -ETIMEDOUT at
- * DEADLINE (sys_now_ms() clock), or -ECONNABORTED after an ABOR, which
- * the caller answers with data_reply_aborted().
+ * DEADLINE (sys_now_ms() clock), -ECONNABORTED after an ABOR, which
+ * the caller answers with data_reply_aborted(), or -ESHUTDOWN once SIGTERM's
+ * shutdown_timeout ran out (ftp_term_deadline; data_reply_shutdown()).
  */
 int data_wait(struct session *s, int fd, short events, long long deadline);
 
@@ -90,6 +102,13 @@ int data_wait(struct session *s, int fd, short events, long long deadline);
  * command before its data moved: 426 for the command, 226 for ABOR.
  */
 void data_reply_aborted(struct session *s);
+
+/*
+ * data_reply_shutdown - the reply to a transfer command that SIGTERM's
+ * shutdown_timeout ended (-ESHUTDOWN): 426 once the data connection was
+ * OPENED (150 sent), else 425.  The session then ends with 421.
+ */
+void data_reply_shutdown(struct session *s, bool opened);
 
 /*
  * data_reset - forget PASV/PORT (close a passive listener).  Every
@@ -105,8 +124,10 @@ struct sockaddr_storage data_local_addr(const struct session *s);
 
 /*
  * data_write_all - write LEN bytes to the data socket FD (non-blocking),
- * waiting at most data_connection_timeout for any progress.
- * RETURNS 0, -ETIMEDOUT or -errno.  For listings.
+ * waiting at most data_connection_timeout for any progress, watching the
+ * control connection meanwhile (data_wait).  RETURNS 0, -ETIMEDOUT,
+ * -ECONNABORTED (ABOR: answer with data_reply_aborted()), -ESHUTDOWN
+ * (data_reply_shutdown()) or -errno.  For listings.
  */
 int data_write_all(struct session *s, int fd, const void *buf, size_t len);
 

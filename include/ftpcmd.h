@@ -103,7 +103,8 @@ void ftp_write(struct session *s, const char *buf, size_t len);
  * ftp_read_line, so there the signal stays pending and the helper ends
  * with its service process).  A transfer in progress sees it through
  * data_poll (ftp_term_mask) and goes on for at most shutdown_timeout
- * seconds (transfer.c).
+ * seconds (ftp_term_deadline: transfer.c, and data_wait for listings and
+ * the waits for a data connection, a TLS handshake or a lock).
  */
 void ftp_catch_term(void);
 
@@ -113,6 +114,14 @@ const sigset_t *ftp_term_mask(void);
 
 /* ftp_term_requested - SIGTERM came (it ends the session; see above). */
 bool ftp_term_requested(void);
+
+/*
+ * ftp_term_deadline - when what the session is doing for a command
+ * (a transfer, a listing, the wait for a data connection or a lock) must
+ * stop: shutdown_timeout after SIGTERM was first seen (sys_now_ms() time),
+ * the same for every wait of the session; 0 before SIGTERM.
+ */
+long long ftp_term_deadline(const struct session *s);
 
 /*
  * ftp_set_session_for_die - after die(), send "421 Service not available,

@@ -47,7 +47,7 @@
 	OPT_UINT(data_connection_timeout, 300, 1, 86400, "Seconds a data transfer may make no progress before it is dropped with 426.") \
 	OPT_UINT(accept_timeout, 60, 1, 3600, "Seconds to wait for the client to connect to a passive data port.") \
 	OPT_UINT(connect_timeout, 60, 1, 3600, "Seconds to wait for an active-mode data connection to the client.") \
-	OPT_UINT(shutdown_timeout, 60, 0, 3600, "Seconds a transfer in progress may go on after the session got SIGTERM (systemctl stop of the listener or of a session's unit, the standalone listener's shutdown); then the session aborts it with 426, logs it incomplete and ends (0: at once). The listener kills a session still there 2 s later.") \
+	OPT_UINT(shutdown_timeout, 60, 0, 3600, "Seconds a transfer or listing in progress (or the wait for its data connection) may go on after the session got SIGTERM (systemctl stop of the listener or of a session's unit, the standalone listener's shutdown); then the session aborts it with 426 (425 before the data connection), logs it incomplete and ends (0: at once). The listener kills a session still there 2 s later.") \
 	/* data connections */ \
 	OPT_BOOL(pasv_enable, 1, "Allow passive data connections (PASV, EPSV).") \
 	OPT_UINT(pasv_min_port, 0, 0, 65535, "Lowest passive port (0, with pasv_max_port 0: a random port of the kernel's ephemeral range, net.ipv4.ip_local_port_range, less net.ipv4.ip_local_reserved_ports, picked by miniftpd as vsftpd does; where /proc/sys cannot be read, any port the kernel picks).") \

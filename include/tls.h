@@ -134,9 +134,9 @@ const char *tls_key_path(const struct config *cfg);
  * MASK is not NULL: a signal that lets in ends the wait (-EINTR; the
  * handshake can go on with another call).  RETURNS 0, -EPROTO when
  * OpenSSL refused the handshake (tls_error() says why), -ETIMEDOUT,
- * -EINTR, or another -errno.  Used by the pre-login process (control,
- * with ftp_term_mask(): SIGTERM ends a handshake) and the post-login
- * process (data, NULL).
+ * -EINTR, or another -errno.  Used for the control connection (with
+ * ftp_term_mask(): SIGTERM ends a handshake); the data connection's
+ * handshake watches the control connection too (tlsdata_accept).
  */
 int tls_accept(SSL *ssl, int fd, long long deadline, const sigset_t *mask);
 

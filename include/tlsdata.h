@@ -59,12 +59,22 @@ int tlsdata_prepare(const struct config *cfg, const uint8_t key[TLS_TICKET_KEY_L
 int tlsdata_add_session(const uint8_t *der, size_t len);
 
 /*
- * tlsdata_accept - the TLS handshake as server on FD, the data
- * connection (non-blocking), within data_connection_timeout.  It must
- * resume this control connection's session.  RETURNS 0, or -1 after
- * logging why (FD is left to the caller).
+ * How tlsdata_accept waits for FD to have EVENTS (POLLIN or POLLOUT) until
+ * DEADLINE (sys_now_ms() time): RETURNS 1 when it has, else a -errno that
+ * ends the handshake (-ETIMEDOUT at DEADLINE).  data_wait, which watches
+ * the control connection meanwhile.
  */
-int tlsdata_accept(struct session *s, int fd);
+typedef int (*tlsdata_wait_fn)(struct session *s, int fd, short events, long long deadline);
+
+/*
+ * tlsdata_accept - the TLS handshake as server on FD, the data
+ * connection (non-blocking), within data_connection_timeout, waiting with
+ * WAIT_FOR.  It must resume this control connection's session.  RETURNS 0,
+ * -ECONNABORTED or -ESHUTDOWN when WAIT_FOR said so (ABOR, SIGTERM's
+ * shutdown_timeout; not logged), or -1 after logging
+ * why (FD is left to the caller).
+ */
+int tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for);
 
 /* tlsdata_active - FD carries the current TLS data connection. */
 bool tlsdata_active(int fd);
@@ -78,9 +88,11 @@ bool tlsdata_active(int fd);
  * returned by the next call (tlsdata_pending says so meanwhile).  Without
  * kernel TLS, sent records are gathered in a buffer that holds the 16
  * records of 256 KiB (one write per 256 KiB block) and that tlsdata_send
- * flushes before it returns, waiting for the socket within
- * data_connection_timeout (-ETIMEDOUT after it): what it counts as sent is
- * on the socket.  The socket then keeps at most 256 KiB unsent
+ * flushes before it returns, waiting for the socket with tlsdata_accept's
+ * WAIT_FOR (data_wait: the control connection is watched) within
+ * data_connection_timeout: what it counts as sent is on the socket.  A
+ * wait that ends returns its -errno: -ETIMEDOUT, -ECONNABORTED (ABOR),
+ * -ESHUTDOWN.  The socket then keeps at most 256 KiB unsent
  * (TCP_NOTSENT_LOWAT, set by tlsdata_accept).
  */
 ssize_t tlsdata_send(int fd, const void *buf, size_t len);
@@ -119,9 +131,16 @@ ssize_t tlsdata_sendfile(int fd, int file_fd, off_t off, size_t len);
 bool tlsdata_pending(int fd);
 
 /*
- * tlsdata_close - send close_notify (best effort, the socket is
- * non-blocking) and free the SSL of FD, if it has one.  The caller
- * closes FD.
+ * tlsdata_flush - write out what is left in the buffer of FD (a failed
+ * tlsdata_send's), waiting as tlsdata_send does.  RETURNS 0 (also for a
+ * FD without TLS or kernel TLS), -EPIPE or the wait's -errno.
+ */
+int tlsdata_flush(int fd);
+
+/*
+ * tlsdata_close - send what is buffered and close_notify (best effort,
+ * never waiting: the socket is non-blocking) and free the SSL of FD, if
+ * it has one.  The caller closes FD.
  */
 void tlsdata_close(int fd);
 

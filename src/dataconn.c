@@ -48,12 +48,26 @@ data_ready(struct session *s)
 int
 data_start(struct session *s, int fd)
 {
-	if (!s->prot_p || tlsdata_accept(s, fd) == 0)
+	int r = s->prot_p ? tlsdata_accept(s, fd, data_wait) : 0;
+
+	if (r == 0)
 		return 0;
 	sys_close(fd);
-	ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
-		  "the control connection's TLS session.");
+	if (r == -ECONNABORTED)
+		data_reply_aborted(s);
+	else if (r == -ESHUTDOWN)
+		data_reply_shutdown(s, true);
+	else
+		ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
+			  "the control connection's TLS session.");
 	return -1;
+}
+
+int
+data_flush(struct session *s, int fd)
+{
+	(void)s;	/* tlsdata waits with data_wait (tlsdata_accept) */
+	return tlsdata_flush(fd);
 }
 
 int
@@ -121,9 +135,12 @@ data_wait(struct session *s, int fd, short events, long long deadline)
 {
 	for (;;) {
 		char line[MAX_CMD_LINE + 1];
-		long long left = deadline - sys_now_ms();
+		long long now = sys_now_ms(), stop = ftp_term_deadline(s);
+		long long left = (stop && stop < deadline ? stop : deadline) - now;
 		int ready;
 
+		if (stop && now >= stop)
+			return -ESHUTDOWN;
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ready = data_poll(s, fd, events, left > INT_MAX ? INT_MAX : (int)left);
@@ -214,6 +231,15 @@ data_reply_aborted(struct session *s)
 	ftp_reply(s, FTP_ABOROK, "ABOR successful.");
 }
 
+void
+data_reply_shutdown(struct session *s, bool opened)
+{
+	if (opened)
+		ftp_reply(s, FTP_BADSENDNET, "Server shutting down; transfer aborted.");
+	else
+		ftp_reply(s, FTP_BADSENDCONN, "Server shutting down.");
+}
+
 int
 data_open(struct session *s)
 {
@@ -227,6 +253,10 @@ data_open(struct session *s)
 		data_reply_aborted(s);
 		return -1;
 	}
+	if (r == -ESHUTDOWN) {
+		data_reply_shutdown(s, false);
+		return -1;
+	}
 	log_info("Failed to %s the data connection: %s",
 		 passive ? "accept" : "connect", strerror(-r));
 	ftp_reply(s, FTP_BADSENDCONN, "Failed to establish connection.");
@@ -236,8 +266,7 @@ data_open(struct session *s)
 int
 data_write_all(struct session *s, int fd, const void *buf, size_t len)
 {
-	int timeout = (int)s->cfg->data_connection_timeout * 1000;
-	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+	long long idle = (long long)s->cfg->data_connection_timeout * 1000;
 	const char *p = buf;
 
 	while (len > 0) {
@@ -251,10 +280,9 @@ data_write_all(struct session *s, int fd, const void *buf, size_t len)
 		}
 		if (n != -EAGAIN)
 			return n == 0 ? -EPIPE : (int)n;
-		r = sys_poll(&pf, 1, timeout);
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (r < 0 && r != -EINTR)
+		/* the control connection too: ABOR ends a listing nobody reads */
+		r = data_wait(s, fd, POLLOUT, sys_now_ms() + idle);
+		if (r < 0)
 			return r;
 	}
 	return 0;

@@ -51,6 +51,18 @@ ftp_term_requested(void)
 	return got_term != 0;
 }
 
+long long
+ftp_term_deadline(const struct session *s)
+{
+	static long long deadline;	/* set when the signal is first seen */
+
+	if (!got_term)
+		return 0;
+	if (deadline == 0)
+		deadline = sys_now_ms() + (long long)s->cfg->shutdown_timeout * 1000;
+	return deadline;
+}
+
 static ssize_t
 ctl_write(struct session *s, const void *buf, size_t len)
 {

@@ -328,8 +328,14 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	j->out = &out;
 	generate(j, t);
 	out_flush(&out);
+	if (out.err == 0)
+		out.err = data_flush(s, fd);
 	data_close(fd);
-	if (out.err)
+	if (out.err == -ECONNABORTED)
+		data_reply_aborted(s);
+	else if (out.err == -ESHUTDOWN)
+		data_reply_shutdown(s, true);
+	else if (out.err)
 		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
 	else
 		ftp_reply(s, FTP_TRANSFEROK, "Directory send OK.");

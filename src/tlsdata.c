@@ -30,7 +30,8 @@ static SSL_CTX *data_ctx;	/* tls_ctx(TLS_DATA), chosen by the helper, inherited 
 static SSL *cur;		/* the current data connection's */
 static int cur_fd = -1;
 static BIO *cur_wbuf;		/* its write buffer, without kernel TLS */
-static int cur_timeout_ms;	/* data_connection_timeout */
+static struct session *cur_s;	/* how a full socket is waited for */
+static tlsdata_wait_fn cur_wait;
 static ssize_t cur_end = 1;	/* tlsdata_recv's next result, when <= 0: the
 				 * end or error met after some bytes */
 
@@ -151,30 +152,52 @@ coalesce(void)
 	cur_wbuf = b;
 }
 
-/* Write out what the buffer holds, waiting for the socket within
- * data_connection_timeout.  RETURNS 0, -ETIMEDOUT or -EPIPE. */
+/* Write out what the buffer holds; with WAIT, waiting for the socket
+ * (cur_wait: the control connection is watched meanwhile) within
+ * data_connection_timeout.  RETURNS 0 (all out), -EAGAIN (not all, no
+ * WAIT), -EPIPE or cur_wait's -errno (-ETIMEDOUT, -ECONNABORTED...). */
 static int
-flush_out(void)
+flush_out(bool wait)
 {
-	long long deadline = sys_now_ms() + cur_timeout_ms;
+	long long deadline = !wait ? 0 :
+		sys_now_ms() + (long long)cur_s->cfg->data_connection_timeout * 1000;
 
 	while (cur_wbuf && BIO_wpending(cur_wbuf) > 0) {
-		struct pollfd p = { .fd = cur_fd, .events = POLLOUT };
-		long long left = deadline - sys_now_ms();
+		int r;
 
 		if (BIO_flush(cur_wbuf) > 0)
 			break;
 		if (!BIO_should_retry(cur_wbuf))
 			return -EPIPE;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		(void)sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (!wait)
+			return -EAGAIN;
+		r = cur_wait(cur_s, cur_fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
+/* SSL_accept on FD until DEADLINE, waiting with WAIT_FOR.  RETURNS 0, -EPROTO
+ * (refused by OpenSSL) or WAIT_FOR's -errno. */
+static int
+handshake(struct session *s, int fd, long long deadline, tlsdata_wait_fn wait_for)
+{
+	for (;;) {
+		int r = SSL_accept(cur), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(cur, r);
+
+		if (r == 1)
+			return 0;
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -EPROTO;
+		r = wait_for(s, fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
 int
-tlsdata_accept(struct session *s, int fd)
+tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 {
 	long long deadline = sys_now_ms() + (long long)s->cfg->data_connection_timeout * 1000;
 	int r;
@@ -186,9 +209,13 @@ tlsdata_accept(struct session *s, int fd)
 		forget();
 		return -1;
 	}
-	r = tls_accept(cur, fd, deadline, NULL);
+	r = handshake(s, fd, deadline, wait_for);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
+	if (r == -ECONNABORTED || r == -ESHUTDOWN) {
+		forget();
+		return r;
+	}
 	if (r < 0) {
 		log_notice("TLS data connection refused: it must resume the control "
 			   "connection's TLS session (%s)",
@@ -197,8 +224,8 @@ tlsdata_accept(struct session *s, int fd)
 		return -1;
 	}
 	cur_fd = fd;
-	cur_timeout_ms = (int)(s->cfg->data_connection_timeout > INT_MAX / 1000 ? INT_MAX :
-			       s->cfg->data_connection_timeout * 1000);
+	cur_s = s;
+	cur_wait = wait_for;
 	coalesce();
 	return 0;
 }
@@ -243,9 +270,9 @@ tlsdata_send(int fd, const void *buf, size_t len)
 			break;
 		done += (size_t)n;
 	}
-	/* what is counted as sent must be on the socket: the caller may close
-	 * next, and a tail left in the buffer would be lost after a 226 */
-	if (done > 0 && (r = flush_out()) < 0)
+	/* what is counted as sent must be on the socket (one write per
+	 * block): the wait for it watches the control connection */
+	if (done > 0 && (r = flush_out(true)) < 0)
 		return r;
 	if (done > 0) {
 		ERR_clear_error();
@@ -347,12 +374,18 @@ tlsdata_pending(int fd)
 	return tlsdata_active(fd) && (SSL_has_pending(cur) || cur_end <= 0);
 }
 
+int
+tlsdata_flush(int fd)
+{
+	return tlsdata_active(fd) ? flush_out(true) : 0;
+}
+
 void
 tlsdata_close(int fd)
 {
 	if (!tlsdata_active(fd))
 		return;
-	(void)flush_out();
+	(void)flush_out(false);	/* after an ABOR or a failure: no wait */
 	(void)SSL_shutdown(cur);	/* the alert is flushed by OpenSSL */
 	ERR_clear_error();
 	forget();

@@ -228,6 +228,27 @@ fail(struct xfer *x, enum xfer_end end, int err)
 	x->err = err;
 }
 
+/* A send failed with ERR: over TLS, its wait for the socket may have
+ * ended with an ABOR, SIGTERM's shutdown_timeout or the data timeout. */
+static void
+send_failed(struct xfer *x, int err)
+{
+	static const struct {
+		int err;
+		enum xfer_end end;
+	} ends[] = {
+		{ ECONNABORTED, XFER_ABORTED }, { ETIMEDOUT, XFER_TIMEOUT },
+		{ ESHUTDOWN, XFER_SHUTDOWN },
+	};
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (err == ends[i].err) {
+			x->end = ends[i].end;
+			return;
+		}
+	fail(x, XFER_NET_ERR, err);
+}
+
 static void
 progress(struct xfer *x, size_t n)
 {
@@ -312,7 +333,7 @@ step_send_buffered(struct xfer *x)
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
-		fail(x, XFER_NET_ERR, (int)-n);
+		send_failed(x, (int)-n);
 		return;
 	}
 	x->pend += n;
@@ -453,8 +474,8 @@ check_term(struct xfer *x)
 	if (!ftp_term_requested())
 		return;
 	now = sys_now_ms();
-	if (x->term_deadline_ms == 0)
-		x->term_deadline_ms = now + (long long)x->s->cfg->shutdown_timeout * 1000;
+	/* the session's: a wait for the data connection had some of it */
+	x->term_deadline_ms = ftp_term_deadline(x->s);
 	if (now >= x->term_deadline_ms)
 		x->end = XFER_SHUTDOWN;
 }
@@ -618,6 +639,17 @@ maybe_delete(const struct xfer *x)
 	sys_close(dfd);
 }
 
+/* The file is read to its end: what the TLS layer still holds must reach
+ * the socket before 226 (ABOR and data_connection_timeout still apply). */
+static void
+finish_send(struct xfer *x)
+{
+	int r = data_flush(x->s, x->data_fd);
+
+	if (r < 0)
+		send_failed(x, -r);
+}
+
 /* Open the data connection, send OPENING, move the data, answer. */
 static void
 run_transfer(struct xfer *x, const char *opening)
@@ -644,6 +676,8 @@ run_transfer(struct xfer *x, const char *opening)
 			  step_send_buffered;
 	}
 	run_loop(x);
+	if (x->end == XFER_DONE && !x->upload)
+		finish_send(x);
 	x->data_fd = data_close(x->data_fd);
 	x->pipe_fd[0] = sys_close(x->pipe_fd[0]);
 	x->pipe_fd[1] = sys_close(x->pipe_fd[1]);
@@ -694,7 +728,8 @@ begin(struct session *s, struct xfer *x, const char *verb, const char *arg, bool
  * the wait, so does the helper's death.  The lock is tried again after
  * each pause: an OFD lock has no waiting form that a timeout or the
  * control connection could end without a signal.  RETURNS 0, -EAGAIN
- * (still locked), -ECONNABORTED (ABOR) or -errno.
+ * (still locked, or SIGTERM's shutdown_timeout ran out), -ECONNABORTED
+ * (ABOR) or -errno.
  */
 static int
 lock_wait(struct session *s, int fd, bool write)
@@ -705,6 +740,8 @@ lock_wait(struct session *s, int fd, bool write)
 
 	while ((r = sys_lock_file(fd, write)) == -EAGAIN && (now = sys_now_ms()) < deadline) {
 		r = data_wait(s, -1, 0, now + pause < deadline ? now + pause : deadline);
+		if (r == -ESHUTDOWN)
+			return -EAGAIN;	/* given up: "try again later" */
 		if (r != -ETIMEDOUT)
 			return r;
 		pause = pause * 2 < LOCK_PAUSE_MAX ? pause * 2 : LOCK_PAUSE_MAX;

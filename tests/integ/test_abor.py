@@ -196,3 +196,33 @@ def test_abor_while_connecting_to_the_client(ftpenv, port20):
         for s in fill:
             s.close()
         listener.close()
+
+
+@pytest.mark.parametrize("verb", ["LIST", "NLST", "MLSD"])
+def test_abor_during_a_listing_the_client_stops_reading(ftpenv, verb):
+    """A listing larger than the socket buffers, a client that stops reading
+    it and sends ABOR: 426 then 226 at once, as for RETR, not after
+    data_connection_timeout (the listing's writes watched only the data
+    connection)."""
+    d = os.path.join(ftpenv.root, "many")
+    os.mkdir(d)
+    for i in range(20000):
+        name = "%05d-%s" % (i, "x" * 200)
+        os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
+    srv = start(ftpenv, data_connection_timeout=60)
+    c = srv.login()
+    data = socket.socket()
+    data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    data.settimeout(10)
+    data.connect(pasv_addr(c))
+    assert c.cmd(verb + " many").code == 150
+    assert len(data.recv(4096)) > 0     # and nothing more is read
+    time.sleep(0.5)                      # the server is blocked writing now
+    t0 = time.monotonic()
+    c.send(b"ABOR\r\n")
+    assert read_code(c, timeout=10) == 426
+    assert read_code(c, timeout=10) == 226
+    assert time.monotonic() - t0 < 5
+    data.close()
+    assert c.cmd("NOOP").code == 200
+    assert c.cmd("PWD").code == 257

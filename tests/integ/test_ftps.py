@@ -244,6 +244,63 @@ def test_stop_during_tls_download(ftpd, ftpenv, certs, mode):
     conn.close()
 
 
+@pytest.mark.parametrize("verb", ["LIST many", "MLSD many", "RETR big.bin"])
+def test_abor_during_tls_transfer_the_client_stops_reading(ftpd, ftpenv, certs, verb):
+    """PROT P, a listing or download larger than the socket buffers, a
+    client that stops reading it and sends ABOR: 426 then 226 at once.  The
+    TLS layer waited for its buffered records to reach the socket without
+    watching the control connection: a listing (which writes as long as the
+    socket takes it) stalled there until data_connection_timeout."""
+    d = os.path.join(ftpenv.root, "many")
+    os.mkdir(d)
+    for i in range(20000):
+        name = "%05d-%s" % (i, "x" * 200)
+        os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
+    with open(os.path.join(ftpenv.root, "big.bin"), "wb") as fh:
+        fh.truncate(64 << 20)
+    s = tls_server(ftpd, certs, data_connection_timeout=60)
+    f = tls_login(s)
+    f.voidcmd("TYPE I")
+    conn = f.transfercmd(verb)
+    assert len(conn.recv(4096)) > 0     # and nothing more is read
+    time.sleep(0.5)                      # the server is blocked writing now
+    t0 = time.monotonic()
+    f.sock.settimeout(10)
+    f.putcmd("ABOR")
+    assert f.getline().startswith("426")
+    assert f.getline().startswith("226")
+    assert time.monotonic() - t0 < 5
+    conn.close()
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"    # the session goes on, PROT P too
+    f.quit()
+
+
+@pytest.mark.parametrize("verb", ["RETR hello.txt", "LIST", "STOR up.bin"])
+def test_abor_during_the_tls_data_handshake(ftpd, ftpenv, certs, verb):
+    """PROT P, a data connection whose client never starts its TLS
+    handshake, then ABOR: 426 then 226 at once, not after
+    data_connection_timeout (the handshake's wait watched only the data
+    socket, and its end was answered 522, as a refused session)."""
+    s = tls_server(ftpd, certs, data_connection_timeout=60)
+    f = tls_login(s)
+    f.sock.settimeout(10)
+    host, port = f.makepasv()
+    raw = socket.create_connection((host, port), timeout=10)   # no TLS on it
+    f.putcmd(verb)
+    assert f.getline().startswith("150")
+    time.sleep(0.3)                      # the server waits for the ClientHello
+    t0 = time.monotonic()
+    f.putcmd("ABOR")
+    assert f.getline().startswith("426")
+    assert f.getline().startswith("226")
+    assert time.monotonic() - t0 < 5
+    raw.close()
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+
+
 # ---------------------------------------------------------------- reuse
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])

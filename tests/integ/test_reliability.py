@@ -33,6 +33,7 @@ import conftest
 from conftest import (DEMO_PASSWORD, HOST, IS_ROOT, proc_alive, proc_children, run_cmd,
                       wait_until)
 from limitdkit import LIMITD, Limitd
+from xfer import full_listener, pasv_addr
 
 TOP = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("BUILD", TOP / "build" / "rel"))
@@ -742,6 +743,53 @@ def test_sigterm_session_grace_period(ftpenv, mode):
     t.join(5)
     assert wait_until(lambda: gone(helper, service), 5)
     assert_aborted_prefix(srv, data, got)
+
+
+@pytest.mark.parametrize("wait", ["accept", "connect", "listing"])
+def test_sigterm_ends_a_wait_after_shutdown_timeout(ftpenv, wait):
+    """systemctl stop of a session waiting for its data connection (PASV
+    nobody connects to, PORT to a port that never answers) or in a listing
+    its client stopped reading: the wait ends after shutdown_timeout, as a
+    transfer's does (425 or 426, then 421), not after accept_timeout,
+    connect_timeout or data_connection_timeout (60 s here)."""
+    many = os.path.join(ftpenv.root, "many")
+    os.mkdir(many)
+    for i in range(20000):
+        name = "%05d-%s" % (i, "x" * 200)
+        os.close(os.open(os.path.join(many, name), os.O_CREAT | os.O_WRONLY, 0o644))
+    srv = ftpenv.server("accept", shutdown_timeout=1, accept_timeout=60,
+                        connect_timeout=60, data_connection_timeout=60)
+    c, helper, service = new_session(srv)
+    held = []
+    if wait == "accept":
+        assert c.cmd("PASV").code == 227
+        c.send(b"RETR hello.txt\r\n")
+        want = [425, 421]
+    elif wait == "connect":
+        listener, port, held = full_listener()
+        held.append(listener)
+        assert c.cmd("PORT 127,0,0,1,%d,%d" % (port >> 8, port & 255)).code == 200
+        c.send(b"RETR hello.txt\r\n")
+        want = [425, 421]
+    else:
+        d = socket.socket()
+        d.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        d.settimeout(10)
+        d.connect(pasv_addr(c))
+        held = [d]
+        assert c.cmd("LIST many").code == 150
+        assert len(d.recv(4096)) > 0    # and nothing more is read
+        want = [426, 421]
+    time.sleep(0.5)                      # the session waits now
+    t0 = time.monotonic()
+    for pid in (helper, service):
+        os.kill(pid, signal.SIGTERM)
+    assert [c.reply(10).code for _ in want] == want
+    assert 0.8 < time.monotonic() - t0 < 4
+    assert c.wait_closed(5) == b""
+    assert wait_until(lambda: gone(helper, service), 5)
+    for h in held:
+        h.close()
 
 
 @pytest.mark.parametrize("mode", ["standalone", "listenfd"])
