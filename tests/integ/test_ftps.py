@@ -244,6 +244,20 @@ def test_stop_during_tls_download(ftpd, ftpenv, certs, mode):
     conn.close()
 
 
+def abor_at_once_then_go_on(f, data):
+    """ABOR on F's session: 426 then 226 within seconds; then DATA closed,
+    and the session goes on (PROT P too)."""
+    t0 = time.monotonic()
+    f.putcmd("ABOR")
+    assert f.getline().startswith("426")
+    assert f.getline().startswith("226")
+    assert time.monotonic() - t0 < 5
+    data.close()
+    assert f.voidcmd("NOOP").startswith("200")
+    assert retr(f, "hello.txt") == b"hello\n"
+    f.quit()
+
+
 @pytest.mark.parametrize("verb", ["LIST many", "MLSD many", "RETR big.bin"])
 def test_abor_during_tls_transfer_the_client_stops_reading(ftpd, ftpenv, certs, verb):
     """PROT P, a listing or download larger than the socket buffers, a
@@ -264,16 +278,8 @@ def test_abor_during_tls_transfer_the_client_stops_reading(ftpd, ftpenv, certs, 
     conn = f.transfercmd(verb)
     assert len(conn.recv(4096)) > 0     # and nothing more is read
     time.sleep(0.5)                      # the server is blocked writing now
-    t0 = time.monotonic()
     f.sock.settimeout(10)
-    f.putcmd("ABOR")
-    assert f.getline().startswith("426")
-    assert f.getline().startswith("226")
-    assert time.monotonic() - t0 < 5
-    conn.close()
-    assert f.voidcmd("NOOP").startswith("200")
-    assert retr(f, "hello.txt") == b"hello\n"    # the session goes on, PROT P too
-    f.quit()
+    abor_at_once_then_go_on(f, conn)
 
 
 @pytest.mark.parametrize("verb", ["RETR hello.txt", "LIST", "STOR up.bin"])
@@ -290,15 +296,7 @@ def test_abor_during_the_tls_data_handshake(ftpd, ftpenv, certs, verb):
     f.putcmd(verb)
     assert f.getline().startswith("150")
     time.sleep(0.3)                      # the server waits for the ClientHello
-    t0 = time.monotonic()
-    f.putcmd("ABOR")
-    assert f.getline().startswith("426")
-    assert f.getline().startswith("226")
-    assert time.monotonic() - t0 < 5
-    raw.close()
-    assert f.voidcmd("NOOP").startswith("200")
-    assert retr(f, "hello.txt") == b"hello\n"
-    f.quit()
+    abor_at_once_then_go_on(f, raw)
 
 
 # ---------------------------------------------------------------- reuse
