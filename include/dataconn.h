@@ -111,6 +111,14 @@ void data_reply_aborted(struct session *s);
 void data_reply_shutdown(struct session *s, bool opened);
 
 /*
+ * data_reply_ended - when R, a data wait's result, is -ECONNABORTED (ABOR)
+ * or -ESHUTDOWN (SIGTERM's shutdown_timeout), give its reply
+ * (data_reply_aborted, data_reply_shutdown with OPENED).  RETURNS whether
+ * it did.
+ */
+bool data_reply_ended(struct session *s, int r, bool opened);
+
+/*
  * data_reset - forget PASV/PORT (close a passive listener).  Every
  * transfer command ends with it, whatever the outcome, and ABOR.
  */

@@ -29,7 +29,6 @@
 #ifndef MINIFTPD_TLS_H
 #define MINIFTPD_TLS_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,15 +128,20 @@ const char *tls_error(const char *fallback);
 const char *tls_key_path(const struct config *cfg);
 
 /*
- * tls_accept - SSL_accept on SSL, whose non-blocking socket is FD, until
- * DEADLINE (sys_now_ms() time).  It waits with MASK in force (ppoll) when
- * MASK is not NULL: a signal that lets in ends the wait (-EINTR; the
- * handshake can go on with another call).  RETURNS 0, -EPROTO when
- * OpenSSL refused the handshake (tls_error() says why), -ETIMEDOUT,
- * -EINTR, or another -errno.  Used for the control connection (with
- * ftp_term_mask(): SIGTERM ends a handshake); the data connection's
- * handshake watches the control connection too (tlsdata_accept).
+ * How tls_accept waits for FD to have EVENTS (POLLIN or POLLOUT) until
+ * DEADLINE (sys_now_ms() time), ARG its own: RETURNS >= 0 to try the
+ * handshake again, or a -errno that ends it.
  */
-int tls_accept(SSL *ssl, int fd, long long deadline, const sigset_t *mask);
+typedef int (*tls_wait_fn)(void *arg, int fd, short events, long long deadline);
+
+/*
+ * tls_accept - SSL_accept on SSL, whose non-blocking socket is FD, until
+ * DEADLINE (sys_now_ms() time), waiting with WAIT_FOR (ARG) whenever OpenSSL
+ * needs the socket.  RETURNS 0, -EPROTO when OpenSSL refused the handshake
+ * (tls_error() says why), -ETIMEDOUT, or WAIT_FOR's -errno.  The control
+ * connection's handshake waits so that SIGTERM ends it (tlsproc.c), the
+ * data connection's watching the control connection (tlsdata.c).
+ */
+int tls_accept(SSL *ssl, int fd, long long deadline, tls_wait_fn wait_for, void *arg);
 
 #endif

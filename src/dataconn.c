@@ -53,11 +53,7 @@ data_start(struct session *s, int fd)
 	if (r == 0)
 		return 0;
 	sys_close(fd);
-	if (r == -ECONNABORTED)
-		data_reply_aborted(s);
-	else if (r == -ESHUTDOWN)
-		data_reply_shutdown(s, true);
-	else
+	if (!data_reply_ended(s, r, true))
 		ftp_reply(s, FTP_BADPROTO, "TLS data connection refused: it must resume "
 			  "the control connection's TLS session.");
 	return -1;
@@ -240,6 +236,16 @@ data_reply_shutdown(struct session *s, bool opened)
 		ftp_reply(s, FTP_BADSENDCONN, "Server shutting down.");
 }
 
+bool
+data_reply_ended(struct session *s, int r, bool opened)
+{
+	if (r == -ECONNABORTED)
+		data_reply_aborted(s);
+	else if (r == -ESHUTDOWN)
+		data_reply_shutdown(s, opened);
+	return r == -ECONNABORTED || r == -ESHUTDOWN;
+}
+
 int
 data_open(struct session *s)
 {
@@ -249,14 +255,8 @@ data_open(struct session *s)
 
 	if (r >= 0)
 		return r;
-	if (r == -ECONNABORTED) {
-		data_reply_aborted(s);
+	if (data_reply_ended(s, r, false))
 		return -1;
-	}
-	if (r == -ESHUTDOWN) {
-		data_reply_shutdown(s, false);
-		return -1;
-	}
 	log_info("Failed to %s the data connection: %s",
 		 passive ? "accept" : "connect", strerror(-r));
 	ftp_reply(s, FTP_BADSENDCONN, "Failed to establish connection.");

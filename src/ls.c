@@ -331,11 +331,9 @@ send_listing(struct session *s, struct ls_job *j, struct ls_target *t)
 	if (out.err == 0)
 		out.err = data_flush(s, fd);
 	data_close(fd);
-	if (out.err == -ECONNABORTED)
-		data_reply_aborted(s);
-	else if (out.err == -ESHUTDOWN)
-		data_reply_shutdown(s, true);
-	else if (out.err)
+	if (data_reply_ended(s, out.err, true))
+		return;
+	if (out.err)
 		ftp_reply(s, FTP_BADSENDNET, "Failure writing network stream.");
 	else
 		ftp_reply(s, FTP_TRANSFEROK, "Directory send OK.");

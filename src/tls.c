@@ -483,22 +483,19 @@ tls_forget_key(void)
 }
 
 int
-tls_accept(SSL *ssl, int fd, long long deadline, const sigset_t *mask)
+tls_accept(SSL *ssl, int fd, long long deadline, tls_wait_fn wait_for, void *arg)
 {
 	for (;;) {
 		int r = SSL_accept(ssl), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
-		struct pollfd p = { .fd = fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
-		long long left = deadline - sys_now_ms();
 
 		if (r == 1)
 			return 0;
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -EPROTO;
-		if (left <= 0)
+		if (deadline - sys_now_ms() <= 0)
 			return -ETIMEDOUT;
-		r = mask ? sys_ppoll(&p, 1, left > INT_MAX ? INT_MAX : (int)left, mask) :
-			   sys_poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && (r != -EINTR || mask))
+		r = wait_for(arg, fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (r < 0)
 			return r;
 	}
 }

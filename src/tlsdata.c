@@ -178,22 +178,11 @@ flush_out(bool wait)
 	return 0;
 }
 
-/* SSL_accept on FD until DEADLINE, waiting with WAIT_FOR.  RETURNS 0, -EPROTO
- * (refused by OpenSSL) or WAIT_FOR's -errno. */
+/* tls_accept's wait: the session's (cur_wait, data_wait). */
 static int
-handshake(struct session *s, int fd, long long deadline, tlsdata_wait_fn wait_for)
+wait_in_session(void *s, int fd, short events, long long deadline)
 {
-	for (;;) {
-		int r = SSL_accept(cur), e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(cur, r);
-
-		if (r == 1)
-			return 0;
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return -EPROTO;
-		r = wait_for(s, fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
-		if (r < 0)
-			return r;
-	}
+	return cur_wait(s, fd, events, deadline);
 }
 
 int
@@ -209,7 +198,9 @@ tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 		forget();
 		return -1;
 	}
-	r = handshake(s, fd, deadline, wait_for);
+	cur_s = s;
+	cur_wait = wait_for;
+	r = tls_accept(cur, fd, deadline, wait_in_session, s);
 	if (r == 0 && !SSL_session_reused(cur))
 		r = -EPERM;	/* cannot happen without a key; checked all the same */
 	if (r == -ECONNABORTED || r == -ESHUTDOWN) {
@@ -224,8 +215,6 @@ tlsdata_accept(struct session *s, int fd, tlsdata_wait_fn wait_for)
 		return -1;
 	}
 	cur_fd = fd;
-	cur_s = s;
-	cur_wait = wait_for;
 	coalesce();
 	return 0;
 }

@@ -426,6 +426,22 @@ pump(struct pump *p)
 
 /* --- the control connection before login, for ftpcmd.c --- */
 
+/* tls_accept's wait and ctl_wait's, before login: for the TCP socket to
+ * have EVENTS until DEADLINE, or SIGTERM (ftpcmd.c then ends the session).
+ * RETURNS 0 (ready, or another signal), -ETIMEDOUT or -EINTR (SIGTERM). */
+static int
+term_wait(void *arg, int fd, short events, long long deadline)
+{
+	int r;
+
+	(void)arg, (void)fd;	/* tp.tcp */
+	tp.tcp_events = events;
+	if (ftp_term_requested())
+		return -EINTR;
+	r = wait_tcp(&tp, deadline, ftp_term_mask());
+	return r == -EINTR && !ftp_term_requested() ? 0 : r;
+}
+
 /* After an SSL call's result R on the control connection: wait for what
  * OpenSSL needs, until DEADLINE or SIGTERM (ftpcmd.c then ends the
  * session).  RETURNS 1 to call again, or what the caller returns: 0 for
@@ -436,11 +452,9 @@ ctl_wait(int r, long long deadline)
 	int e = SSL_get_error(tp.ssl, r);
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		tp.tcp_events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		if (ftp_term_requested())
-			return -EINTR;
-		r = wait_tcp(&tp, deadline, ftp_term_mask());
-		return r == -EINTR && !ftp_term_requested() ? 1 : r < 0 ? r : 1;
+		r = term_wait(NULL, tp.tcp, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+			      deadline);
+		return r < 0 ? r : 1;
 	}
 	if (e != SSL_ERROR_ZERO_RETURN && ERR_peek_error() != 0)
 		log_info("TLS connection with the client ended: %s", tls_error(""));
@@ -538,10 +552,7 @@ tlsproc_handshake(const struct config *cfg, int tcp_fd, int sign_fd,
 		die_errno("Failed to make the control connection non-blocking");
 	/* SIGTERM (the listener's shutdown, systemctl stop) ends a handshake:
 	 * no 421, which would be clear text after AUTH TLS's 234 */
-	do
-		r = ftp_term_requested() ? -EINTR : tls_accept(tp.ssl, tp.tcp, deadline,
-								 ftp_term_mask());
-	while (r == -EINTR && !ftp_term_requested());
+	r = tls_accept(tp.ssl, tp.tcp, deadline, term_wait, NULL);
 	if (r == -EINTR) {
 		log_info("Shutting down on SIGTERM during the TLS handshake, closing");
 		return -1;
