@@ -21,12 +21,12 @@
 const char *vsf_advice(const char *key);
 
 /*
- * vsf_same - whether vsftpd option KEY set to VALUE (a vsftpd boolean: YES,
- * NO, TRUE, FALSE, 1, 0, any case) asks for what miniftpd always does
+ * vsf_same - whether vsftpd option KEY set to VALUE (its boolean, read as
+ * the configuration reads YES, NO, TRUE, FALSE, 1, 0) asks for what miniftpd always does
  * (xferlog_std_format=YES, one_process_model=NO, ...): such a line is
  * accepted and has no effect, so that a stock vsftpd.conf need not be
  * edited for it.  Any other value of KEY keeps its advice.
  */
-bool vsf_same(const char *key, const char *value);
+bool vsf_same(const char *key, bool value);
 
 #endif

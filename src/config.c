@@ -196,8 +196,9 @@ cfg_set(struct config *cfg, const char *key, const char *value, char *msg,
 {
 	const struct opt_desc *d = find_option(key);
 	char **sp;
+	bool b;
 
-	if (d == NULL && vsf_same(key, value))
+	if (d == NULL && parse_bool(value, &b) == 0 && vsf_same(key, b))
 		return 0;
 	if (d == NULL) {
 		const char *advice = vsf_advice(key);

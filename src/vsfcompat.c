@@ -1,7 +1,6 @@
 /* vsfcompat.c - vsftpd options miniftpd lacks, and what to use instead; see vsfcompat.h. */
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
 #include "vsfcompat.h"
 
@@ -85,18 +84,6 @@ find(const char *key)
 	return -1;
 }
 
-/* vsftpd's boolean words (parseconf.c): 1 yes, 0 no, -1 neither. */
-static int
-vsf_bool(const char *v)
-{
-	static const char *const words[] = { "NO", "YES", "FALSE", "TRUE", "0", "1" };
-
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcasecmp(v, words[i]) == 0)
-			return (int)(i % 2);
-	return -1;
-}
-
 const char *
 vsf_advice(const char *key)
 {
@@ -106,10 +93,10 @@ vsf_advice(const char *key)
 }
 
 bool
-vsf_same(const char *key, const char *value)
+vsf_same(const char *key, bool value)
 {
 	int i = find(key);
 
 	return i >= 0 && vsf_options[i].same &&
-	       vsf_bool(value) >= 0 && vsf_bool(value) == vsf_bool(vsf_options[i].same);
+	       strcmp(vsf_options[i].same, value ? "YES" : "NO") == 0;
 }
